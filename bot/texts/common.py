@@ -1,0 +1,149 @@
+"""User-visible sentences of registration, help, regions and errors (Bahasa Indonesia, HTML).
+
+Every user-supplied string is escaped with `esc` before it is put into a message.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+
+from bot.access import Reason
+from bot.models import Region, RegionMatch, Role
+
+def esc(text: object) -> str:
+    return escape(str(text), quote=False)
+
+
+ROLE_LABEL = {
+    Role.PETUGAS: "Petugas (PPK/PPS, operator lapangan)",
+    Role.KOORDINATOR: "Koordinator (sekretariat, Kasubag)",
+    Role.KOMISIONER: "Komisioner KPU",
+    Role.ADMIN: "Admin",
+}
+
+#: what each role can do, in one short paragraph for the greeting
+ROLE_CAN = {
+    Role.PETUGAS: "melaporkan logistik, masalah data pemilih, progres rekap dan kejadian di wilayah Anda, "
+    "serta melihat dan menindaklanjuti laporan Anda sendiri.",
+    Role.KOORDINATOR: "semua yang bisa dilakukan petugas, ditambah melihat, menangani, mengeskalasi dan "
+    "menyelesaikan semua laporan di wilayah Anda, serta mengundang petugas.",
+    Role.KOMISIONER: "semua yang bisa dilakukan koordinator, ditambah mendaftarkan grup koordinasi, mengatur "
+    "jadwal ringkasan, mengundang koordinator/petugas dan mencabut akses pengguna di wilayah Anda.",
+    Role.ADMIN: "semua perintah, di seluruh wilayah, termasuk mengundang peran apa pun.",
+}
+
+NOT_REGISTERED = (
+    "Bot ini khusus untuk jajaran KPU dan badan ad hoc (PPK/PPS).\n"
+    "Untuk mendaftar, mintalah <b>tautan undangan</b> kepada koordinator atau komisioner KPU "
+    "kabupaten/kota Anda, lalu buka tautan itu."
+)
+
+ERROR_APOLOGY = "Maaf, terjadi gangguan saat memproses pesan Anda. Silakan coba lagi sebentar lagi."
+
+REFUSAL = {
+    Reason.NOT_REGISTERED: "Anda belum terdaftar. Minta tautan undangan kepada koordinator Anda.",
+    Reason.REVOKED: "Akses Anda sudah dicabut. Hubungi koordinator atau komisioner Anda.",
+    Reason.ROLE: "Peran Anda tidak berwenang untuk perintah ini.",
+    Reason.SCOPE: "Wilayah itu di luar wilayah kerja Anda.",
+    Reason.NOT_OWN: "Anda hanya boleh melakukan ini pada laporan Anda sendiri.",
+    Reason.ROLE_TOO_HIGH: "Anda tidak berwenang mengundang atau mencabut peran setingkat itu.",
+}
+
+
+def refusal(reason: Reason | str) -> str:
+    return REFUSAL.get(Reason(reason), REFUSAL[Reason.ROLE])
+
+
+def region_path(path: tuple[Region, ...] | list[Region]) -> str:
+    return " › ".join(esc(r.name) for r in path)
+
+
+def greeting_registered(name: str, role: Role, region_path_text: str, moved_from: str | None = None) -> str:
+    lines = [
+        f"Selamat datang, <b>{esc(name)}</b>! Anda terdaftar sebagai <b>{ROLE_LABEL[role]}</b> "
+        f"untuk wilayah <b>{region_path_text}</b>.",
+    ]
+    if moved_from:
+        lines.append(f"(Sebelumnya: {moved_from}.)")
+    lines += ["", f"Anda dapat {ROLE_CAN[role]}", "", "Ketik /bantuan untuk daftar perintah."]
+    return "\n".join(lines)
+
+
+def greeting_again(name: str, role: Role, region_path_text: str) -> str:
+    return (
+        f"Halo, <b>{esc(name)}</b>. Anda terdaftar sebagai <b>{ROLE_LABEL[role]}</b> "
+        f"untuk wilayah <b>{region_path_text}</b>.\n\nAnda dapat {ROLE_CAN[role]}\n\n"
+        "Ketik /bantuan untuk daftar perintah."
+    )
+
+
+INVITE_UNKNOWN = "Tautan undangan ini tidak dikenal. Periksa kembali tautannya atau minta undangan baru."
+INVITE_USED = "Tautan undangan ini sudah pernah dipakai. Setiap undangan hanya berlaku sekali; minta undangan baru."
+INVITE_EXPIRED = "Tautan undangan ini sudah kedaluwarsa (berlaku 7 hari). Minta undangan baru."
+
+
+def help_text(role: Role, lines: list[tuple[str, str]]) -> str:
+    body = "\n".join(f"/{cmd} — {esc(desc)}" for cmd, desc in lines)
+    return f"<b>Perintah untuk {ROLE_LABEL[role]}</b>\n{body}"
+
+
+UNDANG_USAGE = (
+    "Bentuk: <code>/undang &lt;peran&gt; &lt;kode_wilayah&gt;</code>\n"
+    "Peran: petugas, koordinator, komisioner, admin.\n"
+    "Contoh: <code>/undang petugas 51.03.01</code>"
+)
+UNDANG_PRIVATE_ONLY = "Demi keamanan, undangan hanya dibuat di chat pribadi dengan bot."
+
+
+def undang_bad_role(text: str) -> str:
+    return f"Peran «{esc(text)}» tidak dikenal.\n{UNDANG_USAGE}"
+
+
+def undang_bad_region(text: str) -> str:
+    return f"Kode wilayah «{esc(text)}» tidak ditemukan. Cari kodenya dengan /wilayah.\n{UNDANG_USAGE}"
+
+
+def invite_created(role: Role, path_text: str, link: str, expires_local: datetime) -> str:
+    return (
+        f"Undangan <b>{role.value}</b> untuk <b>{path_text}</b>:\n{esc(link)}\n\n"
+        f"Berlaku sekali pakai sampai {expires_local:%d-%m-%Y %H:%M}. "
+        "Kirim tautan ini hanya kepada orang yang dituju."
+    )
+
+
+CABUT_USAGE = "Bentuk: <code>/cabut &lt;id_telegram&gt;</code>\nContoh: <code>/cabut 123456789</code>"
+CABUT_UNKNOWN = "Pengguna itu tidak ditemukan atau sudah tidak aktif."
+CABUT_SELF = "Anda tidak dapat mencabut akses Anda sendiri."
+CABUT_BOOTSTRAP = "Admin dari BOT_ADMIN_IDS hanya dapat dicabut dengan mengubah pengaturan bot."
+
+
+def cabut_done(name: str, telegram_id: int) -> str:
+    return f"Akses <b>{esc(name)}</b> ({telegram_id}) telah dicabut."
+
+
+def cabut_notice() -> str:
+    return "Akses Anda ke bot koordinasi KPU telah dicabut. Hubungi komisioner Anda bila ini keliru."
+
+
+WILAYAH_USAGE = (
+    "Bentuk: <code>/wilayah &lt;nama atau kode&gt;</code>\n"
+    "Contoh: <code>/wilayah kuta</code> atau <code>/wilayah 51.03</code>"
+)
+
+
+def wilayah_none(query: str) -> str:
+    return f"Tidak ada wilayah yang cocok dengan «{esc(query)}»."
+
+
+def wilayah_results(query: str, matches: list[RegionMatch], more: bool) -> str:
+    lines = [f"Wilayah untuk «{esc(query)}»:"]
+    for m in matches:
+        alias = f" (juga: {esc(m.matched_alias)})" if m.matched_alias else ""
+        lines.append(f"<code>{m.region.code}</code> {region_path(m.path)}{alias}")
+    if more:
+        lines.append("… dan lainnya; perjelas pencarian Anda.")
+    return "\n".join(lines)
+
+
+GROUP_ONLY_PRIVATE = "Perintah ini hanya untuk chat pribadi dengan bot."

@@ -1,0 +1,51 @@
+"""The gate in front of every handler: who is speaking, and strangers get one short answer.
+
+Runs in handler group -1. It loads the registered sender into `context.actor`; an unregistered
+or revoked sender gets one short explanation and the update stops here, so nothing they send
+reaches a handler that could store it. `/start` passes through (it carries invite codes), and
+`my_chat_member` updates (the bot added to or removed from a group) are not a user's message.
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.ext import ApplicationHandlerStop
+
+from bot.app import KpuContext
+from bot.texts import common as t
+from storage import users as user_store
+
+
+def _is_start(update: Update) -> bool:
+    msg = update.effective_message
+    text = (msg.text or "") if msg else ""
+    return bool(text) and text.split(maxsplit=1)[0].split("@", 1)[0].lower() == "/start"
+
+
+def _is_command(update: Update) -> bool:
+    msg = update.effective_message
+    return bool(msg and msg.text and msg.text.startswith("/"))
+
+
+async def gate(update: Update, context: KpuContext) -> None:
+    sender = update.effective_user
+    if sender is None or update.my_chat_member is not None or update.chat_member is not None:
+        return
+    rt = context.rt
+    user = await user_store.get(rt.db, sender.id)
+    if user is not None and user.active:
+        context.actor = user
+        if user.full_name != sender.full_name or user.username != sender.username:
+            await user_store.update_profile(rt.db, sender.id, sender.full_name, sender.username)
+        return
+    if _is_start(update) and update.effective_chat and update.effective_chat.type == ChatType.PRIVATE:
+        return  # registration by invite link, or the greeting for strangers
+    text = t.refusal("revoked") if user is not None else t.NOT_REGISTERED
+    if update.callback_query is not None:
+        await update.callback_query.answer(t.refusal("revoked" if user else "not_registered"), show_alert=True)
+    elif update.effective_message is not None and update.effective_chat is not None:
+        private = update.effective_chat.type == ChatType.PRIVATE
+        if private or _is_command(update):
+            await update.effective_message.reply_text(text)
+    raise ApplicationHandlerStop

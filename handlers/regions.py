@@ -1,0 +1,34 @@
+"""/wilayah: find a region by name or code and show its path."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot.app import KpuContext
+from bot.models import RegionMatch
+from bot.regioncodes import normalize_code
+from bot.texts import common as t
+from storage import regions as region_store
+
+LIMIT = 10
+
+
+async def wilayah(update: Update, context: KpuContext) -> None:
+    msg = update.effective_message
+    query = " ".join(context.args).strip()
+    if not query:
+        await msg.reply_text(t.WILAYAH_USAGE)
+        return
+    db = context.rt.db
+    code = normalize_code(query)
+    matches: list[RegionMatch] = []
+    if code:
+        region = await region_store.get(db, code)
+        if region:
+            matches = [RegionMatch(region, await region_store.path(db, code))]
+    if not matches:
+        matches = await region_store.search(db, query, limit=LIMIT + 1)
+    if not matches:
+        await msg.reply_text(t.wilayah_none(query))
+        return
+    await msg.reply_text(t.wilayah_results(query, matches[:LIMIT], more=len(matches) > LIMIT))

@@ -1,0 +1,51 @@
+"""/start (greeting and registration by invite link) and /bantuan."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.constants import ChatType
+
+from bot import commands, registration
+from bot.app import KpuContext
+from bot.texts import common as t
+from storage import regions as region_store
+from storage.users import RedeemOutcome
+
+
+async def _path_text(context: KpuContext, code: str) -> str:
+    return t.region_path(await region_store.path(context.rt.db, code))
+
+
+async def start(update: Update, context: KpuContext) -> None:
+    msg, sender = update.effective_message, update.effective_user
+    private = update.effective_chat.type == ChatType.PRIVATE
+    payload = context.args[0] if context.args else ""
+    if private and payload and registration.looks_like_code(payload):
+        result = await registration.redeem(context.rt, payload, sender.id, sender.full_name, sender.username)
+        if result.outcome is RedeemOutcome.REGISTERED:
+            moved = None
+            if result.previous is not None and result.previous.active:
+                moved = f"{result.previous.role.value}, {await _path_text(context, result.previous.region_code)}"
+            await msg.reply_text(
+                t.greeting_registered(sender.full_name, result.user.role,
+                                      await _path_text(context, result.user.region_code), moved)
+            )
+            return
+        if context.actor is None or result.outcome is not RedeemOutcome.USED:
+            await msg.reply_text({
+                RedeemOutcome.UNKNOWN: t.INVITE_UNKNOWN,
+                RedeemOutcome.USED: t.INVITE_USED,
+                RedeemOutcome.EXPIRED: t.INVITE_EXPIRED,
+            }[result.outcome])
+            return
+    if context.actor is None:
+        await msg.reply_text(t.NOT_REGISTERED)
+        return
+    actor = context.actor
+    await msg.reply_text(t.greeting_again(actor.full_name, actor.role, await _path_text(context, actor.region_code)))
+
+
+async def bantuan(update: Update, context: KpuContext) -> None:
+    actor = context.actor
+    lines = [(c.name, c.description) for c in commands.for_role(actor.role)]
+    await update.effective_message.reply_text(t.help_text(actor.role, lines))
