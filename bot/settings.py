@@ -88,7 +88,12 @@ class Settings(BaseSettings):
     @field_validator("BOT_ADMIN_IDS", mode="before")
     @classmethod
     def _admins(cls, value: object) -> object:
-        return _split_csv(value)
+        parts = _split_csv(value)
+        if isinstance(parts, list):
+            for part in parts:
+                if isinstance(part, str) and not part.isdigit():
+                    raise ValueError(f"{part!r} bukan id pengguna Telegram (angka), pisahkan dengan koma")
+        return parts
 
     @field_validator("DIGEST_TIMES", mode="before")
     @classmethod
@@ -126,9 +131,9 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _webhook(self) -> Settings:
         if self.WEBHOOK_URL and not self.WEBHOOK_SECRET:
-            raise ValueError("WEBHOOK_SECRET wajib diisi jika WEBHOOK_URL dipakai")
+            raise ValueError("WEBHOOK_SECRET: wajib diisi jika WEBHOOK_URL dipakai")
         if self.WEBHOOK_SECRET is not None and not re.match(r"^[A-Za-z0-9_-]{1,256}$", self.WEBHOOK_SECRET):
-            raise ValueError("WEBHOOK_SECRET hanya boleh A-Z, a-z, 0-9, _ dan -, 1-256 karakter")
+            raise ValueError("WEBHOOK_SECRET: hanya boleh A-Z, a-z, 0-9, _ dan -, 1-256 karakter")
         return self
 
     @property
@@ -146,10 +151,9 @@ class Settings(BaseSettings):
 def _one_line(exc: ValidationError) -> str:
     parts = []
     for err in exc.errors():
-        loc = ".".join(str(p) for p in err.get("loc", ())) or "pengaturan"
-        msg = str(err.get("msg", "nilai salah"))
-        msg = msg.removeprefix("Value error, ")
-        parts.append(f"{loc}: {msg}")
+        loc = err.get("loc", ())
+        msg = str(err.get("msg", "nilai salah")).removeprefix("Value error, ")
+        parts.append(f"{loc[0]}: {msg}" if loc else msg)
     return "; ".join(parts)
 
 

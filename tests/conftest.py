@@ -1,0 +1,56 @@
+"""Shared fixtures: settings on a tmp_path database, an opened runtime with Bali's regions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.settings import Settings
+
+SETTING_NAMES = [name for name in Settings.model_fields]
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads the developer's environment or .env file."""
+    for name in SETTING_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setitem(Settings.model_config, "env_file", None)
+
+
+@pytest.fixture
+def make_settings(tmp_path):
+    def make(**overrides) -> Settings:
+        values = {"DATABASE_PATH": tmp_path / "bot.sqlite3"} | overrides
+        return Settings(**values)
+
+    return make
+
+
+class FakeClock:
+    """A clock tests move by hand: `clock.advance(minutes=31)`."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2024, 2, 12, 1, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def rt(make_settings, clock):
+    from bot.app import open_runtime
+
+    runtime = await open_runtime(make_settings(BOT_ADMIN_IDS="1"), clock)
+    runtime.bot_username = "kpu_test_bot"
+    yield runtime
+    await runtime.db.close()

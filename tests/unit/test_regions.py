@@ -1,0 +1,95 @@
+import time
+
+import pytest
+
+from bot.regioncodes import ancestors, is_within, normalize_code
+from bot.regions import load_rows, query_key, search_key, split_name
+from storage import regions as region_store
+from storage.db import Database
+
+
+@pytest.mark.parametrize(
+    ("raw", "name", "aliases"),
+    [
+        ("Kuta", "Kuta", ()),
+        ("Selemadeg Timur (Salamadeg Timur, Salemadeg Timur)", "Selemadeg Timur", ("Salamadeg Timur", "Salemadeg Timur")),
+        ("Busungbiu (Busung biu)", "Busungbiu", ("Busung biu",)),
+        ("Tiro/Truseb", "Tiro/Truseb", ("Tiro", "Truseb")),
+        ("Kulisusu (Kalingsusu/Kalisusu)", "Kulisusu", ("Kalingsusu", "Kalisusu")),
+    ],
+)
+def test_split_name(raw, name, aliases):
+    assert split_name(raw) == (name, aliases)
+
+
+def test_search_key_ignores_case_accents_and_punctuation():
+    assert search_key("Kécamatan  KUTA-Selatan") == "kecamatan kuta selatan"
+    assert search_key("Lho'nga") == "lhonga"
+    assert query_key("Kab. Badung") == "badung"
+    assert query_key("kecamatan kuta") == "kuta"
+    assert query_key("Kota Denpasar") == "kota denpasar"
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [("51.03.01", "51.03.01"), ("510301", "51.03.01"), ("51", "51"), ("5103", "51.03"), ("id", "ID"),
+     ("51-03-01", "51.03.01"), ("kuta", None), ("5", None), ("51.3", None)],
+)
+def test_normalize_code(text, code):
+    assert normalize_code(text) == code
+
+
+def test_tree_helpers():
+    assert ancestors("51.03.01") == ["51.03.01", "51.03", "51", "ID"]
+    assert is_within("51.03.01", "51.03") and is_within("51.03", "51.03") and is_within("51", "ID")
+    assert not is_within("51.031", "51.03") and not is_within("51.03", "51.03.01")
+
+
+def test_bali_rows():
+    rows = load_rows("51")
+    by_level = {}
+    for row in rows:
+        by_level.setdefault(row.level.value, []).append(row)
+    assert len(by_level["provinsi"]) == 1 and len(by_level["kabkota"]) == 9 and len(by_level["kecamatan"]) == 57
+    names = {r.code: r for r in rows}
+    assert names["51.03"].name == "Badung" and names["51.03"].kind == "Kabupaten"
+    assert names["51.71"].name == "Kota Denpasar" and names["51.71"].kind == "Kota"
+    assert names["51.03.01"].name == "Kuta" and names["51.03.01"].parent_code == "51.03"
+    assert names["51"].parent_code is None
+
+
+def test_unknown_root():
+    with pytest.raises(ValueError, match="99"):
+        load_rows("99")
+
+
+async def test_national_load_is_complete_and_fast(tmp_path):
+    db = await Database.open(tmp_path / "id.db")
+    try:
+        started = time.perf_counter()
+        added = await region_store.ensure_loaded(db, "ID")
+        elapsed = time.perf_counter() - started
+        assert await region_store.count_by_level(db) == {"nasional": 1, "provinsi": 38, "kabkota": 514, "kecamatan": 7277}
+        assert added == 1 + 38 + 514 + 7277
+        assert elapsed < 5.0
+        assert await region_store.ensure_loaded(db, "ID") == 0  # second start: nothing to do
+    finally:
+        await db.close()
+
+
+async def test_search_paths_aliases_and_ranking(rt):
+    [kuta, *rest] = await region_store.search(rt.db, "KUTA")
+    assert kuta.region.code == "51.03.01"  # the exact name first, then "Kuta Selatan", "Kuta Utara"
+    assert " › ".join(r.name for r in kuta.path) == "Bali › Badung › Kuta"
+    assert {m.region.code for m in rest} >= {"51.03.05", "51.03.06"}
+    [alias_hit] = await region_store.search(rt.db, "salamadeg timur")
+    assert alias_hit.region.name == "Selemadeg Timur" and alias_hit.matched_alias == "Salamadeg Timur"
+    assert await region_store.search(rt.db, "Atlantis") == []
+    [badung, *_] = await region_store.search(rt.db, "kabupaten badung")
+    assert badung.region.code == "51.03"
+
+
+async def test_search_within_scope(rt):
+    hits = await region_store.search(rt.db, "denpasar", within="51.71")
+    assert hits and all(m.region.code.startswith("51.71") for m in hits)
+    assert await region_store.search(rt.db, "kuta", within="51.71") == []
