@@ -1,0 +1,498 @@
+"""Report models of `/lapor` and the vocabularies they use, as single sources of truth.
+
+Pure domain code: no Telegram, no database. The parser (`bot.parsing`) builds these models from a
+line of text; handlers store them as incidents; digests count them.
+
+Vocabularies
+------------
+`ITEMS` (logistics items) and `DATA_PROBLEMS` (kinds of voter-data problems) map a canonical
+name to a `Term` with an Indonesian display label and accepted aliases. Lookups (`resolve_item`,
+`resolve_problem`) ignore case, treat `-` and spaces like `_`, and also accept the name written
+without separators (`kotak-suara`, `Kotak Suara`, `kotaksuara` all mean `kotak_suara`).
+
+Aliases of data problems (kept few and unambiguous):
+
+=================  ===============================================
+canonical          aliases
+=================  ===============================================
+ganda              dobel, duplikat
+meninggal          meninggal_dunia, wafat
+pindah             pindah_domisili
+tms                tidak_memenuhi_syarat
+nik_invalid        nik, nik_tidak_valid
+belum_terdaftar    belum
+lainnya            lain
+=================  ===============================================
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from types import MappingProxyType
+from typing import ClassVar, Final, TypeAlias
+
+from bot.texts import reporting as texts
+
+__all__ = [
+    "DATA_PROBLEMS",
+    "ITEMS",
+    "MAX_NUMBER",
+    "MAX_TEXT",
+    "DataReport",
+    "ErrorCode",
+    "InsidenReport",
+    "Kind",
+    "LaporError",
+    "LogistikReport",
+    "ParsedLapor",
+    "RekapReport",
+    "Report",
+    "Severity",
+    "Term",
+    "check_against_plan",
+    "derive_severity",
+    "describe_report",
+    "format_number",
+    "resolve_item",
+    "resolve_kind",
+    "resolve_problem",
+    "resolve_severity",
+]
+
+#: Largest count accepted anywhere (fits SQLite's 64-bit integers with room to sum).
+MAX_NUMBER: Final = 999_999_999_999
+#: Longest free text (catatan, keterangan, uraian), in characters.
+MAX_TEXT: Final = 1000
+#: Longest user token quoted back in an error message, in characters.
+MAX_QUOTED_TOKEN: Final = 40
+
+
+# --- enumerations ------------------------------------------------------------------------------
+
+
+class Kind(StrEnum):
+    """The four kinds of report (and of incident)."""
+
+    LOGISTIK = "logistik"
+    DATA = "data"
+    REKAP = "rekap"
+    INSIDEN = "insiden"
+
+    @property
+    def label(self) -> str:
+        """Indonesian display name ("Data pemilih")."""
+        return texts.KIND_LABELS[self.value]
+
+
+class Severity(StrEnum):
+    """Severity of an incident, ordered `rendah < sedang < tinggi < kritis`.
+
+    Members are strings (stored as such) but compare by `rank`, also against the plain string
+    values: `Severity.TINGGI > "sedang"` is true. Comparing with any other string raises
+    `TypeError`.
+    """
+
+    RENDAH = "rendah"
+    SEDANG = "sedang"
+    TINGGI = "tinggi"
+    KRITIS = "kritis"
+
+    @property
+    def rank(self) -> int:
+        """0 for rendah … 3 for kritis."""
+        return _SEVERITY_RANK[self]
+
+    def _other_rank(self, other: object) -> int | None:
+        """Rank of a severity or severity string; None (→ NotImplemented) for non-strings."""
+        if not isinstance(other, str):
+            return None
+        if other not in _SEVERITY_RANK:
+            raise TypeError(f"cannot compare severity {self.value!r} with {other!r}")
+        return _SEVERITY_RANK[other]
+
+    def __lt__(self, other: object) -> bool:
+        rank = self._other_rank(other)
+        return NotImplemented if rank is None else self.rank < rank
+
+    def __le__(self, other: object) -> bool:
+        rank = self._other_rank(other)
+        return NotImplemented if rank is None else self.rank <= rank
+
+    def __gt__(self, other: object) -> bool:
+        rank = self._other_rank(other)
+        return NotImplemented if rank is None else self.rank > rank
+
+    def __ge__(self, other: object) -> bool:
+        rank = self._other_rank(other)
+        return NotImplemented if rank is None else self.rank >= rank
+
+
+_SEVERITY_RANK: Final[dict[str, int]] = {s.value: i for i, s in enumerate(Severity)}
+
+
+def resolve_kind(token: str) -> Kind | None:
+    """The kind named by `token` (case-insensitive), or None."""
+    try:
+        return Kind(token.strip().casefold())
+    except ValueError:
+        return None
+
+
+def resolve_severity(token: str) -> Severity | None:
+    """The severity named by `token` (case-insensitive), or None."""
+    try:
+        return Severity(token.strip().casefold())
+    except ValueError:
+        return None
+
+
+# --- vocabularies ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One entry of a vocabulary: canonical name, Indonesian label, accepted aliases."""
+
+    name: str
+    label: str
+    aliases: tuple[str, ...] = ()
+
+
+def _normalize(token: str) -> str:
+    """Lower-case, `-` and whitespace as `_`, no doubled or edge underscores."""
+    return "_".join(token.casefold().replace("-", " ").replace("_", " ").split())
+
+
+def _index(terms: Mapping[str, Term]) -> dict[str, str]:
+    """Map every accepted spelling (normalized, and without separators) to its canonical name."""
+    index: dict[str, str] = {}
+    for term in terms.values():
+        for spelling in (term.name, *term.aliases):
+            key = _normalize(spelling)
+            for variant in (key, key.replace("_", "")):
+                owner = index.setdefault(variant, term.name)
+                if owner != term.name:  # pragma: no cover - guards the tables below
+                    raise ValueError(f"alias {variant!r} names both {owner!r} and {term.name!r}")
+    return index
+
+
+def _resolve(index: Mapping[str, str], token: str) -> str | None:
+    key = _normalize(token)
+    if not key:
+        return None
+    return index.get(key) or index.get(key.replace("_", ""))
+
+
+#: Logistics items, canonical name → term, in the order they are shown.
+ITEMS: Final[Mapping[str, Term]] = MappingProxyType(
+    {
+        t.name: t
+        for t in (
+            Term("kotak_suara", "Kotak suara", ("kotak",)),
+            Term("bilik_suara", "Bilik suara", ("bilik",)),
+            Term("surat_suara", "Surat suara", ("surat",)),
+            Term("tinta", "Tinta", ()),
+            Term("segel", "Segel", ()),
+            Term("formulir", "Formulir", ("form",)),
+            Term("sampul", "Sampul", ()),
+            Term(
+                "alat_bantu_tunanetra",
+                "Alat bantu tunanetra",
+                ("braille", "tunanetra", "abt", "alat_bantu"),
+            ),
+        )
+    }
+)
+
+#: Voter-data problems, canonical name → term, in the order they are shown.
+DATA_PROBLEMS: Final[Mapping[str, Term]] = MappingProxyType(
+    {
+        t.name: t
+        for t in (
+            Term("ganda", "Pemilih ganda", ("dobel", "duplikat")),
+            Term("meninggal", "Meninggal dunia", ("meninggal_dunia", "wafat")),
+            Term("pindah", "Pindah domisili", ("pindah_domisili",)),
+            Term("tms", "Tidak memenuhi syarat (TMS)", ("tidak_memenuhi_syarat",)),
+            Term("nik_invalid", "NIK tidak valid", ("nik", "nik_tidak_valid")),
+            Term("belum_terdaftar", "Belum terdaftar", ("belum",)),
+            Term("lainnya", "Lainnya", ("lain",)),
+        )
+    }
+)
+
+_ITEM_INDEX: Final = _index(ITEMS)
+_PROBLEM_INDEX: Final = _index(DATA_PROBLEMS)
+
+
+def resolve_item(token: str) -> str | None:
+    """Canonical item name for a name or alias (`kotak`, `Kotak-Suara`, `kotaksuara`), or None."""
+    return _resolve(_ITEM_INDEX, token)
+
+
+def resolve_problem(token: str) -> str | None:
+    """Canonical data-problem name for a name or alias (`nik`, `belum-terdaftar`), or None."""
+    return _resolve(_PROBLEM_INDEX, token)
+
+
+# --- models ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LogistikReport:
+    """Cumulative arrival of one item: received so far, optional plan, damaged units, a note."""
+
+    kind: ClassVar[Kind] = Kind.LOGISTIK
+    item: str
+    received: int
+    planned: int | None = None
+    damaged: int = 0
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DataReport:
+    """A voter-data problem: which kind, how many voters, a note."""
+
+    kind: ClassVar[Kind] = Kind.DATA
+    problem: str
+    count: int
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RekapReport:
+    """Counting progress (cumulative): TPS counted of all TPS, and uploaded to Sirekap if known."""
+
+    kind: ClassVar[Kind] = Kind.REKAP
+    tps_done: int
+    tps_total: int
+    sirekap: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InsidenReport:
+    """A free-form incident with the severity the reporter gave."""
+
+    kind: ClassVar[Kind] = Kind.INSIDEN
+    severity: Severity
+    description: str
+
+
+Report: TypeAlias = LogistikReport | DataReport | RekapReport | InsidenReport
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedLapor:
+    """A parsed `/lapor` line.
+
+    `target` is the region argument as typed after `@` (without the `@`; underscores stand for
+    spaces in names, e.g. `kuta_selatan`), or None for the reporter's own region. Resolving it
+    against the region table and the reporter's scope is the handler's job.
+    """
+
+    target: str | None
+    report: Report
+
+
+# --- severity and plan checks ------------------------------------------------------------------
+
+
+def derive_severity(report: Report, plan: int | None = None) -> Severity:
+    """Severity of a new report, as spec.md says.
+
+    rekap → rendah; data → sedang; insiden → the severity given. Logistik, against the plan
+    written in the report or else `plan` (the imported plan): a shortfall of more than 10 % of
+    the plan → tinggi; any other shortfall, or any damage → sedang; complete and undamaged →
+    rendah. Without any plan: sedang if damaged, else rendah.
+    """
+    match report:
+        case RekapReport():
+            return Severity.RENDAH
+        case DataReport():
+            return Severity.SEDANG
+        case InsidenReport(severity=severity):
+            return severity
+        case LogistikReport():
+            target = report.planned if report.planned is not None else plan
+            shortfall = 0 if target is None else max(target - report.received, 0)
+            if target is not None and shortfall * 10 > target:
+                return Severity.TINGGI
+            if shortfall > 0 or report.damaged > 0:
+                return Severity.SEDANG
+            return Severity.RENDAH
+    raise TypeError(f"not a report: {report!r}")  # pragma: no cover - exhaustive above
+
+
+def check_against_plan(
+    report: Report,
+    plan: int | None,
+    *,
+    received_token: str | None = None,
+    damaged_token: str | None = None,
+) -> LaporError | None:
+    """Why a logistics report cannot be right, or None.
+
+    Received more than twice the plan (the one written in the report, else `plan`, the imported
+    one) is a typo, as is more damaged units than received ones. Other kinds always pass. The
+    error quotes `received_token` / `damaged_token` (the input as typed) when given, else the
+    formatted number.
+    """
+    if not isinstance(report, LogistikReport):
+        return None
+    target = report.planned if report.planned is not None else plan
+    if target is not None and report.received > target * 2:
+        return LaporError(
+            ErrorCode.RECEIVED_OVER_PLAN,
+            received_token or format_number(report.received),
+            Kind.LOGISTIK,
+            bound=target,
+        )
+    if report.damaged > report.received:
+        return LaporError(
+            ErrorCode.DAMAGED_OVER_RECEIVED,
+            damaged_token or format_number(report.damaged),
+            Kind.LOGISTIK,
+            bound=report.received,
+        )
+    return None
+
+
+# --- errors ------------------------------------------------------------------------------------
+
+
+class ErrorCode(StrEnum):
+    """Why a `/lapor` line was refused. Each has a sentence in `bot.texts.reporting.ERRORS`."""
+
+    MISSING_KIND = "missing_kind"
+    UNKNOWN_KIND = "unknown_kind"
+    EMPTY_TARGET = "empty_target"
+    MISSING_ITEM = "missing_item"
+    UNKNOWN_ITEM = "unknown_item"
+    MISSING_PROBLEM = "missing_problem"
+    UNKNOWN_PROBLEM = "unknown_problem"
+    MISSING_SEVERITY = "missing_severity"
+    UNKNOWN_SEVERITY = "unknown_severity"
+    MISSING_NUMBER = "missing_number"
+    INVALID_NUMBER = "invalid_number"
+    NEGATIVE_NUMBER = "negative_number"
+    NUMBER_TOO_LARGE = "number_too_large"
+    INVALID_FRACTION = "invalid_fraction"
+    RECEIVED_OVER_PLAN = "received_over_plan"
+    DAMAGED_OVER_RECEIVED = "damaged_over_received"
+    TPS_TOTAL_ZERO = "tps_total_zero"
+    TPS_DONE_OVER_TOTAL = "tps_done_over_total"
+    SIREKAP_OVER_DONE = "sirekap_over_done"
+    MISSING_DESCRIPTION = "missing_description"
+    TEXT_TOO_LONG = "text_too_long"
+    UNEXPECTED_TOKEN = "unexpected_token"
+
+
+#: Codes whose message lists the valid choices, and the template plus choices for each.
+_VALID_CHOICES: Final[dict[ErrorCode, tuple[str, tuple[str, ...]]]] = {
+    ErrorCode.MISSING_ITEM: (texts.VALID_ITEMS, tuple(ITEMS)),
+    ErrorCode.UNKNOWN_ITEM: (texts.VALID_ITEMS, tuple(ITEMS)),
+    ErrorCode.MISSING_PROBLEM: (texts.VALID_PROBLEMS, tuple(DATA_PROBLEMS)),
+    ErrorCode.UNKNOWN_PROBLEM: (texts.VALID_PROBLEMS, tuple(DATA_PROBLEMS)),
+    ErrorCode.MISSING_SEVERITY: (texts.VALID_SEVERITIES, tuple(Severity)),
+    ErrorCode.UNKNOWN_SEVERITY: (texts.VALID_SEVERITIES, tuple(Severity)),
+    ErrorCode.UNKNOWN_KIND: (texts.VALID_KINDS, tuple(Kind)),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class LaporError:
+    """A refused `/lapor` line: what was wrong (`code`), the offending input as typed (`token`),
+    the kind of report it concerns (None before the kind is known) and, where one applies, the
+    limit that was broken (`bound`: the plan, the received count, the TPS total, …).
+
+    Returned, not raised. `render()` gives the message for the user.
+    """
+
+    code: ErrorCode
+    token: str | None = None
+    kind: Kind | None = None
+    bound: int | None = None
+
+    def render(self) -> str:
+        """Indonesian message in Telegram HTML: the problem naming the token, the valid choices
+        where that helps, then the right form with one example (or, without a kind, the menu of
+        all four forms). Every user-supplied value is escaped.
+        """
+        token = self.token or ""
+        if len(token) > MAX_QUOTED_TOKEN:
+            token = token[:MAX_QUOTED_TOKEN] + texts.ELLIPSIS
+        lines = [
+            texts.ERRORS[self.code].format(
+                token=html.escape(token),
+                bound=format_number(self.bound) if self.bound is not None else "",
+            )
+        ]
+        if self.code in _VALID_CHOICES:
+            template, names = _VALID_CHOICES[self.code]
+            lines.append(template.format(names=", ".join(names)))
+        if self.kind is None:
+            lines.append("")
+            lines.append(texts.USAGE)
+        else:
+            lines.append(texts.FORM_LINE.format(form=html.escape(texts.FORMS[self.kind])))
+            lines.append(texts.EXAMPLE_LINE.format(example=html.escape(texts.EXAMPLES[self.kind])))
+        return "\n".join(lines)
+
+
+# --- presentation helpers ----------------------------------------------------------------------
+
+
+def format_number(value: int) -> str:
+    """Whole number with Indonesian thousands separators: 12500 → "12.500"."""
+    return f"{value:,}".replace(",", ".")
+
+
+def _format_percent(part: int, whole: int) -> str:
+    """Share with one decimal and a decimal comma: "87,8%"."""
+    return f"{part * 100 / whole:.1f}".replace(".", ",") + "%"
+
+
+def describe_report(report: Report, severity: Severity | None = None) -> str:
+    """Restate a report in Indonesian Telegram HTML (for the confirmation), user text escaped.
+
+    The note, if any, goes on a second line; with `severity`, a last line names it. Region and
+    incident id are the caller's to add.
+    """
+    note = ""
+    match report:
+        case LogistikReport():
+            line = texts.SUMMARY_LOGISTIK.format(
+                label=ITEMS[report.item].label, received=format_number(report.received)
+            )
+            if report.planned is not None:
+                line += texts.SUMMARY_LOGISTIK_PLAN.format(planned=format_number(report.planned))
+            if report.damaged:
+                line += texts.SUMMARY_LOGISTIK_DAMAGED.format(damaged=format_number(report.damaged))
+            note = report.note
+        case DataReport():
+            line = texts.SUMMARY_DATA.format(
+                label=DATA_PROBLEMS[report.problem].label, count=format_number(report.count)
+            )
+            note = report.note
+        case RekapReport():
+            line = texts.SUMMARY_REKAP.format(
+                done=format_number(report.tps_done),
+                total=format_number(report.tps_total),
+                percent=_format_percent(report.tps_done, report.tps_total),
+            )
+            if report.sirekap is not None:
+                line += texts.SUMMARY_REKAP_SIREKAP.format(sirekap=format_number(report.sirekap))
+        case InsidenReport():
+            line = texts.SUMMARY_INSIDEN.format(severity=report.severity.value)
+            note = report.description
+        case _:  # pragma: no cover - exhaustive above
+            raise TypeError(f"not a report: {report!r}")
+    lines = [line]
+    if note:
+        lines.append(texts.SUMMARY_NOTE.format(note=html.escape(note)))
+    if severity is not None:
+        lines.append(texts.SUMMARY_SEVERITY.format(severity=severity.value))
+    return "\n".join(lines)
