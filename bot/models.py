@@ -82,3 +82,97 @@ class Invite:
     expires_at: datetime
     used_by: int | None
     used_at: datetime | None
+
+
+class Status(StrEnum):
+    BARU = "baru"
+    DITANGANI = "ditangani"
+    SELESAI = "selesai"
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    """One stored report and its current state (figures depend on the kind)."""
+
+    id: int
+    kind: str
+    severity: str
+    status: Status
+    region_code: str
+    reporter_id: int
+    item: str | None
+    received: int | None
+    planned: int | None
+    damaged: int | None
+    data_count: int | None
+    tps_done: int | None
+    tps_total: int | None
+    sirekap: int | None
+    description: str
+    payload: dict
+    source_chat_id: int
+    source_message_id: int
+    reported_at: datetime
+    received_at: datetime
+    handling_region: str
+    escalations: int
+    assignee_id: int | None
+    taken_at: datetime | None
+    resolved_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentEvent:
+    id: int
+    incident_id: int
+    at: datetime
+    actor_id: int | None
+    actor_name: str | None
+    action: str
+    from_status: str | None
+    to_status: str | None
+    region_code: str | None
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    id: int
+    incident_id: int
+    kind: str  # foto, dokumen, lokasi
+    file_id: str | None
+    file_unique_id: str | None
+    file_name: str | None
+    mime_type: str | None
+    file_size: int | None
+    width: int | None
+    height: int | None
+    latitude: float | None
+    longitude: float | None
+    added_by: int
+    added_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewIncident:
+    """What the reporting service hands to storage to create an incident."""
+
+    kind: str
+    severity: str
+    region_code: str
+    reporter_id: int
+    description: str
+    payload: dict
+    source_chat_id: int
+    source_message_id: int
+    update_id: int | None
+    reported_at: datetime
+    received_at: datetime
+    item: str | None = None
+    received: int | None = None
+    planned: int | None = None
+    damaged: int | None = None
+    data_count: int | None = None
+    tps_done: int | None = None
+    tps_total: int | None = None
+    sirekap: int | None = None

@@ -1,0 +1,152 @@
+"""User-visible sentences about incidents: receipts, /status, attachments, the guided /lapor flow."""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+
+from bot.models import Attachment, Incident, IncidentEvent, Region
+from bot.reports import Report, Severity, describe_report
+from bot.texts.common import esc, region_path
+
+STATUS_LABEL = {"baru": "baru", "ditangani": "sedang ditangani", "selesai": "selesai"}
+KIND_LABEL = {"logistik": "Logistik", "data": "Data pemilih", "rekap": "Rekapitulasi", "insiden": "Insiden"}
+SEVERITY_MARK = {"rendah": "⚪", "sedang": "🟡", "tinggi": "🟠", "kritis": "🔴"}
+ACTION_LABEL = {
+    "lapor": "melapor",
+    "tangani": "menangani",
+    "eskalasi": "mengeskalasi",
+    "eskalasi_otomatis": "eskalasi otomatis",
+    "selesai": "menyelesaikan",
+    "catatan": "mencatat",
+    "lampiran": "melampirkan",
+}
+ATTACHMENT_LABEL = {"foto": "Foto", "dokumen": "Dokumen", "lokasi": "Lokasi"}
+
+
+def when(moment: datetime, tz: tzinfo) -> str:
+    local = moment.astimezone(tz)
+    return f"{local:%d-%m-%Y %H:%M} {local.tzname()}"
+
+
+def target_unknown(target: str) -> str:
+    return f"Wilayah «{esc(target)}» tidak ditemukan. Cari nama atau kodenya dengan /wilayah."
+
+
+def target_ambiguous(target: str, paths: list[tuple[Region, ...]]) -> str:
+    lines = [f"«{esc(target)}» cocok dengan beberapa wilayah. Tulis kodenya, misalnya @{paths[0][-1].code}:"]
+    lines += [f"<code>@{p[-1].code}</code> {region_path(p)}" for p in paths]
+    return "\n".join(lines)
+
+
+def needs_kecamatan(kind: str, region: Region) -> str:
+    return (
+        f"Laporan {kind} dicatat per kecamatan, sedangkan {esc(region.title)} bukan kecamatan.\n"
+        f"Tambahkan @kecamatan di depan, misalnya <code>/lapor @kuta {kind} …</code>"
+    )
+
+
+def receipt(incident: Incident, report: Report, path: tuple[Region, ...], nik_warnings: tuple[str, ...],
+            duplicate: bool) -> str:
+    head = "✅ <b>Laporan #{id} diterima</b>" if not duplicate else "✅ <b>Laporan #{id} sudah tercatat</b>"
+    lines = [
+        head.format(id=incident.id),
+        f"Wilayah: {region_path(path)}",
+        describe_report(report, Severity(incident.severity)),
+        f"Status: {STATUS_LABEL[incident.status.value]}",
+    ]
+    for nik in nik_warnings:
+        lines.append(
+            f"⚠️ NIK {esc(nik)} tidak berasal dari wilayah ini (6 angka awal NIK = kode kecamatan). "
+            "Laporan tetap dicatat; periksa kembali NIK-nya."
+        )
+    lines.append("Balas pesan ini dengan foto, dokumen atau lokasi untuk melampirkannya.")
+    return "\n".join(lines)
+
+
+def status_view(incident: Incident, report: Report, path: tuple[Region, ...], reporter_name: str,
+                events: list[IncidentEvent], attachments: list[Attachment], tz: tzinfo) -> str:
+    mark = SEVERITY_MARK.get(incident.severity, "")
+    lines = [
+        f"{mark} <b>#{incident.id} {KIND_LABEL[incident.kind]}</b> — {STATUS_LABEL[incident.status.value]}",
+        f"Wilayah: {region_path(path)}",
+        f"Pelapor: {esc(reporter_name)}, {when(incident.reported_at, tz)}",
+        describe_report(report, Severity(incident.severity)),
+    ]
+    if attachments:
+        lines.append("")
+        lines.append(f"<b>Lampiran ({len(attachments)})</b>")
+        for a in attachments:
+            if a.kind == "lokasi":
+                lines.append(f"• Lokasi {a.latitude:.5f}, {a.longitude:.5f}")
+            else:
+                detail = esc(a.file_name) if a.file_name else (f"{a.width}×{a.height}" if a.width else "")
+                lines.append(f"• {ATTACHMENT_LABEL[a.kind]} {detail}".rstrip() + f" ({when(a.added_at, tz)})")
+    lines.append("")
+    lines.append("<b>Riwayat</b>")
+    for e in events:
+        who = esc(e.actor_name) if e.actor_name else "sistem"
+        note = f": {esc(e.note)}" if e.note and e.action not in ("lampiran",) else ""
+        if e.action == "lampiran":
+            note = f" {ATTACHMENT_LABEL.get(e.note, e.note).lower()}"
+        lines.append(f"• {when(e.at, tz)} — {who} {ACTION_LABEL.get(e.action, e.action)}{note}")
+    return "\n".join(lines)
+
+
+STATUS_USAGE = "Bentuk: <code>/status &lt;nomor&gt;</code>\nContoh: <code>/status 12</code>"
+
+
+def status_not_found(incident_id: int | str) -> str:
+    return f"Laporan #{esc(incident_id)} tidak ditemukan."
+
+
+def attached(incident_id: int, kind: str) -> str:
+    return f"📎 {ATTACHMENT_LABEL[kind]} dilampirkan ke laporan #{incident_id}."
+
+
+def already_attached(incident_id: int) -> str:
+    return f"Lampiran ini sudah tercatat di laporan #{incident_id}."
+
+
+ATTACH_UNSUPPORTED = "Yang bisa dilampirkan: foto, dokumen atau lokasi."
+
+# --- the guided flow --------------------------------------------------------------------------
+
+FLOW_CHOOSE_KIND = "Apa yang ingin Anda laporkan? (ketik /batal untuk membatalkan)"
+FLOW_CHOOSE_ITEM = "Barang apa?"
+FLOW_CHOOSE_PROBLEM = "Masalah data apa?"
+FLOW_CHOOSE_SEVERITY = "Seberapa gawat kejadiannya?"
+FLOW_ASK_REGION = (
+    "Untuk kecamatan mana? Ketik nama atau kode kecamatan (misalnya <code>kuta</code> atau "
+    "<code>51.03.01</code>)."
+)
+
+
+def flow_ask_region_own(region: Region) -> str:
+    return (
+        f"Untuk wilayah mana? Tekan tombol untuk {esc(region.title)}, atau ketik nama/kode wilayah lain "
+        "di bawah Anda."
+    )
+
+
+FLOW_ASK_LOGISTIK = (
+    "Ketik jumlah yang <b>sudah diterima</b> (total sampai sekarang), boleh dengan rencana dan rusak:\n"
+    "<code>118</code> atau <code>118/120 rusak 2 dua kotak penyok</code>"
+)
+FLOW_ASK_DATA = "Ketik jumlah pemilih dan keterangan:\n<code>14 pemilih ganda di Desa Kuta</code>"
+FLOW_ASK_REKAP = "Ketik TPS selesai/jumlah TPS, dan yang sudah diunggah ke Sirekap bila ada:\n<code>180/205 sirekap 150</code>"
+FLOW_ASK_INSIDEN = "Ceritakan kejadiannya dalam satu pesan."
+
+
+def flow_confirm(summary_html: str, path: tuple[Region, ...]) -> str:
+    return f"Periksa laporan Anda:\nWilayah: {region_path(path)}\n{summary_html}\n\nKirim laporan ini?"
+
+
+FLOW_SEND = "✅ Kirim"
+FLOW_CANCEL_BUTTON = "✖️ Batal"
+FLOW_CANCELLED = "Laporan dibatalkan. Tidak ada yang disimpan."
+FLOW_TIMEOUT = "Pengisian laporan dihentikan karena tidak ada jawaban 10 menit. Mulai lagi dengan /lapor."
+FLOW_NOTHING_TO_CANCEL = "Tidak ada yang sedang diisi."
+FLOW_EXPIRED_BUTTON = "Tombol ini sudah tidak berlaku. Mulai lagi dengan /lapor."
+FLOW_IN_GROUP = "Isi laporan lewat chat pribadi agar grup tetap rapi:"
+FLOW_IN_GROUP_BUTTON = "📝 Isi laporan"
+FLOW_TYPE_PLEASE = "Pilih salah satu tombol di atas, atau ketik /batal."

@@ -1,0 +1,213 @@
+"""Incident SQL: creation with its audit event, lookups, history, attachments, current state.
+
+Every function that changes an incident writes its `incident_events` row in the same
+transaction; there is no other way to change an incident in this module.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import asdict
+from datetime import datetime
+
+import aiosqlite
+
+from bot.clock import from_db, to_db
+from bot.models import Attachment, Incident, IncidentEvent, NewIncident, Status
+from storage.db import Database
+
+_COLUMNS = (
+    "id, kind, severity, status, region_code, reporter_id, item, received, planned, damaged, data_count,"
+    " tps_done, tps_total, sirekap, description, payload, source_chat_id, source_message_id, reported_at,"
+    " received_at, handling_region, escalations, assignee_id, taken_at, resolved_at"
+)
+
+
+def _incident(row) -> Incident:
+    return Incident(
+        id=row["id"], kind=row["kind"], severity=row["severity"], status=Status(row["status"]),
+        region_code=row["region_code"], reporter_id=row["reporter_id"], item=row["item"],
+        received=row["received"], planned=row["planned"], damaged=row["damaged"], data_count=row["data_count"],
+        tps_done=row["tps_done"], tps_total=row["tps_total"], sirekap=row["sirekap"],
+        description=row["description"], payload=json.loads(row["payload"]),
+        source_chat_id=row["source_chat_id"], source_message_id=row["source_message_id"],
+        reported_at=from_db(row["reported_at"]), received_at=from_db(row["received_at"]),
+        handling_region=row["handling_region"], escalations=row["escalations"], assignee_id=row["assignee_id"],
+        taken_at=from_db(row["taken_at"]), resolved_at=from_db(row["resolved_at"]),
+    )
+
+
+async def get(db: Database, incident_id: int) -> Incident | None:
+    row = await db.fetchone(f"SELECT {_COLUMNS} FROM incidents WHERE id = ?", (incident_id,))
+    return _incident(row) if row else None
+
+
+async def find_duplicate(db: Database, *, update_id: int | None, chat_id: int, message_id: int) -> Incident | None:
+    """The incident already made from this update or this message, if any."""
+    row = await db.fetchone(
+        f"SELECT {_COLUMNS} FROM incidents WHERE (source_chat_id = ? AND source_message_id = ?)"
+        " OR (? IS NOT NULL AND update_id = ?) LIMIT 1",
+        (chat_id, message_id, update_id, update_id),
+    )
+    return _incident(row) if row else None
+
+
+async def create(db: Database, new: NewIncident) -> tuple[Incident, bool]:
+    """Insert the incident, its 'lapor' event and the processed update, in one transaction.
+
+    Returns (incident, created). When the same update or message was stored before — also when a
+    concurrent delivery wins the race — the UNIQUE keys refuse the second row and the first
+    incident is returned with created=False.
+    """
+    values = asdict(new)
+    values["payload"] = json.dumps(values["payload"], ensure_ascii=False)
+    values["reported_at"] = to_db(new.reported_at)
+    values["received_at"] = to_db(new.received_at)
+    values["handling_region"] = new.region_code
+    columns = ", ".join(values)
+    marks = ", ".join(f":{name}" for name in values)
+    try:
+        async with db.transaction() as conn:
+            cur = await conn.execute(f"INSERT INTO incidents ({columns}) VALUES ({marks})", values)
+            incident_id = cur.lastrowid
+            await _event(conn, incident_id, at=new.received_at, actor_id=new.reporter_id, action="lapor",
+                         from_status=None, to_status=Status.BARU.value, region_code=new.region_code)
+            if new.update_id is not None:
+                await conn.execute(
+                    "INSERT INTO processed_updates (update_id, incident_id, processed_at) VALUES (?, ?, ?)",
+                    (new.update_id, incident_id, to_db(new.received_at)),
+                )
+    except sqlite3.IntegrityError:
+        existing = await find_duplicate(db, update_id=new.update_id, chat_id=new.source_chat_id,
+                                        message_id=new.source_message_id)
+        if existing is None:
+            raise
+        return existing, False
+    return await get(db, incident_id), True
+
+
+async def _event(
+    conn: aiosqlite.Connection, incident_id: int, *, at: datetime, actor_id: int | None, action: str,
+    from_status: str | None, to_status: str | None, region_code: str | None, note: str = "",
+) -> None:
+    await conn.execute(
+        "INSERT INTO incident_events (incident_id, at, actor_id, action, from_status, to_status, region_code, note)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (incident_id, to_db(at), actor_id, action, from_status, to_status, region_code, note),
+    )
+
+
+async def events(db: Database, incident_id: int) -> list[IncidentEvent]:
+    rows = await db.fetchall(
+        "SELECT e.id, e.incident_id, e.at, e.actor_id, u.full_name, e.action, e.from_status, e.to_status,"
+        " e.region_code, e.note FROM incident_events e LEFT JOIN users u ON u.telegram_id = e.actor_id"
+        " WHERE e.incident_id = ? ORDER BY e.id",
+        (incident_id,),
+    )
+    return [
+        IncidentEvent(r["id"], r["incident_id"], from_db(r["at"]), r["actor_id"], r["full_name"], r["action"],
+                      r["from_status"], r["to_status"], r["region_code"], r["note"])
+        for r in rows
+    ]
+
+
+async def remember_message(
+    db: Database, *, chat_id: int, message_id: int, incident_id: int, purpose: str, at: datetime,
+    region_code: str | None = None, thread_id: int | None = None,
+) -> None:
+    async with db.transaction() as conn:
+        await conn.execute(
+            "INSERT OR IGNORE INTO incident_messages (chat_id, message_id, incident_id, purpose, region_code,"
+            " thread_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (chat_id, message_id, incident_id, purpose, region_code, thread_id, to_db(at)),
+        )
+
+
+async def incident_for_message(db: Database, chat_id: int, message_id: int) -> int | None:
+    row = await db.fetchone(
+        "SELECT incident_id FROM incident_messages WHERE chat_id = ? AND message_id = ?", (chat_id, message_id)
+    )
+    return row["incident_id"] if row else None
+
+
+async def add_attachment(
+    db: Database, *, incident_id: int, kind: str, chat_id: int, message_id: int, added_by: int, at: datetime,
+    file_id: str | None = None, file_unique_id: str | None = None, file_name: str | None = None,
+    mime_type: str | None = None, file_size: int | None = None, width: int | None = None,
+    height: int | None = None, latitude: float | None = None, longitude: float | None = None,
+) -> bool:
+    """Attach a file or location, with its 'lampiran' event; False if this message was attached before."""
+    try:
+        async with db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO attachments (incident_id, kind, file_id, file_unique_id, file_name, mime_type, file_size,"
+                " width, height, latitude, longitude, chat_id, message_id, added_by, added_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (incident_id, kind, file_id, file_unique_id, file_name, mime_type, file_size, width, height,
+                 latitude, longitude, chat_id, message_id, added_by, to_db(at)),
+            )
+            cur = await conn.execute("SELECT status, region_code FROM incidents WHERE id = ?", (incident_id,))
+            row = await cur.fetchone()
+            await _event(conn, incident_id, at=at, actor_id=added_by, action="lampiran",
+                         from_status=row["status"], to_status=row["status"], region_code=row["region_code"],
+                         note=kind)
+    except sqlite3.IntegrityError:
+        return False
+    return True
+
+
+async def attachments(db: Database, incident_id: int) -> list[Attachment]:
+    rows = await db.fetchall(
+        "SELECT id, incident_id, kind, file_id, file_unique_id, file_name, mime_type, file_size, width, height,"
+        " latitude, longitude, added_by, added_at FROM attachments WHERE incident_id = ? ORDER BY id",
+        (incident_id,),
+    )
+    return [
+        Attachment(r["id"], r["incident_id"], r["kind"], r["file_id"], r["file_unique_id"], r["file_name"],
+                   r["mime_type"], r["file_size"], r["width"], r["height"], r["latitude"], r["longitude"],
+                   r["added_by"], from_db(r["added_at"]))
+        for r in rows
+    ]
+
+
+async def plan_for(db: Database, region_code: str, item: str) -> int | None:
+    """The imported plan of one item for one region (kecamatan)."""
+    row = await db.fetchone(
+        "SELECT quantity FROM logistics_plan WHERE region_code = ? AND item = ?", (region_code, item)
+    )
+    return row["quantity"] if row else None
+
+
+def _scope(column: str, scope: str) -> tuple[str, tuple]:
+    if scope == "ID":
+        return "1", ()
+    return f"({column} = ? OR {column} LIKE ?)", (scope, scope + ".%")
+
+
+async def current_logistics(db: Database, scope: str) -> list[dict]:
+    """The current state per region and item: the latest logistik report of each (cumulative figures)."""
+    where, params = _scope("region_code", scope)
+    rows = await db.fetchall(
+        f"""SELECT region_code, item, received, planned, damaged, reported_at, id FROM (
+              SELECT region_code, item, received, planned, damaged, reported_at, id,
+                     row_number() OVER (PARTITION BY region_code, item ORDER BY reported_at DESC, id DESC) AS rn
+                FROM incidents WHERE kind = 'logistik' AND {where})
+            WHERE rn = 1 ORDER BY region_code, item""",
+        params,
+    )
+    return [dict(r) for r in rows]
+
+
+async def current_counting(db: Database, scope: str) -> list[dict]:
+    """The current counting progress per region: its latest rekap report."""
+    where, params = _scope("region_code", scope)
+    rows = await db.fetchall(
+        f"""SELECT region_code, tps_done, tps_total, sirekap, reported_at, id FROM (
+              SELECT region_code, tps_done, tps_total, sirekap, reported_at, id,
+                     row_number() OVER (PARTITION BY region_code ORDER BY reported_at DESC, id DESC) AS rn
+                FROM incidents WHERE kind = 'rekap' AND {where})
+            WHERE rn = 1 ORDER BY region_code""",
+        params,
+    )
+    return [dict(r) for r in rows]

@@ -1,0 +1,123 @@
+"""The reporting service without Telegram: region targeting, plan checks, storage, idempotency."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from bot import registration, reporting
+from bot.reporting import Receipt, Refused, Source
+from storage import incidents as incident_store
+from storage import users as user_store
+
+SENT = datetime(2024, 2, 12, 0, 30, tzinfo=UTC)
+
+
+async def register(rt, uid, role, region):
+    admin = await user_store.get(rt.db, 1)
+    invite = await registration.create_invite(rt, admin, role, region)
+    return (await registration.redeem(rt, invite.code, uid, f"User {uid}", None)).user
+
+
+def src(message_id, update_id=None, chat_id=100, sent=SENT):
+    return Source(chat_id, message_id, update_id if update_id is not None else message_id + 10_000, sent)
+
+
+@pytest.fixture
+async def wayan(rt):
+    return await register(rt, 100, "petugas", "51.03.01")  # PPK Kuta
+
+
+@pytest.fixture
+async def made(rt):
+    return await register(rt, 200, "koordinator", "51.03")  # KPU Badung
+
+
+async def test_logistik_receipt_and_storage(rt, wayan):
+    result = await reporting.submit_text(rt, wayan, "logistik kotak_suara 118/120 rusak 2 dua kotak penyok", src(1))
+    assert isinstance(result, Receipt) and not result.duplicate
+    inc = result.incident
+    assert (inc.kind, inc.region_code, inc.item, inc.received, inc.planned, inc.damaged) == (
+        "logistik", "51.03.01", "kotak_suara", 118, 120, 2)
+    assert inc.severity == "sedang" and inc.status == "baru" and inc.description == "dua kotak penyok"
+    assert inc.reported_at == SENT and inc.received_at == rt.clock()
+    assert [r.name for r in result.path] == ["Bali", "Badung", "Kuta"]
+    [event] = await incident_store.events(rt.db, inc.id)
+    assert (event.action, event.actor_id, event.to_status) == ("lapor", 100, "baru")
+
+
+async def test_imported_plan_is_used_and_checked(rt, wayan):
+    async with rt.db.transaction() as conn:
+        await conn.execute("INSERT INTO logistics_plan VALUES ('51.03.01', 'tinta', 100, 't')")
+    short = await reporting.submit_text(rt, wayan, "logistik tinta 80", src(1))
+    assert short.incident.planned == 100 and short.incident.severity == "tinggi"  # 20 % short
+    over = await reporting.submit_text(rt, wayan, "logistik tinta 201", src(2))
+    assert isinstance(over, Refused) and "201" in over.text and "100" in over.text
+    assert (await rt.db.fetchone("SELECT count(*) FROM incidents"))[0] == 1
+
+
+async def test_latest_report_is_the_current_state(rt, wayan):
+    await reporting.submit_text(rt, wayan, "logistik kotak 50/120", src(1, sent=SENT))
+    await reporting.submit_text(rt, wayan, "logistik kotak 118/120", src(2, sent=SENT.replace(hour=3)))
+    # a late delivery of an older message does not roll the state back
+    await reporting.submit_text(rt, wayan, "logistik kotak 90/120", src(3, sent=SENT.replace(hour=2)))
+    await reporting.submit_text(rt, wayan, "rekap 10/205", src(4))
+    [state] = await incident_store.current_logistics(rt.db, "51.03")
+    assert (state["region_code"], state["item"], state["received"]) == ("51.03.01", "kotak_suara", 118)
+    [count] = await incident_store.current_counting(rt.db, "51")
+    assert (count["tps_done"], count["tps_total"]) == (10, 205)
+    assert await incident_store.current_logistics(rt.db, "51.71") == []
+
+
+async def test_same_update_or_message_makes_one_incident(rt, wayan):
+    first = await reporting.submit_text(rt, wayan, "data ganda 14 pemilih ganda", src(1, update_id=5))
+    again = await reporting.submit_text(rt, wayan, "data ganda 14 pemilih ganda", src(1, update_id=5))
+    same_message = await reporting.submit_text(rt, wayan, "data ganda 14 pemilih ganda", src(1, update_id=6))
+    assert again.duplicate and same_message.duplicate
+    assert first.incident.id == again.incident.id == same_message.incident.id
+    assert (await rt.db.fetchone("SELECT count(*) FROM incidents"))[0] == 1
+
+
+@pytest.mark.parametrize(
+    ("line", "region"),
+    [("@51.03.05 insiden tinggi jalan putus", "51.03.05"), ("@kuta_selatan insiden tinggi jalan putus", "51.03.05"),
+     ("@510305 data tms 3", "51.03.05"), ("@Mengwi rekap 3/10", "51.03.02")],
+)
+async def test_targeting_inside_scope(rt, made, line, region):
+    result = await reporting.submit_text(rt, made, line, src(1))
+    assert isinstance(result, Receipt) and result.incident.region_code == region
+
+
+async def test_targeting_refusals(rt, made, wayan):
+    outside = await reporting.submit_text(rt, made, "@51.71.01 insiden tinggi banjir", src(1))
+    assert isinstance(outside, Refused) and "di luar wilayah" in outside.text
+    outside_name = await reporting.submit_text(rt, made, "@denpasar_barat insiden tinggi banjir", src(2))
+    assert isinstance(outside_name, Refused) and "di luar wilayah" in outside_name.text
+    unknown = await reporting.submit_text(rt, made, "@atlantis insiden tinggi banjir", src(3))
+    assert isinstance(unknown, Refused) and "atlantis" in unknown.text
+    ambiguous = await reporting.submit_text(rt, made, "@kuta data ganda 2", src(4))
+    assert isinstance(ambiguous, Refused) is False  # "kuta" is exactly one kecamatan in Badung
+    ambiguous = await reporting.submit_text(rt, made, "@kut data ganda 2", src(5))
+    assert isinstance(ambiguous, Refused) and "51.03.01" in ambiguous.text and "51.03.05" in ambiguous.text
+    up = await reporting.submit_text(rt, wayan, "@51.03 insiden tinggi banjir", src(6))
+    assert isinstance(up, Refused) and "di luar wilayah" in up.text
+
+
+async def test_logistik_and_rekap_need_a_kecamatan(rt, made):
+    result = await reporting.submit_text(rt, made, "rekap 10/20", src(1))
+    assert isinstance(result, Refused) and "per kecamatan" in result.text
+    ok = await reporting.submit_text(rt, made, "insiden kritis gudang banjir", src(2))
+    assert isinstance(ok, Receipt) and ok.incident.region_code == "51.03" and ok.incident.severity == "kritis"
+
+
+async def test_nik_from_elsewhere_is_a_warning_not_a_refusal(rt, wayan):
+    result = await reporting.submit_text(rt, wayan, "data nik 1 NIK 3201011234560001 tidak valid", src(1))
+    assert isinstance(result, Receipt) and result.nik_warnings == ("3201011234560001",)
+    assert "3201011234560001" in result.incident.description  # stored as given
+    local = await reporting.submit_text(rt, wayan, "data nik 1 NIK 5103011234560001", src(2))
+    assert local.nik_warnings == ()
+
+
+async def test_parse_errors_store_nothing(rt, wayan):
+    result = await reporting.submit_text(rt, wayan, "logistik kotakk 5", src(1))
+    assert isinstance(result, Refused) and "kotakk" in result.text
+    assert (await rt.db.fetchone("SELECT count(*) FROM incidents"))[0] == 0
