@@ -1,4 +1,5 @@
-"""Command line: `python -m bot <verb>` (run, demo, sandbox, migrate, invite, backup).
+"""Command line: `python -m bot <verb>` (run, demo, sandbox, migrate, import-plan, import-tps, invite,
+backup).
 
 Bad settings or bad input are one line on stderr and exit code 2, never a traceback.
 """
@@ -39,6 +40,10 @@ def _parser() -> argparse.ArgumentParser:
                         help="username bot untuk tautan (bawaan: ditanyakan ke Bot API dengan token)")
     backup = verbs.add_parser("backup", help="salinan daring basis data yang konsisten")
     backup.add_argument("file", type=Path)
+    import_plan = verbs.add_parser("import-plan", help="impor rencana logistik dari CSV (kode_wilayah,barang,jumlah)")
+    import_plan.add_argument("file", type=Path, metavar="FILE.csv")
+    import_tps = verbs.add_parser("import-tps", help="impor jumlah TPS dari CSV (kode_wilayah,jumlah_tps)")
+    import_tps.add_argument("file", type=Path, metavar="FILE.csv")
     return parser
 
 
@@ -159,6 +164,50 @@ def cmd_backup(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_csv(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise CliError(f"{path}: berkas tidak ada") from None
+    except IsADirectoryError:
+        raise CliError(f"{path}: ini folder, bukan berkas CSV") from None
+    except OSError as exc:
+        raise CliError(f"{path}: tidak bisa dibaca ({exc.strerror or exc})") from None
+
+
+async def _import_baseline(settings: Settings, kind: str, path: Path, data: bytes) -> str:
+    import sqlite3
+
+    from bot import baselines
+    from bot.app import open_runtime
+
+    try:
+        rt = await open_runtime(settings)
+    except (sqlite3.Error, OSError) as exc:
+        raise CliError(f"{settings.DATABASE_PATH}: basis data tidak bisa dibuka ({exc})") from None
+    try:
+        result = await baselines.import_baseline(rt, data, None, baselines.BaselineKind(kind), source=str(path))
+    finally:
+        await rt.db.close()
+    if not result.ok:
+        raise CliError("\n".join([f"{path}: {result.summary()}", *(f"{path}: {line}" for line in result.error_lines())]))
+    return f"{path}: {result.summary()}"
+
+
+def cmd_import_plan(args: argparse.Namespace) -> int:
+    settings = _settings()
+    data = _read_csv(args.file)
+    print(asyncio.run(_import_baseline(settings, "rencana", args.file, data)))
+    return 0
+
+
+def cmd_import_tps(args: argparse.Namespace) -> int:
+    settings = _settings()
+    data = _read_csv(args.file)
+    print(asyncio.run(_import_baseline(settings, "tps", args.file, data)))
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
@@ -178,6 +227,8 @@ VERBS = {
     "backup": cmd_backup,
     "demo": cmd_demo,
     "sandbox": cmd_sandbox,
+    "import-plan": cmd_import_plan,
+    "import-tps": cmd_import_tps,
 }
 
 

@@ -1,0 +1,125 @@
+"""`python -m bot import-plan` / `import-tps` as an operator runs them: a real process, a real file."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PLAN_HEAD = "kode_wilayah,barang,jumlah\n"
+
+
+@pytest.fixture
+def run(tmp_path):
+    """Run `python -m bot <args>` in tmp_path with only the environment it needs."""
+    db_path = tmp_path / "data" / "bot.sqlite3"
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "DATABASE_PATH": str(db_path),
+        "REGION_ROOT": "51",
+    }
+
+    def go(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bot", *args],
+            cwd=tmp_path, env=env, capture_output=True, text=True, encoding="utf-8", timeout=120,
+        )
+
+    go.db_path = db_path  # type: ignore[attr-defined]
+    return go
+
+
+def query(db_path: Path, sql: str) -> list[tuple]:
+    conn = sqlite3.connect(db_path)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+def test_good_plan_file(run, tmp_path):
+    (tmp_path / "rencana.csv").write_text(
+        PLAN_HEAD + "51.03.01,kotak_suara,120\n510302,surat,1.250\n51.03.02,tinta,30\n", encoding="utf-8"
+    )
+    done = run("import-plan", "rencana.csv")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == (
+        "rencana.csv: rencana logistik: 3 baris diimpor (2 kecamatan, 3 barang; 3 baru, 0 mengganti nilai lama)"
+    )
+    assert sorted(query(run.db_path, "SELECT region_code, item, quantity FROM logistics_plan")) == [
+        ("51.03.01", "kotak_suara", 120), ("51.03.02", "surat_suara", 1250), ("51.03.02", "tinta", 30),
+    ]
+    assert query(run.db_path, "SELECT actor_id, action, target FROM audit_log WHERE action = 'impor'") == [
+        (None, "impor", "rencana")
+    ]
+
+
+def test_good_tps_file_from_excel_and_reimport(run, tmp_path):
+    path = tmp_path / "tps.csv"
+    path.write_bytes(b"\xef\xbb\xbfKode_Wilayah;Jumlah_TPS\r\n51.03.01;205\r\n51.03.02;1.010\r\n")
+    done = run("import-tps", str(path))
+    assert done.returncode == 0, done.stderr
+    assert "2 baris diimpor" in done.stdout and "total 1.215 TPS" in done.stdout
+    path.write_bytes(b"kode_wilayah,jumlah_tps\n51.03.01,210\n")
+    done = run("import-tps", str(path))
+    assert done.returncode == 0, done.stderr
+    assert "0 baru, 1 mengganti nilai lama" in done.stdout
+    assert sorted(query(run.db_path, "SELECT region_code, tps_count FROM tps_baseline")) == [
+        ("51.03.01", 210), ("51.03.02", 1010),
+    ]
+
+
+def test_bad_plan_file_names_file_and_lines_and_imports_nothing(run, tmp_path):
+    lines = [f"51.03.0{1 + n % 6},{item},{n + 1}" for n, item in enumerate(
+        ["kotak", "bilik", "surat", "tinta", "segel", "formulir", "sampul", "braille"] * 3)][:19]
+    # keys must be unique: 6 kecamatan x 8 items cycle, 19 lines never repeat a pair
+    lines[15] = "51.99.01,kotak,5"  # file line 17
+    lines[3] = "51.03.04,tinta,1,5"  # file line 5
+    (tmp_path / "rencana.csv").write_text(PLAN_HEAD + "\n".join(lines) + "\n", encoding="utf-8")
+    done = run("import-plan", "rencana.csv")
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    err = done.stderr.splitlines()
+    assert err[0] == "error: rencana.csv: rencana logistik: 2 masalah, tidak ada yang diimpor"
+    assert err[1].startswith("rencana.csv: baris 5: kolom berlebih")
+    assert err[2] == "rencana.csv: baris 17: kode wilayah 51.99.01 tidak dikenal"
+    assert done.stdout == ""
+    assert query(run.db_path, "SELECT count(*) FROM logistics_plan") == [(0,)]
+    assert query(run.db_path, "SELECT count(*) FROM audit_log WHERE action = 'impor'") == [(0,)]
+
+
+def test_bad_tps_file(run, tmp_path):
+    (tmp_path / "tps.csv").write_text(
+        "kode_wilayah,jumlah_tps\n51.03.01,10\n51.03,300\n51.03.01.2001,4\n51.03.02,-1\n", encoding="utf-8"
+    )
+    done = run("import-tps", "tps.csv")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert [line.split(":")[1].strip() for line in done.stderr.splitlines()[1:]] == ["baris 3", "baris 4", "baris 5"]
+    assert query(run.db_path, "SELECT count(*) FROM tps_baseline") == [(0,)]
+
+
+@pytest.mark.parametrize(
+    ("verb", "content", "expected"),
+    [
+        ("import-tps", None, "error: hilang.csv: berkas tidak ada"),
+        ("import-tps", b"", "error: hilang.csv: jumlah TPS: 1 masalah, tidak ada yang diimpor"),
+        ("import-plan", b"kode_wilayah,jumlah_tps\n51.03.01,4\n", "hilang.csv: baris 1: ini judul berkas jumlah TPS"),
+        ("import-tps", b"kode;tps\n51.03.01;4\n", "hilang.csv: baris 1: judul kolom harus kode_wilayah,jumlah_tps"),
+        ("import-tps", b"kode_wilayah,jumlah_tps\n51.03.01,\xe9\n", "hilang.csv: baris 2: bukan teks UTF-8"),
+    ],
+)
+def test_unusable_file(run, tmp_path, verb, content, expected):
+    if content is not None:
+        (tmp_path / "hilang.csv").write_bytes(content)
+    done = run(verb, "hilang.csv")
+    assert done.returncode == 2
+    assert expected in done.stderr
+    assert "Traceback" not in done.stderr
+    if run.db_path.exists():
+        assert query(run.db_path, "SELECT count(*) FROM logistics_plan") == [(0,)]
+        assert query(run.db_path, "SELECT count(*) FROM tps_baseline") == [(0,)]
