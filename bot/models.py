@@ -119,6 +119,7 @@ class Incident:
     assignee_id: int | None
     taken_at: datetime | None
     resolved_at: datetime | None
+    awaiting_since: datetime | None = None  # when it started waiting to be taken at its current level
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot import access
+from bot import access, lifecycle
 from bot.access import Action
 from bot.models import Incident, Level, NewIncident, Region, User
 from bot.parsing import parse_lapor
@@ -160,7 +160,8 @@ async def submit_parsed(rt: Runtime, actor: User, parsed: ParsedLapor, source: S
         source_chat_id=source.chat_id, source_message_id=source.message_id, update_id=source.update_id,
         reported_at=source.sent_at, received_at=rt.clock(), **figures,
     )
-    incident, created = await incident_store.create(rt.db, new)
+    notify = await lifecycle.route_new(rt, region.code, severity.value)
+    incident, created = await incident_store.create(rt.db, new, notify)
     return Receipt(incident, await region_store.path(rt.db, region.code), duplicate=not created,
                    nik_warnings=tuple(nik_region_mismatches(text, region.code)))
 

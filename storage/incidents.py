@@ -15,12 +15,14 @@ import aiosqlite
 
 from bot.clock import from_db, to_db
 from bot.models import Attachment, Incident, IncidentEvent, NewIncident, Status
+from storage import outbox
 from storage.db import Database
+from storage.outbox import OutboxRow
 
 _COLUMNS = (
     "id, kind, severity, status, region_code, reporter_id, item, received, planned, damaged, data_count,"
     " tps_done, tps_total, sirekap, description, payload, source_chat_id, source_message_id, reported_at,"
-    " received_at, handling_region, escalations, assignee_id, taken_at, resolved_at"
+    " received_at, handling_region, escalations, assignee_id, taken_at, resolved_at, awaiting_since"
 )
 
 
@@ -35,6 +37,7 @@ def _incident(row) -> Incident:
         reported_at=from_db(row["reported_at"]), received_at=from_db(row["received_at"]),
         handling_region=row["handling_region"], escalations=row["escalations"], assignee_id=row["assignee_id"],
         taken_at=from_db(row["taken_at"]), resolved_at=from_db(row["resolved_at"]),
+        awaiting_since=from_db(row["awaiting_since"]),
     )
 
 
@@ -53,8 +56,9 @@ async def find_duplicate(db: Database, *, update_id: int | None, chat_id: int, m
     return _incident(row) if row else None
 
 
-async def create(db: Database, new: NewIncident) -> tuple[Incident, bool]:
-    """Insert the incident, its 'lapor' event and the processed update, in one transaction.
+async def create(db: Database, new: NewIncident, notify: list[OutboxRow] = ()) -> tuple[Incident, bool]:
+    """Insert the incident, its 'lapor' event, the processed update and its notifications, in one
+    transaction.
 
     Returns (incident, created). When the same update or message was stored before — also when a
     concurrent delivery wins the race — the UNIQUE keys refuse the second row and the first
@@ -65,6 +69,7 @@ async def create(db: Database, new: NewIncident) -> tuple[Incident, bool]:
     values["reported_at"] = to_db(new.reported_at)
     values["received_at"] = to_db(new.received_at)
     values["handling_region"] = new.region_code
+    values["awaiting_since"] = values["received_at"]
     columns = ", ".join(values)
     marks = ", ".join(f":{name}" for name in values)
     try:
@@ -78,6 +83,7 @@ async def create(db: Database, new: NewIncident) -> tuple[Incident, bool]:
                     "INSERT INTO processed_updates (update_id, incident_id, processed_at) VALUES (?, ?, ?)",
                     (new.update_id, incident_id, to_db(new.received_at)),
                 )
+            await outbox.add(conn, incident_id, list(notify), new.received_at)
     except sqlite3.IntegrityError:
         existing = await find_duplicate(db, update_id=new.update_id, chat_id=new.source_chat_id,
                                         message_id=new.source_message_id)
@@ -85,6 +91,86 @@ async def create(db: Database, new: NewIncident) -> tuple[Incident, bool]:
             raise
         return existing, False
     return await get(db, incident_id), True
+
+
+#: columns a lifecycle change may set
+CHANGEABLE = frozenset({"status", "handling_region", "escalations", "assignee_id", "taken_at", "resolved_at",
+                        "awaiting_since"})
+
+
+async def apply_change(
+    db: Database, incident_id: int, *, expect_status: tuple[str, ...], expect_handling: str | None,
+    changes: dict, actor_id: int | None, action: str, at: datetime, note: str = "",
+    notify: list[OutboxRow] = (),
+) -> Incident | None:
+    """Change an incident only if it is still as the caller saw it (status, handling region):
+    the update, its incident event and its notifications in one transaction. Returns the new
+    state, or None when the incident moved on meanwhile (nothing written)."""
+    bad = set(changes) - CHANGEABLE
+    if bad:
+        raise ValueError(f"not changeable: {sorted(bad)}")
+    values = {k: to_db(v) if isinstance(v, datetime) else v for k, v in changes.items()}
+    async with db.transaction() as conn:
+        cur = await conn.execute("SELECT status, handling_region FROM incidents WHERE id = ?", (incident_id,))
+        row = await cur.fetchone()
+        if row is None or row["status"] not in expect_status:
+            return None
+        if expect_handling is not None and row["handling_region"] != expect_handling:
+            return None
+        if values:
+            assignments = ", ".join(f"{column} = :{column}" for column in values)
+            await conn.execute(f"UPDATE incidents SET {assignments} WHERE id = :id", values | {"id": incident_id})
+        to_status = values.get("status", row["status"])
+        await _event(conn, incident_id, at=at, actor_id=actor_id, action=action, from_status=row["status"],
+                     to_status=to_status, region_code=values.get("handling_region", row["handling_region"]),
+                     note=note)
+        await outbox.add(conn, incident_id, list(notify), at)
+    return await get(db, incident_id)
+
+
+async def due_for_escalation(db: Database, *, severity: str, waiting_since_before: datetime,
+                             limit: int = 100) -> list[Incident]:
+    """Untaken incidents of a severity that have waited at their level since before a moment."""
+    rows = await db.fetchall(
+        f"SELECT {_COLUMNS} FROM incidents WHERE status = 'baru' AND severity = ? AND awaiting_since <= ?"
+        " ORDER BY awaiting_since, id LIMIT ?",
+        (severity, to_db(waiting_since_before), limit),
+    )
+    return [_incident(row) for row in rows]
+
+
+async def notification_messages(db: Database, incident_id: int) -> list[dict]:
+    """The group posts of an incident (chat, message, region), oldest first."""
+    rows = await db.fetchall(
+        "SELECT chat_id, message_id, region_code, thread_id FROM incident_messages"
+        " WHERE incident_id = ? AND purpose = 'notifikasi' ORDER BY created_at, message_id",
+        (incident_id,),
+    )
+    return [dict(row) for row in rows]
+
+
+async def list_in_scope(
+    db: Database, *, scope: str, reporter_id: int | None, kind: str | None, open_only: bool,
+    offset: int, limit: int,
+) -> tuple[list[Incident], int]:
+    """Incidents of a subtree, newest first, one page, and how many there are in all."""
+    where, params = _scope("region_code", scope)
+    clauses = [where]
+    if reporter_id is not None:
+        clauses.append("reporter_id = ?")
+        params += (reporter_id,)
+    if kind is not None:
+        clauses.append("kind = ?")
+        params += (kind,)
+    if open_only:
+        clauses.append("status <> 'selesai'")
+    sql_where = " AND ".join(clauses)
+    total = (await db.fetchone(f"SELECT count(*) FROM incidents WHERE {sql_where}", params))[0]
+    rows = await db.fetchall(
+        f"SELECT {_COLUMNS} FROM incidents WHERE {sql_where} ORDER BY id DESC LIMIT ? OFFSET ?",
+        (*params, limit, offset),
+    )
+    return [_incident(row) for row in rows], total
 
 
 async def _event(

@@ -22,6 +22,10 @@ ACTION_LABEL = {
 }
 ATTACHMENT_LABEL = {"foto": "Foto", "dokumen": "Dokumen", "lokasi": "Lokasi"}
 
+#: notes the bot writes into an incident's history itself
+AUTO_ESCALATION_NOTE = "tidak ditangani dalam {minutes} menit"
+AUTO_ESCALATION_AT_TOP_NOTE = "tidak ditangani dalam {minutes} menit; sudah di tingkat tertinggi, tetap menunggu ditangani"
+
 
 def when(moment: datetime, tz: tzinfo) -> str:
     local = moment.astimezone(tz)
@@ -150,3 +154,107 @@ FLOW_EXPIRED_BUTTON = "Tombol ini sudah tidak berlaku. Mulai lagi dengan /lapor.
 FLOW_IN_GROUP = "Isi laporan lewat chat pribadi agar grup tetap rapi:"
 FLOW_IN_GROUP_BUTTON = "📝 Isi laporan"
 FLOW_TYPE_PLEASE = "Pilih salah satu tombol di atas, atau ketik /batal."
+
+# --- coordination: group posts, buttons, lifecycle answers ------------------------------------
+
+BUTTON_TAKE = "🙋 Tangani"
+BUTTON_ESCALATE = "⬆️ Eskalasi"
+BUTTON_RESOLVE = "✅ Selesai"
+
+
+def card(incident: Incident, report: Report, path: tuple[Region, ...], reporter_name: str,
+         assignee_name: str | None, events: list[IncidentEvent], tz: tzinfo, *, moved_to: str | None = None) -> str:
+    """A group post: what, where, who, the current status and the latest history."""
+    mark = SEVERITY_MARK.get(incident.severity, "")
+    status = STATUS_LABEL[incident.status.value]
+    if incident.status.value == "ditangani" and assignee_name:
+        status = f"sedang ditangani oleh {esc(assignee_name)}"
+    elif incident.status.value == "selesai":
+        status = "selesai" + (f" oleh {esc(assignee_name)}" if assignee_name else "")
+    lines = [
+        f"{mark} <b>#{incident.id} {KIND_LABEL[incident.kind]} — {incident.severity}</b>",
+        f"Wilayah: {region_path(path)}",
+        f"Pelapor: {esc(reporter_name)}, {when(incident.reported_at, tz)}",
+        describe_report(report),
+        f"Status: <b>{status}</b>",
+    ]
+    if moved_to and incident.status.value != "selesai":
+        lines.append(f"⬆️ Dieskalasi ke {esc(moved_to)}.")
+    if incident.escalations and not moved_to:
+        lines.append(f"Eskalasi ke-{incident.escalations}.")
+    recent = [e for e in events if e.action != "lapor"][-4:]
+    if recent:
+        lines.append("<i>Riwayat:</i>")
+        for e in recent:
+            who = esc(e.actor_name) if e.actor_name else "sistem"
+            note = f": {esc(e.note)}" if e.note and e.action != "lampiran" else ""
+            lines.append(f"• {when(e.at, tz)} {who} {ACTION_LABEL.get(e.action, e.action)}{note}")
+    return "\n".join(lines)
+
+
+def resolved_notice(incident_id: int, by: str, note: str) -> str:
+    extra = f": {esc(note)}" if note else "."
+    return f"✅ Laporan #{incident_id} telah diselesaikan oleh {esc(by)}{extra}"
+
+
+def resolved_to_reporter(incident_id: int, by: str, note: str) -> str:
+    extra = f"\nCatatan: {esc(note)}" if note else ""
+    return f"✅ Laporan Anda #{incident_id} telah diselesaikan oleh {esc(by)}.{extra}"
+
+
+MOVE_DONE = {
+    "tangani": "🙋 Anda menangani laporan #{id}.",
+    "eskalasi": "⬆️ Laporan #{id} dieskalasi ke {to}.",
+    "selesai": "✅ Laporan #{id} ditandai selesai.",
+    "catatan": "📝 Catatan ditambahkan ke laporan #{id}.",
+}
+ESCALATED_NO_GROUP = " Belum ada grup koordinasi terdaftar di tingkat itu."
+
+MOVE_REFUSED = {
+    "not_found": "Laporan #{id} tidak ditemukan.",
+    "already_taken": "Laporan #{id} sudah ditangani oleh {who}.",
+    "already_done": "Laporan #{id} sudah selesai.",
+    "at_top": "Laporan #{id} sudah di tingkat tertinggi; tidak bisa dieskalasi lagi.",
+    "note_required": "Tulis catatannya: <code>/catatan {id} &lt;teks&gt;</code>",
+    "conflict": "Laporan #{id} baru saja berubah. Lihat /status {id} lalu coba lagi.",
+}
+
+LIFECYCLE_USAGE = {
+    "tangani": "Bentuk: <code>/tangani &lt;nomor&gt;</code>\nContoh: <code>/tangani 12</code>",
+    "eskalasi": "Bentuk: <code>/eskalasi &lt;nomor&gt; [alasan]</code>\nContoh: <code>/eskalasi 12 butuh bantuan provinsi</code>",
+    "selesai": "Bentuk: <code>/selesai &lt;nomor&gt; [catatan]</code>\nContoh: <code>/selesai 12 kotak pengganti tiba</code>",
+    "catatan": "Bentuk: <code>/catatan &lt;nomor&gt; &lt;teks&gt;</code>\nContoh: <code>/catatan 12 tim sudah di lokasi</code>",
+}
+BUTTON_OUTDATED = "Tombol ini dari versi lama. Gunakan /status dan perintahnya, misalnya /tangani 12."
+
+# --- /insiden ---------------------------------------------------------------------------------
+
+INSIDEN_USAGE = (
+    "Bentuk: <code>/insiden [logistik|data|rekap|insiden] [terbuka|semua]</code>\n"
+    "Contoh: <code>/insiden insiden terbuka</code>"
+)
+
+
+def incident_list(items: list[tuple[Incident, str]], page: int, pages: int, total: int, kind: str | None,
+                  open_only: bool, tz: tzinfo) -> str:
+    what = KIND_LABEL[kind].lower() if kind else "semua jenis"
+    state = "terbuka" if open_only else "semua status"
+    if not items:
+        return f"Tidak ada laporan ({what}, {state}) di wilayah Anda."
+    lines = [f"<b>Laporan {what}, {state}</b> — {total} laporan, halaman {page}/{pages}"]
+    for incident, region_name in items:
+        mark = SEVERITY_MARK.get(incident.severity, "")
+        summary = incident.description or (incident.item or "")
+        if len(summary) > 60:
+            summary = summary[:57] + "…"
+        lines.append(
+            f"{mark} <b>#{incident.id}</b> {KIND_LABEL[incident.kind]} · {esc(region_name)} · "
+            f"{STATUS_LABEL[incident.status.value]} · {when(incident.reported_at, tz)}"
+            + (f"\n    {esc(summary)}" if summary else "")
+        )
+    lines.append("Rincian: /status &lt;nomor&gt;")
+    return "\n".join(lines)
+
+
+PAGE_PREV = "◀"
+PAGE_NEXT = "▶"

@@ -1,0 +1,99 @@
+"""Notification outbox SQL: rows are written with the change they announce, sent by a worker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from bot.clock import from_db, to_db
+from storage.db import Database
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """A notification to send. `dedupe_key` may contain `{id}` for the incident id."""
+
+    purpose: str  # posting, selesai, pelapor, edit
+    chat_id: int
+    dedupe_key: str
+    thread_id: int | None = None
+    message_id: int | None = None
+    region_code: str | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    id: int
+    purpose: str
+    incident_id: int
+    chat_id: int
+    thread_id: int | None
+    message_id: int | None
+    region_code: str | None
+    note: str
+    attempts: int
+    created_at: datetime
+
+
+async def add(conn: aiosqlite.Connection, incident_id: int, rows: list[OutboxRow], at: datetime) -> None:
+    """Queue notifications inside the caller's transaction; a repeated dedupe key is ignored."""
+    for row in rows:
+        await conn.execute(
+            "INSERT OR IGNORE INTO outbox (dedupe_key, purpose, incident_id, chat_id, thread_id, message_id,"
+            " region_code, note, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (row.dedupe_key.format(id=incident_id), row.purpose, incident_id, row.chat_id, row.thread_id,
+             row.message_id, row.region_code, row.note, to_db(at), to_db(at)),
+        )
+
+
+async def due(db: Database, now: datetime, limit: int = 50) -> list[Pending]:
+    rows = await db.fetchall(
+        "SELECT id, purpose, incident_id, chat_id, thread_id, message_id, region_code, note, attempts, created_at"
+        " FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?"
+        " ORDER BY next_attempt_at, id LIMIT ?",
+        (to_db(now), limit),
+    )
+    return [Pending(r["id"], r["purpose"], r["incident_id"], r["chat_id"], r["thread_id"], r["message_id"],
+                    r["region_code"], r["note"], r["attempts"], from_db(r["created_at"])) for r in rows]
+
+
+async def next_due_at(db: Database) -> datetime | None:
+    row = await db.fetchone(
+        "SELECT min(next_attempt_at) AS t FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL"
+    )
+    return from_db(row["t"]) if row and row["t"] else None
+
+
+async def mark_sent(db: Database, outbox_id: int, *, at: datetime, message_id: int | None) -> None:
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE outbox SET sent_at = ?, sent_message_id = ?, attempts = attempts + 1 WHERE id = ?",
+            (to_db(at), message_id, outbox_id),
+        )
+
+
+async def mark_retry(db: Database, outbox_id: int, *, error: str, retry_at: datetime) -> None:
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?",
+            (error[:500], to_db(retry_at), outbox_id),
+        )
+
+
+async def mark_failed(db: Database, outbox_id: int, *, error: str, at: datetime) -> None:
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ?, failed_at = ? WHERE id = ?",
+            (error[:500], to_db(at), outbox_id),
+        )
+
+
+async def counts(db: Database) -> dict[str, int]:
+    row = await db.fetchone(
+        "SELECT sum(sent_at IS NOT NULL) AS sent, sum(sent_at IS NULL AND failed_at IS NULL) AS pending,"
+        " sum(failed_at IS NOT NULL) AS failed FROM outbox"
+    )
+    return {k: int(row[k] or 0) for k in ("sent", "pending", "failed")}
