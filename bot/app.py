@@ -14,9 +14,10 @@ from telegram import BotCommand, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, CallbackContext, ContextTypes, Defaults, ExtBot
 
-from bot import commands
+from bot import commands, digest_delivery
 from bot.clock import Clock, utc_now
 from bot.models import User
+from bot.notify import Notifier
 from bot.runtime import Runtime
 from bot.settings import Settings
 from storage import regions as region_store
@@ -26,6 +27,9 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 
 RUNTIME_KEY = "runtime"
+NOTIFIER_KEY = "notifier"
+OUTBOX_INTERVAL_S = 5
+ESCALATION_INTERVAL_S = 60
 
 
 class KpuContext(CallbackContext[ExtBot, dict, dict, dict]):
@@ -52,6 +56,29 @@ async def open_runtime(settings: Settings, clock: Clock = utc_now) -> Runtime:
     return rt
 
 
+async def deliver_outbox(context: CallbackContext) -> None:
+    """Job: send due notifications (retries included)."""
+    await context.application.bot_data[NOTIFIER_KEY].deliver_due()
+
+
+async def escalate_overdue(context: CallbackContext) -> None:
+    """Job: escalate kritis/tinggi incidents left untaken too long, then deliver the news."""
+    from bot import lifecycle
+
+    results = await lifecycle.auto_escalate(context.application.bot_data[RUNTIME_KEY])
+    if any(r.ok for r in results):
+        await context.application.bot_data[NOTIFIER_KEY].deliver_due()
+
+
+def schedule_jobs(app: Application) -> None:
+    """The repeating jobs; their state lives in the database, so a restart loses nothing."""
+    jq = app.job_queue
+    jq.run_repeating(deliver_outbox, interval=OUTBOX_INTERVAL_S, first=1, name="outbox",
+                     job_kwargs={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30})
+    jq.run_repeating(escalate_overdue, interval=ESCALATION_INTERVAL_S, first=5, name="eskalasi_otomatis",
+                     job_kwargs={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60})
+
+
 def build_application(settings: Settings, *, clock: Clock = utc_now, rate_limiter: bool = True) -> Application:
     """Build the bot. Needs `TELEGRAM_BOT_TOKEN`; storage opens in `post_init`."""
     token = settings.require_token()
@@ -61,7 +88,13 @@ def build_application(settings: Settings, *, clock: Clock = utc_now, rate_limite
         rt = await open_runtime(settings, clock)
         rt.bot_username = app.bot.username
         app.bot_data[RUNTIME_KEY] = rt
+        notifier = Notifier(rt, app.bot)
+        app.bot_data[NOTIFIER_KEY] = notifier
         await app.bot.set_my_commands([BotCommand(name, desc) for name, desc in commands.menu()])
+        schedule_jobs(app)
+        caught_up = await digest_delivery.start_schedules(app, rt)
+        if caught_up:
+            log.info("sent %d digest(s) missed while the bot was stopped", caught_up)
         log.info("bot @%s ready (root region %s)", app.bot.username, settings.REGION_ROOT)
 
     async def post_shutdown(app: Application) -> None:

@@ -20,11 +20,25 @@ class Command:
 
 
 CATALOGUE: tuple[Command, ...] = (
+    Command("lapor", "Kirim laporan (logistik, data, rekap, insiden)", Action.LAPOR),
+    Command("status", "Rincian dan riwayat laporan: /status 12", Action.LIHAT),
+    Command("insiden", "Daftar laporan di wilayah Anda", Action.DAFTAR),
+    Command("tangani", "Tangani laporan: /tangani 12", Action.TANGANI),
+    Command("eskalasi", "Eskalasi ke tingkat di atas: /eskalasi 12 alasan", Action.ESKALASI),
+    Command("selesai", "Tandai selesai: /selesai 12 catatan", Action.SELESAI),
+    Command("catatan", "Tambah catatan: /catatan 12 teks", Action.CATATAN),
+    Command("grup", "Daftarkan grup ini sebagai grup koordinasi: /grup 51.03", Action.GRUP),
+    Command("ringkasan", "Ringkasan wilayah sekarang, dengan grafik", Action.RINGKASAN),
+    Command("progres", "Progres penghitungan dan Sirekap", Action.RINGKASAN),
+    Command("logistik", "Kelengkapan logistik", Action.RINGKASAN),
+    Command("jadwal", "Atur jam ringkasan harian: /jadwal 07:00", Action.JADWAL_PRIBADI),
+    Command("batal", "Batalkan pengisian laporan", None),
     Command("start", "Mulai, atau daftar dengan tautan undangan", None),
     Command("bantuan", "Daftar perintah untuk peran Anda", None),
     Command("wilayah", "Cari wilayah dan kodenya: /wilayah kuta", None),
     Command("undang", "Buat tautan undangan: /undang petugas 51.03.01", Action.UNDANG),
     Command("cabut", "Cabut akses pengguna: /cabut <id_telegram>", Action.CABUT),
+    Command("impor", "Impor rencana logistik / jumlah TPS: balas berkas CSV", Action.IMPOR),
 )
 
 

@@ -6,21 +6,38 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CommandHandler, TypeHandler
+from telegram.ext import Application, CallbackQueryHandler, ChatMemberHandler, CommandHandler, TypeHandler
 
-from handlers import admin, errors, gate, regions, start
+from handlers import admin, digest, errors, gate, groups, incidents, lapor, regions, start
+
 
 
 def register(app: Application) -> None:
     app.add_handler(TypeHandler(Update, gate.gate), group=-1)
     app.add_handlers(
         [
+            *lapor.handlers(),
             CommandHandler("start", start.start),
             CommandHandler("bantuan", start.bantuan),
             CommandHandler("help", start.bantuan),
             CommandHandler("wilayah", regions.wilayah),
             CommandHandler("undang", admin.undang),
             CommandHandler("cabut", admin.cabut),
+            CommandHandler("impor", admin.impor),
+            CommandHandler("status", incidents.status),
+            CommandHandler("tangani", incidents.tangani),
+            CommandHandler("eskalasi", incidents.eskalasi),
+            CommandHandler("selesai", incidents.selesai),
+            CommandHandler("catatan", incidents.catatan),
+            CommandHandler("insiden", incidents.insiden),
+            CallbackQueryHandler(incidents.incident_button, pattern=r"^i\d+:"),
+            CallbackQueryHandler(incidents.insiden_page, pattern=r"^il\d+:"),
+            CommandHandler("grup", groups.grup),
+            CommandHandler("jadwal", digest.jadwal),
+            CommandHandler("ringkasan", digest.ringkasan),
+            CommandHandler("progres", digest.progres),
+            CommandHandler("logistik", digest.logistik),
+            ChatMemberHandler(groups.bot_membership, ChatMemberHandler.MY_CHAT_MEMBER),
         ]
     )
     app.add_error_handler(errors.on_error)

@@ -5,11 +5,16 @@ from __future__ import annotations
 from telegram import Update
 from telegram.constants import ChatType
 
-from bot import registration
+from bot import access, baselines, registration
+from bot.access import Action, Grant
 from bot.app import KpuContext
 from bot.registration import InviteCreated
+from bot.texts import baselines as tb
 from bot.texts import common as t
+from handlers.replies import reply
 from storage import regions as region_store
+
+MAX_CSV_BYTES = 10 * 1024 * 1024
 
 
 async def undang(update: Update, context: KpuContext) -> None:
@@ -48,3 +53,31 @@ async def cabut(update: Update, context: KpuContext) -> None:
         "self": t.CABUT_SELF,
         "bootstrap_admin": t.CABUT_BOOTSTRAP,
     }.get(result.reason) or t.refusal(result.reason))
+
+
+async def impor(update: Update, context: KpuContext) -> None:
+    """/impor as a reply to an uploaded CSV: plan or TPS baseline, checked whole, all-or-nothing."""
+    msg = update.effective_message
+    document = msg.reply_to_message.document if msg.reply_to_message else None
+    if document is None:
+        await reply(update, tb.IMPOR_USAGE_HTML)
+        return
+    actor = context.actor
+    decision = access.decide(actor, Action.IMPOR, actor.region_code)
+    if not decision:
+        await reply(update, t.refusal(decision.reason))
+        return
+    if document.file_size and document.file_size > MAX_CSV_BYTES:
+        await reply(update, tb.IMPOR_TOO_BIG_HTML.format(limit=MAX_CSV_BYTES // (1024 * 1024)))
+        return
+    data = bytes(await (await document.get_file()).download_as_bytearray())
+    within = None if access.grant_for(actor.role, Action.IMPOR) is Grant.ALL else actor.region_code
+    result = await baselines.import_baseline(context.rt, data, actor.telegram_id, source=document.file_name or "",
+                                             within=within)
+    lines = [t.esc(result.summary())]
+    if not result.ok:
+        shown = result.error_lines()[: tb.IMPOR_MAX_LINES_SHOWN]
+        lines += [t.esc(line) for line in shown]
+        if len(result.errors) > len(shown):
+            lines.append(tb.IMPOR_MORE_HTML.format(count=len(result.errors) - len(shown)))
+    await reply(update, "\n".join(lines))

@@ -97,3 +97,15 @@ def quote(token: str) -> str:
     if len(token) > MAX_QUOTED:
         token = token[: MAX_QUOTED - 3] + "..."
     return f'"{token}"'
+
+# --- /impor in Telegram (HTML: the handler escapes the plain lines above) -----------------------
+
+IMPOR_USAGE_HTML: Final = (
+    "Kirim berkas CSV ke chat ini, lalu <b>balas berkas itu</b> dengan /impor.\n"
+    "Rencana logistik: kolom <code>kode_wilayah,barang,jumlah</code> (per kecamatan)\n"
+    "Jumlah TPS: kolom <code>kode_wilayah,jumlah_tps</code> (per kecamatan)"
+)
+IMPOR_TOO_BIG_HTML: Final = "Berkas terlalu besar (paling besar {limit} MB). Bagi menjadi beberapa berkas."
+#: at most this many bad lines are listed in a chat message; the rest are counted
+IMPOR_MAX_LINES_SHOWN: Final = 30
+IMPOR_MORE_HTML: Final = "… dan {count} masalah lain."

@@ -1,0 +1,138 @@
+"""Delivering the notification outbox to Telegram: group posts, edits, resolution notices.
+
+Rows are written by the lifecycle and reporting services in the same transaction as the change
+they announce; `deliver_due` sends what is due, renders the incident's *current* state, and
+records the outcome. A failure is retried with backoff (a 429's `retry_after` is honoured); a
+chat that can no longer be reached (bot removed, chat gone) is marked failed and logged — never
+dropped silently. One lock makes sure two deliveries never send the same row twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot import reporting
+from bot.models import Incident, Status
+from bot.outgoing import for_chat
+from bot.runtime import Runtime
+from bot.texts import incidents as ti
+from storage import groups as group_store
+from storage import incidents as incident_store
+from storage import outbox
+from storage import regions as region_store
+from storage import users as user_store
+from storage.outbox import Pending
+
+log = logging.getLogger(__name__)
+
+CALLBACK_VERSION = "i1"  # incident buttons: i1:<t|e|s>:<id>
+MAX_BACKOFF = timedelta(minutes=10)
+
+
+def buttons(incident_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[
+        InlineKeyboardButton(ti.BUTTON_TAKE, callback_data=f"{CALLBACK_VERSION}:t:{incident_id}"),
+        InlineKeyboardButton(ti.BUTTON_ESCALATE, callback_data=f"{CALLBACK_VERSION}:e:{incident_id}"),
+        InlineKeyboardButton(ti.BUTTON_RESOLVE, callback_data=f"{CALLBACK_VERSION}:s:{incident_id}"),
+    ]])
+
+
+async def card_for(rt: Runtime, incident: Incident, group_region: str | None) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The post of an incident as the group of `group_region` should see it now."""
+    db = rt.db
+    reporter = await user_store.get(db, incident.reporter_id)
+    assignee = await user_store.get(db, incident.assignee_id) if incident.assignee_id else None
+    current = await group_store.nearest(db, incident.handling_region)
+    here = group_region is None or current is None or current.region_code == group_region
+    moved_to = None
+    if not here:
+        target = await region_store.get(db, current.region_code)
+        moved_to = target.title if target else current.region_code
+    text = ti.card(
+        incident, reporting.report_of(incident), await region_store.path(db, incident.region_code),
+        reporter.full_name if reporter else str(incident.reporter_id), assignee.full_name if assignee else None,
+        await incident_store.events(db, incident.id), rt.settings.tz, moved_to=moved_to,
+    )
+    markup = buttons(incident.id) if here and incident.status is not Status.SELESAI else None
+    return text, markup
+
+
+class Notifier:
+    """Sends due outbox rows; `kick()` after a change, `deliver_due()` from a repeating job."""
+
+    def __init__(self, rt: Runtime, bot) -> None:
+        self.rt = rt
+        self.bot = bot
+        self._lock = asyncio.Lock()
+
+    async def deliver_due(self) -> int:
+        """Send every row that is due; return how many were sent."""
+        sent = 0
+        async with self._lock:
+            while True:
+                batch = await outbox.due(self.rt.db, self.rt.clock())
+                if not batch:
+                    return sent
+                progressed = False
+                for row in batch:
+                    if await self._deliver(row):
+                        sent += 1
+                        progressed = True
+                if not progressed:
+                    return sent
+
+    async def _deliver(self, row: Pending) -> bool:
+        rt = self.rt
+        incident = await incident_store.get(rt.db, row.incident_id)
+        now = rt.clock()
+        try:
+            message_id = await self._send(row, incident)
+        except RetryAfter as exc:
+            delay = exc.retry_after if isinstance(exc.retry_after, timedelta) else timedelta(seconds=exc.retry_after)
+            await outbox.mark_retry(rt.db, row.id, error=str(exc), retry_at=now + delay)
+            log.warning("outbox %d: flood control, retry in %s", row.id, delay)
+            return False
+        except (Forbidden, BadRequest) as exc:
+            if isinstance(exc, BadRequest) and "not modified" in exc.message:
+                await outbox.mark_sent(rt.db, row.id, at=now, message_id=row.message_id)
+                return True
+            await outbox.mark_failed(rt.db, row.id, error=str(exc), at=now)
+            log.warning("outbox %d (%s to chat %d) failed for good: %s", row.id, row.purpose, row.chat_id, exc)
+            return False
+        except (NetworkError, TelegramError) as exc:
+            backoff = min(timedelta(seconds=5 * 2 ** min(row.attempts, 10)), MAX_BACKOFF)
+            await outbox.mark_retry(rt.db, row.id, error=str(exc), retry_at=now + backoff)
+            log.warning("outbox %d: %s; retry in %s", row.id, exc, backoff)
+            return False
+        await outbox.mark_sent(rt.db, row.id, at=now, message_id=message_id)
+        return True
+
+    async def _send(self, row: Pending, incident: Incident) -> int | None:
+        rt, bot = self.rt, self.bot
+        if row.purpose == "posting":
+            text, markup = await card_for(rt, incident, row.region_code)
+            message = await bot.send_message(row.chat_id, for_chat(text, row.chat_id), message_thread_id=row.thread_id,
+                                             reply_markup=markup)
+            await incident_store.remember_message(
+                rt.db, chat_id=row.chat_id, message_id=message.message_id, incident_id=incident.id,
+                purpose="notifikasi", at=rt.clock(), region_code=row.region_code, thread_id=row.thread_id)
+            return message.message_id
+        if row.purpose == "edit":
+            text, markup = await card_for(rt, incident, row.region_code)
+            await bot.edit_message_text(for_chat(text, row.chat_id), chat_id=row.chat_id, message_id=row.message_id,
+                                        reply_markup=markup)
+            return row.message_id
+        resolutions = [e for e in await incident_store.events(rt.db, incident.id) if e.action == "selesai"]
+        name = (resolutions[-1].actor_name if resolutions else None) or "koordinator"
+        if row.purpose == "selesai":
+            text = ti.resolved_notice(incident.id, name, row.note)
+            message = await bot.send_message(row.chat_id, for_chat(text, row.chat_id), message_thread_id=row.thread_id)
+            return message.message_id
+        text = ti.resolved_to_reporter(incident.id, name, row.note)
+        message = await bot.send_message(row.chat_id, for_chat(text, row.chat_id, incident.reporter_id))
+        return message.message_id

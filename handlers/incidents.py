@@ -1,0 +1,182 @@
+"""Incidents: /status, the lifecycle commands and buttons, and /insiden with paging."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from bot import access, lifecycle, reporting
+from bot.access import Action, Grant
+from bot.app import NOTIFIER_KEY, KpuContext
+from bot.lifecycle import Move, MoveResult, Why
+from bot.notify import CALLBACK_VERSION
+from bot.texts import common as tc
+from bot.texts import incidents as ti
+from bot.texts.common import esc
+from handlers.replies import edit, reply
+from storage import incidents as incident_store
+from storage import regions as region_store
+from storage import users as user_store
+
+
+def _incident_id(args: list[str]) -> int | None:
+    if len(args) != 1:
+        return None
+    token = args[0].lstrip("#")
+    return int(token) if token.isdigit() and len(token) < 12 else None
+
+
+async def status(update: Update, context: KpuContext) -> None:
+    incident_id = _incident_id(context.args)
+    if incident_id is None:
+        await reply(update, ti.STATUS_USAGE)
+        return
+    db = context.rt.db
+    incident = await incident_store.get(db, incident_id)
+    if incident is None:
+        await reply(update, ti.status_not_found(incident_id))
+        return
+    decision = access.decide(context.actor, Action.LIHAT, incident.region_code, owner_id=incident.reporter_id)
+    if not decision:
+        await reply(update, tc.refusal(decision.reason))
+        return
+    reporter = await user_store.get(db, incident.reporter_id)
+    text = ti.status_view(
+        incident, reporting.report_of(incident), await region_store.path(db, incident.region_code),
+        reporter.full_name if reporter else str(incident.reporter_id),
+        await incident_store.events(db, incident.id), await incident_store.attachments(db, incident.id),
+        context.rt.settings.tz,
+    )
+    await reply(update, text, owner_id=incident.reporter_id)
+
+
+# --- lifecycle: /tangani, /eskalasi, /selesai, /catatan and the buttons --------------------------
+
+
+def _move_answer(move: Move, result: MoveResult, incident_id: int, who: str | None, to_title: str | None) -> str:
+    if result.ok:
+        text = ti.MOVE_DONE[move.value].format(id=incident_id, to=esc(to_title or ""))
+        if move is Move.ESKALASI and not result.to_group:
+            text += ti.ESCALATED_NO_GROUP
+        return text
+    if result.why in ti.MOVE_REFUSED:
+        return ti.MOVE_REFUSED[result.why].format(id=incident_id, who=esc(who or "orang lain"))
+    return tc.refusal(result.why)
+
+
+async def _perform(context: KpuContext, incident_id: int, move: Move, note: str) -> tuple[MoveResult, str]:
+    rt = context.rt
+    result = await lifecycle.perform(rt, context.actor, incident_id, move, note)
+    who = None
+    if result.why == Why.ALREADY_TAKEN and result.incident and result.incident.assignee_id:
+        assignee = await user_store.get(rt.db, result.incident.assignee_id)
+        who = assignee.full_name if assignee else None
+    to_title = None
+    if result.ok and result.to_region:
+        region = await region_store.get(rt.db, result.to_region)
+        to_title = region.title if region else result.to_region
+    if result.ok:
+        notifier = context.application.bot_data.get(NOTIFIER_KEY)
+        if notifier is not None:
+            await notifier.deliver_due()
+    return result, _move_answer(move, result, incident_id, who, to_title)
+
+
+def _lifecycle_command(move: Move):
+    async def command(update: Update, context: KpuContext) -> None:
+        parts = (update.effective_message.text or "").split(maxsplit=2)
+        incident_id = _incident_id(parts[1:2]) if len(parts) > 1 else None
+        if incident_id is None:
+            await reply(update, ti.LIFECYCLE_USAGE[move.value])
+            return
+        note = parts[2] if len(parts) > 2 else ""
+        _, text = await _perform(context, incident_id, move, note)
+        await reply(update, text)
+
+    command.__name__ = f"{move.value}_command"
+    return command
+
+
+tangani = _lifecycle_command(Move.TANGANI)
+eskalasi = _lifecycle_command(Move.ESKALASI)
+selesai = _lifecycle_command(Move.SELESAI)
+catatan = _lifecycle_command(Move.CATATAN)
+
+BUTTON_MOVES = {"t": Move.TANGANI, "e": Move.ESKALASI, "s": Move.SELESAI}
+
+
+async def incident_button(update: Update, context: KpuContext) -> None:
+    """A press on Tangani / Eskalasi / Selesai under a group post: the same checks as the commands;
+    a refusal is an alert and changes nothing."""
+    query = update.callback_query
+    parts = (query.data or "").split(":")
+    if len(parts) != 3 or parts[0] != CALLBACK_VERSION or parts[1] not in BUTTON_MOVES or not parts[2].isdigit():
+        await query.answer(ti.BUTTON_OUTDATED, show_alert=True)
+        return
+    result, text = await _perform(context, int(parts[2]), BUTTON_MOVES[parts[1]], "")
+    await query.answer(text if len(text) <= 200 else text[:199] + "…", show_alert=not result.ok)
+
+
+# --- /insiden ------------------------------------------------------------------------------------
+
+PAGE_SIZE = 10
+LIST_CB = "il1"  # il1:<kind or *>:<o|a>:<page>
+KINDS = ("logistik", "data", "rekap", "insiden")
+
+
+def _list_args(args: list[str]) -> tuple[str | None, bool] | None:
+    kind, open_only = None, True
+    for arg in (a.lower() for a in args):
+        if arg in KINDS and kind is None:
+            kind = arg
+        elif arg in ("terbuka", "semua"):
+            open_only = arg == "terbuka"
+        else:
+            return None
+    return kind, open_only
+
+
+async def _render_list(context: KpuContext, user_id: int, kind: str | None, open_only: bool, page: int):
+    rt, actor = context.rt, context.actor
+    decision = access.decide(actor, Action.DAFTAR)
+    if not decision:
+        return tc.refusal(decision.reason), None
+    own_only = access.grant_for(actor.role, Action.DAFTAR) is Grant.OWN
+    scope = "ID" if access.grant_for(actor.role, Action.DAFTAR) is Grant.ALL else actor.region_code
+    offset = (page - 1) * PAGE_SIZE
+    items, total = await incident_store.list_in_scope(
+        rt.db, scope=scope, reporter_id=actor.telegram_id if own_only else None, kind=kind, open_only=open_only,
+        offset=offset, limit=PAGE_SIZE)
+    pages = max(1, -(-total // PAGE_SIZE))
+    named = []
+    for incident in items:
+        region = await region_store.get(rt.db, incident.region_code)
+        named.append((incident, region.name if region else incident.region_code))
+    text = ti.incident_list(named, page, pages, total, kind, open_only, rt.settings.tz)
+    nav = []
+    state = f"{kind or '*'}:{'o' if open_only else 'a'}"
+    if page > 1:
+        nav.append(InlineKeyboardButton(ti.PAGE_PREV, callback_data=f"{LIST_CB}:{state}:{page - 1}"))
+    if page < pages:
+        nav.append(InlineKeyboardButton(ti.PAGE_NEXT, callback_data=f"{LIST_CB}:{state}:{page + 1}"))
+    return text, InlineKeyboardMarkup([nav]) if nav else None
+
+
+async def insiden(update: Update, context: KpuContext) -> None:
+    parsed = _list_args(context.args)
+    if parsed is None:
+        await reply(update, ti.INSIDEN_USAGE)
+        return
+    text, markup = await _render_list(context, update.effective_user.id, *parsed, page=1)
+    await reply(update, text, markup=markup)
+
+
+async def insiden_page(update: Update, context: KpuContext) -> None:
+    query = update.callback_query
+    parts = (query.data or "").split(":")
+    if len(parts) != 4 or not parts[3].isdigit():
+        await query.answer(ti.BUTTON_OUTDATED, show_alert=True)
+        return
+    kind = None if parts[1] == "*" else parts[1]
+    text, markup = await _render_list(context, update.effective_user.id, kind, parts[2] == "o", int(parts[3]))
+    await query.answer()
+    await edit(query.message, text, markup=markup)

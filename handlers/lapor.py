@@ -1,0 +1,379 @@
+"""/lapor: one-line reports, photos with a /lapor caption, the guided flow, attachments by reply.
+
+Handlers only read the update and format the answer; parsing, checks and storage are
+`bot.reporting`'s. The guided flow asks kind → (region) → item / problem / severity → the
+figures or text typed → confirm, in the reporter's private chat; in a group `/lapor` alone
+answers with a button that continues in private, so the group stays clean.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update
+from telegram.constants import ChatType
+from telegram.warnings import PTBUserWarning
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot import access, reporting
+from bot.access import Action
+from bot.app import NOTIFIER_KEY, KpuContext
+from bot.models import Level
+from bot.parsing import parse_lapor
+from bot.reporting import Receipt, Refused, Source
+from bot.reports import DATA_PROBLEMS, ITEMS, LaporError, Severity, describe_report
+from bot.texts import common as tc
+from bot.texts import incidents as ti
+from handlers.replies import edit, reply
+from storage import incidents as incident_store
+from storage import regions as region_store
+
+FLOW_TIMEOUT_S = 600
+CB = "lp1"  # callback data prefix of the guided flow, versioned
+KIND, REGION, ITEM, PROBLEM, SEVERITY, DETAILS, CONFIRM = range(7)
+FLOW_KEY = "lapor_flow"
+
+
+def command_args(message: Message) -> str:
+    """The raw text after the leading bot command (spacing in notes kept), text or caption."""
+    text = message.text or message.caption or ""
+    entities = message.entities if message.text else message.caption_entities
+    for entity in entities or ():
+        if entity.type == MessageEntity.BOT_COMMAND and entity.offset == 0:
+            return text[entity.length :].strip()
+    return text.split(maxsplit=1)[1] if len(text.split(maxsplit=1)) == 2 else ""
+
+
+def source_of(update: Update, message: Message | None = None) -> Source:
+    message = message or update.effective_message
+    return Source(message.chat_id, message.message_id, update.update_id, message.date)
+
+
+async def answer_receipt(update: Update, context: KpuContext, result: Receipt | Refused) -> Message:
+    if isinstance(result, Refused):
+        return await reply(update, result.text, owner_id=update.effective_user.id)
+    sent = await reply(update, receipt_text(result), owner_id=result.incident.reporter_id)
+    await incident_store.remember_message(
+        context.rt.db, chat_id=sent.chat_id, message_id=sent.message_id, incident_id=result.incident.id,
+        purpose="tanda_terima", at=context.rt.clock(),
+    )
+    if not result.duplicate:
+        await context.application.bot_data[NOTIFIER_KEY].deliver_due()
+    return sent
+
+
+def receipt_text(result: Receipt) -> str:
+    return ti.receipt(result.incident, reporting.report_of(result.incident), result.path, result.nik_warnings,
+                      result.duplicate)
+
+
+# --- one line ----------------------------------------------------------------------------------
+
+
+async def lapor_line(update: Update, context: KpuContext) -> None:
+    result = await reporting.submit_text(context.rt, context.actor, command_args(update.effective_message),
+                                         source_of(update))
+    await answer_receipt(update, context, result)
+
+
+async def lapor_in_group(update: Update, context: KpuContext) -> None:
+    if command_args(update.effective_message):
+        await lapor_line(update, context)
+        return
+    link = f"https://t.me/{context.bot.username}?start=lapor"
+    await reply(update, ti.FLOW_IN_GROUP,
+                markup=InlineKeyboardMarkup([[InlineKeyboardButton(ti.FLOW_IN_GROUP_BUTTON, url=link)]]))
+
+
+async def lapor_photo(update: Update, context: KpuContext) -> None:
+    """A photo whose caption is a /lapor line: the report, with the photo attached."""
+    msg = update.effective_message
+    result = await reporting.submit_text(context.rt, context.actor, command_args(msg), source_of(update))
+    if isinstance(result, Receipt) and not result.duplicate:
+        await _attach(context, result.incident.id, msg)
+    await answer_receipt(update, context, result)
+
+
+# --- attachments by reply ----------------------------------------------------------------------
+
+
+async def _attach(context: KpuContext, incident_id: int, msg: Message) -> bool:
+    common = dict(incident_id=incident_id, chat_id=msg.chat_id, message_id=msg.message_id,
+                  added_by=msg.from_user.id, at=context.rt.clock())
+    if msg.photo:
+        photo = msg.photo[-1]
+        return await incident_store.add_attachment(
+            context.rt.db, kind="foto", file_id=photo.file_id, file_unique_id=photo.file_unique_id,
+            file_size=photo.file_size, width=photo.width, height=photo.height, **common)
+    if msg.document:
+        doc = msg.document
+        return await incident_store.add_attachment(
+            context.rt.db, kind="dokumen", file_id=doc.file_id, file_unique_id=doc.file_unique_id,
+            file_name=doc.file_name, mime_type=doc.mime_type, file_size=doc.file_size, **common)
+    if msg.location:
+        return await incident_store.add_attachment(
+            context.rt.db, kind="lokasi", latitude=msg.location.latitude, longitude=msg.location.longitude, **common)
+    return False
+
+
+def _kind_of(msg: Message) -> str:
+    return "foto" if msg.photo else "dokumen" if msg.document else "lokasi"
+
+
+async def attach_by_reply(update: Update, context: KpuContext) -> None:
+    msg = update.effective_message
+    replied = msg.reply_to_message
+    if replied is None or replied.from_user is None or replied.from_user.id != context.bot.id:
+        return
+    incident_id = await incident_store.incident_for_message(context.rt.db, msg.chat_id, replied.message_id)
+    if incident_id is None:
+        return
+    incident = await incident_store.get(context.rt.db, incident_id)
+    decision = access.decide(context.actor, Action.CATATAN, incident.region_code, owner_id=incident.reporter_id)
+    if not decision:
+        await reply(update, tc.refusal(decision.reason))
+        return
+    if await _attach(context, incident_id, msg):
+        await reply(update, ti.attached(incident_id, _kind_of(msg)))
+    else:
+        await reply(update, ti.already_attached(incident_id))
+
+
+# --- the guided flow ---------------------------------------------------------------------------
+
+
+def _keyboard(prefix: str, options: list[tuple[str, str]], per_row: int = 2) -> InlineKeyboardMarkup:
+    buttons = [InlineKeyboardButton(label, callback_data=f"{CB}:{prefix}:{value}") for value, label in options]
+    rows = [buttons[i : i + per_row] for i in range(0, len(buttons), per_row)]
+    rows.append([InlineKeyboardButton(ti.FLOW_CANCEL_BUTTON, callback_data=f"{CB}:x")])
+    return InlineKeyboardMarkup(rows)
+
+
+KIND_OPTIONS = [(k, ti.KIND_LABEL[k]) for k in ("logistik", "data", "rekap", "insiden")]
+ITEM_OPTIONS = [(name, term.label) for name, term in ITEMS.items()]
+PROBLEM_OPTIONS = [(name, term.label) for name, term in DATA_PROBLEMS.items()]
+SEVERITY_OPTIONS = [(s.value, f"{ti.SEVERITY_MARK[s.value]} {s.value}") for s in Severity]
+ASK_DETAILS = {"logistik": ti.FLOW_ASK_LOGISTIK, "data": ti.FLOW_ASK_DATA, "rekap": ti.FLOW_ASK_REKAP,
+               "insiden": ti.FLOW_ASK_INSIDEN}
+
+
+def _flow(context: KpuContext) -> dict:
+    return context.user_data.setdefault(FLOW_KEY, {})
+
+
+async def lapor_private(update: Update, context: KpuContext) -> int:
+    """`/lapor` in private: with arguments one line, without the guided flow."""
+    if command_args(update.effective_message) and not _is_start(update):
+        await lapor_line(update, context)
+        return ConversationHandler.END
+    decision = access.decide(context.actor, Action.LAPOR)
+    if not decision:
+        await reply(update, tc.refusal(decision.reason))
+        return ConversationHandler.END
+    context.user_data[FLOW_KEY] = {}
+    await reply(update, ti.FLOW_CHOOSE_KIND, markup=_keyboard("k", KIND_OPTIONS))
+    return KIND
+
+
+def _is_start(update: Update) -> bool:
+    return (update.effective_message.text or "").startswith("/start")
+
+
+async def _after_region(update: Update, context: KpuContext) -> int:
+    kind = _flow(context)["kind"]
+    message = update.callback_query.message if update.callback_query else None
+    nxt = {"logistik": (ITEM, ti.FLOW_CHOOSE_ITEM, ITEM_OPTIONS, "i"),
+           "data": (PROBLEM, ti.FLOW_CHOOSE_PROBLEM, PROBLEM_OPTIONS, "p"),
+           "insiden": (SEVERITY, ti.FLOW_CHOOSE_SEVERITY, SEVERITY_OPTIONS, "s")}.get(kind)
+    if nxt is None:
+        text, markup, state = ASK_DETAILS[kind], None, DETAILS
+    else:
+        state, text, options, prefix = nxt
+        markup = _keyboard(prefix, options)
+    if message is not None:
+        await edit(message, text, markup=markup)
+    else:
+        await reply(update, text, markup=markup)
+    return state
+
+
+async def chose_kind(update: Update, context: KpuContext) -> int:
+    query = update.callback_query
+    await query.answer()
+    kind = query.data.split(":")[2]
+    flow = _flow(context)
+    flow["kind"] = kind
+    home = await region_store.get(context.rt.db, context.actor.region_code)
+    if home.level is Level.KECAMATAN:
+        flow["target"] = None
+        return await _after_region(update, context)
+    if kind in reporting.PER_KECAMATAN:
+        await edit(query.message, ti.FLOW_ASK_REGION)
+    else:
+        own = InlineKeyboardMarkup([[InlineKeyboardButton(home.title, callback_data=f"{CB}:r:own")],
+                                    [InlineKeyboardButton(ti.FLOW_CANCEL_BUTTON, callback_data=f"{CB}:x")]])
+        await edit(query.message, ti.flow_ask_region_own(home), markup=own)
+    return REGION
+
+
+async def chose_own_region(update: Update, context: KpuContext) -> int:
+    await update.callback_query.answer()
+    _flow(context)["target"] = None
+    return await _after_region(update, context)
+
+
+async def typed_region(update: Update, context: KpuContext) -> int:
+    typed = update.effective_message.text.strip().lstrip("@")
+    region = await reporting.resolve_target(context.rt, context.actor, typed)
+    if isinstance(region, Refused):
+        await reply(update, region.text)
+        return REGION
+    kind = _flow(context)["kind"]
+    if kind in reporting.PER_KECAMATAN and region.level is not Level.KECAMATAN:
+        await reply(update, ti.needs_kecamatan(kind, region))
+        return REGION
+    decision = access.decide(context.actor, Action.LAPOR, region.code)
+    if not decision:
+        await reply(update, tc.refusal(decision.reason))
+        return REGION
+    _flow(context)["target"] = region.code
+    return await _after_region(update, context)
+
+
+async def chose_option(update: Update, context: KpuContext) -> int:
+    query = update.callback_query
+    await query.answer()
+    _, field, value = query.data.split(":", 2)
+    _flow(context)[{"i": "item", "p": "problem", "s": "severity"}[field]] = value
+    await edit(query.message, ASK_DETAILS[_flow(context)["kind"]])
+    return DETAILS
+
+
+def _line(flow: dict, typed: str) -> str:
+    parts = [f"@{flow['target']}"] if flow.get("target") else []
+    parts.append(flow["kind"])
+    parts += [flow[key] for key in ("item", "problem", "severity") if key in flow]
+    parts.append(typed)
+    return " ".join(parts)
+
+
+async def typed_details(update: Update, context: KpuContext) -> int:
+    flow = _flow(context)
+    parsed = parse_lapor(_line(flow, update.effective_message.text))
+    if isinstance(parsed, LaporError):
+        await reply(update, parsed.render(), owner_id=update.effective_user.id)
+        return DETAILS
+    flow["line"] = _line(flow, update.effective_message.text)
+    flow["sent_at"] = update.effective_message.date
+    code = flow.get("target") or context.actor.region_code
+    path = await region_store.path(context.rt.db, code)
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton(ti.FLOW_SEND, callback_data=f"{CB}:ok"),
+                                    InlineKeyboardButton(ti.FLOW_CANCEL_BUTTON, callback_data=f"{CB}:x")]])
+    await reply(update, ti.flow_confirm(describe_report(parsed.report), path), owner_id=update.effective_user.id,
+                markup=markup)
+    return CONFIRM
+
+
+async def confirmed(update: Update, context: KpuContext) -> int:
+    query = update.callback_query
+    flow = context.user_data.pop(FLOW_KEY, {})
+    parsed = parse_lapor(flow.get("line", ""))
+    if isinstance(parsed, LaporError):
+        await query.answer(ti.FLOW_EXPIRED_BUTTON, show_alert=True)
+        return ConversationHandler.END
+    await query.answer()
+    source = Source(query.message.chat_id, query.message.message_id, update.update_id,
+                    flow.get("sent_at") or query.message.date)
+    result = await reporting.submit_parsed(context.rt, context.actor, parsed, source)
+    if isinstance(result, Refused):
+        await edit(query.message, result.text, owner_id=update.effective_user.id)
+        return ConversationHandler.END
+    await edit(query.message, receipt_text(result), owner_id=result.incident.reporter_id)
+    await incident_store.remember_message(
+        context.rt.db, chat_id=query.message.chat_id, message_id=query.message.message_id,
+        incident_id=result.incident.id, purpose="tanda_terima", at=context.rt.clock())
+    if not result.duplicate:
+        await context.application.bot_data[NOTIFIER_KEY].deliver_due()
+    return ConversationHandler.END
+
+
+async def cancel_button(update: Update, context: KpuContext) -> int:
+    context.user_data.pop(FLOW_KEY, None)
+    await update.callback_query.answer()
+    await edit(update.callback_query.message, ti.FLOW_CANCELLED)
+    return ConversationHandler.END
+
+
+async def cancel(update: Update, context: KpuContext) -> int:
+    context.user_data.pop(FLOW_KEY, None)
+    await reply(update, ti.FLOW_CANCELLED)
+    return ConversationHandler.END
+
+
+async def timed_out(update: Update, context: KpuContext) -> None:
+    context.user_data.pop(FLOW_KEY, None)
+    await context.bot.send_message(update.effective_chat.id, ti.FLOW_TIMEOUT)
+
+
+async def type_please(update: Update, context: KpuContext) -> None:
+    await reply(update, ti.FLOW_TYPE_PLEASE)
+
+
+async def nothing_to_cancel(update: Update, context: KpuContext) -> None:
+    await reply(update, ti.FLOW_NOTHING_TO_CANCEL)
+
+
+async def stale_button(update: Update, context: KpuContext) -> None:
+    await update.callback_query.answer(ti.FLOW_EXPIRED_BUTTON, show_alert=True)
+
+
+def handlers() -> list:
+    """The /lapor handlers in order; `handlers.register` adds them."""
+    private = filters.ChatType.PRIVATE
+    groups = filters.ChatType.GROUPS
+    text = filters.TEXT & ~filters.COMMAND
+    cancel_cb = CallbackQueryHandler(cancel_button, pattern=f"^{CB}:x$")
+    with warnings.catch_warnings():
+        # the flow is tracked per chat and user, not per message, on purpose
+        warnings.filterwarnings("ignore", message=".*per_message=False.*", category=PTBUserWarning)
+        flow = _conversation(private, text, cancel_cb)
+    return [
+        flow,
+        CommandHandler("lapor", lapor_in_group, filters=groups),
+        MessageHandler(filters.PHOTO & filters.CaptionRegex(r"^/lapor(@\w+)?(\s|$)"), lapor_photo),
+        MessageHandler((filters.PHOTO | filters.Document.ALL | filters.LOCATION) & filters.REPLY, attach_by_reply),
+        CommandHandler("batal", nothing_to_cancel),
+        CallbackQueryHandler(stale_button, pattern=f"^{CB}:"),
+    ]
+
+
+def _conversation(private, text, cancel_cb) -> ConversationHandler:
+    return ConversationHandler(
+        entry_points=[
+            CommandHandler("lapor", lapor_private, filters=private),
+            CommandHandler("start", lapor_private, filters=private & filters.Regex(r"^/start lapor$")),
+        ],
+        states={
+            KIND: [CallbackQueryHandler(chose_kind, pattern=f"^{CB}:k:"), cancel_cb],
+            REGION: [CallbackQueryHandler(chose_own_region, pattern=f"^{CB}:r:own$"), cancel_cb,
+                     MessageHandler(text, typed_region)],
+            ITEM: [CallbackQueryHandler(chose_option, pattern=f"^{CB}:i:"), cancel_cb],
+            PROBLEM: [CallbackQueryHandler(chose_option, pattern=f"^{CB}:p:"), cancel_cb],
+            SEVERITY: [CallbackQueryHandler(chose_option, pattern=f"^{CB}:s:"), cancel_cb],
+            DETAILS: [MessageHandler(text, typed_details)],
+            CONFIRM: [CallbackQueryHandler(confirmed, pattern=f"^{CB}:ok$"), cancel_cb],
+            ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
+        },
+        fallbacks=[CommandHandler("batal", cancel), MessageHandler(text & private, type_please)],
+        conversation_timeout=FLOW_TIMEOUT_S,
+        allow_reentry=True,
+        name="lapor",
+    )
+

@@ -1,0 +1,30 @@
+"""Sending text: every handler's message to a chat goes through here, so NIKs get masked.
+
+`reply` answers the update's message, `send` writes to a chat; both pass the text through
+`bot.outgoing.for_chat`, which keeps a NIK readable only in its owner's private chat.
+"""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.ext import ExtBot
+
+from bot.outgoing import for_chat
+
+
+async def reply(update: Update, text: str, *, owner_id: int | None = None,
+                markup: InlineKeyboardMarkup | None = None) -> Message:
+    msg = update.effective_message
+    return await msg.reply_text(for_chat(text, msg.chat_id, owner_id), reply_markup=markup,
+                                do_quote=msg.chat.type != "private")
+
+
+async def send(bot: ExtBot, chat_id: int, text: str, *, owner_id: int | None = None,
+               thread_id: int | None = None, markup: InlineKeyboardMarkup | None = None) -> Message:
+    return await bot.send_message(chat_id, for_chat(text, chat_id, owner_id), message_thread_id=thread_id,
+                                  reply_markup=markup)
+
+
+async def edit(message: Message, text: str, *, owner_id: int | None = None,
+               markup: InlineKeyboardMarkup | None = None) -> Message | bool:
+    return await message.edit_text(for_chat(text, message.chat_id, owner_id), reply_markup=markup)

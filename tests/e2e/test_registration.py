@@ -1,0 +1,127 @@
+"""Registration through invite links, strangers, roles in /bantuan, /wilayah, revocation, restarts."""
+
+import pytest
+
+from storage import audit
+
+
+async def test_admin_invites_and_officer_registers(kpu):
+    emu = kpu.emu
+    answer = await kpu.say(kpu.admin, "/undang petugas 51.03.01")
+    assert "https://t.me/kpu_koordinasi_bot?start=" in answer.text
+    code = answer.text.split("?start=")[1].split()[0]
+    wayan = emu.user(100, "Wayan", username="wayan_ppk")
+    await wayan.start(kpu.bot, code)
+    greeting = await kpu.next(wayan)
+    assert "Selamat datang, Wayan" in greeting.text
+    assert "Petugas" in greeting.text and "Bali › Badung › Kuta" in greeting.text
+    # the same link a second time, by someone else: refused
+    ketut = emu.user(101, "Ketut")
+    await ketut.start(kpu.bot, code)
+    assert "sudah pernah dipakai" in (await kpu.next(ketut)).text
+    actions = [row["action"] for row in await audit.recent(kpu.rt.db)]
+    assert "registrasi" in actions and "undang" in actions
+
+
+async def test_expired_and_unknown_links(kpu, clock):
+    code = await kpu.invite_link("petugas", "51.03.01")
+    clock.advance(days=7, seconds=1)
+    late = kpu.emu.user(102, "Late")
+    await late.start(kpu.bot, code)
+    assert "kedaluwarsa" in (await kpu.next(late)).text
+    await late.start(kpu.bot, "A" * 32)
+    assert "tidak dikenal" in (await kpu.next(late)).text
+
+
+async def test_strangers_get_one_short_explanation_and_nothing_is_stored(kpu):
+    stranger = kpu.emu.user(666, "Orang Asing")
+    for text in ("/lapor insiden kritis gudang terbakar", "halo", "/start"):
+        answer = await kpu.say(stranger, text)
+        assert "tautan undangan" in answer.text
+    rows = await kpu.rt.db.fetchone("SELECT (SELECT count(*) FROM incidents) + (SELECT count(*) FROM users WHERE telegram_id = 666)")
+    assert rows[0] == 0
+
+
+async def test_stranger_in_a_group(kpu):
+    wayan = await kpu.register(kpu.emu.user(100, "Wayan"), "petugas", "51.03.01")
+    stranger = kpu.emu.user(666, "Orang Asing")
+    group = kpu.group("PPK Kuta", wayan, stranger)
+    answer = await kpu.say(stranger, "/lapor insiden kritis gudang terbakar", group)
+    assert "tautan undangan" in answer.text and answer.reply_to_message_id is not None
+    assert (await kpu.rt.db.fetchone("SELECT count(*) FROM incidents"))[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("role", "present", "absent"),
+    [
+        ("petugas", ["/lapor", "/status"], ["/tangani", "/undang", "/grup"]),
+        ("koordinator", ["/lapor", "/tangani", "/undang", "/insiden"], ["/grup", "/cabut"]),
+        ("komisioner", ["/grup", "/cabut", "/undang"], []),
+    ],
+)
+async def test_help_is_tailored_to_the_role(kpu, role, present, absent):
+    user = await kpu.register(kpu.emu.user(200, "Made"), role, "51.03")
+    answer = await kpu.say(user, "/bantuan")
+    for command in present:
+        assert command + " " in answer.text
+    for command in absent:
+        assert command + " " not in answer.text
+
+
+@pytest.mark.parametrize(
+    ("inviter_role", "command", "expected"),
+    [
+        ("koordinator", "/undang komisioner 51.03.01", "tidak berwenang mengundang"),
+        ("koordinator", "/undang petugas 51.71.01", "di luar wilayah"),
+        ("petugas", "/undang petugas 51.03.01", "tidak berwenang"),
+        ("komisioner", "/undang raja 51.03", "tidak dikenal"),
+        ("komisioner", "/undang petugas 99.99", "tidak ditemukan"),
+        ("komisioner", "/undang petugas", "Bentuk"),
+    ],
+)
+async def test_invite_refusals(kpu, inviter_role, command, expected):
+    user = await kpu.register(kpu.emu.user(200, "Made"), inviter_role, "51.03")
+    answer = await kpu.say(user, command)
+    assert expected in answer.text
+    invites = await kpu.rt.db.fetchone("SELECT count(*) FROM invites WHERE created_by = 200")
+    assert invites[0] == 0
+
+
+async def test_invites_only_in_private(kpu):
+    made = await kpu.register(kpu.emu.user(200, "Made"), "komisioner", "51.03")
+    group = kpu.group("KPU Badung", made)
+    answer = await kpu.say(made, "/undang petugas 51.03.01", group)
+    assert "chat pribadi" in answer.text and "start=" not in answer.text
+
+
+async def test_wilayah_finds_by_name_alias_and_code(kpu):
+    wayan = await kpu.register(kpu.emu.user(100, "Wayan"), "petugas", "51.03.01")
+    answer = await kpu.say(wayan, "/wilayah KUTA")
+    assert "<code>51.03.01</code> Bali › Badung › Kuta" in answer.html
+    answer = await kpu.say(wayan, "/wilayah salamadeg timur")
+    assert "Selemadeg Timur" in answer.text and "Salamadeg Timur" in answer.text
+    answer = await kpu.say(wayan, "/wilayah 5171")
+    assert "Bali › Kota Denpasar" in answer.text
+    answer = await kpu.say(wayan, "/wilayah <b>atlantis</b>")
+    assert "Tidak ada wilayah" in answer.text and "<b>atlantis</b>" in answer.text  # shown, escaped
+
+
+async def test_revocation(kpu):
+    made = await kpu.register(kpu.emu.user(300, "Made"), "komisioner", "51.03")
+    wayan = await kpu.register(kpu.emu.user(100, "Wayan"), "petugas", "51.03.01")
+    assert "dicabut" in (await kpu.say(made, "/cabut 100")).text
+    assert "dicabut" in (await kpu.say(wayan, "/bantuan")).text  # the gate now refuses him
+    assert "cabut" in [row["action"] for row in await audit.recent(kpu.rt.db)]
+
+
+async def test_registration_survives_a_restart(kpu):
+    wayan = await kpu.register(kpu.emu.user(100, "Wayan"), "petugas", "51.03.01")
+    await kpu.restart()
+    answer = await kpu.say(wayan, "/start")
+    assert "Halo, Wayan" in answer.text and "Bali › Badung › Kuta" in answer.text
+
+
+async def test_command_menu_is_published_in_indonesian(kpu):
+    names = {c["command"]: c["description"] for c in kpu.bot.commands()}
+    assert {"lapor", "status", "bantuan", "undang", "wilayah"} <= set(names)
+    assert names["lapor"].startswith("Kirim laporan")

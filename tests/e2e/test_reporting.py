@@ -1,0 +1,213 @@
+"""/lapor end to end: every row of the reporting table, refusals, the guided flow, attachments,
+NIK masking outside the reporter's private chat, and duplicates."""
+
+import struct
+import zlib
+
+import pytest
+from telegram import Update
+
+from storage import incidents as incident_store
+
+NIK_BALI = "5103011234560001"
+NIK_JABAR = "3201011234560002"
+
+
+def png(width=32, height=24) -> bytes:
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    raw = b"".join(b"\x00" + b"\x80" * (width * 3) for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+@pytest.fixture
+async def wayan(kpu):
+    return await kpu.register(kpu.emu.user(100, "Wayan"), "petugas", "51.03.01")
+
+
+@pytest.fixture
+async def made(kpu):
+    return await kpu.register(kpu.emu.user(200, "Made"), "koordinator", "51.03")
+
+
+async def count(kpu) -> int:
+    return (await kpu.rt.db.fetchone("SELECT count(*) FROM incidents"))[0]
+
+
+@pytest.mark.parametrize(
+    ("line", "expected", "row"),
+    [
+        ("/lapor logistik kotak_suara 118/120 rusak 2 dua kotak penyok",
+         ["Kotak suara: diterima 118 dari rencana 120, rusak 2", "dua kotak penyok", "Tingkat: sedang"],
+         {"kind": "logistik", "item": "kotak_suara", "received": 118, "planned": 120, "damaged": 2,
+          "severity": "sedang"}),
+        ("/lapor logistik surat 1.250/2.000",
+         ["Surat suara: diterima 1.250 dari rencana 2.000", "Tingkat: tinggi"],
+         {"kind": "logistik", "item": "surat_suara", "received": 1250, "planned": 2000, "severity": "tinggi"}),
+        ("/lapor logistik tinta 40/40", ["Tinta: diterima 40 dari rencana 40", "Tingkat: rendah"],
+         {"kind": "logistik", "severity": "rendah"}),
+        ("/lapor data ganda 14 pemilih ganda di Desa Kuta",
+         ["Pemilih ganda: 14 orang", "pemilih ganda di Desa Kuta", "Tingkat: sedang"],
+         {"kind": "data", "item": "ganda", "data_count": 14, "severity": "sedang"}),
+        ("/lapor rekap 180/205 sirekap 150",
+         ["180 dari 205 TPS selesai (87,8%), 150 diunggah ke Sirekap", "Tingkat: rendah"],
+         {"kind": "rekap", "tps_done": 180, "tps_total": 205, "sirekap": 150, "severity": "rendah"}),
+        ("/lapor insiden kritis gudang logistik PPK Kuta tergenang banjir",
+         ["Insiden</b> tingkat kritis", "gudang logistik PPK Kuta tergenang banjir"],
+         {"kind": "insiden", "severity": "kritis", "description": "gudang logistik PPK Kuta tergenang banjir"}),
+    ],
+)
+async def test_every_kind_in_one_line(kpu, wayan, line, expected, row):
+    answer = await kpu.say(wayan, line)
+    [incident_id] = [r["id"] for r in await kpu.rt.db.fetchall("SELECT id FROM incidents")]
+    assert f"Laporan #{incident_id} diterima" in answer.text
+    assert "Bali › Badung › Kuta" in answer.text
+    for fragment in expected:
+        assert fragment in answer.text or fragment in answer.html
+    stored = await kpu.rt.db.fetchone("SELECT * FROM incidents WHERE id = ?", (incident_id,))
+    for key, value in row.items():
+        assert stored[key] == value, key
+    assert stored["status"] == "baru" and stored["reporter_id"] == 100 and stored["region_code"] == "51.03.01"
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("/lapor", "Apa yang ingin Anda laporkan"),  # no arguments: the guided flow starts
+        ("/lapor gosip 3", "Jenis laporan «gosip» tidak dikenal"),
+        ("/lapor logistik kursi 5", "Barang «kursi» tidak dikenal"),
+        ("/lapor logistik kotak 300/120", "lebih dari dua kali rencana"),
+        ("/lapor logistik kotak -3", "negatif"),
+        ("/lapor data ganda banyak", "«banyak» bukan angka"),
+        ("/lapor rekap 206/205", "TPS selesai «206» lebih banyak dari jumlah TPS (205)"),
+        ("/lapor @51.71.01 insiden tinggi banjir", "di luar wilayah kerja Anda"),
+        ("/lapor @atlantis insiden tinggi banjir", "«atlantis» tidak ditemukan"),
+        ("/lapor insiden kritis", "tulis uraian"),
+    ],
+)
+async def test_refusals_store_nothing(kpu, wayan, line, expected):
+    answer = await kpu.say(wayan, line)
+    assert expected in answer.text
+    if line != "/lapor":
+        assert "Contoh" in answer.text or "wilayah" in answer.text
+    assert await count(kpu) == 0
+
+
+async def test_region_targeting_and_ambiguity(kpu, made):
+    answer = await kpu.say(made, "/lapor @kut data ganda 3")
+    assert "cocok dengan beberapa wilayah" in answer.text and "@51.03.05" in answer.text
+    answer = await kpu.say(made, "/lapor @kuta_selatan rekap 90/120")
+    assert "Bali › Badung › Kuta Selatan" in answer.text
+    answer = await kpu.say(made, "/lapor rekap 90/120")
+    assert "per kecamatan" in answer.text
+
+
+async def test_nik_is_masked_outside_the_reporters_private_chat(kpu, wayan, made):
+    private = await kpu.say(wayan, f"/lapor data nik_invalid 1 NIK {NIK_BALI} dan {NIK_JABAR} salah")
+    assert NIK_BALI in private.text  # his own private chat: as typed
+    assert "NIK 3201011234560002 tidak berasal dari wilayah ini" in private.text  # a warning, not a refusal
+    incident_id = (await kpu.rt.db.fetchone("SELECT id FROM incidents"))[0]
+    group = kpu.group("PPK Kuta", wayan, made)
+    in_group = await kpu.say(wayan, f"/lapor data ganda 2 NIK {NIK_BALI} dobel", group)
+    assert NIK_BALI not in in_group.text and "5103**********01" in in_group.text
+    seen_by_coordinator = await kpu.say(made, f"/status {incident_id}")
+    assert NIK_BALI not in seen_by_coordinator.text and "5103**********01" in seen_by_coordinator.text
+    assert "3201**********02" in seen_by_coordinator.text
+    own_status = await kpu.say(wayan, f"/status {incident_id}")
+    assert NIK_BALI in own_status.text
+    stored = await kpu.rt.db.fetchone("SELECT description FROM incidents WHERE id = ?", (incident_id,))
+    assert NIK_BALI in stored[0]  # stored as given
+
+
+async def test_the_same_update_twice_makes_one_incident(kpu, wayan):
+    first = await kpu.say(wayan, "/lapor insiden tinggi jembatan putus")
+    record = [r for r in kpu.emu.update_log(kpu.bot) if r.kind == "message"][-1]
+    update = Update.de_json(record.json(), kpu.app.bot)
+    await kpu.app.process_update(update)  # Telegram redelivers after a crash before the offset moved on
+    again = await kpu.next(wayan)
+    assert "sudah tercatat" in again.text
+    assert first.text.split("\n")[0].split("#")[1].split()[0] == again.text.split("\n")[0].split("#")[1].split()[0]
+    assert await count(kpu) == 1
+
+
+async def test_photo_with_caption_and_attachments_by_reply(kpu, wayan, made):
+    receipt = await kpu.emu.user(100, "Wayan").send_photo(kpu.bot, png(), caption="/lapor insiden tinggi atap gudang bocor")
+    answer = await kpu.next(wayan)
+    incident_id = int(answer.text.split("#")[1].split()[0])
+    await wayan.send_photo(kpu.bot, png(64, 48), reply_to=answer)
+    assert f"Foto dilampirkan ke laporan #{incident_id}" in (await kpu.next(wayan)).text
+    await wayan.send_location(kpu.bot, -8.7237, 115.1752, reply_to=answer)
+    assert "Lokasi dilampirkan" in (await kpu.next(wayan)).text
+    await wayan.send_document(kpu.bot, b"%PDF-1.4 berita acara", "berita_acara.pdf", "application/pdf",
+                              reply_to=answer)
+    assert "Dokumen dilampirkan" in (await kpu.next(wayan)).text
+    attachments = await incident_store.attachments(kpu.rt.db, incident_id)
+    assert [a.kind for a in attachments] == ["foto", "foto", "lokasi", "dokumen"]
+    assert attachments[1].width == 64 and attachments[2].latitude == pytest.approx(-8.7237)
+    status = await kpu.say(made, f"/status {incident_id}")
+    assert "Lampiran (4)" in status.text and "berita_acara.pdf" in status.text and "-8.72370, 115.17520" in status.text
+    assert receipt.caption.startswith("/lapor")
+
+
+async def test_status_rights(kpu, wayan, made):
+    await kpu.say(wayan, "/lapor insiden tinggi jalan putus")
+    incident_id = (await kpu.rt.db.fetchone("SELECT id FROM incidents"))[0]
+    putu = await kpu.register(kpu.emu.user(101, "Putu"), "petugas", "51.03.01")
+    assert "laporan Anda sendiri" in (await kpu.say(putu, f"/status {incident_id}")).text
+    ketut = await kpu.register(kpu.emu.user(201, "Ketut"), "koordinator", "51.71")
+    assert "di luar wilayah" in (await kpu.say(ketut, f"/status {incident_id}")).text
+    full = await kpu.say(made, f"/status {incident_id}")
+    assert "Pelapor: Wayan" in full.text and "Riwayat" in full.text and "Wayan melapor" in full.text
+    assert "tidak ditemukan" in (await kpu.say(made, "/status 999")).text
+    assert "Bentuk" in (await kpu.say(made, "/status abc")).text
+
+
+async def test_guided_flow_in_private(kpu, wayan):
+    menu = await kpu.say(wayan, "/lapor")
+    await wayan.press(menu, "lp1:k:logistik")
+    items = await kpu.emu.next_edit(kpu.dm(wayan))
+    assert "Barang apa" in items.text
+    await wayan.press(items, "lp1:i:kotak_suara")
+    ask = await kpu.emu.next_edit(kpu.dm(wayan))
+    assert "sudah diterima" in ask.text
+    wrong = await kpu.say(wayan, "banyak sekali")
+    assert "bukan angka" in wrong.text
+    confirm = await kpu.say(wayan, "118/120 rusak 2 penyok")
+    assert "Periksa laporan Anda" in confirm.text and "Kuta" in confirm.text
+    assert confirm.callback_data and all(len(data.encode()) <= 64 for data in confirm.callback_data)
+    await wayan.press(confirm, "lp1:ok")
+    receipt = await kpu.emu.next_edit(kpu.dm(wayan))
+    assert "diterima" in receipt.text and "Kotak suara: diterima 118 dari rencana 120, rusak 2" in receipt.text
+    stored = await kpu.rt.db.fetchone("SELECT kind, item, received FROM incidents")
+    assert tuple(stored) == ("logistik", "kotak_suara", 118)
+    # pressing "Kirim" again (a double tap) does not make a second incident
+    assert receipt.buttons == []  # the receipt has no buttons left to press twice
+    assert await count(kpu) == 1
+
+
+async def test_guided_flow_cancel_and_group_link(kpu, wayan):
+    menu = await kpu.say(wayan, "/lapor")
+    await wayan.press(menu, "lp1:k:insiden")
+    await kpu.emu.next_edit(kpu.dm(wayan))
+    assert "dibatalkan" in (await kpu.say(wayan, "/batal")).text
+    assert "Tidak ada yang sedang diisi" in (await kpu.say(wayan, "/batal")).text
+    group = kpu.group("PPK Kuta", wayan)
+    link = await kpu.say(wayan, "/lapor", group)
+    [[(_, url)]] = link.buttons
+    assert url == "https://t.me/kpu_koordinasi_bot?start=lapor"
+    started = await kpu.say(wayan, "/start lapor")
+    assert "Apa yang ingin Anda laporkan" in started.text
+    assert await count(kpu) == 0
+
+
+async def test_guided_flow_times_out(kpu, wayan):
+    menu = await kpu.say(wayan, "/lapor")
+    await kpu.say(wayan, "/bantuan")  # updates are handled in order: /lapor has finished now
+    [job] = [j for j in kpu.app.job_queue.jobs() if j.callback.__name__ == "_trigger_timeout"]
+    await job.run(kpu.app)  # the 10-minute timeout, without waiting 10 minutes
+    assert "10 menit" in (await kpu.next(wayan)).text
+    press = await wayan.press(menu, "lp1:k:data")
+    answer = await press.answer()
+    assert answer.show_alert and "tidak berlaku" in answer.text  # the old keyboard no longer works
+    assert await count(kpu) == 0
