@@ -67,7 +67,7 @@ async def escalate_overdue(context: CallbackContext) -> None:
 
     results = await lifecycle.auto_escalate(context.application.bot_data[RUNTIME_KEY])
     if any(r.ok for r in results):
-        await context.application.bot_data[NOTIFIER_KEY].deliver_due()
+        context.application.bot_data[NOTIFIER_KEY].kick()
 
 
 def schedule_jobs(app: Application) -> None:
@@ -79,8 +79,12 @@ def schedule_jobs(app: Application) -> None:
                      job_kwargs={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60})
 
 
-def build_application(settings: Settings, *, clock: Clock = utc_now, rate_limiter: bool = True) -> Application:
-    """Build the bot. Needs `TELEGRAM_BOT_TOKEN`; storage opens in `post_init`."""
+def build_application(settings: Settings, *, clock: Clock = utc_now, rate_limiter: bool = True,
+                      flood_retries: int = 3) -> Application:
+    """Build the bot. Needs `TELEGRAM_BOT_TOKEN`; storage opens in `post_init`.
+
+    The rate limiter keeps within Telegram's limits and waits out a 429's `retry_after` up to
+    `flood_retries` times before the request fails (the outbox then reschedules it)."""
     token = settings.require_token()
     api = settings.TELEGRAM_API_URL
 
@@ -98,6 +102,9 @@ def build_application(settings: Settings, *, clock: Clock = utc_now, rate_limite
         log.info("bot @%s ready (root region %s)", app.bot.username, settings.REGION_ROOT)
 
     async def post_shutdown(app: Application) -> None:
+        notifier: Notifier | None = app.bot_data.pop(NOTIFIER_KEY, None)
+        if notifier is not None:
+            await notifier.close()
         rt: Runtime | None = app.bot_data.pop(RUNTIME_KEY, None)
         if rt is not None:
             await rt.db.close()
@@ -113,7 +120,7 @@ def build_application(settings: Settings, *, clock: Clock = utc_now, rate_limite
         .post_shutdown(post_shutdown)
     )
     if rate_limiter:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=flood_retries))
     app = builder.build()
 
     from handlers import register  # handlers import bot; keep the import here to avoid a cycle

@@ -10,6 +10,7 @@ dropped silently. One lock makes sure two deliveries never send the same row twi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import timedelta
 
@@ -63,12 +64,43 @@ async def card_for(rt: Runtime, incident: Incident, group_region: str | None) ->
 
 
 class Notifier:
-    """Sends due outbox rows; `kick()` after a change, `deliver_due()` from a repeating job."""
+    """Sends due outbox rows: `kick()` after a change (in the background, so a handler never waits
+    for a group's flood control), `deliver_due()` from a repeating job, `drain()` to wait."""
 
     def __init__(self, rt: Runtime, bot) -> None:
         self.rt = rt
         self.bot = bot
         self._lock = asyncio.Lock()
+        self._task: asyncio.Task | None = None
+        self._again = False
+
+    def kick(self) -> None:
+        """Deliver what is due soon, without waiting for it."""
+        if self._task is not None and not self._task.done():
+            self._again = True  # a change arrived while delivering: one more round after this one
+            return
+        self._task = asyncio.get_running_loop().create_task(self._rounds(), name="outbox-kick")
+
+    async def _rounds(self) -> None:
+        while True:
+            self._again = False
+            try:
+                await self.deliver_due()
+            except Exception:  # the repeating job tries again; never let a kick die silently
+                log.exception("delivering notifications failed")
+            if not self._again:
+                return
+
+    async def drain(self) -> None:
+        """Wait until the background delivery started by `kick()` has finished."""
+        while self._task is not None and not self._task.done():
+            await asyncio.shield(self._task)
+
+    async def close(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
 
     async def deliver_due(self) -> int:
         """Send every row that is due; return how many were sent."""

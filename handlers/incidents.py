@@ -75,9 +75,7 @@ async def _perform(context: KpuContext, incident_id: int, move: Move, note: str)
         region = await region_store.get(rt.db, result.to_region)
         to_title = region.title if region else result.to_region
     if result.ok:
-        notifier = context.application.bot_data.get(NOTIFIER_KEY)
-        if notifier is not None:
-            await notifier.deliver_due()
+        context.application.bot_data[NOTIFIER_KEY].kick()
     return result, _move_answer(move, result, incident_id, who, to_title)
 
 

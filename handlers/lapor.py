@@ -65,7 +65,7 @@ async def answer_receipt(update: Update, context: KpuContext, result: Receipt | 
         purpose="tanda_terima", at=context.rt.clock(),
     )
     if not result.duplicate:
-        await context.application.bot_data[NOTIFIER_KEY].deliver_due()
+        context.application.bot_data[NOTIFIER_KEY].kick()
     return sent
 
 
@@ -300,7 +300,7 @@ async def confirmed(update: Update, context: KpuContext) -> int:
         context.rt.db, chat_id=query.message.chat_id, message_id=query.message.message_id,
         incident_id=result.incident.id, purpose="tanda_terima", at=context.rt.clock())
     if not result.duplicate:
-        await context.application.bot_data[NOTIFIER_KEY].deliver_due()
+        context.application.bot_data[NOTIFIER_KEY].kick()
     return ConversationHandler.END
 
 

@@ -20,7 +20,8 @@ ADMIN_ID = 1
 
 
 class Harness:
-    def __init__(self, emu: BotApiEmulator, db_path: Path, clock, **overrides) -> None:
+    def __init__(self, emu: BotApiEmulator, db_path: Path, clock, flood_retries: int = 3, **overrides) -> None:
+        self.flood_retries = flood_retries
         self.emu = emu
         self.bot = emu.add_bot("kpu_koordinasi_bot", "KPU Koordinasi")
         self.clock = clock
@@ -32,7 +33,7 @@ class Harness:
         self.admin = emu.user(ADMIN_ID, "Admin", username="admin_kpu")
 
     async def start(self) -> None:
-        self.app = build_application(self.settings, clock=self.clock)
+        self.app = build_application(self.settings, clock=self.clock, flood_retries=self.flood_retries)
         await self.app.initialize()
         await self.app.post_init(self.app)  # run_polling does this; here we drive the steps ourselves
         await self.app.start()
@@ -78,6 +79,12 @@ class Harness:
         target = chat if chat is not None else self.bot
         await user.send(target, text, thread_id=thread_id, reply_to=reply_to)
         return await self.emu.next_message(chat if chat is not None else self.dm(user))
+
+    async def settled(self, user) -> None:
+        """Updates are handled one at a time: once `user`'s /bantuan is answered, everything sent
+        before it has been handled; then wait for the notifications those handlers kicked off."""
+        await self.say(user, "/bantuan")
+        await self.notifier.drain()
 
     def dm(self, user):
         """The private chat of `user` with the bot."""

@@ -1,0 +1,215 @@
+"""Coordination end to end: groups, routing to the nearest group, buttons and commands with their
+rights, edits, escalation with history, resolution fan-out, automatic escalation, delivery retries."""
+
+import pytest
+
+from storage import outbox
+
+
+@pytest.fixture
+async def people(kpu):
+    emu = kpu.emu
+    return {
+        "wayan": await kpu.register(emu.user(100, "Wayan"), "petugas", "51.03.01"),
+        "made": await kpu.register(emu.user(200, "Made"), "koordinator", "51.03"),
+        "ketut": await kpu.register(emu.user(201, "Ketut"), "koordinator", "51.71"),
+        "komang": await kpu.register(emu.user(300, "Komang"), "komisioner", "51.03"),
+        "nyoman": await kpu.register(emu.user(400, "Nyoman"), "komisioner", "51"),
+    }
+
+
+@pytest.fixture
+async def groups(kpu, people):
+    badung = kpu.group("KPU Badung", people["made"], people["komang"], people["wayan"])
+    bali = kpu.group("KPU Bali", people["nyoman"], people["made"], forum=True)
+    topic = bali.create_topic("Laporan")
+    assert "grup koordinasi" in (await kpu.say(people["komang"], "/grup 51.03", badung)).text
+    answer = await kpu.say(people["nyoman"], "/grup 51", bali, thread_id=topic)
+    assert "topik ini" in answer.text and answer.thread_id == topic
+    return {"badung": badung, "bali": bali, "topic": topic}
+
+
+async def report_kritis(kpu, people, text="gudang logistik tergenang banjir"):
+    receipt = await kpu.say(people["wayan"], f"/lapor insiden kritis {text}")
+    return int(receipt.text.split("#")[1].split()[0])
+
+
+async def test_group_registration_rights(kpu, people):
+    group = kpu.group("KPU Badung", people["made"], people["komang"], people["ketut"])
+    assert "tidak berwenang" in (await kpu.say(people["made"], "/grup 51.03", group)).text
+    assert "di luar wilayah" in (await kpu.say(people["komang"], "/grup 51.71", group)).text
+    assert "tidak ditemukan" in (await kpu.say(people["komang"], "/grup 99.99", group)).text
+    assert "di dalam grup" in (await kpu.say(people["komang"], "/grup 51.03")).text
+    answer = await kpu.say(people["komang"], "/grup 51.03", group)
+    assert "grup koordinasi <b>Bali › Badung</b>" in answer.html and "07:00" in answer.text
+    assert (await kpu.rt.db.fetchone("SELECT region_code FROM groups WHERE chat_id = ?", (group.id,)))[0] == "51.03"
+
+
+async def test_new_kritis_goes_to_the_nearest_group_with_buttons(kpu, people, groups):
+    incident_id = await report_kritis(kpu, people)
+    post = await kpu.next(groups["badung"])
+    assert f"#{incident_id} Insiden — kritis" in post.text and "Bali › Badung › Kuta" in post.text
+    assert [text for row in post.buttons for text, _ in row] == ["🙋 Tangani", "⬆️ Eskalasi", "✅ Selesai"]
+    assert all(len(d.encode()) <= 64 for d in post.callback_data)
+    # a sedang incident is not posted; the next post in the group is the next kritis one
+    await kpu.say(people["wayan"], "/lapor insiden sedang lampu padam")
+    second = await report_kritis(kpu, people, "atap roboh")
+    assert f"#{second} " in (await kpu.next(groups["badung"])).text
+
+
+async def test_nearest_group_up_the_tree(kpu, people):
+    bali = kpu.group("KPU Bali", people["nyoman"])
+    await kpu.say(people["nyoman"], "/grup 51", bali)
+    incident_id = await report_kritis(kpu, people)
+    assert f"#{incident_id} " in (await kpu.next(bali)).text
+
+
+async def test_buttons_check_rights_and_edit_the_post(kpu, people, groups):
+    incident_id = await report_kritis(kpu, people)
+    post = await kpu.next(groups["badung"])
+    press = await people["wayan"].press(post, f"i1:t:{incident_id}")
+    alert = await press.answer()
+    assert alert.show_alert and "tidak berwenang" in alert.text
+    stored = await kpu.rt.db.fetchone("SELECT status FROM incidents WHERE id = ?", (incident_id,))
+    assert stored[0] == "baru"
+    press = await people["made"].press(post, f"i1:t:{incident_id}")
+    assert "Anda menangani" in (await press.answer()).text
+    edited = await kpu.emu.next_edit(groups["badung"])
+    assert "sedang ditangani oleh Made" in edited.text and len(edited.buttons[0]) == 3
+    press = await people["komang"].press(edited, f"i1:t:{incident_id}")
+    answer = await press.answer()
+    assert answer.show_alert and "sudah ditangani oleh Made" in answer.text
+
+
+async def test_escalate_resolve_and_fan_out(kpu, people, groups):
+    incident_id = await report_kritis(kpu, people)
+    post = await kpu.next(groups["badung"])
+    await (await people["made"].press(post, f"i1:t:{incident_id}")).answer()
+    await kpu.emu.next_edit(groups["badung"])
+    assert "dieskalasi ke Provinsi Bali" in (await kpu.say(
+        people["made"], f"/eskalasi {incident_id} pompa tidak cukup", groups["badung"])).text
+    upper = await kpu.next(groups["bali"], thread_id=groups["topic"])
+    assert f"#{incident_id} " in upper.text and "mengeskalasi: pompa tidak cukup" in upper.text
+    assert "Eskalasi ke-1" in upper.text and len(upper.buttons[0]) == 3
+    old = await kpu.emu.next_edit(groups["badung"])
+    assert "Dieskalasi ke Provinsi Bali" in old.text and old.buttons == []
+    # the province resolves it by button
+    press = await people["nyoman"].press(upper, f"i1:s:{incident_id}")
+    assert "selesai" in (await press.answer()).text
+    for chat in (groups["badung"], groups["bali"]):
+        notice = await kpu.next(chat)
+        assert f"Laporan #{incident_id} telah diselesaikan oleh Nyoman" in notice.text
+    private = await kpu.next(people["wayan"])
+    assert f"Laporan Anda #{incident_id} telah diselesaikan oleh Nyoman" in private.text
+    history = await kpu.say(people["made"], f"/status {incident_id}")
+    for line in ("Wayan melapor", "Made menangani", "Made mengeskalasi: pompa tidak cukup", "Nyoman menyelesaikan"):
+        assert line in history.text
+
+
+@pytest.mark.parametrize(
+    ("who", "command", "expected"),
+    [
+        ("wayan", "/tangani {id}", "tidak berwenang"),
+        ("wayan", "/selesai {id}", "tidak berwenang"),
+        ("wayan", "/catatan {id} air naik", "Catatan ditambahkan"),
+        ("wayan", "/eskalasi {id}", "dieskalasi"),
+        ("ketut", "/tangani {id}", "di luar wilayah"),
+        ("ketut", "/catatan {id} ikut pantau", "di luar wilayah"),
+        ("made", "/tangani {id}", "Anda menangani"),
+        ("made", "/selesai {id} beres", "ditandai selesai"),
+        ("made", "/catatan {id}", "Tulis catatannya"),
+        ("made", "/tangani", "Bentuk"),
+        ("made", "/tangani 9999", "tidak ditemukan"),
+        ("nyoman", "/eskalasi {id}", "dieskalasi"),
+    ],
+)
+async def test_commands_by_role_and_scope(kpu, people, groups, who, command, expected):
+    incident_id = await report_kritis(kpu, people)
+    answer = await kpu.say(people[who], command.format(id=incident_id))
+    assert expected in answer.text
+
+
+async def test_petugas_cannot_touch_someone_elses_report(kpu, people, groups):
+    incident_id = await report_kritis(kpu, people)
+    putu = await kpu.register(kpu.emu.user(101, "Putu"), "petugas", "51.03.01")
+    assert "laporan Anda sendiri" in (await kpu.say(putu, f"/eskalasi {incident_id}")).text
+    assert "laporan Anda sendiri" in (await kpu.say(putu, f"/catatan {incident_id} lihat")).text
+
+
+async def test_automatic_escalation(kpu_factory, clock):
+    kpu = await kpu_factory(AUTO_ESCALATE_KRITIS_MIN=1)
+    emu = kpu.emu
+    wayan = await kpu.register(emu.user(100, "Wayan"), "petugas", "51.03.01")
+    komang = await kpu.register(emu.user(300, "Komang"), "komisioner", "51.03")
+    nyoman = await kpu.register(emu.user(400, "Nyoman"), "komisioner", "51")
+    badung, bali = kpu.group("KPU Badung", komang), kpu.group("KPU Bali", nyoman)
+    await kpu.say(komang, "/grup 51.03", badung)
+    await kpu.say(nyoman, "/grup 51", bali)
+    receipt = await kpu.say(wayan, "/lapor insiden kritis kotak suara hilang")
+    incident_id = int(receipt.text.split("#")[1].split()[0])
+    await kpu.next(badung)
+    [job] = [j for j in kpu.app.job_queue.jobs() if j.name == "eskalasi_otomatis"]
+    await job.run(kpu.app)  # before the minute: nothing
+    clock.advance(minutes=1)
+    await job.run(kpu.app)
+    upper = await kpu.next(bali)
+    assert f"#{incident_id} " in upper.text and "eskalasi otomatis: tidak ditangani dalam 1 menit" in upper.text
+    await kpu.restart()  # the state is in the database: a restart does not escalate again
+    [job] = [j for j in kpu.app.job_queue.jobs() if j.name == "eskalasi_otomatis"]
+    await job.run(kpu.app)
+    events = await kpu.rt.db.fetchall("SELECT action FROM incident_events WHERE incident_id = ?", (incident_id,))
+    assert [e[0] for e in events].count("eskalasi_otomatis") == 1
+
+
+async def test_a_failed_notification_is_retried_and_delivered(kpu, people, groups, clock):
+    kpu.emu.fail_next("sendMessage", error_code=502, description="Bad Gateway", chat_id=groups["badung"].id)
+    incident_id = await report_kritis(kpu, people)
+    await kpu.settled(people["wayan"])
+    pending = await outbox.counts(kpu.rt.db)
+    assert pending == {"sent": 0, "pending": 1, "failed": 0}
+    clock.advance(seconds=6)
+    assert await kpu.notifier.deliver_due() == 1
+    assert f"#{incident_id} " in (await kpu.next(groups["badung"])).text
+    assert (await outbox.counts(kpu.rt.db))["sent"] == 1
+
+
+async def test_flood_control_retry_after_is_honoured(kpu_factory, clock):
+    kpu = await kpu_factory(flood_retries=0)  # the outbox, not the limiter, waits out retry_after here
+    komang = await kpu.register(kpu.emu.user(300, "Komang"), "komisioner", "51.03")
+    wayan = await kpu.register(kpu.emu.user(100, "Wayan"), "petugas", "51.03.01")
+    badung = kpu.group("KPU Badung", komang)
+    await kpu.say(komang, "/grup 51.03", badung)
+    kpu.emu.fail_next("sendMessage", error_code=429, retry_after=30, chat_id=badung.id)
+    await report_kritis(kpu, {"wayan": wayan})
+    await kpu.settled(wayan)
+    row = await kpu.rt.db.fetchone("SELECT attempts, last_error FROM outbox")
+    assert row["attempts"] == 1 and "Retry in 30 seconds" in row["last_error"]
+    clock.advance(seconds=29)
+    assert await kpu.notifier.deliver_due() == 0  # not before retry_after
+    clock.advance(seconds=2)
+    assert await kpu.notifier.deliver_due() == 1
+    assert "#1 " in (await kpu.next(badung)).text
+
+
+async def test_bot_removed_from_group_unregisters_it(kpu, people, groups):
+    groups["badung"].remove_bot(kpu.bot, by=people["komang"])
+    await kpu.settled(people["made"])
+    row = await kpu.rt.db.fetchone("SELECT count(*) FROM groups WHERE chat_id = ?", (groups["badung"].id,))
+    assert row[0] == 0
+    assert (await kpu.rt.db.fetchone("SELECT count(*) FROM schedules WHERE chat_id = ?", (groups["badung"].id,)))[0] == 0
+
+
+async def test_incident_list_pages(kpu, people):
+    for n in range(12):
+        await kpu.say(people["wayan"], f"/lapor data ganda {n + 1} daftar {n}")
+    first = await kpu.say(people["made"], "/insiden data")
+    assert "12 laporan, halaman 1/2" in first.text and "#12" in first.text and "#3 " in first.text
+    assert [text for row in first.buttons for text, _ in row] == ["▶"]
+    await people["made"].press(first, first.callback_data[0])
+    second = await kpu.emu.next_edit(kpu.dm(people["made"]))
+    assert "halaman 2/2" in second.text and "#1 " in second.text
+    own = await kpu.say(people["wayan"], "/insiden semua")
+    assert "12 laporan" in own.text
+    ketut_view = await kpu.say(people["ketut"], "/insiden")
+    assert "Tidak ada laporan" in ketut_view.text
+    assert "Bentuk" in (await kpu.say(people["made"], "/insiden gosip")).text
