@@ -12,10 +12,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import warnings
 from datetime import timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.warnings import PTBDeprecationWarning
 
 from bot import reporting
 from bot.models import Incident, Status
@@ -61,6 +63,14 @@ async def card_for(rt: Runtime, incident: Incident, group_region: str | None) ->
     )
     markup = buttons(incident.id) if here and incident.status is not Status.SELESAI else None
     return text, markup
+
+
+def _retry_after(exc: RetryAfter) -> timedelta:
+    """`retry_after` as a timedelta (PTB 22 returns seconds unless PTB_TIMEDELTA is set)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value if isinstance(value, timedelta) else timedelta(seconds=value)
 
 
 class Notifier:
@@ -125,7 +135,7 @@ class Notifier:
         try:
             message_id = await self._send(row, incident)
         except RetryAfter as exc:
-            delay = exc.retry_after if isinstance(exc.retry_after, timedelta) else timedelta(seconds=exc.retry_after)
+            delay = _retry_after(exc)
             await outbox.mark_retry(rt.db, row.id, error=str(exc), retry_at=now + delay)
             log.warning("outbox %d: flood control, retry in %s", row.id, delay)
             return False

@@ -8,6 +8,8 @@ reaches a handler that could store it. `/start` passes through (it carries invit
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
@@ -35,9 +37,10 @@ async def gate(update: Update, context: KpuContext) -> None:
     rt = context.rt
     user = await user_store.get(rt.db, sender.id)
     if user is not None and user.active:
-        context.actor = user
         if user.full_name != sender.full_name or user.username != sender.username:
             await user_store.update_profile(rt.db, sender.id, sender.full_name, sender.username)
+            user = replace(user, full_name=sender.full_name, username=sender.username)
+        context.actor = user
         return
     if _is_start(update) and update.effective_chat and update.effective_chat.type == ChatType.PRIVATE:
         return  # registration by invite link, or the greeting for strangers

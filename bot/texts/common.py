@@ -107,7 +107,7 @@ def undang_bad_region(text: str) -> str:
 def invite_created(role: Role, path_text: str, link: str, expires_local: datetime) -> str:
     return (
         f"Undangan <b>{role.value}</b> untuk <b>{path_text}</b>:\n{esc(link)}\n\n"
-        f"Berlaku sekali pakai sampai {expires_local:%d-%m-%Y %H:%M}. "
+        f"Berlaku sekali pakai sampai {expires_local:%d-%m-%Y %H:%M} {expires_local.tzname()}. "
         "Kirim tautan ini hanya kepada orang yang dituju."
     )
 

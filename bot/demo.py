@@ -1,0 +1,334 @@
+"""`python -m bot demo`: the real application against the built-in Bot API emulator.
+
+No token and no network: an emulator on 127.0.0.1 plays Telegram, simulated officers of the
+root region talk to the bot through it, and everything goes over real HTTP through the same
+`Application` that `run` uses. The scenario: the admin invites commissioners, coordinators and
+PPK officers, who register; coordination groups are registered for every kabupaten/kota and the
+province; the plan and TPS baselines are imported; a day of reports arrives (one of them wrong);
+an incident is taken, escalated and resolved; the province gets its digest with charts. The
+conversation is printed as a transcript and written, with the digest and charts, to a folder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import random
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TextIO
+
+from bot.app import NOTIFIER_KEY, RUNTIME_KEY, build_application
+from bot.emulator import BotApiEmulator
+from bot.emulator.client import SentMessage
+from bot.logging_setup import setup_logging
+from bot.models import Level, Region
+from bot.reports import ITEMS
+from bot.settings import Settings, load_settings
+from storage import regions as region_store
+
+ADMIN_ID = 1
+#: PPK officers of the demo (the commissioners and the coordinator have names of their own)
+OFFICERS = ["Wayan Sudarsana", "Kadek Ayu", "Putu Arimbawa", "Ketut Sumerta", "Gede Pranata", "Luh Sekar",
+            "Dewa Mahendra", "Ni Made Sari", "Agung Wiradana", "Nengah Suparta", "Ida Ayu Laksmi", "Kade Sutama"]
+
+
+def _plain(message: SentMessage) -> str:
+    body = message.text if message.text is not None else (message.caption or "")
+    if message.photo_bytes:
+        body = f"[foto {message.photo_size[0]}×{message.photo_size[1]}] " + body
+    if message.document_name:
+        body = f"[berkas {message.document_name}] " + body
+    if message.location:
+        body = f"[lokasi {message.location['latitude']:.4f}, {message.location['longitude']:.4f}]"
+    return body
+
+
+@dataclass
+class Transcript:
+    """Who said what, what the bot answered: printed and kept for the output folder."""
+
+    out: TextIO
+    names: dict[int, str] = field(default_factory=dict)  # chat id → chat label
+    people: dict[int, str] = field(default_factory=dict)  # user id → name
+    lines: list[str] = field(default_factory=list)
+    hidden: set[int] = field(default_factory=set)  # chats whose messages are bookkeeping, not story
+
+    def write(self, line: str = "") -> None:
+        self.lines.append(line)
+        print(line, file=self.out, flush=True)
+
+    def chat_label(self, message: SentMessage) -> str:
+        if message.chat_id in self.names:
+            return self.names[message.chat_id]
+        return f"pribadi {self.people.get(message.chat_id, message.chat_id)}"  # a private chat's id is the user's
+
+    def user_said(self, message: SentMessage) -> None:
+        if message.chat_id in self.hidden:
+            return
+        where = self.chat_label(message)
+        name = self.people.get(message.sender_id, str(message.sender_id))
+        self.write(f"[{where}] {name}: {_plain(message)}")
+
+    def bot_said(self, message: SentMessage) -> None:
+        if message.chat_id in self.hidden:
+            return
+        where = self.chat_label(message)
+        verb = "(diedit)" if message.event == "edited" else ""
+        text = _plain(message).replace("\n", "\n      ")
+        self.write(f"   🤖 [{where}] {verb}{' ' if verb else ''}{text}")
+        buttons = [label for row in message.buttons for label, _ in row]
+        if buttons:
+            self.write("      " + " ".join(f"[{b}]" for b in buttons))
+
+
+class Demo:
+    def __init__(self, settings: Settings, emu: BotApiEmulator, transcript: Transcript) -> None:
+        self.settings, self.emu, self.t = settings, emu, transcript
+        self.bot = None
+        self.app = None
+        self.users: dict[int, object] = {}
+
+    # --- plumbing ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self.app = build_application(self.settings)
+        await self.app.initialize()
+        await self.app.post_init(self.app)
+        await self.app.start()
+        await self.app.updater.start_polling(poll_interval=0.0, timeout=2)
+
+    async def stop(self) -> None:
+        await self.app.updater.stop()
+        await self.app.stop()
+        await self.app.shutdown()
+        await self.app.post_shutdown(self.app)
+
+    @property
+    def rt(self):
+        return self.app.bot_data[RUNTIME_KEY]
+
+    def dm(self, user):
+        return self.emu.private_chat(user, self.bot)
+
+    async def settle(self, user) -> None:
+        """Wait until everything the bot started has finished (updates are handled in order)."""
+        chat = self.dm(user)
+        self.t.hidden.add(chat.id)
+        try:
+            await user.send(self.bot, "/bantuan")
+            await self.emu.next_message(chat, timeout=30)
+        finally:
+            self.t.hidden.discard(chat.id)
+        await self.app.bot_data[NOTIFIER_KEY].drain()
+
+    async def say(self, user, text: str, chat=None, *, expect: int = 1, thread_id: int | None = None):
+        """A user speaks; the bot's answers (`expect` messages) are returned, all printed."""
+        target = chat if chat is not None else self.bot
+        sent = await user.send(target, text, thread_id=thread_id)
+        where = chat if chat is not None else self.dm(user)
+        return [await self.emu.next_message(where, timeout=30) for _ in range(expect)]
+
+    async def wait_for(self, chat, needle: str) -> SentMessage:
+        """The next message the bot sends to `chat` that contains `needle` (earlier ones skipped)."""
+        while True:
+            message = await self.emu.next_message(chat, timeout=30)
+            if needle in (message.text or ""):
+                return message
+
+    def person(self, uid: int, name: str):
+        user = self.emu.user(uid, name)
+        self.users[uid] = user
+        self.t.people[uid] = name
+        return user
+
+    # --- the scenario -----------------------------------------------------------------------
+
+    async def pick_regions(self) -> tuple[Region, list[Region], list[Region]]:
+        """The root, its kabupaten/kota (for groups), and a handful of kecamatan across it."""
+        db = self.rt.db
+        root = await region_store.get(db, self.settings.REGION_ROOT)
+        if root.level is Level.NASIONAL:  # whole country: the demo plays in the first province
+            root = (await region_store.children(db, root.code))[0]
+        kabkota = await region_store.children(db, root.code)
+        kecamatan = []
+        for kab in kabkota[:4]:
+            kecamatan.extend((await region_store.children(db, kab.code))[:2])
+        return root, kabkota, kecamatan
+
+    async def invite(self, inviter, role: str, region: Region, uid: int, name: str):
+        [answer] = await self.say(inviter, f"/undang {role} {region.code}")
+        code = answer.text.split("?start=")[1].split()[0]
+        user = self.person(uid, name)
+        sent = await user.start(self.bot, code)
+        await self.emu.next_message(self.dm(user), timeout=30)
+        return user
+
+    async def run(self, out: Path) -> None:
+        emu, t = self.emu, self.t
+        admin = self.person(ADMIN_ID, "Admin KPU")
+        root, kabkota, kecamatan = await self.pick_regions()
+        kab_a = kabkota[0]
+        t.write(f"== Wilayah demo: {root.title} ({len(kabkota)} kabupaten/kota) ==")
+        t.write()
+        t.write("== 1. Admin mengundang, para petugas mendaftar ==")
+        await self.say(admin, "/start")
+        commissioner = await self.invite(admin, "komisioner", root, 300, "Nyoman Suarda")
+        komisioner_kab = await self.invite(admin, "komisioner", kab_a, 301, "Komang Ayu")
+        koordinator = await self.invite(komisioner_kab, "koordinator", kab_a, 200, "Made Wirawan")
+        officers = []
+        for n, kec in enumerate(kecamatan):
+            inviter = admin if n else koordinator
+            officers.append((await self.invite(inviter, "petugas", kec, 100 + n, OFFICERS[n % len(OFFICERS)]), kec))
+        await self.say(officers[0][0], "/bantuan")
+        await self.say(officers[0][0], f"/wilayah {kecamatan[0].name}")
+        stranger = self.person(999, "Orang Asing")
+        await self.say(stranger, "/lapor insiden kritis ada yang aneh")
+
+        t.write()
+        t.write("== 2. Grup koordinasi per kabupaten/kota dan provinsi ==")
+        province = emu.group(f"KPU {root.title}", members=[admin, commissioner], bots=[self.bot], supergroup=True)
+        t.names[province.id] = province.title
+        await self.say(commissioner, f"/grup {root.code}", province)
+        groups = {}
+        for kab in kabkota:
+            members = [admin] + ([komisioner_kab, koordinator] if kab.code == kab_a.code else [])
+            chat = emu.group(f"KPU {kab.title}", members=members, bots=[self.bot], supergroup=True)
+            t.names[chat.id] = chat.title
+            groups[kab.code] = chat
+            await self.say(admin, f"/grup {kab.code}", chat)
+
+        t.write()
+        t.write("== 3. Impor rencana logistik dan jumlah TPS ==")
+        plan_csv, tps_csv, tps = await self.baselines(root)
+        for name, data in (("rencana_logistik.csv", plan_csv), ("jumlah_tps.csv", tps_csv)):
+            (out / name).write_bytes(data)
+            doc = await admin.send_document(self.bot, data, name, "text/csv")
+            sent = await admin.send(self.bot, "/impor", reply_to=doc)
+            await emu.next_message(self.dm(admin), timeout=60)
+
+        t.write()
+        t.write("== 4. Sehari laporan dari lapangan ==")
+        rng = random.Random(2024)
+        for officer, kec in officers:
+            plan_tps = tps.get(kec.code, 10)
+            boxes = plan_tps * 2
+            received = boxes - rng.choice([0, 0, 2, boxes // 5])
+            await self.say(officer, f"/lapor logistik kotak_suara {received} rusak {rng.choice([0, 1])}")
+            await self.say(officer, f"/lapor logistik bilik {plan_tps * 4 - rng.choice([0, 3])}")
+            done = rng.randint(plan_tps // 2, plan_tps)
+            await self.say(officer, f"/lapor rekap {done}/{plan_tps} sirekap {rng.randint(done // 2, done)}")
+        wayan, kuta = officers[0]
+        await self.say(wayan, "/lapor data ganda 14 pemilih ganda, antara lain NIK 5103011234560001")
+        await self.say(wayan, "/lapor logistik kotak 9999")  # wrong: more than twice the plan
+        await self.say(officers[1][0], "/lapor insiden sedang genset cadangan belum datang")
+        [receipt] = await self.say(wayan, "/lapor insiden kritis gudang logistik PPK tergenang banjir")
+        incident_id = int(receipt.text.split("#")[1].split()[0])
+        photo = _demo_photo()
+        sent = await wayan.send_photo(self.bot, photo, reply_to=receipt)
+        await emu.next_message(self.dm(wayan), timeout=30)
+        await self.settle(wayan)
+        post = await self.wait_for(groups[kab_a.code], f"#{incident_id} ")
+
+        t.write()
+        t.write("== 5. Ditangani, dieskalasi, diselesaikan ==")
+        press = await koordinator.press(post, f"i1:t:{incident_id}")
+        t.write(f"[{t.chat_label(post)}] Made Wirawan menekan [Tangani] → {(await press.answer()).text}")
+        await self.settle(koordinator)
+        await self.say(koordinator, f"/eskalasi {incident_id} pompa air tidak cukup, mohon bantuan provinsi",
+                       groups[kab_a.code])
+        await self.settle(koordinator)
+        upper = await self.wait_for(province, f"#{incident_id} ")
+        press = await commissioner.press(upper, f"i1:s:{incident_id}")
+        t.write(f"[{province.title}] Nyoman Suarda menekan [Selesai] → {(await press.answer()).text}")
+        await self.settle(commissioner)
+        await self.say(commissioner, f"/status {incident_id}")
+
+        t.write()
+        t.write("== 6. Ringkasan provinsi dengan grafik ==")
+        sent = await commissioner.send(province, "/ringkasan")
+        await self.settle(commissioner)
+        await self.save_digest(province, out)
+
+    async def baselines(self, root: Region) -> tuple[bytes, bytes, dict[str, int]]:
+        """A plan and a TPS count for every kecamatan of the root (deterministic)."""
+        db = self.rt.db
+        rng = random.Random(14)
+        tps: dict[str, int] = {}
+        plan, counts = io.StringIO(), io.StringIO()
+        pw, tw = csv.writer(plan, lineterminator="\n"), csv.writer(counts, lineterminator="\n")
+        pw.writerow(["kode_wilayah", "barang", "jumlah"])
+        tw.writerow(["kode_wilayah", "jumlah_tps"])
+        for kab in await region_store.children(db, root.code):
+            for kec in await region_store.children(db, kab.code):
+                n = rng.randint(40, 220)
+                tps[kec.code] = n
+                tw.writerow([kec.code, n])
+                per_tps = {"kotak_suara": 2, "bilik_suara": 4, "surat_suara": 1500, "tinta": 2, "segel": 20,
+                           "formulir": 30, "sampul": 12, "alat_bantu_tunanetra": 1}
+                for item in ITEMS:
+                    pw.writerow([kec.code, item, n * per_tps[item]])
+        return plan.getvalue().encode(), counts.getvalue().encode(), tps
+
+    async def save_digest(self, chat, out: Path) -> None:
+        texts, charts = [], 0
+        for message in self.emu.bot_messages(chat):
+            if message.text and message.text.startswith("📊"):
+                texts = [message.html]
+            elif texts and message.text and not message.photo_bytes:
+                texts.append(message.html)
+        for message in self.emu.bot_messages(chat):
+            if message.photo_bytes and message.media_group_id or (message.photo_bytes and charts == 0):
+                charts += 1
+                (out / f"grafik_{charts}.png").write_bytes(message.photo_bytes)
+        (out / "ringkasan.html").write_text("\n\n".join(texts), encoding="utf-8")
+        self.t.write(f"(ringkasan: {len(texts)} pesan, {charts} grafik)")
+
+
+def _demo_photo() -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(4, 3), dpi=80)
+    ax = fig.add_subplot()
+    ax.fill_between([0, 1, 2, 3], [0.2, 0.5, 0.4, 0.7], color="#3b7dd8")
+    ax.set_title("Genangan di gudang PPK")
+    buf = io.BytesIO()
+    FigureCanvasAgg(fig).print_png(buf)
+    return buf.getvalue()
+
+
+async def run_demo(out: Path | None = None, root: str | None = None, stream: TextIO | None = None) -> int:
+    stream = stream or sys.stdout
+    out = out or Path(f"demo-output-{datetime.now():%Y%m%d-%H%M%S}")
+    out.mkdir(parents=True, exist_ok=True)
+    base = load_settings()
+    setup_logging("WARNING")
+    transcript = Transcript(stream)
+    async with BotApiEmulator() as emu:
+        bot = emu.add_bot("kpu_koordinasi_bot", "KPU Koordinasi")
+        settings = base.model_copy(update={
+            "TELEGRAM_BOT_TOKEN": bot.token, "TELEGRAM_API_URL": emu.url, "DATABASE_PATH": out / "bot.sqlite3",
+            "BOT_ADMIN_IDS": [ADMIN_ID], "REGION_ROOT": (root or base.REGION_ROOT).upper(),
+        })
+        demo = Demo(settings, emu, transcript)
+        demo.bot = bot
+        emu.on_bot_message = transcript.bot_said
+        emu.on_user_message = transcript.user_said
+        await demo.start()
+        try:
+            await demo.run(out)
+        finally:
+            await demo.stop()
+    (out / "transkrip.txt").write_text("\n".join(transcript.lines) + "\n", encoding="utf-8")
+    print(f"\nSelesai. Keluaran demo ada di folder: {out.resolve()}", file=stream)
+    print("  transkrip.txt, ringkasan.html, grafik_*.png, rencana_logistik.csv, jumlah_tps.csv, bot.sqlite3",
+          file=stream)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    asyncio.run(run_demo())

@@ -1,0 +1,67 @@
+"""`python -m bot run` as a process: answers over HTTP, stops cleanly on SIGTERM/SIGINT with exit
+code 0, never logs the token; bad settings are one line and exit code 2."""
+
+import asyncio
+import os
+import signal
+import sys
+
+import pytest
+
+from bot.emulator import BotApiEmulator
+
+
+def _env(tmp_path, **extra) -> dict:
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "DATABASE_PATH": str(tmp_path / "bot.sqlite3")}
+    env.update(extra)
+    return env
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+async def test_run_answers_and_stops_cleanly(tmp_path, stop):
+    async with BotApiEmulator() as emu:
+        bot = emu.add_bot("kpu_koordinasi_bot", "KPU Koordinasi")
+        admin = emu.user(1, "Admin")
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", cwd=tmp_path,
+            env=_env(tmp_path, TELEGRAM_BOT_TOKEN=bot.token, TELEGRAM_API_URL=emu.url, BOT_ADMIN_IDS="1",
+                     LOG_LEVEL="DEBUG"),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )
+        try:
+            await admin.send(bot, "/bantuan")
+            answer = await emu.next_message(emu.private_chat(admin, bot), timeout=60)
+            assert "Perintah untuk Admin" in answer.text
+            proc.send_signal(stop)
+            output, _ = await asyncio.wait_for(proc.communicate(), timeout=30)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+        log = output.decode()
+        assert proc.returncode == 0, log
+        assert bot.token not in log and bot.token.split(":")[1] not in log
+        assert "Traceback" not in log
+
+
+async def test_run_without_token_is_one_line_and_exit_2(tmp_path):
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=tmp_path, env=_env(tmp_path),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await proc.communicate()
+    assert proc.returncode == 2
+    lines = err.decode().strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: TELEGRAM_BOT_TOKEN:")
+
+
+async def test_run_with_bad_setting(tmp_path):
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=tmp_path,
+        env=_env(tmp_path, TELEGRAM_BOT_TOKEN="123:" + "a" * 35, BOT_TIMEZONE="Bali/Kuta"),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await proc.communicate()
+    assert proc.returncode == 2
+    assert err.decode().strip().splitlines() == [err.decode().strip()]
+    assert "BOT_TIMEZONE" in err.decode()
