@@ -65,3 +65,17 @@ async def test_run_with_bad_setting(tmp_path):
     assert proc.returncode == 2
     assert err.decode().strip().splitlines() == [err.decode().strip()]
     assert "BOT_TIMEZONE" in err.decode()
+
+
+async def test_sandbox_talks_to_the_bot(tmp_path):
+    script = "/start\n/undang petugas 51.03.01\n/as 100 Wayan\n/lapor\n/tekan 4\n/keluar\n"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "sandbox", cwd=tmp_path, env=_env(tmp_path),
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(script.encode()), timeout=60)
+    text = out.decode()
+    assert proc.returncode == 0, text
+    assert "Halo, Admin" in text and "https://t.me/kpu_koordinasi_bot?start=" in text
+    assert "tautan undangan" in text  # Wayan is not registered yet
+    assert "Traceback" not in text
