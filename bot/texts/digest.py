@@ -1,0 +1,370 @@
+"""The digest as Telegram messages (Bahasa Indonesia, HTML with only `<b>`, `<i>`, `<code>`).
+
+Every sentence of the digest lives here. The text is drawn from a `bot.digest.Digest` and from
+nothing else. Every name and description coming from data goes through `mask_niks` and then
+`esc`; descriptions are shortened after masking, so a cut can never leave part of a NIK visible.
+
+`render_digest` returns messages below Telegram's 4,096-character limit, split at section
+boundaries, and inside a section that is too long by itself at line boundaries (the continuation
+repeats the section title). Each line is balanced HTML on its own, so every part is too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import tzinfo
+from typing import Final
+
+from bot.digest import ChildCounting, ChildLogistics, Digest, IncidentCounts, ItemProgress
+from bot.formatting import duration, h_label, local_time, long_date, number, share, short_date_time
+from bot.privacy import mask_niks
+from bot.reports import ITEMS
+from bot.texts.common import esc
+from bot.texts.reporting import KIND_LABELS
+
+__all__ = [
+    "MESSAGE_LIMIT",
+    "SECTIONS",
+    "child_level",
+    "item_label",
+    "kind_label",
+    "render_digest",
+    "render_section",
+    "split_messages",
+]
+
+#: Telegram's limit is 4,096 characters; parts stay strictly below it (counted in UTF-16 units,
+#: as Telegram does, which is never less than Python's `len`).
+MESSAGE_LIMIT: Final = 4096
+SECTIONS: Final = ("logistik", "rekap", "insiden")
+#: Silent kecamatan named at most.
+MAX_SILENT_SHOWN: Final = 20
+#: Longest description shown for an open incident, in characters (before escaping).
+MAX_DESCRIPTION: Final = 80
+
+# --- sentences -----------------------------------------------------------------------------------
+
+HEADER_TITLE: Final = "📊 <b>Ringkasan {title}</b>"
+HEADER_WHEN: Final = "{date} · {time} · <b>{h}</b>"
+CONTINUED: Final = " <i>(lanjutan)</i>"
+
+LOGISTIK_TITLE: Final = "📦 <b>Logistik</b>"
+LOGISTIK_EMPTY: Final = "<i>Belum ada data logistik.</i>"
+LOGISTIK_ITEM: Final = "{label}: {received}/{planned} ({share})"
+LOGISTIK_ITEM_NO_PLAN: Final = "{label}: {received} diterima (rencana belum ada)"
+LOGISTIK_DAMAGED: Final = " · rusak {n}"
+LOGISTIK_LAGGING: Final = "<i>Paling tertinggal:</i>"
+LOGISTIK_LAGGING_LINE: Final = "{rank}. {name} — {share}"
+LOGISTIK_LAGGING_WORST: Final = " (terendah: {label} {share})"
+
+REKAP_TITLE: Final = "🧮 <b>Rekapitulasi</b>"
+REKAP_EMPTY: Final = "<i>Belum ada data rekapitulasi.</i>"
+REKAP_TPS: Final = "TPS dihitung: <b>{done}</b> dari {total} ({share})"
+REKAP_SIREKAP: Final = "Unggah Sirekap: {n} ({share})"
+REKAP_KECAMATAN: Final = "Kecamatan melapor: {n} dari {total}"
+REKAP_CHILDREN: Final = "<i>Per {level}:</i>"
+REKAP_CHILD: Final = "• {name}: {done}/{total} ({share}) · Sirekap {sirekap}"
+REKAP_CHILD_EMPTY: Final = "• {name}: belum ada laporan"
+SILENT_TITLE: Final = "🔕 <b>Tanpa laporan 24 jam: {n} dari {total} kecamatan</b>"
+SILENT_TITLE_NO_TOTAL: Final = "🔕 <b>Tanpa laporan 24 jam: {n} kecamatan</b>"
+SILENT_NEVER: Final = "• {name} ({parent}) — belum pernah melapor"
+SILENT_LAST: Final = "• {name} ({parent}) — terakhir {when}"
+SILENT_NO_PARENT_NEVER: Final = "• {name} — belum pernah melapor"
+SILENT_NO_PARENT_LAST: Final = "• {name} — terakhir {when}"
+SILENT_MORE: Final = "… dan {n} kecamatan lainnya"
+SILENT_NONE: Final = "✅ Semua kecamatan melapor dalam 24 jam terakhir."
+
+INSIDEN_TITLE: Final = "🚨 <b>Insiden 24 jam</b>"
+INSIDEN_EMPTY: Final = "<i>Belum ada data insiden: tidak ada insiden baru dan tidak ada yang masih terbuka.</i>"
+INSIDEN_TOTALS: Final = "Baru <b>{new}</b> · dieskalasi {escalated} · selesai {resolved} · masih terbuka <b>{open}</b>"
+INSIDEN_BY_KIND: Final = "<i>Per jenis:</i>"
+INSIDEN_BY_SEVERITY: Final = "<i>Per tingkat:</i>"
+INSIDEN_ROW: Final = "{label}: {counts}"
+#: Names of the four categories in a per-kind / per-severity row, in the order shown.
+INSIDEN_CATEGORIES: Final = (("new", "baru"), ("escalated", "dieskalasi"), ("resolved", "selesai"), ("open", "terbuka"))
+INSIDEN_OLDEST: Final = "⏳ <b>Terbuka terlama (tinggi/kritis):</b>"
+INSIDEN_OLDEST_LINE: Final = "{mark} <code>#{id}</code> {region} · {age} — {description}"
+INSIDEN_MEDIANS: Final = "⏱ Median waktu ditangani: {take} · diselesaikan: {resolve}"
+
+SEVERITY_ORDER: Final = ("kritis", "tinggi", "sedang", "rendah")
+SEVERITY_MARK: Final[dict[str, str]] = {"rendah": "⚪", "sedang": "🟡", "tinggi": "🟠", "kritis": "🔴"}
+SEVERITY_LABEL: Final[dict[str, str]] = {"rendah": "rendah", "sedang": "sedang", "tinggi": "tinggi", "kritis": "kritis"}
+
+#: Children of a region, by the depth of its code ("" / "ID" is the whole country).
+CHILD_LEVEL: Final[dict[int, str]] = {0: "provinsi", 1: "kabupaten/kota", 2: "kecamatan", 3: "desa/kelurahan"}
+ELLIPSIS: Final = "…"
+
+# --- labels --------------------------------------------------------------------------------------
+
+
+def item_label(item: str) -> str:
+    """Display label of a logistics item ("Kotak suara"); unknown names are made readable."""
+    term = ITEMS.get(item)
+    return term.label if term else item.replace("_", " ").capitalize()
+
+
+def kind_label(kind: str) -> str:
+    """Display label of an incident kind ("Data pemilih"); unknown kinds are made readable."""
+    return KIND_LABELS.get(kind, kind.replace("_", " ").capitalize())
+
+
+def child_level(region_code: str) -> str:
+    """What the children of `region_code` are called: "kabupaten/kota" under a province, …"""
+    code = region_code.strip()
+    depth = 0 if code.upper() in ("", "ID") else code.count(".") + 1
+    return CHILD_LEVEL.get(depth, "wilayah")
+
+
+def _name(text: str) -> str:
+    """A name from data, safe for a group: NIKs masked, HTML escaped."""
+    return esc(mask_niks(text))
+
+
+def _description(text: str) -> str:
+    """A description shortened to one line: masked first, then cut, then escaped."""
+    flat = " ".join(mask_niks(text).split())
+    if len(flat) > MAX_DESCRIPTION:
+        flat = flat[: MAX_DESCRIPTION - 1].rstrip() + ELLIPSIS
+    return esc(flat)
+
+
+def _kind_order(kinds: Iterable[str]) -> list[str]:
+    known = [k for k in KIND_LABELS if k in kinds]
+    return known + sorted(set(kinds) - set(known))
+
+
+def _severity_order(severities: Iterable[str]) -> list[str]:
+    known = [s for s in SEVERITY_ORDER if s in severities]
+    return known + sorted(set(severities) - set(known))
+
+
+# --- header --------------------------------------------------------------------------------------
+
+
+def _header(d: Digest) -> list[str]:
+    return [
+        HEADER_TITLE.format(title=_name(d.region_title)),
+        HEADER_WHEN.format(date=long_date(d.at), time=local_time(d.at), h=h_label(d.day_offset)),
+    ]
+
+
+# --- logistik ------------------------------------------------------------------------------------
+
+
+def _item_line(item: ItemProgress) -> str:
+    if item.planned:
+        line = LOGISTIK_ITEM.format(
+            label=esc(item_label(item.item)),
+            received=number(item.received),
+            planned=number(item.planned),
+            share=share(item.share),
+        )
+    else:
+        line = LOGISTIK_ITEM_NO_PLAN.format(label=esc(item_label(item.item)), received=number(item.received))
+    if item.damaged:
+        line += LOGISTIK_DAMAGED.format(n=number(item.damaged))
+    return line
+
+
+def _lagging_line(rank: int, child: ChildLogistics) -> str:
+    line = LOGISTIK_LAGGING_LINE.format(rank=rank, name=_name(child.name), share=share(child.share))
+    planned = [i for i in child.items if i.planned]
+    if len(planned) > 1:
+        worst = min(planned, key=lambda i: (i.share, i.item))
+        line += LOGISTIK_LAGGING_WORST.format(label=esc(item_label(worst.item)), share=share(worst.share))
+    return line
+
+
+def _logistik_lines(d: Digest) -> list[str]:
+    lines = [LOGISTIK_TITLE]
+    if not d.logistics:
+        return [*lines, LOGISTIK_EMPTY]
+    lines += [_item_line(item) for item in d.logistics]
+    if d.lagging:
+        lines.append(LOGISTIK_LAGGING)
+        lines += [_lagging_line(rank, child) for rank, child in enumerate(d.lagging, start=1)]
+    return lines
+
+
+# --- rekap ---------------------------------------------------------------------------------------
+
+
+def _has_counting(c: ChildCounting) -> bool:
+    return bool(c.tps_total or c.tps_done or c.sirekap or c.kecamatan_reporting)
+
+
+def _child_counting_line(child: ChildCounting) -> str:
+    if not _has_counting(child):
+        return REKAP_CHILD_EMPTY.format(name=_name(child.name))
+    return REKAP_CHILD.format(
+        name=_name(child.name),
+        done=number(child.tps_done),
+        total=number(child.tps_total),
+        share=share(child.share_done),
+        sirekap=share(child.share_sirekap),
+    )
+
+
+def _silent_lines(d: Digest, tz: tzinfo | None) -> list[str]:
+    count = max(d.silent_count, len(d.silent))
+    if not count:
+        return [SILENT_NONE] if d.kecamatan_count else []
+    if d.kecamatan_count:
+        lines = [SILENT_TITLE.format(n=number(count), total=number(d.kecamatan_count))]
+    else:
+        lines = [SILENT_TITLE_NO_TOTAL.format(n=number(count))]
+    shown = d.silent[:MAX_SILENT_SHOWN]
+    for region in shown:
+        name, parent = _name(region.name), _name(region.parent_name)
+        if region.last_report_at is None:
+            template = SILENT_NEVER if parent else SILENT_NO_PARENT_NEVER
+            lines.append(template.format(name=name, parent=parent))
+        else:
+            template = SILENT_LAST if parent else SILENT_NO_PARENT_LAST
+            lines.append(template.format(name=name, parent=parent, when=short_date_time(region.last_report_at, tz)))
+    if count > len(shown):
+        lines.append(SILENT_MORE.format(n=number(count - len(shown))))
+    return lines
+
+
+def _rekap_lines(d: Digest) -> list[str]:
+    lines = [REKAP_TITLE]
+    total = d.counting_total
+    if not _has_counting(total) and not any(_has_counting(c) for c in d.counting):
+        lines.append(REKAP_EMPTY)
+    else:
+        lines.append(REKAP_TPS.format(done=number(total.tps_done), total=number(total.tps_total),
+                                      share=share(total.share_done)))
+        lines.append(REKAP_SIREKAP.format(n=number(total.sirekap), share=share(total.share_sirekap)))
+        if total.kecamatan_total:
+            lines.append(REKAP_KECAMATAN.format(n=number(total.kecamatan_reporting),
+                                                total=number(total.kecamatan_total)))
+        if d.counting:
+            lines.append(REKAP_CHILDREN.format(level=child_level(d.region_code)))
+            lines += [_child_counting_line(child) for child in d.counting]
+    lines += _silent_lines(d, d.at.tzinfo)
+    return lines
+
+
+# --- insiden -------------------------------------------------------------------------------------
+
+
+def _row(label: str, key: str, groups: Mapping[str, Mapping[str, int]]) -> str | None:
+    """"Logistik: 5 baru · 1 terbuka" with the zero categories left out; None when all are zero."""
+    parts = [f"{number(groups[attr].get(key, 0))} {word}" for attr, word in INSIDEN_CATEGORIES
+             if groups[attr].get(key, 0)]
+    return INSIDEN_ROW.format(label=label, counts=" · ".join(parts)) if parts else None
+
+
+def _insiden_lines(d: Digest) -> list[str]:
+    lines = [INSIDEN_TITLE]
+    counts: dict[str, IncidentCounts] = {"new": d.new, "escalated": d.escalated, "resolved": d.resolved,
+                                         "open": d.open}
+    if not any(c.total for c in counts.values()) and not d.oldest_open:
+        return [*lines, INSIDEN_EMPTY]
+    lines.append(INSIDEN_TOTALS.format(new=number(d.new.total), escalated=number(d.escalated.total),
+                                       resolved=number(d.resolved.total), open=number(d.open.total)))
+    by_kind = {attr: c.by_kind() for attr, c in counts.items()}
+    kind_rows = [_row(esc(kind_label(k)), k, by_kind) for k in _kind_order({k for m in by_kind.values() for k in m})]
+    kind_rows = [r for r in kind_rows if r]
+    if kind_rows:
+        lines.append(INSIDEN_BY_KIND)
+        lines += kind_rows
+    by_sev = {attr: c.by_severity() for attr, c in counts.items()}
+    sev_rows = [
+        _row(f"{SEVERITY_MARK.get(s, '•')} {esc(SEVERITY_LABEL.get(s, s))}", s, by_sev)
+        for s in _severity_order({s for m in by_sev.values() for s in m})
+    ]
+    sev_rows = [r for r in sev_rows if r]
+    if sev_rows:
+        lines.append(INSIDEN_BY_SEVERITY)
+        lines += sev_rows
+    if d.oldest_open:
+        lines.append(INSIDEN_OLDEST)
+        for incident in d.oldest_open:
+            lines.append(INSIDEN_OLDEST_LINE.format(
+                mark=SEVERITY_MARK.get(incident.severity, "•"),
+                id=incident.id,
+                region=_name(incident.region_name),
+                age=duration(d.at - incident.received_at),
+                description=_description(incident.description),
+            ))
+    lines.append(INSIDEN_MEDIANS.format(take=duration(d.median_time_to_take),
+                                        resolve=duration(d.median_time_to_resolve)))
+    return lines
+
+
+_SECTION_LINES: Final = {"logistik": _logistik_lines, "rekap": _rekap_lines, "insiden": _insiden_lines}
+
+# --- splitting -----------------------------------------------------------------------------------
+
+
+def _size(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+_TAG: Final = re.compile(r"</?(?:b|i|code)>")
+_ENTITY_TAIL: Final = re.compile(r"&[a-z#0-9]*$")
+
+
+def _fit_line(line: str, limit: int) -> str:
+    """A single line longer than a message: its tags dropped and the text cut (never expected)."""
+    if _size(line) < limit:
+        return line
+    plain = _TAG.sub("", line)
+    while _size(plain) >= limit - 1:
+        plain = plain[: -max(1, _size(plain) - limit + 2)]
+    return _ENTITY_TAIL.sub("", plain) + ELLIPSIS
+
+
+def _chunks(lines: list[str], limit: int) -> list[str]:
+    """A section's lines packed into texts below `limit`; continuations repeat the title."""
+    title, body = lines[0], [_fit_line(line, limit - _size(lines[0] + CONTINUED) - 1) for line in lines[1:]]
+    chunks: list[list[str]] = [[title]]
+    size = _size(title)
+    for line in body:
+        if size + 1 + _size(line) >= limit:
+            chunks.append([title + CONTINUED])
+            size = _size(chunks[-1][0])
+        chunks[-1].append(line)
+        size += 1 + _size(line)
+    return ["\n".join(chunk) for chunk in chunks]
+
+
+def split_messages(blocks: Sequence[str], limit: int = MESSAGE_LIMIT, separator: str = "\n\n") -> list[str]:
+    """Blocks packed greedily into messages shorter than `limit`, never splitting a block that
+    fits a message on its own; a longer block is cut at its line boundaries (its first line is
+    its title, repeated on every continuation)."""
+    pieces: list[str] = []
+    for block in blocks:
+        pieces += [block] if _size(block) < limit else _chunks(block.split("\n"), limit)
+    messages: list[str] = []
+    for piece in pieces:
+        if messages and _size(messages[-1] + separator + piece) < limit:
+            messages[-1] += separator + piece
+        else:
+            messages.append(piece)
+    return messages
+
+
+# --- public --------------------------------------------------------------------------------------
+
+
+def render_digest(d: Digest, sections: Sequence[str] = SECTIONS) -> list[str]:
+    """The digest of `d` as Telegram HTML messages, each below 4,096 characters.
+
+    `sections` picks and orders the parts among "logistik", "rekap", "insiden". The header (region,
+    date, local time, H-n) opens the first message. Raises ValueError for an unknown section.
+    """
+    unknown = [s for s in sections if s not in _SECTION_LINES]
+    if unknown:
+        raise ValueError(f"unknown digest section(s): {', '.join(unknown)}")
+    blocks = ["\n".join(_header(d))] + ["\n".join(_SECTION_LINES[s](d)) for s in sections]
+    return split_messages(blocks)
+
+
+def render_section(d: Digest, section: str) -> list[str]:
+    """One section with the header, for `/progres` ("rekap") and `/logistik` ("logistik")."""
+    return render_digest(d, (section,))
