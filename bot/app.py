@@ -14,7 +14,7 @@ from telegram import BotCommand, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, CallbackContext, ContextTypes, Defaults, ExtBot
 
-from bot import commands, digest_delivery
+from bot import charts, commands, digest_delivery
 from bot.clock import Clock, utc_now
 from bot.models import User
 from bot.notify import Notifier
@@ -108,6 +108,7 @@ def build_application(settings: Settings, *, clock: Clock = utc_now, rate_limite
         rt: Runtime | None = app.bot_data.pop(RUNTIME_KEY, None)
         if rt is not None:
             await rt.db.close()
+        charts.shutdown(wait=False)
 
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         ApplicationBuilder()

@@ -17,7 +17,7 @@ import io
 import random
 import sys
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import TextIO
 
@@ -28,7 +28,10 @@ from bot.logging_setup import setup_logging
 from bot.models import Level, Region
 from bot.reports import ITEMS
 from bot.settings import Settings, load_settings
+from bot import digest_delivery, registration
 from storage import regions as region_store
+from storage import schedules as schedule_store
+from storage import users as user_store
 
 ADMIN_ID = 1
 #: PPK officers of the demo (the commissioners and the coordinator have names of their own)
@@ -85,9 +88,30 @@ class Transcript:
             self.write("      " + " ".join(f"[{b}]" for b in buttons))
 
 
+class DemoClock:
+    """Real time, shifted into election week: `jump(day_offset, "HH:MM")` moves it to H±n at a local
+    time; the bot and the emulator (message dates) both read it, so every time shown is consistent."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.offset = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def timestamp(self) -> float:
+        return self().timestamp()
+
+    def jump(self, day_offset: int, hhmm: str) -> None:
+        hh, mm = map(int, hhmm.split(":"))
+        day = self.settings.ELECTION_DAY + timedelta(days=day_offset)
+        target = datetime.combine(day, time(hh, mm), tzinfo=self.settings.tz)
+        self.offset = target - datetime.now(UTC)
+
+
 class Demo:
-    def __init__(self, settings: Settings, emu: BotApiEmulator, transcript: Transcript) -> None:
-        self.settings, self.emu, self.t = settings, emu, transcript
+    def __init__(self, settings: Settings, emu: BotApiEmulator, transcript: Transcript, clock: DemoClock) -> None:
+        self.settings, self.emu, self.t, self.clock = settings, emu, transcript, clock
         self.bot = None
         self.app = None
         self.users: dict[int, object] = {}
@@ -95,7 +119,7 @@ class Demo:
     # --- plumbing ---------------------------------------------------------------------------
 
     async def start(self) -> None:
-        self.app = build_application(self.settings)
+        self.app = build_application(self.settings, clock=self.clock)
         await self.app.initialize()
         await self.app.post_init(self.app)
         await self.app.start()
@@ -172,9 +196,11 @@ class Demo:
         admin = self.person(ADMIN_ID, "Admin KPU")
         root, kabkota, kecamatan = await self.pick_regions()
         kab_a = kabkota[0]
-        t.write(f"== Wilayah demo: {root.title} ({len(kabkota)} kabupaten/kota) ==")
+        t.write(f"== Wilayah demo: {root.title} ({len(kabkota)} kabupaten/kota); hari pemungutan suara (H): "
+                f"{self.settings.ELECTION_DAY:%d-%m-%Y} ==")
         t.write()
-        t.write("== 1. Admin mengundang, para petugas mendaftar ==")
+        self.clock.jump(-7, "09:00")
+        t.write("== 1. H-7: admin mengundang, para petugas mendaftar ==")
         await self.say(admin, "/start")
         commissioner = await self.invite(admin, "komisioner", root, 300, "Nyoman Suarda")
         komisioner_kab = await self.invite(admin, "komisioner", kab_a, 301, "Komang Ayu")
@@ -211,16 +237,39 @@ class Demo:
             await emu.next_message(self.dm(admin), timeout=60)
 
         t.write()
-        t.write("== 4. Sehari laporan dari lapangan ==")
+        self.clock.jump(-1, "10:00")
+        t.write("== 4. H-1: logistik tiba di gudang PPK ==")
         rng = random.Random(2024)
         for officer, kec in officers:
-            plan_tps = tps.get(kec.code, 10)
-            boxes = plan_tps * 2
+            n = tps.get(kec.code, 10)
+            boxes = n * 2
             received = boxes - rng.choice([0, 0, 2, boxes // 5])
             await self.say(officer, f"/lapor logistik kotak_suara {received} rusak {rng.choice([0, 1])}")
-            await self.say(officer, f"/lapor logistik bilik {plan_tps * 4 - rng.choice([0, 3])}")
-            done = rng.randint(plan_tps // 2, plan_tps)
-            await self.say(officer, f"/lapor rekap {done}/{plan_tps} sirekap {rng.randint(done // 2, done)}")
+            await self.say(officer, f"/lapor logistik bilik {n * 4 - rng.choice([0, 3])}")
+            await self.say(officer, f"/lapor logistik surat {n * 1500 - rng.choice([0, 0, 250, 1200])}")
+            await self.say(officer, f"/lapor logistik tinta {n * 2}")
+        others = await self.quiet_officers(root, {kec.code for _, kec in officers})
+        t.write(f"   … dan {len(others)} PPK lain melapor logistik dengan cara yang sama (tidak ditampilkan)")
+        for officer, kec in others:
+            n = tps.get(kec.code, 10)
+            for item, per in (("kotak_suara", 2), ("bilik_suara", 4), ("surat_suara", 1500), ("tinta", 2),
+                              ("segel", 20), ("formulir", 30), ("sampul", 12), ("alat_bantu_tunanetra", 1)):
+                if rng.random() < 0.85:
+                    short = rng.choice([0, 0, 0, 0, 1, 2, n * per // 10, n * per // 3])
+                    await self.quietly(officer, f"/lapor logistik {item} {max(n * per - short, 0)}")
+        self.clock.jump(0, "21:00")
+        t.write()
+        t.write("== 5. Hari H: penghitungan suara dan laporan kejadian ==")
+        for officer, kec in officers:
+            n = tps.get(kec.code, 10)
+            done = rng.randint(n // 2, n)
+            await self.say(officer, f"/lapor rekap {done}/{n} sirekap {rng.randint(done // 2, done)}")
+        t.write("   … dan PPK lain melaporkan progres penghitungan (tidak ditampilkan)")
+        for officer, kec in others:
+            if rng.random() < 0.9:
+                n = tps.get(kec.code, 10)
+                done = rng.randint(n // 3, n)
+                await self.quietly(officer, f"/lapor rekap {done}/{n} sirekap {rng.randint(done // 3, done)}")
         wayan, kuta = officers[0]
         await self.say(wayan, "/lapor data ganda 14 pemilih ganda, antara lain NIK 5103011234560001")
         await self.say(wayan, "/lapor logistik kotak 9999")  # wrong: more than twice the plan
@@ -234,7 +283,7 @@ class Demo:
         post = await self.wait_for(groups[kab_a.code], f"#{incident_id} ")
 
         t.write()
-        t.write("== 5. Ditangani, dieskalasi, diselesaikan ==")
+        t.write("== 6. Ditangani, dieskalasi, diselesaikan ==")
         press = await koordinator.press(post, f"i1:t:{incident_id}")
         t.write(f"[{t.chat_label(post)}] Made Wirawan menekan [Tangani] → {(await press.answer()).text}")
         await self.settle(koordinator)
@@ -248,10 +297,34 @@ class Demo:
         await self.say(commissioner, f"/status {incident_id}")
 
         t.write()
-        t.write("== 6. Ringkasan provinsi dengan grafik ==")
-        sent = await commissioner.send(province, "/ringkasan")
-        await self.settle(commissioner)
+        self.clock.jump(1, "07:00")
+        t.write("== 7. H+1 pukul 07:00: ringkasan terjadwal grup provinsi, dengan grafik ==")
+        [schedule] = await schedule_store.for_chat(self.rt.db, province.id)
+        await digest_delivery.run_occurrence(self.app.bot, self.rt, schedule)  # what the 07:00 job does
         await self.save_digest(province, out)
+
+    async def quiet_officers(self, root: Region, taken: set[str]) -> list[tuple[object, Region]]:
+        """One registered PPK officer for every other kecamatan of the root (kept out of the transcript)."""
+        out = []
+        uid = 1000
+        for kab in await region_store.children(self.rt.db, root.code):
+            for kec in await region_store.children(self.rt.db, kab.code):
+                if kec.code in taken:
+                    continue
+                uid += 1
+                user = self.emu.user(uid, f"PPK {kec.name}")
+                self.t.people[uid] = user.first_name
+                self.t.hidden.add(self.dm(user).id)
+                admin = await user_store.get(self.rt.db, ADMIN_ID)
+                invite = await registration.create_invite(self.rt, admin, "petugas", kec.code)
+                await user.start(self.bot, invite.code)
+                await self.emu.next_message(self.dm(user), timeout=30)
+                out.append((user, kec))
+        return out
+
+    async def quietly(self, user, text: str) -> None:
+        await user.send(self.bot, text)
+        await self.emu.next_message(self.dm(user), timeout=30)
 
     async def baselines(self, root: Region) -> tuple[bytes, bytes, dict[str, int]]:
         """A plan and a TPS count for every kecamatan of the root (deterministic)."""
@@ -308,13 +381,15 @@ async def run_demo(out: Path | None = None, root: str | None = None, stream: Tex
     base = load_settings()
     setup_logging("WARNING")
     transcript = Transcript(stream)
-    async with BotApiEmulator() as emu:
+    clock = DemoClock(base)
+    async with BotApiEmulator(clock=clock.timestamp) as emu:
         bot = emu.add_bot("kpu_koordinasi_bot", "KPU Koordinasi")
         settings = base.model_copy(update={
             "TELEGRAM_BOT_TOKEN": bot.token, "TELEGRAM_API_URL": emu.url, "DATABASE_PATH": out / "bot.sqlite3",
             "BOT_ADMIN_IDS": [ADMIN_ID], "REGION_ROOT": (root or base.REGION_ROOT).upper(),
         })
-        demo = Demo(settings, emu, transcript)
+        clock.settings = settings
+        demo = Demo(settings, emu, transcript, clock)
         demo.bot = bot
         emu.on_bot_message = transcript.bot_said
         emu.on_user_message = transcript.user_said

@@ -65,7 +65,7 @@ async def send_digest(bot, rt: Runtime, chat_id: int, region_code: str, *, threa
         await bot.send_message(chat_id, for_chat(part, chat_id), message_thread_id=thread_id)
         sent += 1
     if with_charts:
-        charts = await render_all_async(digest, sections=sections)
+        charts = await render_all_async(digest, sections)
         if len(charts) == 1:
             name, png = charts[0]
             await bot.send_photo(chat_id, png, filename=name, message_thread_id=thread_id)
