@@ -12,7 +12,15 @@ from typing import Any
 
 from telegram import BotCommand, LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, CallbackContext, ContextTypes, Defaults, ExtBot
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackContext,
+    ContextTypes,
+    Defaults,
+    ExtBot,
+)
 
 from bot import charts, commands, digest_delivery
 from bot.clock import Clock, utc_now
@@ -124,7 +132,9 @@ def build_application(settings: Settings, *, clock: Clock = utc_now, rate_limite
         builder = builder.rate_limiter(AIORateLimiter(max_retries=flood_retries))
     app = builder.build()
 
-    from handlers import register  # handlers import bot; keep the import here to avoid a cycle
+    from handlers import (
+        register,  # handlers import bot; keep the import here to avoid a cycle
+    )
 
     register(app)
     return app

@@ -35,7 +35,8 @@ from bot.clock import Clock, utc_now
 from bot.models import Level
 from bot.parsing import parse_number
 from bot.regioncodes import NATIONAL, is_within, normalize_code, parent_of
-from bot.reports import ITEMS, MAX_NUMBER, ErrorCode as NumberError, format_number, resolve_item
+from bot.reports import ITEMS, MAX_NUMBER, format_number, resolve_item
+from bot.reports import ErrorCode as NumberError
 from bot.runtime import Runtime
 from bot.texts import baselines as texts
 from storage import baselines as store

@@ -41,7 +41,15 @@ from matplotlib.transforms import blended_transform_factory
 from PIL import Image
 
 from bot.digest import ChildCounting, ChildLogistics, Digest
-from bot.formatting import NO_VALUE, h_label, local_time, long_date, number, percent_whole, share
+from bot.formatting import (
+    NO_VALUE,
+    h_label,
+    local_time,
+    long_date,
+    number,
+    percent_whole,
+    share,
+)
 from bot.privacy import mask_niks
 from bot.reports import ITEMS
 from bot.texts.digest import child_level, item_label, kind_label

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import TextIO
 
+from bot import digest_delivery, registration
 from bot.app import NOTIFIER_KEY, RUNTIME_KEY, build_application
 from bot.emulator import BotApiEmulator
 from bot.emulator.client import SentMessage
@@ -28,7 +29,6 @@ from bot.logging_setup import setup_logging
 from bot.models import Level, Region
 from bot.reports import ITEMS
 from bot.settings import Settings, load_settings
-from bot import digest_delivery, registration
 from storage import regions as region_store
 from storage import schedules as schedule_store
 from storage import users as user_store
@@ -152,7 +152,7 @@ class Demo:
     async def say(self, user, text: str, chat=None, *, expect: int = 1, thread_id: int | None = None):
         """A user speaks; the bot's answers (`expect` messages) are returned, all printed."""
         target = chat if chat is not None else self.bot
-        sent = await user.send(target, text, thread_id=thread_id)
+        await user.send(target, text, thread_id=thread_id)
         where = chat if chat is not None else self.dm(user)
         return [await self.emu.next_message(where, timeout=30) for _ in range(expect)]
 
@@ -187,7 +187,7 @@ class Demo:
         [answer] = await self.say(inviter, f"/undang {role} {region.code}")
         code = answer.text.split("?start=")[1].split()[0]
         user = self.person(uid, name)
-        sent = await user.start(self.bot, code)
+        await user.start(self.bot, code)
         await self.emu.next_message(self.dm(user), timeout=30)
         return user
 
@@ -233,7 +233,7 @@ class Demo:
         for name, data in (("rencana_logistik.csv", plan_csv), ("jumlah_tps.csv", tps_csv)):
             (out / name).write_bytes(data)
             doc = await admin.send_document(self.bot, data, name, "text/csv")
-            sent = await admin.send(self.bot, "/impor", reply_to=doc)
+            await admin.send(self.bot, "/impor", reply_to=doc)
             await emu.next_message(self.dm(admin), timeout=60)
 
         t.write()
@@ -277,7 +277,7 @@ class Demo:
         [receipt] = await self.say(wayan, "/lapor insiden kritis gudang logistik PPK tergenang banjir")
         incident_id = int(receipt.text.split("#")[1].split()[0])
         photo = _demo_photo()
-        sent = await wayan.send_photo(self.bot, photo, reply_to=receipt)
+        await wayan.send_photo(self.bot, photo, reply_to=receipt)
         await emu.next_message(self.dm(wayan), timeout=30)
         await self.settle(wayan)
         post = await self.wait_for(groups[kab_a.code], f"#{incident_id} ")

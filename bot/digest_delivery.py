@@ -16,8 +16,8 @@ from datetime import datetime, time, timedelta
 from telegram import InputMediaPhoto
 from telegram.ext import Application, CallbackContext
 
-from bot.runtime import Runtime
 from bot.outgoing import for_chat
+from bot.runtime import Runtime
 from storage import schedules as schedule_store
 from storage.schedules import Schedule
 

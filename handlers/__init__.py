@@ -6,10 +6,25 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, ChatMemberHandler, CommandHandler, TypeHandler
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    TypeHandler,
+)
 
-from handlers import admin, digest, errors, gate, groups, incidents, lapor, regions, start
-
+from handlers import (
+    admin,
+    digest,
+    errors,
+    gate,
+    groups,
+    incidents,
+    lapor,
+    regions,
+    start,
+)
 
 
 def register(app: Application) -> None:

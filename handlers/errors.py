@@ -9,6 +9,7 @@ from telegram.error import TelegramError
 
 from bot.app import KpuContext
 from bot.texts import common as t
+from handlers.replies import send
 
 log = logging.getLogger("bot.errors")
 
@@ -21,8 +22,7 @@ async def on_error(update: object, context: KpuContext) -> None:
         if update.callback_query is not None:
             await update.callback_query.answer(t.ERROR_APOLOGY, show_alert=True)
         elif update.effective_chat is not None:
-            await context.bot.send_message(update.effective_chat.id, t.ERROR_APOLOGY,
-                                           message_thread_id=_thread(update))
+            await send(context.bot, update.effective_chat.id, t.ERROR_APOLOGY, thread_id=_thread(update))
     except TelegramError:
         log.warning("could not send the apology either", exc_info=True)
 

@@ -16,6 +16,7 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot.app import KpuContext
 from bot.texts import common as t
+from handlers.replies import reply
 from storage import users as user_store
 
 
@@ -50,5 +51,5 @@ async def gate(update: Update, context: KpuContext) -> None:
     elif update.effective_message is not None and update.effective_chat is not None:
         private = update.effective_chat.type == ChatType.PRIVATE
         if private or _is_command(update):
-            await update.effective_message.reply_text(text)
+            await reply(update, text)
     raise ApplicationHandlerStop

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import warnings
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update
-from telegram.constants import ChatType
-from telegram.warnings import PTBUserWarning
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    MessageEntity,
+    Update,
+)
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -21,6 +25,7 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
+from telegram.warnings import PTBUserWarning
 
 from bot import access, reporting
 from bot.access import Action
@@ -31,7 +36,7 @@ from bot.reporting import Receipt, Refused, Source
 from bot.reports import DATA_PROBLEMS, ITEMS, LaporError, Severity, describe_report
 from bot.texts import common as tc
 from bot.texts import incidents as ti
-from handlers.replies import edit, reply
+from handlers.replies import edit, reply, send
 from storage import incidents as incident_store
 from storage import regions as region_store
 
@@ -319,7 +324,7 @@ async def cancel(update: Update, context: KpuContext) -> int:
 
 async def timed_out(update: Update, context: KpuContext) -> None:
     context.user_data.pop(FLOW_KEY, None)
-    await context.bot.send_message(update.effective_chat.id, ti.FLOW_TIMEOUT)
+    await send(context.bot, update.effective_chat.id, ti.FLOW_TIMEOUT)
 
 
 async def type_please(update: Update, context: KpuContext) -> None:

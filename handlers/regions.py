@@ -8,16 +8,16 @@ from bot.app import KpuContext
 from bot.models import RegionMatch
 from bot.regioncodes import normalize_code
 from bot.texts import common as t
+from handlers.replies import reply
 from storage import regions as region_store
 
 LIMIT = 10
 
 
 async def wilayah(update: Update, context: KpuContext) -> None:
-    msg = update.effective_message
     query = " ".join(context.args).strip()
     if not query:
-        await msg.reply_text(t.WILAYAH_USAGE)
+        await reply(update, t.WILAYAH_USAGE)
         return
     db = context.rt.db
     code = normalize_code(query)
@@ -29,6 +29,6 @@ async def wilayah(update: Update, context: KpuContext) -> None:
     if not matches:
         matches = await region_store.search(db, query, limit=LIMIT + 1)
     if not matches:
-        await msg.reply_text(t.wilayah_none(query))
+        await reply(update, t.wilayah_none(query))
         return
-    await msg.reply_text(t.wilayah_results(query, matches[:LIMIT], more=len(matches) > LIMIT))
+    await reply(update, t.wilayah_results(query, matches[:LIMIT], more=len(matches) > LIMIT))

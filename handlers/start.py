@@ -8,6 +8,7 @@ from telegram.constants import ChatType
 from bot import commands, registration
 from bot.app import KpuContext
 from bot.texts import common as t
+from handlers.replies import reply
 from storage import regions as region_store
 from storage.users import RedeemOutcome
 
@@ -17,7 +18,7 @@ async def _path_text(context: KpuContext, code: str) -> str:
 
 
 async def start(update: Update, context: KpuContext) -> None:
-    msg, sender = update.effective_message, update.effective_user
+    sender = update.effective_user
     private = update.effective_chat.type == ChatType.PRIVATE
     payload = context.args[0] if context.args else ""
     if private and payload and registration.looks_like_code(payload):
@@ -26,26 +27,26 @@ async def start(update: Update, context: KpuContext) -> None:
             moved = None
             if result.previous is not None and result.previous.active:
                 moved = f"{result.previous.role.value}, {await _path_text(context, result.previous.region_code)}"
-            await msg.reply_text(
+            await reply(update, 
                 t.greeting_registered(sender.full_name, result.user.role,
                                       await _path_text(context, result.user.region_code), moved)
             )
             return
         if context.actor is None or result.outcome is not RedeemOutcome.USED:
-            await msg.reply_text({
+            await reply(update, {
                 RedeemOutcome.UNKNOWN: t.INVITE_UNKNOWN,
                 RedeemOutcome.USED: t.INVITE_USED,
                 RedeemOutcome.EXPIRED: t.INVITE_EXPIRED,
             }[result.outcome])
             return
     if context.actor is None:
-        await msg.reply_text(t.NOT_REGISTERED)
+        await reply(update, t.NOT_REGISTERED)
         return
     actor = context.actor
-    await msg.reply_text(t.greeting_again(actor.full_name, actor.role, await _path_text(context, actor.region_code)))
+    await reply(update, t.greeting_again(actor.full_name, actor.role, await _path_text(context, actor.region_code)))
 
 
 async def bantuan(update: Update, context: KpuContext) -> None:
     actor = context.actor
     lines = [(c.name, c.description) for c in commands.for_role(actor.role)]
-    await update.effective_message.reply_text(t.help_text(actor.role, lines))
+    await reply(update, t.help_text(actor.role, lines))

@@ -11,6 +11,7 @@ from html import escape
 from bot.access import Reason
 from bot.models import Region, RegionMatch, Role
 
+
 def esc(text: object) -> str:
     return escape(str(text), quote=False)
 

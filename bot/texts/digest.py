@@ -16,8 +16,22 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import tzinfo
 from typing import Final
 
-from bot.digest import ChildCounting, ChildLogistics, Digest, IncidentCounts, ItemProgress
-from bot.formatting import duration, h_label, local_time, long_date, number, share, short_date_time
+from bot.digest import (
+    ChildCounting,
+    ChildLogistics,
+    Digest,
+    IncidentCounts,
+    ItemProgress,
+)
+from bot.formatting import (
+    duration,
+    h_label,
+    local_time,
+    long_date,
+    number,
+    share,
+    short_date_time,
+)
 from bot.privacy import mask_niks
 from bot.reports import ITEMS
 from bot.texts.common import esc

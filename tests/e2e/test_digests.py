@@ -1,0 +1,118 @@
+"""Digests end to end: /jadwal, schedules surviving a restart, once-only sending, on-demand
+digests with their charts and their limit, /impor of baselines by chat."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from storage import schedules as schedule_store
+
+PLAN = b"kode_wilayah,barang,jumlah\n51.03.01,kotak_suara,120\n51.03.02,kotak_suara,80\n"
+
+
+@pytest.fixture
+async def people(kpu):
+    emu = kpu.emu
+    return {
+        "wayan": await kpu.register(emu.user(100, "Wayan"), "petugas", "51.03.01"),
+        "made": await kpu.register(emu.user(200, "Made"), "koordinator", "51.03"),
+        "komang": await kpu.register(emu.user(300, "Komang"), "komisioner", "51.03"),
+    }
+
+
+@pytest.fixture
+async def badung(kpu, people):
+    chat = kpu.group("KPU Badung", people["made"], people["komang"], people["wayan"])
+    await kpu.say(people["komang"], "/grup 51.03", chat)
+    return chat
+
+
+def jobs(kpu, chat) -> list[str]:
+    return sorted(j.name for j in kpu.app.job_queue.jobs() if (j.name or "").startswith(f"ringkasan:{chat.id}:"))
+
+
+async def test_registration_applies_the_default_times(kpu, badung):
+    assert jobs(kpu, badung) == [f"ringkasan:{badung.id}:07:00"]
+
+
+async def test_jadwal_sets_and_turns_off(kpu, people, badung):
+    answer = await kpu.say(people["komang"], "/jadwal 06.30,18:00", badung)
+    assert "06:30, 18:00 WITA" in answer.text
+    assert jobs(kpu, badung) == [f"ringkasan:{badung.id}:06:30", f"ringkasan:{badung.id}:18:00"]
+    assert "Bentuk" in (await kpu.say(people["komang"], "/jadwal 25:00", badung)).text
+    assert "tidak berwenang" in (await kpu.say(people["made"], "/jadwal 05:00", badung)).text
+    assert "dimatikan" in (await kpu.say(people["komang"], "/jadwal mati", badung)).text
+    assert jobs(kpu, badung) == []
+    assert await schedule_store.for_chat(kpu.rt.db, badung.id) == []
+
+
+async def test_jadwal_needs_a_registered_group_and_personal_digest_in_private(kpu, people):
+    loose = kpu.group("Grup Lain", people["komang"])
+    assert "belum menjadi grup koordinasi" in (await kpu.say(people["komang"], "/jadwal 07:00", loose)).text
+    assert "tidak berwenang" in (await kpu.say(people["wayan"], "/jadwal 07:00")).text
+    answer = await kpu.say(people["made"], "/jadwal 19:00")
+    assert "Bali › Badung" in answer.text and "19:00" in answer.text
+    [schedule] = await schedule_store.for_chat(kpu.rt.db, people["made"].id)
+    assert schedule.region_code == "51.03"
+
+
+async def test_schedule_survives_a_restart_and_sends_once(kpu, people, badung, clock):
+    await kpu.say(people["komang"], "/jadwal 10:00", badung)
+    await kpu.say(people["wayan"], "/lapor rekap 100/205 sirekap 50")
+    await kpu.restart()
+    [name] = jobs(kpu, badung)
+    [job] = [j for j in kpu.app.job_queue.jobs() if j.name == name]
+    assert job.job.misfire_grace_time >= 60 and job.job.coalesce
+    clock.now = datetime(2024, 2, 14, 2, 3, tzinfo=UTC)  # 10:03 WITA: a few minutes late
+    await job.run(kpu.app)
+    await job.run(kpu.app)  # the same occurrence again (e.g. a coalesced misfire): not sent twice
+    first = await kpu.next(badung)
+    assert first.text.startswith("📊 Ringkasan Kabupaten Badung") and "Rabu, 14 Februari 2024" in first.text
+    assert "H\n" in first.text or "· H" in first.text
+    photos = [m for m in kpu.emu.bot_messages(badung) if m.photo_bytes]
+    await kpu.settled(people["komang"])
+    assert len([m for m in kpu.emu.bot_messages(badung) if m.text and m.text.startswith("📊")]) == 1
+    assert len(photos) == 3 and len({m.media_group_id for m in photos}) == 1
+
+
+async def test_a_digest_missed_during_a_restart_is_sent_late(kpu, people, badung, clock):
+    await kpu.say(people["komang"], "/jadwal 09:00", badung)
+    await kpu.stop()
+    clock.now = datetime(2024, 2, 14, 1, 10, tzinfo=UTC)  # the bot was down at 09:00; back at 09:10
+    await kpu.start()
+    assert (await kpu.next(badung)).text.startswith("📊 Ringkasan Kabupaten Badung")
+    await kpu.restart()  # and a second restart within the grace time does not send it again
+    await kpu.settled(people["komang"])
+    assert len([m for m in kpu.emu.bot_messages(badung) if (m.text or "").startswith("📊")]) == 1
+
+
+async def test_on_demand_digests_and_their_limit(kpu, people, badung):
+    await kpu.say(people["wayan"], "/lapor logistik kotak 110/120")
+    await people["made"].send(badung, "/progres")
+    progres = await kpu.next(badung)
+    assert "Rekapitulasi" in progres.text and "Logistik" not in progres.text
+    chart = await kpu.next(badung)
+    assert chart.photo_bytes and chart.photo_size[0] >= 1000
+    again = await kpu.say(people["made"], "/progres", badung)
+    assert "Coba lagi dalam" in again.text
+    await people["made"].send(badung, "/logistik")
+    logistik = await kpu.next(badung)
+    assert "Kotak suara: 110/120 (91,7%)" in logistik.text
+    own = await kpu.say(people["made"], "/ringkasan")
+    assert own.text.startswith("📊 Ringkasan Kabupaten Badung")
+    assert "tidak berwenang" in (await kpu.say(people["wayan"], "/ringkasan")).text
+
+
+async def test_impor_by_chat(kpu, people):
+    komang, made = people["komang"], people["made"]
+    doc = await komang.send_document(kpu.bot, PLAN, "rencana.csv", "text/csv")
+    assert "2 baris diimpor" in (await kpu.say(komang, "/impor", reply_to=doc)).text
+    bad = await komang.send_document(kpu.bot, PLAN + b"51.71.01,tinta,5\n51.03.01,kursi,-1\n", "salah.csv", "text/csv")
+    answer = await kpu.say(komang, "/impor", reply_to=bad)
+    assert "tidak ada yang diimpor" in answer.text
+    assert "baris 4: kode wilayah 51.71.01 di luar wilayah Anda" in answer.text and "baris 5:" in answer.text
+    doc = await made.send_document(kpu.bot, PLAN, "rencana.csv", "text/csv")
+    assert "tidak berwenang" in (await kpu.say(made, "/impor", reply_to=doc)).text
+    assert "balas berkas itu" in (await kpu.say(komang, "/impor")).text
+    rows = await kpu.rt.db.fetchall("SELECT region_code, quantity FROM logistics_plan ORDER BY region_code")
+    assert [tuple(r) for r in rows] == [("51.03.01", 120), ("51.03.02", 80)]
