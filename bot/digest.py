@@ -13,7 +13,9 @@ from datetime import date, datetime, timedelta
 
 from bot.clock import from_db, to_db
 from bot.reports import ITEMS
+from bot.texts.incidents import plain_summary
 from storage import digests as store
+from storage import incidents as incident_store
 from storage import regions as region_store
 from storage.db import Database
 
@@ -262,11 +264,15 @@ async def compute_digest(db: Database, region_code: str, at: datetime, election_
         open_counts[key] = open_counts.get(key, 0) - r["n"]
     open_counts = {key: n for key, n in open_counts.items() if n > 0}
 
-    oldest_open = tuple(
-        OpenIncident(r["id"], r["kind"], r["severity"], r["status"], r["region_code"], r["region_name"],
-                     _local(r["received_at"], at), r["description"])
-        for r in await store.oldest_open(db, region_code, end, MAX_OLDEST_OPEN)
-    )
+    oldest_open = []
+    for r in await store.oldest_open(db, region_code, end, MAX_OLDEST_OPEN):
+        description = r["description"]
+        if not description:  # a logistics shortfall has figures, not words: say them
+            incident = await incident_store.get(db, r["id"])
+            description = plain_summary(incident) if incident else ""
+        oldest_open.append(OpenIncident(r["id"], r["kind"], r["severity"], r["status"], r["region_code"],
+                                        r["region_name"], _local(r["received_at"], at), description))
+    oldest_open = tuple(oldest_open)
 
     return Digest(
         region_code=region.code,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 
 from bot.models import Attachment, Incident, IncidentEvent, Region
-from bot.reports import Report, Severity, describe_report
+from bot.reports import DATA_PROBLEMS, ITEMS, Report, Severity, describe_report, format_number
 from bot.texts.common import esc, region_path
 
 STATUS_LABEL = {"baru": "baru", "ditangani": "sedang ditangani", "selesai": "selesai"}
@@ -30,6 +30,19 @@ AUTO_ESCALATION_AT_TOP_NOTE = "tidak ditangani dalam {minutes} menit; sudah di t
 def when(moment: datetime, tz: tzinfo) -> str:
     local = moment.astimezone(tz)
     return f"{local:%d-%m-%Y %H:%M} {local.tzname()}"
+
+
+def plain_summary(incident: Incident) -> str:
+    """A short plain-text line for an incident without words of its own (digests escape it)."""
+    if incident.kind == "logistik" and incident.item in ITEMS:
+        planned = f"/{format_number(incident.planned)}" if incident.planned is not None else ""
+        damaged = f", rusak {format_number(incident.damaged)}" if incident.damaged else ""
+        return f"{ITEMS[incident.item].label} diterima {format_number(incident.received)}{planned}{damaged}"
+    if incident.kind == "data" and incident.item in DATA_PROBLEMS:
+        return f"{DATA_PROBLEMS[incident.item].label}: {format_number(incident.data_count)} orang"
+    if incident.kind == "rekap":
+        return f"{format_number(incident.tps_done)}/{format_number(incident.tps_total)} TPS selesai"
+    return incident.description
 
 
 def target_unknown(target: str) -> str:

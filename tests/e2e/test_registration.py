@@ -125,3 +125,15 @@ async def test_command_menu_is_published_in_indonesian(kpu):
     names = {c["command"]: c["description"] for c in kpu.bot.commands()}
     assert {"lapor", "status", "bantuan", "undang", "wilayah"} <= set(names)
     assert names["lapor"].startswith("Kirim laporan")
+
+
+async def test_a_failing_handler_answers_with_an_apology(kpu, monkeypatch):
+    from bot import registration
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(registration, "create_invite", broken)
+    answer = await kpu.say(kpu.admin, "/undang petugas 51.03.01")
+    assert answer.text.startswith("Maaf, terjadi gangguan") and "database on fire" not in answer.text
+    assert "Halo" in (await kpu.say(kpu.admin, "/start")).text  # the bot goes on

@@ -211,3 +211,35 @@ async def test_guided_flow_times_out(kpu, wayan):
     answer = await press.answer()
     assert answer.show_alert and "tidak berlaku" in answer.text  # the old keyboard no longer works
     assert await count(kpu) == 0
+
+
+async def test_guided_flow_asks_a_coordinator_for_the_kecamatan(kpu, made):
+    menu = await kpu.say(made, "/lapor")
+    await made.press(menu, "lp1:k:rekap")
+    ask = await kpu.emu.next_edit(kpu.dm(made))
+    assert "Untuk kecamatan mana" in ask.text
+    assert "per kecamatan" in (await kpu.say(made, "badung")).text  # a kabupaten is not a kecamatan
+    assert "di luar wilayah" in (await kpu.say(made, "51.71.01")).text
+    details = await kpu.say(made, "kuta selatan")
+    assert "TPS selesai/jumlah TPS" in details.text
+    confirm = await kpu.say(made, "90/120 sirekap 40")
+    assert "Bali › Badung › Kuta Selatan" in confirm.text
+    await made.press(confirm, "lp1:ok")
+    receipt = await kpu.emu.next_edit(kpu.dm(made))
+    assert "Kuta Selatan" in receipt.text and "90 dari 120 TPS" in receipt.text
+
+
+async def test_guided_flow_own_region_button_for_incidents(kpu, made):
+    menu = await kpu.say(made, "/lapor")
+    await made.press(menu, "lp1:k:insiden")
+    ask = await kpu.emu.next_edit(kpu.dm(made))
+    [[(label, data)], _cancel] = ask.buttons
+    assert label == "Kabupaten Badung"
+    await made.press(ask, data)
+    severity = await kpu.emu.next_edit(kpu.dm(made))
+    await made.press(severity, "lp1:s:tinggi")
+    await kpu.emu.next_edit(kpu.dm(made))
+    confirm = await kpu.say(made, "jalan ke gudang longsor")
+    await made.press(confirm, "lp1:ok")
+    receipt = await kpu.emu.next_edit(kpu.dm(made))
+    assert "Wilayah: Bali › Badung\n" in receipt.text and "tinggi" in receipt.text

@@ -121,3 +121,16 @@ async def test_parse_errors_store_nothing(rt, wayan):
     result = await reporting.submit_text(rt, wayan, "logistik kotakk 5", src(1))
     assert isinstance(result, Refused) and "kotakk" in result.text
     assert (await rt.db.fetchone("SELECT count(*) FROM incidents"))[0] == 0
+
+
+async def test_plain_summary_for_digests(rt, wayan):
+    from bot.texts.incidents import plain_summary
+
+    logistik = await reporting.submit_text(rt, wayan, "logistik surat 1.250/2.000 rusak 3", src(1))
+    data = await reporting.submit_text(rt, wayan, "data ganda 14", src(2))
+    rekap = await reporting.submit_text(rt, wayan, "rekap 180/205", src(3))
+    insiden = await reporting.submit_text(rt, wayan, "insiden kritis <banjir>", src(4))
+    assert plain_summary(logistik.incident) == "Surat suara diterima 1.250/2.000, rusak 3"
+    assert plain_summary(data.incident) == "Pemilih ganda: 14 orang"
+    assert plain_summary(rekap.incident) == "180/205 TPS selesai"
+    assert plain_summary(insiden.incident) == "<banjir>"  # plain: the digest escapes it
