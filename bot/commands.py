@@ -27,6 +27,7 @@ CATALOGUE: tuple[Command, ...] = (
     Command("eskalasi", "Eskalasi ke tingkat di atas: /eskalasi 12 alasan", Action.ESKALASI),
     Command("selesai", "Tandai selesai: /selesai 12 catatan", Action.SELESAI),
     Command("catatan", "Tambah catatan: /catatan 12 teks", Action.CATATAN),
+    Command("ekspor", "Unduh laporan sebagai CSV (Excel): /ekspor 7", Action.EKSPOR),
     Command("grup", "Daftarkan grup ini sebagai grup koordinasi: /grup 51.03", Action.GRUP),
     Command("ringkasan", "Ringkasan wilayah sekarang, dengan grafik", Action.RINGKASAN),
     Command("progres", "Progres penghitungan dan Sirekap", Action.RINGKASAN),

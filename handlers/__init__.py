@@ -45,6 +45,7 @@ def register(app: Application) -> None:
             CommandHandler("selesai", incidents.selesai),
             CommandHandler("catatan", incidents.catatan),
             CommandHandler("insiden", incidents.insiden),
+            CommandHandler("ekspor", incidents.ekspor),
             CallbackQueryHandler(incidents.incident_button, pattern=r"^i\d+:"),
             CallbackQueryHandler(incidents.insiden_page, pattern=r"^il\d+:"),
             CommandHandler("grup", groups.grup),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot import access, lifecycle, reporting
+from bot import access, export, lifecycle, reporting
 from bot.access import Action, Grant
 from bot.app import NOTIFIER_KEY, KpuContext
 from bot.lifecycle import Move, MoveResult, Why
@@ -12,7 +12,7 @@ from bot.notify import CALLBACK_VERSION
 from bot.texts import common as tc
 from bot.texts import incidents as ti
 from bot.texts.common import esc
-from handlers.replies import edit, reply
+from handlers.replies import edit, reply, send_document
 from storage import incidents as incident_store
 from storage import regions as region_store
 from storage import users as user_store
@@ -178,3 +178,28 @@ async def insiden_page(update: Update, context: KpuContext) -> None:
     text, markup = await _render_list(context, update.effective_user.id, kind, parts[2] == "o", int(parts[3]))
     await query.answer()
     await edit(query.message, text, markup=markup)
+
+
+# --- /ekspor -------------------------------------------------------------------------------------
+
+
+async def ekspor(update: Update, context: KpuContext) -> None:
+    """The incidents of the user's scope as CSV (NIKs masked), sent as a document."""
+    if len(context.args) > 1 or (context.args and not context.args[0].isdigit()):
+        await reply(update, ti.EKSPOR_USAGE)
+        return
+    days = int(context.args[0]) if context.args else 7
+    if not 1 <= days <= export.MAX_DAYS:
+        await reply(update, ti.EKSPOR_USAGE)
+        return
+    actor, rt = context.actor, context.rt
+    decision = access.decide(actor, Action.EKSPOR, actor.region_code)
+    if not decision:
+        await reply(update, tc.refusal(decision.reason))
+        return
+    scope = "ID" if access.grant_for(actor.role, Action.EKSPOR) is Grant.ALL else actor.region_code
+    now = rt.clock()
+    data, count = await export.export(rt, scope, days, now)
+    path_text = tc.region_path(await region_store.path(rt.db, actor.region_code))
+    name = f"laporan_{actor.region_code.replace('.', '')}_{now.astimezone(rt.settings.tz):%Y%m%d_%H%M}.csv"
+    await send_document(update, data, name, ti.ekspor_caption(count, days, path_text))

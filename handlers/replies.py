@@ -28,3 +28,10 @@ async def send(bot: ExtBot, chat_id: int, text: str, *, owner_id: int | None = N
 async def edit(message: Message, text: str, *, owner_id: int | None = None,
                markup: InlineKeyboardMarkup | None = None) -> Message | bool:
     return await message.edit_text(for_chat(text, message.chat_id, owner_id), reply_markup=markup)
+
+
+async def send_document(update: Update, data: bytes, file_name: str, caption: str) -> Message:
+    """A file as a reply (its contents are the caller's to mask; the caption is masked here)."""
+    msg = update.effective_message
+    return await msg.reply_document(data, filename=file_name, caption=for_chat(caption, msg.chat_id),
+                                    do_quote=msg.chat.type != "private")

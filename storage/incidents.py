@@ -297,3 +297,19 @@ async def current_counting(db: Database, scope: str) -> list[dict]:
         params,
     )
     return [dict(r) for r in rows]
+
+
+async def export_rows(db: Database, *, scope: str, since: datetime) -> list[dict]:
+    """Incidents of a subtree received since a moment, with region and reporter names, oldest first."""
+    where, params = _scope("i.region_code", scope)
+    rows = await db.fetchall(
+        f"""SELECT i.id, i.kind, i.severity, i.status, i.region_code, r.name AS region_name,
+                   u.full_name AS reporter_name, i.reported_at, i.received_at, i.item, i.received, i.planned,
+                   i.damaged, i.data_count, i.tps_done, i.tps_total, i.sirekap, i.escalations, i.taken_at,
+                   i.resolved_at, i.description
+              FROM incidents i JOIN regions r ON r.code = i.region_code
+              LEFT JOIN users u ON u.telegram_id = i.reporter_id
+             WHERE {where} AND i.received_at >= ? ORDER BY i.id""",
+        (*params, to_db(since)),
+    )
+    return [dict(row) for row in rows]

@@ -271,3 +271,11 @@ def incident_list(items: list[tuple[Incident, str]], page: int, pages: int, tota
 
 PAGE_PREV = "◀"
 PAGE_NEXT = "▶"
+
+# --- /ekspor ------------------------------------------------------------------------------------
+
+EKSPOR_USAGE = "Bentuk: <code>/ekspor [hari]</code> (bawaan 7, paling banyak 90)\nContoh: <code>/ekspor 30</code>"
+
+
+def ekspor_caption(count: int, days: int, path_text: str) -> str:
+    return f"📄 {count} laporan {days} hari terakhir, {path_text}. NIK disamarkan."

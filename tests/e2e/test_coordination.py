@@ -213,3 +213,23 @@ async def test_incident_list_pages(kpu, people):
     ketut_view = await kpu.say(people["ketut"], "/insiden")
     assert "Tidak ada laporan" in ketut_view.text
     assert "Bentuk" in (await kpu.say(people["made"], "/insiden gosip")).text
+
+
+async def test_export_is_csv_for_excel_with_niks_masked(kpu, people):
+    import csv
+    import io
+
+    await kpu.say(people["wayan"], "/lapor data nik_invalid 1 NIK 5103011234560001 salah ketik")
+    await kpu.say(people["wayan"], "/lapor rekap 10/20")
+    answer = await kpu.say(people["made"], "/ekspor 7")
+    assert answer.document_name.endswith(".csv") and "2 laporan 7 hari terakhir" in answer.caption
+    data = answer.document_bytes
+    assert data.startswith("\ufeff".encode())
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    assert [r["jenis"] for r in rows] == ["Data pemilih", "Rekapitulasi"]
+    assert rows[0]["uraian"] == "NIK 5103**********01 salah ketik" and rows[1]["tps_total"] == "20"
+    assert "5103011234560001" not in data.decode("utf-8-sig")
+    assert "tidak berwenang" in (await kpu.say(people["wayan"], "/ekspor")).text
+    assert "Bentuk" in (await kpu.say(people["made"], "/ekspor 365")).text
+    outside = await kpu.say(people["ketut"], "/ekspor")
+    assert "0 laporan" in outside.caption
