@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot import access
-from bot.access import Action, Decision, Reason
+from bot.access import Action, Decision
 from bot.models import Region, Role, User
 from bot.regioncodes import is_within, normalize_code
 from bot.runtime import Runtime
@@ -107,6 +107,3 @@ async def revoke(rt: Runtime, actor: User | None, target_id: int) -> RevokeResul
     await user_store.revoke(rt.db, telegram_id=target_id, by=actor.telegram_id if actor else None, now=rt.clock())
     return RevokeResult(True, "", target)
 
-
-def refusal_reason(decision: Decision) -> Reason:
-    return decision.reason
