@@ -51,6 +51,13 @@ def _settings() -> Settings:
     return load_settings()
 
 
+def webhook_path(url: str) -> str:
+    """The local path the webhook listens on: the path of WEBHOOK_URL ("" for the root)."""
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).path.strip("/")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from bot.app import build_application
     from bot.logging_setup import setup_logging
@@ -65,7 +72,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         app.run_webhook(
             listen=settings.WEBHOOK_LISTEN,
             port=settings.WEBHOOK_PORT,
-            url_path=settings.WEBHOOK_URL.rstrip("/").rsplit("/", 1)[-1],
+            url_path=webhook_path(settings.WEBHOOK_URL),
             webhook_url=settings.WEBHOOK_URL,
             secret_token=settings.WEBHOOK_SECRET,
             allowed_updates=["message", "edited_message", "callback_query", "my_chat_member"],

@@ -11,7 +11,7 @@ from bot.app import KpuContext
 from bot.regioncodes import normalize_code
 from bot.texts import common as tc
 from bot.texts import groups as tg
-from handlers.replies import reply
+from handlers.replies import reply, send
 from storage import groups as group_store
 from storage import regions as region_store
 from storage import schedules as schedule_store
@@ -60,6 +60,10 @@ async def bot_membership(update: Update, context: KpuContext) -> None:
     """The bot was removed from a group: it is no longer a coordination group."""
     change = update.my_chat_member
     if change is None or change.chat.type == ChatType.PRIVATE:
+        return
+    if change.new_chat_member.status in (ChatMember.MEMBER, ChatMember.ADMINISTRATOR) and \
+            change.old_chat_member.status in (ChatMember.LEFT, ChatMember.BANNED):
+        await send(context.bot, change.chat.id, tg.WELCOME_IN_GROUP)
         return
     if _left(change):
         rt = context.rt

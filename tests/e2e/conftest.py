@@ -95,8 +95,12 @@ class Harness:
         chat = self.dm(user_or_chat) if hasattr(user_or_chat, "first_name") else user_or_chat
         return await self.emu.next_message(chat, **kwargs)
 
-    def group(self, title: str, *members, forum: bool = False):
-        return self.emu.group(title, members=members, bots=[self.bot], supergroup=True, forum=forum)
+    async def group(self, title: str, *members, forum: bool = False):
+        """A supergroup with the bot in it; the bot's welcome (how to register the group) is consumed."""
+        chat = self.emu.group(title, members=members, bots=[self.bot], supergroup=True, forum=forum)
+        welcome = await self.emu.next_message(chat)
+        assert "/grup" in welcome.text
+        return chat
 
 
 @pytest.fixture

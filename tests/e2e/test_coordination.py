@@ -20,8 +20,8 @@ async def people(kpu):
 
 @pytest.fixture
 async def groups(kpu, people):
-    badung = kpu.group("KPU Badung", people["made"], people["komang"], people["wayan"])
-    bali = kpu.group("KPU Bali", people["nyoman"], people["made"], forum=True)
+    badung = await kpu.group("KPU Badung", people["made"], people["komang"], people["wayan"])
+    bali = await kpu.group("KPU Bali", people["nyoman"], people["made"], forum=True)
     topic = bali.create_topic("Laporan")
     assert "grup koordinasi" in (await kpu.say(people["komang"], "/grup 51.03", badung)).text
     answer = await kpu.say(people["nyoman"], "/grup 51", bali, thread_id=topic)
@@ -35,7 +35,7 @@ async def report_kritis(kpu, people, text="gudang logistik tergenang banjir"):
 
 
 async def test_group_registration_rights(kpu, people):
-    group = kpu.group("KPU Badung", people["made"], people["komang"], people["ketut"])
+    group = await kpu.group("KPU Badung", people["made"], people["komang"], people["ketut"])
     assert "tidak berwenang" in (await kpu.say(people["made"], "/grup 51.03", group)).text
     assert "di luar wilayah" in (await kpu.say(people["komang"], "/grup 51.71", group)).text
     assert "tidak ditemukan" in (await kpu.say(people["komang"], "/grup 99.99", group)).text
@@ -58,7 +58,7 @@ async def test_new_kritis_goes_to_the_nearest_group_with_buttons(kpu, people, gr
 
 
 async def test_nearest_group_up_the_tree(kpu, people):
-    bali = kpu.group("KPU Bali", people["nyoman"])
+    bali = await kpu.group("KPU Bali", people["nyoman"])
     await kpu.say(people["nyoman"], "/grup 51", bali)
     incident_id = await report_kritis(kpu, people)
     assert f"#{incident_id} " in (await kpu.next(bali)).text
@@ -142,7 +142,7 @@ async def test_automatic_escalation(kpu_factory, clock):
     wayan = await kpu.register(emu.user(100, "Wayan"), "petugas", "51.03.01")
     komang = await kpu.register(emu.user(300, "Komang"), "komisioner", "51.03")
     nyoman = await kpu.register(emu.user(400, "Nyoman"), "komisioner", "51")
-    badung, bali = kpu.group("KPU Badung", komang), kpu.group("KPU Bali", nyoman)
+    badung, bali = await kpu.group("KPU Badung", komang), await kpu.group("KPU Bali", nyoman)
     await kpu.say(komang, "/grup 51.03", badung)
     await kpu.say(nyoman, "/grup 51", bali)
     receipt = await kpu.say(wayan, "/lapor insiden kritis kotak suara hilang")
@@ -177,7 +177,7 @@ async def test_flood_control_retry_after_is_honoured(kpu_factory, clock):
     kpu = await kpu_factory(flood_retries=0)  # the outbox, not the limiter, waits out retry_after here
     komang = await kpu.register(kpu.emu.user(300, "Komang"), "komisioner", "51.03")
     wayan = await kpu.register(kpu.emu.user(100, "Wayan"), "petugas", "51.03.01")
-    badung = kpu.group("KPU Badung", komang)
+    badung = await kpu.group("KPU Badung", komang)
     await kpu.say(komang, "/grup 51.03", badung)
     kpu.emu.fail_next("sendMessage", error_code=429, retry_after=30, chat_id=badung.id)
     await report_kritis(kpu, {"wayan": wayan})
@@ -233,3 +233,10 @@ async def test_export_is_csv_for_excel_with_niks_masked(kpu, people):
     assert "Bentuk" in (await kpu.say(people["made"], "/ekspor 365")).text
     outside = await kpu.say(people["ketut"], "/ekspor")
     assert "0 laporan" in outside.caption
+
+
+async def test_bot_added_to_a_group_says_how_to_register_it(kpu, people):
+    group = kpu.emu.group("Grup Baru", members=[people["komang"]], supergroup=True)
+    group.add_bot(kpu.bot, by=people["komang"])
+    welcome = await kpu.next(group)
+    assert "/grup" in welcome.text

@@ -22,7 +22,7 @@ async def people(kpu):
 
 @pytest.fixture
 async def badung(kpu, people):
-    chat = kpu.group("KPU Badung", people["made"], people["komang"], people["wayan"])
+    chat = await kpu.group("KPU Badung", people["made"], people["komang"], people["wayan"])
     await kpu.say(people["komang"], "/grup 51.03", chat)
     return chat
 
@@ -47,7 +47,7 @@ async def test_jadwal_sets_and_turns_off(kpu, people, badung):
 
 
 async def test_jadwal_needs_a_registered_group_and_personal_digest_in_private(kpu, people):
-    loose = kpu.group("Grup Lain", people["komang"])
+    loose = await kpu.group("Grup Lain", people["komang"])
     assert "belum menjadi grup koordinasi" in (await kpu.say(people["komang"], "/jadwal 07:00", loose)).text
     assert "tidak berwenang" in (await kpu.say(people["wayan"], "/jadwal 07:00")).text
     answer = await kpu.say(people["made"], "/jadwal 19:00")

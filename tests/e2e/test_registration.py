@@ -45,7 +45,7 @@ async def test_strangers_get_one_short_explanation_and_nothing_is_stored(kpu):
 async def test_stranger_in_a_group(kpu):
     wayan = await kpu.register(kpu.emu.user(100, "Wayan"), "petugas", "51.03.01")
     stranger = kpu.emu.user(666, "Orang Asing")
-    group = kpu.group("PPK Kuta", wayan, stranger)
+    group = await kpu.group("PPK Kuta", wayan, stranger)
     answer = await kpu.say(stranger, "/lapor insiden kritis gudang terbakar", group)
     assert "tautan undangan" in answer.text and answer.reply_to_message_id is not None
     assert (await kpu.rt.db.fetchone("SELECT count(*) FROM incidents"))[0] == 0
@@ -89,7 +89,7 @@ async def test_invite_refusals(kpu, inviter_role, command, expected):
 
 async def test_invites_only_in_private(kpu):
     made = await kpu.register(kpu.emu.user(200, "Made"), "komisioner", "51.03")
-    group = kpu.group("KPU Badung", made)
+    group = await kpu.group("KPU Badung", made)
     answer = await kpu.say(made, "/undang petugas 51.03.01", group)
     assert "chat pribadi" in answer.text and "start=" not in answer.text
 

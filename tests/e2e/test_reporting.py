@@ -108,7 +108,7 @@ async def test_nik_is_masked_outside_the_reporters_private_chat(kpu, wayan, made
     assert NIK_BALI in private.text  # his own private chat: as typed
     assert "NIK 3201011234560002 tidak berasal dari wilayah ini" in private.text  # a warning, not a refusal
     incident_id = (await kpu.rt.db.fetchone("SELECT id FROM incidents"))[0]
-    group = kpu.group("PPK Kuta", wayan, made)
+    group = await kpu.group("PPK Kuta", wayan, made)
     in_group = await kpu.say(wayan, f"/lapor data ganda 2 NIK {NIK_BALI} dobel", group)
     assert NIK_BALI not in in_group.text and "5103**********01" in in_group.text
     seen_by_coordinator = await kpu.say(made, f"/status {incident_id}")
@@ -192,7 +192,7 @@ async def test_guided_flow_cancel_and_group_link(kpu, wayan):
     await kpu.emu.next_edit(kpu.dm(wayan))
     assert "dibatalkan" in (await kpu.say(wayan, "/batal")).text
     assert "Tidak ada yang sedang diisi" in (await kpu.say(wayan, "/batal")).text
-    group = kpu.group("PPK Kuta", wayan)
+    group = await kpu.group("PPK Kuta", wayan)
     link = await kpu.say(wayan, "/lapor", group)
     [[(_, url)]] = link.buttons
     assert url == "https://t.me/kpu_koordinasi_bot?start=lapor"

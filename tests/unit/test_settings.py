@@ -79,3 +79,11 @@ def test_webhook_needs_secret(monkeypatch):
         load_settings()
     monkeypatch.setenv("WEBHOOK_SECRET", "s3cret_value")
     assert load_settings().WEBHOOK_SECRET == "s3cret_value"
+
+
+def test_webhook_path_is_the_urls_path():
+    from bot.__main__ import webhook_path
+
+    assert webhook_path("https://kpu.example.org/telegram/hook") == "telegram/hook"
+    assert webhook_path("https://kpu.example.org/") == ""
+    assert webhook_path("https://kpu.example.org:8443/bot") == "bot"
