@@ -37,6 +37,7 @@ from bot.reports import DATA_PROBLEMS, ITEMS, LaporError, Severity, describe_rep
 from bot.texts import common as tc
 from bot.texts import incidents as ti
 from handlers.replies import edit, reply, send
+from storage import groups as group_store
 from storage import incidents as incident_store
 from storage import regions as region_store
 
@@ -89,17 +90,23 @@ async def lapor_line(update: Update, context: KpuContext) -> None:
 
 
 async def lapor_in_group(update: Update, context: KpuContext) -> None:
-    if command_args(update.effective_message):
+    """In a registered coordination group a one-line report is taken there; anything else (the
+    guided flow, or any report in a group that is not registered) continues in private."""
+    registered = await group_store.by_chat(context.rt.db, update.effective_chat.id) is not None
+    if registered and command_args(update.effective_message):
         await lapor_line(update, context)
         return
     link = f"https://t.me/{context.bot.username}?start=lapor"
-    await reply(update, ti.FLOW_IN_GROUP,
+    await reply(update, ti.FLOW_IN_GROUP if registered else ti.FLOW_GROUP_NOT_REGISTERED,
                 markup=InlineKeyboardMarkup([[InlineKeyboardButton(ti.FLOW_IN_GROUP_BUTTON, url=link)]]))
 
 
 async def lapor_photo(update: Update, context: KpuContext) -> None:
     """A photo whose caption is a /lapor line: the report, with the photo attached."""
     msg = update.effective_message
+    if msg.chat.type != ChatType.PRIVATE and await group_store.by_chat(context.rt.db, msg.chat_id) is None:
+        await reply(update, ti.FLOW_GROUP_NOT_REGISTERED)
+        return
     result = await reporting.submit_text(context.rt, context.actor, command_args(msg), source_of(update))
     if isinstance(result, Receipt) and not result.duplicate:
         await _attach(context, result.incident.id, msg)

@@ -166,6 +166,10 @@ FLOW_NOTHING_TO_CANCEL = "Tidak ada yang sedang diisi."
 FLOW_EXPIRED_BUTTON = "Tombol ini sudah tidak berlaku. Mulai lagi dengan /lapor."
 FLOW_IN_GROUP = "Isi laporan lewat chat pribadi agar grup tetap rapi:"
 FLOW_IN_GROUP_BUTTON = "📝 Isi laporan"
+FLOW_GROUP_NOT_REGISTERED = (
+    "Grup ini bukan grup koordinasi terdaftar, jadi laporan tidak diterima di sini. "
+    "Kirim laporan lewat chat pribadi dengan bot:"
+)
 FLOW_TYPE_PLEASE = "Pilih salah satu tombol di atas, atau ketik /batal."
 
 # --- coordination: group posts, buttons, lifecycle answers ------------------------------------

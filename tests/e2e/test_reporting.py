@@ -108,7 +108,8 @@ async def test_nik_is_masked_outside_the_reporters_private_chat(kpu, wayan, made
     assert NIK_BALI in private.text  # his own private chat: as typed
     assert "NIK 3201011234560002 tidak berasal dari wilayah ini" in private.text  # a warning, not a refusal
     incident_id = (await kpu.rt.db.fetchone("SELECT id FROM incidents"))[0]
-    group = await kpu.group("PPK Kuta", wayan, made)
+    group = await kpu.group("PPK Kuta", wayan, made, kpu.admin)
+    await kpu.say(kpu.admin, "/grup 51.03.01", group)
     in_group = await kpu.say(wayan, f"/lapor data ganda 2 NIK {NIK_BALI} dobel", group)
     assert NIK_BALI not in in_group.text and "5103**********01" in in_group.text
     seen_by_coordinator = await kpu.say(made, f"/status {incident_id}")
@@ -192,7 +193,8 @@ async def test_guided_flow_cancel_and_group_link(kpu, wayan):
     await kpu.emu.next_edit(kpu.dm(wayan))
     assert "dibatalkan" in (await kpu.say(wayan, "/batal")).text
     assert "Tidak ada yang sedang diisi" in (await kpu.say(wayan, "/batal")).text
-    group = await kpu.group("PPK Kuta", wayan)
+    group = await kpu.group("PPK Kuta", wayan, kpu.admin)
+    await kpu.say(kpu.admin, "/grup 51.03.01", group)
     link = await kpu.say(wayan, "/lapor", group)
     [[(_, url)]] = link.buttons
     assert url == "https://t.me/kpu_koordinasi_bot?start=lapor"
@@ -243,3 +245,12 @@ async def test_guided_flow_own_region_button_for_incidents(kpu, made):
     await made.press(confirm, "lp1:ok")
     receipt = await kpu.emu.next_edit(kpu.dm(made))
     assert "Wilayah: Bali › Badung\n" in receipt.text and "tinggi" in receipt.text
+
+
+async def test_reports_are_not_taken_in_an_unregistered_group(kpu, wayan):
+    group = await kpu.group("Grup Keluarga", wayan)
+    answer = await kpu.say(wayan, "/lapor insiden tinggi jembatan putus", group)
+    assert "bukan grup koordinasi terdaftar" in answer.text
+    [[(_, url)]] = answer.buttons
+    assert url.endswith("?start=lapor")
+    assert await count(kpu) == 0
