@@ -17,6 +17,7 @@ from telegram import (
     MessageEntity,
     Update,
 )
+from telegram.constants import ChatType
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
