@@ -15,6 +15,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.regioncodes import NATIONAL
+from bot.regions import province_codes
+
 TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{30,64}$")
 REGION_ROOT_RE = re.compile(r"^(ID|\d{2})$")
 
@@ -39,6 +42,8 @@ class Settings(BaseSettings):
         env_file_encoding="utf-8",
         extra="ignore",
         case_sensitive=True,
+        # `VAR=` (as in .env.example) means "not set": the default applies, never a failed check
+        env_ignore_empty=True,
     )
 
     TELEGRAM_BOT_TOKEN: str | None = None
@@ -118,6 +123,22 @@ class Settings(BaseSettings):
         value = value.strip().upper()
         if not REGION_ROOT_RE.match(value):
             raise ValueError("harus kode provinsi dua angka (misalnya 51) atau ID untuk seluruh Indonesia")
+        if value != NATIONAL and value not in province_codes():
+            raise ValueError(f"{value!r} bukan kode provinsi yang dikenal (misalnya 51 Bali, 36 Banten) atau ID")
+        return value
+
+    @field_validator("DATABASE_PATH", mode="before")
+    @classmethod
+    def _db_path_text(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("kosong; beri nama berkas SQLite, misalnya data/bot.sqlite3")
+        return value
+
+    @field_validator("DATABASE_PATH")
+    @classmethod
+    def _db_path(cls, value: Path) -> Path:
+        if str(value) in ("", ".") or value.is_dir():
+            raise ValueError(f"{str(value)!r} adalah folder; beri nama berkas, misalnya {value / 'bot.sqlite3'}")
         return value
 
     @field_validator("LOG_LEVEL")
@@ -142,9 +163,7 @@ class Settings(BaseSettings):
 
     def require_token(self) -> str:
         if not self.TELEGRAM_BOT_TOKEN:
-            raise SettingsError(
-                "TELEGRAM_BOT_TOKEN: belum diisi (token dari BotFather, lihat README)"
-            )
+            raise SettingsError("TELEGRAM_BOT_TOKEN: belum diisi (token dari BotFather, lihat README)")
         return self.TELEGRAM_BOT_TOKEN
 
 

@@ -49,6 +49,9 @@ def test_values_from_env_file(tmp_path, monkeypatch):
         ("BOT_TIMEZONE", "Mars/Olympus"),
         ("BOT_ADMIN_IDS", "12,abc"),
         ("REGION_ROOT", "5103"),
+        ("REGION_ROOT", "99"),  # the right shape, but no such province
+        ("DATABASE_PATH", "   "),
+        ("DATABASE_PATH", "/"),
         ("ELECTION_DAY", "14-02-2024"),
         ("DIGEST_TIMES", "7 pagi"),
         ("DIGEST_TIMES", "25:00"),
@@ -65,6 +68,34 @@ def test_bad_value_is_one_line_naming_the_variable(monkeypatch, name, value):
     message = str(info.value)
     assert message.startswith(name + ":")
     assert "\n" not in message
+
+
+def test_database_path_that_is_a_folder_is_refused(tmp_path):
+    with pytest.raises(SettingsError, match="^DATABASE_PATH: .*folder"):
+        load_settings(DATABASE_PATH=tmp_path)
+    with pytest.raises(SettingsError, match="^DATABASE_PATH: "):
+        load_settings(DATABASE_PATH="")
+
+
+def test_empty_values_mean_not_set(monkeypatch):
+    for name in ("TELEGRAM_BOT_TOKEN", "BOT_ADMIN_IDS", "WEBHOOK_URL", "WEBHOOK_SECRET", "DATABASE_PATH",
+                 "REGION_ROOT", "DIGEST_TIMES", "LOG_LEVEL"):
+        monkeypatch.setenv(name, "")
+    s = load_settings()
+    assert s.TELEGRAM_BOT_TOKEN is None and s.WEBHOOK_URL is None and s.WEBHOOK_SECRET is None
+    assert s.BOT_ADMIN_IDS == [] and s.DIGEST_TIMES == [time(7, 0)]
+    assert (s.DATABASE_PATH, s.REGION_ROOT, s.LOG_LEVEL) == (Path("data/bot.sqlite3"), "51", "INFO")
+
+
+def test_env_example_copied_to_env_works_for_every_verb(tmp_path, monkeypatch):
+    example = Path(__file__).resolve().parents[2] / ".env.example"
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text(example.read_text(encoding="utf-8"), encoding="utf-8")
+    s = load_settings(_env_file=".env")
+    assert s.WEBHOOK_SECRET is None and s.TELEGRAM_BOT_TOKEN is None and s.BOT_ADMIN_IDS == []
+    assert s.REGION_ROOT == "51" and s.DATABASE_PATH == Path("data/bot.sqlite3")
+    with pytest.raises(SettingsError, match="^TELEGRAM_BOT_TOKEN: "):
+        s.require_token()
 
 
 def test_missing_token_is_named_only_when_needed():
