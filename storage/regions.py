@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import weakref
+
 from bot.models import Level, Region, RegionMatch
 from bot.regioncodes import NATIONAL, ancestors
 from bot.regions import RegionRow, load_rows, query_key, search_key
@@ -45,21 +47,32 @@ async def ensure_loaded(db: Database, root: str) -> int:
             " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (",".join(sorted(roots)),),
         )
+    _tables.pop(db, None)  # read again on the next lookup
     return after - before
 
 
+#: the regions of each open database, by code. The table changes only in `ensure_loaded` (at
+#: start), and every report looks up its region and path: a dictionary, not a database trip.
+_tables: weakref.WeakKeyDictionary[Database, dict[str, Region]] = weakref.WeakKeyDictionary()
+
+
+async def _table(db: Database) -> dict[str, Region]:
+    table = _tables.get(db)
+    if table is None:
+        rows = await db.fetchall(f"SELECT {_COLUMNS} FROM regions")
+        table = {row["code"]: _region(row) for row in rows}
+        _tables[db] = table
+    return table
+
+
 async def get(db: Database, code: str) -> Region | None:
-    row = await db.fetchone(f"SELECT {_COLUMNS} FROM regions WHERE code = ?", (code,))
-    return _region(row) if row else None
+    return (await _table(db)).get(code)
 
 
 async def path(db: Database, code: str) -> tuple[Region, ...]:
     """From the topmost loaded ancestor down to the region itself."""
-    codes = ancestors(code)
-    marks = ",".join("?" * len(codes))
-    rows = await db.fetchall(f"SELECT {_COLUMNS} FROM regions WHERE code IN ({marks})", tuple(codes))
-    by_code = {row["code"]: _region(row) for row in rows}
-    return tuple(by_code[c] for c in reversed(codes) if c in by_code)
+    table = await _table(db)
+    return tuple(table[c] for c in reversed(ancestors(code)) if c in table)
 
 
 async def children(db: Database, code: str) -> list[Region]:

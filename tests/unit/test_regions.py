@@ -123,3 +123,19 @@ async def test_search_within_scope(rt):
     hits = await region_store.search(rt.db, "denpasar", within="51.71")
     assert hits and all(m.region.code.startswith("51.71") for m in hits)
     assert await region_store.search(rt.db, "kuta", within="51.71") == []
+
+
+async def test_lookups_by_code_are_served_from_memory(rt):
+    """Every report looks up its region and path: after the first lookup, no database trip."""
+    await region_store.get(rt.db, "51")
+    statements: list[str] = []
+    await rt.db.conn.set_trace_callback(statements.append)
+    try:
+        kuta = await region_store.get(rt.db, "51.03.01")
+        path = await region_store.path(rt.db, "51.03.01")
+        missing = await region_store.get(rt.db, "51.99.99")
+    finally:
+        await rt.db.conn.set_trace_callback(None)
+    assert kuta.name == "Kuta" and [r.name for r in path] == ["Bali", "Badung", "Kuta"]
+    assert missing is None
+    assert statements == []
