@@ -93,13 +93,23 @@ _PRIORITY = {
 # --------------------------------------------------------------------------- UTF-16 helpers
 
 
+_ASTRAL = re.compile(r"[\U00010000-\U0010FFFF]")
+
+
 def utf16_len(text: str) -> int:
     """Length of ``text`` in UTF-16 code units, the unit Telegram counts limits and offsets in."""
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+    return len(text) + len(_ASTRAL.findall(text))
+
+
+def is_bmp(text: str) -> bool:
+    """True when every character is one UTF-16 unit, so Python indexes are UTF-16 offsets."""
+    return _ASTRAL.search(text) is None
 
 
 def utf16_prefix(text: str) -> list[int]:
     """``prefix[i]`` is the UTF-16 offset of ``text[i]``; ``prefix[len(text)]`` the total length."""
+    if is_bmp(text):
+        return list(range(len(text) + 1))
     out = [0] * (len(text) + 1)
     acc = 0
     for i, ch in enumerate(text):
@@ -365,6 +375,10 @@ class TextError(ValueError):
     """A tdlib message about an unusable text (``Text must be non-empty``, bad entity bounds, ...)."""
 
 
+#: characters Telegram drops or replaces (see ``_cleaned_chars``)
+_NEEDS_CLEANING = re.compile(r"[\x00-\x09\x0b-\x1f\u2028-\u202e\u0333\u033f\u030a]")
+
+
 def _cleaned_chars(text: str) -> list[tuple[int, str]]:
     """(original index, replacement) for every character Telegram keeps; dropped characters are absent."""
     out: list[tuple[int, str]] = []
@@ -381,9 +395,11 @@ def _cleaned_chars(text: str) -> list[tuple[int, str]]:
 
 def validate_entity_bounds(text: str, entities: Sequence[Entity]) -> None:
     """tdlib's checks on bot-supplied entities against the text they annotate (messages are tdlib's)."""
+    if not entities:
+        return
     total = utf16_len(text)
     prefix = utf16_prefix(text)
-    starts = set(prefix)
+    starts = range(total + 1) if total == len(text) else set(prefix)
 
     def byte_after(unit: int) -> int:
         # tdlib notices a split surrogate pair at the first byte of the following character
@@ -426,25 +442,30 @@ def fix_formatted_text(
     Raises :class:`TextError` with tdlib's message when the text is unusable.
     """
     validate_entity_bounds(text, entities)
-    kept = _cleaned_chars(text)
-    old_prefix = utf16_prefix(text)
-    new_text = "".join(ch for _, ch in kept)
-    new_prefix = utf16_prefix(new_text)
-    # Map every old UTF-16 boundary to the new one (dropped characters collapse).
-    boundary: dict[int, int] = {}
-    j = 0
-    for i in range(len(text) + 1):
-        while j < len(kept) and kept[j][0] < i:
-            j += 1
-        boundary[old_prefix[i]] = new_prefix[j]
     fixed: list[Entity] = []
-    for e in entities:
-        if e["length"] <= 0:
-            continue
-        start = boundary[e["offset"]]
-        end = boundary[e["offset"] + e["length"]]
-        if end > start:
-            fixed.append({**e, "offset": start, "length": end - start})
+    if _NEEDS_CLEANING.search(text) is None:
+        # nothing is dropped or replaced (the common case): offsets stay as they are
+        new_text = text
+        fixed = [dict(e) for e in entities if e["length"] > 0]
+    else:
+        kept = _cleaned_chars(text)
+        old_prefix = utf16_prefix(text)
+        new_text = "".join(ch for _, ch in kept)
+        new_prefix = utf16_prefix(new_text)
+        # Map every old UTF-16 boundary to the new one (dropped characters collapse).
+        boundary: dict[int, int] = {}
+        j = 0
+        for i in range(len(text) + 1):
+            while j < len(kept) and kept[j][0] < i:
+                j += 1
+            boundary[old_prefix[i]] = new_prefix[j]
+        for e in entities:
+            if e["length"] <= 0:
+                continue
+            start = boundary[e["offset"]]
+            end = boundary[e["offset"] + e["length"]]
+            if end > start:
+                fixed.append({**e, "offset": start, "length": end - start})
 
     stripped_right = new_text.rstrip(" \n")
     if not stripped_right:
