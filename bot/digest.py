@@ -22,17 +22,30 @@ from storage.db import Database
 
 @dataclass(frozen=True, slots=True)
 class ItemProgress:
-    """One logistics item over the digest's region."""
+    """One logistics item over the digest's region, aggregated per kecamatan first.
+
+    received = covered + surplus + unplanned: what arrived up to each kecamatan's plan, what
+    arrived beyond it, and what arrived where there is no plan. Completeness is covered / planned,
+    so a surplus in one kecamatan or a delivery to an unplanned one never hides a kecamatan that
+    received nothing.
+    """
 
     item: str  # canonical name, e.g. "kotak_suara"
-    received: int  # sum of the latest "received so far" per kecamatan
-    planned: int  # sum of the plan per kecamatan (imported, else the plan written in the report)
+    received: int  # Σ latest "received so far" over every kecamatan
+    planned: int  # Σ plan per kecamatan (imported, else the plan written in the report)
     damaged: int
+    surplus: int = 0  # Σ (received − plan) over the kecamatan that received more than their plan
+    unplanned: int = 0  # Σ received in kecamatan without a plan for this item
+
+    @property
+    def covered(self) -> int:
+        """Σ min(received, plan) over the kecamatan with a plan."""
+        return self.received - self.surplus - self.unplanned
 
     @property
     def share(self) -> float | None:
-        """received / planned in 0..1 (may exceed 1), None without a plan."""
-        return self.received / self.planned if self.planned else None
+        """covered / planned in 0..1, None without a plan."""
+        return self.covered / self.planned if self.planned else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,11 +58,12 @@ class ChildLogistics:
 
     @property
     def share(self) -> float | None:
-        """Overall completeness: Σ min(received, planned) / Σ planned over items with a plan."""
+        """Overall completeness: Σ covered / Σ planned over items with a plan (each item's covered
+        is already capped per kecamatan)."""
         planned = sum(i.planned for i in self.items if i.planned)
         if not planned:
             return None
-        return sum(min(i.received, i.planned) for i in self.items if i.planned) / planned
+        return sum(min(i.covered, i.planned) for i in self.items if i.planned) / planned
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,17 +191,20 @@ def _median(micros: float | None) -> timedelta | None:
     return None if micros is None else timedelta(microseconds=round(micros))
 
 
+_ITEM_FIELDS = ("received", "planned", "damaged", "surplus", "unplanned")
+
+
 def _items(rows) -> tuple[ItemProgress, ...]:
-    """ItemProgress per item in ITEMS order, summing rows of (item, received, planned, damaged)."""
+    """ItemProgress per item in ITEMS order, summing per-child rows of `storage.digests.logistics_by_child`
+    (each already aggregated per kecamatan, so the sums stay exact)."""
     sums: dict[str, list[int]] = {}
     for r in rows:
-        acc = sums.setdefault(r["item"], [0, 0, 0])
-        acc[0] += r["received"] or 0
-        acc[1] += r["planned"] or 0
-        acc[2] += r["damaged"] or 0
+        acc = sums.setdefault(r["item"], [0] * len(_ITEM_FIELDS))
+        for i, name in enumerate(_ITEM_FIELDS):
+            acc[i] += r[name] or 0
     return tuple(
-        ItemProgress(item, received, planned, damaged)
-        for item, (received, planned, damaged) in sorted(sums.items(), key=lambda kv: _item_order(kv[0]))
+        ItemProgress(item, *values)
+        for item, values in sorted(sums.items(), key=lambda kv: _item_order(kv[0]))
     )
 
 

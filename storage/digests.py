@@ -61,17 +61,26 @@ def in_subtree(column: str, code: str) -> tuple[str, tuple]:
 
 
 async def logistics_by_child(db: Database, code: str, child_length: int) -> list[dict]:
-    """Per child region and item: Σ received, Σ planned, Σ damaged over the kecamatan of `code`.
+    """Per child region and item, aggregated per kecamatan first:
 
-    Per kecamatan and item the state is the latest report; planned is the imported plan if that
-    kecamatan and item has one, else the plan written in the latest report (NULL → 0). A pair is
-    present if it has a plan or a report.
+    - `received`: Σ latest received over every kecamatan;
+    - `planned`: Σ plan over the kecamatan that have one;
+    - `covered`: Σ min(received, plan) over the kecamatan that have a plan — what counts towards
+      completeness, so a surplus in one kecamatan never hides another that received nothing;
+    - `surplus`: Σ (received − plan) where a kecamatan received more than its plan;
+    - `unplanned`: Σ received in kecamatan without any plan for that item;
+    - `damaged`: Σ latest damaged.
+
+    received = covered + surplus + unplanned. Per kecamatan and item the state is the latest
+    report; the plan is the imported one if that kecamatan and item has one, else the plan written
+    in the latest report (none: the kecamatan is unplanned for that item). A pair is present if it
+    has a plan or a report.
     """
     s_where, s_params = subtree("s.region_code", code)
     p_where, p_params = subtree("p.region_code", code)
     rows = await db.fetchall(
         f"""WITH cur(region_code, item, received, planned, damaged) AS (
-                SELECT s.region_code, s.item, s.received, coalesce(p.quantity, s.planned, 0), s.damaged
+                SELECT s.region_code, s.item, s.received, coalesce(p.quantity, s.planned), s.damaged
                   FROM logistics_state s
                   LEFT JOIN logistics_plan p ON p.region_code = s.region_code AND p.item = s.item
                  WHERE {s_where}
@@ -82,7 +91,14 @@ async def logistics_by_child(db: Database, code: str, child_length: int) -> list
                        SELECT 1 FROM logistics_state s WHERE s.region_code = p.region_code AND s.item = p.item)
             )
             SELECT substr(cur.region_code, 1, ?) AS child, cur.item AS item,
-                   sum(cur.received) AS received, sum(cur.planned) AS planned, sum(cur.damaged) AS damaged
+                   sum(cur.received) AS received,
+                   coalesce(sum(cur.planned), 0) AS planned,
+                   coalesce(sum(CASE WHEN cur.planned IS NOT NULL
+                                     THEN min(cur.received, cur.planned) END), 0) AS covered,
+                   coalesce(sum(CASE WHEN cur.planned IS NOT NULL AND cur.received > cur.planned
+                                     THEN cur.received - cur.planned END), 0) AS surplus,
+                   coalesce(sum(CASE WHEN cur.planned IS NULL THEN cur.received END), 0) AS unplanned,
+                   sum(cur.damaged) AS damaged
               FROM cur JOIN regions r ON r.code = cur.region_code AND r.level = 'kecamatan'
              GROUP BY child, cur.item
              ORDER BY child, cur.item""",

@@ -65,9 +65,16 @@ CONTINUED: Final = " <i>(lanjutan)</i>"
 
 LOGISTIK_TITLE: Final = "📦 <b>Logistik</b>"
 LOGISTIK_EMPTY: Final = "<i>Belum ada data logistik.</i>"
+#: received up to each kecamatan's plan / planned (a surplus elsewhere never fills a gap)
 LOGISTIK_ITEM: Final = "{label}: {received}/{planned} ({share})"
 LOGISTIK_ITEM_NO_PLAN: Final = "{label}: {received} diterima (rencana belum ada)"
+LOGISTIK_SURPLUS: Final = " · lebih {n}"
+LOGISTIK_UNPLANNED: Final = " · {n} di kecamatan tanpa rencana"
 LOGISTIK_DAMAGED: Final = " · rusak {n}"
+LOGISTIK_NOTE: Final = (
+    "<i>Diterima dihitung per kecamatan, paling banyak sebesar rencananya; kelebihan (lebih) dan "
+    "kiriman ke kecamatan tanpa rencana ditulis terpisah.</i>"
+)
 LOGISTIK_LAGGING: Final = "<i>Paling tertinggal:</i>"
 LOGISTIK_LAGGING_LINE: Final = "{rank}. {name} — {share}"
 LOGISTIK_LAGGING_WORST: Final = " (terendah: {label} {share})"
@@ -170,10 +177,14 @@ def _item_line(item: ItemProgress) -> str:
     if item.planned:
         line = LOGISTIK_ITEM.format(
             label=esc(item_label(item.item)),
-            received=number(item.received),
+            received=number(item.covered),
             planned=number(item.planned),
             share=share(item.share),
         )
+        if item.surplus:
+            line += LOGISTIK_SURPLUS.format(n=number(item.surplus))
+        if item.unplanned:
+            line += LOGISTIK_UNPLANNED.format(n=number(item.unplanned))
     else:
         line = LOGISTIK_ITEM_NO_PLAN.format(label=esc(item_label(item.item)), received=number(item.received))
     if item.damaged:
@@ -195,6 +206,8 @@ def _logistik_lines(d: Digest) -> list[str]:
     if not d.logistics:
         return [*lines, LOGISTIK_EMPTY]
     lines += [_item_line(item) for item in d.logistics]
+    if any(item.planned and (item.surplus or item.unplanned) for item in d.logistics):
+        lines.append(LOGISTIK_NOTE)
     if d.lagging:
         lines.append(LOGISTIK_LAGGING)
         lines += [_lagging_line(rank, child) for rank, child in enumerate(d.lagging, start=1)]

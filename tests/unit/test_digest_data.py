@@ -26,6 +26,7 @@ from bot.digest import (
     lagging_children,
 )
 from bot.models import NewIncident
+from bot.texts.digest import render_digest
 from storage import digests as digest_store
 from storage import incidents as incident_store
 from storage.db import _statements, connect, migrate, migrations
@@ -168,19 +169,20 @@ async def test_province_digest(rt, morning):
 
     assert d.logistics == (
         ItemProgress("kotak_suara", 118 + 60 + 300, 120 + 150 + 200 + 300, 2 + 5),
-        ItemProgress("bilik_suara", 40, 0, 0),
+        ItemProgress("bilik_suara", 40, 0, 0, unplanned=40),  # Mengwi's booths: no plan anywhere
         ItemProgress("surat_suara", 1000, 2000 + 500, 0),
-        ItemProgress("tinta", 80 + 5, 100, 0),
+        # Kuta 80 of its 100; Selemadeg's 5 have no plan: kept apart, completeness 80/100, not 85/100
+        ItemProgress("tinta", 80 + 5, 100, 0, unplanned=5),
         ItemProgress("segel", 10, 10, 0),
     )
     badung = ChildLogistics("51.03", "Badung", (
-        ItemProgress("kotak_suara", 178, 470, 2), ItemProgress("bilik_suara", 40, 0, 0),
+        ItemProgress("kotak_suara", 178, 470, 2), ItemProgress("bilik_suara", 40, 0, 0, unplanned=40),
         ItemProgress("tinta", 80, 100, 0)))
     denpasar = ChildLogistics("51.71", "Kota Denpasar", (
         ItemProgress("kotak_suara", 300, 300, 5), ItemProgress("surat_suara", 1000, 2500, 0)))
     assert d.logistics_children == (
         ChildLogistics("51.01", "Jembrana", ()),
-        ChildLogistics("51.02", "Tabanan", (ItemProgress("tinta", 5, 0, 0),)),
+        ChildLogistics("51.02", "Tabanan", (ItemProgress("tinta", 5, 0, 0, unplanned=5),)),
         badung,
         ChildLogistics("51.04", "Gianyar", (ItemProgress("segel", 10, 10, 0),)),
         ChildLogistics("51.05", "Klungkung", ()),
@@ -248,11 +250,11 @@ async def test_province_digest(rt, morning):
 async def test_kabupaten_digest(rt, morning):
     d = await compute_digest(rt.db, "51.03", AT, H)
     assert (d.region_name, d.region_title, d.region_path) == ("Badung", "Kabupaten Badung", ("Bali", "Badung"))
-    assert d.logistics == (ItemProgress("kotak_suara", 178, 470, 2), ItemProgress("bilik_suara", 40, 0, 0),
-                           ItemProgress("tinta", 80, 100, 0))
+    assert d.logistics == (ItemProgress("kotak_suara", 178, 470, 2),
+                           ItemProgress("bilik_suara", 40, 0, 0, unplanned=40), ItemProgress("tinta", 80, 100, 0))
     kuta = ChildLogistics(KUTA, "Kuta", (ItemProgress("kotak_suara", 118, 120, 2), ItemProgress("tinta", 80, 100, 0)))
     mengwi = ChildLogistics(MENGWI, "Mengwi", (ItemProgress("kotak_suara", 60, 150, 0),  # the imported plan wins
-                                               ItemProgress("bilik_suara", 40, 0, 0)))
+                                               ItemProgress("bilik_suara", 40, 0, 0, unplanned=40)))
     abiansemal = ChildLogistics(ABIANSEMAL, "Abiansemal", (ItemProgress("kotak_suara", 0, 200, 0),))  # plan only
     assert d.logistics_children == (
         kuta, mengwi, abiansemal, ChildLogistics(PETANG, "Petang", ()),
@@ -510,6 +512,37 @@ async def test_migration_backfills_state_from_existing_reports(tmp_path):
             assert [tuple(r) for r in await cur.fetchall()] == [(1, 2, "51.03.01", "logistik")]
     finally:
         await conn.close()
+
+
+async def test_a_surplus_or_an_unplanned_delivery_never_hides_a_kecamatan_without_one(rt):
+    """Plan tinta: Kuta 100, Mengwi 100. Reports: Kuta 200, Mengwi 0, Abiansemal 50 (no plan).
+
+    By hand, per kecamatan: Kuta counts min(200, 100) = 100 and 200 − 100 = 100 surplus; Mengwi
+    min(0, 100) = 0; Abiansemal has no plan, its 50 are unplanned. Badung (and Bali): received
+    100 + 100 + 50 = 250, planned 200, covered 100 → 100 / 200 = 50,0 %, not 250 / 200 = 125 %.
+    """
+    s = Script(rt)
+    for region in (KUTA, MENGWI):
+        await s.sql("INSERT INTO logistics_plan VALUES (?, 'tinta', 100, 't')", (region,))
+    for name, region, received in (("kuta", KUTA, 200), ("mengwi", MENGWI, 0), ("abiansemal", ABIANSEMAL, 50)):
+        await s.report(name, "logistik", "rendah", region, ago(2), item="tinta", received=received, damaged=0)
+    tinta = ItemProgress("tinta", 250, 200, 0, surplus=100, unplanned=50)
+    d = await compute_digest(rt.db, "51", AT, H)
+    assert d.logistics == (tinta,)
+    assert (tinta.covered, tinta.share) == (100, 0.5)
+    badung = ChildLogistics("51.03", "Badung", (tinta,))
+    assert d.lagging == (badung,)  # 50 %: Badung lags, although it received more than planned
+    text = "\n".join(render_digest(d, ("logistik",)))
+    assert "Tinta: 100/200 (50,0%) · lebih 100 · 50 di kecamatan tanpa rencana" in text
+    assert "1. Badung — 50,0%" in text and "paling banyak sebesar rencananya" in text
+
+    d = await compute_digest(rt.db, "51.03", AT, H)
+    kuta = ChildLogistics(KUTA, "Kuta", (ItemProgress("tinta", 200, 100, 0, surplus=100),))  # 100 %
+    mengwi = ChildLogistics(MENGWI, "Mengwi", (ItemProgress("tinta", 0, 100, 0),))  # 0 %
+    abiansemal = ChildLogistics(ABIANSEMAL, "Abiansemal", (ItemProgress("tinta", 50, 0, 0, unplanned=50),))
+    assert d.logistics_children[:3] == (kuta, mengwi, abiansemal)
+    assert (kuta.share, mengwi.share, abiansemal.share) == (1.0, 0.0, None)
+    assert d.lagging == (mengwi,)
 
 
 def test_lagging_keeps_five_lowest_below_complete():
