@@ -156,6 +156,12 @@ class Digest:
     status_by_kind: dict[str, dict[str, int]] = field(default_factory=dict)  # kind → status → count (all time)
 
     @property
+    def has_children(self) -> bool:
+        """False for a kecamatan's digest: desa are not loaded, so its per-child figures are the
+        kecamatan's own (one row, for the charts) and the text lists no children."""
+        return self.region_code.count(".") < 2
+
+    @property
     def day_offset(self) -> int:
         """Days from voting day H in the bot's zone: negative before (H-n), positive after (H+n)."""
         return (self.at.date() - self.election_day).days
@@ -300,7 +306,7 @@ async def compute_digest(db: Database, region_code: str, at: datetime, election_
         election_day=election_day,
         logistics=logistics,
         logistics_children=logistics_children,
-        lagging=lagging_children(logistics_children),
+        lagging=lagging_children(logistics_children) if level != "kecamatan" else (),
         counting=counting,
         counting_total=counting_total,
         silent=silent,

@@ -267,7 +267,7 @@ def _rekap_lines(d: Digest) -> list[str]:
         if total.kecamatan_total:
             lines.append(REKAP_KECAMATAN.format(n=number(total.kecamatan_reporting),
                                                 total=number(total.kecamatan_total)))
-        if d.counting:
+        if d.counting and d.has_children:  # a kecamatan's only "child" is itself
             lines.append(REKAP_CHILDREN.format(level=child_level(d.region_code)))
             lines += [_child_counting_line(child) for child in d.counting]
     lines += _silent_lines(d, d.at.tzinfo)

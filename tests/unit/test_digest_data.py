@@ -322,7 +322,8 @@ async def test_kecamatan_digest(rt, morning):
     assert (d.region_title, d.region_path) == ("Kecamatan Kuta", ("Bali", "Badung", "Kuta"))
     kuta = ChildLogistics(KUTA, "Kuta", (ItemProgress("kotak_suara", 118, 120, 2), ItemProgress("tinta", 80, 100, 0)))
     assert d.logistics == kuta.items
-    assert d.logistics_children == (kuta,) and d.lagging == (kuta,)
+    assert d.logistics_children == (kuta,)  # one row for the charts
+    assert d.lagging == () and not d.has_children  # the kecamatan does not lag behind itself
     assert d.counting == (ChildCounting(KUTA, "Kuta", 30, 55, 20, 1, 1),)
     assert d.counting_total == ChildCounting(KUTA, "Kuta", 30, 55, 20, 1, 1)
     assert (d.silent, d.silent_count, d.kecamatan_count) == ((), 0, 1)
@@ -335,6 +336,10 @@ async def test_kecamatan_digest(rt, morning):
     assert d.median_time_to_resolve == timedelta(hours=6)
     assert d.status_by_kind == {"logistik": {"baru": 2, "selesai": 2}, "rekap": {"baru": 3},
                                 "insiden": {"baru": 1, "selesai": 1}}
+    # the text lists no children: no "Per desa/kelurahan:" followed by Kuta itself, no "Paling tertinggal"
+    text = "\n".join(render_digest(d))
+    assert "Per desa" not in text and "• Kuta:" not in text and "Paling tertinggal" not in text
+    assert "TPS dihitung: <b>30</b> dari 55 (54,5%)" in text
 
 
 async def test_window_moves_with_the_moment(rt, morning):
