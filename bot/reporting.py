@@ -44,6 +44,7 @@ class Receipt:
     path: tuple[Region, ...]
     duplicate: bool = False
     nik_warnings: tuple[str, ...] = field(default=())
+    notified: bool = False  # notifications were queued with it (the outbox has work)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +113,7 @@ async def submit_text(rt: Runtime, actor: User, args: str, source: Source) -> Re
     parsed = parse_lapor(args)
     if isinstance(parsed, LaporError):
         return Refused(parsed.render())
-    return await submit_parsed(rt, actor, parsed, source)
+    return await _submit(rt, actor, parsed, source)
 
 
 async def _duplicate(rt: Runtime, source: Source) -> Receipt | None:
@@ -126,10 +127,15 @@ async def _duplicate(rt: Runtime, source: Source) -> Receipt | None:
 
 
 async def submit_parsed(rt: Runtime, actor: User, parsed: ParsedLapor, source: Source) -> Receipt | Refused:
-    """A report already parsed (the one-line form, or the guided flow's answers)."""
+    """A report already parsed (the guided flow's answers)."""
     duplicate = await _duplicate(rt, source)
     if duplicate is not None:
         return duplicate
+    return await _submit(rt, actor, parsed, source)
+
+
+async def _submit(rt: Runtime, actor: User, parsed: ParsedLapor, source: Source) -> Receipt | Refused:
+    """Check and store a report whose source was not seen before."""
     region = await resolve_target(rt, actor, parsed.target)
     if isinstance(region, Refused):
         return region
@@ -163,7 +169,7 @@ async def submit_parsed(rt: Runtime, actor: User, parsed: ParsedLapor, source: S
     notify = await lifecycle.route_new(rt, region.code, severity.value)
     incident, created = await incident_store.create(rt.db, new, notify)
     return Receipt(incident, await region_store.path(rt.db, region.code), duplicate=not created,
-                   nik_warnings=tuple(nik_region_mismatches(text, region.code)))
+                   nik_warnings=tuple(nik_region_mismatches(text, region.code)), notified=created and bool(notify))
 
 
 def report_of(incident: Incident) -> Report:

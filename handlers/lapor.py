@@ -71,7 +71,7 @@ async def answer_receipt(update: Update, context: KpuContext, result: Receipt | 
         context.rt.db, chat_id=sent.chat_id, message_id=sent.message_id, incident_id=result.incident.id,
         purpose="tanda_terima", at=context.rt.clock(),
     )
-    if not result.duplicate:
+    if result.notified:
         context.application.bot_data[NOTIFIER_KEY].kick()
     return sent
 
@@ -312,7 +312,7 @@ async def confirmed(update: Update, context: KpuContext) -> int:
     await incident_store.remember_message(
         context.rt.db, chat_id=query.message.chat_id, message_id=query.message.message_id,
         incident_id=result.incident.id, purpose="tanda_terima", at=context.rt.clock())
-    if not result.duplicate:
+    if result.notified:
         context.application.bot_data[NOTIFIER_KEY].kick()
     return ConversationHandler.END
 

@@ -96,10 +96,13 @@ def _statements(sql: str) -> list[str]:
 
 
 class Database:
-    """One shared connection for the bot, with a lock that serialises write transactions.
+    """One shared connection for the bot, with a lock that serialises writes.
 
     aiosqlite runs every call on one worker thread, so reads never block the event loop; the
     lock keeps one coroutine's BEGIN...COMMIT from interleaving with another's statements.
+    Every call is a round trip to that thread, the dominant cost of a report: reads fetch their
+    rows in the same trip (`fetchone`, `fetchall`), and a change that is one statement (its
+    triggers included, which SQLite runs atomically with it) is one trip with `write`.
     """
 
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
@@ -130,13 +133,18 @@ class Database:
             else:
                 await self.conn.execute("COMMIT")
 
+    async def write(self, sql: str, params: tuple | dict = ()) -> list[aiosqlite.Row]:
+        """One statement in a transaction of its own (SQLite's autocommit: the statement and its
+        triggers commit together or not at all); returns the rows of a `RETURNING` clause."""
+        async with self._write_lock:
+            return list(await self.conn.execute_fetchall(sql, params))
+
     async def fetchone(self, sql: str, params: tuple | dict = ()) -> aiosqlite.Row | None:
-        async with self.conn.execute(sql, params) as cur:
-            return await cur.fetchone()
+        rows = await self.conn.execute_fetchall(sql, params)
+        return rows[0] if rows else None
 
     async def fetchall(self, sql: str, params: tuple | dict = ()) -> list[aiosqlite.Row]:
-        async with self.conn.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+        return list(await self.conn.execute_fetchall(sql, params))
 
     async def backup_to(self, target: Path | str) -> None:
         """Consistent online copy with SQLite's backup API, while the bot keeps running."""

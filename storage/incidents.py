@@ -57,9 +57,10 @@ async def find_duplicate(db: Database, *, update_id: int | None, chat_id: int, m
 
 
 async def create(db: Database, new: NewIncident, notify: list[OutboxRow] = ()) -> tuple[Incident, bool]:
-    """Insert the incident, its 'lapor' event, the processed update and its notifications, in one
-    transaction.
+    """Insert the incident with its notifications, atomically.
 
+    The schema writes the 'lapor' event and the processed update with the row (migration 0007),
+    so without notifications this is one statement; with them, one transaction.
     Returns (incident, created). When the same update or message was stored before — also when a
     concurrent delivery wins the race — the UNIQUE keys refuse the second row and the first
     incident is returned with created=False.
@@ -72,25 +73,21 @@ async def create(db: Database, new: NewIncident, notify: list[OutboxRow] = ()) -
     values["awaiting_since"] = values["received_at"]
     columns = ", ".join(values)
     marks = ", ".join(f":{name}" for name in values)
+    insert = f"INSERT INTO incidents ({columns}) VALUES ({marks}) RETURNING {_COLUMNS}"
     try:
-        async with db.transaction() as conn:
-            cur = await conn.execute(f"INSERT INTO incidents ({columns}) VALUES ({marks})", values)
-            incident_id = cur.lastrowid
-            await _event(conn, incident_id, at=new.received_at, actor_id=new.reporter_id, action="lapor",
-                         from_status=None, to_status=Status.BARU.value, region_code=new.region_code)
-            if new.update_id is not None:
-                await conn.execute(
-                    "INSERT INTO processed_updates (update_id, incident_id, processed_at) VALUES (?, ?, ?)",
-                    (new.update_id, incident_id, to_db(new.received_at)),
-                )
-            await outbox.add(conn, incident_id, list(notify), new.received_at)
+        if notify:
+            async with db.transaction() as conn:
+                [row] = await conn.execute_fetchall(insert, values)
+                await outbox.add(conn, row["id"], list(notify), new.received_at)
+        else:
+            [row] = await db.write(insert, values)
     except sqlite3.IntegrityError:
         existing = await find_duplicate(db, update_id=new.update_id, chat_id=new.source_chat_id,
                                         message_id=new.source_message_id)
         if existing is None:
             raise
         return existing, False
-    return await get(db, incident_id), True
+    return _incident(row), True
 
 
 #: columns a lifecycle change may set
@@ -202,12 +199,11 @@ async def remember_message(
     db: Database, *, chat_id: int, message_id: int, incident_id: int, purpose: str, at: datetime,
     region_code: str | None = None, thread_id: int | None = None,
 ) -> None:
-    async with db.transaction() as conn:
-        await conn.execute(
-            "INSERT OR IGNORE INTO incident_messages (chat_id, message_id, incident_id, purpose, region_code,"
-            " thread_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (chat_id, message_id, incident_id, purpose, region_code, thread_id, to_db(at)),
-        )
+    await db.write(
+        "INSERT OR IGNORE INTO incident_messages (chat_id, message_id, incident_id, purpose, region_code,"
+        " thread_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (chat_id, message_id, incident_id, purpose, region_code, thread_id, to_db(at)),
+    )
 
 
 async def incident_for_message(db: Database, chat_id: int, message_id: int) -> int | None:

@@ -134,3 +134,34 @@ async def test_plain_summary_for_digests(rt, wayan):
     assert plain_summary(data.incident) == "Pemilih ganda: 14 orang"
     assert plain_summary(rekap.incident) == "180/205 TPS selesai"
     assert plain_summary(insiden.incident) == "<banjir>"  # plain: the digest escapes it
+
+
+async def test_a_report_is_few_database_trips(rt, wayan):
+    """The hot path of election morning: one trip for the duplicate check, one statement for the
+    incident (its 'lapor' event and processed update are written by the schema with it)."""
+    await reporting.submit_text(rt, wayan, "rekap 1/205", src(1))  # warm: the region table is loaded
+    statements: list[str] = []
+    await rt.db.conn.set_trace_callback(statements.append)
+    try:
+        result = await reporting.submit_text(rt, wayan, "rekap 180/205 sirekap 150", src(2, update_id=77))
+    finally:
+        await rt.db.conn.set_trace_callback(None)
+    # SQLite traces each trigger step with the text of the statement that fired it
+    trips = [s for i, s in enumerate(statements) if i == 0 or s != statements[i - 1]]
+    assert [s.split()[0] for s in trips] == ["SELECT", "INSERT"], trips
+    [event] = await incident_store.events(rt.db, result.incident.id)
+    assert (event.action, event.actor_id, event.region_code) == ("lapor", 100, "51.03.01")
+    processed = await rt.db.fetchone("SELECT incident_id FROM processed_updates WHERE update_id = 77")
+    assert processed[0] == result.incident.id
+
+
+async def test_the_schema_gives_every_incident_its_first_event(rt, wayan):
+    await rt.db.write(
+        "INSERT INTO incidents (kind, severity, region_code, reporter_id, source_chat_id, source_message_id,"
+        " update_id, reported_at, received_at, handling_region, description)"
+        " VALUES ('insiden', 'kritis', '51.03.01', 100, 5, 6, 99, 't1', 't2', '51.03.01', 'banjir')")
+    row = await rt.db.fetchone("SELECT id FROM incidents WHERE source_message_id = 6")
+    event = await rt.db.fetchone("SELECT at, actor_id, action, from_status, to_status FROM incident_events"
+                                 " WHERE incident_id = ?", (row[0],))
+    assert tuple(event) == ("t2", 100, "lapor", None, "baru")
+    assert (await rt.db.fetchone("SELECT incident_id FROM processed_updates WHERE update_id = 99"))[0] == row[0]
