@@ -138,7 +138,7 @@ COUNTING_LABEL: Final = "{done} · Sirekap {sirekap}"
 LEGEND_DONE: Final = "TPS dihitung"
 LEGEND_SIREKAP: Final = "Diunggah ke Sirekap"
 AXIS_PERCENT_TPS: Final = "% dari jumlah TPS"
-AXIS_INCIDENTS: Final = "Jumlah insiden (sejak awal)"
+AXIS_INCIDENTS: Final = "Insiden yang perlu ditangani, sejak awal (laporan progres tidak dihitung)"
 STATUS_LABEL: Final[dict[str, str]] = {"baru": "Baru", "ditangani": "Ditangani", "selesai": "Selesai"}
 STATUS_ORDER: Final = ("baru", "ditangani", "selesai")
 KIND_ORDER: Final = ("logistik", "data", "rekap", "insiden")
@@ -430,7 +430,8 @@ def counting_chart(d: Digest) -> bytes:
 
 def incidents_chart(d: Digest) -> bytes:
     """Stacked horizontal bars per incident kind: baru, ditangani, selesai (all time), the count
-    written in each wide enough segment and the total after the bar."""
+    written in each wide enough segment and the total after the bar. `status_by_kind` counts what
+    needs handling (routine progress reports are left out by `bot.digest`)."""
     counts = {
         kind: {status: n for status, n in statuses.items() if n > 0}
         for kind, statuses in d.status_by_kind.items()

@@ -146,14 +146,17 @@ class Digest:
     silent: tuple[SilentRegion, ...]  # kecamatan without any report in the last 24 h (≤ 20, oldest first)
     silent_count: int  # all of them
     kecamatan_count: int
+    # new, open, escalated, resolved and status_by_kind count what needs handling: routine progress
+    # reports (`is_progress`) are status updates, counted apart in `progress_new`
     new: IncidentCounts  # received in the last 24 h
-    open: IncidentCounts  # not selesai at `at` (any age)
+    open: IncidentCounts  # not selesai (any age); see compute_digest on moments in the past
     escalated: IncidentCounts  # escalated (by hand or automatically) in the last 24 h
     resolved: IncidentCounts  # resolved in the last 24 h
     oldest_open: tuple[OpenIncident, ...]  # open tinggi/kritis, oldest first (≤ 5)
     median_time_to_take: timedelta | None  # over incidents taken in the last 24 h
     median_time_to_resolve: timedelta | None  # over incidents resolved in the last 24 h
     status_by_kind: dict[str, dict[str, int]] = field(default_factory=dict)  # kind → status → count (all time)
+    progress_new: IncidentCounts = field(default_factory=IncidentCounts)  # progress reports received in 24 h
 
     @property
     def has_children(self) -> bool:
@@ -183,8 +186,19 @@ def _item_order(item: str) -> tuple[int, str]:
     return (_ITEM_RANK.get(item, len(_ITEM_RANK)), item)
 
 
-def _counts(rows) -> IncidentCounts:
-    return IncidentCounts({(r["kind"], r["severity"]): r["n"] for r in rows if r["n"]})
+def is_progress(kind: str, severity: str) -> bool:
+    """A routine cumulative progress report: every rekap, and a logistik report without shortfall
+    or damage (severity rendah). Officers send them again and again as figures grow; they update
+    the state (the logistics and counting sections) and are not problems for a coordinator to
+    handle, so the incident figures leave them out."""
+    return kind == "rekap" or (kind == "logistik" and severity == "rendah")
+
+
+def _counts(rows, *, progress: bool = False) -> IncidentCounts:
+    """Counts by (kind, severity) of the rows that need handling (or, with `progress`, of the
+    routine progress reports); `rows` are ≤ 16 grouped rows, not incidents."""
+    return IncidentCounts({(r["kind"], r["severity"]): r["n"] for r in rows
+                           if r["n"] and is_progress(r["kind"], r["severity"]) == progress})
 
 
 def _local(stored: str | None, at: datetime) -> datetime | None:
@@ -228,6 +242,16 @@ async def compute_digest(db: Database, region_code: str, at: datetime, election_
     state tables); incident figures of "the last 24 hours" cover (at − 24 h, at]. Every figure
     comes from a bounded SQL aggregate (`storage.digests`); the Python here only assembles the
     rows per child region and item. Raises LookupError for a region the database does not know.
+
+    Incident figures (new, open, escalated, resolved, status by kind) count what needs handling;
+    routine progress reports (`is_progress`) are counted apart (`progress_new`). The medians of
+    time to take and to resolve cover every incident taken or resolved in the window.
+
+    `at` may lie in the past, but only the windowed figures are computed as of `at`: logistics,
+    counting and silence are the current state, and "open" uses today's statuses (an incident
+    resolved after `at` counts as not open; only incidents received after `at` are left out), as
+    do the oldest open ones and the status chart. The bot always computes at now, where all of
+    this is exact; rebuilding past statuses from the events would cost a pass over them.
     """
     if at.tzinfo is None:
         raise ValueError("naive datetime: the digest moment carries its zone")
@@ -277,12 +301,16 @@ async def compute_digest(db: Database, region_code: str, at: datetime, election_
     status_by_kind: dict[str, dict[str, int]] = {}
     open_counts: dict[tuple[str, str], int] = {}
     for r in await store.status_counts(db, region_code):  # ≤ 3 statuses × 4 kinds × 4 severities
+        if is_progress(r["kind"], r["severity"]):
+            continue
         per_status = status_by_kind.setdefault(r["kind"], {})
         per_status[r["status"]] = per_status.get(r["status"], 0) + r["n"]
         if r["status"] in OPEN_STATUSES:
             key = (r["kind"], r["severity"])
             open_counts[key] = open_counts.get(key, 0) + r["n"]
     for r in await store.open_received_after(db, region_code, end):  # not open yet at `at`
+        if is_progress(r["kind"], r["severity"]):
+            continue
         key = (r["kind"], r["severity"])
         open_counts[key] = open_counts.get(key, 0) - r["n"]
     open_counts = {key: n for key, n in open_counts.items() if n > 0}
@@ -296,6 +324,7 @@ async def compute_digest(db: Database, region_code: str, at: datetime, election_
         oldest_open.append(OpenIncident(r["id"], r["kind"], r["severity"], r["status"], r["region_code"],
                                         r["region_name"], _local(r["received_at"], at), description))
     oldest_open = tuple(oldest_open)
+    received = await store.received_counts(db, region_code, start, end)
 
     return Digest(
         region_code=region.code,
@@ -312,7 +341,7 @@ async def compute_digest(db: Database, region_code: str, at: datetime, election_
         silent=silent,
         silent_count=silent_count,
         kecamatan_count=kecamatan_count,
-        new=_counts(await store.received_counts(db, region_code, start, end)),
+        new=_counts(received),
         open=IncidentCounts(open_counts),
         escalated=_counts(await store.escalated_counts(db, region_code, start, end)),
         resolved=_counts(await store.resolved_counts(db, region_code, start, end)),
@@ -320,4 +349,5 @@ async def compute_digest(db: Database, region_code: str, at: datetime, election_
         median_time_to_take=_median(await store.median_time_to_take(db, region_code, start, end)),
         median_time_to_resolve=_median(await store.median_time_to_resolve(db, region_code, start, end)),
         status_by_kind=status_by_kind,
+        progress_new=_counts(received, progress=True),
     )

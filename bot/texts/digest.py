@@ -99,6 +99,12 @@ SILENT_NONE: Final = "✅ Semua kecamatan melapor dalam 24 jam terakhir."
 INSIDEN_TITLE: Final = "🚨 <b>Insiden 24 jam</b>"
 INSIDEN_EMPTY: Final = "<i>Belum ada data insiden: tidak ada insiden baru dan tidak ada yang masih terbuka.</i>"
 INSIDEN_TOTALS: Final = "Baru <b>{new}</b> · dieskalasi {escalated} · selesai {resolved} · masih terbuka <b>{open}</b>"
+#: what the figures above count (routine progress reports are status updates, not problems)
+INSIDEN_COUNTED: Final = "<i>Dihitung: laporan yang perlu ditangani; laporan progres tidak termasuk.</i>"
+INSIDEN_NONE: Final = "<i>Tidak ada insiden yang perlu ditangani.</i>"
+INSIDEN_PROGRESS: Final = "📈 Laporan progres 24 jam: {n} ({detail}) — pembaruan angka, bukan masalah"
+#: the kinds of progress report, in the order named
+PROGRESS_LABELS: Final = (("rekap", "rekap"), ("logistik", "logistik tanpa kekurangan"))
 INSIDEN_BY_KIND: Final = "<i>Per jenis:</i>"
 INSIDEN_BY_SEVERITY: Final = "<i>Per tingkat:</i>"
 INSIDEN_ROW: Final = "{label}: {counts}"
@@ -284,14 +290,27 @@ def _row(label: str, key: str, groups: Mapping[str, Mapping[str, int]]) -> str |
     return INSIDEN_ROW.format(label=label, counts=" · ".join(parts)) if parts else None
 
 
+def _progress_line(d: Digest) -> str | None:
+    """"📈 Laporan progres 24 jam: 6 (rekap 4 · logistik tanpa kekurangan 2) — …", None without any."""
+    by_kind = d.progress_new.by_kind()
+    if not d.progress_new.total:
+        return None
+    detail = " · ".join(f"{label} {number(by_kind[kind])}" for kind, label in PROGRESS_LABELS if by_kind.get(kind))
+    return INSIDEN_PROGRESS.format(n=number(d.progress_new.total), detail=detail)
+
+
 def _insiden_lines(d: Digest) -> list[str]:
     lines = [INSIDEN_TITLE]
     counts: dict[str, IncidentCounts] = {"new": d.new, "escalated": d.escalated, "resolved": d.resolved,
                                          "open": d.open}
+    progress = _progress_line(d)
     if not any(c.total for c in counts.values()) and not d.oldest_open:
-        return [*lines, INSIDEN_EMPTY]
+        return [*lines, INSIDEN_NONE, progress] if progress else [*lines, INSIDEN_EMPTY]
     lines.append(INSIDEN_TOTALS.format(new=number(d.new.total), escalated=number(d.escalated.total),
                                        resolved=number(d.resolved.total), open=number(d.open.total)))
+    lines.append(INSIDEN_COUNTED)
+    if progress:
+        lines.append(progress)
     by_kind = {attr: c.by_kind() for attr, c in counts.items()}
     kind_rows = [_row(esc(kind_label(k)), k, by_kind) for k in _kind_order({k for m in by_kind.values() for k in m})]
     kind_rows = [r for r in kind_rows if r]

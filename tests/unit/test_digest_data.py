@@ -218,11 +218,15 @@ async def test_province_digest(rt, morning):
     assert (d.silent[0].name, d.silent[0].parent_name) == ("Negara", "Jembrana")
     assert (d.silent[15].name, d.silent[15].parent_name) == ("Petang", "Badung")
 
-    assert d.new == counts(logistik_sedang=3, logistik_tinggi=2, logistik_rendah=2, rekap_rendah=4,
-                           data_sedang=1, insiden_tinggi=1, insiden_sedang=1)
-    assert d.new.total == 14
-    assert d.open == counts(logistik_sedang=3, logistik_rendah=3, logistik_tinggi=1, rekap_rendah=5,
-                            insiden_sedang=1, insiden_kritis=2, data_sedang=1)
+    # what needs handling; the routine progress reports of the window (Mengwi's booths and Ubud's
+    # seals, logistik rendah; Kuta's three and Mengwi's rekap) are counted apart
+    assert d.new == counts(logistik_sedang=3, logistik_tinggi=2, data_sedang=1, insiden_tinggi=1, insiden_sedang=1)
+    assert d.new.total == 8
+    assert d.progress_new == counts(logistik_rendah=2, rekap_rendah=4)
+    # open: kuta_kotak, kuta_kotak_late, densel_kotak (sedang), mengwi_kotak (tinggi), the Badung
+    # meeting (sedang; received exactly at the moment), banjir and densel_kritis, ganda — not the
+    # three logistik rendah and the five rekap, still "baru" forever
+    assert d.open == counts(logistik_sedang=3, logistik_tinggi=1, insiden_sedang=1, insiden_kritis=2, data_sedang=1)
     assert d.escalated == counts(insiden_kritis=2, logistik_sedang=1)
     assert d.resolved == counts(insiden_tinggi=1, logistik_tinggi=2)
     assert [(o.id, o.region_name, o.status, o.severity) for o in d.oldest_open] == [
@@ -240,8 +244,7 @@ async def test_province_digest(rt, morning):
     # resolved in the window: 2 h, 10 h, 26 h
     assert d.median_time_to_resolve == timedelta(hours=10)
     assert d.status_by_kind == {
-        "logistik": {"baru": 6, "ditangani": 1, "selesai": 3},
-        "rekap": {"baru": 5},
+        "logistik": {"baru": 3, "ditangani": 1, "selesai": 3},  # 6 baru less the 3 rendah
         "data": {"ditangani": 1},
         "insiden": {"baru": 2, "ditangani": 2, "selesai": 1},
     }
@@ -276,18 +279,16 @@ async def test_kabupaten_digest(rt, morning):
         (PETANG, "Petang", "Badung", None),
         (KUTA_SELATAN, "Kuta Selatan", "Badung", ago(24)),  # exactly 24 h ago: silent
     ]
-    assert d.new == counts(logistik_sedang=2, logistik_tinggi=2, logistik_rendah=1, rekap_rendah=4,
-                           data_sedang=1, insiden_tinggi=1, insiden_sedang=1)
-    assert d.open == counts(logistik_sedang=2, logistik_rendah=1, rekap_rendah=4, insiden_sedang=1,
-                            logistik_tinggi=1, insiden_kritis=1, data_sedang=1)
+    assert d.new == counts(logistik_sedang=2, logistik_tinggi=2, data_sedang=1, insiden_tinggi=1, insiden_sedang=1)
+    assert d.progress_new == counts(logistik_rendah=1, rekap_rendah=4)  # Mengwi's booths; 3 Kuta + 1 Mengwi rekap
+    assert d.open == counts(logistik_sedang=2, insiden_sedang=1, logistik_tinggi=1, insiden_kritis=1, data_sedang=1)
     assert d.escalated == counts(insiden_kritis=1, logistik_sedang=1)
     assert d.resolved == counts(insiden_tinggi=1, logistik_tinggi=1)
     assert [o.id for o in d.oldest_open] == [morning.ids["banjir"], morning.ids["mengwi_kotak"]]
     assert d.median_time_to_take == timedelta(hours=1)
     assert d.median_time_to_resolve == timedelta(hours=6)  # (2 h + 10 h) / 2
     assert d.status_by_kind == {
-        "logistik": {"baru": 3, "ditangani": 1, "selesai": 2},
-        "rekap": {"baru": 4},
+        "logistik": {"baru": 2, "ditangani": 1, "selesai": 2},  # kuta_kotak, kuta_kotak_late; not Mengwi's booths
         "data": {"ditangani": 1},
         "insiden": {"baru": 2, "ditangani": 1, "selesai": 1},
     }
@@ -309,7 +310,8 @@ async def test_kota_digest(rt, morning):
                                                                       (DENTIM, ago(30))]
     assert d.silent[2].last_report_at.tzinfo == WITA
     assert d.new == counts(logistik_sedang=1)
-    assert d.open == counts(logistik_sedang=1, rekap_rendah=1, insiden_kritis=1)
+    assert d.open == counts(logistik_sedang=1, insiden_kritis=1)  # not Denpasar Timur's rekap
+    assert d.progress_new == IncidentCounts()  # that rekap is 30 h old
     assert d.escalated == counts(insiden_kritis=1)
     assert d.resolved == counts(logistik_tinggi=1)  # resolved exactly at the digest moment
     assert [o.id for o in d.oldest_open] == [morning.ids["densel_kritis"]]
@@ -327,15 +329,15 @@ async def test_kecamatan_digest(rt, morning):
     assert d.counting == (ChildCounting(KUTA, "Kuta", 30, 55, 20, 1, 1),)
     assert d.counting_total == ChildCounting(KUTA, "Kuta", 30, 55, 20, 1, 1)
     assert (d.silent, d.silent_count, d.kecamatan_count) == ((), 0, 1)
-    assert d.new == counts(logistik_sedang=2, logistik_tinggi=1, rekap_rendah=3, insiden_tinggi=1)
-    assert d.open == counts(logistik_sedang=2, rekap_rendah=3)  # the kritis received after the moment is not
+    assert d.new == counts(logistik_sedang=2, logistik_tinggi=1, insiden_tinggi=1)
+    assert d.progress_new == counts(rekap_rendah=3)
+    assert d.open == counts(logistik_sedang=2)  # the kritis received after the moment is not
     assert d.escalated == counts(logistik_sedang=1)
     assert d.resolved == counts(insiden_tinggi=1, logistik_tinggi=1)
     assert d.oldest_open == ()
     assert d.median_time_to_take == timedelta(minutes=45)  # (30 min + 1 h) / 2
     assert d.median_time_to_resolve == timedelta(hours=6)
-    assert d.status_by_kind == {"logistik": {"baru": 2, "selesai": 2}, "rekap": {"baru": 3},
-                                "insiden": {"baru": 1, "selesai": 1}}
+    assert d.status_by_kind == {"logistik": {"baru": 2, "selesai": 2}, "insiden": {"baru": 1, "selesai": 1}}
     # the text lists no children: no "Per desa/kelurahan:" followed by Kuta itself, no "Paling tertinggal"
     text = "\n".join(render_digest(d))
     assert "Per desa" not in text and "• Kuta:" not in text and "Paling tertinggal" not in text
@@ -347,8 +349,7 @@ async def test_window_moves_with_the_moment(rt, morning):
     d = await compute_digest(rt.db, "51.03", later, H)
     # Kuta Utara's report (24 h − 1 µs before 07:00) is now outside; Kuta's future insiden counts
     assert [s.region_code for s in d.silent] == [ABIANSEMAL, PETANG, KUTA_SELATAN, KUTA_UTARA]
-    assert d.new == counts(logistik_sedang=2, logistik_tinggi=2, logistik_rendah=1, rekap_rendah=4,
-                           insiden_tinggi=1, insiden_sedang=1, insiden_kritis=1)
+    assert d.new == counts(logistik_sedang=2, logistik_tinggi=2, insiden_tinggi=1, insiden_sedang=1, insiden_kritis=1)
     assert d.open.by_kind_severity[("insiden", "kritis")] == 2
     assert [o.id for o in d.oldest_open] == [morning.ids["banjir"], morning.ids["mengwi_kotak"],
                                              morning.ids["future"]]
@@ -452,10 +453,10 @@ async def test_state_follows_reports_and_deletions(rt):
     await s.event("x", "eskalasi", ago(1))
     d = await compute_digest(rt.db, KUTA, AT, H)
     assert d.logistics == (ItemProgress("segel", 12, 20, 0),)  # same time: the later id wins
-    assert d.open == counts(logistik_rendah=3, insiden_tinggi=1) and d.escalated == counts(insiden_tinggi=1)
+    assert d.open == counts(insiden_tinggi=1) and d.escalated == counts(insiden_tinggi=1)  # segel: progress
     await s.sql("UPDATE incidents SET severity = 'kritis' WHERE id = ?", (s.ids["x"],))  # a repair by hand
     d = await compute_digest(rt.db, KUTA, AT, H)
-    assert d.open == counts(logistik_rendah=3, insiden_kritis=1) and d.escalated == counts(insiden_kritis=1)
+    assert d.open == counts(insiden_kritis=1) and d.escalated == counts(insiden_kritis=1)
     await s.sql("DELETE FROM incident_events WHERE incident_id = ?", (s.ids["x"],))
     await s.sql("DELETE FROM incidents WHERE id = ?", (s.ids["x"],))
     await s.sql("DELETE FROM incident_events WHERE incident_id = ?", (s.ids["b"],))
@@ -548,6 +549,42 @@ async def test_a_surplus_or_an_unplanned_delivery_never_hides_a_kecamatan_withou
     assert d.logistics_children[:3] == (kuta, mengwi, abiansemal)
     assert (kuta.share, mengwi.share, abiansemal.share) == (1.0, 0.0, None)
     assert d.lagging == (mengwi,)
+
+
+async def test_routine_progress_reports_are_not_counted_as_open_problems(rt):
+    """Kuta sends its counting three times and complete, undamaged logistics twice (cumulative
+    progress, every one stays "baru"), one logistics shortfall and one insiden tinggi.
+
+    By hand: needs handling = the shortfall (logistik sedang) and the insiden (tinggi): new 2,
+    open 2; progress = 3 rekap + 2 logistik rendah = 5, counted apart; the status chart has
+    logistik baru 1 and insiden baru 1, no rekap row.
+    """
+    s = Script(rt)
+    for i, done in enumerate((10, 20, 30)):
+        await s.report(f"rekap{i}", "rekap", "rendah", KUTA, ago(5 - i), tps_done=done, tps_total=50)
+    await s.report("kotak", "logistik", "rendah", KUTA, ago(4), item="kotak_suara", received=120, planned=120,
+                   damaged=0)
+    await s.report("bilik", "logistik", "rendah", KUTA, ago(3), item="bilik_suara", received=80, damaged=0)
+    await s.report("tinta", "logistik", "sedang", KUTA, ago(2), item="tinta", received=90, planned=100, damaged=0)
+    await s.report("insiden", "insiden", "tinggi", KUTA, ago(1), description="listrik padam di gudang")
+    d = await compute_digest(rt.db, "51.03", AT, H)
+    assert d.new == d.open == counts(logistik_sedang=1, insiden_tinggi=1)
+    assert (d.new.total, d.open.total) == (2, 2)
+    assert d.progress_new == counts(rekap_rendah=3, logistik_rendah=2) and d.progress_new.total == 5
+    assert d.status_by_kind == {"logistik": {"baru": 1}, "insiden": {"baru": 1}}
+    text = "\n".join(render_digest(d, ("insiden",)))
+    assert "Baru <b>2</b> · dieskalasi 0 · selesai 0 · masih terbuka <b>2</b>" in text
+    assert "laporan progres tidak termasuk" in text
+    assert "📈 Laporan progres 24 jam: 5 (rekap 3 · logistik tanpa kekurangan 2)" in text
+    assert "Rekapitulasi:" not in text  # no per-kind row for progress
+
+    # only progress (Mengwi): nothing needs handling, and the progress is named
+    await s.report("mengwi", "rekap", "rendah", MENGWI, ago(1), tps_done=5, tps_total=40)
+    d = await compute_digest(rt.db, MENGWI, AT, H)
+    assert d.new == d.open == IncidentCounts() and d.progress_new == counts(rekap_rendah=1)
+    assert render_digest(d, ("insiden",))[0].endswith(
+        "🚨 <b>Insiden 24 jam</b>\n<i>Tidak ada insiden yang perlu ditangani.</i>\n"
+        "📈 Laporan progres 24 jam: 1 (rekap 1) — pembaruan angka, bukan masalah")
 
 
 def test_lagging_keeps_five_lowest_below_complete():

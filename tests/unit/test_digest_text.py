@@ -120,11 +120,10 @@ def bali_digest(at: datetime | None = None) -> Digest:
         ),
         silent_count=3,
         kecamatan_count=57,
-        new=counts(logistik__tinggi=3, logistik__sedang=2, rekap__rendah=4, insiden__kritis=1, insiden__tinggi=1,
-                   data__sedang=1),
+        new=counts(logistik__tinggi=3, logistik__sedang=2, insiden__kritis=1, insiden__tinggi=1, data__sedang=1),
         open=counts(logistik__tinggi=2, insiden__kritis=1, insiden__tinggi=1, data__sedang=3),
         escalated=counts(logistik__tinggi=1, insiden__kritis=1),
-        resolved=counts(logistik__tinggi=1, logistik__sedang=2, rekap__rendah=4, data__sedang=2),
+        resolved=counts(logistik__tinggi=1, logistik__sedang=2, data__sedang=2),
         oldest_open=(
             OpenIncident(87, "insiden", "kritis", "ditangani", "51.03.01", "Kuta",
                          datetime(2024, 2, 14, 4, 12, tzinfo=WITA),
@@ -138,8 +137,8 @@ def bali_digest(at: datetime | None = None) -> Digest:
             "logistik": {"baru": 1, "ditangani": 1, "selesai": 18},
             "insiden": {"baru": 0, "ditangani": 2, "selesai": 5},
             "data": {"baru": 2, "ditangani": 1, "selesai": 9},
-            "rekap": {"selesai": 4},
         },
+        progress_new=counts(rekap__rendah=4, logistik__rendah=2),  # status updates, named apart
     )
 
 
@@ -432,17 +431,17 @@ Kecamatan melapor: 50 dari 57
 • Pupuan (Tabanan) — terakhir 14 Feb 05:40
 
 🚨 <b>Insiden 24 jam</b>
-Baru <b>12</b> · dieskalasi 2 · selesai 9 · masih terbuka <b>7</b>
+Baru <b>8</b> · dieskalasi 2 · selesai 5 · masih terbuka <b>7</b>
+<i>Dihitung: laporan yang perlu ditangani; laporan progres tidak termasuk.</i>
+📈 Laporan progres 24 jam: 6 (rekap 4 · logistik tanpa kekurangan 2) — pembaruan angka, bukan masalah
 <i>Per jenis:</i>
 Logistik: 5 baru · 1 dieskalasi · 3 selesai · 2 terbuka
 Data pemilih: 1 baru · 2 selesai · 3 terbuka
-Rekapitulasi: 4 baru · 4 selesai
 Insiden: 2 baru · 1 dieskalasi · 2 terbuka
 <i>Per tingkat:</i>
 🔴 kritis: 1 baru · 1 dieskalasi · 1 terbuka
 🟠 tinggi: 4 baru · 1 dieskalasi · 1 selesai · 3 terbuka
 🟡 sedang: 3 baru · 4 selesai · 3 terbuka
-⚪ rendah: 4 baru · 4 selesai
 ⏳ <b>Terbuka terlama (tinggi/kritis):</b>
 🔴 <code>#87</code> Kuta · 1 hr 3 j — Gudang logistik PPK Kuta tergenang banjir setinggi 40 cm, 12 kotak suara basah
 🟠 <code>#91</code> Rendang · 12 j 30 m — Surat suara DPRD kurang 1.250 lembar
