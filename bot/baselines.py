@@ -6,8 +6,13 @@ Two forms, one header line each (case-insensitive, trimmed):
 kind              header                            one line per
 ================  ================================  ==========================================
 rencana           ``kode_wilayah,barang,jumlah``    kecamatan and item (expected quantity)
-tps               ``kode_wilayah,jumlah_tps``       kecamatan (number of TPS)
+tps               ``kode_wilayah,jumlah_tps``       kecamatan, or desa/kelurahan (number of TPS)
 ================  ================================  ==========================================
+
+TPS lines of desa/kelurahan (`51.03.01.2001`, a kecamatan the deployment knows plus four digits)
+are summed into their kecamatan, the level the bot keeps baselines at (desa are not loaded). One
+kecamatan is written either as one line or as its desa, never both: a file that mixes them for the
+same kecamatan is refused, naming the lines.
 
 Files come from Excel as often as not: UTF-8 with or without a BOM, `,` or `;` between fields
 (the `csv` module's Sniffer decides), numbers plain (`1250`) or with Indonesian thousands
@@ -121,6 +126,8 @@ class ErrorCode(StrEnum):
     NUMBER_TOO_LARGE = "number_too_large"
     DUPLICATE_PLAN = "duplicate_plan"
     DUPLICATE_TPS = "duplicate_tps"
+    DESA_AFTER_KECAMATAN = "desa_after_kecamatan"
+    KECAMATAN_AFTER_DESA = "kecamatan_after_desa"
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,11 +163,12 @@ class PlanRow:
 
 @dataclass(frozen=True, slots=True)
 class TpsRow:
-    """One clean line of the TPS baseline."""
+    """The TPS of one kecamatan: one clean line, or the sum of its desa/kelurahan lines."""
 
-    region_code: str
+    region_code: str  # the kecamatan
     tps_count: int
-    line: int = 0
+    line: int = 0  # the (first) line
+    desa: int = 0  # desa/kelurahan lines summed into it (0: written as one kecamatan line)
 
 
 Row = TypeVar("Row", PlanRow, TpsRow)
@@ -281,7 +289,8 @@ def _region(
     regions: Mapping[str, str],
     within: str | None,
 ) -> str | LineError:
-    """The dotted code of a kecamatan the deployment knows, or why not."""
+    """The dotted code of a kecamatan the deployment knows — or, for TPS, of a desa/kelurahan of
+    such a kecamatan (`51.03.01.2001`) — or why not."""
     if not token:
         return _error(line, ErrorCode.EMPTY_CODE)
     code = normalize_code(token)
@@ -290,8 +299,13 @@ def _region(
     level = regions.get(code)
     if level is None:
         parent = parent_of(code)
-        if code.count(".") == 3 and parent in regions:  # desa/kelurahan: 51.03.01.2001
-            return _error(line, ErrorCode.DESA_CODE, code=code, parent=parent)
+        if code.count(".") == 3 and parent is not None and regions.get(parent) == Level.KECAMATAN:
+            # desa/kelurahan: 51.03.01.2001 (desa are not loaded; their kecamatan is)
+            if kind is not BaselineKind.TPS:
+                return _error(line, ErrorCode.DESA_CODE, code=code, parent=parent, label=kind.label)
+            if within is not None and not is_within(parent, within):
+                return _error(line, ErrorCode.OUT_OF_SCOPE, code=code, scope=within)
+            return code
         return _error(line, ErrorCode.UNKNOWN_REGION, code=code)
     if within is not None and not is_within(code, within):
         return _error(line, ErrorCode.OUT_OF_SCOPE, code=code, scope=within)
@@ -360,24 +374,62 @@ def _plan_checker(regions: Mapping[str, str], within: str | None) -> _LineChecke
     return check
 
 
+#: Lines named at most in a message about a kecamatan written per desa.
+_MAX_LINES_NAMED: Final = 5
+
+
+def _line_list(lines: list[int]) -> str:
+    """"3, 4, 7" (at most `_MAX_LINES_NAMED`, then "dan N lainnya")."""
+    named = ", ".join(str(n) for n in lines[:_MAX_LINES_NAMED])
+    more = len(lines) - _MAX_LINES_NAMED
+    return named if more <= 0 else texts.MORE_LINES.format(lines=named, count=more)
+
+
 def _tps_checker(regions: Mapping[str, str], within: str | None) -> _LineChecker:
-    seen: dict[str, int] = {}
+    seen: dict[str, int] = {}  # a kecamatan or desa code → its first line
+    kecamatan_lines: dict[str, int] = {}  # a kecamatan written as one line → that line
+    desa_lines: dict[str, list[int]] = {}  # a kecamatan written per desa → those lines
 
     def check(line: int, cells: list[str], errors: list[LineError]) -> TpsRow | None:
         code = _region(cells[0], line, BaselineKind.TPS, regions, within)
         count = _number(cells[1], line, TPS_HEADER[1])
         problems = [v for v in (code, count) if isinstance(v, LineError)]
-        if not problems and isinstance(code, str):
+        is_desa = isinstance(code, str) and code.count(".") == 3
+        kecamatan = parent_of(code) if is_desa and isinstance(code, str) else code
+        if not problems and isinstance(code, str) and isinstance(kecamatan, str):
             first = seen.setdefault(code, line)
             if first != line:
                 problems.append(_error(line, ErrorCode.DUPLICATE_TPS, code=code, first=first))
+            elif is_desa and kecamatan in kecamatan_lines:
+                problems.append(_error(line, ErrorCode.DESA_AFTER_KECAMATAN, code=code, parent=kecamatan,
+                                       first=kecamatan_lines[kecamatan]))
+            elif not is_desa and kecamatan in desa_lines:
+                problems.append(_error(line, ErrorCode.KECAMATAN_AFTER_DESA, code=code,
+                                       lines=_line_list(desa_lines[kecamatan])))
+            elif is_desa:
+                desa_lines.setdefault(kecamatan, []).append(line)
+            else:
+                kecamatan_lines[kecamatan] = line
         errors.extend(problems)
         if problems:
             return None
-        assert isinstance(code, str) and isinstance(count, int)
-        return TpsRow(code, count, line)
+        assert isinstance(kecamatan, str) and isinstance(count, int)
+        return TpsRow(kecamatan, count, line, desa=1 if is_desa else 0)
 
     return check
+
+
+def _per_kecamatan(rows: list[TpsRow]) -> list[TpsRow]:
+    """Desa lines summed into their kecamatan (in the order each kecamatan first appears)."""
+    out: dict[str, TpsRow] = {}
+    for row in rows:
+        before = out.get(row.region_code)
+        if before is None:
+            out[row.region_code] = row
+        else:
+            out[row.region_code] = TpsRow(row.region_code, before.tps_count + row.tps_count, before.line,
+                                          before.desa + row.desa)
+    return list(out.values())
 
 
 def _header_error(kind: BaselineKind, line: int, cells: list[str]) -> LineError:
@@ -465,6 +517,8 @@ def validate(
         errors.append(_error(None, ErrorCode.NO_DATA))
     if errors:
         return Validation(kind, errors=tuple(errors))
+    if kind is BaselineKind.TPS:
+        rows = _per_kecamatan(rows)
     return Validation(kind, rows=tuple(rows))
 
 
@@ -483,7 +537,8 @@ def validate_plan(
 def validate_tps(
     data: bytes, regions: Mapping[str, str], *, within: str | None = None
 ) -> Validation[TpsRow]:
-    """Check a TPS file (`kode_wilayah,jumlah_tps`); see `validate_plan`."""
+    """Check a TPS file (`kode_wilayah,jumlah_tps`); see `validate_plan`. The rows are one per
+    kecamatan: desa/kelurahan lines are summed into theirs (`TpsRow.desa` counts them)."""
     return validate(BaselineKind.TPS, data, regions, within=within)
 
 
@@ -496,8 +551,9 @@ class ImportResult:
 
     kind: BaselineKind | None  # None: `import_baseline` could not tell from the header
     errors: tuple[LineError, ...] = ()
-    rows: int = 0  # lines stored
-    regions: int = 0  # distinct regions in the file
+    rows: int = 0  # lines of the file stored
+    regions: int = 0  # distinct regions (kecamatan) in the file
+    desa: int = 0  # tps: desa/kelurahan lines summed into their kecamatan
     items: int = 0  # distinct items (plan only)
     total: int = 0  # sum of quantities (plan) or of TPS (tps)
     added: int = 0  # keys that had no value before
@@ -513,11 +569,15 @@ class ImportResult:
         if not self.ok:
             label = self.kind.label if self.kind is not None else texts.UNKNOWN_KIND_LABEL
             return texts.FAILED.format(label=label, count=len(self.errors))
-        template = texts.PLAN_DONE if self.kind is BaselineKind.RENCANA else texts.TPS_DONE
+        if self.kind is BaselineKind.RENCANA:
+            template = texts.PLAN_DONE
+        else:
+            template = texts.TPS_DONE_DESA if self.desa else texts.TPS_DONE
         return template.format(
             rows=format_number(self.rows), regions=format_number(self.regions),
             items=format_number(self.items), total=format_number(self.total),
             added=format_number(self.added), replaced=format_number(self.replaced),
+            desa=format_number(self.desa),
         )
 
     def error_lines(self) -> list[str]:
@@ -574,10 +634,11 @@ async def import_baseline(
             added=done.added, replaced=done.replaced, per_item=per_item,
         )
     total = sum(row.tps_count for row in rows)
-    detail |= {"jumlah_tps": total}
+    desa = sum(row.desa for row in rows)
+    detail |= {"jumlah_tps": total} | ({"desa": desa} if desa else {})
     done = await store.replace_tps(db, rows, actor_id, when, detail=detail)
     return ImportResult(
-        kind, rows=len(rows), regions=len(regions), total=total,
+        kind, rows=sum(row.desa or 1 for row in rows), regions=len(regions), total=total, desa=desa,
         added=done.added, replaced=done.replaced,
     )
 

@@ -61,10 +61,7 @@ ERRORS: Final[dict[str, str]] = {
     "empty_code": "kode wilayah kosong",
     "invalid_code": "kode wilayah {token} tidak sah (contoh: 51.03.01 atau 510301)",
     "unknown_region": "kode wilayah {code} tidak dikenal",
-    "desa_code": (
-        "kode wilayah {code} adalah kode desa/kelurahan; data desa belum dimuat, "
-        "tulis per kecamatan ({parent})"
-    ),
+    "desa_code": "kode wilayah {code} adalah kode desa/kelurahan; {label} diisi per kecamatan ({parent})",
     "not_kecamatan": "kode wilayah {code} adalah {level}, bukan kecamatan; {label} diisi per kecamatan",
     "out_of_scope": "kode wilayah {code} di luar wilayah Anda ({scope})",
     "empty_item": "barang kosong (pilihan: {items})",
@@ -75,7 +72,18 @@ ERRORS: Final[dict[str, str]] = {
     "number_too_large": "{column} {token} terlalu besar (paling banyak {bound})",
     "duplicate_plan": "{code} {item} sudah ada di baris {first}",
     "duplicate_tps": "{code} sudah ada di baris {first}",
+    "desa_after_kecamatan": (
+        "{code} adalah desa/kelurahan di kecamatan {parent}, yang sudah diisi sebagai satu kecamatan "
+        "di baris {first}; isi satu kecamatan per kecamatan atau per desa, jangan keduanya"
+    ),
+    "kecamatan_after_desa": (
+        "kecamatan {code} sudah diisi per desa/kelurahan di baris {lines}; "
+        "isi satu kecamatan per kecamatan atau per desa, jangan keduanya"
+    ),
 }
+
+#: A list of line numbers cut short: "3, 4, 5, 6, 7 dan 4 lainnya".
+MORE_LINES: Final = "{lines} dan {count} lainnya"
 
 #: After a refused import: how many lines are bad (followed by one line per problem).
 FAILED: Final = "{label}: {count} masalah, tidak ada yang diimpor"
@@ -88,6 +96,11 @@ PLAN_DONE: Final = (
 TPS_DONE: Final = (
     "jumlah TPS: {rows} baris diimpor ({regions} kecamatan, total {total} TPS; "
     "{added} baru, {replaced} mengganti nilai lama)"
+)
+#: ... when some lines were desa/kelurahan, summed into their kecamatan
+TPS_DONE_DESA: Final = (
+    "jumlah TPS: {rows} baris diimpor ({regions} kecamatan, {desa} baris desa/kelurahan dijumlahkan "
+    "per kecamatan; total {total} TPS; {added} baru, {replaced} mengganti nilai lama)"
 )
 
 
@@ -103,7 +116,7 @@ def quote(token: str) -> str:
 IMPOR_USAGE_HTML: Final = (
     "Kirim berkas CSV ke chat ini, lalu <b>balas berkas itu</b> dengan /impor.\n"
     "Rencana logistik: kolom <code>kode_wilayah,barang,jumlah</code> (per kecamatan)\n"
-    "Jumlah TPS: kolom <code>kode_wilayah,jumlah_tps</code> (per kecamatan)"
+    "Jumlah TPS: kolom <code>kode_wilayah,jumlah_tps</code> (per kecamatan atau per desa/kelurahan)"
 )
 IMPOR_TOO_BIG_HTML: Final = "Berkas terlalu besar (paling besar {limit} MB). Bagi menjadi beberapa berkas."
 #: at most this many bad lines are listed in a chat message; the rest are counted

@@ -172,8 +172,7 @@ def test_unclosed_quote():
         ("51,tinta,1", ErrorCode.NOT_KECAMATAN,
          "kode wilayah 51 adalah provinsi, bukan kecamatan; rencana logistik diisi per kecamatan"),
         ("5103012001,tinta,1", ErrorCode.DESA_CODE,
-         "kode wilayah 51.03.01.2001 adalah kode desa/kelurahan; data desa belum dimuat, "
-         "tulis per kecamatan (51.03.01)"),
+         "kode wilayah 51.03.01.2001 adalah kode desa/kelurahan; rencana logistik diisi per kecamatan (51.03.01)"),
         ("51.03.01,kursi,1", ErrorCode.UNKNOWN_ITEM, 'barang "kursi" tidak dikenal (pilihan: kotak_suara, '
          "bilik_suara, surat_suara, tinta, segel, formulir, sampul, alat_bantu_tunanetra)"),
         ("51.03.01, ,1", ErrorCode.EMPTY_ITEM, None),
@@ -199,7 +198,7 @@ def test_bad_plan_line(line, code, message):
     ("line", "code"),
     [
         ("51.03,10", ErrorCode.NOT_KECAMATAN),
-        ("51.03.01.2001,3", ErrorCode.DESA_CODE),
+        ("51.03.09.2001,3", ErrorCode.UNKNOWN_REGION),  # a desa of a kecamatan the deployment does not know
         ("51.99.01,3", ErrorCode.UNKNOWN_REGION),
         ("52.01.01.2001,3", ErrorCode.UNKNOWN_REGION),  # a desa outside the deployment
         ("51.03.01,-1", ErrorCode.NEGATIVE_NUMBER),
@@ -209,6 +208,35 @@ def test_bad_plan_line(line, code, message):
 )
 def test_bad_tps_line(line, code):
     assert codes(tps(TPS_HEAD + line + "\n")) == [(2, code)]
+
+
+def test_tps_desa_lines_are_summed_into_their_kecamatan():
+    result = tps(TPS_HEAD + "51.03.01.2001,3\n5103012002,4\n51.03.02,10\n51.03.01.2003,1\n")
+    assert result.ok
+    # Kuta: 3 + 4 + 1 = 8 TPS from three desa lines (first on line 2); Mengwi as one line
+    assert result.rows == (TpsRow("51.03.01", 8, 2, desa=3), TpsRow("51.03.02", 10, 4))
+
+
+def test_tps_desa_and_kecamatan_lines_of_one_kecamatan_are_refused():
+    assert errors(tps(TPS_HEAD + "51.03.01,10\n51.03.02,5\n51.03.01.2001,3\n")) == [
+        "baris 4: 51.03.01.2001 adalah desa/kelurahan di kecamatan 51.03.01, yang sudah diisi sebagai satu "
+        "kecamatan di baris 2; isi satu kecamatan per kecamatan atau per desa, jangan keduanya"
+    ]
+    assert errors(tps(TPS_HEAD + "51.03.01.2001,3\n51.03.01.2002,3\n51.03.01,10\n")) == [
+        "baris 4: kecamatan 51.03.01 sudah diisi per desa/kelurahan di baris 2, 3; "
+        "isi satu kecamatan per kecamatan atau per desa, jangan keduanya"
+    ]
+    many = "".join(f"51.03.01.200{i},1\n" for i in range(7))  # lines 2-8
+    assert errors(tps(TPS_HEAD + many + "510301,7\n"))[0].startswith(
+        "baris 9: kecamatan 51.03.01 sudah diisi per desa/kelurahan di baris 2, 3, 4, 5, 6 dan 2 lainnya;")
+
+
+def test_tps_desa_duplicates_and_scope():
+    assert errors(tps(TPS_HEAD + "51.03.01.2001,3\n51.03.01.2001,4\n")) == [
+        "baris 3: 51.03.01.2001 sudah ada di baris 2"]
+    assert errors(tps(TPS_HEAD + "51.71.01.1001,2\n", within="51.03")) == [
+        "baris 2: kode wilayah 51.71.01.1001 di luar wilayah Anda (51.03)"]
+    assert tps(TPS_HEAD + "51.71.01.1001,2\n", within="51.71").ok
 
 
 def test_tps_kabupaten_message():
@@ -354,6 +382,17 @@ async def test_import_tps_and_reimport(rt):
     latest = (await audit_rows(rt))[0]
     assert (latest["actor_id"], latest["target"]) == (7, "tps")
     assert latest["detail"] == {"jenis": "tps", "baris": 1, "baru": 0, "diganti": 1, "wilayah": 1, "jumlah_tps": 210}
+
+
+async def test_import_tps_per_desa(rt):
+    data = TPS_HEAD + "51.03.01.2001,3\n51.03.01.2002,4\n51.03.02,10\n51.03.01.2003,1\n"
+    result = await baselines.import_tps(rt, data.encode(), 7)
+    assert (result.rows, result.regions, result.desa, result.total) == (4, 2, 3, 18)
+    assert result.summary() == (
+        "jumlah TPS: 4 baris diimpor (2 kecamatan, 3 baris desa/kelurahan dijumlahkan per kecamatan; "
+        "total 18 TPS; 2 baru, 0 mengganti nilai lama)"
+    )
+    assert await store.tps_counts(rt.db) == {"51.03.01": 8, "51.03.02": 10}
 
 
 async def test_import_checks_against_the_loaded_regions(rt):
