@@ -187,6 +187,7 @@ async def _import_baseline(settings: Settings, kind: str, path: Path, data: byte
 
     from bot import baselines
     from bot.app import open_runtime
+    from bot.texts import baselines as tb
 
     try:
         rt = await open_runtime(settings)
@@ -194,6 +195,8 @@ async def _import_baseline(settings: Settings, kind: str, path: Path, data: byte
         raise CliError(f"{settings.DATABASE_PATH}: basis data tidak bisa dibuka ({exc})") from None
     try:
         result = await baselines.import_baseline(rt, data, None, baselines.BaselineKind(kind), source=str(path))
+    except sqlite3.Error as exc:  # busy (the bot is writing), locked, read-only, disk full: nothing stored
+        raise CliError(tb.DATABASE_FAILED.format(path=settings.DATABASE_PATH, reason=exc)) from None
     finally:
         await rt.db.close()
     if not result.ok:

@@ -104,6 +104,14 @@ TPS_DONE_DESA: Final = (
 )
 
 
+#: The database refused the import's transaction (busy because the bot is writing, locked,
+#: read-only, full); nothing was stored.
+DATABASE_FAILED: Final = (
+    "{path}: basis data tidak bisa ditulis ({reason}); tidak ada yang diimpor. "
+    "Bila bot sedang sibuk menulis, coba lagi sebentar lagi"
+)
+
+
 def quote(token: str) -> str:
     """A user token as shown in a message: in double quotes, cut to `MAX_QUOTED` characters."""
     token = " ".join(token.split())

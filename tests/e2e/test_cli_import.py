@@ -123,3 +123,31 @@ def test_unusable_file(run, tmp_path, verb, content, expected):
     if run.db_path.exists():
         assert query(run.db_path, "SELECT count(*) FROM logistics_plan") == [(0,)]
         assert query(run.db_path, "SELECT count(*) FROM tps_baseline") == [(0,)]
+
+
+def test_a_busy_database_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys):
+    """The bot holds the write lock (another connection here) longer than the busy timeout: the
+    import says so in one line, exits 2, and stores nothing — no traceback."""
+    from bot.__main__ import main
+    from storage import db as storage_db
+
+    db_path = tmp_path / "bot.sqlite3"
+    monkeypatch.setenv("DATABASE_PATH", str(db_path))
+    monkeypatch.setenv("REGION_ROOT", "51")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "rencana.csv").write_text(PLAN_HEAD + "51.03.01,kotak_suara,120\n", encoding="utf-8")
+    assert main(["import-plan", "rencana.csv"]) == 0  # the database exists, regions loaded
+    capsys.readouterr()
+    monkeypatch.setattr(storage_db, "BUSY_TIMEOUT_MS", 50)
+    (tmp_path / "rencana.csv").write_text(PLAN_HEAD + "51.03.01,kotak_suara,150\n", encoding="utf-8")
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")  # a writer that does not let go
+        assert main(["import-plan", "rencana.csv"]) == 2
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert err.startswith(f"error: {db_path}: basis data tidak bisa ditulis (database is locked); tidak ada yang diimpor")
+    assert query(db_path, "SELECT quantity FROM logistics_plan") == [(120,)]
