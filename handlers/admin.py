@@ -1,4 +1,4 @@
-"""/undang (invite links) and /cabut (revocation)."""
+"""/undang (invite links), /cabut (revocation) and /impor (baselines sent as a CSV in the chat)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from telegram.constants import ChatType
 from bot import access, baselines, registration
 from bot.access import Action, Grant
 from bot.app import KpuContext
+from bot.outgoing import for_chat
 from bot.registration import InviteCreated
 from bot.texts import baselines as tb
 from bot.texts import common as t
-from handlers.replies import reply
+from bot.texts.digest import split_messages
+from handlers.replies import reply, send_document
 from storage import regions as region_store
 
 MAX_CSV_BYTES = 10 * 1024 * 1024
@@ -72,10 +74,22 @@ async def impor(update: Update, context: KpuContext) -> None:
     within = None if access.grant_for(actor.role, Action.IMPOR) is Grant.ALL else actor.region_code
     result = await baselines.import_baseline(context.rt, data, actor.telegram_id, source=document.file_name or "",
                                              within=within)
-    lines = [t.esc(result.summary())]
-    if not result.ok:
-        shown = result.error_lines()[: tb.IMPOR_MAX_LINES_SHOWN]
-        lines += [t.esc(line) for line in shown]
-        if len(result.errors) > len(shown):
-            lines.append(tb.IMPOR_MORE_HTML.format(count=len(result.errors) - len(shown)))
-    await reply(update, "\n".join(lines))
+    await _impor_answer(update, result)
+
+
+async def _impor_answer(update: Update, result: baselines.ImportResult) -> None:
+    """The summary, and every bad line: in messages below Telegram's limit when they are few, else
+    in a text file (a short summary as its caption), so a long list is never refused by Telegram."""
+    summary = t.esc(result.summary())
+    if result.ok:
+        await reply(update, summary)
+        return
+    problems = result.error_lines()
+    if len(problems) <= tb.IMPOR_MAX_LINES_SHOWN:
+        for part in split_messages(["\n".join([summary, *(t.esc(line) for line in problems)])]):
+            await reply(update, part)
+        return
+    content = "\n".join([result.summary(), *problems]) + "\n"
+    owner = update.effective_user.id if update.effective_user else None
+    await send_document(update, for_chat(content, update.effective_chat.id, owner).encode("utf-8"),
+                        tb.IMPOR_ERRORS_FILE, tb.IMPOR_ERRORS_CAPTION_HTML.format(summary=summary))

@@ -127,6 +127,11 @@ IMPOR_USAGE_HTML: Final = (
     "Jumlah TPS: kolom <code>kode_wilayah,jumlah_tps</code> (per kecamatan atau per desa/kelurahan)"
 )
 IMPOR_TOO_BIG_HTML: Final = "Berkas terlalu besar (paling besar {limit} MB). Bagi menjadi beberapa berkas."
-#: at most this many bad lines are listed in a chat message; the rest are counted
+#: up to this many bad lines are listed in chat messages (split below Telegram's limit); more go
+#: into a text file, every one of them
 IMPOR_MAX_LINES_SHOWN: Final = 30
-IMPOR_MORE_HTML: Final = "… dan {count} masalah lain."
+IMPOR_ERRORS_FILE: Final = "masalah_impor.txt"
+IMPOR_ERRORS_CAPTION_HTML: Final = (
+    "{summary}\nSemua baris yang bermasalah, dengan nomornya, ada di berkas ini. "
+    "Perbaiki berkas CSV, lalu kirim dan balas lagi dengan /impor."
+)

@@ -116,3 +116,28 @@ async def test_impor_by_chat(kpu, people):
     assert "balas berkas itu" in (await kpu.say(komang, "/impor")).text
     rows = await kpu.rt.db.fetchall("SELECT region_code, quantity FROM logistics_plan ORDER BY region_code")
     assert [tuple(r) for r in rows] == [("51.03.01", 120), ("51.03.02", 80)]
+
+
+async def test_impor_reports_every_bad_line_however_many(kpu, people):
+    komang = people["komang"]
+    # an unknown item makes a line of about 140 characters: 45 of them never fit one message
+    bad = b"kode_wilayah,barang,jumlah\n" + b"".join(b"51.03.01,kursi_%d,1\n" % i for i in range(45))
+    doc = await komang.send_document(kpu.bot, bad, "salah.csv", "text/csv")
+    answer = await kpu.say(komang, "/impor", reply_to=doc)
+    assert answer.document_name == "masalah_impor.txt"
+    assert answer.caption.startswith("rencana logistik: 45 masalah, tidak ada yang diimpor")
+    listed = answer.document_bytes.decode("utf-8").splitlines()
+    assert listed[0] == "rencana logistik: 45 masalah, tidak ada yang diimpor"
+    assert [line.split(":")[0] for line in listed[1:]] == [f"baris {n}" for n in range(2, 47)]
+    assert 'barang "kursi_44" tidak dikenal' in listed[-1]
+
+    # 30 of them (over 4,096 characters together) still come as messages, split below the limit
+    doc = await komang.send_document(kpu.bot, bad[: bad.index(b"51.03.01,kursi_30")], "salah.csv", "text/csv")
+    first = await kpu.say(komang, "/impor", reply_to=doc)
+    second = await kpu.next(komang)
+    assert first.text.startswith("rencana logistik: 30 masalah, tidak ada yang diimpor\nbaris 2: ")
+    assert second.text.startswith("rencana logistik: 30 masalah, tidak ada yang diimpor (lanjutan)\n")
+    lines = (first.text + "\n" + second.text).splitlines()
+    assert [line.split(":")[0] for line in lines if line.startswith("baris")] == [f"baris {n}" for n in range(2, 32)]
+    assert all(len(m.text) < 4096 for m in (first, second))
+    assert await kpu.rt.db.fetchall("SELECT * FROM logistics_plan") == []
