@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import Document, Update
 from telegram.constants import ChatType
 
 from bot import access, baselines, registration
@@ -70,10 +70,17 @@ async def impor(update: Update, context: KpuContext) -> None:
     if document.file_size and document.file_size > MAX_CSV_BYTES:
         await reply(update, tb.IMPOR_TOO_BIG_HTML.format(limit=MAX_CSV_BYTES // (1024 * 1024)))
         return
-    data = bytes(await (await document.get_file()).download_as_bytearray())
     within = None if access.grant_for(actor.role, Action.IMPOR) is Grant.ALL else actor.region_code
-    result = await baselines.import_baseline(context.rt, data, actor.telegram_id, source=document.file_name or "",
-                                             within=within)
+    # downloading, checking and storing a big file take a while: in the background, so everyone
+    # else's updates are handled meanwhile; a failure reaches the error handler through `update`
+    context.application.create_task(_impor(update, context, document, within), update=update,
+                                    name=f"impor:{update.effective_chat.id}")
+
+
+async def _impor(update: Update, context: KpuContext, document: Document, within: str | None) -> None:
+    data = bytes(await (await document.get_file()).download_as_bytearray())
+    result = await baselines.import_baseline(context.rt, data, context.actor.telegram_id,
+                                             source=document.file_name or "", within=within)
     await _impor_answer(update, result)
 
 

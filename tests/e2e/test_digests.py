@@ -1,6 +1,8 @@
 """Digests end to end: /jadwal, schedules surviving a restart, once-only sending, on-demand
 digests with their charts and their limit, /impor of baselines by chat."""
 
+import asyncio
+import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -86,7 +88,7 @@ async def test_a_digest_missed_during_a_restart_is_sent_late(kpu, people, badung
     assert len([m for m in kpu.emu.bot_messages(badung) if (m.text or "").startswith("📊")]) == 1
 
 
-async def test_on_demand_digests_and_their_limit(kpu, people, badung):
+async def test_on_demand_digests_and_their_limit(kpu, people, badung, clock):
     await kpu.say(people["wayan"], "/lapor logistik kotak 110/120")
     await people["made"].send(badung, "/progres")
     progres = await kpu.next(badung)
@@ -94,13 +96,60 @@ async def test_on_demand_digests_and_their_limit(kpu, people, badung):
     chart = await kpu.next(badung)
     assert chart.photo_bytes and chart.photo_size[0] >= 1000
     again = await kpu.say(people["made"], "/progres", badung)
-    assert "Coba lagi dalam" in again.text
+    assert again.text == "Ringkasan baru saja dikirim. Coba lagi dalam 121 detik."
+    # the limit is per group, whoever asks and for whichever part; told once, then silence
+    for who, command in ((people["komang"], "/logistik"), (people["made"], "/ringkasan"), (people["made"], "/progres")):
+        await who.send(badung, command)
+    assert (await kpu.say(people["made"], "/bantuan", badung)).text.startswith("Perintah untuk")
+    clock.advance(seconds=119)
+    await people["komang"].send(badung, "/ringkasan")
+    assert (await kpu.say(people["made"], "/bantuan", badung)).text.startswith("Perintah untuk")  # still silent
+    assert sum("Coba lagi" in (m.text or "") for m in kpu.emu.bot_messages(badung)) == 1
+    clock.advance(seconds=1)  # the window is over
     await people["made"].send(badung, "/logistik")
     logistik = await kpu.next(badung)
     assert "Kotak suara: 110/120 (91,7%)" in logistik.text
     own = await kpu.say(people["made"], "/ringkasan")
     assert own.text.startswith("📊 Ringkasan Kabupaten Badung")
     assert "tidak berwenang" in (await kpu.say(people["wayan"], "/ringkasan")).text
+
+
+async def test_other_users_are_answered_while_a_digest_renders(kpu, people, badung, monkeypatch):
+    """The charts of Badung's /ringkasan are held back (the renderer waits on an event): meanwhile
+    Wayan's /lapor in his private chat is handled and answered; then the charts follow."""
+    from bot import charts
+
+    loop = asyncio.get_running_loop()
+    rendering, release = asyncio.Event(), threading.Event()
+    real = charts.render_all
+
+    def held(*args, **kwargs):  # runs in the chart thread
+        loop.call_soon_threadsafe(rendering.set)
+        release.wait(timeout=30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(charts, "render_all", held)
+    try:
+        await people["made"].send(badung, "/ringkasan")
+        assert (await kpu.next(badung)).text.startswith("📊 Ringkasan Kabupaten Badung")
+        await asyncio.wait_for(rendering.wait(), timeout=5)
+        receipt = await kpu.say(people["wayan"], "/lapor rekap 100/205 sirekap 50")
+        assert "#" in receipt.text
+        assert not [m for m in kpu.emu.bot_messages(badung) if m.photo_bytes]  # still drawing
+    finally:
+        release.set()
+    photos = [await kpu.next(badung) for _ in range(3)]
+    assert all(m.photo_bytes for m in photos)
+
+
+async def test_a_digest_that_fails_in_the_background_is_apologised_for_and_may_be_asked_again(kpu, people, badung):
+    from bot.texts import common as tc
+
+    kpu.emu.fail_next("sendMessage", 400, "Bad Request: test fault", chat_id=badung.id)
+    await people["made"].send(badung, "/ringkasan")
+    assert (await kpu.next(badung)).text == tc.ERROR_APOLOGY
+    await people["made"].send(badung, "/ringkasan")  # nothing was sent: no waiting
+    assert (await kpu.next(badung)).text.startswith("📊 Ringkasan Kabupaten Badung")
 
 
 async def test_impor_by_chat(kpu, people):
