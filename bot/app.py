@@ -104,9 +104,7 @@ def build_application(settings: Settings, *, clock: Clock = utc_now, rate_limite
         app.bot_data[NOTIFIER_KEY] = notifier
         await app.bot.set_my_commands([BotCommand(name, desc) for name, desc in commands.menu()])
         schedule_jobs(app)
-        caught_up = await digest_delivery.start_schedules(app, rt)
-        if caught_up:
-            log.info("sent %d digest(s) missed while the bot was stopped", caught_up)
+        await digest_delivery.start_schedules(app, rt)  # missed digests follow in the background
         log.info("bot @%s ready (root region %s)", app.bot.username, settings.REGION_ROOT)
 
     async def post_shutdown(app: Application) -> None:

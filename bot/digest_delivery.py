@@ -2,30 +2,49 @@
 
 Schedules live in the database (`storage.schedules`) and become PTB JobQueue (APScheduler) daily
 jobs at start and whenever `/jadwal` changes them. Each occurrence is *claimed* in the database
-before it is sent, so a digest is never sent twice; jobs run with a misfire grace time and
-coalescing, and at start an occurrence missed within the grace time (a restart at 07:00) is sent
-late rather than skipped.
+(compare-and-set) just before it is sent, so a digest is never sent twice; if nothing could be sent
+the claim is given back and a retry is scheduled a few minutes later, within the grace time, so a
+failed send is not skipped silently either. Jobs run with a misfire grace time and coalescing.
+
+Before sending, the target is resolved again from the current data: a group must still be a
+registered coordination group (its current region and topic are used); a private chat's user must
+still be active with the right to a personal digest (their current region). Otherwise the chat's
+schedules are dropped.
+
+At start the daily jobs are registered at once and the catch-up — occurrences missed within the
+grace time while the bot was down, but not ones due before the schedule was created — runs as a
+background job, so the bot answers updates meanwhile; several missed times of one chat make one
+digest.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from telegram import InputMediaPhoto
-from telegram.ext import Application, CallbackContext
+from telegram.ext import Application, CallbackContext, JobQueue
 
+from bot import access
+from bot.access import Action
 from bot.outgoing import for_chat
 from bot.runtime import Runtime
+from storage import groups as group_store
 from storage import schedules as schedule_store
-from storage.schedules import Schedule
+from storage import users as user_store
+from storage.schedules import Claim, Schedule
 
 log = logging.getLogger(__name__)
 
 GRACE = timedelta(minutes=30)
+#: after a failed send, the next try (never later than the end of the grace time)
+RETRY_DELAY = timedelta(minutes=5)
 MAX_TIMES = 6
 JOB_PREFIX = "ringkasan"
+RETRY_JOB_PREFIX = "ringkasan-ulang"
+CATCH_UP_JOB = "ringkasan-susulan"
 SECTIONS = ("logistik", "rekap", "insiden")
 _TIME = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
 
@@ -51,29 +70,38 @@ def latest_occurrence(at_time: str, now_local: datetime) -> datetime:
     return today if today <= now_local else today - timedelta(days=1)
 
 
+@dataclass
+class SendProgress:
+    """How many messages of a digest went out (so a failure after the first part is not retried:
+    that would repeat what the chat already has)."""
+
+    sent: int = 0
+
+
 async def send_digest(bot, rt: Runtime, chat_id: int, region_code: str, *, thread_id: int | None = None,
-                      sections: tuple[str, ...] = SECTIONS, with_charts: bool = True) -> int:
-    """Compute and send a digest; return the number of messages sent."""
+                      sections: tuple[str, ...] = SECTIONS, with_charts: bool = True,
+                      progress: SendProgress | None = None) -> int:
+    """Compute and send a digest; return the number of messages sent (also counted in `progress`)."""
     from bot.charts import render_all_async
     from bot.digest import compute_digest
     from bot.texts.digest import render_digest
 
+    progress = progress if progress is not None else SendProgress()
     now_local = rt.clock().astimezone(rt.settings.tz)
     digest = await compute_digest(rt.db, region_code, now_local, rt.settings.ELECTION_DAY)
-    sent = 0
     for part in render_digest(digest, sections=sections):
         await bot.send_message(chat_id, for_chat(part, chat_id), message_thread_id=thread_id)
-        sent += 1
+        progress.sent += 1
     if with_charts:
         charts = await render_all_async(digest, sections)
         if len(charts) == 1:
             name, png = charts[0]
             await bot.send_photo(chat_id, png, filename=name, message_thread_id=thread_id)
-            sent += 1
+            progress.sent += 1
         elif charts:
             media = [InputMediaPhoto(png, filename=name) for name, png in charts]
-            sent += len(await bot.send_media_group(chat_id, media, message_thread_id=thread_id))
-    return sent
+            progress.sent += len(await bot.send_media_group(chat_id, media, message_thread_id=thread_id))
+    return progress.sent
 
 
 def _job_name(chat_id: int, at_time: str) -> str:
@@ -81,58 +109,174 @@ def _job_name(chat_id: int, at_time: str) -> str:
 
 
 async def _scheduled(context: CallbackContext) -> None:
-    """Job: one schedule's occurrence — claim it, then send."""
+    """Job: one schedule's daily occurrence."""
     from bot.app import RUNTIME_KEY
 
-    rt: Runtime = context.application.bot_data[RUNTIME_KEY]
-    chat_id, at_time, region_code, thread_id = context.job.data
-    await run_occurrence(context.bot, rt, Schedule(chat_id, at_time, region_code, thread_id, None))
+    chat_id, at_time = context.job.data[:2]
+    await run_due(context.bot, context.application.bot_data[RUNTIME_KEY], chat_id, [at_time], context.job_queue)
 
 
-async def run_occurrence(bot, rt: Runtime, schedule: Schedule) -> bool:
-    """Send the latest due occurrence of a schedule unless it was sent already or is too late."""
+async def _retry(context: CallbackContext) -> None:
+    """Job: the next try of occurrences whose digest could not be sent."""
+    from bot.app import RUNTIME_KEY
+
+    chat_id, at_times = context.job.data
+    await run_due(context.bot, context.application.bot_data[RUNTIME_KEY], chat_id, list(at_times),
+                  context.job_queue)
+
+
+async def _catch_up(context: CallbackContext) -> None:
+    """Job (once, right after start): digests missed while the bot was stopped."""
+    from bot.app import RUNTIME_KEY
+
+    await catch_up(context.bot, context.application.bot_data[RUNTIME_KEY], context.job_queue)
+
+
+async def resolve_target(rt: Runtime, chat_id: int) -> tuple[str, int | None] | None:
+    """(region, topic) a scheduled digest for `chat_id` goes to now, or None if it should not go:
+    a group that is no longer a registered coordination group; a private chat (its id is the
+    user's) whose user is revoked or no longer has the right to a personal digest."""
+    if chat_id > 0:
+        user = await user_store.get_active(rt.db, chat_id)
+        if user is None or not access.decide(user, Action.JADWAL_PRIBADI, user.region_code):
+            return None
+        return user.region_code, None
+    group = await group_store.by_chat(rt.db, chat_id)
+    return None if group is None else (group.region_code, group.thread_id)
+
+
+async def run_due(bot, rt: Runtime, chat_id: int, at_times: list[str], job_queue: JobQueue | None = None) -> bool:
+    """Send one digest to `chat_id` for the due occurrences of its `at_times` that were not sent
+    yet (several make one digest); True if it was sent.
+
+    An occurrence is due if it is the latest of its time, not older than the grace time and not
+    earlier than the schedule's creation. If nothing could be sent, the claims are given back and,
+    with a `job_queue`, a retry is scheduled; a failure after part of the digest went out is logged
+    and not repeated.
+    """
     now_local = rt.clock().astimezone(rt.settings.tz)
-    occurrence = latest_occurrence(schedule.at_time, now_local)
-    if now_local - occurrence > GRACE:
-        log.warning("digest %s for chat %d is %s late: skipped until tomorrow", schedule.at_time,
-                    schedule.chat_id, now_local - occurrence)
+    due: list[tuple[str, datetime]] = []
+    for at_time in at_times:
+        schedule = await schedule_store.get(rt.db, chat_id, at_time)
+        if schedule is None:  # turned off meanwhile
+            continue
+        occurrence = latest_occurrence(at_time, now_local)
+        if schedule.created_at is not None and occurrence < schedule.created_at:
+            continue  # due before the schedule existed (set at 07:02 for 07:00): the next one is tomorrow
+        if schedule.last_run_at is not None and schedule.last_run_at >= occurrence:
+            continue  # sent already
+        if now_local - occurrence > GRACE:
+            log.warning("digest %s for chat %d is %s late: skipped until tomorrow", at_time, chat_id,
+                        now_local - occurrence)
+            continue
+        due.append((at_time, occurrence))
+    if not due:
         return False
-    if not await schedule_store.claim(rt.db, chat_id=schedule.chat_id, at_time=schedule.at_time,
-                                      occurrence=occurrence):
+    target = await resolve_target(rt, chat_id)
+    if target is None:
+        log.info("chat %d no longer gets digests (group not registered, or user revoked or without the right): "
+                 "its schedules are dropped", chat_id)
+        await schedule_store.delete_chat(rt.db, chat_id)
+        if job_queue is not None:
+            remove_chat_jobs(job_queue, chat_id)
         return False
-    await send_digest(bot, rt, schedule.chat_id, schedule.region_code, thread_id=schedule.thread_id)
+    region_code, thread_id = target
+    claims: list[Claim] = []
+    for at_time, occurrence in due:
+        claim = await schedule_store.claim(rt.db, chat_id=chat_id, at_time=at_time, occurrence=occurrence)
+        if claim is not None:
+            claims.append(claim)
+    if not claims:
+        return False  # another job (a retry, the catch-up) took them
+    progress = SendProgress()
+    try:
+        await send_digest(bot, rt, chat_id, region_code, thread_id=thread_id, progress=progress)
+    except Exception:
+        if progress.sent:
+            log.exception("digest for chat %d failed after %d message(s); the rest is not sent again",
+                          chat_id, progress.sent)
+            return True
+        for claim in claims:
+            await schedule_store.release(rt.db, claim)
+        _retry_later(job_queue, rt, chat_id, claims)
+        return False
     return True
+
+
+def _retry_later(job_queue: JobQueue | None, rt: Runtime, chat_id: int, claims: list[Claim]) -> None:
+    """Schedule the next try of unsent occurrences within their grace time, or log that they are
+    given up (never silently)."""
+    times = ", ".join(c.at_time for c in claims)
+    now = rt.clock()
+    left = max(c.occurrence for c in claims) + GRACE - now
+    if job_queue is None or left <= timedelta(0):
+        log.error("digest %s for chat %d could not be sent and is not retried%s: skipped until tomorrow", times,
+                  chat_id, "" if job_queue is not None else " (no job queue)", exc_info=True)
+        return
+    delay = min(RETRY_DELAY, left)
+    job_queue.run_once(_retry, when=delay, data=(chat_id, tuple(c.at_time for c in claims)),
+                       name=f"{RETRY_JOB_PREFIX}:{chat_id}:{times}",
+                       job_kwargs={"misfire_grace_time": int(GRACE.total_seconds())})
+    log.warning("digest %s for chat %d could not be sent; trying again in %s", times, chat_id, delay,
+                exc_info=True)
+
+
+async def run_occurrence(bot, rt: Runtime, schedule: Schedule, job_queue: JobQueue | None = None) -> bool:
+    """Send the latest due occurrence of one schedule unless it was sent already or is too late
+    (what its daily job does)."""
+    return await run_due(bot, rt, schedule.chat_id, [schedule.at_time], job_queue)
+
+
+def remove_chat_jobs(job_queue: JobQueue, chat_id: int) -> None:
+    """Remove a chat's daily jobs (retries find nothing due once its schedules are gone)."""
+    for job in job_queue.jobs():
+        if job.name and job.name.startswith(f"{JOB_PREFIX}:{chat_id}:"):
+            job.schedule_removal()
 
 
 def register_chat_jobs(app: Application, rt: Runtime, schedules: list[Schedule], chat_id: int) -> None:
     """Replace the JobQueue jobs of one chat with its current schedules."""
-    for job in app.job_queue.jobs():
-        if job.name and job.name.startswith(f"{JOB_PREFIX}:{chat_id}:"):
-            job.schedule_removal()
+    remove_chat_jobs(app.job_queue, chat_id)
     for s in schedules:
         hh, mm = map(int, s.at_time.split(":"))
         app.job_queue.run_daily(
             _scheduled, time(hh, mm, tzinfo=rt.settings.tz), name=_job_name(s.chat_id, s.at_time),
-            data=(s.chat_id, s.at_time, s.region_code, s.thread_id),
+            data=(s.chat_id, s.at_time),
             job_kwargs={"misfire_grace_time": int(GRACE.total_seconds()), "coalesce": True, "max_instances": 1},
         )
 
 
 async def start_schedules(app: Application, rt: Runtime) -> int:
-    """At start: register every stored schedule and send occurrences missed within the grace time."""
+    """At start: register every stored schedule's daily job, and queue the catch-up of digests
+    missed while the bot was stopped as a job that runs once the application runs — in the
+    background, so the bot answers updates meanwhile. Returns the number of schedules."""
     schedules = await schedule_store.all_schedules(rt.db)
     by_chat: dict[int, list[Schedule]] = {}
     for s in schedules:
         by_chat.setdefault(s.chat_id, []).append(s)
     for chat_id, items in by_chat.items():
         register_chat_jobs(app, rt, items, chat_id)
-    caught_up = 0
-    for s in schedules:
+    if schedules:
+        # no misfire limit: APScheduler's default (1 s) would drop it if starting took longer
+        app.job_queue.run_once(_catch_up, when=0, name=CATCH_UP_JOB, job_kwargs={"misfire_grace_time": None})
+    return len(schedules)
+
+
+async def catch_up(bot, rt: Runtime, job_queue: JobQueue | None = None) -> int:
+    """Send the digests missed within the grace time, one per chat (its missed times coalesced);
+    return how many were sent. One chat's failure never stops the others."""
+    by_chat: dict[int, list[str]] = {}
+    for s in await schedule_store.all_schedules(rt.db):
+        by_chat.setdefault(s.chat_id, []).append(s.at_time)
+    sent = 0
+    for chat_id, times in by_chat.items():
         try:
-            caught_up += await run_occurrence(app.bot, rt, s)
-        except Exception:  # one unreachable chat must not stop the bot from starting
-            log.exception("catch-up digest for chat %d failed", s.chat_id)
-    return caught_up
+            sent += await run_due(bot, rt, chat_id, times, job_queue)
+        except Exception:  # e.g. the database: the next chat may still work
+            log.exception("catch-up digest for chat %d failed", chat_id)
+    if sent:
+        log.info("sent %d digest(s) missed while the bot was stopped", sent)
+    return sent
 
 
 async def set_schedule(app: Application, rt: Runtime, *, chat_id: int, times: list[str], region_code: str,

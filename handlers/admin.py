@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Document, Update
 from telegram.constants import ChatType
 
-from bot import access, baselines, registration
+from bot import access, baselines, digest_delivery, registration
 from bot.access import Action, Grant
 from bot.app import KpuContext
 from bot.outgoing import for_chat
@@ -46,6 +46,7 @@ async def cabut(update: Update, context: KpuContext) -> None:
         return
     result = await registration.revoke(context.rt, context.actor, int(context.args[0]))
     if result.ok:
+        digest_delivery.remove_chat_jobs(context.job_queue, result.target.telegram_id)  # the rows went with it
         await reply(update, t.cabut_done(result.target.full_name, result.target.telegram_id))
         return
     await reply(update, {

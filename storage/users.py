@@ -153,6 +153,8 @@ async def redeem_invite(
 
 
 async def revoke(db: Database, *, telegram_id: int, by: int | None, now: datetime) -> bool:
+    """Revoke a user and, in the same transaction, their personal digest schedules (a private
+    chat's id is the user's id): a revoked user gets no more digests."""
     async with db.transaction() as conn:
         cur = await conn.execute(
             "UPDATE users SET revoked_at = ?, revoked_by = ? WHERE telegram_id = ? AND revoked_at IS NULL",
@@ -160,6 +162,8 @@ async def revoke(db: Database, *, telegram_id: int, by: int | None, now: datetim
         )
         if cur.rowcount != 1:
             return False
-        await audit.record(conn, at=now, actor_id=by, action="cabut", target=str(telegram_id))
+        cur = await conn.execute("DELETE FROM schedules WHERE chat_id = ?", (telegram_id,))
+        detail = {"jadwal_dihapus": cur.rowcount} if cur.rowcount else None
+        await audit.record(conn, at=now, actor_id=by, action="cabut", target=str(telegram_id), detail=detail)
     return True
 

@@ -2,8 +2,10 @@
 digests with their charts and their limit, /impor of baselines by chat."""
 
 import asyncio
+import logging
 import threading
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -58,10 +60,11 @@ async def test_jadwal_needs_a_registered_group_and_personal_digest_in_private(kp
     assert schedule.region_code == "51.03"
 
 
-async def test_schedule_survives_a_restart_and_sends_once(kpu, people, badung, clock):
+async def test_schedule_survives_a_restart_and_sends_once(kpu, people, badung, clock, caught_up):
     await kpu.say(people["komang"], "/jadwal 10:00", badung)
     await kpu.say(people["wayan"], "/lapor rekap 100/205 sirekap 50")
     await kpu.restart()
+    await caught_up()  # (nothing was due at start)
     [name] = jobs(kpu, badung)
     [job] = [j for j in kpu.app.job_queue.jobs() if j.name == name]
     assert job.job.misfire_grace_time >= 60 and job.job.coalesce
@@ -77,13 +80,15 @@ async def test_schedule_survives_a_restart_and_sends_once(kpu, people, badung, c
     assert len(photos) == 3 and len({m.media_group_id for m in photos}) == 1
 
 
-async def test_a_digest_missed_during_a_restart_is_sent_late(kpu, people, badung, clock):
+async def test_a_digest_missed_during_a_restart_is_sent_late(kpu, people, badung, clock, caught_up):
     await kpu.say(people["komang"], "/jadwal 09:00", badung)
     await kpu.stop()
     clock.now = datetime(2024, 2, 14, 1, 10, tzinfo=UTC)  # the bot was down at 09:00; back at 09:10
     await kpu.start()
     assert (await kpu.next(badung)).text.startswith("📊 Ringkasan Kabupaten Badung")
+    await caught_up()
     await kpu.restart()  # and a second restart within the grace time does not send it again
+    await caught_up()
     await kpu.settled(people["komang"])
     assert len([m for m in kpu.emu.bot_messages(badung) if (m.text or "").startswith("📊")]) == 1
 
@@ -190,3 +195,171 @@ async def test_impor_reports_every_bad_line_however_many(kpu, people):
     assert [line.split(":")[0] for line in lines if line.startswith("baris")] == [f"baris {n}" for n in range(2, 32)]
     assert all(len(m.text) < 4096 for m in (first, second))
     assert await kpu.rt.db.fetchall("SELECT * FROM logistics_plan") == []
+
+
+# --- scheduled digests: who still gets them, failures, catch-up -------------------------------------
+
+WITA = ZoneInfo("Asia/Makassar")
+
+
+def wita(day: int, hour: int, minute: int, second: int = 0) -> datetime:
+    return datetime(2024, 2, day, hour, minute, second, tzinfo=WITA).astimezone(UTC)
+
+
+def job(kpu, chat_id: int, prefix: str = "ringkasan"):
+    [found] = [j for j in kpu.app.job_queue.jobs() if (j.name or "").startswith(f"{prefix}:{chat_id}:")]
+    return found
+
+
+def digests(kpu, chat) -> list:
+    return [m for m in kpu.emu.bot_messages(chat) if (m.text or "").startswith("📊")]
+
+
+async def test_a_revoked_user_gets_no_more_personal_digests(kpu, people, clock):
+    made, komang = people["made"], people["komang"]
+    assert "19:00" in (await kpu.say(made, "/jadwal 19:00")).text
+    daily = job(kpu, made.id)
+    assert "dicabut" in (await kpu.say(komang, f"/cabut {made.id}")).text
+    assert await schedule_store.for_chat(kpu.rt.db, made.id) == []  # in the revocation's transaction
+    assert [j for j in kpu.app.job_queue.jobs() if (j.name or "").startswith(f"ringkasan:{made.id}:")] == []
+    [audit] = await kpu.rt.db.fetchall("SELECT detail FROM audit_log WHERE action = 'cabut'")
+    assert '"jadwal_dihapus": 1' in audit["detail"]
+    clock.now = wita(12, 19, 5)
+    await daily.run(kpu.app)  # a job that fired anyway sends nothing
+    await kpu.settled(komang)
+    assert digests(kpu, kpu.dm(made)) == []
+
+
+async def test_a_scheduled_digest_goes_where_the_data_says_now(kpu, people, badung, clock):
+    made, komang = people["made"], people["komang"]
+    db = kpu.rt.db
+    await kpu.say(made, "/jadwal 10:00")
+    await kpu.say(komang, "/jadwal 10:00")
+    await kpu.say(komang, "/jadwal 10:00", badung)
+    clock.now = wita(12, 10, 3)
+
+    # Made is now a petugas (registered again with a petugas invite): no personal digest any more
+    await kpu.register(made, "petugas", "51.03.01")
+    await job(kpu, made.id).run(kpu.app)
+    # Komang was revoked before revocations dropped schedules: the digest checks and drops it
+    async with db.transaction() as conn:
+        await conn.execute("UPDATE users SET revoked_at = '2024-02-12T01:00:00.000000+00:00' WHERE telegram_id = ?",
+                           (komang.id,))
+    await job(kpu, komang.id).run(kpu.app)
+    # the group now coordinates another region (moved without its schedule): the current one is used
+    async with db.transaction() as conn:
+        await conn.execute("UPDATE groups SET region_code = '51.71' WHERE chat_id = ?", (badung.id,))
+    await job(kpu, badung.id).run(kpu.app)
+    assert (await kpu.next(badung)).text.startswith("📊 Ringkasan Kota Denpasar")
+    await kpu.settled(people["wayan"])
+    assert digests(kpu, kpu.dm(made)) == [] and digests(kpu, kpu.dm(komang)) == []
+    for user in (made, komang):
+        assert await schedule_store.for_chat(db, user.id) == []
+        assert not [j for j in kpu.app.job_queue.jobs() if (j.name or "").startswith(f"ringkasan:{user.id}:")]
+
+    # the group is no longer registered: nothing is sent, its schedule is dropped
+    async with db.transaction() as conn:
+        await conn.execute("DELETE FROM groups WHERE chat_id = ?", (badung.id,))
+    clock.now = wita(13, 10, 1)
+    await job(kpu, badung.id).run(kpu.app)
+    await kpu.settled(people["wayan"])
+    assert len(digests(kpu, badung)) == 1 and await schedule_store.for_chat(db, badung.id) == []
+
+
+async def test_a_failed_scheduled_send_is_retried_within_the_grace_time(kpu, people, badung, clock, caplog):
+    await kpu.say(people["komang"], "/jadwal 10:00", badung)
+    clock.now = wita(12, 10, 3)
+    kpu.emu.fail_next("sendMessage", 502, chat_id=badung.id)  # Telegram fails once
+    daily = job(kpu, badung.id)
+    with caplog.at_level(logging.WARNING, logger="bot.digest_delivery"):
+        await daily.run(kpu.app)
+    assert "could not be sent; trying again in 0:05:00" in caplog.text
+    [schedule] = await schedule_store.for_chat(kpu.rt.db, badung.id)
+    assert schedule.last_run_at is None  # the claim was given back
+    assert digests(kpu, badung) == []
+    retry = job(kpu, badung.id, "ringkasan-ulang")
+    clock.advance(minutes=5)
+    await retry.run(kpu.app)
+    assert (await kpu.next(badung)).text.startswith("📊 Ringkasan Kabupaten Badung")
+    await retry.run(kpu.app)  # neither the retry again nor the daily job sends it twice
+    await daily.run(kpu.app)
+    await kpu.settled(people["komang"])
+    assert len(digests(kpu, badung)) == 1
+    [schedule] = await schedule_store.for_chat(kpu.rt.db, badung.id)
+    assert schedule.last_run_at == wita(12, 10, 0)
+
+    # at the very end of the grace time there is no time left to try again: said in the log
+    clock.now = wita(13, 10, 30)
+    kpu.emu.fail_next("sendMessage", 502, chat_id=badung.id)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="bot.digest_delivery"):
+        await daily.run(kpu.app)
+    assert "could not be sent and is not retried: skipped until tomorrow" in caplog.text
+
+
+@pytest.fixture
+def caught_up(monkeypatch):
+    """`await caught_up()` returns once the next catch-up after a start has finished."""
+    from bot import digest_delivery
+
+    finished: asyncio.Queue = asyncio.Queue()
+    real = digest_delivery.catch_up
+
+    async def traced(*args, **kwargs):
+        try:
+            return await real(*args, **kwargs)
+        finally:
+            finished.put_nowait(True)
+
+    monkeypatch.setattr(digest_delivery, "catch_up", traced)
+    return lambda: asyncio.wait_for(finished.get(), timeout=5)
+
+
+async def test_catch_up_skips_an_occurrence_due_before_the_schedule_existed(kpu, people, badung, clock, caught_up):
+    clock.now = wita(12, 9, 2)
+    await kpu.say(people["komang"], "/jadwal 09:00", badung)  # set at 09:02: today's 09:00 is not owed
+    await kpu.stop()
+    clock.now = wita(12, 9, 10)
+    await kpu.start()
+    await caught_up()
+    await kpu.settled(people["komang"])
+    assert digests(kpu, badung) == []
+    await kpu.stop()
+    clock.now = wita(13, 9, 10)  # tomorrow's 09:00 was missed: owed
+    await kpu.start()
+    assert (await kpu.next(badung)).text.startswith("📊 Ringkasan Kabupaten Badung")
+    await caught_up()
+
+
+async def test_catch_up_runs_in_the_background_and_coalesces_a_chats_missed_times(kpu, people, badung, clock,
+                                                                                monkeypatch):
+    from bot import charts
+
+    await kpu.say(people["komang"], "/jadwal 09:00,09:10", badung)
+    await kpu.stop()
+    clock.now = wita(12, 9, 20)  # both missed while the bot was down
+    loop = asyncio.get_running_loop()
+    rendering, release = asyncio.Event(), threading.Event()
+    real = charts.render_all
+
+    def held(*args, **kwargs):
+        loop.call_soon_threadsafe(rendering.set)
+        release.wait(timeout=30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(charts, "render_all", held)
+    starting = asyncio.create_task(kpu.start())
+    try:
+        assert (await kpu.next(badung)).text.startswith("📊 Ringkasan Kabupaten Badung")
+        await asyncio.wait_for(rendering.wait(), timeout=5)
+        # the catch-up is still drawing its charts, and the bot already answers
+        assert (await kpu.say(people["made"], "/bantuan")).text.startswith("Perintah untuk")
+    finally:
+        release.set()
+        await starting
+    photos = [await kpu.next(badung) for _ in range(3)]
+    assert all(m.photo_bytes for m in photos)
+    await kpu.settled(people["komang"])
+    assert len(digests(kpu, badung)) == 1  # 09:00 and 09:10 in one digest
+    assert [s.last_run_at for s in await schedule_store.for_chat(kpu.rt.db, badung.id)] == [
+        wita(12, 9, 0), wita(12, 9, 10)]

@@ -48,3 +48,31 @@ async def test_an_occurrence_is_claimed_once(rt, clock):
                                  at=clock())
     assert not await schedule_store.claim(rt.db, chat_id=-5, at_time="07:00", occurrence=due)
     assert [s.at_time for s in await schedule_store.for_chat(rt.db, -5)] == ["07:00"]
+
+
+async def test_a_claim_is_given_back_only_if_still_ours(rt, clock):
+    await schedule_store.replace(rt.db, chat_id=-5, times=["07:00"], region_code="51", thread_id=None, by=1,
+                                 at=clock())
+    monday = datetime(2024, 2, 12, 7, 0, tzinfo=WITA)
+    tuesday = datetime(2024, 2, 13, 7, 0, tzinfo=WITA)
+    first = await schedule_store.claim(rt.db, chat_id=-5, at_time="07:00", occurrence=monday)
+    assert first is not None and first.previous is None
+    second = await schedule_store.claim(rt.db, chat_id=-5, at_time="07:00", occurrence=tuesday)
+    assert second.previous == monday
+    assert await schedule_store.release(rt.db, second)  # Tuesday's send failed: back to Monday
+    assert (await schedule_store.get(rt.db, -5, "07:00")).last_run_at == monday
+    assert not await schedule_store.release(rt.db, second)  # not ours any more: nothing changes
+    assert await schedule_store.claim(rt.db, chat_id=-5, at_time="07:00", occurrence=tuesday)  # the retry
+    assert not await schedule_store.release(rt.db, first)  # a stale claim never rolls a later one back
+    assert (await schedule_store.get(rt.db, -5, "07:00")).last_run_at == tuesday
+    assert await schedule_store.claim(rt.db, chat_id=-9, at_time="07:00", occurrence=monday) is None  # no schedule
+
+
+async def test_a_kept_time_keeps_when_it_was_created(rt, clock):
+    first = clock()
+    await schedule_store.replace(rt.db, chat_id=-5, times=["07:00"], region_code="51", thread_id=None, by=1, at=first)
+    clock.advance(minutes=2)
+    await schedule_store.replace(rt.db, chat_id=-5, times=["07:00", "17:00"], region_code="51", thread_id=None,
+                                 by=1, at=clock())
+    assert [(s.at_time, s.created_at) for s in await schedule_store.for_chat(rt.db, -5)] == [
+        ("07:00", first), ("17:00", clock())]
