@@ -8,6 +8,7 @@ server at `TELEGRAM_API_URL` (the built-in emulator included).
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
 from telegram import BotCommand, LinkPreviewOptions
@@ -30,7 +31,7 @@ from bot.runtime import Runtime
 from bot.settings import Settings
 from storage import regions as region_store
 from storage import users as user_store
-from storage.db import Database
+from storage.db import Database, DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -55,12 +56,18 @@ class KpuContext(CallbackContext[ExtBot, dict, dict, dict]):
 async def open_runtime(settings: Settings, clock: Clock = utc_now) -> Runtime:
     """Open the database, bring the schema up to date, load regions, bootstrap admins."""
     db = await Database.open(settings.DATABASE_PATH)
-    rt = Runtime(settings=settings, db=db, clock=clock)
-    added = await region_store.ensure_loaded(db, settings.REGION_ROOT)
-    if added:
-        log.info("loaded %d regions under %s", added, settings.REGION_ROOT)
-    if settings.BOT_ADMIN_IDS:
-        await user_store.ensure_admins(db, settings.BOT_ADMIN_IDS, settings.REGION_ROOT, clock())
+    try:
+        rt = Runtime(settings=settings, db=db, clock=clock)
+        added = await region_store.ensure_loaded(db, settings.REGION_ROOT)
+        if added:
+            log.info("loaded %d regions under %s", added, settings.REGION_ROOT)
+        if settings.BOT_ADMIN_IDS:
+            await user_store.ensure_admins(db, settings.BOT_ADMIN_IDS, settings.REGION_ROOT, clock())
+    except BaseException as exc:
+        await db.close()  # an open connection's thread would keep the process from ever exiting
+        if isinstance(exc, (sqlite3.Error, OSError)):
+            raise DatabaseUnavailable(f"{settings.DATABASE_PATH} tidak bisa dipakai ({exc})") from exc
+        raise
     return rt
 
 

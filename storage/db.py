@@ -21,6 +21,15 @@ BUSY_TIMEOUT_MS = 10_000
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
+class DatabaseUnavailable(Exception):
+    """The database cannot be opened or used by this code; the message is one line for the operator
+    ("data/bot.sqlite3 tidak bisa dibuka (unable to open database file)")."""
+
+
+def _reason(exc: BaseException) -> str:
+    return (exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)) or type(exc).__name__
+
+
 def migrations() -> list[tuple[int, str, str]]:
     """The packaged migrations as (number, file name, SQL), in order; numbers must be 1..n."""
     found = []
@@ -44,11 +53,17 @@ async def _configure(conn: aiosqlite.Connection) -> None:
 
 
 async def connect(path: Path | str) -> aiosqlite.Connection:
-    """Open (creating the folder) a configured connection."""
+    """Open (creating the folder) a configured connection; `DatabaseUnavailable` if that fails."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = await aiosqlite.connect(str(path), isolation_level=None)
-    await _configure(conn)
+    conn = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = await aiosqlite.connect(str(path), isolation_level=None)
+        await _configure(conn)
+    except (sqlite3.Error, OSError) as exc:
+        if conn is not None:  # an open connection's thread would keep the process alive
+            await conn.close()
+        raise DatabaseUnavailable(f"{path} tidak bisa dibuka ({_reason(exc)})") from exc
     return conn
 
 
@@ -62,7 +77,13 @@ async def migrate(conn: aiosqlite.Connection) -> list[str]:
     """Apply every pending migration, each in one transaction; return the names applied."""
     applied = []
     current = await schema_version(conn)
-    for number, name, sql in migrations():
+    known = migrations()
+    if current > len(known):
+        raise DatabaseUnavailable(
+            f"skemanya versi {current}, lebih baru dari program ini (versi {len(known)}); "
+            "perbarui program bot, atau pakai basis data yang cocok"
+        )
+    for number, name, sql in known:
         if number <= current:
             continue
         # executescript would COMMIT on its own; run statement by statement inside BEGIN.
@@ -113,8 +134,16 @@ class Database:
     @classmethod
     async def open(cls, path: Path | str, *, migrate_schema: bool = True) -> Database:
         conn = await connect(path)
-        if migrate_schema:
-            await migrate(conn)
+        try:
+            if migrate_schema:
+                await migrate(conn)
+        except BaseException as exc:
+            await conn.close()  # an open connection's thread would keep the process alive
+            if isinstance(exc, DatabaseUnavailable):
+                raise DatabaseUnavailable(f"{path}: {exc}") from exc
+            if isinstance(exc, (sqlite3.Error, OSError)):
+                raise DatabaseUnavailable(f"{path}: skema tidak bisa diperbarui ({_reason(exc)})") from exc
+            raise
         return cls(conn, Path(path))
 
     async def close(self) -> None:

