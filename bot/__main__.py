@@ -1,7 +1,9 @@
 """Command line: `python -m bot <verb>` (run, demo, sandbox, migrate, import-plan, import-tps, invite,
 backup).
 
-Bad settings or bad input are one line on stderr and exit code 2, never a traceback.
+Bad settings or bad input are one line on stderr and exit code 2, never a traceback; so are a
+token the Bot API rejects, a Bot API that cannot be reached at start, and a database that cannot
+be opened. Nothing printed or logged shows the token.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.logging_setup import install_excepthook, redact, remember_token, setup_logging
 from bot.settings import Settings, SettingsError, load_settings
 
 EXIT_USAGE = 2
@@ -47,8 +50,31 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: the updates `run` asks for
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
+
+
 def _settings() -> Settings:
-    return load_settings()
+    settings = load_settings()
+    remember_token(settings.TELEGRAM_BOT_TOKEN)
+    return settings
+
+
+def _bot_api_error(exc: Exception, settings: Settings, *, webhook: bool = False) -> CliError:
+    """A Bot API failure at start as one line that names the setting to check (never the token)."""
+    from telegram.error import BadRequest, InvalidToken, NetworkError
+
+    url = settings.TELEGRAM_API_URL
+    if isinstance(exc, InvalidToken):
+        return CliError(f"TELEGRAM_BOT_TOKEN: ditolak oleh server Bot API di {url} "
+                        "(periksa token dari BotFather, dan TELEGRAM_API_URL)")
+    detail = redact(str(exc), settings.TELEGRAM_BOT_TOKEN)
+    if isinstance(exc, BadRequest):  # a subclass of NetworkError: the server answered, and said no
+        name = "WEBHOOK_URL" if webhook else "TELEGRAM_API_URL"
+        return CliError(f"{name}: Bot API di {url} menolak permintaan ({detail})")
+    if isinstance(exc, NetworkError):
+        return CliError(f"TELEGRAM_API_URL: Bot API di {url} tidak terjangkau ({detail})")
+    return CliError(f"TELEGRAM_API_URL: Bot API di {url} menjawab dengan galat ({detail})")
 
 
 def webhook_path(url: str) -> str:
@@ -59,39 +85,46 @@ def webhook_path(url: str) -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from telegram.error import TelegramError
+
     from bot.app import build_application
-    from bot.logging_setup import setup_logging
 
     settings = _settings()
     token = settings.require_token()
     setup_logging(settings.LOG_LEVEL, token)
+    if args.webhook and not settings.WEBHOOK_URL:
+        raise SettingsError("WEBHOOK_URL: wajib diisi untuk mode --webhook")
     app = build_application(settings)
-    if args.webhook:
-        if not settings.WEBHOOK_URL:
-            raise SettingsError("WEBHOOK_URL: wajib diisi untuk mode --webhook")
-        app.run_webhook(
-            listen=settings.WEBHOOK_LISTEN,
-            port=settings.WEBHOOK_PORT,
-            url_path=webhook_path(settings.WEBHOOK_URL),
-            webhook_url=settings.WEBHOOK_URL,
-            secret_token=settings.WEBHOOK_SECRET,
-            allowed_updates=["message", "edited_message", "callback_query", "my_chat_member"],
-            drop_pending_updates=False,
-        )
-    else:
-        app.run_polling(
-            allowed_updates=["message", "edited_message", "callback_query", "my_chat_member"],
-            drop_pending_updates=False,
-        )
+    try:
+        if args.webhook:
+            app.run_webhook(
+                listen=settings.WEBHOOK_LISTEN,
+                port=settings.WEBHOOK_PORT,
+                url_path=webhook_path(settings.WEBHOOK_URL),
+                webhook_url=settings.WEBHOOK_URL,
+                secret_token=settings.WEBHOOK_SECRET,
+                allowed_updates=ALLOWED_UPDATES,
+                drop_pending_updates=False,
+            )
+        else:
+            app.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
+    except TelegramError as exc:  # only a failure while starting gets here: running, PTB retries
+        raise _bot_api_error(exc, settings, webhook=args.webhook) from None
     return 0
 
 
 async def _migrate(settings: Settings) -> list[str]:
-    from storage.db import connect, migrate
+    import sqlite3
+
+    from storage.db import DatabaseUnavailable, connect, migrate
 
     conn = await connect(settings.DATABASE_PATH)
     try:
         return await migrate(conn)
+    except DatabaseUnavailable as exc:
+        raise DatabaseUnavailable(f"{settings.DATABASE_PATH}: {exc}") from exc
+    except sqlite3.Error as exc:
+        raise DatabaseUnavailable(f"{settings.DATABASE_PATH}: skema tidak bisa diperbarui ({exc})") from exc
     finally:
         await conn.close()
 
@@ -107,22 +140,25 @@ async def _bot_username(settings: Settings) -> str:
     from telegram import Bot
     from telegram.error import TelegramError
 
-    bot = Bot(settings.require_token(), base_url=f"{settings.TELEGRAM_API_URL}/bot")
+    if not settings.TELEGRAM_BOT_TOKEN:
+        raise SettingsError("TELEGRAM_BOT_TOKEN: belum diisi; isi token, atau beri --bot-username NAMA_BOT "
+                            "(username bot untuk tautan, tanpa token)")
+    bot = Bot(settings.TELEGRAM_BOT_TOKEN, base_url=f"{settings.TELEGRAM_API_URL}/bot")
     try:
         async with bot:
             return bot.username
     except TelegramError as exc:
-        raise CliError(f"Bot API di {settings.TELEGRAM_API_URL} tidak terjangkau ({exc}); "
-                       "beri --bot-username NAMA_BOT") from None
+        raise CliError(f"{_bot_api_error(exc, settings)}; atau beri --bot-username NAMA_BOT") from None
 
 
 async def _invite(settings: Settings, role: str, region: str, username: str | None) -> str:
     from bot import registration
     from bot.app import open_runtime
 
+    bot_username = username or await _bot_username(settings)
     rt = await open_runtime(settings)
     try:
-        rt.bot_username = username or await _bot_username(settings)
+        rt.bot_username = bot_username
         result = await registration.create_invite(rt, None, role, region)
     finally:
         await rt.db.close()
@@ -147,6 +183,8 @@ def cmd_invite(args: argparse.Namespace) -> int:
 
 
 async def _backup(settings: Settings, target: Path) -> None:
+    import sqlite3
+
     import aiosqlite
 
     from storage.db import connect
@@ -160,6 +198,8 @@ async def _backup(settings: Settings, target: Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         async with aiosqlite.connect(str(target)) as dest:
             await source.backup(dest)
+    except (sqlite3.Error, OSError) as exc:
+        raise CliError(f"{target}: cadangan tidak bisa ditulis ({getattr(exc, 'strerror', None) or exc})") from None
     finally:
         await source.close()
 
@@ -189,10 +229,7 @@ async def _import_baseline(settings: Settings, kind: str, path: Path, data: byte
     from bot.app import open_runtime
     from bot.texts import baselines as tb
 
-    try:
-        rt = await open_runtime(settings)
-    except (sqlite3.Error, OSError) as exc:
-        raise CliError(f"{settings.DATABASE_PATH}: basis data tidak bisa dibuka ({exc})") from None
+    rt = await open_runtime(settings)
     try:
         result = await baselines.import_baseline(rt, data, None, baselines.BaselineKind(kind), source=str(path))
     except sqlite3.Error as exc:  # busy (the bot is writing), locked, read-only, disk full: nothing stored
@@ -243,11 +280,18 @@ VERBS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from storage.db import DatabaseUnavailable
+
+    install_excepthook()  # a traceback nobody expected still never shows the token
+    setup_logging("WARNING")  # `run` sets LOG_LEVEL; the other verbs only tell what went wrong
     args = _parser().parse_args(argv)
     try:
         return VERBS[args.verb](args)
     except (SettingsError, CliError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {redact(str(exc))}", file=sys.stderr)
+        return EXIT_USAGE
+    except DatabaseUnavailable as exc:
+        print(f"error: DATABASE_PATH: {redact(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 0

@@ -1,16 +1,35 @@
-"""Logging that never shows the bot token.
+"""Logging (and every line we print) that never shows the bot token.
 
 httpx logs every request URL at INFO, and Bot API URLs contain the token, so httpx and httpcore
 are raised to WARNING; on top of that a filter on the root handler replaces the token (and any
-`bot<id>:<secret>` shaped string) in every record we emit.
+`<id>:<secret>` shaped string) in every record we emit. `redact` does the same for text the
+command line prints, and `install_excepthook` for a traceback nobody caught (PTB's InvalidToken,
+for one, puts the token in its message).
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import sys
+import traceback
+from types import TracebackType
 
-_TOKEN_SHAPE = re.compile(r"\d{5,20}:[A-Za-z0-9_-]{30,64}")
+_TOKEN_SHAPE = re.compile(r"(?<![0-9])\d{1,20}:[A-Za-z0-9_-]{30,64}")
+_KNOWN: set[str] = set()  # the tokens this process was given
+
+
+def remember_token(token: str | None) -> None:
+    """From now on `token` is redacted everywhere, even where it would not look like a token."""
+    if token:
+        _KNOWN.add(token)
+
+
+def redact(text: str, token: str | None = None) -> str:
+    """`text` with the bot token (and anything shaped like one) replaced by <TOKEN>."""
+    for secret in {token, *_KNOWN} - {None, ""}:
+        text = text.replace(secret, "<TOKEN>")
+    return _TOKEN_SHAPE.sub("<TOKEN>", text)
 
 
 class RedactTokenFilter(logging.Filter):
@@ -21,9 +40,7 @@ class RedactTokenFilter(logging.Filter):
         self.token = token
 
     def _clean(self, text: str) -> str:
-        if self.token:
-            text = text.replace(self.token, "<TOKEN>")
-        return _TOKEN_SHAPE.sub("<TOKEN>", text)
+        return redact(text, self.token)
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
@@ -37,8 +54,29 @@ class RedactTokenFilter(logging.Filter):
         return True
 
 
+class DropBootstrapFailure(logging.Filter):
+    """Drops PTB's traceback of a failed start (getMe, deleteWebhook, setWebhook): PTB re-raises the
+    error, and `python -m bot run` reports it as one line naming the setting to check."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith("telegram"):
+            return True
+        message = record.getMessage()
+        return not ("(Bootstrap " in message and "Abort" in message)
+
+
+def _redacting_excepthook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+    sys.stderr.write(redact("".join(traceback.format_exception(kind, value, tb))))
+
+
+def install_excepthook() -> None:
+    """An uncaught exception's traceback is printed with the token redacted."""
+    sys.excepthook = _redacting_excepthook
+
+
 def setup_logging(level: str = "INFO", token: str | None = None) -> None:
     """Configure the root logger once: one line per record, token redacted."""
+    remember_token(token)
     root = logging.getLogger()
     for handler in list(root.handlers):
         if getattr(handler, "_kpu_bot", False):
@@ -47,6 +85,7 @@ def setup_logging(level: str = "INFO", token: str | None = None) -> None:
     handler._kpu_bot = True  # type: ignore[attr-defined]
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactTokenFilter(token))
+    handler.addFilter(DropBootstrapFailure())
     root.addHandler(handler)
     root.setLevel(level)
     for noisy in ("httpx", "httpcore"):

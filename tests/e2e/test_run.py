@@ -4,6 +4,8 @@ code 0, never logs the token; bad settings are one line and exit code 2."""
 import asyncio
 import os
 import signal
+import socket
+import sqlite3
 import sys
 
 import pytest
@@ -65,6 +67,69 @@ async def test_run_with_bad_setting(tmp_path):
     assert proc.returncode == 2
     assert err.decode().strip().splitlines() == [err.decode().strip()]
     assert "BOT_TIMEZONE" in err.decode()
+
+
+async def _run_until_exit(tmp_path, **env) -> tuple[int, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=tmp_path, env=_env(tmp_path, **env),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        output, _ = await asyncio.wait_for(proc.communicate(), timeout=60)
+    finally:
+        if proc.returncode is None:  # it did not exit on its own: that is the failure
+            proc.kill()
+            await proc.wait()
+    return proc.returncode, output.decode()
+
+
+def _one_line(output: str) -> str:
+    lines = output.strip().splitlines()
+    assert len(lines) == 1, output
+    return lines[0]
+
+
+async def test_run_with_a_token_the_server_rejects_is_one_line_without_the_token(tmp_path):
+    token = "123456:" + "Z" * 35  # well-formed, but no bot of the emulator has it
+    async with BotApiEmulator() as emu:
+        rc, output = await _run_until_exit(tmp_path, TELEGRAM_BOT_TOKEN=token, TELEGRAM_API_URL=emu.url)
+    assert rc == 2, output
+    assert _one_line(output).startswith("error: TELEGRAM_BOT_TOKEN: ditolak oleh server Bot API")
+    assert token not in output and "Z" * 35 not in output
+
+
+async def test_run_with_an_unreachable_bot_api_is_one_line_naming_the_url(tmp_path):
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    token = "123:" + "a" * 35
+    rc, output = await _run_until_exit(tmp_path, TELEGRAM_BOT_TOKEN=token, TELEGRAM_API_URL=f"http://127.0.0.1:{port}")
+    assert rc == 2, output
+    line = _one_line(output)
+    assert line.startswith("error: TELEGRAM_API_URL: ") and "tidak terjangkau" in line
+    assert token not in output
+
+
+async def test_run_with_an_unknown_province_exits_2_at_once(tmp_path):
+    rc, output = await _run_until_exit(tmp_path, TELEGRAM_BOT_TOKEN="123:" + "a" * 35, REGION_ROOT="99")
+    assert rc == 2 and _one_line(output).startswith("error: REGION_ROOT: "), output
+
+
+@pytest.mark.parametrize("kind", ["not_a_database", "newer_schema"])
+async def test_run_with_a_database_it_cannot_use_is_one_line_and_exits(tmp_path, kind):
+    db_path = tmp_path / "bot.sqlite3"
+    if kind == "not_a_database":
+        db_path.write_bytes(b"not SQLite at all " * 100)
+    else:
+        raw = sqlite3.connect(db_path)
+        raw.execute("PRAGMA user_version = 9999")
+        raw.close()
+    async with BotApiEmulator() as emu:
+        bot = emu.add_bot("kpu_koordinasi_bot", "KPU Koordinasi")
+        rc, output = await _run_until_exit(tmp_path, TELEGRAM_BOT_TOKEN=bot.token, TELEGRAM_API_URL=emu.url)
+    assert rc == 2, output
+    assert _one_line(output).startswith(f"error: DATABASE_PATH: {db_path}")
+    assert bot.token not in output
 
 
 async def test_sandbox_talks_to_the_bot(tmp_path):
