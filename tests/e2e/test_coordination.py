@@ -193,7 +193,9 @@ async def test_flood_control_retry_after_is_honoured(kpu_factory, clock):
 
 async def test_bot_removed_from_group_unregisters_it(kpu, people, groups):
     groups["badung"].remove_bot(kpu.bot, by=people["komang"])
-    await kpu.settled(people["made"])
+    # added back: once it greets the group, the removal before it (same chat, in order) was handled
+    groups["badung"].add_bot(kpu.bot, by=people["komang"])
+    assert "/grup" in (await kpu.next(groups["badung"])).text
     row = await kpu.rt.db.fetchone("SELECT count(*) FROM groups WHERE chat_id = ?", (groups["badung"].id,))
     assert row[0] == 0
     assert (await kpu.rt.db.fetchone("SELECT count(*) FROM schedules WHERE chat_id = ?", (groups["badung"].id,)))[0] == 0
