@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
 from telegram import ChatMember, ChatMemberUpdated, Update
 from telegram.constants import ChatType
+from telegram.error import TelegramError
 
 from bot import access, digest_delivery
 from bot.access import Action
@@ -15,6 +18,8 @@ from handlers.replies import reply, send
 from storage import groups as group_store
 from storage import regions as region_store
 from storage import schedules as schedule_store
+
+log = logging.getLogger(__name__)
 
 
 async def grup(update: Update, context: KpuContext) -> None:
@@ -38,6 +43,7 @@ async def grup(update: Update, context: KpuContext) -> None:
     thread_id = msg.message_thread_id if msg.is_topic_message else None
     result = await group_store.register(rt.db, chat_id=chat.id, region_code=region.code, thread_id=thread_id,
                                         title=chat.title or "", by=context.actor.telegram_id, at=rt.clock())
+    # this chat's digests (kept times, or the defaults) now cover the region it registered for
     existing = [s.at_time for s in await schedule_store.for_chat(rt.db, chat.id)]
     times = existing or [t.strftime("%H:%M") for t in rt.settings.DIGEST_TIMES]
     await digest_delivery.set_schedule(context.application, rt, chat_id=chat.id, times=times, region_code=region.code,
@@ -48,8 +54,19 @@ async def grup(update: Update, context: KpuContext) -> None:
         previous = prev.title if prev else result.previous_region
     zone = rt.clock().astimezone(rt.settings.tz).tzname() or rt.settings.BOT_TIMEZONE
     path = tc.region_path(await region_store.path(rt.db, region.code))
+    if result.replaced_chat is not None:
+        await _moved_away(context, result.replaced_chat, result.replaced_thread, path, chat.title or "")
     await reply(update, tg.grup_registered(path, thread_id is not None, result.replaced_chat is not None, previous)
                 + "\n" + tg.jadwal_set(times, zone, path))
+
+
+async def _moved_away(context: KpuContext, old_chat: int, old_thread: int | None, path: str, new_title: str) -> None:
+    """The region's former group: no more digests of it there, and one message saying where it went."""
+    await digest_delivery.clear_chat(context.application, context.rt, old_chat)
+    try:
+        await send(context.bot, old_chat, tg.grup_moved_away(path, new_title), thread_id=old_thread)
+    except TelegramError as exc:  # the bot may have been removed from it meanwhile
+        log.warning("could not tell chat %d that its region moved: %s", old_chat, exc)
 
 
 def _left(change: ChatMemberUpdated) -> bool:

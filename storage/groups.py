@@ -28,6 +28,7 @@ class Registered:
     group: Group
     replaced_chat: int | None  # the chat that coordinated this region before, if another
     previous_region: str | None  # the region this chat coordinated before, if another
+    replaced_thread: int | None = None  # the topic the replaced chat received posts in
 
 
 async def register(
@@ -36,9 +37,10 @@ async def register(
     """Make `chat_id` the group of `region_code` (moving the region from another chat, and this
     chat from another region), audited, in one transaction."""
     async with db.transaction() as conn:
-        cur = await conn.execute("SELECT chat_id FROM groups WHERE region_code = ?", (region_code,))
+        cur = await conn.execute("SELECT chat_id, thread_id FROM groups WHERE region_code = ?", (region_code,))
         row = await cur.fetchone()
         replaced = row["chat_id"] if row and row["chat_id"] != chat_id else None
+        replaced_thread = row["thread_id"] if replaced is not None else None
         cur = await conn.execute("SELECT region_code FROM groups WHERE chat_id = ?", (chat_id,))
         row = await cur.fetchone()
         previous_region = row["region_code"] if row and row["region_code"] != region_code else None
@@ -51,7 +53,7 @@ async def register(
         await audit.record(conn, at=at, actor_id=by, action="grup_daftar", target=str(chat_id),
                            detail={"region": region_code, "thread_id": thread_id, "replaced_chat": replaced,
                                    "previous_region": previous_region})
-    return Registered(Group(chat_id, region_code, thread_id, title), replaced, previous_region)
+    return Registered(Group(chat_id, region_code, thread_id, title), replaced, previous_region, replaced_thread)
 
 
 async def unregister(db: Database, *, chat_id: int, by: int | None, at: datetime, reason: str) -> Group | None:

@@ -28,6 +28,12 @@ def grup_registered(path_text: str, topic: bool, moved_from_chat: bool, previous
     return "\n".join(lines)
 
 
+def grup_moved_away(path_text: str, new_title: str) -> str:
+    """To the group a region was moved away from (by /grup in another group)."""
+    return (f"ℹ️ Wilayah <b>{path_text}</b> sekarang dikoordinasikan di grup «{esc(new_title)}». Grup ini tidak "
+            "lagi menerima laporan dan ringkasan terjadwal wilayah itu.")
+
+
 WELCOME_IN_GROUP = (
     "Halo! Saya bot koordinasi KPU. Komisioner wilayah ini dapat mendaftarkan grup dengan "
     "<code>/grup &lt;kode_wilayah&gt;</code>."

@@ -1,8 +1,13 @@
 """Coordination end to end: groups, routing to the nearest group, buttons and commands with their
 rights, edits, escalation with history, resolution fan-out, automatic escalation, delivery retries."""
 
-import pytest
+import asyncio
 
+import pytest
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.emulator import parse_html
+from bot.emulator.entities import utf16_len
 from storage import outbox
 
 
@@ -15,6 +20,8 @@ async def people(kpu):
         "ketut": await kpu.register(emu.user(201, "Ketut"), "koordinator", "51.71"),
         "komang": await kpu.register(emu.user(300, "Komang"), "komisioner", "51.03"),
         "nyoman": await kpu.register(emu.user(400, "Nyoman"), "komisioner", "51"),
+        "gede": await kpu.register(emu.user(301, "Gede"), "komisioner", "51.71"),
+        "admin": kpu.admin,
     }
 
 
@@ -34,15 +41,77 @@ async def report_kritis(kpu, people, text="gudang logistik tergenang banjir"):
     return int(receipt.text.split("#")[1].split()[0])
 
 
+async def registered_region(kpu, chat):
+    row = await kpu.rt.db.fetchone("SELECT region_code FROM groups WHERE chat_id = ?", (chat.id,))
+    return row[0] if row else None
+
+
+async def schedules_of(kpu, chat):
+    rows = await kpu.rt.db.fetchall("SELECT at_time, region_code FROM schedules WHERE chat_id = ? ORDER BY at_time",
+                                    (chat.id,))
+    return [(r[0], r[1]) for r in rows]
+
+
+def digest_jobs(kpu, chat):
+    """The times of a chat's daily digest jobs in the JobQueue (named ringkasan:<chat>:<HH:MM>)."""
+    prefix = f"ringkasan:{chat.id}:"
+    return sorted(j.name[len(prefix):] for j in kpu.app.job_queue.jobs()
+                  if j.name and j.name.startswith(prefix) and not j.removed)
+
+
 async def test_group_registration_rights(kpu, people):
     group = await kpu.group("KPU Badung", people["made"], people["komang"], people["ketut"])
     assert "tidak berwenang" in (await kpu.say(people["made"], "/grup 51.03", group)).text
     assert "di luar wilayah" in (await kpu.say(people["komang"], "/grup 51.71", group)).text
     assert "tidak ditemukan" in (await kpu.say(people["komang"], "/grup 99.99", group)).text
     assert "di dalam grup" in (await kpu.say(people["komang"], "/grup 51.03")).text
+    assert await registered_region(kpu, group) is None  # refusals changed nothing
     answer = await kpu.say(people["komang"], "/grup 51.03", group)
     assert "grup koordinasi <b>Bali › Badung</b>" in answer.html and "07:00" in answer.text
-    assert (await kpu.rt.db.fetchone("SELECT region_code FROM groups WHERE chat_id = ?", (group.id,)))[0] == "51.03"
+    assert await registered_region(kpu, group) == "51.03"
+
+
+async def test_group_registration_by_a_komisioner_from_above_and_by_an_admin(kpu, people):
+    badung = await kpu.group("KPU Badung", people["nyoman"])
+    answer = await kpu.say(people["nyoman"], "/grup 51.03", badung)  # a province commissioner, for a regency
+    assert "grup koordinasi <b>Bali › Badung</b>" in answer.html
+    denpasar = await kpu.group("KPU Denpasar", people["admin"])
+    assert "grup koordinasi <b>Bali › Kota Denpasar</b>" in (await kpu.say(people["admin"], "/grup 51.71", denpasar)).html
+    assert (await registered_region(kpu, badung), await registered_region(kpu, denpasar)) == ("51.03", "51.71")
+
+
+async def test_a_region_moved_to_another_group_stops_everything_in_the_old_one(kpu, people):
+    old = await kpu.group("KPU Badung lama", people["komang"], people["made"])
+    await kpu.say(people["komang"], "/grup 51.03", old)
+    assert "06:30" in (await kpu.say(people["komang"], "/jadwal 06:30", old)).text
+    new = await kpu.group("KPU Badung", people["komang"])
+    answer = await kpu.say(people["komang"], "/grup 51.03", new)
+    assert "sebelumnya punya grup lain" in answer.text
+    told = await kpu.next(old)  # one message in the old group says where the region went
+    assert "sekarang dikoordinasikan di grup «KPU Badung»" in told.text and "ringkasan" in told.text
+    assert await registered_region(kpu, old) is None
+    assert await schedules_of(kpu, old) == [] and digest_jobs(kpu, old) == []
+    assert await schedules_of(kpu, new) == [("07:00", "51.03")] and digest_jobs(kpu, new) == ["07:00"]
+    # reports go to the new group only
+    incident_id = await report_kritis(kpu, people)
+    assert f"#{incident_id} " in (await kpu.next(new)).text
+    await kpu.settled(people["wayan"])
+    assert not any(f"#{incident_id} " in (m.text or "") for m in kpu.emu.bot_messages(old))
+
+
+async def test_a_group_moved_to_another_region_takes_its_schedules_along(kpu, people):
+    group = await kpu.group("KPU", people["admin"])
+    denpasar = await kpu.group("KPU Denpasar", people["admin"])
+    await kpu.say(people["admin"], "/grup 51.03", group)
+    await kpu.say(people["admin"], "/jadwal 06:30,18:00", group)
+    await kpu.say(people["admin"], "/grup 51.71", denpasar)
+    answer = await kpu.say(people["admin"], "/grup 51.71", group)  # the same chat, another region (held by another)
+    assert "Sebelumnya grup ini untuk wilayah Kabupaten Badung" in answer.text
+    assert await registered_region(kpu, group) == "51.71"
+    assert await schedules_of(kpu, group) == [("06:30", "51.71"), ("18:00", "51.71")]
+    assert digest_jobs(kpu, group) == ["06:30", "18:00"]
+    assert "sekarang dikoordinasikan di grup «KPU»" in (await kpu.next(denpasar)).text
+    assert await schedules_of(kpu, denpasar) == [] and digest_jobs(kpu, denpasar) == []
 
 
 async def test_new_kritis_goes_to_the_nearest_group_with_buttons(kpu, people, groups):
