@@ -159,3 +159,30 @@ async def test_no_change_without_an_event(rt, people, groups):
     with pytest.raises(ValueError):
         await incident_store.apply_change(rt.db, inc.id, expect_status=("selesai",), expect_handling=None,
                                           changes={"severity": "rendah"}, actor_id=1, action="catatan", at=SENT)
+
+
+async def test_waiting_at_the_top_is_not_counted_as_an_escalation_in_the_digest(rt, people, clock):
+    from bot.digest import compute_digest
+
+    async def escalated() -> int:
+        now = clock().astimezone(rt.settings.tz)
+        return (await compute_digest(rt.db, "51", now, rt.settings.ELECTION_DAY)).escalated.total
+
+    await group_store.register(rt.db, chat_id=-1051, region_code="51", thread_id=None, title="KPU Bali",
+                               by=1, at=clock())
+    top = await report(rt, people["wayan"], "insiden kritis gudang banjir", 1)  # Bali's group is the top
+    clock.advance(minutes=30)
+    [result] = await lifecycle.auto_escalate(rt)
+    assert result.why == "at_top"
+    assert (await incident_store.events(rt.db, top.id))[-1].action == "eskalasi_otomatis"  # the history says so
+    assert await escalated() == 0
+    await group_store.register(rt.db, chat_id=-1003, region_code="51.03", thread_id=None, title="KPU Badung",
+                               by=1, at=clock())
+    moved = await report(rt, people["wayan"], "insiden kritis atap roboh", 2)
+    clock.advance(minutes=30)
+    results = await lifecycle.auto_escalate(rt)
+    assert [r.ok for r in results] == [True] and results[0].incident.id == moved.id
+    assert await escalated() == 1
+    clock.advance(minutes=30)
+    assert [r.why for r in await lifecycle.auto_escalate(rt)] == ["at_top"]  # the same one, now at the top
+    assert await escalated() == 1
