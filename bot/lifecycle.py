@@ -16,7 +16,6 @@ from enum import StrEnum
 
 from bot import access
 from bot.access import Action
-from bot.clock import to_db
 from bot.models import Incident, Status, User
 from bot.regioncodes import parent_of
 from bot.runtime import Runtime
@@ -72,13 +71,23 @@ async def route_new(rt: Runtime, region_code: str, severity: str) -> list[Outbox
                       region_code=group.region_code)]
 
 
-async def _edits(rt: Runtime, incident_id: int, tag: str) -> list[OutboxRow]:
-    """Edit every group post of the incident to show its new state."""
+def edit_rows(posts: list[dict], event_id: int) -> list[OutboxRow]:
+    """Edit every group post of the incident to show its state as of event `event_id` (one edit per
+    post and event, whoever queues it)."""
     return [
-        OutboxRow("edit", m["chat_id"], f"edit:{{id}}:{m['chat_id']}:{m['message_id']}:{tag}", m["thread_id"],
+        OutboxRow("edit", m["chat_id"], f"edit:{{id}}:{m['chat_id']}:{m['message_id']}:e{event_id}", m["thread_id"],
                   message_id=m["message_id"], region_code=m["region_code"])
-        for m in await incident_store.notification_messages(rt.db, incident_id)
+        for m in posts
     ]
+
+
+def resolution_rows(posts: list[dict], note: str) -> list[OutboxRow]:
+    """The resolution notice for every group the incident was posted to (one per chat)."""
+    chats: dict[int, int | None] = {}
+    for m in posts:
+        chats.setdefault(m["chat_id"], m["thread_id"])
+    return [OutboxRow("selesai", chat, f"selesai:{{id}}:{chat}", thread, note=note)
+            for chat, thread in sorted(chats.items())]
 
 
 async def perform(rt: Runtime, actor: User | None, incident_id: int, move: Move, note: str = "") -> MoveResult:
@@ -99,9 +108,13 @@ async def perform(rt: Runtime, actor: User | None, incident_id: int, move: Move,
     if move is Move.ESKALASI:
         return await _escalate(rt, actor, incident, note, automatic=False)
     now = rt.clock()
-    tag = f"{move.value}:{to_db(now)}"
     changes: dict = {}
-    notify = await _edits(rt, incident.id, tag)
+    notify: list[OutboxRow] = []
+
+    def posts_notify(posts: list[dict], event_id: int) -> list[OutboxRow]:
+        # every post shows the new state; a resolution is also told to every group it reached
+        return edit_rows(posts, event_id) + (resolution_rows(posts, note) if move is Move.SELESAI else [])
+
     if move is Move.TANGANI:
         changes = {"status": Status.DITANGANI.value, "assignee_id": actor.telegram_id, "taken_at": now,
                    "awaiting_since": None}
@@ -109,13 +122,11 @@ async def perform(rt: Runtime, actor: User | None, incident_id: int, move: Move,
         changes = {"status": Status.SELESAI.value, "resolved_at": now, "awaiting_since": None}
         if incident.assignee_id is None:
             changes["assignee_id"] = actor.telegram_id
-        chats = {(row.chat_id, row.thread_id) for row in notify}
-        notify += [OutboxRow("selesai", chat, f"selesai:{{id}}:{chat}", thread, note=note)
-                   for chat, thread in sorted(chats, key=lambda c: c[0])]
         notify.append(OutboxRow("pelapor", incident.reporter_id, "pelapor:{id}", note=note))
     updated = await incident_store.apply_change(
         rt.db, incident.id, expect_status=(incident.status.value,), expect_handling=incident.handling_region,
         changes=changes, actor_id=actor.telegram_id, action=move.value, at=now, note=note, notify=notify,
+        notify_posts=posts_notify,
     )
     if updated is None:
         return MoveResult(False, Why.CONFLICT, incident)
@@ -130,7 +141,7 @@ async def _escalate(rt: Runtime, actor: User | None, incident: Incident, note: s
         return MoveResult(False, Why.AT_TOP, incident)
     target_group = await group_store.nearest(rt.db, parent)
     now = rt.clock()
-    notify = await _edits(rt, incident.id, f"eskalasi:{to_db(now)}")
+    notify: list[OutboxRow] = []
     level_no = incident.escalations + 1
     if target_group is not None:
         notify.append(OutboxRow("posting", target_group.chat_id, f"posting:{{id}}:{target_group.chat_id}:{level_no}",
@@ -142,6 +153,7 @@ async def _escalate(rt: Runtime, actor: User | None, incident: Incident, note: s
                  "assignee_id": None, "awaiting_since": now},
         actor_id=None if automatic else actor.telegram_id,
         action="eskalasi_otomatis" if automatic else "eskalasi", at=now, note=note, notify=notify,
+        notify_posts=edit_rows,
     )
     if updated is None:
         return MoveResult(False, Why.CONFLICT, incident)

@@ -15,7 +15,7 @@ import logging
 import warnings
 from datetime import timedelta
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import (
     BadRequest,
     Forbidden,
@@ -25,7 +25,7 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
-from bot import reporting
+from bot import lifecycle, reporting
 from bot.models import Incident, Status
 from bot.outgoing import for_chat
 from bot.runtime import Runtime
@@ -69,6 +69,10 @@ async def card_for(rt: Runtime, incident: Incident, group_region: str | None) ->
     )
     markup = buttons(incident.id) if here and incident.status is not Status.SELESAI else None
     return text, markup
+
+
+def _backoff(row: Pending) -> timedelta:
+    return min(timedelta(seconds=5 * 2 ** min(row.attempts, 10)), MAX_BACKOFF)
 
 
 def _retry_after(exc: RetryAfter) -> timedelta:
@@ -136,10 +140,9 @@ class Notifier:
 
     async def _deliver(self, row: Pending) -> bool:
         rt = self.rt
-        incident = await incident_store.get(rt.db, row.incident_id)
         now = rt.clock()
         try:
-            message_id = await self._send(row, incident)
+            message_id = await self._send(row, await incident_store.get(rt.db, row.incident_id))
         except RetryAfter as exc:
             delay = _retry_after(exc)
             await outbox.mark_retry(rt.db, row.id, error=str(exc), retry_at=now + delay)
@@ -153,23 +156,69 @@ class Notifier:
             log.warning("outbox %d (%s to chat %d) failed for good: %s", row.id, row.purpose, row.chat_id, exc)
             return False
         except (NetworkError, TelegramError) as exc:
-            backoff = min(timedelta(seconds=5 * 2 ** min(row.attempts, 10)), MAX_BACKOFF)
+            backoff = _backoff(row)
             await outbox.mark_retry(rt.db, row.id, error=str(exc), retry_at=now + backoff)
             log.warning("outbox %d: %s; retry in %s", row.id, exc, backoff)
+            return False
+        except Exception as exc:  # a bug or bad data in one row must not block every row behind it
+            backoff = _backoff(row)
+            log.exception("outbox %d (%s to chat %d) could not be sent; retry in %s", row.id, row.purpose,
+                          row.chat_id, backoff)
+            await outbox.mark_retry(rt.db, row.id, error=f"{type(exc).__name__}: {exc}", retry_at=now + backoff)
             return False
         await outbox.mark_sent(rt.db, row.id, at=now, message_id=message_id)
         return True
 
+    async def _to_chat(self, row: Pending, text: str, *, owner_id: int | None = None,
+                       markup: InlineKeyboardMarkup | None = None) -> tuple[Message, int | None]:
+        """Send to the row's chat and topic; when the topic is gone, once more to the group's
+        general chat. Returns the message and the topic it went to."""
+        try:
+            message = await self.bot.send_message(row.chat_id, for_chat(text, row.chat_id, owner_id),
+                                                  message_thread_id=row.thread_id, reply_markup=markup)
+            return message, row.thread_id
+        except BadRequest as exc:
+            if row.thread_id is None or "thread not found" not in exc.message.lower():
+                raise
+        log.warning("outbox %d: topic %d of chat %d is gone; sending to the general chat", row.id, row.thread_id,
+                    row.chat_id)
+        message = await self.bot.send_message(row.chat_id, for_chat(text, row.chat_id, owner_id), reply_markup=markup)
+        return message, None
+
+    async def _version(self, incident_id: int) -> int:
+        """The incident's latest event: any change (status, history) makes a new one."""
+        history = await incident_store.events(self.rt.db, incident_id)
+        return history[-1].id if history else 0
+
+    async def _post(self, row: Pending, incident_id: int) -> int:
+        """Post the incident's card; if the incident changed while the card was on its way (the
+        rate limiter may hold a send for a while), queue an edit of the new post."""
+        rt = self.rt
+        drawn = await self._version(incident_id)
+        incident = await incident_store.get(rt.db, incident_id)
+        text, markup = await card_for(rt, incident, row.region_code)
+        message, thread_id = await self._to_chat(row, text, markup=markup)
+        await incident_store.remember_message(
+            rt.db, chat_id=row.chat_id, message_id=message.message_id, incident_id=incident_id,
+            purpose="notifikasi", at=rt.clock(), region_code=row.region_code, thread_id=thread_id)
+        # A change committed before the post was remembered found no post to edit; one committed
+        # after it queued the edit itself (the same dedupe key, so never twice).
+        now_version = await self._version(incident_id)
+        if now_version != drawn:
+            post = {"chat_id": row.chat_id, "message_id": message.message_id, "region_code": row.region_code,
+                    "thread_id": thread_id}
+            rows = lifecycle.edit_rows([post], now_version)
+            current = await incident_store.get(rt.db, incident_id)
+            if current.status is Status.SELESAI:
+                resolutions = [e for e in await incident_store.events(rt.db, incident_id) if e.action == "selesai"]
+                rows += lifecycle.resolution_rows([post], resolutions[-1].note if resolutions else "")
+            await outbox.queue(rt.db, incident_id, rows, rt.clock())  # due now: this round sends it
+        return message.message_id
+
     async def _send(self, row: Pending, incident: Incident) -> int | None:
         rt, bot = self.rt, self.bot
         if row.purpose == "posting":
-            text, markup = await card_for(rt, incident, row.region_code)
-            message = await bot.send_message(row.chat_id, for_chat(text, row.chat_id), message_thread_id=row.thread_id,
-                                             reply_markup=markup)
-            await incident_store.remember_message(
-                rt.db, chat_id=row.chat_id, message_id=message.message_id, incident_id=incident.id,
-                purpose="notifikasi", at=rt.clock(), region_code=row.region_code, thread_id=row.thread_id)
-            return message.message_id
+            return await self._post(row, incident.id)
         if row.purpose == "edit":
             text, markup = await card_for(rt, incident, row.region_code)
             await bot.edit_message_text(for_chat(text, row.chat_id), chat_id=row.chat_id, message_id=row.message_id,
@@ -178,8 +227,7 @@ class Notifier:
         resolutions = [e for e in await incident_store.events(rt.db, incident.id) if e.action == "selesai"]
         name = (resolutions[-1].actor_name if resolutions else None) or "koordinator"
         if row.purpose == "selesai":
-            text = ti.resolved_notice(incident.id, name, row.note)
-            message = await bot.send_message(row.chat_id, for_chat(text, row.chat_id), message_thread_id=row.thread_id)
+            message, _ = await self._to_chat(row, ti.resolved_notice(incident.id, name, row.note))
             return message.message_id
         text = ti.resolved_to_reporter(incident.id, name, row.note)
         message = await bot.send_message(row.chat_id, for_chat(text, row.chat_id, incident.reporter_id))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
 
@@ -98,11 +99,16 @@ CHANGEABLE = frozenset({"status", "handling_region", "escalations", "assignee_id
 async def apply_change(
     db: Database, incident_id: int, *, expect_status: tuple[str, ...], expect_handling: str | None,
     changes: dict, actor_id: int | None, action: str, at: datetime, note: str = "",
-    notify: list[OutboxRow] = (),
+    notify: list[OutboxRow] = (), notify_posts: Callable[[list[dict], int], list[OutboxRow]] | None = None,
 ) -> Incident | None:
     """Change an incident only if it is still as the caller saw it (status, handling region):
     the update, its incident event and its notifications in one transaction. Returns the new
-    state, or None when the incident moved on meanwhile (nothing written)."""
+    state, or None when the incident moved on meanwhile (nothing written).
+
+    `notify_posts(posts, event_id)` turns the incident's group posts (as `notification_messages`
+    lists them) and the new event's id into more notifications (edits, notices); the posts are
+    read inside the transaction, so a post remembered just before the change is edited, and one
+    remembered after it finds the new event."""
     bad = set(changes) - CHANGEABLE
     if bad:
         raise ValueError(f"not changeable: {sorted(bad)}")
@@ -118,10 +124,14 @@ async def apply_change(
             assignments = ", ".join(f"{column} = :{column}" for column in values)
             await conn.execute(f"UPDATE incidents SET {assignments} WHERE id = :id", values | {"id": incident_id})
         to_status = values.get("status", row["status"])
-        await _event(conn, incident_id, at=at, actor_id=actor_id, action=action, from_status=row["status"],
-                     to_status=to_status, region_code=values.get("handling_region", row["handling_region"]),
-                     note=note)
-        await outbox.add(conn, incident_id, list(notify), at)
+        event_id = await _event(conn, incident_id, at=at, actor_id=actor_id, action=action,
+                                from_status=row["status"], to_status=to_status,
+                                region_code=values.get("handling_region", row["handling_region"]), note=note)
+        rows = list(notify)
+        if notify_posts is not None:
+            cur = await conn.execute(_POSTS_SQL, (incident_id,))
+            rows += notify_posts([dict(r) for r in await cur.fetchall()], event_id)
+        await outbox.add(conn, incident_id, rows, at)
     return await get(db, incident_id)
 
 
@@ -136,14 +146,15 @@ async def due_for_escalation(db: Database, *, severity: str, waiting_since_befor
     return [_incident(row) for row in rows]
 
 
+_POSTS_SQL = (
+    "SELECT chat_id, message_id, region_code, thread_id FROM incident_messages"
+    " WHERE incident_id = ? AND purpose = 'notifikasi' ORDER BY created_at, message_id"
+)
+
+
 async def notification_messages(db: Database, incident_id: int) -> list[dict]:
     """The group posts of an incident (chat, message, region), oldest first."""
-    rows = await db.fetchall(
-        "SELECT chat_id, message_id, region_code, thread_id FROM incident_messages"
-        " WHERE incident_id = ? AND purpose = 'notifikasi' ORDER BY created_at, message_id",
-        (incident_id,),
-    )
-    return [dict(row) for row in rows]
+    return [dict(row) for row in await db.fetchall(_POSTS_SQL, (incident_id,))]
 
 
 async def list_in_scope(
@@ -173,12 +184,13 @@ async def list_in_scope(
 async def _event(
     conn: aiosqlite.Connection, incident_id: int, *, at: datetime, actor_id: int | None, action: str,
     from_status: str | None, to_status: str | None, region_code: str | None, note: str = "",
-) -> None:
-    await conn.execute(
+) -> int:
+    cur = await conn.execute(
         "INSERT INTO incident_events (incident_id, at, actor_id, action, from_status, to_status, region_code, note)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (incident_id, to_db(at), actor_id, action, from_status, to_status, region_code, note),
     )
+    return cur.lastrowid
 
 
 async def events(db: Database, incident_id: int) -> list[IncidentEvent]:

@@ -40,13 +40,20 @@ class Pending:
 
 async def add(conn: aiosqlite.Connection, incident_id: int, rows: list[OutboxRow], at: datetime) -> None:
     """Queue notifications inside the caller's transaction; a repeated dedupe key is ignored."""
-    for row in rows:
-        await conn.execute(
-            "INSERT OR IGNORE INTO outbox (dedupe_key, purpose, incident_id, chat_id, thread_id, message_id,"
-            " region_code, note, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (row.dedupe_key.format(id=incident_id), row.purpose, incident_id, row.chat_id, row.thread_id,
-             row.message_id, row.region_code, row.note, to_db(at), to_db(at)),
-        )
+    if not rows:
+        return
+    await conn.executemany(
+        "INSERT OR IGNORE INTO outbox (dedupe_key, purpose, incident_id, chat_id, thread_id, message_id,"
+        " region_code, note, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(row.dedupe_key.format(id=incident_id), row.purpose, incident_id, row.chat_id, row.thread_id,
+          row.message_id, row.region_code, row.note, to_db(at), to_db(at)) for row in rows],
+    )
+
+
+async def queue(db: Database, incident_id: int, rows: list[OutboxRow], at: datetime) -> None:
+    """Queue notifications in a transaction of their own (a repeated dedupe key is ignored)."""
+    async with db.transaction() as conn:
+        await add(conn, incident_id, rows, at)
 
 
 async def due(db: Database, now: datetime, limit: int = 50) -> list[Pending]:

@@ -311,3 +311,88 @@ async def test_bot_added_to_a_group_says_how_to_register_it(kpu, people):
     group.add_bot(kpu.bot, by=people["komang"])
     welcome = await kpu.next(group)
     assert "/grup" in welcome.text
+
+
+# --- buttons ---------------------------------------------------------------------------------------
+
+
+# --- posts and their edits --------------------------------------------------------------------------
+
+
+class HeldSends:
+    """The bot the notifier sends with, except that a message to one chat waits until released —
+    as a send waiting in the rate limiter (20 a minute per group) does."""
+
+    def __init__(self, bot, chat_id: int) -> None:
+        self._bot, self._chat_id = bot, chat_id
+        self.waiting, self.release = asyncio.Event(), asyncio.Event()
+
+    def __getattr__(self, name):
+        return getattr(self._bot, name)
+
+    async def send_message(self, chat_id, *args, **kwargs):
+        if chat_id == self._chat_id and not self.release.is_set():
+            self.waiting.set()
+            await self.release.wait()
+        return await self._bot.send_message(chat_id, *args, **kwargs)
+
+
+async def test_a_change_while_the_post_is_on_its_way_is_edited_in(kpu, people, groups):
+    held = HeldSends(kpu.notifier.bot, groups["badung"].id)
+    kpu.notifier.bot = held
+    incident_id = await report_kritis(kpu, people)
+    await asyncio.wait_for(held.waiting.wait(), 5)  # the card is drawn; its message is not sent yet
+    assert "Anda menangani" in (await kpu.say(people["made"], f"/tangani {incident_id}")).text
+    held.release.set()
+    post = await kpu.next(groups["badung"])
+    assert "Status: baru" in post.text  # drawn before the take
+    edited = await kpu.emu.next_edit(groups["badung"])
+    assert edited.message_id == post.message_id and "sedang ditangani oleh Made" in edited.text
+
+
+# --- delivery ---------------------------------------------------------------------------------------
+
+
+async def test_a_broken_row_is_retried_and_does_not_block_the_others(kpu, people, groups, clock, monkeypatch):
+    from bot import notify
+
+    real = notify.card_for
+
+    async def broken(rt, incident, group_region):
+        if incident.id == 1:
+            raise RuntimeError("kartu rusak")
+        return await real(rt, incident, group_region)
+
+    monkeypatch.setattr(notify, "card_for", broken)
+    first = await report_kritis(kpu, people)
+    await kpu.settled(people["wayan"])
+    second = await report_kritis(kpu, people, "atap roboh")
+    assert f"#{second} " in (await kpu.next(groups["badung"])).text
+    row = await kpu.rt.db.fetchone("SELECT attempts, last_error, sent_at, failed_at FROM outbox WHERE incident_id = ?",
+                                   (first,))
+    assert row["attempts"] >= 1 and "RuntimeError: kartu rusak" in row["last_error"]
+    assert row["sent_at"] is None and row["failed_at"] is None  # waiting for its retry
+    monkeypatch.setattr(notify, "card_for", real)
+    clock.advance(minutes=11)
+    await kpu.notifier.deliver_due()  # (or the repeating outbox job, whichever comes first)
+    assert f"#{first} " in (await kpu.next(groups["badung"])).text
+
+
+async def test_a_deleted_topic_gets_its_posts_in_the_general_chat(kpu, people, groups):
+    bali, topic = groups["bali"], groups["topic"]
+    del bali.chat.topics[topic]  # someone deleted the forum topic the group was registered in
+    incident_id = await report_kritis(kpu, people)
+    await kpu.next(groups["badung"])
+    await kpu.say(people["made"], f"/eskalasi {incident_id}", groups["badung"])
+    upper = await kpu.next(bali)
+    assert f"#{incident_id} " in upper.text and upper.thread_id is None and len(upper.buttons[0]) == 3
+    await kpu.say(people["nyoman"], f"/selesai {incident_id}", bali)
+    notice = await kpu.next(bali)
+    assert f"Laporan #{incident_id} telah diselesaikan" in notice.text and notice.thread_id is None
+    await kpu.settled(people["wayan"])
+    assert (await outbox.counts(kpu.rt.db))["failed"] == 0
+
+
+# --- /insiden pages -----------------------------------------------------------------------------------
+
+

@@ -161,6 +161,16 @@ async def test_no_change_without_an_event(rt, people, groups):
                                           changes={"severity": "rendah"}, actor_id=1, action="catatan", at=SENT)
 
 
+async def test_edits_are_queued_for_posts_remembered_before_the_change(rt, people, groups):
+    inc = await report(rt, people["wayan"], "insiden kritis gudang banjir")
+    await incident_store.remember_message(rt.db, chat_id=-1003, message_id=10, incident_id=inc.id,
+                                          purpose="notifikasi", at=SENT, region_code="51.03")
+    taken = await lifecycle.perform(rt, people["made"], inc.id, Move.TANGANI)
+    event = (await incident_store.events(rt.db, inc.id))[-1]
+    row = await rt.db.fetchone("SELECT dedupe_key FROM outbox WHERE purpose = 'edit'")
+    assert taken.ok and row[0] == f"edit:{inc.id}:-1003:10:e{event.id}"  # one edit per post and event
+
+
 async def test_waiting_at_the_top_is_not_counted_as_an_escalation_in_the_digest(rt, people, clock):
     from bot.digest import compute_digest
 
