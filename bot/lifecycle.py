@@ -26,6 +26,8 @@ from storage import regions as region_store
 from storage.outbox import OutboxRow
 
 ROUTED_SEVERITIES = ("tinggi", "kritis")
+#: longest note of /eskalasi, /selesai, /catatan (characters); cards and notices show less of it
+NOTE_LIMIT = 1000
 AUTO_NOTE = ti.AUTO_ESCALATION_NOTE
 AT_TOP_NOTE = ti.AUTO_ESCALATION_AT_TOP_NOTE
 
@@ -48,6 +50,7 @@ class Why(StrEnum):
     ALREADY_DONE = "already_done"
     AT_TOP = "at_top"
     NOTE_REQUIRED = "note_required"
+    NOTE_TOO_LONG = "note_too_long"
     CONFLICT = "conflict"  # it changed while we looked; try again
 
 
@@ -58,6 +61,7 @@ class MoveResult:
     incident: Incident | None = None
     to_region: str | None = None  # escalation: the level it moved to
     to_group: bool = True  # escalation: whether a group at that level (or above) received it
+    to_group_region: str | None = None  # escalation: the region of the group that received it
 
 
 async def route_new(rt: Runtime, region_code: str, severity: str) -> list[OutboxRow]:
@@ -101,6 +105,8 @@ async def perform(rt: Runtime, actor: User | None, incident_id: int, move: Move,
     note = note.strip()
     if move is Move.CATATAN and not note:
         return MoveResult(False, Why.NOTE_REQUIRED, incident)
+    if len(note) > NOTE_LIMIT:
+        return MoveResult(False, Why.NOTE_TOO_LONG, incident)
     if incident.status is Status.SELESAI and move is not Move.CATATAN:
         return MoveResult(False, Why.ALREADY_DONE, incident)
     if move is Move.TANGANI and incident.status is Status.DITANGANI:
@@ -157,7 +163,8 @@ async def _escalate(rt: Runtime, actor: User | None, incident: Incident, note: s
     )
     if updated is None:
         return MoveResult(False, Why.CONFLICT, incident)
-    return MoveResult(True, Why.OK, updated, to_region=parent, to_group=target_group is not None)
+    return MoveResult(True, Why.OK, updated, to_region=parent, to_group=target_group is not None,
+                      to_group_region=target_group.region_code if target_group else None)
 
 
 async def auto_escalate(rt: Runtime) -> list[MoveResult]:

@@ -26,7 +26,7 @@ from telegram.error import (
 from telegram.warnings import PTBDeprecationWarning
 
 from bot import lifecycle, reporting
-from bot.models import Incident, Status
+from bot.models import Incident, IncidentEvent, Status
 from bot.outgoing import for_chat
 from bot.runtime import Runtime
 from bot.texts import incidents as ti
@@ -51,6 +51,15 @@ def buttons(incident_id: int) -> InlineKeyboardMarkup:
     ]])
 
 
+async def region_titles(rt: Runtime, events: list[IncidentEvent]) -> dict[str, str]:
+    """The titles of the regions escalations went to ("Provinsi Bali"), for the history lines."""
+    titles = {}
+    for code in {e.region_code for e in events if e.action.startswith("eskalasi") and e.region_code}:
+        region = await region_store.get(rt.db, code)
+        titles[code] = region.title if region else code
+    return titles
+
+
 async def card_for(rt: Runtime, incident: Incident, group_region: str | None) -> tuple[str, InlineKeyboardMarkup | None]:
     """The post of an incident as the group of `group_region` should see it now."""
     db = rt.db
@@ -62,10 +71,11 @@ async def card_for(rt: Runtime, incident: Incident, group_region: str | None) ->
     if not here:
         target = await region_store.get(db, current.region_code)
         moved_to = target.title if target else current.region_code
+    events = await incident_store.events(db, incident.id)
     text = ti.card(
         incident, reporting.report_of(incident), await region_store.path(db, incident.region_code),
         reporter.full_name if reporter else str(incident.reporter_id), assignee.full_name if assignee else None,
-        await incident_store.events(db, incident.id), rt.settings.tz, moved_to=moved_to,
+        events, rt.settings.tz, moved_to=moved_to, region_names=await region_titles(rt, events),
     )
     markup = buttons(incident.id) if here and incident.status is not Status.SELESAI else None
     return text, markup

@@ -8,7 +8,8 @@ from bot import access, export, lifecycle, reporting
 from bot.access import Action, Grant
 from bot.app import NOTIFIER_KEY, KpuContext
 from bot.lifecycle import Move, MoveResult, Why
-from bot.notify import CALLBACK_VERSION
+from bot.notify import CALLBACK_VERSION, region_titles
+from bot.reports import format_number
 from bot.texts import common as tc
 from bot.texts import incidents as ti
 from bot.texts.common import esc
@@ -40,30 +41,38 @@ async def status(update: Update, context: KpuContext) -> None:
         await reply(update, tc.refusal(decision.reason))
         return
     reporter = await user_store.get(db, incident.reporter_id)
-    text = ti.status_view(
+    events = await incident_store.events(db, incident.id)
+    parts = ti.status_messages(
         incident, reporting.report_of(incident), await region_store.path(db, incident.region_code),
         reporter.full_name if reporter else str(incident.reporter_id),
-        await incident_store.events(db, incident.id), await incident_store.attachments(db, incident.id),
-        context.rt.settings.tz,
+        events, await incident_store.attachments(db, incident.id), context.rt.settings.tz,
+        await region_titles(context.rt, events),
     )
-    await reply(update, text, owner_id=incident.reporter_id)
+    for part in parts:
+        await reply(update, part, owner_id=incident.reporter_id)
 
 
 # --- lifecycle: /tangani, /eskalasi, /selesai, /catatan and the buttons --------------------------
 
 
-def _move_answer(move: Move, result: MoveResult, incident_id: int, who: str | None, to_title: str | None) -> str:
+def _move_answer(move: Move, result: MoveResult, incident_id: int, who: str | None, to_title: str | None,
+                 note: str, *, plain: bool) -> str:
+    """The answer to a lifecycle command (HTML) or button (`plain`: an alert is not parsed)."""
+    quote = (lambda text: text) if plain else esc
     if result.ok:
-        text = ti.MOVE_DONE[move.value].format(id=incident_id, to=esc(to_title or ""))
+        text = ti.MOVE_DONE[move.value].format(id=incident_id, to=quote(to_title or ""))
         if move is Move.ESKALASI and not result.to_group:
             text += ti.ESCALATED_NO_GROUP
         return text
     if result.why in ti.MOVE_REFUSED:
-        return ti.MOVE_REFUSED[result.why].format(id=incident_id, who=esc(who or "orang lain"))
+        return ti.MOVE_REFUSED[result.why].format(id=incident_id, who=quote(who or "orang lain"),
+                                                  length=format_number(len(note.strip())),
+                                                  limit=format_number(lifecycle.NOTE_LIMIT))
     return tc.refusal(result.why)
 
 
-async def _perform(context: KpuContext, incident_id: int, move: Move, note: str) -> tuple[MoveResult, str]:
+async def _perform(context: KpuContext, incident_id: int, move: Move, note: str, *,
+                   plain: bool = False) -> tuple[MoveResult, str]:
     rt = context.rt
     result = await lifecycle.perform(rt, context.actor, incident_id, move, note)
     who = None
@@ -72,11 +81,12 @@ async def _perform(context: KpuContext, incident_id: int, move: Move, note: str)
         who = assignee.full_name if assignee else None
     to_title = None
     if result.ok and result.to_region:
-        region = await region_store.get(rt.db, result.to_region)
+        # name the level whose group received it (it may be above the parent), else the parent
+        region = await region_store.get(rt.db, result.to_group_region or result.to_region)
         to_title = region.title if region else result.to_region
     if result.ok:
         context.application.bot_data[NOTIFIER_KEY].kick()
-    return result, _move_answer(move, result, incident_id, who, to_title)
+    return result, _move_answer(move, result, incident_id, who, to_title, note, plain=plain)
 
 
 def _lifecycle_command(move: Move):
@@ -110,8 +120,8 @@ async def incident_button(update: Update, context: KpuContext) -> None:
     if len(parts) != 3 or parts[0] != CALLBACK_VERSION or parts[1] not in BUTTON_MOVES or not parts[2].isdigit():
         await query.answer(ti.BUTTON_OUTDATED, show_alert=True)
         return
-    result, text = await _perform(context, int(parts[2]), BUTTON_MOVES[parts[1]], "")
-    await query.answer(text if len(text) <= 200 else text[:199] + "…", show_alert=not result.ok)
+    result, text = await _perform(context, int(parts[2]), BUTTON_MOVES[parts[1]], "", plain=True)
+    await query.answer(ti.alert(text), show_alert=not result.ok)
 
 
 # --- /insiden ------------------------------------------------------------------------------------

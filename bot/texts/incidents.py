@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import html
+import re
+from collections.abc import Mapping
 from datetime import datetime, tzinfo
 
 from bot.models import Attachment, Incident, IncidentEvent, Region
@@ -80,33 +84,84 @@ def receipt(incident: Incident, report: Report, path: tuple[Region, ...], nik_wa
     return "\n".join(lines)
 
 
-def status_view(incident: Incident, report: Report, path: tuple[Region, ...], reporter_name: str,
-                events: list[IncidentEvent], attachments: list[Attachment], tz: tzinfo) -> str:
+#: Telegram's limit for one message, after HTML parsing
+MESSAGE_LIMIT = 4096
+#: characters of a note shown in a group card or a notice (/status shows it whole)
+NOTE_SHOWN = 200
+ELLIPSIS = "…"
+_DIGITS = frozenset("0123456789")
+_TAG = re.compile(r"<[^>]*>")
+
+
+def shorten(text: str, limit: int = NOTE_SHOWN) -> str:
+    """`text` on one line, at most `limit` characters and "…". The cut falls at a space when one
+    is near and never inside a run of digits, so a NIK is either whole (and masked on the way out)
+    or left out — never half shown."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = limit
+    while cut > 0 and text[cut - 1] in _DIGITS and text[cut] in _DIGITS:
+        cut -= 1
+    space = text.rfind(" ", max(0, cut - 30), cut + 1)
+    if space > 0:
+        cut = space
+    return text[:cut].rstrip() + ELLIPSIS
+
+
+def visible_size(html_text: str) -> int:
+    """Length of Telegram HTML once parsed (tags dropped, entities decoded), in UTF-16 units as
+    Telegram counts it."""
+    return len(html.unescape(_TAG.sub("", html_text)).encode("utf-16-le")) // 2
+
+
+def _event_lines(events: list[IncidentEvent], tz: tzinfo, region_names: Mapping[str, str], *,
+                 note_limit: int | None, dash: str) -> list[tuple[IncidentEvent, str]]:
+    """One line per event: who did what, where an escalation went, and the note."""
+    out = []
+    level = None  # the region the incident was handled at before each event
+    for e in events:
+        who = esc(e.actor_name) if e.actor_name else "sistem"
+        if e.action == "lampiran":
+            tail = f" {ATTACHMENT_LABEL.get(e.note, e.note).lower()}"
+        else:
+            tail = ""
+            moved = e.action in ("eskalasi", "eskalasi_otomatis") and e.region_code and e.region_code != level
+            if moved:
+                tail = f" ke {esc(region_names.get(e.region_code, e.region_code))}"
+            if e.note:
+                tail += f": {esc(e.note if note_limit is None else shorten(e.note, note_limit))}"
+            level = e.region_code or level
+        out.append((e, f"• {when(e.at, tz)}{dash}{who} {ACTION_LABEL.get(e.action, e.action)}{tail}"))
+    return out
+
+
+def status_messages(incident: Incident, report: Report, path: tuple[Region, ...], reporter_name: str,
+                    events: list[IncidentEvent], attachments: list[Attachment], tz: tzinfo,
+                    region_names: Mapping[str, str] | None = None) -> list[str]:
+    """/status: the incident with its whole history, as messages below Telegram's limit (split
+    between lines of the attachments and the history; a continuation repeats its title)."""
+    from bot.texts.digest import split_messages  # the digest's splitter; imported here: bot.digest imports us
+
     mark = SEVERITY_MARK.get(incident.severity, "")
-    lines = [
+    blocks = ["\n".join([
         f"{mark} <b>#{incident.id} {KIND_LABEL[incident.kind]}</b> — {STATUS_LABEL[incident.status.value]}",
         f"Wilayah: {region_path(path)}",
         f"Pelapor: {esc(reporter_name)}, {when(incident.reported_at, tz)}",
         describe_report(report, Severity(incident.severity)),
-    ]
+    ])]
     if attachments:
-        lines.append("")
-        lines.append(f"<b>Lampiran ({len(attachments)})</b>")
+        lines = [f"<b>Lampiran ({len(attachments)})</b>"]
         for a in attachments:
             if a.kind == "lokasi":
                 lines.append(f"• Lokasi {a.latitude:.5f}, {a.longitude:.5f}")
             else:
                 detail = esc(a.file_name) if a.file_name else (f"{a.width}×{a.height}" if a.width else "")
                 lines.append(f"• {ATTACHMENT_LABEL[a.kind]} {detail}".rstrip() + f" ({when(a.added_at, tz)})")
-    lines.append("")
-    lines.append("<b>Riwayat</b>")
-    for e in events:
-        who = esc(e.actor_name) if e.actor_name else "sistem"
-        note = f": {esc(e.note)}" if e.note and e.action not in ("lampiran",) else ""
-        if e.action == "lampiran":
-            note = f" {ATTACHMENT_LABEL.get(e.note, e.note).lower()}"
-        lines.append(f"• {when(e.at, tz)} — {who} {ACTION_LABEL.get(e.action, e.action)}{note}")
-    return "\n".join(lines)
+        blocks.append("\n".join(lines))
+    history = [line for _, line in _event_lines(events, tz, region_names or {}, note_limit=None, dash=" — ")]
+    blocks.append("\n".join(["<b>Riwayat</b>", *history]))
+    return split_messages(blocks)
 
 
 STATUS_USAGE = "Bentuk: <code>/status &lt;nomor&gt;</code>\nContoh: <code>/status 12</code>"
@@ -179,9 +234,35 @@ BUTTON_ESCALATE = "⬆️ Eskalasi"
 BUTTON_RESOLVE = "✅ Selesai"
 
 
+CARD_HISTORY = 4
+
+
+def _short_report(report: Report) -> Report:
+    """The report with its free text shortened like a note (for a card that would not fit)."""
+    for name in ("note", "description"):
+        if getattr(report, name, ""):
+            return dataclasses.replace(report, **{name: shorten(getattr(report, name))})
+    return report
+
+
 def card(incident: Incident, report: Report, path: tuple[Region, ...], reporter_name: str,
-         assignee_name: str | None, events: list[IncidentEvent], tz: tzinfo, *, moved_to: str | None = None) -> str:
-    """A group post: what, where, who, the current status and the latest history."""
+         assignee_name: str | None, events: list[IncidentEvent], tz: tzinfo, *, moved_to: str | None = None,
+         region_names: Mapping[str, str] | None = None) -> str:
+    """A group post: what, where, who, the current status and the latest history, always below
+    Telegram's 4,096 characters: the report's own text is shortened, then history left out, only
+    when it would not fit otherwise."""
+    short = _short_report(report)
+    for rep, history in ((report, CARD_HISTORY), (short, CARD_HISTORY), (short, 1), (short, 0)):
+        text = _card(incident, rep, path, reporter_name, assignee_name, events, tz, moved_to, region_names or {},
+                     history)
+        if visible_size(text) < MESSAGE_LIMIT:
+            break
+    return text
+
+
+def _card(incident: Incident, report: Report, path: tuple[Region, ...], reporter_name: str,
+          assignee_name: str | None, events: list[IncidentEvent], tz: tzinfo, moved_to: str | None,
+          region_names: Mapping[str, str], history: int) -> str:
     mark = SEVERITY_MARK.get(incident.severity, "")
     status = STATUS_LABEL[incident.status.value]
     if incident.status.value == "ditangani" and assignee_name:
@@ -199,23 +280,24 @@ def card(incident: Incident, report: Report, path: tuple[Region, ...], reporter_
         lines.append(f"⬆️ Dieskalasi ke {esc(moved_to)}.")
     if incident.escalations and not moved_to:
         lines.append(f"Eskalasi ke-{incident.escalations}.")
-    recent = [e for e in events if e.action != "lapor"][-4:]
+    lines_of = [line for e, line in _event_lines(events, tz, region_names, note_limit=NOTE_SHOWN, dash=" ")
+                if e.action != "lapor"]
+    recent = lines_of[-history:] if history else []
     if recent:
         lines.append("<i>Riwayat:</i>")
-        for e in recent:
-            who = esc(e.actor_name) if e.actor_name else "sistem"
-            note = f": {esc(e.note)}" if e.note and e.action != "lampiran" else ""
-            lines.append(f"• {when(e.at, tz)} {who} {ACTION_LABEL.get(e.action, e.action)}{note}")
+        lines += recent
+    if len(lines_of) > len(recent):
+        lines.append(f"<i>(+{len(lines_of) - len(recent)} lainnya — /status {incident.id})</i>")
     return "\n".join(lines)
 
 
 def resolved_notice(incident_id: int, by: str, note: str) -> str:
-    extra = f": {esc(note)}" if note else "."
+    extra = f": {esc(shorten(note))}" if note else "."
     return f"✅ Laporan #{incident_id} telah diselesaikan oleh {esc(by)}{extra}"
 
 
 def resolved_to_reporter(incident_id: int, by: str, note: str) -> str:
-    extra = f"\nCatatan: {esc(note)}" if note else ""
+    extra = f"\nCatatan: {esc(shorten(note))}" if note else ""
     return f"✅ Laporan Anda #{incident_id} telah diselesaikan oleh {esc(by)}.{extra}"
 
 
@@ -225,7 +307,7 @@ MOVE_DONE = {
     "selesai": "✅ Laporan #{id} ditandai selesai.",
     "catatan": "📝 Catatan ditambahkan ke laporan #{id}.",
 }
-ESCALATED_NO_GROUP = " Belum ada grup koordinasi terdaftar di tingkat itu."
+ESCALATED_NO_GROUP = " Belum ada grup koordinasi terdaftar di tingkat itu atau di atasnya."
 
 MOVE_REFUSED = {
     "not_found": "Laporan #{id} tidak ditemukan.",
@@ -234,7 +316,18 @@ MOVE_REFUSED = {
     "at_top": "Laporan #{id} sudah di tingkat tertinggi; tidak bisa dieskalasi lagi.",
     "note_required": "Tulis catatannya: <code>/catatan {id} &lt;teks&gt;</code>",
     "conflict": "Laporan #{id} baru saja berubah. Lihat /status {id} lalu coba lagi.",
+    "note_too_long": "Catatan terlalu panjang ({length} karakter). Paling banyak {limit} karakter; "
+                     "persingkat lalu kirim lagi. Laporan #{id} tidak diubah.",
 }
+
+#: answerCallbackQuery text is plain text (not parsed) and at most 200 characters
+ALERT_LIMIT = 200
+
+
+def alert(text: str) -> str:
+    """A sentence as a button alert: plain, at most 200 characters."""
+    return text if len(text) <= ALERT_LIMIT else text[: ALERT_LIMIT - 1] + ELLIPSIS
+
 
 LIFECYCLE_USAGE = {
     "tangani": "Bentuk: <code>/tangani &lt;nomor&gt;</code>\nContoh: <code>/tangani 12</code>",

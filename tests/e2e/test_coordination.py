@@ -158,7 +158,7 @@ async def test_escalate_resolve_and_fan_out(kpu, people, groups):
     assert "dieskalasi ke Provinsi Bali" in (await kpu.say(
         people["made"], f"/eskalasi {incident_id} pompa tidak cukup", groups["badung"])).text
     upper = await kpu.next(groups["bali"], thread_id=groups["topic"])
-    assert f"#{incident_id} " in upper.text and "mengeskalasi: pompa tidak cukup" in upper.text
+    assert f"#{incident_id} " in upper.text and "mengeskalasi ke Provinsi Bali: pompa tidak cukup" in upper.text
     assert "Eskalasi ke-1" in upper.text and len(upper.buttons[0]) == 3
     old = await kpu.emu.next_edit(groups["badung"])
     assert "Dieskalasi ke Provinsi Bali" in old.text and old.buttons == []
@@ -171,7 +171,8 @@ async def test_escalate_resolve_and_fan_out(kpu, people, groups):
     private = await kpu.next(people["wayan"])
     assert f"Laporan Anda #{incident_id} telah diselesaikan oleh Nyoman" in private.text
     history = await kpu.say(people["made"], f"/status {incident_id}")
-    for line in ("Wayan melapor", "Made menangani", "Made mengeskalasi: pompa tidak cukup", "Nyoman menyelesaikan"):
+    for line in ("Wayan melapor", "Made menangani", "Made mengeskalasi ke Provinsi Bali: pompa tidak cukup",
+                 "Nyoman menyelesaikan"):
         assert line in history.text
 
 
@@ -222,7 +223,7 @@ async def test_automatic_escalation(kpu_factory, clock):
     clock.advance(minutes=1)
     await job.run(kpu.app)
     upper = await kpu.next(bali)
-    assert f"#{incident_id} " in upper.text and "eskalasi otomatis: tidak ditangani dalam 1 menit" in upper.text
+    assert f"#{incident_id} " in upper.text and "eskalasi otomatis ke Provinsi Bali: tidak ditangani dalam 1 menit" in upper.text
     await kpu.restart()  # the state is in the database: a restart does not escalate again
     [job] = [j for j in kpu.app.job_queue.jobs() if j.name == "eskalasi_otomatis"]
     await job.run(kpu.app)
@@ -316,6 +317,40 @@ async def test_bot_added_to_a_group_says_how_to_register_it(kpu, people):
 # --- buttons ---------------------------------------------------------------------------------------
 
 
+async def actions_of(kpu, incident_id):
+    rows = await kpu.rt.db.fetchall("SELECT action FROM incident_events WHERE incident_id = ? ORDER BY id",
+                                    (incident_id,))
+    return [r[0] for r in rows]
+
+
+async def test_alerts_are_plain_text(kpu, people, groups):
+    ayu = await kpu.register(kpu.emu.user(202, "Ayu & <Tim>"), "koordinator", "51.03")
+    groups["badung"].add_member(ayu)
+    incident_id = await report_kritis(kpu, people)
+    post = await kpu.next(groups["badung"])
+    await (await ayu.press(post, f"i1:t:{incident_id}")).answer()
+    alert = await (await people["made"].press(post, f"i1:t:{incident_id}")).answer()
+    assert alert.show_alert and alert.text == f"Laporan #{incident_id} sudah ditangani oleh Ayu & <Tim>."
+    edited = await kpu.emu.next_edit(groups["badung"])
+    assert "sedang ditangani oleh Ayu & <Tim>" in edited.text  # HTML in the card, shown as typed
+
+
+async def test_the_escalation_answer_names_the_level_whose_group_received_it(kpu, people):
+    kuta = await kpu.group("PPK Kuta", people["komang"], people["made"])
+    await kpu.say(people["komang"], "/grup 51.03.01", kuta)
+    first = await report_kritis(kpu, people)
+    await kpu.next(kuta)
+    answer = await kpu.say(people["made"], f"/eskalasi {first}", kuta)
+    assert "dieskalasi ke Kabupaten Badung" in answer.text and "Belum ada grup koordinasi" in answer.text
+    bali = await kpu.group("KPU Bali", people["nyoman"])
+    await kpu.say(people["nyoman"], "/grup 51", bali)
+    second = await report_kritis(kpu, people, "atap roboh")
+    await kpu.next(kuta)
+    answer = await kpu.say(people["made"], f"/eskalasi {second}", kuta)  # Badung has no group: Bali gets it
+    assert "dieskalasi ke Provinsi Bali" in answer.text and "Belum ada" not in answer.text
+    assert f"#{second} " in (await kpu.next(bali)).text
+
+
 # --- posts and their edits --------------------------------------------------------------------------
 
 
@@ -348,6 +383,77 @@ async def test_a_change_while_the_post_is_on_its_way_is_edited_in(kpu, people, g
     assert "Status: baru" in post.text  # drawn before the take
     edited = await kpu.emu.next_edit(groups["badung"])
     assert edited.message_id == post.message_id and "sedang ditangani oleh Made" in edited.text
+
+
+async def test_long_notes_are_limited_and_every_notification_still_arrives(kpu_factory):
+    kpu = await kpu_factory()
+    emu = kpu.emu
+    # the longest names Telegram allows (64 + 64 characters), some of them HTML-special
+    wayan = await kpu.register(emu.user(100, "W" * 64, "Wijaya" * 10 + "Dhar"), "petugas", "51.03.01")
+    made = await kpu.register(emu.user(200, "M" * 64, "&<" * 32), "koordinator", "51.03")
+    nyoman = await kpu.register(emu.user(400, "N" * 64, "O" * 64), "komisioner", "51")
+    komang = await kpu.register(emu.user(300, "Komang"), "komisioner", "51.03")
+    badung, bali = await kpu.group("KPU Badung", made, komang), await kpu.group("KPU Bali", nyoman)
+    await kpu.say(komang, "/grup 51.03", badung)
+    await kpu.say(nyoman, "/grup 51", bali)
+    nik = "5103011234560001"
+    description = (f"NIK {nik} " + "gudang & <logistik> tergenang banjir ") * 30
+    receipt = await kpu.say(wayan, "/lapor insiden kritis " + description[:1000])
+    incident_id = int(receipt.text.split("#")[1].split()[0])
+    await kpu.next(badung)
+
+    def note(n, length=1000):  # a note of exactly `length` characters, with a NIK and HTML-special text
+        return ((f"catatan {n}: NIK {nik} " + "air naik & <pompa> belum datang ") * 40)[:length - 1] + "."
+
+    refused = await kpu.say(made, f"/catatan {incident_id} {note(0, 1001)}", badung)
+    assert "Paling banyak 1.000 karakter" in refused.text and "(1.001 karakter)" in refused.text
+    assert "terlalu panjang" in (await kpu.say(made, f"/eskalasi {incident_id} {note(0, 1001)}", badung)).text
+    assert "terlalu panjang" in (await kpu.say(made, f"/selesai {incident_id} {note(0, 1001)}", badung)).text
+    assert await actions_of(kpu, incident_id) == ["lapor"]
+    for n in range(1, 4):
+        assert "Catatan ditambahkan" in (await kpu.say(made, f"/catatan {incident_id} {note(n)}", badung)).text
+    assert "dieskalasi" in (await kpu.say(made, f"/eskalasi {incident_id} {note(4)}", badung)).text
+    upper = await kpu.next(bali)
+    assert f"#{incident_id} " in upper.text and "…" in upper.text and nik not in upper.text
+    assert "Catatan ditambahkan" in (await kpu.say(nyoman, f"/catatan {incident_id} {note(5)}", bali)).text
+    edited = await kpu.emu.next_edit(bali)
+    assert "catatan 5" in edited.text and f"(+1 lainnya — /status {incident_id})" in edited.text  # 4 of 5 shown
+    assert "ditandai selesai" in (await kpu.say(nyoman, f"/selesai {incident_id} {note(6)}", bali)).text
+    for chat in (badung, bali):
+        notice = await kpu.next(chat)
+        assert f"Laporan #{incident_id} telah diselesaikan" in notice.text and len(notice.text) < 600
+    private = await kpu.next(wayan)
+    assert f"Laporan Anda #{incident_id} telah diselesaikan" in private.text
+    await kpu.settled(wayan)
+    assert (await outbox.counts(kpu.rt.db))["failed"] == 0
+    for message in kpu.emu.bot_messages(badung) + kpu.emu.bot_messages(bali):
+        assert utf16_len(message.text) < 4096
+
+
+async def test_status_with_a_long_history_comes_in_several_messages(kpu, people):
+    incident_id = await report_kritis(kpu, people)
+    notes = [f"catatan ke-{n} " + "tim lapangan melaporkan air terus naik dan pompa belum tiba " * 16 for n in range(5)]
+    for note in notes:
+        assert "Catatan ditambahkan" in (await kpu.say(people["made"], f"/catatan {incident_id} {note[:980]}")).text
+    first = await kpu.say(people["made"], f"/status {incident_id}")
+    second = await kpu.next(people["made"])
+    assert f"#{incident_id} " in first.text and "Riwayat" in first.text
+    assert "Riwayat (lanjutan)" in second.text
+    both = first.text + second.text
+    assert all(note[:980].strip() in both for note in notes)
+    assert all(len(parse_html(m.html)[0]) < 4096 for m in (first, second))
+
+
+async def test_the_card_points_to_status_for_older_history(kpu, people, groups):
+    incident_id = await report_kritis(kpu, people)
+    await kpu.next(groups["badung"])
+    for n in range(5):
+        await kpu.say(people["made"], f"/catatan {incident_id} langkah {n}", groups["badung"])
+    await kpu.settled(people["made"])
+    last = kpu.emu.messages(groups["badung"])
+    card = [m for m in last if m.text and m.text.startswith("🔴")][-1]
+    assert "langkah 4" in card.text and "langkah 0" not in card.text
+    assert f"(+1 lainnya — /status {incident_id})" in card.text
 
 
 # --- delivery ---------------------------------------------------------------------------------------

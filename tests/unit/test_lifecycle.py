@@ -161,6 +161,28 @@ async def test_no_change_without_an_event(rt, people, groups):
                                           changes={"severity": "rendah"}, actor_id=1, action="catatan", at=SENT)
 
 
+async def test_notes_are_limited(rt, people, groups):
+    inc = await report(rt, people["wayan"], "insiden kritis gudang banjir")
+    for move in (Move.CATATAN, Move.ESKALASI, Move.SELESAI, Move.TANGANI):
+        refused = await lifecycle.perform(rt, people["made"], inc.id, move, "x" * (lifecycle.NOTE_LIMIT + 1))
+        assert not refused.ok and refused.why == "note_too_long"
+    assert [e.action for e in await incident_store.events(rt.db, inc.id)] == ["lapor"]
+    assert (await lifecycle.perform(rt, people["made"], inc.id, Move.CATATAN, "x" * lifecycle.NOTE_LIMIT)).ok
+
+
+async def test_escalation_names_the_group_that_received_it(rt, people, clock):
+    await group_store.register(rt.db, chat_id=-1301, region_code="51.03.01", thread_id=None, title="PPK Kuta",
+                               by=1, at=clock())
+    inc = await report(rt, people["wayan"], "insiden kritis gudang banjir")
+    alone = await lifecycle.perform(rt, people["made"], inc.id, Move.ESKALASI)
+    assert alone.ok and alone.to_region == "51.03" and not alone.to_group and alone.to_group_region is None
+    await group_store.register(rt.db, chat_id=-1051, region_code="51", thread_id=None, title="KPU Bali",
+                               by=1, at=clock())
+    second = await report(rt, people["wayan"], "insiden kritis atap roboh", 2)
+    up = await lifecycle.perform(rt, people["made"], second.id, Move.ESKALASI)
+    assert up.ok and up.to_region == "51.03" and up.to_group and up.to_group_region == "51"
+
+
 async def test_edits_are_queued_for_posts_remembered_before_the_change(rt, people, groups):
     inc = await report(rt, people["wayan"], "insiden kritis gudang banjir")
     await incident_store.remember_message(rt.db, chat_id=-1003, message_id=10, incident_id=inc.id,

@@ -1,0 +1,129 @@
+"""Incident texts that go to groups and private chats: cards, notices, /status — always below
+Telegram's 4,096 characters after HTML parsing, notes shortened without ever cutting a NIK."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from bot.emulator import parse_html
+from bot.emulator.entities import utf16_len
+from bot.models import Incident, IncidentEvent, Level, Region, Status
+from bot.outgoing import for_chat
+from bot.reporting import report_of
+from bot.texts import incidents as ti
+
+TZ = UTC
+AT = datetime(2024, 2, 12, 1, 0, tzinfo=UTC)
+NIK = "5103011234560001"
+#: the longest name Telegram allows: first and last name, 64 characters each
+LONG_NAME = "Ni Luh " + "&<" * 28 + "x" + " " + "Gusti Ayu Made " * 4 + "Sari"
+
+
+def visible(html_text: str) -> int:
+    """Length after Telegram's HTML parsing (the emulator's parser), in UTF-16 units."""
+    return utf16_len(parse_html(html_text)[0])
+
+
+def region(code, parent, level, kind, name):
+    return Region(code, parent, level, kind, name)
+
+
+LONG_PATH = (
+    region("51", "ID", Level.PROVINSI, "Provinsi", "Bali " + "Dwipa " * 15),
+    region("51.03", "51", Level.KABKOTA, "Kabupaten", "Badung (Badoeng, Badung Selatan) " * 3),
+    region("51.03.01", "51.03", Level.KECAMATAN, "Kecamatan", "Kuta Selatan (Kuta Sel., Kutasel) " * 3),
+)
+
+
+def incident(description: str, **changes) -> Incident:
+    values = dict(
+        id=123456, kind="insiden", severity="kritis", status=Status.DITANGANI, region_code="51.03.01",
+        reporter_id=100, item=None, received=None, planned=None, damaged=None, data_count=None, tps_done=None,
+        tps_total=None, sirekap=None, description=description, payload={"kind": "insiden", "severity": "kritis",
+                                                                         "description": description},
+        source_chat_id=100, source_message_id=1, reported_at=AT, received_at=AT, handling_region="51",
+        escalations=2, assignee_id=200, taken_at=AT, resolved_at=None, awaiting_since=None,
+    )
+    return Incident(**(values | changes))
+
+
+def events(n: int, note: str) -> list[IncidentEvent]:
+    out = [IncidentEvent(1, 123456, AT, 100, LONG_NAME, "lapor", None, "baru", "51.03.01", "")]
+    regions = ["51.03", "51"]
+    for i in range(n):
+        action = "eskalasi" if i < 2 else "catatan"
+        code = regions[i] if i < 2 else "51"
+        out.append(IncidentEvent(i + 2, 123456, AT + timedelta(minutes=i), 200, LONG_NAME, action, "baru", "baru",
+                                 code, f"{i} {note}"))
+    return out
+
+
+def worst_note() -> str:
+    return (f"NIK {NIK} & <b>tidak</b> cocok 🔥 " * 40)[:1000]
+
+
+def test_shorten_keeps_short_text_and_never_cuts_a_nik():
+    assert ti.shorten("pompa tiba") == "pompa tiba"
+    assert ti.shorten("baris satu\n  baris dua") == "baris satu baris dua"
+    for offset in range(170, 200):  # wherever the NIK falls around the cut
+        text = "a" * offset + NIK + " sisa catatan " * 10
+        short = ti.shorten(text)
+        assert len(short) <= ti.NOTE_SHOWN + 1 and short.endswith("…")
+        assert all(len(run) == 16 for run in re.findall(r"[0-9]+", short)), short
+        assert NIK not in for_chat(short, chat_id=-100)
+
+
+def test_a_card_with_every_field_at_its_longest_fits_one_message():
+    description = "🔥" * 1000  # a /lapor text at its limit, two UTF-16 units per character
+    inc = incident(description)
+    text = ti.card(inc, report_of(inc), LONG_PATH, LONG_NAME, LONG_NAME, events(6, worst_note()), TZ,
+                   moved_to="Provinsi " + "Bali " * 20, region_names={"51.03": "Kabupaten " + "Badung " * 10,
+                                                                       "51": "Provinsi " + "Bali " * 20})
+    assert visible(for_chat(text, -100)) < 4096
+    assert "…" in text and "(+2 lainnya — /status 123456)" in text
+    assert NIK not in for_chat(text, -100)
+    assert "ke Provinsi Bali" in text  # where each escalation went
+
+
+def test_a_card_keeps_the_whole_description_when_it_fits():
+    inc = incident("gudang logistik tergenang banjir " * 20)
+    text = ti.card(inc, report_of(inc), LONG_PATH[:1], "Wayan", "Made", events(2, "pompa"), TZ)
+    assert inc.description.strip() in parse_html(text)[0]
+
+
+def test_notices_shorten_the_note():
+    for text in (ti.resolved_notice(7, LONG_NAME, worst_note()), ti.resolved_to_reporter(7, LONG_NAME, worst_note())):
+        assert visible(text) < 600 and text.rstrip().endswith("…")
+
+
+def test_status_splits_a_long_history_between_lines():
+    inc = incident("banjir")
+    notes = [f"catatan {n} " + "air naik dan pompa belum tiba di gudang " * 24 for n in range(6)]
+    history = [IncidentEvent(1, 123456, AT, 100, "Wayan", "lapor", None, "baru", "51.03.01", "")] + [
+        IncidentEvent(n + 2, 123456, AT, 200, LONG_NAME, "catatan", "baru", "baru", "51", note[:980])
+        for n, note in enumerate(notes)
+    ]
+    parts = ti.status_messages(inc, report_of(inc), LONG_PATH, LONG_NAME, history, [], TZ)
+    assert len(parts) >= 2
+    assert all(visible(p) < 4096 and len(p) < 4096 for p in parts)
+    assert any(p.startswith("<b>Riwayat</b> <i>(lanjutan)</i>") for p in parts[1:])
+    whole = "\n".join(parse_html(p)[0] for p in parts)
+    assert all(note[:980].strip() in whole for note in notes)  # nothing lost, nothing shortened
+
+
+def test_status_says_where_an_escalation_went_and_when_it_stayed():
+    inc = incident("banjir")
+    history = [
+        IncidentEvent(1, 1, AT, 100, "Wayan", "lapor", None, "baru", "51.03.01", ""),
+        IncidentEvent(2, 1, AT, 200, "Made", "eskalasi", "baru", "baru", "51", "butuh pompa"),
+        IncidentEvent(3, 1, AT, None, None, "eskalasi_otomatis", "baru", "baru", "51",
+                      ti.AUTO_ESCALATION_AT_TOP_NOTE.format(minutes=30)),
+    ]
+    [text] = ti.status_messages(inc, report_of(inc), LONG_PATH, "Wayan", history, [], TZ, {"51": "Provinsi Bali"})
+    assert "Made mengeskalasi ke Provinsi Bali: butuh pompa" in text
+    assert "sistem eskalasi otomatis: tidak ditangani" in text  # at the top: it went nowhere
+
+
+def test_alerts_stay_within_200_characters():
+    assert ti.alert("pendek") == "pendek"
+    long = ti.alert("x" * 300)
+    assert len(long) == 200 and long.endswith("…")
