@@ -127,7 +127,7 @@ async def incident_button(update: Update, context: KpuContext) -> None:
 # --- /insiden ------------------------------------------------------------------------------------
 
 PAGE_SIZE = 10
-LIST_CB = "il1"  # il1:<kind or *>:<o|a>:<page>
+LIST_CB = "il2"  # il2:<requester id>:<kind or *>:<o|a>:<page> (well under 64 bytes)
 KINDS = ("logistik", "data", "rekap", "insiden")
 
 
@@ -161,7 +161,7 @@ async def _render_list(context: KpuContext, user_id: int, kind: str | None, open
         named.append((incident, region.name if region else incident.region_code))
     text = ti.incident_list(named, page, pages, total, kind, open_only, rt.settings.tz)
     nav = []
-    state = f"{kind or '*'}:{'o' if open_only else 'a'}"
+    state = f"{user_id}:{kind or '*'}:{'o' if open_only else 'a'}"
     if page > 1:
         nav.append(InlineKeyboardButton(ti.PAGE_PREV, callback_data=f"{LIST_CB}:{state}:{page - 1}"))
     if page < pages:
@@ -178,14 +178,29 @@ async def insiden(update: Update, context: KpuContext) -> None:
     await reply(update, text, markup=markup)
 
 
+def _page_data(data: str) -> tuple[int, str | None, bool, int] | None:
+    """il2:<requester>:<kind or *>:<o|a>:<page> → (requester, kind, open_only, page); None if not."""
+    parts = data.split(":")
+    if len(parts) != 5 or parts[0] != LIST_CB or not parts[1].isdigit() or not parts[4].isdigit():
+        return None
+    if (parts[2] != "*" and parts[2] not in KINDS) or parts[3] not in ("o", "a") or int(parts[4]) < 1:
+        return None
+    return int(parts[1]), None if parts[2] == "*" else parts[2], parts[3] == "o", int(parts[4])
+
+
 async def insiden_page(update: Update, context: KpuContext) -> None:
+    """◀ ▶ under a /insiden list: only who asked for the list may turn its pages (in a group the
+    list shows the requester's scope)."""
     query = update.callback_query
-    parts = (query.data or "").split(":")
-    if len(parts) != 4 or not parts[3].isdigit():
+    parsed = _page_data(query.data or "")
+    if parsed is None:
         await query.answer(ti.BUTTON_OUTDATED, show_alert=True)
         return
-    kind = None if parts[1] == "*" else parts[1]
-    text, markup = await _render_list(context, update.effective_user.id, kind, parts[2] == "o", int(parts[3]))
+    requester, kind, open_only, page = parsed
+    if requester != update.effective_user.id:
+        await query.answer(ti.LIST_NOT_YOURS, show_alert=True)
+        return
+    text, markup = await _render_list(context, requester, kind, open_only, page)
     await query.answer()
     await edit(query.message, text, markup=markup)
 

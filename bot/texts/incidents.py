@@ -368,6 +368,7 @@ def incident_list(items: list[tuple[Incident, str]], page: int, pages: int, tota
 
 PAGE_PREV = "◀"
 PAGE_NEXT = "▶"
+LIST_NOT_YOURS = "Daftar ini milik yang memintanya. Ketik /insiden untuk melihat daftar Anda sendiri."
 
 # --- /ekspor ------------------------------------------------------------------------------------
 

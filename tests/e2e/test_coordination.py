@@ -323,6 +323,26 @@ async def actions_of(kpu, incident_id):
     return [r[0] for r in rows]
 
 
+async def test_old_or_invalid_button_data_is_answered_with_an_alert(kpu, people, groups):
+    incident_id = await report_kritis(kpu, people)
+    await kpu.next(groups["badung"])
+    expected = {
+        "i0:t:1": "Tombol ini dari versi lama",  # an older version's buttons
+        "i1:x:1": "Tombol ini dari versi lama",
+        "i1:t:abc": "Tombol ini dari versi lama",
+        "i1:t:9999": "Laporan #9999 tidak ditemukan.",
+        "il1:*:o:2": "Tombol ini dari versi lama",  # an older /insiden list
+        "il2:200:gosip:o:2": "Tombol ini dari versi lama",
+    }
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton(data, callback_data=data)] for data in expected])
+    await kpu.app.bot.send_message(groups["badung"].id, "pesan dari versi lama", reply_markup=markup)
+    old = await kpu.next(groups["badung"])
+    for data, text in expected.items():
+        alert = await (await people["made"].press(old, data)).answer()
+        assert alert.show_alert and text in alert.text, data
+    assert await actions_of(kpu, incident_id) == ["lapor"]
+
+
 async def test_alerts_are_plain_text(kpu, people, groups):
     ayu = await kpu.register(kpu.emu.user(202, "Ayu & <Tim>"), "koordinator", "51.03")
     groups["badung"].add_member(ayu)
@@ -502,3 +522,23 @@ async def test_a_deleted_topic_gets_its_posts_in_the_general_chat(kpu, people, g
 # --- /insiden pages -----------------------------------------------------------------------------------
 
 
+async def test_only_the_requester_turns_the_pages_of_a_list(kpu, people, groups):
+    badung = groups["badung"]
+    badung.add_member(people["ketut"])
+    for n in range(12):
+        await kpu.say(people["wayan"], f"/lapor data ganda {n + 1} daftar {n}")
+    first = await kpu.say(people["made"], "/insiden data", badung)
+    assert "12 laporan, halaman 1/2" in first.text
+    [forward] = first.callback_data
+    assert forward.startswith("il2:200:") and len(forward.encode()) <= 64
+    alert = await (await people["ketut"].press(first, forward)).answer()
+    assert alert.show_alert and "Daftar ini milik yang memintanya" in alert.text
+    await kpu.settled(people["made"])
+    [stored] = [m for m in kpu.emu.bot_messages(badung) if m.message_id == first.message_id]
+    assert stored.edit_date is None and "halaman 1/2" in stored.text  # unchanged
+    await (await people["made"].press(first, forward)).answer()
+    second = await kpu.emu.next_edit(badung)
+    assert "halaman 2/2" in second.text and [t for row in second.buttons for t, _ in row] == ["◀"]
+    await (await people["made"].press(second, second.callback_data[0])).answer()
+    back = await kpu.emu.next_edit(badung)
+    assert "halaman 1/2" in back.text and "#12" in back.text
