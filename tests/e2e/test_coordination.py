@@ -124,6 +124,9 @@ async def test_new_kritis_goes_to_the_nearest_group_with_buttons(kpu, people, gr
     await kpu.say(people["wayan"], "/lapor insiden sedang lampu padam")
     second = await report_kritis(kpu, people, "atap roboh")
     assert f"#{second} " in (await kpu.next(groups["badung"])).text
+    # only the nearest group: the province got none of them
+    await kpu.settled(people["wayan"])
+    assert not any("#" in (m.text or "") for m in kpu.emu.bot_messages(groups["bali"]))
 
 
 async def test_nearest_group_up_the_tree(kpu, people):
@@ -190,13 +193,40 @@ async def test_escalate_resolve_and_fan_out(kpu, people, groups):
         ("made", "/catatan {id}", "Tulis catatannya"),
         ("made", "/tangani", "Bentuk"),
         ("made", "/tangani 9999", "tidak ditemukan"),
+        ("made", "/eskalasi {id}", "dieskalasi ke Provinsi Bali"),
+        ("made", "/status {id}", "Riwayat"),
+        ("wayan", "/status {id}", "Riwayat"),
+        ("ketut", "/selesai {id}", "di luar wilayah"),
+        ("ketut", "/eskalasi {id} tolong", "di luar wilayah"),
+        ("ketut", "/status {id}", "di luar wilayah"),
+        # komisioner of the region, of the province above it, of another regency
+        ("komang", "/tangani {id}", "Anda menangani"),
+        ("komang", "/eskalasi {id}", "dieskalasi ke Provinsi Bali"),
+        ("komang", "/selesai {id} beres", "ditandai selesai"),
+        ("komang", "/catatan {id} dipantau", "Catatan ditambahkan"),
+        ("nyoman", "/tangani {id}", "Anda menangani"),
+        ("nyoman", "/selesai {id}", "ditandai selesai"),
         ("nyoman", "/eskalasi {id}", "dieskalasi"),
+        ("gede", "/tangani {id}", "di luar wilayah"),
+        ("gede", "/eskalasi {id}", "di luar wilayah"),
+        ("gede", "/selesai {id}", "di luar wilayah"),
+        ("gede", "/catatan {id} lihat", "di luar wilayah"),
+        ("gede", "/status {id}", "di luar wilayah"),
+        # admin: everything, everywhere
+        ("admin", "/tangani {id}", "Anda menangani"),
+        ("admin", "/eskalasi {id}", "dieskalasi ke Provinsi Bali"),
+        ("admin", "/selesai {id} beres", "ditandai selesai"),
+        ("admin", "/catatan {id} dicek", "Catatan ditambahkan"),
+        ("admin", "/status {id}", "Riwayat"),
     ],
 )
 async def test_commands_by_role_and_scope(kpu, people, groups, who, command, expected):
     incident_id = await report_kritis(kpu, people)
     answer = await kpu.say(people[who], command.format(id=incident_id))
     assert expected in answer.text
+    events = await kpu.rt.db.fetchall("SELECT action FROM incident_events WHERE incident_id = ?", (incident_id,))
+    if expected in ("tidak berwenang", "di luar wilayah", "Tulis catatannya"):  # a refusal changes nothing
+        assert [e[0] for e in events] == ["lapor"]
 
 
 async def test_petugas_cannot_touch_someone_elses_report(kpu, people, groups):
@@ -321,6 +351,33 @@ async def actions_of(kpu, incident_id):
     rows = await kpu.rt.db.fetchall("SELECT action FROM incident_events WHERE incident_id = ? ORDER BY id",
                                     (incident_id,))
     return [r[0] for r in rows]
+
+
+async def test_buttons_from_outside_the_scope_or_without_the_right_change_nothing(kpu, people, groups):
+    incident_id = await report_kritis(kpu, people)
+    post = await kpu.next(groups["badung"])
+    groups["badung"].add_member(people["ketut"])  # a Denpasar coordinator in Badung's group
+    for action in "tes":
+        alert = await (await people["ketut"].press(post, f"i1:{action}:{incident_id}")).answer()
+        assert alert.show_alert and "di luar wilayah" in alert.text
+    alert = await (await people["wayan"].press(post, f"i1:s:{incident_id}")).answer()
+    assert alert.show_alert and "tidak berwenang" in alert.text
+    assert await actions_of(kpu, incident_id) == ["lapor"]
+    await kpu.settled(people["made"])
+    assert all(m.edit_date is None for m in kpu.emu.bot_messages(groups["badung"]))  # no post was edited
+
+
+async def test_the_escalate_button_moves_the_post_up(kpu, people, groups):
+    incident_id = await report_kritis(kpu, people)
+    post = await kpu.next(groups["badung"])
+    answer = await (await people["made"].press(post, f"i1:e:{incident_id}")).answer()
+    assert not answer.show_alert and f"Laporan #{incident_id} dieskalasi ke Provinsi Bali" in answer.text
+    upper = await kpu.next(groups["bali"], thread_id=groups["topic"])
+    assert f"#{incident_id} " in upper.text and "Made mengeskalasi ke Provinsi Bali" in upper.text
+    assert len(upper.buttons[0]) == 3
+    old = await kpu.emu.next_edit(groups["badung"])
+    assert "Dieskalasi ke Provinsi Bali" in old.text and old.buttons == []
+    assert await actions_of(kpu, incident_id) == ["lapor", "eskalasi"]
 
 
 async def test_old_or_invalid_button_data_is_answered_with_an_alert(kpu, people, groups):
@@ -517,6 +574,24 @@ async def test_a_deleted_topic_gets_its_posts_in_the_general_chat(kpu, people, g
     assert f"Laporan #{incident_id} telah diselesaikan" in notice.text and notice.thread_id is None
     await kpu.settled(people["wayan"])
     assert (await outbox.counts(kpu.rt.db))["failed"] == 0
+
+
+async def test_overdue_while_stopped_is_escalated_after_start_and_only_once(kpu, people, groups, clock):
+    incident_id = await report_kritis(kpu, people)
+    await kpu.next(groups["badung"])
+    await kpu.stop()
+    clock.advance(minutes=45)  # kritis: 30 minutes; the bot was down meanwhile
+    await kpu.start()
+    upper = await kpu.next(groups["bali"], timeout=20)  # the escalation job's first run after start
+    assert f"#{incident_id} " in upper.text and "eskalasi otomatis ke Provinsi Bali" in upper.text
+    for _ in range(2):
+        [job] = [j for j in kpu.app.job_queue.jobs() if j.name == "eskalasi_otomatis"]
+        await job.run(kpu.app)
+        await kpu.restart()
+    await kpu.settled(people["wayan"])
+    assert (await actions_of(kpu, incident_id)).count("eskalasi_otomatis") == 1
+    posts = [m for m in kpu.emu.bot_messages(groups["bali"]) if f"#{incident_id} " in (m.text or "")]
+    assert len(posts) == 1
 
 
 # --- /insiden pages -----------------------------------------------------------------------------------
