@@ -50,8 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-#: the updates `run` asks for
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
+#: the updates `run` asks for: no edited messages, an edited command does nothing (handlers/gate.py)
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 
 
 def _settings() -> Settings:

@@ -4,6 +4,11 @@ Runs in handler group -1. It loads the registered sender into `context.actor`; a
 or revoked sender gets one short explanation and the update stops here, so nothing they send
 reaches a handler that could store it. `/start` passes through (it carries invite codes), and
 `my_chat_member` updates (the bot added to or removed from a group) are not a user's message.
+
+An edited message stops here for everyone, silently: editing "/undang petugas 51.03.01" must not
+mint a second invite, nor editing "/eskalasi 7" escalate again, nor an edited report make a second
+incident. (A live location's updates are edits too; the bot does not follow them.) `run` does not
+even ask for edits; the rule here holds whatever a Bot API server sends.
 """
 
 from __future__ import annotations
@@ -31,7 +36,13 @@ def _is_command(update: Update) -> bool:
     return bool(msg and msg.text and msg.text.startswith("/"))
 
 
+def _is_edit(update: Update) -> bool:
+    return (update.edited_message or update.edited_channel_post or update.edited_business_message) is not None
+
+
 async def gate(update: Update, context: KpuContext) -> None:
+    if _is_edit(update):
+        raise ApplicationHandlerStop
     sender = update.effective_user
     if sender is None or update.my_chat_member is not None or update.chat_member is not None:
         return

@@ -23,6 +23,29 @@ async def test_admin_invites_and_officer_registers(kpu):
     assert "registrasi" in actions and "undang" in actions
 
 
+async def test_an_edited_command_changes_nothing_and_gets_no_reply(kpu):
+    emu, db = kpu.emu, kpu.rt.db
+    wayan = await kpu.register(emu.user(100, "Wayan"), "petugas", "51.03.01")
+    stranger = emu.user(666, "Orang Asing")
+    undang = await kpu.admin.send(kpu.bot, "/undang petugas 51.03.01")
+    assert "?start=" in (await kpu.next(kpu.admin)).text
+    lapor = await wayan.send(kpu.bot, "/lapor insiden sedang genset belum datang")
+    assert "#" in (await kpu.next(wayan)).text
+    halo = await stranger.send(kpu.bot, "halo")
+    assert "tautan undangan" in (await kpu.next(stranger)).text
+    before = [(await db.fetchone(f"SELECT count(*) FROM {table}"))[0] for table in ("invites", "incidents", "users")]
+    await kpu.admin.edit(undang, "/undang petugas 51.03.02")
+    await wayan.edit(lapor, "/lapor insiden kritis genset belum datang")
+    await stranger.edit(halo, "/lapor insiden kritis ada yang aneh")
+    # updates of a chat are handled in order: each next answer is the one to /bantuan, not to the edit
+    assert "Perintah untuk Admin" in (await kpu.say(kpu.admin, "/bantuan")).text
+    assert "Perintah untuk Petugas" in (await kpu.say(wayan, "/bantuan")).text
+    assert "tautan undangan" in (await kpu.say(stranger, "/bantuan")).text
+    assert len(emu.bot_messages(kpu.dm(stranger))) == 2  # "halo" and "/bantuan", nothing for the edit
+    after = [(await db.fetchone(f"SELECT count(*) FROM {table}"))[0] for table in ("invites", "incidents", "users")]
+    assert after == before
+
+
 async def test_expired_and_unknown_links(kpu, clock):
     code = await kpu.invite_link("petugas", "51.03.01")
     clock.advance(days=7, seconds=1)

@@ -118,3 +118,9 @@ def test_webhook_path_is_the_urls_path():
     assert webhook_path("https://kpu.example.org/telegram/hook") == "telegram/hook"
     assert webhook_path("https://kpu.example.org/") == ""
     assert webhook_path("https://kpu.example.org:8443/bot") == "bot"
+
+
+def test_run_does_not_ask_for_edited_messages():
+    from bot.__main__ import ALLOWED_UPDATES
+
+    assert "edited_message" not in ALLOWED_UPDATES and "message" in ALLOWED_UPDATES
