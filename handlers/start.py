@@ -10,6 +10,7 @@ from bot.app import KpuContext
 from bot.texts import common as t
 from handlers.replies import reply
 from storage import regions as region_store
+from storage import users as user_store
 from storage.users import RedeemOutcome
 
 
@@ -24,13 +25,13 @@ async def start(update: Update, context: KpuContext) -> None:
     if private and payload and registration.looks_like_code(payload):
         result = await registration.redeem(context.rt, payload, sender.id, sender.full_name, sender.username)
         if result.outcome is RedeemOutcome.REGISTERED:
-            moved = None
-            if result.previous is not None and result.previous.active:
-                moved = f"{result.previous.role.value}, {await _path_text(context, result.previous.region_code)}"
-            await reply(update, 
-                t.greeting_registered(sender.full_name, result.user.role,
-                                      await _path_text(context, result.user.region_code), moved)
-            )
+            await reply(update, t.greeting_registered(sender.full_name, result.user.role,
+                                                      await _path_text(context, result.user.region_code)))
+            return
+        if result.outcome is RedeemOutcome.ALREADY_ACTIVE:
+            current = result.previous
+            await reply(update, t.invite_not_for_registered(current.role,
+                                                            await _path_text(context, current.region_code)))
             return
         if context.actor is None or result.outcome is not RedeemOutcome.USED:
             await reply(update, {
@@ -39,8 +40,9 @@ async def start(update: Update, context: KpuContext) -> None:
                 RedeemOutcome.EXPIRED: t.INVITE_EXPIRED,
             }[result.outcome])
             return
-    if context.actor is None:
-        await reply(update, t.NOT_REGISTERED)
+    if context.actor is None:  # the gate let /start through: a stranger, or a revoked user
+        known = await user_store.get(context.rt.db, sender.id)
+        await reply(update, t.refusal("revoked") if known is not None else t.NOT_REGISTERED)
         return
     actor = context.actor
     await reply(update, t.greeting_again(actor.full_name, actor.role, await _path_text(context, actor.region_code)))

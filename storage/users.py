@@ -97,6 +97,7 @@ class RedeemOutcome(StrEnum):
     UNKNOWN = "unknown"
     USED = "used"
     EXPIRED = "expired"
+    ALREADY_ACTIVE = "already_active"  # the opener is an active user: nothing changes, the invite stays unused
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +111,10 @@ class Redeemed:
 async def redeem_invite(
     db: Database, *, code_hash: str, telegram_id: int, full_name: str, username: str | None, now: datetime
 ) -> Redeemed:
-    """Use an invite once: check and mark it, write the user, audit — all in one transaction."""
+    """Use an invite once: check and mark it, write the user, audit — all in one transaction.
+
+    An active user is never re-roled by opening a link (a bootstrap admin opening a petugas link
+    would be demoted): the invite stays unused. A revoked user registers again."""
     async with db.transaction() as conn:
         cur = await conn.execute(
             "SELECT role, region_code, created_by, created_at, expires_at, used_by, used_at"
@@ -129,6 +133,8 @@ async def redeem_invite(
         cur = await conn.execute(f"SELECT {_USER_COLUMNS} FROM users WHERE telegram_id = ?", (telegram_id,))
         prev_row = await cur.fetchone()
         previous = _user(prev_row) if prev_row else None
+        if previous is not None and previous.active:
+            return Redeemed(RedeemOutcome.ALREADY_ACTIVE, invite=invite, previous=previous)
         await conn.execute(
             """INSERT INTO users (telegram_id, role, region_code, full_name, username, invited_by, registered_at)
                VALUES (?, ?, ?, ?, ?, ?, ?)

@@ -60,14 +60,12 @@ def region_path(path: tuple[Region, ...] | list[Region]) -> str:
     return " › ".join(esc(r.name) for r in path)
 
 
-def greeting_registered(name: str, role: Role, region_path_text: str, moved_from: str | None = None) -> str:
+def greeting_registered(name: str, role: Role, region_path_text: str) -> str:
     lines = [
         f"Selamat datang, <b>{esc(name)}</b>! Anda terdaftar sebagai <b>{ROLE_LABEL[role]}</b> "
         f"untuk wilayah <b>{region_path_text}</b>.",
+        "", f"Anda dapat {ROLE_CAN[role]}", "", "Ketik /bantuan untuk daftar perintah.",
     ]
-    if moved_from:
-        lines.append(f"(Sebelumnya: {moved_from}.)")
-    lines += ["", f"Anda dapat {ROLE_CAN[role]}", "", "Ketik /bantuan untuk daftar perintah."]
     return "\n".join(lines)
 
 
@@ -82,6 +80,14 @@ def greeting_again(name: str, role: Role, region_path_text: str) -> str:
 INVITE_UNKNOWN = "Tautan undangan ini tidak dikenal. Periksa kembali tautannya atau minta undangan baru."
 INVITE_USED = "Tautan undangan ini sudah pernah dipakai. Setiap undangan hanya berlaku sekali; minta undangan baru."
 INVITE_EXPIRED = "Tautan undangan ini sudah kedaluwarsa (berlaku 7 hari). Minta undangan baru."
+
+
+def invite_not_for_registered(role: Role, region_path_text: str) -> str:
+    return (
+        f"Anda sudah terdaftar sebagai <b>{ROLE_LABEL[role]}</b> untuk wilayah <b>{region_path_text}</b>; "
+        "undangan ini tidak dipakai dan tetap berlaku. Untuk berganti peran atau wilayah, minta akses Anda "
+        "dicabut dulu (/cabut), lalu buka tautan ini lagi."
+    )
 
 
 def help_text(role: Role, lines: list[tuple[str, str]]) -> str:

@@ -3,6 +3,7 @@
 import pytest
 
 from storage import audit
+from storage import users as user_store
 
 
 async def test_admin_invites_and_officer_registers(kpu):
@@ -44,6 +45,19 @@ async def test_an_edited_command_changes_nothing_and_gets_no_reply(kpu):
     assert len(emu.bot_messages(kpu.dm(stranger))) == 2  # "halo" and "/bantuan", nothing for the edit
     after = [(await db.fetchone(f"SELECT count(*) FROM {table}"))[0] for table in ("invites", "incidents", "users")]
     assert after == before
+
+
+async def test_a_registered_user_opening_an_invite_is_refused_and_the_invite_stays_unused(kpu):
+    code = await kpu.invite_link("petugas", "51.03.01")
+    await kpu.admin.start(kpu.bot, code)  # the bootstrap admin opens a petugas link
+    answer = await kpu.next(kpu.admin)
+    assert "sudah terdaftar sebagai Admin" in answer.text and "tidak dipakai" in answer.text
+    admin = await user_store.get(kpu.rt.db, kpu.admin.id)
+    assert (admin.role.value, admin.region_code, admin.active) == ("admin", "51", True)
+    assert (await kpu.rt.db.fetchone("SELECT used_by FROM invites"))["used_by"] is None
+    wayan = kpu.emu.user(100, "Wayan")
+    await wayan.start(kpu.bot, code)  # the person it was meant for can still use it
+    assert "Selamat datang, Wayan" in (await kpu.next(wayan)).text
 
 
 async def test_expired_and_unknown_links(kpu, clock):
@@ -134,6 +148,7 @@ async def test_revocation(kpu):
     wayan = await kpu.register(kpu.emu.user(100, "Wayan"), "petugas", "51.03.01")
     assert "dicabut" in (await kpu.say(made, "/cabut 100")).text
     assert "dicabut" in (await kpu.say(wayan, "/bantuan")).text  # the gate now refuses him
+    assert "dicabut" in (await kpu.say(wayan, "/start")).text  # not the stranger's explanation
     assert "cabut" in [row["action"] for row in await audit.recent(kpu.rt.db)]
 
 

@@ -50,6 +50,19 @@ async def test_expires_after_seven_days(rt, clock):
     assert (await registration.redeem(rt, fresh.code, 600, "Nyoman", None)).outcome is RedeemOutcome.REGISTERED
 
 
+async def test_an_active_user_is_not_re_roled_by_an_invite(rt):
+    created = await registration.create_invite(rt, await admin(rt), "petugas", "51.03.01")
+    result = await registration.redeem(rt, created.code, 1, "Admin", None)  # the bootstrap admin
+    assert result.outcome is RedeemOutcome.ALREADY_ACTIVE and result.previous.role is Role.ADMIN
+    assert (await admin(rt)).role is Role.ADMIN
+    assert (await registration.redeem(rt, created.code, 900, "Wayan", None)).outcome is RedeemOutcome.REGISTERED
+    # a revoked user registers again
+    await registration.revoke(rt, await admin(rt), 900)
+    again = await registration.create_invite(rt, await admin(rt), "koordinator", "51.03")
+    back = await registration.redeem(rt, again.code, 900, "Wayan", None)
+    assert back.outcome is RedeemOutcome.REGISTERED and (await user_store.get(rt.db, 900)).active
+
+
 async def test_unknown_code(rt):
     assert (await registration.redeem(rt, "x" * 32, 700, "A", None)).outcome is RedeemOutcome.UNKNOWN
 
