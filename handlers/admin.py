@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
 from telegram import Document, Update
 from telegram.constants import ChatType
+from telegram.error import TelegramError
 
 from bot import access, baselines, digest_delivery, registration
 from bot.access import Action, Grant
@@ -13,10 +16,11 @@ from bot.registration import InviteCreated
 from bot.texts import baselines as tb
 from bot.texts import common as t
 from bot.texts.digest import split_messages
-from handlers.replies import reply, send_document
+from handlers.replies import reply, send, send_document
 from storage import regions as region_store
 
 MAX_CSV_BYTES = 10 * 1024 * 1024
+log = logging.getLogger(__name__)
 
 
 async def undang(update: Update, context: KpuContext) -> None:
@@ -48,6 +52,10 @@ async def cabut(update: Update, context: KpuContext) -> None:
     if result.ok:
         digest_delivery.remove_chat_jobs(context.job_queue, result.target.telegram_id)  # the rows went with it
         await reply(update, t.cabut_done(result.target.full_name, result.target.telegram_id))
+        try:  # one private message to the revoked user; one who blocked the bot is simply not told
+            await send(context.bot, result.target.telegram_id, t.cabut_notice())
+        except TelegramError:
+            log.info("could not tell user %s about the revocation", result.target.telegram_id)
         return
     await reply(update, {
         "unknown_user": t.CABUT_UNKNOWN,

@@ -122,7 +122,10 @@ def invite_created(role: Role, path_text: str, link: str, expires_local: datetim
 CABUT_USAGE = "Bentuk: <code>/cabut &lt;id_telegram&gt;</code>\nContoh: <code>/cabut 123456789</code>"
 CABUT_UNKNOWN = "Pengguna itu tidak ditemukan atau sudah tidak aktif."
 CABUT_SELF = "Anda tidak dapat mencabut akses Anda sendiri."
-CABUT_BOOTSTRAP = "Admin dari BOT_ADMIN_IDS hanya dapat dicabut dengan mengubah pengaturan bot."
+CABUT_BOOTSTRAP = (
+    "Admin dari BOT_ADMIN_IDS tidak dapat dicabut lewat chat. Hapus dulu id-nya dari BOT_ADMIN_IDS dan "
+    "mulai ulang bot; sesudah itu admin lain dapat mencabutnya dengan /cabut."
+)
 
 
 def cabut_done(name: str, telegram_id: int) -> str:

@@ -147,6 +147,7 @@ async def test_revocation(kpu):
     made = await kpu.register(kpu.emu.user(300, "Made"), "komisioner", "51.03")
     wayan = await kpu.register(kpu.emu.user(100, "Wayan"), "petugas", "51.03.01")
     assert "dicabut" in (await kpu.say(made, "/cabut 100")).text
+    assert "Akses Anda ke bot koordinasi KPU telah dicabut" in (await kpu.next(wayan)).text  # he is told, once
     assert "dicabut" in (await kpu.say(wayan, "/bantuan")).text  # the gate now refuses him
     assert "dicabut" in (await kpu.say(wayan, "/start")).text  # not the stranger's explanation
     assert "cabut" in [row["action"] for row in await audit.recent(kpu.rt.db)]
@@ -175,3 +176,19 @@ async def test_a_failing_handler_answers_with_an_apology(kpu, monkeypatch):
     answer = await kpu.say(kpu.admin, "/undang petugas 51.03.01")
     assert answer.text.startswith("Maaf, terjadi gangguan") and "database on fire" not in answer.text
     assert "Halo" in (await kpu.say(kpu.admin, "/start")).text  # the bot goes on
+
+
+async def test_revoking_someone_who_blocked_the_bot_still_works(kpu):
+    made = await kpu.register(kpu.emu.user(300, "Made"), "komisioner", "51.03")
+    wayan = await kpu.register(kpu.emu.user(100, "Wayan"), "petugas", "51.03.01")
+    wayan.block(kpu.bot)
+    assert "telah dicabut" in (await kpu.say(made, "/cabut 100")).text
+    assert not (await user_store.get(kpu.rt.db, 100)).active
+    assert "Maaf" not in (await kpu.say(made, "/bantuan")).text  # no apology followed the failed notice
+
+
+async def test_a_bootstrap_admin_cannot_be_revoked_in_chat_and_is_told_how(kpu):
+    other = await kpu.register(kpu.emu.user(2, "Admin Dua"), "admin", "51")
+    answer = await kpu.say(other, f"/cabut {kpu.admin.id}")
+    assert "BOT_ADMIN_IDS" in answer.text and "mulai ulang" in answer.text
+    assert (await user_store.get(kpu.rt.db, kpu.admin.id)).active

@@ -109,3 +109,13 @@ async def test_revoke_rules(rt):
     assert (await registration.revoke(rt, komisioner, komisioner.telegram_id)).reason == "self"
     assert (await registration.revoke(rt, await admin(rt), 1)).reason == "self"
     assert (await registration.revoke(rt, None, 1)).reason == "bootstrap_admin"
+
+
+async def test_a_bootstrap_admin_is_revocable_once_removed_from_bot_admin_ids(rt):
+    from dataclasses import replace
+
+    second = (await registration.redeem(
+        rt, (await registration.create_invite(rt, await admin(rt), "admin", "51")).code, 2, "Admin Dua", None)).user
+    assert (await registration.revoke(rt, second, 1)).reason == "bootstrap_admin"
+    restarted = replace(rt, settings=rt.settings.model_copy(update={"BOT_ADMIN_IDS": []}))  # what CABUT_BOOTSTRAP says
+    assert (await registration.revoke(restarted, second, 1)).ok
