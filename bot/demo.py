@@ -163,6 +163,14 @@ class Demo:
             if needle in (message.text or ""):
                 return message
 
+    async def group(self, title: str, members: list) -> object:
+        """A supergroup with the bot in it. The bot greets a group it joins; that welcome is awaited
+        here, so the answer to the next command there is the one printed after it."""
+        chat = self.emu.group(title, members=members, bots=[self.bot], supergroup=True)
+        self.t.names[chat.id] = chat.title
+        await self.wait_for(chat, "/grup")
+        return chat
+
     def person(self, uid: int, name: str):
         user = self.emu.user(uid, name)
         self.users[uid] = user
@@ -216,14 +224,12 @@ class Demo:
 
         t.write()
         t.write("== 2. Grup koordinasi per kabupaten/kota dan provinsi ==")
-        province = emu.group(f"KPU {root.title}", members=[admin, commissioner], bots=[self.bot], supergroup=True)
-        t.names[province.id] = province.title
+        province = await self.group(f"KPU {root.title}", [admin, commissioner])
         await self.say(commissioner, f"/grup {root.code}", province)
         groups = {}
         for kab in kabkota:
             members = [admin] + ([komisioner_kab, koordinator] if kab.code == kab_a.code else [])
-            chat = emu.group(f"KPU {kab.title}", members=members, bots=[self.bot], supergroup=True)
-            t.names[chat.id] = chat.title
+            chat = await self.group(f"KPU {kab.title}", members)
             groups[kab.code] = chat
             await self.say(admin, f"/grup {kab.code}", chat)
 

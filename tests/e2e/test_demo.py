@@ -1,6 +1,7 @@
 """`python -m bot demo` runs the whole product against the emulator and writes its outputs."""
 
 import io
+import re
 import struct
 
 from bot.demo import run_demo
@@ -27,6 +28,7 @@ async def test_demo_tells_the_whole_story(tmp_path):
     ):
         assert needle in transcript, needle
     assert "Traceback" not in transcript and "Maaf, terjadi gangguan" not in transcript
+    _answers_follow_their_commands(transcript)
     assert (out / "transkrip.txt").read_text(encoding="utf-8").count("Laporan #") > 10
     digest = (out / "ringkasan.html").read_text(encoding="utf-8")
     assert "Kamis, 15 Februari 2024 · 07:00 WITA" in digest and "H+1" in digest
@@ -35,3 +37,23 @@ async def test_demo_tells_the_whole_story(tmp_path):
     for png in pngs:
         data = png.read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">I", data[16:20])[0] >= 1000
+
+
+def _answers_follow_their_commands(transcript: str) -> None:
+    """In every group, the bot's welcome comes before anyone speaks there, and the first thing the
+    bot says after `/grup CODE` in a chat is that chat's confirmation for CODE's region."""
+    lines = transcript.splitlines()
+    grup_commands = 0
+    for i, line in enumerate(lines):
+        said = re.match(r"^\[(?P<chat>[^\]]+)\] [^:]+: /grup (?P<code>\S+)$", line)
+        if not said:
+            continue
+        grup_commands += 1
+        chat = said["chat"]
+        before = [ln for ln in lines[:i] if ln.startswith(f"   🤖 [{chat}] ")]
+        assert before and "Halo! Saya bot koordinasi KPU" in before[-1], (line, before[-1:])
+        answer = next(ln for ln in lines[i + 1:] if ln.startswith("   🤖 "))
+        assert answer.startswith(f"   🤖 [{chat}] ✅ Grup ini sekarang grup koordinasi"), (line, answer)
+        name = chat.removeprefix("KPU ").removeprefix("Kabupaten ").removeprefix("Provinsi ")
+        assert answer.rstrip(".").endswith(name), (line, answer)
+    assert grup_commands == 10  # the province and its 9 kabupaten/kota
