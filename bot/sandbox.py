@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import threading
 from datetime import datetime
 from pathlib import Path
+from typing import TextIO
 
 from bot.app import build_application
 from bot.emulator import BotApiEmulator
@@ -106,13 +108,35 @@ class Sandbox:
         return True
 
 
+def read_lines(stream: TextIO) -> asyncio.Queue[str | None]:
+    """The lines typed on `stream`, as they come; None at the end.
+
+    A daemon thread reads them: it never holds up the exit, so Ctrl-C stops the sandbox at once
+    (`input()` in the loop's default executor kept the process waiting for one more Enter)."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def put(item: str | None) -> None:
+        try:
+            loop.call_soon_threadsafe(queue.put_nowait, item)
+        except RuntimeError:  # the loop is closed: the sandbox has stopped
+            raise SystemExit from None
+
+    def read() -> None:
+        for line in stream:
+            put(line.rstrip("\r\n"))
+        put(None)
+
+    threading.Thread(target=read, name="sandbox-stdin", daemon=True).start()
+    return queue
+
+
 async def run_sandbox() -> int:
     base = load_settings()
     setup_logging("WARNING")
     out = Path(f"sandbox-{datetime.now():%Y%m%d-%H%M%S}")
     out.mkdir(parents=True, exist_ok=True)
     admin_id = base.BOT_ADMIN_IDS[0] if base.BOT_ADMIN_IDS else 1
-    loop = asyncio.get_running_loop()
     async with BotApiEmulator() as emu:
         bot = emu.add_bot("kpu_koordinasi_bot", "KPU Koordinasi")
         settings = base.model_copy(update={
@@ -129,11 +153,12 @@ async def run_sandbox() -> int:
         await app.updater.start_polling(poll_interval=0.0, timeout=2)
         print(f"Sandbox bot koordinasi KPU (wilayah {settings.REGION_ROOT}); berkas di {out.resolve()}")
         print(HELP)
+        lines = read_lines(sys.stdin)
         try:
             while True:
-                try:
-                    line = await loop.run_in_executor(None, input, sandbox.prompt())
-                except EOFError:
+                print(sandbox.prompt(), end="", flush=True)
+                line = await lines.get()
+                if line is None:  # end of input (Ctrl-D, or the end of a piped script)
                     break
                 if not await sandbox.handle(line):
                     break

@@ -144,3 +144,23 @@ async def test_sandbox_talks_to_the_bot(tmp_path):
     assert "Halo, Admin" in text and "https://t.me/kpu_koordinasi_bot?start=" in text
     assert "tautan undangan" in text  # Wayan is not registered yet
     assert "Traceback" not in text
+
+
+async def test_ctrl_c_stops_the_sandbox_at_once_while_it_waits_for_input(tmp_path):
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "sandbox", cwd=tmp_path, env=_env(tmp_path),
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        # the prompt is shown: the sandbox now waits for a line that never comes (stdin stays open)
+        shown = await asyncio.wait_for(proc.stdout.readuntil(b"@ pribadi] > "), timeout=60)
+        assert b"Sandbox bot koordinasi KPU" in shown
+        proc.send_signal(signal.SIGINT)
+        rest = await asyncio.wait_for(proc.stdout.read(), timeout=20)
+        await asyncio.wait_for(proc.wait(), timeout=20)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode == 0, rest.decode()
+    assert b"Traceback" not in rest
