@@ -29,6 +29,7 @@ from bot.models import User
 from bot.notify import Notifier
 from bot.runtime import Runtime
 from bot.settings import Settings
+from bot.update_order import PerChatUpdateProcessor
 from storage import regions as region_store
 from storage import users as user_store
 from storage.db import Database, DatabaseUnavailable
@@ -98,6 +99,9 @@ def build_application(settings: Settings, *, clock: Clock = utc_now, rate_limite
                       flood_retries: int = 3) -> Application:
     """Build the bot. Needs `TELEGRAM_BOT_TOKEN`; storage opens in `post_init`.
 
+    Updates of different chats are processed concurrently, those of one chat in order
+    (`bot.update_order`).
+
     The rate limiter keeps within Telegram's limits and waits out a 429's `retry_after` up to
     `flood_retries` times before the request fails (the outbox then reschedules it)."""
     token = settings.require_token()
@@ -130,6 +134,7 @@ def build_application(settings: Settings, *, clock: Clock = utc_now, rate_limite
         .base_file_url(f"{api}/file/bot")
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .context_types(ContextTypes(context=KpuContext))
+        .concurrent_updates(PerChatUpdateProcessor())
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )

@@ -60,7 +60,7 @@ async def find_duplicate(db: Database, *, update_id: int | None, chat_id: int, m
 async def create(db: Database, new: NewIncident, notify: list[OutboxRow] = ()) -> tuple[Incident, bool]:
     """Insert the incident with its notifications, atomically.
 
-    The schema writes the 'lapor' event and the processed update with the row (migration 0007),
+    The schema writes the 'lapor' event and the processed update with the row (migration 0006),
     so without notifications this is one statement; with them, one transaction.
     Returns (incident, created). When the same update or message was stored before — also when a
     concurrent delivery wins the race — the UNIQUE keys refuse the second row and the first

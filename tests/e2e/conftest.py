@@ -81,9 +81,12 @@ class Harness:
         return await self.emu.next_message(chat if chat is not None else self.dm(user))
 
     async def settled(self, user) -> None:
-        """Updates are handled one at a time: once `user`'s /bantuan is answered, everything sent
-        before it has been handled; then wait for the notifications those handlers kicked off."""
+        """Everything sent before now has been handled, in every chat: once `user`'s /bantuan is
+        answered, every earlier update was fetched (getUpdates hands them out in order); the
+        application's update queue is joined when each fetched update is done (chats are
+        processed concurrently); then the notifications those handlers kicked off are drained."""
         await self.say(user, "/bantuan")
+        await self.app.update_queue.join()
         await self.notifier.drain()
 
     def dm(self, user):

@@ -1,6 +1,7 @@
 """/lapor end to end: every row of the reporting table, refusals, the guided flow, attachments,
 NIK masking outside the reporter's private chat, and duplicates."""
 
+import asyncio
 import struct
 import zlib
 
@@ -254,3 +255,35 @@ async def test_reports_are_not_taken_in_an_unregistered_group(kpu, wayan):
     [[(_, url)]] = answer.buttons
     assert url.endswith("?start=lapor")
     assert await count(kpu) == 0
+
+
+async def test_one_chat_in_order_while_another_chat_is_answered(kpu, wayan, monkeypatch):
+    """Updates of different chats are processed at once, those of one chat in order: Ketut is
+    answered while Wayan's first report waits, then Wayan's burst is answered in sending order."""
+    from bot import reporting
+
+    ketut = await kpu.register(kpu.emu.user(300, "Ketut"), "petugas", "51.03.02")
+    held, release = asyncio.Event(), asyncio.Event()
+    submit = reporting.submit_text
+
+    async def slow_for_wayan(rt, actor, args, source):
+        if actor.telegram_id == wayan.id and "tahan" in args:
+            held.set()
+            await release.wait()
+        return await submit(rt, actor, args, source)
+
+    monkeypatch.setattr(reporting, "submit_text", slow_for_wayan)
+    answered_before = len(kpu.emu.bot_messages(kpu.dm(wayan)))
+    await wayan.send(kpu.bot, "/lapor insiden rendah tahan dulu")
+    for n in range(1, 6):
+        await wayan.send(kpu.bot, f"/lapor rekap {n}/205")
+    try:
+        await asyncio.wait_for(held.wait(), 5)
+        answer = await kpu.say(ketut, "/lapor rekap 90/120")
+        assert "90 dari 120 TPS" in answer.text
+        assert len(kpu.emu.bot_messages(kpu.dm(wayan))) == answered_before  # Wayan's chat waits its turn
+    finally:
+        release.set()
+    assert "tahan dulu" in (await kpu.next(wayan)).text
+    for n in range(1, 6):
+        assert f"{n} dari 205 TPS" in (await kpu.next(wayan)).text

@@ -1,1 +1,0 @@
--- (reserved: filled by the change that needs it)
