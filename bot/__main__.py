@@ -88,12 +88,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     from telegram.error import TelegramError
 
     from bot.app import build_application
+    from bot.telegram_http import get_me
 
     settings = _settings()
     token = settings.require_token()
     setup_logging(settings.LOG_LEVEL, token)
     if args.webhook and not settings.WEBHOOK_URL:
         raise SettingsError("WEBHOOK_URL: wajib diisi untuk mode --webhook")
+    try:  # the token and the server first, with clients that are closed if they fail
+        asyncio.run(get_me(token, settings.TELEGRAM_API_URL))
+    except TelegramError as exc:
+        raise _bot_api_error(exc, settings, webhook=args.webhook) from None
     app = build_application(settings)
     try:
         if args.webhook:
@@ -137,16 +142,15 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 async def _bot_username(settings: Settings) -> str:
-    from telegram import Bot
     from telegram.error import TelegramError
+
+    from bot.telegram_http import get_me
 
     if not settings.TELEGRAM_BOT_TOKEN:
         raise SettingsError("TELEGRAM_BOT_TOKEN: belum diisi; isi token, atau beri --bot-username NAMA_BOT "
                             "(username bot untuk tautan, tanpa token)")
-    bot = Bot(settings.TELEGRAM_BOT_TOKEN, base_url=f"{settings.TELEGRAM_API_URL}/bot")
     try:
-        async with bot:
-            return bot.username
+        return (await get_me(settings.TELEGRAM_BOT_TOKEN, settings.TELEGRAM_API_URL)).username
     except TelegramError as exc:
         raise CliError(f"{_bot_api_error(exc, settings)}; atau beri --bot-username NAMA_BOT") from None
 

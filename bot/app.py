@@ -29,6 +29,7 @@ from bot.models import User
 from bot.notify import Notifier
 from bot.runtime import Runtime
 from bot.settings import Settings
+from bot.telegram_http import AiohttpRequest
 from bot.update_order import PerChatUpdateProcessor
 from storage import regions as region_store
 from storage import users as user_store
@@ -100,7 +101,7 @@ def build_application(settings: Settings, *, clock: Clock = utc_now, rate_limite
     """Build the bot. Needs `TELEGRAM_BOT_TOKEN`; storage opens in `post_init`.
 
     Updates of different chats are processed concurrently, those of one chat in order
-    (`bot.update_order`).
+    (`bot.update_order`); the Bot API is spoken to over aiohttp (`bot.telegram_http`).
 
     The rate limiter keeps within Telegram's limits and waits out a 429's `retry_after` up to
     `flood_retries` times before the request fails (the outbox then reschedules it)."""
@@ -135,6 +136,8 @@ def build_application(settings: Settings, *, clock: Clock = utc_now, rate_limite
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .context_types(ContextTypes(context=KpuContext))
         .concurrent_updates(PerChatUpdateProcessor())
+        .request(AiohttpRequest())
+        .get_updates_request(AiohttpRequest(connection_pool_size=1))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )
