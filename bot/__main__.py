@@ -87,7 +87,7 @@ def webhook_path(url: str) -> str:
 def cmd_run(args: argparse.Namespace) -> int:
     from telegram.error import TelegramError
 
-    from bot.app import build_application
+    from bot.app import POLL_INTERVAL_S, build_application
     from bot.telegram_http import get_me
 
     settings = _settings()
@@ -112,7 +112,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 drop_pending_updates=False,
             )
         else:
-            app.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
+            app.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False, poll_interval=POLL_INTERVAL_S)
     except TelegramError as exc:  # only a failure while starting gets here: running, PTB retries
         raise _bot_api_error(exc, settings, webhook=args.webhook) from None
     return 0

@@ -106,14 +106,16 @@ def _text_of(report: Report) -> str:
 
 
 async def submit_text(rt: Runtime, actor: User, args: str, source: Source) -> Receipt | Refused:
-    """A one-line `/lapor …` (the text after the command)."""
-    duplicate = await _duplicate(rt, source)
-    if duplicate is not None:
-        return duplicate
+    """A one-line `/lapor …` (the text after the command).
+
+    A repeat of a stored report (the same update or message) gets that report's receipt: storing
+    it again is refused by the UNIQUE keys, and a refusal first makes sure it is not a repeat —
+    so the common case, a new report, costs no separate look-up."""
     parsed = parse_lapor(args)
-    if isinstance(parsed, LaporError):
-        return Refused(parsed.render())
-    return await _submit(rt, actor, parsed, source)
+    result = Refused(parsed.render()) if isinstance(parsed, LaporError) else await _submit(rt, actor, parsed, source)
+    if isinstance(result, Refused):
+        return await _duplicate(rt, source) or result
+    return result
 
 
 async def _duplicate(rt: Runtime, source: Source) -> Receipt | None:
@@ -122,6 +124,10 @@ async def _duplicate(rt: Runtime, source: Source) -> Receipt | None:
     )
     if existing is None:
         return None
+    return await _receipt_of(rt, existing)
+
+
+async def _receipt_of(rt: Runtime, existing: Incident) -> Receipt:
     return Receipt(existing, await region_store.path(rt.db, existing.region_code), duplicate=True,
                    nik_warnings=tuple(nik_region_mismatches(existing.description, existing.region_code)))
 
@@ -168,8 +174,10 @@ async def _submit(rt: Runtime, actor: User, parsed: ParsedLapor, source: Source)
     )
     notify = await lifecycle.route_new(rt, region.code, severity.value)
     incident, created = await incident_store.create(rt.db, new, notify)
-    return Receipt(incident, await region_store.path(rt.db, region.code), duplicate=not created,
-                   nik_warnings=tuple(nik_region_mismatches(text, region.code)), notified=created and bool(notify))
+    if not created:  # the same update or message was stored before: its receipt, as it was
+        return await _receipt_of(rt, incident)
+    return Receipt(incident, await region_store.path(rt.db, region.code),
+                   nik_warnings=tuple(nik_region_mismatches(text, region.code)), notified=bool(notify))
 
 
 def report_of(incident: Incident) -> Report:

@@ -67,10 +67,6 @@ async def answer_receipt(update: Update, context: KpuContext, result: Receipt | 
     if isinstance(result, Refused):
         return await reply(update, result.text, owner_id=update.effective_user.id)
     sent = await reply(update, receipt_text(result), owner_id=result.incident.reporter_id)
-    await incident_store.remember_message(
-        context.rt.db, chat_id=sent.chat_id, message_id=sent.message_id, incident_id=result.incident.id,
-        purpose="tanda_terima", at=context.rt.clock(),
-    )
     if result.notified:
         context.application.bot_data[NOTIFIER_KEY].kick()
     return sent
@@ -145,10 +141,14 @@ async def attach_by_reply(update: Update, context: KpuContext) -> None:
     replied = msg.reply_to_message
     if replied is None or replied.from_user is None or replied.from_user.id != context.bot.id:
         return
+    # a group post of the incident (remembered when posted), or a receipt (it names its incident:
+    # no database write per report for it)
     incident_id = await incident_store.incident_for_message(context.rt.db, msg.chat_id, replied.message_id)
     if incident_id is None:
+        incident_id = ti.receipt_incident_id(replied.text)
+    incident = await incident_store.get(context.rt.db, incident_id) if incident_id is not None else None
+    if incident is None:
         return
-    incident = await incident_store.get(context.rt.db, incident_id)
     decision = access.decide(context.actor, Action.CATATAN, incident.region_code, owner_id=incident.reporter_id)
     if not decision:
         await reply(update, tc.refusal(decision.reason))
@@ -309,9 +309,6 @@ async def confirmed(update: Update, context: KpuContext) -> int:
         await edit(query.message, result.text, owner_id=update.effective_user.id)
         return ConversationHandler.END
     await edit(query.message, receipt_text(result), owner_id=result.incident.reporter_id)
-    await incident_store.remember_message(
-        context.rt.db, chat_id=query.message.chat_id, message_id=query.message.message_id,
-        incident_id=result.incident.id, purpose="tanda_terima", at=context.rt.clock())
     if result.notified:
         context.application.bot_data[NOTIFIER_KEY].kick()
     return ConversationHandler.END

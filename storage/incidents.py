@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import datetime
 
 import aiosqlite
@@ -66,7 +66,7 @@ async def create(db: Database, new: NewIncident, notify: list[OutboxRow] = ()) -
     concurrent delivery wins the race — the UNIQUE keys refuse the second row and the first
     incident is returned with created=False.
     """
-    values = asdict(new)
+    values = {f.name: getattr(new, f.name) for f in fields(new)}  # shallow: asdict would deep-copy
     values["payload"] = json.dumps(values["payload"], ensure_ascii=False)
     values["reported_at"] = to_db(new.reported_at)
     values["received_at"] = to_db(new.received_at)

@@ -66,6 +66,16 @@ def needs_kecamatan(kind: str, region: Region) -> str:
     )
 
 
+_RECEIPT_HEAD = re.compile(r"✅ Laporan #(\d{1,18}) (?:diterima|sudah tercatat)\n")
+
+
+def receipt_incident_id(text: str | None) -> int | None:
+    """The incident a receipt of `receipt` speaks of, from the receipt's text as Telegram gives
+    it back (a reply's `reply_to_message`, formatting stripped); None for any other text."""
+    found = _RECEIPT_HEAD.match(text or "")
+    return int(found.group(1)) if found else None
+
+
 def receipt(incident: Incident, report: Report, path: tuple[Region, ...], nik_warnings: tuple[str, ...],
             duplicate: bool) -> str:
     head = "✅ <b>Laporan #{id} diterima</b>" if not duplicate else "✅ <b>Laporan #{id} sudah tercatat</b>"

@@ -152,6 +152,22 @@ async def test_photo_with_caption_and_attachments_by_reply(kpu, wayan, made):
     assert receipt.caption.startswith("/lapor")
 
 
+async def test_a_reply_to_a_receipt_attaches_after_a_restart_and_other_replies_do_nothing(kpu, wayan, made):
+    """A receipt names its incident: no database row is kept for it, and a reply to it works
+    whenever it comes. A reply to any other message of the bot attaches nothing."""
+    receipt = await kpu.say(wayan, "/lapor insiden sedang genset PPK mati")
+    incident_id = int(receipt.text.split("#")[1].split()[0])
+    help_answer = await kpu.say(wayan, "/bantuan")
+    await kpu.restart()
+    await wayan.send_photo(kpu.bot, png(), reply_to=receipt)
+    assert f"Foto dilampirkan ke laporan #{incident_id}" in (await kpu.next(wayan)).text
+    await wayan.send_photo(kpu.bot, png(), reply_to=help_answer)
+    await kpu.settled(wayan)
+    assert [a.kind for a in await incident_store.attachments(kpu.rt.db, incident_id)] == ["foto"]
+    rows = await kpu.rt.db.fetchone("SELECT count(*) FROM incident_messages WHERE purpose = 'tanda_terima'")
+    assert rows[0] == 0
+
+
 async def test_status_rights(kpu, wayan, made):
     await kpu.say(wayan, "/lapor insiden tinggi jalan putus")
     incident_id = (await kpu.rt.db.fetchone("SELECT id FROM incidents"))[0]
