@@ -14,7 +14,6 @@ from typing import Any
 from telegram import BotCommand, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackContext,
@@ -28,6 +27,7 @@ from bot.clock import Clock, utc_now
 from bot.models import User
 from bot.notify import Notifier
 from bot.runtime import Runtime
+from bot.rate_limit import TelegramRateLimiter
 from bot.settings import Settings
 from bot.telegram_http import AiohttpRequest
 from bot.update_order import PerChatUpdateProcessor
@@ -146,7 +146,7 @@ def build_application(settings: Settings, *, clock: Clock = utc_now, rate_limite
         .post_shutdown(post_shutdown)
     )
     if rate_limiter:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=flood_retries))
+        builder = builder.rate_limiter(TelegramRateLimiter(max_retries=flood_retries))
     app = builder.build()
 
     from handlers import (

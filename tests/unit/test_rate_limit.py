@@ -1,0 +1,116 @@
+"""The rate limiter (bot.rate_limit): messages counted as Telegram counts them, windows, 429s."""
+
+import asyncio
+from collections import Counter
+
+import pytest
+from telegram import InputMediaPhoto
+from telegram.error import RetryAfter
+from telegram.ext import ExtBot
+
+from bot.emulator import BotApiEmulator
+from bot.rate_limit import SlidingWindow, TelegramRateLimiter, message_count
+from bot.telegram_http import AiohttpRequest
+
+PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde"
+       b"\x00\x00\x00\x0cIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
+
+
+def test_an_album_counts_its_photos():
+    assert message_count("sendMediaGroup", {"media": [1, 2, 3]}) == 3
+    assert message_count("sendMessage", {"chat_id": 5, "text": "x"}) == 1
+    assert message_count("sendMediaGroup", {}) == 1
+
+
+async def test_a_window_admits_its_limit_then_waits_for_answers_and_the_period():
+    window = SlidingWindow(3, 0.05)
+    await window.acquire(2)
+    await window.acquire(1)
+    late = asyncio.create_task(window.acquire(1))
+    await asyncio.sleep(0)
+    assert not late.done()  # three in flight: the window is full
+    window.release(2)
+    await asyncio.sleep(0)
+    assert not late.done()  # answered, but counted for one more period
+    await asyncio.wait_for(late, 1.0)  # then there is room
+    window.release(1)
+    window.release(1)
+
+
+async def test_first_come_first_served():
+    """An album waiting for room is not overtaken by a single message that would fit sooner."""
+    window = SlidingWindow(2, 0.05)
+    await window.acquire(2)
+    order = []
+
+    async def take(name, count):
+        await window.acquire(count)
+        order.append(name)
+
+    album = asyncio.create_task(take("album", 2))
+    await asyncio.sleep(0)
+    single = asyncio.create_task(take("single", 1))
+    await asyncio.sleep(0)
+    window.release(2)
+    await asyncio.wait_for(album, 1.0)
+    assert order == ["album"] and not single.done()  # the album's two fill the window again
+    window.release(2)
+    await asyncio.wait_for(single, 1.0)
+    assert order == ["album", "single"]
+    window.release(1)
+
+
+async def test_a_429_pauses_and_the_call_is_tried_again():
+    limiter = TelegramRateLimiter(max_retries=1)
+    await limiter.initialize()
+    calls = Counter()
+
+    async def refused_once():
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RetryAfter(0)
+        return True
+
+    assert await limiter.process_request(refused_once, (), {}, "sendMessage", {"chat_id": 5}, None) is True
+    assert calls["n"] == 2
+
+    async def always_refused():
+        raise RetryAfter(0)
+
+    with pytest.raises(RetryAfter):
+        await limiter.process_request(always_refused, (), {}, "sendMessage", {"chat_id": -100}, None)
+
+
+async def test_albums_and_texts_at_full_speed_draw_no_429_from_a_strict_server():
+    """Ten albums of three photos and twenty texts to thirty chats at once, against the emulator
+    enforcing Telegram's limits (30 messages in any second, an album counting its photos)."""
+    async with BotApiEmulator() as emu:
+        emu.enforce_flood_limits = True
+        handle = emu.add_bot("kpu_koordinasi_bot", "KPU")
+        refused = Counter()
+        check = emu.api.flood.check
+
+        def counted(*args, **kwargs):
+            try:
+                return check(*args, **kwargs)
+            except Exception:
+                refused["429"] += 1
+                raise
+
+        emu.api.flood.check = counted
+        users = [emu.user(500 + i, f"Petugas {i}") for i in range(30)]
+        for user in users:
+            await user.send(handle, "/start")
+        ext = ExtBot(handle.token, base_url=f"{emu.url}/bot", base_file_url=f"{emu.url}/file/bot",
+                     request=AiohttpRequest(), get_updates_request=AiohttpRequest(connection_pool_size=1),
+                     rate_limiter=TelegramRateLimiter())
+        async with ext:
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            albums = [ext.send_media_group(u.id, [InputMediaPhoto(PNG) for _ in range(3)]) for u in users[:10]]
+            texts = [ext.send_message(u.id, f"Ringkasan {i}") for i, u in enumerate(users[10:])]
+            await asyncio.gather(*albums, *texts)
+            elapsed = loop.time() - started
+        assert refused["429"] == 0
+        assert elapsed >= (50 - 30) / 30  # 50 messages: the second second's worth had to wait
+        assert sum(len(emu.bot_messages(emu.private_chat(u, handle))) for u in users) == 50
