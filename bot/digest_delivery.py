@@ -78,29 +78,75 @@ class SendProgress:
     sent: int = 0
 
 
+@dataclass(frozen=True)
+class PreparedDigest:
+    """A digest ready to send: its text parts (Telegram HTML, each below 4,096 characters) and its
+    charts as (file name, PNG)."""
+
+    parts: list[str]
+    charts: list[tuple[str, bytes]]
+
+
+async def _digest_now(rt: Runtime, region_code: str):  # -> bot.digest.Digest
+    from bot.digest import compute_digest
+
+    now_local = rt.clock().astimezone(rt.settings.tz)
+    return await compute_digest(rt.db, region_code, now_local, rt.settings.ELECTION_DAY)
+
+
+async def _send_parts(bot, chat_id: int, parts: list[str], thread_id: int | None, progress: SendProgress) -> None:
+    for part in parts:
+        await bot.send_message(chat_id, for_chat(part, chat_id), message_thread_id=thread_id)
+        progress.sent += 1
+
+
+async def _send_charts(bot, chat_id: int, charts: list[tuple[str, bytes]], thread_id: int | None,
+                       progress: SendProgress) -> None:
+    """The charts as one album (a single chart as a photo)."""
+    if len(charts) == 1:
+        name, png = charts[0]
+        await bot.send_photo(chat_id, png, filename=name, message_thread_id=thread_id)
+        progress.sent += 1
+    elif charts:
+        media = [InputMediaPhoto(png, filename=name) for name, png in charts]
+        progress.sent += len(await bot.send_media_group(chat_id, media, message_thread_id=thread_id))
+
+
 async def send_digest(bot, rt: Runtime, chat_id: int, region_code: str, *, thread_id: int | None = None,
                       sections: tuple[str, ...] = SECTIONS, with_charts: bool = True,
                       progress: SendProgress | None = None) -> int:
-    """Compute and send a digest; return the number of messages sent (also counted in `progress`)."""
+    """Compute and send a digest: the text at once, the charts (drawn off the event loop) after
+    it. Returns the number of messages sent (also counted in `progress`).
+
+    At most `DIGESTS_AT_ONCE` digests are computed and sent at a time (`Runtime.digest_slots`):
+    when every group's digest is due at 07:00, the others wait their turn holding nothing."""
     from bot.charts import render_all_async
-    from bot.digest import compute_digest
     from bot.texts.digest import render_digest
 
     progress = progress if progress is not None else SendProgress()
-    now_local = rt.clock().astimezone(rt.settings.tz)
-    digest = await compute_digest(rt.db, region_code, now_local, rt.settings.ELECTION_DAY)
-    for part in render_digest(digest, sections=sections):
-        await bot.send_message(chat_id, for_chat(part, chat_id), message_thread_id=thread_id)
-        progress.sent += 1
-    if with_charts:
-        charts = await render_all_async(digest, sections)
-        if len(charts) == 1:
-            name, png = charts[0]
-            await bot.send_photo(chat_id, png, filename=name, message_thread_id=thread_id)
-            progress.sent += 1
-        elif charts:
-            media = [InputMediaPhoto(png, filename=name) for name, png in charts]
-            progress.sent += len(await bot.send_media_group(chat_id, media, message_thread_id=thread_id))
+    async with rt.digest_slots:
+        digest = await _digest_now(rt, region_code)
+        await _send_parts(bot, chat_id, render_digest(digest, sections=sections), thread_id, progress)
+        if with_charts:
+            await _send_charts(bot, chat_id, await render_all_async(digest, sections), thread_id, progress)
+    return progress.sent
+
+
+async def prepare_digest(rt: Runtime, region_code: str, *, sections: tuple[str, ...] = SECTIONS) -> PreparedDigest:
+    """A digest computed now with its text and charts, to send later with `deliver_digest`."""
+    from bot.charts import render_all_async
+    from bot.texts.digest import render_digest
+
+    digest = await _digest_now(rt, region_code)
+    return PreparedDigest(render_digest(digest, sections=sections), await render_all_async(digest, sections))
+
+
+async def deliver_digest(bot, chat_id: int, digest: PreparedDigest, *, thread_id: int | None = None,
+                         progress: SendProgress | None = None) -> int:
+    """Send a prepared digest as `send_digest` sends one; NIKs are masked on the way out."""
+    progress = progress if progress is not None else SendProgress()
+    await _send_parts(bot, chat_id, digest.parts, thread_id, progress)
+    await _send_charts(bot, chat_id, digest.charts, thread_id, progress)
     return progress.sent
 
 

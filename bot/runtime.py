@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 from bot.clock import Clock, utc_now
 from bot.settings import Settings
 from storage.db import Database
+
+
+#: digests prepared and sent at the same time. At 07:00 every group's digest is due at once;
+#: the charts are drawn one at a time anyway, so a few in flight keep the drawing and the sending
+#: busy, and the rest wait their turn instead of holding their charts in memory.
+DIGESTS_AT_ONCE = 6
 
 
 @dataclass
@@ -15,6 +22,7 @@ class Runtime:
     db: Database
     clock: Clock = field(default=utc_now)
     bot_username: str = ""
+    digest_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(DIGESTS_AT_ONCE))
 
     @property
     def root(self) -> str:

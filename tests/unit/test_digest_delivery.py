@@ -1,0 +1,61 @@
+"""Digest delivery without Telegram: how many are prepared at once, and what goes out."""
+
+import asyncio
+
+from bot import digest_delivery
+from bot.digest_delivery import PreparedDigest, deliver_digest, send_digest
+from bot.runtime import DIGESTS_AT_ONCE
+
+NIK = "5103011234560001"
+
+
+class FakeBot:
+    def __init__(self) -> None:
+        self.sent: list[tuple[int, str]] = []
+
+    async def send_message(self, chat_id, text, message_thread_id=None):
+        self.sent.append((chat_id, text))
+
+    async def send_photo(self, chat_id, png, filename=None, message_thread_id=None):
+        self.sent.append((chat_id, f"photo:{filename}"))
+
+    async def send_media_group(self, chat_id, media, message_thread_id=None):
+        self.sent.append((chat_id, f"album:{len(media)}"))
+        return media
+
+
+async def test_at_most_a_few_digests_are_prepared_at_once(rt, monkeypatch):
+    """At 07:00 every group's digest is due: they queue for a slot instead of all computing and
+    drawing at once (and holding their charts while the rate limiter lets them out)."""
+    busy, peak = 0, 0
+    gate = asyncio.Event()
+
+    async def slow_digest(rt_, region_code):
+        nonlocal busy, peak
+        busy += 1
+        peak = max(peak, busy)
+        await gate.wait()
+        busy -= 1
+        return region_code
+
+    monkeypatch.setattr(digest_delivery, "_digest_now", slow_digest)
+    monkeypatch.setattr("bot.texts.digest.render_digest", lambda d, sections: [f"Ringkasan {d}"])
+    bot = FakeBot()
+    tasks = [asyncio.create_task(send_digest(bot, rt, -100 - i, "51", with_charts=False)) for i in range(20)]
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert peak == DIGESTS_AT_ONCE
+    gate.set()
+    assert await asyncio.gather(*tasks) == [1] * 20
+    assert peak == DIGESTS_AT_ONCE and len(bot.sent) == 20
+
+
+async def test_a_prepared_digest_goes_out_as_text_then_one_album_with_niks_masked():
+    bot = FakeBot()
+    digest = PreparedDigest([f"Ringkasan Bali: NIK {NIK} ganda", "Bagian 2"],
+                            [("logistik.png", b"1"), ("rekap.png", b"2"), ("insiden.png", b"3")])
+    assert await deliver_digest(bot, -1001, digest) == 5
+    assert bot.sent == [(-1001, "Ringkasan Bali: NIK 5103**********01 ganda"), (-1001, "Bagian 2"),
+                        (-1001, "album:3")]
+    one = PreparedDigest(["Progres"], [("rekap.png", b"2")])
+    assert await deliver_digest(bot, -1001, one) == 2 and bot.sent[-1] == (-1001, "photo:rekap.png")
