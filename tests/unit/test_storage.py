@@ -1,5 +1,6 @@
 """Schema, pragmas and migrations: what must never be false is refused by SQLite itself."""
 
+import asyncio
 import sqlite3
 
 import pytest
@@ -128,3 +129,25 @@ async def test_open_runtime_closes_the_database_when_loading_fails(make_settings
     # `info` keeps the traceback, and with it the frame's connection, alive (as a propagating
     # error does in a running program): only closing it ends its thread
     assert _new_threads_end(before) and info.traceback
+
+
+async def test_writes_that_meet_share_a_commit_and_fail_alone(tmp_path):
+    """Group commit: writes queued while one is written go in one transaction (one wait for the
+    disk); a statement the UNIQUE key refuses fails its own caller only, the others are stored."""
+    db = await dbmod.Database.open(tmp_path / "g.db")
+    try:
+        await db.write("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT UNIQUE)")
+        statements: list[str] = []
+        await db.conn.set_trace_callback(statements.append)
+        writes = [db.write("INSERT INTO t (v) VALUES (?) RETURNING k, v", (f"v{i}",)) for i in range(8)]
+        writes.append(db.write("INSERT INTO t (v) VALUES (?) RETURNING k", ("v3",)))  # a repeat
+        outcomes = await asyncio.gather(*writes, return_exceptions=True)
+        await db.conn.set_trace_callback(None)
+        assert [row["v"] for rows in outcomes[:8] for row in rows] == [f"v{i}" for i in range(8)]
+        assert isinstance(outcomes[8], sqlite3.IntegrityError)
+        assert statements.count("COMMIT") < 8  # fewer commits than writes
+        assert (await db.fetchone("SELECT count(*) FROM t"))[0] == 8
+        alone = await db.write("INSERT INTO t (v) VALUES ('alone') RETURNING k")
+        assert alone[0][0] == 9 and not db.conn.in_transaction
+    finally:
+        await db.close()
