@@ -7,11 +7,12 @@ is stored when it refuses. The same update or message processed twice gives the 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot import access, lifecycle
-from bot.access import Action
+from bot.access import Action, Reason
 from bot.models import Incident, Level, NewIncident, Region, User
 from bot.parsing import parse_lapor
 from bot.privacy import nik_region_mismatches
@@ -31,6 +32,7 @@ from bot.reports import (
 from bot.runtime import Runtime
 from bot.texts import common as tc
 from bot.texts import incidents as ti
+from storage import groups as group_store
 from storage import incidents as incident_store
 from storage import regions as region_store
 
@@ -62,15 +64,18 @@ class Source:
     sent_at: datetime
 
 
-async def resolve_target(rt: Runtime, actor: User, target: str | None) -> Region | Refused:
-    """The region a report is for: the reporter's own, or `@code` / `@name` inside their scope."""
+async def resolve_target(rt: Runtime, actor: User, target: str | None, kind: str | None = None) -> Region | Refused:
+    """The region a report (of `kind`) is for: the reporter's own, or `@code` / `@name` inside
+    their scope. A refusal names the target, and gives the right form with an example."""
     if target is None:
         region = await region_store.get(rt.db, actor.region_code)
         return region if region else Refused(tc.refusal("scope"))
     code = normalize_code(target)
     if code is not None:
         region = await region_store.get(rt.db, code)
-        return region if region is not None else Refused(ti.target_unknown(target))
+        if region is None:
+            return Refused(ti.target_unknown(target, kind, await _example_code(rt, actor)))
+        return region  # its scope is checked with the rule table (`check`)
     name = target.replace("_", " ")
     exact = await region_store.exact_matches(rt.db, name, within=actor.region_code)
     candidates = exact or [m.region for m in await region_store.search(rt.db, name, within=actor.region_code, limit=6)]
@@ -79,9 +84,42 @@ async def resolve_target(rt: Runtime, actor: User, target: str | None) -> Region
     if candidates:
         paths = [await region_store.path(rt.db, r.code) for r in candidates[:5]]
         return Refused(ti.target_ambiguous(target, paths))
-    if await region_store.exact_matches(rt.db, name):
-        return Refused(tc.refusal("scope"))
-    return Refused(ti.target_unknown(target))
+    elsewhere = await region_store.exact_matches(rt.db, name)
+    if elsewhere:
+        return await _out_of_scope(rt, actor, target, elsewhere[0] if len(elsewhere) == 1 else None, kind)
+    return Refused(ti.target_unknown(target, kind, await _example_code(rt, actor)))
+
+
+async def region_for(rt: Runtime, actor: User, typed: str, kind: str) -> Region | Refused:
+    """The region typed in the guided flow's region step, checked as a one-line `@target` is."""
+    region = await resolve_target(rt, actor, typed, kind)
+    if isinstance(region, Refused):
+        return region
+    if kind in PER_KECAMATAN and region.level is not Level.KECAMATAN:
+        return Refused(ti.needs_kecamatan(kind, region))
+    decision = access.decide(actor, Action.LAPOR, region.code)
+    if not decision:
+        if decision.reason is Reason.SCOPE:
+            return await _out_of_scope(rt, actor, typed, region, kind)
+        return Refused(tc.refusal(decision.reason))
+    return region
+
+
+async def _example_code(rt: Runtime, actor: User) -> str:
+    """A region the actor may report for, for examples: a kecamatan under their own region."""
+    region = await region_store.get(rt.db, actor.region_code)
+    while region is not None and region.level is not Level.KECAMATAN:
+        children = await region_store.children(rt.db, region.code)
+        if not children:
+            break
+        region = children[0]
+    return region.code if region is not None else actor.region_code
+
+
+async def _out_of_scope(rt: Runtime, actor: User, target: str, region: Region | None, kind: str | None) -> Refused:
+    path = await region_store.path(rt.db, region.code) if region is not None else ()
+    home = await region_store.path(rt.db, actor.region_code)
+    return Refused(ti.target_out_of_scope(target, path, home, kind, await _example_code(rt, actor)))
 
 
 def _figures(report: Report) -> dict:
@@ -140,13 +178,36 @@ async def submit_parsed(rt: Runtime, actor: User, parsed: ParsedLapor, source: S
     return await _submit(rt, actor, parsed, source)
 
 
-async def _submit(rt: Runtime, actor: User, parsed: ParsedLapor, source: Source) -> Receipt | Refused:
-    """Check and store a report whose source was not seen before."""
-    region = await resolve_target(rt, actor, parsed.target)
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """A report that passed every check, with what storing it needs: where it is for, the plan in
+    force (logistics without a plan of its own), the severity derived."""
+
+    report: Report
+    region: Region
+    path: tuple[Region, ...]
+    plan: int | None
+    severity: Severity
+
+    @property
+    def shown(self) -> Report:
+        """The report as the receipt will restate it (the imported plan filled in)."""
+        if isinstance(self.report, LogistikReport) and self.report.planned is None and self.plan is not None:
+            return dataclasses.replace(self.report, planned=self.plan)
+        return self.report
+
+
+async def check(rt: Runtime, actor: User, parsed: ParsedLapor) -> Checked | Refused:
+    """Every rule a report must pass before it is stored: the region (own, or `@target` in scope),
+    the reporter's right there, a kecamatan for cumulative figures, the figures against the plan.
+    The guided flow shows the result before "Kirim"; storing checks again."""
+    region = await resolve_target(rt, actor, parsed.target, parsed.report.kind.value)
     if isinstance(region, Refused):
         return region
     decision = access.decide(actor, Action.LAPOR, region.code)
     if not decision:
+        if decision.reason is Reason.SCOPE and parsed.target is not None:
+            return await _out_of_scope(rt, actor, parsed.target, region, parsed.report.kind.value)
         return Refused(tc.refusal(decision.reason))
     report = parsed.report
     if report.kind.value in PER_KECAMATAN and region.level is not Level.KECAMATAN:
@@ -157,13 +218,21 @@ async def _submit(rt: Runtime, actor: User, parsed: ParsedLapor, source: Source)
     error = check_against_plan(report, plan)
     if error is not None:
         return Refused(error.render())
-    severity: Severity = derive_severity(report, plan)
+    return Checked(report, region, await region_store.path(rt.db, region.code), plan, derive_severity(report, plan))
+
+
+async def _submit(rt: Runtime, actor: User, parsed: ParsedLapor, source: Source) -> Receipt | Refused:
+    """Check and store a report whose source was not seen before."""
+    checked = await check(rt, actor, parsed)
+    if isinstance(checked, Refused):
+        return checked
+    report, region, plan, severity = checked.report, checked.region, checked.plan, checked.severity
     text = _text_of(report)
     figures = _figures(report)
     payload: dict = {}
     if isinstance(report, LogistikReport):
         # the plan in force when reported, and where it came from, for the receipt and history
-        payload["rencana_dari"] = "laporan" if report.planned is not None else ("impor" if plan else None)
+        payload["rencana_dari"] = "laporan" if report.planned is not None else ("impor" if plan is not None else None)
         if report.planned is None:
             figures["planned"] = plan
     new = NewIncident(
@@ -176,8 +245,8 @@ async def _submit(rt: Runtime, actor: User, parsed: ParsedLapor, source: Source)
     incident, created = await incident_store.create(rt.db, new, notify)
     if not created:  # the same update or message was stored before: its receipt, as it was
         return await _receipt_of(rt, incident)
-    return Receipt(incident, await region_store.path(rt.db, region.code),
-                   nik_warnings=tuple(nik_region_mismatches(text, region.code)), notified=bool(notify))
+    return Receipt(incident, checked.path, nik_warnings=tuple(nik_region_mismatches(text, region.code)),
+                   notified=bool(notify))
 
 
 def report_of(incident: Incident) -> Report:
@@ -191,3 +260,61 @@ def report_of(incident: Incident) -> Report:
         case "rekap":
             return RekapReport(incident.tps_done, incident.tps_total, incident.sirekap)
     return InsidenReport(Severity(incident.severity), incident.description)
+
+
+# --- where reports are taken, and attachments --------------------------------------------------
+
+
+async def home_region(rt: Runtime, actor: User) -> Region | None:
+    return await region_store.get(rt.db, actor.region_code)
+
+
+async def takes_reports(rt: Runtime, chat_id: int, private: bool) -> bool:
+    """Reports are taken in private chats and in registered coordination groups."""
+    return private or await group_store.by_chat(rt.db, chat_id) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class NewAttachment:
+    """A photo, document or location from a message, to attach to an incident."""
+
+    kind: str  # foto, dokumen, lokasi
+    chat_id: int
+    message_id: int
+    file_id: str | None = None
+    file_unique_id: str | None = None
+    file_name: str | None = None
+    mime_type: str | None = None
+    file_size: int | None = None
+    width: int | None = None
+    height: int | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Attached:
+    incident_id: int
+    kind: str
+    new: bool  # False: this message was attached before (a repeat)
+
+
+async def attach(rt: Runtime, actor: User, incident_id: int, attachment: NewAttachment) -> Attached | Refused:
+    """Attach to an incident its reporter, or someone who may comment on it, sent something for."""
+    incident = await incident_store.get(rt.db, incident_id)
+    if incident is None:
+        return Refused(ti.status_not_found(incident_id))
+    decision = access.decide(actor, Action.CATATAN, incident.region_code, owner_id=incident.reporter_id)
+    if not decision:
+        return Refused(tc.refusal(decision.reason))
+    new = await incident_store.add_attachment(rt.db, incident_id=incident_id, added_by=actor.telegram_id,
+                                              at=rt.clock(), **dataclasses.asdict(attachment))
+    return Attached(incident_id, attachment.kind, new)
+
+
+async def incident_of_bot_message(rt: Runtime, chat_id: int, message_id: int, text: str | None) -> int | None:
+    """The incident a message of the bot speaks of: a group post (remembered when posted), or a
+    receipt (it names its incident, so no row is written for every receipt)."""
+    incident_id = await incident_store.incident_for_message(rt.db, chat_id, message_id)
+    return incident_id if incident_id is not None else ti.receipt_incident_id(text)
+

@@ -368,6 +368,7 @@ class ErrorCode(StrEnum):
 
     MISSING_KIND = "missing_kind"
     UNKNOWN_KIND = "unknown_kind"
+    KIND_AFTER_TARGET = "kind_after_target"
     EMPTY_TARGET = "empty_target"
     MISSING_ITEM = "missing_item"
     UNKNOWN_ITEM = "unknown_item"
@@ -399,6 +400,7 @@ _VALID_CHOICES: Final[dict[ErrorCode, tuple[str, tuple[str, ...]]]] = {
     ErrorCode.MISSING_SEVERITY: (texts.VALID_SEVERITIES, tuple(Severity)),
     ErrorCode.UNKNOWN_SEVERITY: (texts.VALID_SEVERITIES, tuple(Severity)),
     ErrorCode.UNKNOWN_KIND: (texts.VALID_KINDS, tuple(Kind)),
+    ErrorCode.KIND_AFTER_TARGET: (texts.VALID_KINDS, tuple(Kind)),
 }
 
 

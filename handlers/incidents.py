@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot import access, export, lifecycle, reporting
@@ -9,6 +11,7 @@ from bot.access import Action, Grant
 from bot.app import NOTIFIER_KEY, KpuContext
 from bot.lifecycle import Move, MoveResult, Why
 from bot.notify import CALLBACK_VERSION, region_titles
+from bot.privacy import mask_niks
 from bot.reports import format_number
 from bot.texts import common as tc
 from bot.texts import incidents as ti
@@ -41,7 +44,9 @@ async def status(update: Update, context: KpuContext) -> None:
         await reply(update, tc.refusal(decision.reason))
         return
     reporter = await user_store.get(db, incident.reporter_id)
-    events = await incident_store.events(db, incident.id)
+    # shown unmasked only in the reporter's own chat, so what others wrote is masked for them too
+    events = [e if e.actor_id == incident.reporter_id else dataclasses.replace(e, note=mask_niks(e.note))
+              for e in await incident_store.events(db, incident.id)]
     parts = ti.status_messages(
         incident, reporting.report_of(incident), await region_store.path(db, incident.region_code),
         reporter.full_name if reporter else str(incident.reporter_id),

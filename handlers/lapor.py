@@ -38,9 +38,6 @@ from bot.reports import DATA_PROBLEMS, ITEMS, LaporError, Severity, describe_rep
 from bot.texts import common as tc
 from bot.texts import incidents as ti
 from handlers.replies import edit, reply, send
-from storage import groups as group_store
-from storage import incidents as incident_store
-from storage import regions as region_store
 
 FLOW_TIMEOUT_S = 600
 CB = "lp1"  # callback data prefix of the guided flow, versioned
@@ -86,54 +83,52 @@ async def lapor_line(update: Update, context: KpuContext) -> None:
     await answer_receipt(update, context, result)
 
 
+def _continue_in_private(context: KpuContext) -> InlineKeyboardMarkup:
+    link = f"https://t.me/{context.bot.username}?start=lapor"
+    return InlineKeyboardMarkup([[InlineKeyboardButton(ti.FLOW_IN_GROUP_BUTTON, url=link)]])
+
+
 async def lapor_in_group(update: Update, context: KpuContext) -> None:
     """In a registered coordination group a one-line report is taken there; anything else (the
     guided flow, or any report in a group that is not registered) continues in private."""
-    registered = await group_store.by_chat(context.rt.db, update.effective_chat.id) is not None
+    registered = await reporting.takes_reports(context.rt, update.effective_chat.id, private=False)
     if registered and command_args(update.effective_message):
         await lapor_line(update, context)
         return
-    link = f"https://t.me/{context.bot.username}?start=lapor"
     await reply(update, ti.FLOW_IN_GROUP if registered else ti.FLOW_GROUP_NOT_REGISTERED,
-                markup=InlineKeyboardMarkup([[InlineKeyboardButton(ti.FLOW_IN_GROUP_BUTTON, url=link)]]))
+                markup=_continue_in_private(context))
 
 
-async def lapor_photo(update: Update, context: KpuContext) -> None:
-    """A photo whose caption is a /lapor line: the report, with the photo attached."""
+async def lapor_with_file(update: Update, context: KpuContext) -> None:
+    """A photo or document whose caption is a /lapor line: the report, with the file attached
+    (again on a repeat: attaching is idempotent, so a crash between the two heals itself)."""
     msg = update.effective_message
-    if msg.chat.type != ChatType.PRIVATE and await group_store.by_chat(context.rt.db, msg.chat_id) is None:
-        await reply(update, ti.FLOW_GROUP_NOT_REGISTERED)
+    if not await reporting.takes_reports(context.rt, msg.chat_id, private=msg.chat.type == ChatType.PRIVATE):
+        await reply(update, ti.FLOW_GROUP_NOT_REGISTERED, markup=_continue_in_private(context))
         return
     result = await reporting.submit_text(context.rt, context.actor, command_args(msg), source_of(update))
-    if isinstance(result, Receipt) and not result.duplicate:
-        await _attach(context, result.incident.id, msg)
+    if isinstance(result, Receipt):
+        await reporting.attach(context.rt, context.actor, result.incident.id, attachment_of(msg))
     await answer_receipt(update, context, result)
 
 
 # --- attachments by reply ----------------------------------------------------------------------
 
 
-async def _attach(context: KpuContext, incident_id: int, msg: Message) -> bool:
-    common = dict(incident_id=incident_id, chat_id=msg.chat_id, message_id=msg.message_id,
-                  added_by=msg.from_user.id, at=context.rt.clock())
+def attachment_of(msg: Message) -> reporting.NewAttachment:
+    """What a message carries: its largest photo, its document, or its location."""
+    where = dict(chat_id=msg.chat_id, message_id=msg.message_id)
     if msg.photo:
         photo = msg.photo[-1]
-        return await incident_store.add_attachment(
-            context.rt.db, kind="foto", file_id=photo.file_id, file_unique_id=photo.file_unique_id,
-            file_size=photo.file_size, width=photo.width, height=photo.height, **common)
+        return reporting.NewAttachment("foto", file_id=photo.file_id, file_unique_id=photo.file_unique_id,
+                                       file_size=photo.file_size, width=photo.width, height=photo.height, **where)
     if msg.document:
         doc = msg.document
-        return await incident_store.add_attachment(
-            context.rt.db, kind="dokumen", file_id=doc.file_id, file_unique_id=doc.file_unique_id,
-            file_name=doc.file_name, mime_type=doc.mime_type, file_size=doc.file_size, **common)
-    if msg.location:
-        return await incident_store.add_attachment(
-            context.rt.db, kind="lokasi", latitude=msg.location.latitude, longitude=msg.location.longitude, **common)
-    return False
-
-
-def _kind_of(msg: Message) -> str:
-    return "foto" if msg.photo else "dokumen" if msg.document else "lokasi"
+        return reporting.NewAttachment("dokumen", file_id=doc.file_id, file_unique_id=doc.file_unique_id,
+                                       file_name=doc.file_name, mime_type=doc.mime_type, file_size=doc.file_size,
+                                       **where)
+    return reporting.NewAttachment("lokasi", latitude=msg.location.latitude, longitude=msg.location.longitude,
+                                   **where)
 
 
 async def attach_by_reply(update: Update, context: KpuContext) -> None:
@@ -141,20 +136,14 @@ async def attach_by_reply(update: Update, context: KpuContext) -> None:
     replied = msg.reply_to_message
     if replied is None or replied.from_user is None or replied.from_user.id != context.bot.id:
         return
-    # a group post of the incident (remembered when posted), or a receipt (it names its incident:
-    # no database write per report for it)
-    incident_id = await incident_store.incident_for_message(context.rt.db, msg.chat_id, replied.message_id)
+    incident_id = await reporting.incident_of_bot_message(context.rt, msg.chat_id, replied.message_id, replied.text)
     if incident_id is None:
-        incident_id = ti.receipt_incident_id(replied.text)
-    incident = await incident_store.get(context.rt.db, incident_id) if incident_id is not None else None
-    if incident is None:
-        return
-    decision = access.decide(context.actor, Action.CATATAN, incident.region_code, owner_id=incident.reporter_id)
-    if not decision:
-        await reply(update, tc.refusal(decision.reason))
-        return
-    if await _attach(context, incident_id, msg):
-        await reply(update, ti.attached(incident_id, _kind_of(msg)))
+        return  # a reply to another message of the bot: nothing to attach to
+    result = await reporting.attach(context.rt, context.actor, incident_id, attachment_of(msg))
+    if isinstance(result, Refused):
+        await reply(update, result.text)
+    elif result.new:
+        await reply(update, ti.attached(incident_id, result.kind))
     else:
         await reply(update, ti.already_attached(incident_id))
 
@@ -223,7 +212,7 @@ async def chose_kind(update: Update, context: KpuContext) -> int:
     kind = query.data.split(":")[2]
     flow = _flow(context)
     flow["kind"] = kind
-    home = await region_store.get(context.rt.db, context.actor.region_code)
+    home = await reporting.home_region(context.rt, context.actor)
     if home.level is Level.KECAMATAN:
         flow["target"] = None
         return await _after_region(update, context)
@@ -244,17 +233,9 @@ async def chose_own_region(update: Update, context: KpuContext) -> int:
 
 async def typed_region(update: Update, context: KpuContext) -> int:
     typed = update.effective_message.text.strip().lstrip("@")
-    region = await reporting.resolve_target(context.rt, context.actor, typed)
+    region = await reporting.region_for(context.rt, context.actor, typed, _flow(context)["kind"])
     if isinstance(region, Refused):
         await reply(update, region.text)
-        return REGION
-    kind = _flow(context)["kind"]
-    if kind in reporting.PER_KECAMATAN and region.level is not Level.KECAMATAN:
-        await reply(update, ti.needs_kecamatan(kind, region))
-        return REGION
-    decision = access.decide(context.actor, Action.LAPOR, region.code)
-    if not decision:
-        await reply(update, tc.refusal(decision.reason))
         return REGION
     _flow(context)["target"] = region.code
     return await _after_region(update, context)
@@ -283,14 +264,16 @@ async def typed_details(update: Update, context: KpuContext) -> int:
     if isinstance(parsed, LaporError):
         await reply(update, parsed.render(), owner_id=update.effective_user.id)
         return DETAILS
+    checked = await reporting.check(context.rt, context.actor, parsed)
+    if isinstance(checked, Refused):  # e.g. over twice the imported plan: type the figures again
+        await reply(update, checked.text, owner_id=update.effective_user.id)
+        return DETAILS
     flow["line"] = _line(flow, update.effective_message.text)
     flow["sent_at"] = update.effective_message.date
-    code = flow.get("target") or context.actor.region_code
-    path = await region_store.path(context.rt.db, code)
     markup = InlineKeyboardMarkup([[InlineKeyboardButton(ti.FLOW_SEND, callback_data=f"{CB}:ok"),
                                     InlineKeyboardButton(ti.FLOW_CANCEL_BUTTON, callback_data=f"{CB}:x")]])
-    await reply(update, ti.flow_confirm(describe_report(parsed.report), path), owner_id=update.effective_user.id,
-                markup=markup)
+    await reply(update, ti.flow_confirm(describe_report(checked.shown, checked.severity), checked.path),
+                owner_id=update.effective_user.id, markup=markup)
     return CONFIRM
 
 
@@ -357,7 +340,8 @@ def handlers() -> list:
     return [
         flow,
         CommandHandler("lapor", lapor_in_group, filters=groups),
-        MessageHandler(filters.PHOTO & filters.CaptionRegex(r"^/lapor(@\w+)?(\s|$)"), lapor_photo),
+        MessageHandler((filters.PHOTO | filters.Document.ALL) & filters.CaptionRegex(r"(?i)^/lapor(@\w+)?(\s|$)"),
+                       lapor_with_file),
         MessageHandler((filters.PHOTO | filters.Document.ALL | filters.LOCATION) & filters.REPLY, attach_by_reply),
         CommandHandler("batal", nothing_to_cancel),
         CallbackQueryHandler(stale_button, pattern=f"^{CB}:"),

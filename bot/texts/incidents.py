@@ -49,8 +49,29 @@ def plain_summary(incident: Incident) -> str:
     return incident.description
 
 
-def target_unknown(target: str) -> str:
-    return f"Wilayah «{esc(target)}» tidak ditemukan. Cari nama atau kodenya dengan /wilayah."
+def _with_target(kind: str | None, code: str) -> str:
+    """The right form and an example of `kind` for a region given with @ (every kind without one)."""
+    from bot.texts import reporting as tr
+
+    kinds = [kind] if kind in tr.FORMS else list(tr.FORMS)
+    lines = []
+    for k in kinds:
+        form = tr.FORMS[k].replace("/lapor ", "/lapor [@wilayah] ", 1)
+        example = tr.EXAMPLES[k].replace("/lapor ", f"/lapor @{code} ", 1)
+        lines += [tr.FORM_LINE.format(form=esc(form)), tr.EXAMPLE_LINE.format(example=esc(example))]
+    return "\n".join(lines)
+
+
+def target_unknown(target: str, kind: str | None = None, example_code: str = "51.03.01") -> str:
+    return (f"Wilayah «@{esc(target)}» tidak ditemukan. Cari nama atau kodenya dengan /wilayah; nama dengan "
+            f"spasi ditulis dengan garis bawah (@kuta_selatan).\n{_with_target(kind, example_code)}")
+
+
+def target_out_of_scope(target: str, path: tuple[Region, ...], home: tuple[Region, ...], kind: str | None,
+                        example_code: str) -> str:
+    where = f" ({region_path(path)})" if path else ""
+    return (f"Wilayah «@{esc(target)}»{where} di luar wilayah kerja Anda ({region_path(home)}). "
+            f"Laporkan untuk wilayah Anda atau wilayah di bawahnya.\n{_with_target(kind, example_code)}")
 
 
 def target_ambiguous(target: str, paths: list[tuple[Region, ...]]) -> str:

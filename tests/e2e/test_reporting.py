@@ -82,16 +82,21 @@ async def test_every_kind_in_one_line(kpu, wayan, line, expected, row):
         ("/lapor logistik kotak -3", "negatif"),
         ("/lapor data ganda banyak", "«banyak» bukan angka"),
         ("/lapor rekap 206/205", "TPS selesai «206» lebih banyak dari jumlah TPS (205)"),
-        ("/lapor @51.71.01 insiden tinggi banjir", "di luar wilayah kerja Anda"),
-        ("/lapor @atlantis insiden tinggi banjir", "«atlantis» tidak ditemukan"),
+        ("/lapor @51.71.01 insiden tinggi banjir",
+         "«@51.71.01» (Bali › Kota Denpasar › Denpasar Selatan) di luar wilayah kerja Anda (Bali › Badung › Kuta)"),
+        ("/lapor @atlantis insiden tinggi banjir", "«@atlantis» tidak ditemukan"),
+        ("/lapor @Kuta Selatan rekap 90/120", "«@Kuta_Selatan»"),
         ("/lapor insiden kritis", "tulis uraian"),
     ],
 )
 async def test_refusals_store_nothing(kpu, wayan, line, expected):
+    """Every refusal names what was wrong and gives the right form with an example."""
     answer = await kpu.say(wayan, line)
     assert expected in answer.text
     if line != "/lapor":
-        assert "Contoh" in answer.text or "wilayah" in answer.text
+        lines = answer.text.splitlines()
+        assert any(x.startswith("Format: /lapor") for x in lines) or "Cara melapor" in answer.text, answer.text
+        assert any(x.startswith("Contoh: /lapor") for x in lines), answer.text
     assert await count(kpu) == 0
 
 
@@ -303,3 +308,99 @@ async def test_one_chat_in_order_while_another_chat_is_answered(kpu, wayan, monk
     assert "tahan dulu" in (await kpu.next(wayan)).text
     for n in range(1, 6):
         assert f"{n} dari 205 TPS" in (await kpu.next(wayan)).text
+
+
+async def test_guided_flow_checks_the_imported_plan_before_kirim(kpu, wayan):
+    """The confirm screen shows only what will be accepted: over twice the imported plan is
+    refused at once and the figures are asked again, the flow goes on; the screen then shows
+    the plan and the severity the report will get."""
+    async with kpu.rt.db.transaction() as conn:
+        await conn.execute("INSERT INTO logistics_plan VALUES ('51.03.01', 'tinta', 100, 't')")
+    menu = await kpu.say(wayan, "/lapor")
+    await wayan.press(menu, "lp1:k:logistik")
+    items = await kpu.emu.next_edit(kpu.dm(wayan))
+    await wayan.press(items, "lp1:i:tinta")
+    await kpu.emu.next_edit(kpu.dm(wayan))
+    refused = await kpu.say(wayan, "500")
+    assert "lebih dari dua kali rencana (100)" in refused.text and not refused.callback_data
+    confirm = await kpu.say(wayan, "80")  # still in the flow: the figures again
+    assert "Tinta: diterima 80 dari rencana 100" in confirm.text and "Tingkat: tinggi" in confirm.text
+    await wayan.press(confirm, "lp1:ok")
+    receipt = await kpu.emu.next_edit(kpu.dm(wayan))
+    assert "diterima 80 dari rencana 100" in receipt.text
+    assert await count(kpu) == 1
+
+
+async def test_a_document_or_a_capitalised_caption_is_a_report_too(kpu, wayan):
+    answer_doc = await wayan.send_document(kpu.bot, b"%PDF-1.4 berita acara serah terima", "ba.pdf",
+                                           "application/pdf", caption="/lapor logistik segel 400/400")
+    receipt = await kpu.next(wayan)
+    incident_id = int(receipt.text.split("#")[1].split()[0])
+    assert "Segel: diterima 400 dari rencana 400" in receipt.text and answer_doc.caption
+    await wayan.send_photo(kpu.bot, png(), caption="/LAPOR insiden sedang tenda TPS roboh")
+    second = await kpu.next(wayan)
+    assert "tenda TPS roboh" in second.text
+    second_id = int(second.text.split("#")[1].split()[0])
+    assert [a.kind for a in await incident_store.attachments(kpu.rt.db, incident_id)] == ["dokumen"]
+    assert [a.kind for a in await incident_store.attachments(kpu.rt.db, second_id)] == ["foto"]
+
+
+async def test_a_photo_report_in_an_unregistered_group_points_to_the_private_chat(kpu, wayan):
+    group = await kpu.group("Obrolan PPK", wayan)
+    await wayan.send_photo(group, png(), caption="/lapor insiden tinggi atap bocor")
+    answer = await kpu.next(group)
+    assert "bukan grup koordinasi terdaftar" in answer.text and answer.buttons
+    assert answer.buttons[0][0][1].endswith("?start=lapor")
+    assert await count(kpu) == 0
+
+
+async def test_guided_data_flow_cancel_at_each_step_and_a_double_tap_on_kirim(kpu, made):
+    """A coordinator's data report: kind, kecamatan typed, problem, count, confirm. /batal works at
+    the region step and at the confirm step; two taps on Kirim make one incident."""
+    for stop in ("region", "confirm", None):
+        menu = await kpu.say(made, "/lapor")
+        await made.press(menu, "lp1:k:data")
+        ask_region = await kpu.emu.next_edit(kpu.dm(made))
+        assert "wilayah" in ask_region.text.lower()
+        if stop == "region":
+            assert "dibatalkan" in (await kpu.say(made, "/batal")).text
+            continue
+        problems = await kpu.say(made, "kuta_selatan")
+        assert "lp1:p:ganda" in problems.callback_data
+        await made.press(problems, "lp1:p:ganda")
+        await kpu.emu.next_edit(kpu.dm(made))
+        confirm = await kpu.say(made, "14 pemilih ganda di Desa Jimbaran")
+        assert "Pemilih ganda: 14 orang" in confirm.text and "Kuta Selatan" in confirm.text
+        if stop == "confirm":
+            assert "dibatalkan" in (await kpu.say(made, "/batal")).text
+            continue
+        first = await made.press(confirm, "lp1:ok")
+        second = await made.press(confirm, "lp1:ok")  # before the bot edited the buttons away
+        await first.answer()
+        assert (await second.answer()).show_alert
+        receipt = await kpu.emu.next_edit(kpu.dm(made))
+        assert "Laporan #" in receipt.text
+    rows = await kpu.rt.db.fetchall("SELECT kind, item, data_count, region_code FROM incidents")
+    assert [tuple(r) for r in rows] == [("data", "ganda", 14, "51.03.05")]
+
+
+async def test_the_same_message_in_a_new_update_makes_no_second_incident(kpu, wayan):
+    """Telegram may deliver one message again under a new update_id: the (chat, message) key holds."""
+    first = await kpu.say(wayan, "/lapor rekap 100/205")
+    record = [r for r in kpu.emu.update_log(kpu.bot) if r.kind == "message"][-1]
+    payload = record.json()
+    payload["update_id"] += 1000
+    await kpu.app.process_update(Update.de_json(payload, kpu.app.bot))
+    again = await kpu.next(wayan)
+    assert "sudah tercatat" in again.text
+    assert first.text.split("#")[1].split()[0] == again.text.split("#")[1].split()[0]
+    assert await count(kpu) == 1
+
+
+async def test_a_nik_someone_else_wrote_is_masked_in_the_reporters_own_chat(kpu, wayan, made):
+    receipt = await kpu.say(wayan, f"/lapor data tms 1 NIK {NIK_BALI} meninggal")
+    incident_id = int(receipt.text.split("#")[1].split()[0])
+    await kpu.say(made, f"/catatan {incident_id} dicocokkan dengan NIK {NIK_JABAR} di Dukcapil")
+    [status] = [await kpu.say(wayan, f"/status {incident_id}")]
+    assert NIK_BALI in status.text  # Wayan's own words, in Wayan's own chat
+    assert NIK_JABAR not in status.text and "3201**********02" in status.text

@@ -263,6 +263,7 @@ ERRORS = [
     ("@kuta", ErrorCode.MISSING_KIND, None, None),
     ("laporan 5", ErrorCode.UNKNOWN_KIND, "laporan", None),
     ("@kuta logistic kotak 5", ErrorCode.UNKNOWN_KIND, "logistic", None),
+    ("@Kuta Selatan rekap 90/120", ErrorCode.KIND_AFTER_TARGET, "@Kuta_Selatan", None),
     ("@ rekap 1/2", ErrorCode.EMPTY_TARGET, "@", None),
     ("logistik", ErrorCode.MISSING_ITEM, None, LOG),
     ("logistik kotakk 5", ErrorCode.UNKNOWN_ITEM, "kotakk", LOG),
