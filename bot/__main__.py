@@ -51,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 #: the updates `run` asks for: no edited messages, an edited command does nothing (handlers/gate.py)
-ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 
 
 def _settings() -> Settings:

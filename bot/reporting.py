@@ -318,3 +318,9 @@ async def incident_of_bot_message(rt: Runtime, chat_id: int, message_id: int, te
     incident_id = await incident_store.incident_for_message(rt.db, chat_id, message_id)
     return incident_id if incident_id is not None else ti.receipt_incident_id(text)
 
+
+async def incident_of_message(rt: Runtime, chat_id: int, message_id: int) -> int | None:
+    """The incident a user's message made, if it made one."""
+    existing = await incident_store.find_duplicate(rt.db, update_id=None, chat_id=chat_id, message_id=message_id)
+    return existing.id if existing is not None else None
+

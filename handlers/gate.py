@@ -5,10 +5,11 @@ or revoked sender gets one short explanation and the update stops here, so nothi
 reaches a handler that could store it. `/start` passes through (it carries invite codes), and
 `my_chat_member` updates (the bot added to or removed from a group) are not a user's message.
 
-An edited message stops here for everyone, silently: editing "/undang petugas 51.03.01" must not
-mint a second invite, nor editing "/eskalasi 7" escalate again, nor an edited report make a second
-incident. (A live location's updates are edits too; the bot does not follow them.) `run` does not
-even ask for edits; the rule here holds whatever a Bot API server sends.
+An edited message stops here for everyone: editing "/undang petugas 51.03.01" must not mint a
+second invite, nor editing "/eskalasi 7" escalate again, nor an edited report make a second
+incident. Only an edited /lapor of a registered user is answered, with one line saying the report
+stayed as it was and how to correct it (a new /lapor); any other edit, a live location's updates
+among them, is ignored in silence.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
+from bot import reporting
 from bot.app import KpuContext
 from bot.texts import common as t
 from handlers.replies import reply
@@ -40,8 +42,28 @@ def _is_edit(update: Update) -> bool:
     return (update.edited_message or update.edited_channel_post or update.edited_business_message) is not None
 
 
+def _is_report(text: str | None) -> bool:
+    word = (text or "").split(maxsplit=1)[0] if (text or "").strip() else ""
+    return word.split("@", 1)[0].lower() == "/lapor"
+
+
+async def _edited(update: Update, context: KpuContext) -> None:
+    """An edit changes nothing. An edited /lapor gets one line saying so — the officer corrected
+    a figure and must not believe the correction was counted; any other edit (a live location
+    moving, a command retyped) is ignored in silence."""
+    msg = update.edited_message
+    if msg is None or not _is_report(msg.text or msg.caption) or msg.from_user is None:
+        return
+    user = await user_store.get(context.rt.db, msg.from_user.id)
+    if user is None or not user.active:
+        return
+    incident_id = await reporting.incident_of_message(context.rt, msg.chat_id, msg.message_id)
+    await reply(update, t.edited_report(incident_id))
+
+
 async def gate(update: Update, context: KpuContext) -> None:
     if _is_edit(update):
+        await _edited(update, context)
         raise ApplicationHandlerStop
     sender = update.effective_user
     if sender is None or update.my_chat_member is not None or update.chat_member is not None:

@@ -40,6 +40,9 @@ async def test_an_edited_command_changes_nothing_and_gets_no_reply(kpu):
     await stranger.edit(halo, "/lapor insiden kritis ada yang aneh")
     # updates of a chat are handled in order: each next answer is the one to /bantuan, not to the edit
     assert "Perintah untuk Admin" in (await kpu.say(kpu.admin, "/bantuan")).text
+    # the officer who edited a report is told it changed nothing (and how to correct it)
+    notice = await kpu.next(wayan)
+    assert "tetap seperti semula" in notice.text and "kirim /lapor baru" in notice.text
     assert "Perintah untuk Petugas" in (await kpu.say(wayan, "/bantuan")).text
     assert "tautan undangan" in (await kpu.say(stranger, "/bantuan")).text
     assert len(emu.bot_messages(kpu.dm(stranger))) == 2  # "halo" and "/bantuan", nothing for the edit
