@@ -156,15 +156,17 @@ async def _render_list(context: KpuContext, user_id: int, kind: str | None, open
     own_only = access.grant_for(actor.role, Action.DAFTAR) is Grant.OWN
     scope = "ID" if access.grant_for(actor.role, Action.DAFTAR) is Grant.ALL else actor.region_code
     offset = (page - 1) * PAGE_SIZE
+    # open ones of every kind are what needs handling: routine progress reports are left out
+    without_progress = open_only and kind is None
     items, total = await incident_store.list_in_scope(
         rt.db, scope=scope, reporter_id=actor.telegram_id if own_only else None, kind=kind, open_only=open_only,
-        offset=offset, limit=PAGE_SIZE)
+        offset=offset, limit=PAGE_SIZE, without_progress=without_progress)
     pages = max(1, -(-total // PAGE_SIZE))
     named = []
     for incident in items:
         region = await region_store.get(rt.db, incident.region_code)
         named.append((incident, region.name if region else incident.region_code))
-    text = ti.incident_list(named, page, pages, total, kind, open_only, rt.settings.tz)
+    text = ti.incident_list(named, page, pages, total, kind, open_only, rt.settings.tz, without_progress)
     nav = []
     state = f"{user_id}:{kind or '*'}:{'o' if open_only else 'a'}"
     if page > 1:

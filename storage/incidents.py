@@ -157,11 +157,16 @@ async def notification_messages(db: Database, incident_id: int) -> list[dict]:
     return [dict(row) for row in await db.fetchall(_POSTS_SQL, (incident_id,))]
 
 
+#: routine progress reports, as `bot.digest.is_progress` defines them (kept equal by a test)
+PROGRESS_SQL = "(kind = 'rekap' OR (kind = 'logistik' AND severity = 'rendah'))"
+
+
 async def list_in_scope(
     db: Database, *, scope: str, reporter_id: int | None, kind: str | None, open_only: bool,
-    offset: int, limit: int,
+    offset: int, limit: int, without_progress: bool = False,
 ) -> tuple[list[Incident], int]:
-    """Incidents of a subtree, newest first, one page, and how many there are in all."""
+    """Incidents of a subtree, newest first, one page, and how many there are in all;
+    `without_progress` leaves out the routine progress reports."""
     where, params = _scope("region_code", scope)
     clauses = [where]
     if reporter_id is not None:
@@ -172,6 +177,8 @@ async def list_in_scope(
         params += (kind,)
     if open_only:
         clauses.append("status <> 'selesai'")
+    if without_progress:
+        clauses.append(f"NOT {PROGRESS_SQL}")
     sql_where = " AND ".join(clauses)
     total = (await db.fetchone(f"SELECT count(*) FROM incidents WHERE {sql_where}", params))[0]
     rows = await db.fetchall(

@@ -376,12 +376,17 @@ INSIDEN_USAGE = (
 )
 
 
+PROGRESS_LEFT_OUT = ("Laporan progres (rekap, logistik lengkap tanpa kerusakan) tidak ditampilkan: "
+                     "lihat dengan /insiden rekap, /insiden logistik atau /insiden semua.")
+
+
 def incident_list(items: list[tuple[Incident, str]], page: int, pages: int, total: int, kind: str | None,
-                  open_only: bool, tz: tzinfo) -> str:
+                  open_only: bool, tz: tzinfo, progress_left_out: bool = False) -> str:
     what = KIND_LABEL[kind].lower() if kind else "semua jenis"
     state = "terbuka" if open_only else "semua status"
     if not items:
-        return f"Tidak ada laporan ({what}, {state}) di wilayah Anda."
+        empty = f"Tidak ada laporan ({what}, {state}) di wilayah Anda."
+        return f"{empty}\n{PROGRESS_LEFT_OUT}" if progress_left_out else empty
     lines = [f"<b>Laporan {what}, {state}</b> — {total} laporan, halaman {page}/{pages}"]
     for incident, region_name in items:
         mark = SEVERITY_MARK.get(incident.severity, "")
@@ -394,6 +399,8 @@ def incident_list(items: list[tuple[Incident, str]], page: int, pages: int, tota
             + (f"\n    {esc(summary)}" if summary else "")
         )
     lines.append("Rincian: /status &lt;nomor&gt;")
+    if progress_left_out:
+        lines.append(PROGRESS_LEFT_OUT)
     return "\n".join(lines)
 
 

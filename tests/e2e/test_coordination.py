@@ -617,3 +617,32 @@ async def test_only_the_requester_turns_the_pages_of_a_list(kpu, people, groups)
     await (await people["made"].press(second, second.callback_data[0])).answer()
     back = await kpu.emu.next_edit(badung)
     assert "halaman 1/2" in back.text and "#12" in back.text
+
+
+async def test_open_incidents_leave_out_routine_progress_reports(kpu, people):
+    """/insiden lists what needs handling, as the digest counts it: a rekap or a complete delivery
+    is a progress report, listed when asked for by kind or with 'semua'."""
+    wayan, made = people["wayan"], people["made"]
+    rekap = await kpu.say(wayan, "/lapor rekap 100/205")
+    complete = await kpu.say(wayan, "/lapor logistik tinta 40/40")
+    problem = await kpu.say(wayan, "/lapor insiden sedang genset PPK mati")
+    ids = [int(m.text.split("#")[1].split()[0]) for m in (rekap, complete, problem)]
+    listed = await kpu.say(made, "/insiden")
+    assert f"#{ids[2]}" in listed.text and f"#{ids[0]}" not in listed.text and f"#{ids[1]}" not in listed.text
+    assert "Laporan progres" in listed.text
+    assert f"#{ids[0]}" in (await kpu.say(made, "/insiden rekap")).text
+    every = await kpu.say(made, "/insiden semua")
+    assert all(f"#{i}" in every.text for i in ids) and "Laporan progres" not in every.text
+
+
+def test_the_progress_rule_is_the_same_in_sql_and_python():
+    import sqlite3
+
+    from bot.digest import is_progress
+    from storage.incidents import PROGRESS_SQL
+
+    conn = sqlite3.connect(":memory:")
+    for kind in ("logistik", "data", "rekap", "insiden"):
+        for severity in ("rendah", "sedang", "tinggi", "kritis"):
+            [(sql,)] = conn.execute(f"SELECT {PROGRESS_SQL} FROM (SELECT ? AS kind, ? AS severity)", (kind, severity))
+            assert bool(sql) == is_progress(kind, severity), (kind, severity)
