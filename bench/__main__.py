@@ -1,0 +1,96 @@
+"""`python -m bench [--quick] [--out bench/results.json]`: every benchmark, then results.json.
+
+Each benchmark runs in its own process (`python -m bench.<name> --part-out …`), one after the
+other, so one's memory and warm caches do not flatter or burden the next, and its peak RSS is its
+own. results.json gets exactly the keys of issue 6; `peak_rss_mb` is the largest peak of the
+benchmark processes (the bot, and for ingest the emulator serving it); the dataset generator and
+the fan-out's emulator process are helpers, reported in their benchmark's table, not counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.common import fmt, machine, table, verdict
+
+BENCHMARKS = ("ingest", "digest", "fanout")
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OUT = ROOT / "bench" / "results.json"
+RSS_TARGET_MB = 300
+
+
+def run_one(name: str, quick: bool, folder: Path) -> tuple[dict, float]:
+    part_out = folder / f"{name}.json"
+    command = [sys.executable, "-m", f"bench.{name}", "--part-out", str(part_out)] + (["--quick"] if quick else [])
+    print(f"\n=== bench.{name}{' (quick)' if quick else ''} ===", flush=True)
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=ROOT)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"bench.{name} failed (exit code {done.returncode})")
+    return json.loads(part_out.read_text(encoding="utf-8")), seconds
+
+
+def summary(results: dict, parts: dict[str, dict], walls: dict[str, float]) -> str:
+    i, d, f = results["ingest"], results["digest"], results["fanout"]
+    bound_ratio = f["seconds"] / f["bound_seconds"] if f["bound_seconds"] else float("nan")  # quick: no bound
+    rows = [
+        ["ingest: full bot / bare PTB echo", f"{fmt(i['reports_per_s'])} / {fmt(i['echo_per_s'])} reports/s", "", ""],
+        ["ingest: ratio", f"{i['ratio']:.2f}", "≥ 0.8", verdict(i["ratio"] >= 0.8)],
+        ["ingest: reports/s", fmt(i["reports_per_s"]), "≥ 300", verdict(i["reports_per_s"] >= 300)],
+        ["ingest: latency p50 / p95 / p99 (saturated)",
+         f"{fmt(i['p50_ms'])} / {fmt(i['p95_ms'])} / {fmt(i['p99_ms'])} ms", "", ""],
+        ["ingest: p95 at 50 reports/s", fmt(i["p95_ms_at_50_per_s"], "ms"), "≤ 100 ms",
+         verdict(i["p95_ms_at_50_per_s"] <= 100)],
+        ["ingest: lost / duplicated", f"{i['lost']} / {i['duplicated']}", "0 / 0",
+         verdict(i["lost"] == 0 and i["duplicated"] == 0)],
+        ["digest data: national", fmt(d["national_s"], "s"), "≤ 1 s", verdict(d["national_s"] <= 1)],
+        ["digest data: province", fmt(d["province_s"], "s"), "", ""],
+        ["digest data: kabupaten/kota", fmt(d["kabkota_s"], "s"), "≤ 0.1 s", verdict(d["kabkota_s"] <= 0.1)],
+        ["slowest chart (national)", fmt(results["chart_s"], "s"), "≤ 0.3 s", verdict(results["chart_s"] <= 0.3)],
+        [f"fan-out: {f['groups']} groups, bound {fmt(f['bound_seconds'], 's')}", fmt(f["seconds"], "s"),
+         "≤ 1.1 × bound", f"{bound_ratio:.2f} × {verdict(bound_ratio <= 1.1)}"],
+        ["peak RSS", fmt(results["peak_rss_mb"], "MB"), f"≤ {RSS_TARGET_MB} MB",
+         verdict(results["peak_rss_mb"] <= RSS_TARGET_MB)],
+    ]
+    per = ", ".join(f"{name} {parts[name]['_peak_rss_mb']:.0f} MB / {walls[name]:.0f} s" for name in parts)
+    return (table(f"Summary — {results['machine']}", ["figure", "measured", "target", ""], rows)
+            + f"\nper benchmark (peak RSS / wall time): {per}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: the smoke test (well under 30 s)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"results file (default {DEFAULT_OUT})")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    parts: dict[str, dict] = {}
+    walls: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="kpu-bench-") as tmp:
+        for name in BENCHMARKS:
+            parts[name], walls[name] = run_one(name, args.quick, Path(tmp))
+    results = {
+        "ingest": parts["ingest"]["ingest"],
+        "digest": parts["digest"]["digest"],
+        "chart_s": parts["digest"]["chart_s"],
+        "fanout": parts["fanout"]["fanout"],
+        "peak_rss_mb": max(part["_peak_rss_mb"] for part in parts.values()),
+        "machine": machine(),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    partial = args.out.with_name(args.out.name + ".tmp")
+    partial.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(partial, args.out)
+    print(summary(results, parts, walls))
+    print(f"\nwrote {args.out} in {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+"""The benchmarks at tiny sizes (`python -m bench --quick`), so the scripts cannot rot: every key
+of results.json (issue 6) is there with a sane value, and no report was lost or stored twice."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_quick_benchmarks_write_every_key(tmp_path):
+    out = tmp_path / "results.json"
+    done = subprocess.run([sys.executable, "-m", "bench", "--quick", "--out", str(out)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    results = json.loads(out.read_text(encoding="utf-8"))
+
+    assert set(results) == {"ingest", "digest", "chart_s", "fanout", "peak_rss_mb", "machine"}
+    ingest = results["ingest"]
+    assert set(ingest) == {"reports_per_s", "echo_per_s", "ratio", "p50_ms", "p95_ms", "p99_ms",
+                           "p95_ms_at_50_per_s", "lost", "duplicated"}
+    assert ingest["lost"] == 0 and ingest["duplicated"] == 0
+    for key in ("reports_per_s", "echo_per_s", "ratio", "p50_ms", "p95_ms", "p99_ms", "p95_ms_at_50_per_s"):
+        assert isinstance(ingest[key], (int, float)) and math.isfinite(ingest[key]) and ingest[key] > 0, key
+    assert abs(ingest["ratio"] - ingest["reports_per_s"] / ingest["echo_per_s"]) < 0.01
+    assert ingest["p50_ms"] <= ingest["p95_ms"] <= ingest["p99_ms"]
+
+    assert set(results["digest"]) == {"national_s", "province_s", "kabkota_s"}
+    assert all(0 < v < 30 for v in results["digest"].values())
+    assert 0 < results["chart_s"] < 30
+
+    fanout = results["fanout"]
+    assert set(fanout) == {"groups", "seconds", "bound_seconds"}
+    assert fanout["groups"] == 5 and fanout["seconds"] > 0 and fanout["bound_seconds"] >= 0
+
+    assert 20 < results["peak_rss_mb"] < 4096
+    assert "cores" in results["machine"] and "Python" in results["machine"]
