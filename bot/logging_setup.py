@@ -1,7 +1,8 @@
 """Logging (and every line we print) that never shows the bot token.
 
-httpx logs every request URL at INFO, and Bot API URLs contain the token, so httpx and httpcore
-are raised to WARNING; on top of that a filter on the root handler replaces the token (and any
+Bot API URLs contain the token. The bot's client (aiohttp, `bot.telegram_http`) logs no URLs;
+httpx, PTB's default client, logs every one at INFO, so httpx and httpcore are raised to WARNING
+for whatever still uses it. On top of that a filter on the root handler replaces the token (and any
 `<id>:<secret>` shaped string) in every record we emit. `redact` does the same for text the
 command line prints, and `install_excepthook` for a traceback nobody caught (PTB's InvalidToken,
 for one, puts the token in its message).
