@@ -177,3 +177,21 @@ class NewIncident:
     tps_done: int | None = None
     tps_total: int | None = None
     sirekap: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewAttachment:
+    """A photo, document or location from a message, to attach to an incident."""
+
+    kind: str  # foto, dokumen, lokasi
+    chat_id: int
+    message_id: int
+    file_id: str | None = None
+    file_unique_id: str | None = None
+    file_name: str | None = None
+    mime_type: str | None = None
+    file_size: int | None = None
+    width: int | None = None
+    height: int | None = None
+    latitude: float | None = None
+    longitude: float | None = None

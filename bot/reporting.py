@@ -13,7 +13,7 @@ from datetime import datetime
 
 from bot import access, lifecycle
 from bot.access import Action, Reason
-from bot.models import Incident, Level, NewIncident, Region, User
+from bot.models import Incident, Level, NewAttachment, NewIncident, Region, User
 from bot.parsing import parse_lapor
 from bot.privacy import nik_region_mismatches
 from bot.regioncodes import normalize_code
@@ -90,18 +90,20 @@ async def resolve_target(rt: Runtime, actor: User, target: str | None, kind: str
     return Refused(ti.target_unknown(target, kind, await _example_code(rt, actor)))
 
 
-async def region_for(rt: Runtime, actor: User, typed: str, kind: str) -> Region | Refused:
-    """The region typed in the guided flow's region step, checked as a one-line `@target` is."""
-    region = await resolve_target(rt, actor, typed, kind)
+async def region_for(rt: Runtime, actor: User, target: str | None, kind: str) -> Region | Refused:
+    """The region a report of `kind` is for (own, or `@target`), with the reporter's right to
+    report there and a kecamatan for cumulative figures: the guided flow's region step and every
+    report use this one check."""
+    region = await resolve_target(rt, actor, target, kind)
     if isinstance(region, Refused):
         return region
-    if kind in PER_KECAMATAN and region.level is not Level.KECAMATAN:
-        return Refused(ti.needs_kecamatan(kind, region))
     decision = access.decide(actor, Action.LAPOR, region.code)
     if not decision:
-        if decision.reason is Reason.SCOPE:
-            return await _out_of_scope(rt, actor, typed, region, kind)
+        if decision.reason is Reason.SCOPE and target is not None:
+            return await _out_of_scope(rt, actor, target, region, kind)
         return Refused(tc.refusal(decision.reason))
+    if kind in PER_KECAMATAN and region.level is not Level.KECAMATAN:
+        return Refused(ti.needs_kecamatan(kind, region))
     return region
 
 
@@ -201,17 +203,10 @@ async def check(rt: Runtime, actor: User, parsed: ParsedLapor) -> Checked | Refu
     """Every rule a report must pass before it is stored: the region (own, or `@target` in scope),
     the reporter's right there, a kecamatan for cumulative figures, the figures against the plan.
     The guided flow shows the result before "Kirim"; storing checks again."""
-    region = await resolve_target(rt, actor, parsed.target, parsed.report.kind.value)
+    region = await region_for(rt, actor, parsed.target, parsed.report.kind.value)
     if isinstance(region, Refused):
         return region
-    decision = access.decide(actor, Action.LAPOR, region.code)
-    if not decision:
-        if decision.reason is Reason.SCOPE and parsed.target is not None:
-            return await _out_of_scope(rt, actor, parsed.target, region, parsed.report.kind.value)
-        return Refused(tc.refusal(decision.reason))
     report = parsed.report
-    if report.kind.value in PER_KECAMATAN and region.level is not Level.KECAMATAN:
-        return Refused(ti.needs_kecamatan(report.kind.value, region))
     plan = None
     if isinstance(report, LogistikReport) and report.planned is None:
         plan = await incident_store.plan_for(rt.db, region.code, report.item)
@@ -272,24 +267,6 @@ async def home_region(rt: Runtime, actor: User) -> Region | None:
 async def takes_reports(rt: Runtime, chat_id: int, private: bool) -> bool:
     """Reports are taken in private chats and in registered coordination groups."""
     return private or await group_store.by_chat(rt.db, chat_id) is not None
-
-
-@dataclass(frozen=True, slots=True)
-class NewAttachment:
-    """A photo, document or location from a message, to attach to an incident."""
-
-    kind: str  # foto, dokumen, lokasi
-    chat_id: int
-    message_id: int
-    file_id: str | None = None
-    file_unique_id: str | None = None
-    file_name: str | None = None
-    mime_type: str | None = None
-    file_size: int | None = None
-    width: int | None = None
-    height: int | None = None
-    latitude: float | None = None
-    longitude: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

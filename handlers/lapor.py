@@ -31,7 +31,7 @@ from telegram.warnings import PTBUserWarning
 from bot import access, reporting
 from bot.access import Action
 from bot.app import NOTIFIER_KEY, KpuContext
-from bot.models import Level
+from bot.models import Level, NewAttachment
 from bot.parsing import parse_lapor
 from bot.reporting import Receipt, Refused, Source
 from bot.reports import DATA_PROBLEMS, ITEMS, LaporError, Severity, describe_report
@@ -115,19 +115,19 @@ async def lapor_with_file(update: Update, context: KpuContext) -> None:
 # --- attachments by reply ----------------------------------------------------------------------
 
 
-def attachment_of(msg: Message) -> reporting.NewAttachment:
+def attachment_of(msg: Message) -> NewAttachment:
     """What a message carries: its largest photo, its document, or its location."""
     where = dict(chat_id=msg.chat_id, message_id=msg.message_id)
     if msg.photo:
         photo = msg.photo[-1]
-        return reporting.NewAttachment("foto", file_id=photo.file_id, file_unique_id=photo.file_unique_id,
+        return NewAttachment("foto", file_id=photo.file_id, file_unique_id=photo.file_unique_id,
                                        file_size=photo.file_size, width=photo.width, height=photo.height, **where)
     if msg.document:
         doc = msg.document
-        return reporting.NewAttachment("dokumen", file_id=doc.file_id, file_unique_id=doc.file_unique_id,
+        return NewAttachment("dokumen", file_id=doc.file_id, file_unique_id=doc.file_unique_id,
                                        file_name=doc.file_name, mime_type=doc.mime_type, file_size=doc.file_size,
                                        **where)
-    return reporting.NewAttachment("lokasi", latitude=msg.location.latitude, longitude=msg.location.longitude,
+    return NewAttachment("lokasi", latitude=msg.location.latitude, longitude=msg.location.longitude,
                                    **where)
 
 

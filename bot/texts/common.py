@@ -163,5 +163,5 @@ def edited_report(incident_id: int | None) -> str:
     """The answer to an edited /lapor message: edits are not read again."""
     which = f"Laporan #{incident_id} tetap seperti semula" if incident_id is not None else "Tidak ada yang dicatat"
     return (f"✏️ {which}: pesan yang diedit tidak dibaca ulang. Untuk mengoreksi, kirim /lapor baru dengan "
-            "angka yang benar (yang terbaru yang dihitung).")
+            "angka yang benar; laporan terbaru yang dihitung.")
 

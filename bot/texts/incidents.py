@@ -10,6 +10,7 @@ from datetime import datetime, tzinfo
 
 from bot.models import Attachment, Incident, IncidentEvent, Region
 from bot.reports import DATA_PROBLEMS, ITEMS, Report, Severity, describe_report, format_number
+from bot.texts import reporting as tr
 from bot.texts.common import esc, region_path
 
 STATUS_LABEL = {"baru": "baru", "ditangani": "sedang ditangani", "selesai": "selesai"}
@@ -51,8 +52,6 @@ def plain_summary(incident: Incident) -> str:
 
 def _with_target(kind: str | None, code: str) -> str:
     """The right form and an example of `kind` for a region given with @ (every kind without one)."""
-    from bot.texts import reporting as tr
-
     kinds = [kind] if kind in tr.FORMS else list(tr.FORMS)
     lines = []
     for k in kinds:
@@ -62,7 +61,7 @@ def _with_target(kind: str | None, code: str) -> str:
     return "\n".join(lines)
 
 
-def target_unknown(target: str, kind: str | None = None, example_code: str = "51.03.01") -> str:
+def target_unknown(target: str, kind: str | None, example_code: str) -> str:
     return (f"Wilayah «@{esc(target)}» tidak ditemukan. Cari nama atau kodenya dengan /wilayah; nama dengan "
             f"spasi ditulis dengan garis bawah (@kuta_selatan).\n{_with_target(kind, example_code)}")
 
