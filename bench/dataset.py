@@ -10,7 +10,7 @@ kecamatan, one petugas per kecamatan and one koordinator per kabupaten/kota and 
 
 * logistik (45 %): kecamatan, the days before voting, more of them closer to H; cumulative
   "received so far" against the imported plan (sometimes the plan written in the report), some
-  damage; severity by the bot's own rule (`bot.reports.derive_severity`).
+  damage; severity by the bot's own rule (`bot.domain.reporting.derive_severity`).
 * data (15 %): voter-data problems, sedang; mostly kecamatan, some kabupaten/kota or province.
 * rekap (15 %): kecamatan, from 13:00 on voting day; TPS counted rising to the baseline,
   Sirekap uploads behind; rendah.
@@ -129,7 +129,7 @@ def _maybe(values: list[str], present: np.ndarray) -> list[str | None]:
 
 
 def generate(path: Path, incidents: int, seed: int) -> dict:
-    from bot.lifecycle import AT_TOP_NOTE, AUTO_NOTE
+    from bot.services.incidents import AT_TOP_NOTE, AUTO_NOTE
 
     started = time.perf_counter()
     tmp = path.with_name(path.name + ".part")

@@ -2,7 +2,7 @@
 
 On the generated national database (`bench.dataset`: 38 / 514 / 7,277 regions, plan and TPS
 baseline for every kecamatan, 1,000,000 incidents over 30 days, cached in the temp folder), opened
-as the bot opens it (`storage.db.Database`): the median of 5 of `bot.digest.compute_digest` for
+as the bot opens it (`storage.db.Database`): the median of 5 of `bot.services.digest.compute_digest` for
 the whole country (`ID`), the largest province and the largest kabupaten/kota (most kecamatan:
 the worst case), at the moment the data ends (H+1, 07:00 WITA); then the median of 5 of drawing
 each chart of the national digest (`bot.charts`), and, for reference, of the digest text.
@@ -40,7 +40,7 @@ async def largest(db, level: str) -> tuple[str, str, int]:
 
 async def measure(path: Path, repeats: int) -> dict:
     from bot import charts
-    from bot.digest import compute_digest
+    from bot.services.digest import compute_digest
     from bot.texts.digest import render_digest
     from storage.db import Database
 

@@ -3,16 +3,16 @@ production rate limiter, from an emulator that enforces Telegram's flood limits.
 
 On a copy of the national database (`bench.dataset`), 552 supergroups with the bot are
 registered (`storage.groups.register`, not timed), one per province and kabupaten/kota. The bot
-is the application of `bot.app.build_application` (its `bot.rate_limit.TelegramRateLimiter`, 3
+is the application of `bot.app.build_application` (its `bot.telegram.rate_limit.TelegramRateLimiter`, 3
 retries after a 429), started as the tests start it; the emulator runs in a process of its own
 with `enforce_flood_limits = True` (30 messages in any second per bot, 20 in any minute per group,
 an album of k photos counting k).
 
 Two timed phases, the way the bound is meant: it bounds the sending, not the drawing.
 
-1. prepare: every group's digest computed and drawn (`bot.digest_delivery.prepare_digest`: the
+1. prepare: every group's digest computed and drawn (`bot.telegram.digests.prepare_digest`: the
    text parts and the three charts), one after another; the charts go to a temporary folder.
-2. deliver: all 552 `bot.digest_delivery.deliver_digest` calls started together — what the
+2. deliver: all 552 `bot.telegram.digests.send_digest` calls (with the prepared digest) started together — what the
    07:00 jobs do — each under the production bound on digests in flight (`Runtime.digest_slots`,
    reading its charts when its turn comes), until the last returns. This is `fanout.seconds`.
 
@@ -146,7 +146,7 @@ class EmulatorProcess:
 
 async def fan_out(db_path: Path, charts_dir: Path, limit: int | None) -> dict:
     from bot.app import RUNTIME_KEY, build_application
-    from bot.digest_delivery import PreparedDigest, deliver_digest, prepare_digest
+    from bot.telegram.digests import PreparedDigest, prepare_digest, send_digest
     from bot.settings import Settings
     from storage import groups as group_store
 
@@ -171,10 +171,12 @@ async def fan_out(db_path: Path, charts_dir: Path, limit: int | None) -> dict:
             titles = [f"KPU {name}" if kind == "Kota" else f"KPU {kind} {name}" for _, name, kind in regions]
             chat_ids = emu.ask(command="groups", titles=titles)
             targets = []
+            code_of: dict[int, str] = {}
             for (code, _, _), title, chat_id in zip(regions, titles, chat_ids, strict=True):
                 await group_store.register(rt.db, chat_id=chat_id, region_code=code, thread_id=None, title=title,
                                            by=ADMIN_ID, at=at)
                 targets.append((chat_id, code))
+                code_of[chat_id] = code
 
             # 1. prepare: compute and draw every digest; the charts wait on disk
             texts: dict[int, list[str]] = {}
@@ -200,9 +202,8 @@ async def fan_out(db_path: Path, charts_dir: Path, limit: int | None) -> dict:
             async def one(chat_id: int) -> int:
                 nonlocal done
                 try:
-                    async with rt.digest_slots:
-                        charts = [(name, path.read_bytes()) for name, path in chart_files[chat_id]]
-                        return await deliver_digest(app.bot, chat_id, PreparedDigest(texts[chat_id], charts))
+                    prepared = PreparedDigest(texts[chat_id], chart_files[chat_id])  # charts read when sent
+                    return await send_digest(app.bot, rt, chat_id, code_of[chat_id], prepared=prepared)
                 finally:
                     done += 1
 

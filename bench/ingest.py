@@ -2,7 +2,7 @@
 
 A — the application of `bot.app.build_application` (production wiring: handlers, per-chat
 ordered concurrent update processing, SQLite on disk with `synchronous=FULL`), officers registered
-through the services (`bot.registration`, not timed) sending valid one-line `/lapor` reports.
+through the services (`bot.services.registration`, not timed) sending valid one-line `/lapor` reports.
 B — a bare PTB `Application` (defaults) with one `CommandHandler("lapor")` that echoes the text,
 on a second bot of the same emulator.
 
@@ -23,7 +23,7 @@ message) against what was sent.
 Two variants, each with its own emulator and database:
 
 * `bot` (results.json): neither bot has a rate limiter — what each one takes.
-* `limiter`: A with its production rate limiter (`bot.rate_limit.TelegramRateLimiter`), B with
+* `limiter`: A with its production rate limiter (`bot.telegram.rate_limit.TelegramRateLimiter`), B with
   PTB's `AIORateLimiter`, both keeping a bot near Telegram's ~30 messages per second overall. One
   receipt per report caps any bot there; this shorter run shows the bot holding that ceiling
   without losing a report, and its latency paced at 25/s, under it.
@@ -318,7 +318,7 @@ def echo_application(url: str, token: str, limiter: bool) -> Application:
 
 async def register_officers(rt: Any, count: int) -> None:
     """Petugas spread over the kecamatan of the root, registered through the services."""
-    from bot import registration
+    from bot.services import registration
     from storage import users as user_store
 
     kecamatan = [row["code"] for row in await rt.db.fetchall(

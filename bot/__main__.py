@@ -88,7 +88,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from telegram.error import TelegramError
 
     from bot.app import POLL_INTERVAL_S, build_application
-    from bot.telegram_http import get_me
+    from bot.telegram.http import get_me
 
     settings = _settings()
     token = settings.require_token()
@@ -144,7 +144,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 async def _bot_username(settings: Settings) -> str:
     from telegram.error import TelegramError
 
-    from bot.telegram_http import get_me
+    from bot.telegram.http import get_me
 
     if not settings.TELEGRAM_BOT_TOKEN:
         raise SettingsError("TELEGRAM_BOT_TOKEN: belum diisi; isi token, atau beri --bot-username NAMA_BOT "
@@ -156,7 +156,7 @@ async def _bot_username(settings: Settings) -> str:
 
 
 async def _invite(settings: Settings, role: str, region: str, username: str | None) -> str:
-    from bot import registration
+    from bot.services import registration
     from bot.app import open_runtime
 
     bot_username = username or await _bot_username(settings)
@@ -229,7 +229,7 @@ def _read_csv(path: Path) -> bytes:
 async def _import_baseline(settings: Settings, kind: str, path: Path, data: bytes) -> str:
     import sqlite3
 
-    from bot import baselines
+    from bot.services import baselines
     from bot.app import open_runtime
     from bot.texts import baselines as tb
 
@@ -260,13 +260,13 @@ def cmd_import_tps(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from bot.demo import run_demo
+    from bot.devtools.demo import run_demo
 
     return asyncio.run(run_demo(out=args.out, root=args.root))
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
-    from bot.sandbox import run_sandbox
+    from bot.devtools.sandbox import run_sandbox
 
     return asyncio.run(run_sandbox())
 

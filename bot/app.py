@@ -22,41 +22,32 @@ from telegram.ext import (
     ExtBot,
 )
 
-from bot import charts, commands, digest_delivery
-from bot.clock import Clock, utc_now
-from bot.models import User
-from bot.notify import Notifier
-from bot.runtime import Runtime
-from bot.rate_limit import TelegramRateLimiter
+from bot import charts
+from bot.services import incidents as lifecycle
+from handlers import register
+from bot.texts import commands
+from bot.telegram import digests as digest_delivery
+from bot.domain.clock import Clock, utc_now
+from bot.domain.models import User
+from bot.telegram.outbox import Notifier
+from bot.context import NOTIFIER_KEY, RUNTIME_KEY, KpuContext
+from bot.services.runtime import Runtime
+from bot.telegram.rate_limit import TelegramRateLimiter
 from bot.settings import Settings
-from bot.telegram_http import AiohttpRequest
-from bot.update_order import PerChatUpdateProcessor
+from bot.telegram.http import AiohttpRequest
+from bot.telegram.update_order import PerChatUpdateProcessor
 from storage import regions as region_store
 from storage import users as user_store
 from storage.db import Database, DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
-RUNTIME_KEY = "runtime"
-NOTIFIER_KEY = "notifier"
 #: pause between two getUpdates calls (`run_polling(poll_interval=…)`). Idle, a long poll waits
 #: for the next update anyway; under load the updates of 30 ms come in one call instead of one
 #: call each, which halves the bot's CPU per report (bench/ingest.py) for at most 30 ms more wait.
 POLL_INTERVAL_S = 0.03
 OUTBOX_INTERVAL_S = 5
 ESCALATION_INTERVAL_S = 60
-
-
-class KpuContext(CallbackContext[ExtBot, dict, dict, dict]):
-    """The callback context with our runtime and the registered sender of the update."""
-
-    def __init__(self, application: Application, chat_id: int | None = None, user_id: int | None = None):
-        super().__init__(application=application, chat_id=chat_id, user_id=user_id)
-        self.actor: User | None = None
-
-    @property
-    def rt(self) -> Runtime:
-        return self.application.bot_data[RUNTIME_KEY]
 
 
 async def open_runtime(settings: Settings, clock: Clock = utc_now) -> Runtime:
@@ -84,8 +75,6 @@ async def deliver_outbox(context: CallbackContext) -> None:
 
 async def escalate_overdue(context: CallbackContext) -> None:
     """Job: escalate kritis/tinggi incidents left untaken too long, then deliver the news."""
-    from bot import lifecycle
-
     results = await lifecycle.auto_escalate(context.application.bot_data[RUNTIME_KEY])
     if any(r.ok for r in results):
         context.application.bot_data[NOTIFIER_KEY].kick()
@@ -105,7 +94,7 @@ def build_application(settings: Settings, *, clock: Clock = utc_now, rate_limite
     """Build the bot. Needs `TELEGRAM_BOT_TOKEN`; storage opens in `post_init`.
 
     Updates of different chats are processed concurrently, those of one chat in order
-    (`bot.update_order`); the Bot API is spoken to over aiohttp (`bot.telegram_http`).
+    (`bot.telegram.update_order`); the Bot API is spoken to over aiohttp (`bot.telegram.http`).
 
     The rate limiter keeps within Telegram's limits and waits out a 429's `retry_after` up to
     `flood_retries` times before the request fails (the outbox then reschedules it)."""
@@ -148,10 +137,6 @@ def build_application(settings: Settings, *, clock: Clock = utc_now, rate_limite
     if rate_limiter:
         builder = builder.rate_limiter(TelegramRateLimiter(max_retries=flood_retries))
     app = builder.build()
-
-    from handlers import (
-        register,  # handlers import bot; keep the import here to avoid a cycle
-    )
 
     register(app)
     return app

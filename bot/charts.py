@@ -40,8 +40,8 @@ from matplotlib.text import Text
 from matplotlib.transforms import blended_transform_factory
 from PIL import Image
 
-from bot.digest import ChildCounting, ChildLogistics, Digest
-from bot.formatting import (
+from bot.domain.digest import ChildCounting, ChildLogistics, Digest
+from bot.texts.formatting import (
     NO_VALUE,
     h_label,
     local_time,
@@ -50,8 +50,8 @@ from bot.formatting import (
     percent_whole,
     share,
 )
-from bot.privacy import mask_niks
-from bot.reports import ITEMS
+from bot.domain.privacy import mask_niks
+from bot.domain.reporting import ITEMS
 from bot.texts.digest import child_level, item_label, kind_label
 
 __all__ = [
@@ -438,7 +438,7 @@ def counting_chart(d: Digest) -> bytes:
 def incidents_chart(d: Digest) -> bytes:
     """Stacked horizontal bars per incident kind: baru, ditangani, selesai (all time), the count
     written in each wide enough segment and the total after the bar. `status_by_kind` counts what
-    needs handling (routine progress reports are left out by `bot.digest`)."""
+    needs handling (routine progress reports are left out by `bot.services.digest`)."""
     counts = {
         kind: {status: n for status, n in statuses.items() if n > 0}
         for kind, statuses in d.status_by_kind.items()

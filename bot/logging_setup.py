@@ -1,6 +1,6 @@
 """Logging (and every line we print) that never shows the bot token.
 
-Bot API URLs contain the token. The bot's client (aiohttp, `bot.telegram_http`) logs no URLs;
+Bot API URLs contain the token. The bot's client (aiohttp, `bot.telegram.http`) logs no URLs;
 httpx, PTB's default client, logs every one at INFO, so httpx and httpcore are raised to WARNING
 for whatever still uses it. On top of that a filter on the root handler replaces the token (and any
 `<id>:<secret>` shaped string) in every record we emit. `redact` does the same for text the

@@ -8,15 +8,18 @@ from telegram import Document, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 
-from bot import access, baselines, digest_delivery, registration
-from bot.access import Action, Grant
-from bot.app import KpuContext
-from bot.outgoing import for_chat
-from bot.registration import InviteCreated
+from bot.domain import access
+from bot.services import baselines
+from bot.telegram import digests as digest_delivery
+from bot.services import registration
+from bot.domain.access import Action, Grant
+from bot.context import KpuContext
+from bot.domain.privacy import for_chat
+from bot.services.registration import InviteCreated
 from bot.texts import baselines as tb
 from bot.texts import common as t
 from bot.texts.digest import split_messages
-from handlers.replies import reply, send, send_document
+from bot.telegram.replies import reply, send, send_document
 from storage import regions as region_store
 
 MAX_CSV_BYTES = 10 * 1024 * 1024

@@ -15,12 +15,13 @@ from datetime import datetime, timedelta
 from telegram import Update
 from telegram.constants import ChatType
 
-from bot import access, digest_delivery
-from bot.access import Action
-from bot.app import KpuContext
+from bot.domain import access
+from bot.telegram import digests as digest_delivery
+from bot.domain.access import Action
+from bot.context import KpuContext
 from bot.texts import common as tc
 from bot.texts import groups as tg
-from handlers.replies import reply
+from bot.telegram.replies import reply
 from storage import groups as group_store
 from storage import regions as region_store
 from storage import schedules as schedule_store

@@ -7,9 +7,9 @@ import logging
 from telegram import Update
 from telegram.error import TelegramError
 
-from bot.app import KpuContext
+from bot.context import KpuContext
 from bot.texts import common as t
-from handlers.replies import send
+from bot.telegram.replies import send
 
 log = logging.getLogger("bot.errors")
 

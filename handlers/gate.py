@@ -20,10 +20,10 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
-from bot import reporting
-from bot.app import KpuContext
+from bot.services import reporting
+from bot.context import KpuContext
 from bot.texts import common as t
-from handlers.replies import reply
+from bot.telegram.replies import reply
 from storage import users as user_store
 
 

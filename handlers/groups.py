@@ -8,13 +8,14 @@ from telegram import ChatMember, ChatMemberUpdated, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 
-from bot import access, digest_delivery
-from bot.access import Action
-from bot.app import KpuContext
-from bot.regioncodes import normalize_code
+from bot.domain import access
+from bot.telegram import digests as digest_delivery
+from bot.domain.access import Action
+from bot.context import KpuContext
+from bot.domain.regions import normalize_code
 from bot.texts import common as tc
 from bot.texts import groups as tg
-from handlers.replies import reply, send
+from bot.telegram.replies import reply, send
 from storage import groups as group_store
 from storage import regions as region_store
 from storage import schedules as schedule_store

@@ -6,17 +6,20 @@ import dataclasses
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot import access, export, lifecycle, reporting
-from bot.access import Action, Grant
-from bot.app import NOTIFIER_KEY, KpuContext
-from bot.lifecycle import Move, MoveResult, Why
-from bot.notify import CALLBACK_VERSION, region_titles
-from bot.privacy import mask_niks
-from bot.reports import format_number
+from bot.domain import access
+from bot.services import export
+from bot.services import incidents as lifecycle
+from bot.services import reporting
+from bot.domain.access import Action, Grant
+from bot.context import NOTIFIER_KEY, KpuContext
+from bot.services.incidents import Move, MoveResult, Why
+from bot.telegram.outbox import CALLBACK_VERSION, region_titles
+from bot.domain.privacy import mask_niks
+from bot.domain.reporting import format_number
 from bot.texts import common as tc
 from bot.texts import incidents as ti
 from bot.texts.common import esc
-from handlers.replies import edit, reply, send_document
+from bot.telegram.replies import edit, reply, send_document
 from storage import incidents as incident_store
 from storage import regions as region_store
 from storage import users as user_store

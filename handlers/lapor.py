@@ -1,7 +1,7 @@
 """/lapor: one-line reports, photos with a /lapor caption, the guided flow, attachments by reply.
 
 Handlers only read the update and format the answer; parsing, checks and storage are
-`bot.reporting`'s. The guided flow asks kind → (region) → item / problem / severity → the
+`bot.services.reporting`'s. The guided flow asks kind → (region) → item / problem / severity → the
 figures or text typed → confirm, in the reporter's private chat; in a group `/lapor` alone
 answers with a button that continues in private, so the group stays clean.
 """
@@ -28,16 +28,17 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from bot import access, reporting
-from bot.access import Action
-from bot.app import NOTIFIER_KEY, KpuContext
-from bot.models import Level, NewAttachment
-from bot.parsing import parse_lapor
-from bot.reporting import Receipt, Refused, Source
-from bot.reports import DATA_PROBLEMS, ITEMS, LaporError, Severity, describe_report
+from bot.domain import access
+from bot.services import reporting
+from bot.domain.access import Action
+from bot.context import NOTIFIER_KEY, KpuContext
+from bot.domain.models import Level, NewAttachment
+from bot.domain.parsing import parse_lapor
+from bot.services.reporting import Receipt, Refused, Source
+from bot.domain.reporting import DATA_PROBLEMS, ITEMS, LaporError, Severity, describe_report
 from bot.texts import common as tc
 from bot.texts import incidents as ti
-from handlers.replies import edit, reply, send
+from bot.telegram.replies import edit, reply, send
 
 FLOW_TIMEOUT_S = 600
 CB = "lp1"  # callback data prefix of the guided flow, versioned

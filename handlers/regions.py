@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.app import KpuContext
-from bot.models import RegionMatch
-from bot.regioncodes import normalize_code
+from bot.context import KpuContext
+from bot.domain.models import RegionMatch
+from bot.domain.regions import normalize_code
 from bot.texts import common as t
-from handlers.replies import reply
+from bot.telegram.replies import reply
 from storage import regions as region_store
 
 LIMIT = 10

@@ -5,10 +5,11 @@ from __future__ import annotations
 from telegram import Update
 from telegram.constants import ChatType
 
-from bot import commands, registration
-from bot.app import KpuContext
+from bot.texts import commands
+from bot.services import registration
+from bot.context import KpuContext
 from bot.texts import common as t
-from handlers.replies import reply
+from bot.telegram.replies import reply
 from storage import regions as region_store
 from storage import users as user_store
 from storage.users import RedeemOutcome

@@ -14,13 +14,13 @@ from typing import Protocol
 
 import aiosqlite
 
-from bot.clock import to_db
+from bot.domain.clock import to_db
 from storage import audit
 from storage.db import Database
 
 
 class PlanEntry(Protocol):
-    """One line of the plan (e.g. `bot.baselines.PlanRow`)."""
+    """One line of the plan (e.g. `bot.services.baselines.PlanRow`)."""
 
     @property
     def region_code(self) -> str: ...
@@ -31,7 +31,7 @@ class PlanEntry(Protocol):
 
 
 class TpsEntry(Protocol):
-    """One line of the TPS baseline (e.g. `bot.baselines.TpsRow`)."""
+    """One line of the TPS baseline (e.g. `bot.services.baselines.TpsRow`)."""
 
     @property
     def region_code(self) -> str: ...
@@ -48,7 +48,7 @@ class Replaced:
 
 
 async def region_levels(db: Database) -> dict[str, str]:
-    """Every loaded region code with its level (`bot.models.Level` values)."""
+    """Every loaded region code with its level (`bot.domain.models.Level` values)."""
     rows = await db.fetchall("SELECT code, level FROM regions")
     return {row["code"]: row["level"] for row in rows}
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.clock import to_db
-from bot.regioncodes import ancestors
+from bot.domain.clock import to_db
+from bot.domain.regions import ancestors
 from storage import audit
 from storage.db import Database
 

@@ -14,8 +14,8 @@ from datetime import datetime
 
 import aiosqlite
 
-from bot.clock import from_db, to_db
-from bot.models import Attachment, Incident, IncidentEvent, NewIncident, Status
+from bot.domain.clock import from_db, to_db
+from bot.domain.models import Attachment, Incident, IncidentEvent, NewIncident, Status
 from storage import outbox
 from storage.db import Database
 from storage.outbox import OutboxRow
@@ -157,7 +157,7 @@ async def notification_messages(db: Database, incident_id: int) -> list[dict]:
     return [dict(row) for row in await db.fetchall(_POSTS_SQL, (incident_id,))]
 
 
-#: routine progress reports, as `bot.digest.is_progress` defines them (kept equal by a test)
+#: routine progress reports, as `bot.services.digest.is_progress` defines them (kept equal by a test)
 PROGRESS_SQL = "(kind = 'rekap' OR (kind = 'logistik' AND severity = 'rendah'))"
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import weakref
 
-from bot.models import Level, Region, RegionMatch
-from bot.regioncodes import NATIONAL, ancestors
-from bot.regions import RegionRow, load_rows, query_key, search_key
+from bot.domain.models import Level, Region, RegionMatch
+from bot.domain.regions import NATIONAL, ancestors
+from bot.domain.regions import RegionRow, load_rows, query_key, search_key
 from storage.db import Database
 
 _COLUMNS = "code, parent_code, level, kind, name"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.clock import from_db, to_db
+from bot.domain.clock import from_db, to_db
 from storage import audit
 from storage.db import Database
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from bot.clock import from_db, to_db
-from bot.models import Invite, Role, User
+from bot.domain.clock import from_db, to_db
+from bot.domain.models import Invite, Role, User
 from storage import audit
 from storage.db import Database
 

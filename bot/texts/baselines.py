@@ -4,8 +4,8 @@ Bahasa Indonesia, **plain text** (not HTML): the same sentences go to a terminal
 Values typed by the user are put in as they are (quoted with `quote`), so a caller that shows them
 in a Telegram message must escape the finished line (`bot.texts.common.esc`).
 
-This module imports nothing from `bot`, so `bot.baselines` can import it freely. Keys of `ERRORS`
-are the values of `bot.baselines.ErrorCode`; a unit test checks that each code has a text.
+This module imports nothing from `bot`, so `bot.services.baselines` can import it freely. Keys of `ERRORS`
+are the values of `bot.services.baselines.ErrorCode`; a unit test checks that each code has a text.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ KIND_LABELS: Final[dict[str, str]] = {
 #: The label of a file whose header names neither kind.
 UNKNOWN_KIND_LABEL: Final = "impor"
 
-#: Levels as officials say them (keys are `bot.models.Level` values).
+#: Levels as officials say them (keys are `bot.domain.models.Level` values).
 LEVEL_LABELS: Final[dict[str, str]] = {
     "nasional": "tingkat nasional",
     "provinsi": "provinsi",
@@ -38,7 +38,7 @@ _SAVE_AS_CSV: Final = 'simpan ulang dari Excel sebagai "CSV UTF-8 (Dipisahkan ko
 #: One bad line: "baris 17: kode wilayah 51.99.01 tidak dikenal".
 LINE_PREFIX: Final = "baris {line}: {message}"
 
-#: Why a file or a line was refused. Placeholders are filled by `bot.baselines`.
+#: Why a file or a line was refused. Placeholders are filled by `bot.services.baselines`.
 ERRORS: Final[dict[str, str]] = {
     # the file as a whole
     "empty_file": "berkas kosong; baris pertama harus judul kolom {header}",

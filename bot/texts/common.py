@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import datetime
 from html import escape
 
-from bot.access import Reason
-from bot.models import Region, RegionMatch, Role
+from bot.domain.access import Reason
+from bot.domain.models import Region, RegionMatch, Role
 
 
 def esc(text: object) -> str:

@@ -1,6 +1,6 @@
 """The digest as Telegram messages (Bahasa Indonesia, HTML with only `<b>`, `<i>`, `<code>`).
 
-Every sentence of the digest lives here. The text is drawn from a `bot.digest.Digest` and from
+Every sentence of the digest lives here. The text is drawn from a `bot.domain.digest.Digest` and from
 nothing else. Every name and description coming from data goes through `mask_niks` and then
 `esc`; descriptions are shortened after masking, so a cut can never leave part of a NIK visible.
 
@@ -11,19 +11,12 @@ repeats the section title). Each line is balanced HTML on its own, so every part
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import tzinfo
 from typing import Final
 
-from bot.digest import (
-    ChildCounting,
-    ChildLogistics,
-    Digest,
-    IncidentCounts,
-    ItemProgress,
-)
-from bot.formatting import (
+from bot.domain.digest import ChildCounting, ChildLogistics, Digest, IncidentCounts, ItemProgress
+from bot.texts.formatting import (
     duration,
     h_label,
     local_time,
@@ -32,9 +25,11 @@ from bot.formatting import (
     share,
     short_date_time,
 )
-from bot.privacy import mask_niks
-from bot.reports import ITEMS
+from bot.domain.privacy import mask_niks
+from bot.domain.reporting import ITEMS
 from bot.texts.common import esc
+from bot.texts.incidents import plain_summary
+from bot.texts.messages import ELLIPSIS, MESSAGE_LIMIT, split_messages
 from bot.texts.reporting import KIND_LABELS
 
 __all__ = [
@@ -48,9 +43,6 @@ __all__ = [
     "split_messages",
 ]
 
-#: Telegram's limit is 4,096 characters; parts stay strictly below it (counted in UTF-16 units,
-#: as Telegram does, which is never less than Python's `len`).
-MESSAGE_LIMIT: Final = 4096
 SECTIONS: Final = ("logistik", "rekap", "insiden")
 #: Silent kecamatan named at most.
 MAX_SILENT_SHOWN: Final = 20
@@ -61,7 +53,6 @@ MAX_DESCRIPTION: Final = 80
 
 HEADER_TITLE: Final = "📊 <b>Ringkasan {title}</b>"
 HEADER_WHEN: Final = "{date} · {time} · <b>{h}</b>"
-CONTINUED: Final = " <i>(lanjutan)</i>"
 
 LOGISTIK_TITLE: Final = "📦 <b>Logistik</b>"
 LOGISTIK_EMPTY: Final = "<i>Belum ada data logistik.</i>"
@@ -120,7 +111,6 @@ SEVERITY_LABEL: Final[dict[str, str]] = {"rendah": "rendah", "sedang": "sedang",
 
 #: Children of a region, by the depth of its code ("" / "ID" is the whole country).
 CHILD_LEVEL: Final[dict[int, str]] = {0: "provinsi", 1: "kabupaten/kota", 2: "kecamatan", 3: "desa/kelurahan"}
-ELLIPSIS: Final = "…"
 
 # --- labels --------------------------------------------------------------------------------------
 
@@ -334,7 +324,7 @@ def _insiden_lines(d: Digest) -> list[str]:
                 id=incident.id,
                 region=_name(incident.region_name),
                 age=duration(d.at - incident.received_at),
-                description=_description(incident.description),
+                description=_description(incident.description or (plain_summary(incident.incident) if incident.incident else "")),
             ))
     lines.append(INSIDEN_MEDIANS.format(take=duration(d.median_time_to_take),
                                         resolve=duration(d.median_time_to_resolve)))
@@ -344,55 +334,6 @@ def _insiden_lines(d: Digest) -> list[str]:
 _SECTION_LINES: Final = {"logistik": _logistik_lines, "rekap": _rekap_lines, "insiden": _insiden_lines}
 
 # --- splitting -----------------------------------------------------------------------------------
-
-
-def _size(text: str) -> int:
-    """Length as Telegram counts it (UTF-16 code units)."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-_TAG: Final = re.compile(r"</?(?:b|i|code)>")
-_ENTITY_TAIL: Final = re.compile(r"&[a-z#0-9]*$")
-
-
-def _fit_line(line: str, limit: int) -> str:
-    """A single line longer than a message: its tags dropped and the text cut (never expected)."""
-    if _size(line) < limit:
-        return line
-    plain = _TAG.sub("", line)
-    while _size(plain) >= limit - 1:
-        plain = plain[: -max(1, _size(plain) - limit + 2)]
-    return _ENTITY_TAIL.sub("", plain) + ELLIPSIS
-
-
-def _chunks(lines: list[str], limit: int) -> list[str]:
-    """A section's lines packed into texts below `limit`; continuations repeat the title."""
-    title, body = lines[0], [_fit_line(line, limit - _size(lines[0] + CONTINUED) - 1) for line in lines[1:]]
-    chunks: list[list[str]] = [[title]]
-    size = _size(title)
-    for line in body:
-        if size + 1 + _size(line) >= limit:
-            chunks.append([title + CONTINUED])
-            size = _size(chunks[-1][0])
-        chunks[-1].append(line)
-        size += 1 + _size(line)
-    return ["\n".join(chunk) for chunk in chunks]
-
-
-def split_messages(blocks: Sequence[str], limit: int = MESSAGE_LIMIT, separator: str = "\n\n") -> list[str]:
-    """Blocks packed greedily into messages shorter than `limit`, never splitting a block that
-    fits a message on its own; a longer block is cut at its line boundaries (its first line is
-    its title, repeated on every continuation)."""
-    pieces: list[str] = []
-    for block in blocks:
-        pieces += [block] if _size(block) < limit else _chunks(block.split("\n"), limit)
-    messages: list[str] = []
-    for piece in pieces:
-        if messages and _size(messages[-1] + separator + piece) < limit:
-            messages[-1] += separator + piece
-        else:
-            messages.append(piece)
-    return messages
 
 
 # --- public --------------------------------------------------------------------------------------

@@ -8,10 +8,11 @@ import re
 from collections.abc import Mapping
 from datetime import datetime, tzinfo
 
-from bot.models import Attachment, Incident, IncidentEvent, Region
-from bot.reports import DATA_PROBLEMS, ITEMS, Report, Severity, describe_report, format_number
+from bot.domain.models import Attachment, Incident, IncidentEvent, Region
+from bot.domain.reporting import DATA_PROBLEMS, ITEMS, Report, Severity, describe_report, format_number
 from bot.texts import reporting as tr
 from bot.texts.common import esc, region_path
+from bot.texts.messages import ELLIPSIS, MESSAGE_LIMIT, split_messages
 
 STATUS_LABEL = {"baru": "baru", "ditangani": "sedang ditangani", "selesai": "selesai"}
 KIND_LABEL = {"logistik": "Logistik", "data": "Data pemilih", "rekap": "Rekapitulasi", "insiden": "Insiden"}
@@ -114,11 +115,8 @@ def receipt(incident: Incident, report: Report, path: tuple[Region, ...], nik_wa
     return "\n".join(lines)
 
 
-#: Telegram's limit for one message, after HTML parsing
-MESSAGE_LIMIT = 4096
 #: characters of a note shown in a group card or a notice (/status shows it whole)
 NOTE_SHOWN = 200
-ELLIPSIS = "…"
 _DIGITS = frozenset("0123456789")
 _TAG = re.compile(r"<[^>]*>")
 
@@ -171,7 +169,6 @@ def status_messages(incident: Incident, report: Report, path: tuple[Region, ...]
                     region_names: Mapping[str, str] | None = None) -> list[str]:
     """/status: the incident with its whole history, as messages below Telegram's limit (split
     between lines of the attachments and the history; a continuation repeats its title)."""
-    from bot.texts.digest import split_messages  # the digest's splitter; imported here: bot.digest imports us
 
     mark = SEVERITY_MARK.get(incident.severity, "")
     blocks = ["\n".join([

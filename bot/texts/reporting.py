@@ -1,13 +1,13 @@
 """User-visible strings of reporting (`/lapor`): the one place to read and reword them.
 
 Everything here is Bahasa Indonesia for Telegram's HTML parse mode. Templates hold only the tags
-`<b>`, `<i>` and `<code>`; their `{placeholders}` are filled by `bot.reports` with values that are
+`<b>`, `<i>` and `<code>`; their `{placeholders}` are filled by `bot.domain.reporting` with values that are
 already HTML-escaped. Raw strings meant to be shown inside a message (the one-line forms and
 examples) are stored unescaped and escaped where they are composed, because they contain `<` and
 `>`.
 
-This module imports nothing from `bot`, so the domain (`bot.reports`) can import it freely. Keys of
-`ERRORS` are the values of `bot.reports.ErrorCode`; a unit test checks that each code has a text.
+This module imports nothing from `bot`, so the domain (`bot.domain.reporting`) can import it freely. Keys of
+`ERRORS` are the values of `bot.domain.reporting.ErrorCode`; a unit test checks that each code has a text.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import registration
+from bot.services import registration
 from bot.app import NOTIFIER_KEY, RUNTIME_KEY, build_application
 from bot.emulator import BotApiEmulator
 from bot.settings import Settings

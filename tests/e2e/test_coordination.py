@@ -537,7 +537,7 @@ async def test_the_card_points_to_status_for_older_history(kpu, people, groups):
 
 
 async def test_a_broken_row_is_retried_and_does_not_block_the_others(kpu, people, groups, clock, monkeypatch):
-    from bot import notify
+    from bot.telegram import outbox as notify
 
     real = notify.card_for
 
@@ -638,7 +638,7 @@ async def test_open_incidents_leave_out_routine_progress_reports(kpu, people):
 def test_the_progress_rule_is_the_same_in_sql_and_python():
     import sqlite3
 
-    from bot.digest import is_progress
+    from bot.domain.digest import is_progress
     from storage.incidents import PROGRESS_SQL
 
     conn = sqlite3.connect(":memory:")

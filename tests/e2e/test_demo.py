@@ -4,7 +4,7 @@ import io
 import re
 import struct
 
-from bot.demo import run_demo
+from bot.devtools.demo import run_demo
 
 
 async def test_demo_tells_the_whole_story(tmp_path):

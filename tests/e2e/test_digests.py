@@ -273,7 +273,7 @@ async def test_a_failed_scheduled_send_is_retried_within_the_grace_time(kpu, peo
     clock.now = wita(12, 10, 3)
     kpu.emu.fail_next("sendMessage", 502, chat_id=badung.id)  # Telegram fails once
     daily = job(kpu, badung.id)
-    with caplog.at_level(logging.WARNING, logger="bot.digest_delivery"):
+    with caplog.at_level(logging.WARNING, logger="bot.telegram.digests"):
         await daily.run(kpu.app)
     assert "could not be sent; trying again in 0:05:00" in caplog.text
     [schedule] = await schedule_store.for_chat(kpu.rt.db, badung.id)
@@ -294,7 +294,7 @@ async def test_a_failed_scheduled_send_is_retried_within_the_grace_time(kpu, peo
     clock.now = wita(13, 10, 30)
     kpu.emu.fail_next("sendMessage", 502, chat_id=badung.id)
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="bot.digest_delivery"):
+    with caplog.at_level(logging.WARNING, logger="bot.telegram.digests"):
         await daily.run(kpu.app)
     assert "could not be sent and is not retried: skipped until tomorrow" in caplog.text
 
@@ -302,7 +302,7 @@ async def test_a_failed_scheduled_send_is_retried_within_the_grace_time(kpu, peo
 @pytest.fixture
 def caught_up(monkeypatch):
     """`await caught_up()` returns once the next catch-up after a start has finished."""
-    from bot import digest_delivery
+    from bot.telegram import digests as digest_delivery
 
     finished: asyncio.Queue = asyncio.Queue()
     real = digest_delivery.catch_up

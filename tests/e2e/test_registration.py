@@ -170,7 +170,7 @@ async def test_command_menu_is_published_in_indonesian(kpu):
 
 
 async def test_a_failing_handler_answers_with_an_apology(kpu, monkeypatch):
-    from bot import registration
+    from bot.services import registration
 
     async def broken(*args, **kwargs):
         raise RuntimeError("database on fire")

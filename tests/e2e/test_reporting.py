@@ -281,7 +281,7 @@ async def test_reports_are_not_taken_in_an_unregistered_group(kpu, wayan):
 async def test_one_chat_in_order_while_another_chat_is_answered(kpu, wayan, monkeypatch):
     """Updates of different chats are processed at once, those of one chat in order: Ketut is
     answered while Wayan's first report waits, then Wayan's burst is answered in sending order."""
-    from bot import reporting
+    from bot.services import reporting
 
     ketut = await kpu.register(kpu.emu.user(300, "Ketut"), "petugas", "51.03.02")
     held, release = asyncio.Event(), asyncio.Event()

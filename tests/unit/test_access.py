@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.access import RULES, Action, Reason, decide
-from bot.models import Role, User
+from bot.domain.access import RULES, Action, Reason, decide
+from bot.domain.models import Role, User
 
 NOW = datetime(2024, 2, 1, tzinfo=UTC)
 KUTA, BADUNG, BALI, DENPASAR_BARAT = "51.03.01", "51.03", "51", "51.71.03"

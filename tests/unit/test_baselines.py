@@ -6,9 +6,9 @@ import threading
 
 import pytest
 
-from bot import baselines
-from bot.baselines import BaselineKind, ErrorCode, PlanRow, TpsRow, validate_plan, validate_tps
-from bot.models import Level
+from bot.services import baselines
+from bot.services.baselines import BaselineKind, ErrorCode, PlanRow, TpsRow, validate_plan, validate_tps
+from bot.domain.models import Level
 from bot.texts import baselines as texts
 from storage import audit
 from storage import baselines as store

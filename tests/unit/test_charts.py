@@ -28,7 +28,7 @@ from tests.unit.test_digest_text import (  # the hand-built digests
 )
 
 from bot import charts
-from bot.digest import ChildCounting, ChildLogistics, Digest, ItemProgress
+from bot.domain.digest import ChildCounting, ChildLogistics, Digest, ItemProgress
 
 CHARTS = (charts.logistics_chart, charts.counting_chart, charts.incidents_chart)
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

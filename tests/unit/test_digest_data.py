@@ -15,17 +15,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.clock import to_db
-from bot.digest import (
+from bot.domain.clock import to_db
+from bot.services.digest import compute_digest
+from bot.domain.digest import (
     ChildCounting,
     ChildLogistics,
     Digest,
     IncidentCounts,
     ItemProgress,
-    compute_digest,
     lagging_children,
 )
-from bot.models import NewIncident
+from bot.domain.models import NewIncident
 from bot.texts.digest import render_digest
 from storage import digests as digest_store
 from storage import incidents as incident_store

@@ -1,4 +1,4 @@
-"""The digest text (`bot.texts.digest`) and the presentation helpers (`bot.formatting`).
+"""The digest text (`bot.texts.digest`) and the presentation helpers (`bot.texts.formatting`).
 
 Digests are built by hand; expected lines are written out as reviewed text, not recomputed.
 """
@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.digest import (
+from bot.domain.digest import (
     ChildCounting,
     ChildLogistics,
     Digest,
@@ -21,7 +21,7 @@ from bot.digest import (
     OpenIncident,
     SilentRegion,
 )
-from bot.formatting import duration, h_label, local_time, long_date, number, percent_whole, share
+from bot.texts.formatting import duration, h_label, local_time, long_date, number, percent_whole, share
 from bot.texts.digest import MESSAGE_LIMIT, child_level, render_digest, render_section, split_messages
 
 WITA = ZoneInfo("Asia/Makassar")

@@ -3,7 +3,7 @@
 The lifecycle test runs sequences through the one service; this test makes sure there is no other
 way in. SQL that changes the `incidents` table lives only in `storage/incidents.py`, every function
 there that updates or deletes incidents writes an incident event, and `apply_change` (the one
-function that changes an incident after it was reported) is called only by `bot/lifecycle.py`.
+function that changes an incident after it was reported) is called only by `bot/services/incidents.py`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 STORE = "storage/incidents.py"
-SERVICE = "bot/lifecycle.py"
+SERVICE = "bot/services/incidents.py"
 #: SQL that changes the incidents table (not incident_events, incident_messages, …)
 CHANGING_SQL = re.compile(r"\b(?:UPDATE|DELETE\s+FROM|INSERT\s+(?:OR\s+\w+\s+)?INTO|REPLACE\s+INTO)\s+incidents\b",
                           re.IGNORECASE)
@@ -78,7 +78,7 @@ def test_only_the_incident_store_changes_incidents():
 
 def test_only_the_lifecycle_calls_apply_change():
     offenders = [where for where in apply_change_callers(_sources()) if not where.startswith(SERVICE + ":")]
-    assert offenders == [], "incidents change only through bot/lifecycle.py:\n" + "\n".join(offenders)
+    assert offenders == [], "incidents change only through bot/services/incidents.py:\n" + "\n".join(offenders)
     assert apply_change_callers({SERVICE: _sources()[SERVICE]}), "the lifecycle no longer calls apply_change?"
 
 

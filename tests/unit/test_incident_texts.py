@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from bot.emulator import parse_html
 from bot.emulator.entities import utf16_len
-from bot.models import Incident, IncidentEvent, Level, Region, Status
-from bot.outgoing import for_chat
-from bot.reporting import report_of
+from bot.domain.models import Incident, IncidentEvent, Level, Region, Status
+from bot.domain.privacy import for_chat
+from bot.services.reporting import report_of
 from bot.texts import incidents as ti
 
 TZ = UTC

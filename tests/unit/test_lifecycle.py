@@ -4,9 +4,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot import lifecycle, registration, reporting
-from bot.lifecycle import Move
-from bot.reporting import Source
+from bot.services import incidents as lifecycle
+from bot.services import registration
+from bot.services import reporting
+from bot.services.incidents import Move
+from bot.services.reporting import Source
 from storage import groups as group_store
 from storage import incidents as incident_store
 from storage import outbox
@@ -194,7 +196,7 @@ async def test_edits_are_queued_for_posts_remembered_before_the_change(rt, peopl
 
 
 async def test_waiting_at_the_top_is_not_counted_as_an_escalation_in_the_digest(rt, people, clock):
-    from bot.digest import compute_digest
+    from bot.services.digest import compute_digest
 
     async def escalated() -> int:
         now = clock().astimezone(rt.settings.tz)

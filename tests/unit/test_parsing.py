@@ -11,8 +11,8 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from bot.parsing import parse_lapor, parse_number
-from bot.reports import (
+from bot.domain.parsing import parse_lapor, parse_number
+from bot.domain.reporting import (
     DATA_PROBLEMS,
     ITEMS,
     MAX_NUMBER,

@@ -1,4 +1,4 @@
-"""NIK detection, masking and region checks (`bot.privacy`)."""
+"""NIK detection, masking and region checks (`bot.domain.privacy`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from bot.privacy import find_niks, mask_nik, mask_niks, nik_region_mismatches
+from bot.domain.privacy import find_niks, mask_nik, mask_niks, nik_region_mismatches
 
 NIK = "5103011234560001"
 NIK2 = "5171029876540012"

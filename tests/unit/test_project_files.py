@@ -24,7 +24,7 @@ def test_license_is_an_spdx_expression_and_setuptools_can_read_it():
 
 
 def test_gitignore_covers_the_folders_demo_and_sandbox_write():
-    from bot import sandbox
+    from bot.devtools import sandbox
 
     patterns = (ROOT / ".gitignore").read_text().splitlines()
     assert "demo-output*/" in patterns and "sandbox-*/" in patterns

@@ -1,4 +1,4 @@
-"""The rate limiter (bot.rate_limit): messages counted as Telegram counts them, windows, 429s."""
+"""The rate limiter (bot.telegram.rate_limit): messages counted as Telegram counts them, windows, 429s."""
 
 import asyncio
 from collections import Counter
@@ -9,8 +9,8 @@ from telegram.error import RetryAfter
 from telegram.ext import ExtBot
 
 from bot.emulator import BotApiEmulator
-from bot.rate_limit import SlidingWindow, TelegramRateLimiter, message_count
-from bot.telegram_http import AiohttpRequest
+from bot.telegram.rate_limit import SlidingWindow, TelegramRateLimiter, message_count
+from bot.telegram.http import AiohttpRequest
 
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde"
        b"\x00\x00\x00\x0cIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")

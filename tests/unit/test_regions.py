@@ -2,8 +2,8 @@ import time
 
 import pytest
 
-from bot.regioncodes import ancestors, is_within, normalize_code
-from bot.regions import load_rows, query_key, search_key, split_name
+from bot.domain.regions import ancestors, is_within, normalize_code
+from bot.domain.regions import load_rows, query_key, search_key, split_name
 from storage import regions as region_store
 from storage.db import Database
 

@@ -4,9 +4,9 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from bot import registration
-from bot.models import Role
-from bot.registration import InviteCreated, InviteRefused
+from bot.services import registration
+from bot.domain.models import Role
+from bot.services.registration import InviteCreated, InviteRefused
 from storage import audit
 from storage import users as user_store
 from storage.users import RedeemOutcome

@@ -4,8 +4,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot import registration, reporting
-from bot.reporting import Receipt, Refused, Source
+from bot.services import registration
+from bot.services import reporting
+from bot.services.reporting import Receipt, Refused, Source
 from storage import incidents as incident_store
 from storage import users as user_store
 

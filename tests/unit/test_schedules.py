@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.digest_delivery import latest_occurrence, parse_times
+from bot.telegram.digests import latest_occurrence, parse_times
 from storage import schedules as schedule_store
 
 WITA = ZoneInfo("Asia/Makassar")

@@ -1,4 +1,4 @@
-"""The aiohttp request backend (bot.telegram_http) against a small HTTP server on 127.0.0.1."""
+"""The aiohttp request backend (bot.telegram.http) against a small HTTP server on 127.0.0.1."""
 
 import asyncio
 import json
@@ -11,7 +11,7 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter
 
-from bot.telegram_http import AiohttpRequest
+from bot.telegram.http import AiohttpRequest
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Per-chat ordered, cross-chat concurrent update processing (bot.update_order)."""
+"""Per-chat ordered, cross-chat concurrent update processing (bot.telegram.update_order)."""
 
 import asyncio
 from datetime import UTC, datetime
@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from telegram import Chat, Message, Update, User
 from telegram.ext import BaseUpdateProcessor
 
-from bot.update_order import PerChatUpdateProcessor, order_key
+from bot.telegram.update_order import PerChatUpdateProcessor, order_key
 
 WHEN = datetime(2024, 2, 14, tzinfo=UTC)
 

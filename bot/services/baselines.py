@@ -36,13 +36,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Final, Generic, TypeVar
 
-from bot.clock import Clock, utc_now
-from bot.models import Level
-from bot.parsing import parse_number
-from bot.regioncodes import NATIONAL, is_within, normalize_code, parent_of
-from bot.reports import ITEMS, MAX_NUMBER, format_number, resolve_item
-from bot.reports import ErrorCode as NumberError
-from bot.runtime import Runtime
+from bot.domain.clock import Clock, utc_now
+from bot.domain.models import Level
+from bot.domain.parsing import parse_number
+from bot.domain.regions import NATIONAL, is_within, normalize_code, parent_of
+from bot.domain.reporting import ITEMS, MAX_NUMBER, format_number, resolve_item
+from bot.domain.reporting import ErrorCode as NumberError
+from bot.services.runtime import Runtime
 from bot.texts import baselines as texts
 from storage import baselines as store
 from storage.db import Database

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-__all__ = ["find_niks", "mask_nik", "mask_niks", "nik_region_mismatches"]
+__all__ = ["find_niks", "for_chat", "mask_nik", "mask_niks", "nik_region_mismatches"]
 
 NIK_LENGTH: Final = 16
 _NIK: Final = re.compile(r"(?<![0-9])[0-9]{16}(?![0-9])")
@@ -72,3 +72,13 @@ def nik_region_mismatches(text: str, region_code: str) -> list[str]:
     if prefix is None:
         return []
     return list(dict.fromkeys(nik for nik in find_niks(text) if not nik.startswith(prefix)))
+
+
+def for_chat(text: str, chat_id: int, owner_id: int | None = None) -> str:
+    """The one rule for text that leaves the bot: a NIK stays readable only in the private chat of
+    the person who wrote it (a private chat's id is the user's id) and is masked everywhere else:
+    groups, other people's private chats, digests, charts and exports. Every text the handlers
+    send goes through here (via `bot.telegram.replies`)."""
+    if owner_id is not None and chat_id == owner_id:
+        return text
+    return mask_niks(text)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from bot.clock import Clock, utc_now
+from bot.domain.clock import Clock, utc_now
 from bot.settings import Settings
 from storage.db import Database
 

@@ -11,13 +11,14 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot import access, lifecycle
-from bot.access import Action, Reason
-from bot.models import Incident, Level, NewAttachment, NewIncident, Region, User
-from bot.parsing import parse_lapor
-from bot.privacy import nik_region_mismatches
-from bot.regioncodes import normalize_code
-from bot.reports import (
+from bot.domain import access
+from bot.services import incidents as lifecycle
+from bot.domain.access import Action, Reason
+from bot.domain.models import Incident, Level, NewAttachment, NewIncident, Region, User
+from bot.domain.parsing import parse_lapor
+from bot.domain.privacy import nik_region_mismatches
+from bot.domain.regions import normalize_code
+from bot.domain.reporting import (
     DataReport,
     InsidenReport,
     LaporError,
@@ -29,7 +30,7 @@ from bot.reports import (
     check_against_plan,
     derive_severity,
 )
-from bot.runtime import Runtime
+from bot.services.runtime import Runtime
 from bot.texts import common as tc
 from bot.texts import incidents as ti
 from storage import groups as group_store

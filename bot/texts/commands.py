@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.access import Action, Grant, grant_for
-from bot.models import Role
+from bot.domain.access import Action, Grant, grant_for
+from bot.domain.models import Role
 
 
 @dataclass(frozen=True, slots=True)

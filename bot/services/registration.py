@@ -11,11 +11,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot import access
-from bot.access import Action, Decision
-from bot.models import Region, Role, User
-from bot.regioncodes import is_within, normalize_code
-from bot.runtime import Runtime
+from bot.domain import access
+from bot.domain.access import Action, Decision
+from bot.domain.models import Region, Role, User
+from bot.domain.regions import is_within, normalize_code
+from bot.services.runtime import Runtime
 from storage import regions as region_store
 from storage import users as user_store
 from storage.users import Redeemed

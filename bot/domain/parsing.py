@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
 
-from bot.reports import (
+from bot.domain.reporting import (
     MAX_NUMBER,
     MAX_TEXT,
     DataReport,

@@ -21,16 +21,22 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from pathlib import Path
 
 from telegram import InputMediaPhoto
 from telegram.ext import Application, CallbackContext, JobQueue
 
-from bot import access
-from bot.access import Action
-from bot.outgoing import for_chat
-from bot.runtime import Runtime
+from bot.domain import access
+from bot.domain.access import Action
+from bot.charts import render_all_async
+from bot.context import RUNTIME_KEY
+from bot.domain.privacy import for_chat
+from bot.services.digest import digest_now
+from bot.texts.digest import render_digest
+from bot.services.runtime import Runtime
 from storage import groups as group_store
 from storage import schedules as schedule_store
 from storage import users as user_store
@@ -84,14 +90,7 @@ class PreparedDigest:
     charts as (file name, PNG)."""
 
     parts: list[str]
-    charts: list[tuple[str, bytes]]
-
-
-async def _digest_now(rt: Runtime, region_code: str):  # -> bot.digest.Digest
-    from bot.digest import compute_digest
-
-    now_local = rt.clock().astimezone(rt.settings.tz)
-    return await compute_digest(rt.db, region_code, now_local, rt.settings.ELECTION_DAY)
+    charts: Sequence[tuple[str, bytes | Path]]  # a Path is read when the chart is sent
 
 
 async def _send_parts(bot, chat_id: int, parts: list[str], thread_id: int | None, progress: SendProgress) -> None:
@@ -100,7 +99,7 @@ async def _send_parts(bot, chat_id: int, parts: list[str], thread_id: int | None
         progress.sent += 1
 
 
-async def _send_charts(bot, chat_id: int, charts: list[tuple[str, bytes]], thread_id: int | None,
+async def _send_charts(bot, chat_id: int, charts: Sequence[tuple[str, bytes | Path]], thread_id: int | None,
                        progress: SendProgress) -> None:
     """The charts as one album (a single chart as a photo)."""
     if len(charts) == 1:
@@ -114,40 +113,33 @@ async def _send_charts(bot, chat_id: int, charts: list[tuple[str, bytes]], threa
 
 async def send_digest(bot, rt: Runtime, chat_id: int, region_code: str, *, thread_id: int | None = None,
                       sections: tuple[str, ...] = SECTIONS, with_charts: bool = True,
-                      progress: SendProgress | None = None) -> int:
+                      progress: SendProgress | None = None, prepared: PreparedDigest | None = None) -> int:
     """Compute and send a digest: the text at once, the charts (drawn off the event loop) after
-    it. Returns the number of messages sent (also counted in `progress`).
+    it. Returns the number of messages sent (also counted in `progress`). NIKs are masked on the
+    way out.
 
     At most `DIGESTS_AT_ONCE` digests are computed and sent at a time (`Runtime.digest_slots`):
-    when every group's digest is due at 07:00, the others wait their turn holding nothing."""
-    from bot.charts import render_all_async
-    from bot.texts.digest import render_digest
+    when every group's digest is due at 07:00, the others wait their turn holding nothing.
+    A digest drawn beforehand (`prepare_digest`, the fan-out benchmark) is sent the same way."""
 
     progress = progress if progress is not None else SendProgress()
     async with rt.digest_slots:
-        digest = await _digest_now(rt, region_code)
-        await _send_parts(bot, chat_id, render_digest(digest, sections=sections), thread_id, progress)
-        if with_charts:
-            await _send_charts(bot, chat_id, await render_all_async(digest, sections), thread_id, progress)
+        if prepared is None:
+            digest = await digest_now(rt, region_code)
+            await _send_parts(bot, chat_id, render_digest(digest, sections=sections), thread_id, progress)
+            charts = await render_all_async(digest, sections) if with_charts else []
+        else:
+            await _send_parts(bot, chat_id, prepared.parts, thread_id, progress)
+            charts = prepared.charts if with_charts else []
+        await _send_charts(bot, chat_id, charts, thread_id, progress)
     return progress.sent
 
 
 async def prepare_digest(rt: Runtime, region_code: str, *, sections: tuple[str, ...] = SECTIONS) -> PreparedDigest:
-    """A digest computed now with its text and charts, to send later with `deliver_digest`."""
-    from bot.charts import render_all_async
-    from bot.texts.digest import render_digest
+    """A digest computed now with its text and charts, to hand to `send_digest` later."""
 
-    digest = await _digest_now(rt, region_code)
+    digest = await digest_now(rt, region_code)
     return PreparedDigest(render_digest(digest, sections=sections), await render_all_async(digest, sections))
-
-
-async def deliver_digest(bot, chat_id: int, digest: PreparedDigest, *, thread_id: int | None = None,
-                         progress: SendProgress | None = None) -> int:
-    """Send a prepared digest as `send_digest` sends one; NIKs are masked on the way out."""
-    progress = progress if progress is not None else SendProgress()
-    await _send_parts(bot, chat_id, digest.parts, thread_id, progress)
-    await _send_charts(bot, chat_id, digest.charts, thread_id, progress)
-    return progress.sent
 
 
 def _job_name(chat_id: int, at_time: str) -> str:
@@ -156,16 +148,12 @@ def _job_name(chat_id: int, at_time: str) -> str:
 
 async def _scheduled(context: CallbackContext) -> None:
     """Job: one schedule's daily occurrence."""
-    from bot.app import RUNTIME_KEY
-
     chat_id, at_time = context.job.data[:2]
     await run_due(context.bot, context.application.bot_data[RUNTIME_KEY], chat_id, [at_time], context.job_queue)
 
 
 async def _retry(context: CallbackContext) -> None:
     """Job: the next try of occurrences whose digest could not be sent."""
-    from bot.app import RUNTIME_KEY
-
     chat_id, at_times = context.job.data
     await run_due(context.bot, context.application.bot_data[RUNTIME_KEY], chat_id, list(at_times),
                   context.job_queue)
@@ -173,8 +161,6 @@ async def _retry(context: CallbackContext) -> None:
 
 async def _catch_up(context: CallbackContext) -> None:
     """Job (once, right after start): digests missed while the bot was stopped."""
-    from bot.app import RUNTIME_KEY
-
     await catch_up(context.bot, context.application.bot_data[RUNTIME_KEY], context.job_queue)
 
 

@@ -1,7 +1,7 @@
 """Sending text: every handler's message to a chat goes through here, so NIKs get masked.
 
 `reply` answers the update's message, `send` writes to a chat; both pass the text through
-`bot.outgoing.for_chat`, which keeps a NIK readable only in its owner's private chat.
+`bot.domain.privacy.for_chat`, which keeps a NIK readable only in its owner's private chat.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.ext import ExtBot
 
-from bot.outgoing import for_chat
+from bot.domain.privacy import for_chat
 
 
 async def reply(update: Update, text: str, *, owner_id: int | None = None,

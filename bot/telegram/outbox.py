@@ -25,10 +25,11 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
-from bot import lifecycle, reporting
-from bot.models import Incident, IncidentEvent, Status
-from bot.outgoing import for_chat
-from bot.runtime import Runtime
+from bot.services import incidents as lifecycle
+from bot.services import reporting
+from bot.domain.models import Incident, IncidentEvent, Status
+from bot.domain.privacy import for_chat
+from bot.services.runtime import Runtime
 from bot.texts import incidents as ti
 from storage import groups as group_store
 from storage import incidents as incident_store

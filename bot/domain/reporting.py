@@ -1,6 +1,6 @@
 """Report models of `/lapor` and the vocabularies they use, as single sources of truth.
 
-Pure domain code: no Telegram, no database. The parser (`bot.parsing`) builds these models from a
+Pure domain code: no Telegram, no database. The parser (`bot.domain.parsing`) builds these models from a
 line of text; handlers store them as incidents; digests count them.
 
 Vocabularies

@@ -9,9 +9,9 @@ import csv
 import io
 from datetime import datetime, timedelta, tzinfo
 
-from bot.clock import from_db
-from bot.privacy import mask_niks
-from bot.runtime import Runtime
+from bot.domain.clock import from_db
+from bot.domain.privacy import mask_niks
+from bot.services.runtime import Runtime
 from bot.texts.incidents import KIND_LABEL, STATUS_LABEL
 from storage import incidents as incident_store
 

@@ -17,8 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.models import Role, User
-from bot.regioncodes import is_within
+from bot.domain.models import Role, User
+from bot.domain.regions import is_within
 
 
 class Action(StrEnum):

@@ -3,7 +3,7 @@
 `baru → ditangani → selesai`, with escalation moving the incident up to the next level's
 coordination group (and back to `baru` there, waiting to be taken again). Commands and buttons
 both call `perform`; the automatic escalation job calls `auto_escalate`. Every change is checked
-against the rule table (`bot.access`), written with its incident event and its notifications in
+against the rule table (`bot.domain.access`), written with its incident event and its notifications in
 one transaction (`storage.incidents.apply_change`), and refused — changing nothing — when the
 incident moved on meanwhile.
 """
@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
-from bot import access
-from bot.access import Action
-from bot.models import Incident, Status, User
-from bot.regioncodes import parent_of
-from bot.runtime import Runtime
+from bot.domain import access
+from bot.domain.access import Action
+from bot.domain.models import Incident, Status, User
+from bot.domain.regions import parent_of
+from bot.services.runtime import Runtime
 from bot.texts import incidents as ti
 from storage import groups as group_store
 from storage import incidents as incident_store

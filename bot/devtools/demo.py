@@ -21,13 +21,14 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import TextIO
 
-from bot import digest_delivery, registration
+from bot.telegram import digests as digest_delivery
+from bot.services import registration
 from bot.app import NOTIFIER_KEY, RUNTIME_KEY, build_application
 from bot.emulator import BotApiEmulator
 from bot.emulator.client import SentMessage
 from bot.logging_setup import setup_logging
-from bot.models import Level, Region
-from bot.reports import ITEMS
+from bot.domain.models import Level, Region
+from bot.domain.reporting import ITEMS
 from bot.settings import Settings, load_settings
 from storage import regions as region_store
 from storage import schedules as schedule_store

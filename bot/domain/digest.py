@@ -1,0 +1,192 @@
+"""The digest of a region at a moment, as typed figures: what the text (`bot.texts.digest`) and
+the charts (`bot.charts`) are drawn from, and from nothing else.
+
+Figures are cumulative where the reports are: the latest logistik report per kecamatan and item
+and the latest rekap per kecamatan are the current state. `bot.services.digest` computes them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from bot.domain.models import Incident
+from bot.domain.reporting import ITEMS
+
+WINDOW = timedelta(hours=24)
+MAX_LAGGING = 5
+MAX_SILENT = 20
+MAX_OLDEST_OPEN = 5
+
+
+@dataclass(frozen=True, slots=True)
+class ItemProgress:
+    """One logistics item over the digest's region, aggregated per kecamatan first.
+
+    received = covered + surplus + unplanned: what arrived up to each kecamatan's plan, what
+    arrived beyond it, and what arrived where there is no plan. Completeness is covered / planned,
+    so a surplus in one kecamatan or a delivery to an unplanned one never hides a kecamatan that
+    received nothing.
+    """
+
+    item: str  # canonical name, e.g. "kotak_suara"
+    received: int  # Σ latest "received so far" over every kecamatan
+    planned: int  # Σ plan per kecamatan (imported, else the plan written in the report)
+    damaged: int
+    surplus: int = 0  # Σ (received − plan) over the kecamatan that received more than their plan
+    unplanned: int = 0  # Σ received in kecamatan without a plan for this item
+
+    @property
+    def covered(self) -> int:
+        """Σ min(received, plan) over the kecamatan with a plan."""
+        return self.received - self.surplus - self.unplanned
+
+    @property
+    def share(self) -> float | None:
+        """covered / planned in 0..1, None without a plan."""
+        return self.covered / self.planned if self.planned else None
+
+
+@dataclass(frozen=True, slots=True)
+class ChildLogistics:
+    """Logistics completeness of one child region (kabupaten/kota under a province, …)."""
+
+    region_code: str
+    name: str
+    items: tuple[ItemProgress, ...]  # every item with a plan or a report in that child
+
+    @property
+    def share(self) -> float | None:
+        """Overall completeness: Σ covered / Σ planned over items with a plan (each item's covered
+        is already capped per kecamatan)."""
+        planned = sum(i.planned for i in self.items if i.planned)
+        if not planned:
+            return None
+        return sum(min(i.covered, i.planned) for i in self.items if i.planned) / planned
+
+
+@dataclass(frozen=True, slots=True)
+class ChildCounting:
+    """Counting progress of one child region."""
+
+    region_code: str
+    name: str
+    tps_done: int  # Σ latest tps_done per kecamatan
+    tps_total: int  # Σ baseline TPS per kecamatan (imported), else the latest reported total
+    sirekap: int  # Σ latest uploaded to Sirekap
+    kecamatan_reporting: int  # kecamatan with at least one rekap report
+    kecamatan_total: int
+
+    @property
+    def share_done(self) -> float | None:
+        return self.tps_done / self.tps_total if self.tps_total else None
+
+    @property
+    def share_sirekap(self) -> float | None:
+        return self.sirekap / self.tps_total if self.tps_total else None
+
+
+@dataclass(frozen=True, slots=True)
+class SilentRegion:
+    region_code: str
+    name: str
+    parent_name: str
+    last_report_at: datetime | None  # None: never reported
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentCounts:
+    """Counts by (kind, severity) for one category of the last 24 hours."""
+
+    by_kind_severity: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_kind_severity.values())
+
+    def by_kind(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for (kind, _), n in self.by_kind_severity.items():
+            out[kind] = out.get(kind, 0) + n
+        return out
+
+    def by_severity(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for (_, severity), n in self.by_kind_severity.items():
+            out[severity] = out.get(severity, 0) + n
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class OpenIncident:
+    id: int
+    kind: str
+    severity: str  # tinggi or kritis
+    status: str  # baru or ditangani
+    region_code: str
+    region_name: str
+    received_at: datetime
+    description: str  # as stored (may be empty); the text layer masks NIKs
+    incident: Incident | None = None  # the incident itself when it has no words of its own
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    region_code: str
+    region_name: str  # "Bali", "Badung", "Kota Denpasar"
+    region_title: str  # "Provinsi Bali", "Kabupaten Badung"
+    region_path: tuple[str, ...]  # names from the root down
+    at: datetime  # the moment (aware)
+    election_day: date
+    logistics: tuple[ItemProgress, ...]  # per item over the whole region, in ITEMS order
+    logistics_children: tuple[ChildLogistics, ...]  # per child region, in code order
+    lagging: tuple[ChildLogistics, ...]  # the children with the lowest completeness, worst first (≤ 5)
+    counting: tuple[ChildCounting, ...]  # per child region, in code order
+    counting_total: ChildCounting  # the whole region
+    silent: tuple[SilentRegion, ...]  # kecamatan without any report in the last 24 h (≤ 20, oldest first)
+    silent_count: int  # all of them
+    kecamatan_count: int
+    # new, open, escalated, resolved and status_by_kind count what needs handling: routine progress
+    # reports (`is_progress`) are status updates, counted apart in `progress_new`
+    new: IncidentCounts  # received in the last 24 h
+    open: IncidentCounts  # not selesai (any age); see compute_digest on moments in the past
+    escalated: IncidentCounts  # escalated (by hand or automatically) in the last 24 h
+    resolved: IncidentCounts  # resolved in the last 24 h
+    oldest_open: tuple[OpenIncident, ...]  # open tinggi/kritis, oldest first (≤ 5)
+    median_time_to_take: timedelta | None  # over incidents taken in the last 24 h
+    median_time_to_resolve: timedelta | None  # over incidents resolved in the last 24 h
+    status_by_kind: dict[str, dict[str, int]] = field(default_factory=dict)  # kind → status → count (all time)
+    progress_new: IncidentCounts = field(default_factory=IncidentCounts)  # progress reports received in 24 h
+
+    @property
+    def has_children(self) -> bool:
+        """False for a kecamatan's digest: desa are not loaded, so its per-child figures are the
+        kecamatan's own (one row, for the charts) and the text lists no children."""
+        return self.region_code.count(".") < 2
+
+    @property
+    def day_offset(self) -> int:
+        """Days from voting day H in the bot's zone: negative before (H-n), positive after (H+n)."""
+        return (self.at.date() - self.election_day).days
+
+
+_ITEM_RANK = {item: rank for rank, item in enumerate(ITEMS)}
+
+
+def item_order(item: str) -> tuple[int, str]:
+    return (_ITEM_RANK.get(item, len(_ITEM_RANK)), item)
+
+
+def is_progress(kind: str, severity: str) -> bool:
+    """A routine cumulative progress report: every rekap, and a logistik report without shortfall
+    or damage (severity rendah). Officers send them again and again as figures grow; they update
+    the state (the logistics and counting sections) and are not problems for a coordinator to
+    handle, so the incident figures leave them out."""
+    return kind == "rekap" or (kind == "logistik" and severity == "rendah")
+
+
+def lagging_children(children: tuple[ChildLogistics, ...], limit: int = MAX_LAGGING) -> tuple[ChildLogistics, ...]:
+    """Children with a known completeness below 100 %, lowest first (then by code), at most `limit`."""
+    known = [c for c in children if c.share is not None and c.share < 1]
+    known.sort(key=lambda c: (c.share, c.region_code))
+    return tuple(known[:limit])

@@ -1,0 +1,197 @@
+"""The digest of a region at a moment: typed figures computed from SQL aggregates.
+
+`compute_digest(db, region_code, at, election_day)` returns a `Digest`; the text
+(`bot.texts.digest`) and the charts (`bot.charts`) are drawn from it and from nothing else.
+Figures are cumulative where the reports are: the latest logistik report per kecamatan and item
+and the latest rekap per kecamatan are the current state.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from bot.services.runtime import Runtime
+from bot.domain.clock import from_db, to_db
+from bot.domain.digest import (
+    MAX_LAGGING,
+    MAX_OLDEST_OPEN,
+    MAX_SILENT,
+    WINDOW,
+    ChildCounting,
+    ChildLogistics,
+    Digest,
+    IncidentCounts,
+    ItemProgress,
+    OpenIncident,
+    SilentRegion,
+    item_order,
+    is_progress,
+    lagging_children,
+)
+from storage import digests as store
+from storage import incidents as incident_store
+from storage import regions as region_store
+from storage.db import Database
+
+
+# --- computation -------------------------------------------------------------------------------
+
+OPEN_STATUSES = store.OPEN_STATUSES
+
+
+def _counts(rows, *, progress: bool = False) -> IncidentCounts:
+    """Counts by (kind, severity) of the rows that need handling (or, with `progress`, of the
+    routine progress reports); `rows` are ≤ 16 grouped rows, not incidents."""
+    return IncidentCounts({(r["kind"], r["severity"]): r["n"] for r in rows
+                           if r["n"] and is_progress(r["kind"], r["severity"]) == progress})
+
+
+def _local(stored: str | None, at: datetime) -> datetime | None:
+    """A stored UTC time in the zone of the digest moment."""
+    moment = from_db(stored)
+    return None if moment is None else moment.astimezone(at.tzinfo)
+
+
+def _median(micros: float | None) -> timedelta | None:
+    return None if micros is None else timedelta(microseconds=round(micros))
+
+
+_ITEM_FIELDS = ("received", "planned", "damaged", "surplus", "unplanned")
+
+
+def _items(rows) -> tuple[ItemProgress, ...]:
+    """ItemProgress per item in ITEMS order, summing per-child rows of `storage.digests.logistics_by_child`
+    (each already aggregated per kecamatan, so the sums stay exact)."""
+    sums: dict[str, list[int]] = {}
+    for r in rows:
+        acc = sums.setdefault(r["item"], [0] * len(_ITEM_FIELDS))
+        for i, name in enumerate(_ITEM_FIELDS):
+            acc[i] += r[name] or 0
+    return tuple(
+        ItemProgress(item, *values)
+        for item, values in sorted(sums.items(), key=lambda kv: item_order(kv[0]))
+    )
+
+
+async def compute_digest(db: Database, region_code: str, at: datetime, election_day: date) -> Digest:
+    """The digest of `region_code`'s subtree at the aware moment `at`.
+
+    Logistics and counting are the current state (the latest report per kecamatan, read from the
+    state tables); incident figures of "the last 24 hours" cover (at − 24 h, at]. Every figure
+    comes from a bounded SQL aggregate (`storage.digests`); the Python here only assembles the
+    rows per child region and item. Raises LookupError for a region the database does not know.
+
+    Incident figures (new, open, escalated, resolved, status by kind) count what needs handling;
+    routine progress reports (`is_progress`) are counted apart (`progress_new`). The medians of
+    time to take and to resolve cover every incident taken or resolved in the window.
+
+    `at` may lie in the past, but only the windowed figures are computed as of `at`: logistics,
+    counting and silence are the current state, and "open" uses today's statuses (an incident
+    resolved after `at` counts as not open; only incidents received after `at` are left out), as
+    do the oldest open ones and the status chart. The bot always computes at now, where all of
+    this is exact; rebuilding past statuses from the events would cost a pass over them.
+    """
+    if at.tzinfo is None:
+        raise ValueError("naive datetime: the digest moment carries its zone")
+    region = await region_store.get(db, region_code)
+    if region is None:
+        raise LookupError(f"unknown region {region_code!r}")
+    path = await region_store.path(db, region_code)
+    level = region.level.value
+    if level == "kecamatan":
+        child_regions = [region]
+    else:
+        child_regions = await region_store.children(db, region_code)
+    child_length = store.CHILD_CODE_LENGTH[level]
+    start, end = to_db(at - WINDOW), to_db(at)
+
+    # logistics: per child and item, then per item over the region
+    logistics_rows = await store.logistics_by_child(db, region_code, child_length)
+    by_child: dict[str, list] = {}
+    for row in logistics_rows:
+        by_child.setdefault(row["child"], []).append(row)
+    logistics_children = tuple(
+        ChildLogistics(child.code, child.name, _items(by_child.get(child.code, ())))
+        for child in child_regions
+    )
+    logistics = _items(logistics_rows)
+
+    # counting: per child, and the sum over the region
+    counting_rows = {row["child"]: row for row in await store.counting_by_child(db, region_code, child_length)}
+    fields = ("tps_done", "tps_total", "sirekap", "kecamatan_reporting", "kecamatan_total")
+    counting = tuple(
+        ChildCounting(child.code, child.name,
+                      *(counting_rows[child.code][f] if child.code in counting_rows else 0 for f in fields))
+        for child in child_regions
+    )
+    counting_total = ChildCounting(
+        region.code, region.name, *(sum(row[f] for row in counting_rows.values()) for f in fields)
+    )
+
+    # silent kecamatan
+    silent_count, kecamatan_count, silent_rows = await store.silent_kecamatan(db, region_code, start, MAX_SILENT)
+    silent = tuple(
+        SilentRegion(r["region_code"], r["name"], r["parent_name"], _local(r["last_report_at"], at))
+        for r in silent_rows
+    )
+
+    # incidents
+    status_by_kind: dict[str, dict[str, int]] = {}
+    open_counts: dict[tuple[str, str], int] = {}
+    for r in await store.status_counts(db, region_code):  # ≤ 3 statuses × 4 kinds × 4 severities
+        if is_progress(r["kind"], r["severity"]):
+            continue
+        per_status = status_by_kind.setdefault(r["kind"], {})
+        per_status[r["status"]] = per_status.get(r["status"], 0) + r["n"]
+        if r["status"] in OPEN_STATUSES:
+            key = (r["kind"], r["severity"])
+            open_counts[key] = open_counts.get(key, 0) + r["n"]
+    for r in await store.open_received_after(db, region_code, end):  # not open yet at `at`
+        if is_progress(r["kind"], r["severity"]):
+            continue
+        key = (r["kind"], r["severity"])
+        open_counts[key] = open_counts.get(key, 0) - r["n"]
+    open_counts = {key: n for key, n in open_counts.items() if n > 0}
+
+    oldest_open = []
+    for r in await store.oldest_open(db, region_code, end, MAX_OLDEST_OPEN):
+        description = r["description"]
+        # a logistics shortfall has figures, not words: the text layer says them
+        incident = None if description else await incident_store.get(db, r["id"])
+        oldest_open.append(OpenIncident(r["id"], r["kind"], r["severity"], r["status"], r["region_code"],
+                                        r["region_name"], _local(r["received_at"], at), description or "",
+                                        incident))
+    oldest_open = tuple(oldest_open)
+    received = await store.received_counts(db, region_code, start, end)
+
+    return Digest(
+        region_code=region.code,
+        region_name=region.name,
+        region_title=region.title,
+        region_path=tuple(r.name for r in path),
+        at=at,
+        election_day=election_day,
+        logistics=logistics,
+        logistics_children=logistics_children,
+        lagging=lagging_children(logistics_children) if level != "kecamatan" else (),
+        counting=counting,
+        counting_total=counting_total,
+        silent=silent,
+        silent_count=silent_count,
+        kecamatan_count=kecamatan_count,
+        new=_counts(received),
+        open=IncidentCounts(open_counts),
+        escalated=_counts(await store.escalated_counts(db, region_code, start, end)),
+        resolved=_counts(await store.resolved_counts(db, region_code, start, end)),
+        oldest_open=oldest_open,
+        median_time_to_take=_median(await store.median_time_to_take(db, region_code, start, end)),
+        median_time_to_resolve=_median(await store.median_time_to_resolve(db, region_code, start, end)),
+        status_by_kind=status_by_kind,
+        progress_new=_counts(received, progress=True),
+    )
+
+
+async def digest_now(rt: Runtime, region_code: str) -> Digest:
+    """The digest of `region_code` as of the runtime clock's now, in the bot's time zone."""
+    now_local = rt.clock().astimezone(rt.settings.tz)
+    return await compute_digest(rt.db, region_code, now_local, rt.settings.ELECTION_DAY)
