@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 
-.PHONY: demo test run bench migrate clean
+.PHONY: demo test lint format run bench migrate clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,17 @@ $(TSTAMP): pyproject.toml | $(PY)
 demo: $(STAMP)
 	$(PY) -m bot demo
 
-test: $(TSTAMP)
+# lint: ruff (rules in pyproject.toml) and mypy on bot/, handlers/, storage/; `make test` runs it first
+lint: $(TSTAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+format: $(TSTAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test: lint
 	$(PY) -m pytest -q
 
 run: $(STAMP)
