@@ -16,8 +16,7 @@ from datetime import timedelta
 from enum import StrEnum
 
 from bot.domain import access
-from bot.domain.access import Action
-from bot.domain.access import Grant, Reason
+from bot.domain.access import Action, Grant, Reason
 from bot.domain.models import Attachment, Incident, IncidentEvent, Region, Status, User
 from bot.domain.privacy import mask_niks
 from bot.domain.regions import parent_of

@@ -18,7 +18,7 @@ from bot.domain.regions import is_within, normalize_code
 from bot.services.runtime import Runtime
 from storage import regions as region_store
 from storage import users as user_store
-from storage.users import RedeemOutcome, Redeemed
+from storage.users import Redeemed, RedeemOutcome
 
 __all__ = ["RedeemOutcome", "Redeemed"]  # what `redeem` answers, for the handlers
 
