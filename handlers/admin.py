@@ -11,8 +11,8 @@ from telegram.error import TelegramError
 from bot.domain import access
 from bot.services import baselines
 from bot.telegram import digests as digest_delivery
-from bot.services import registration
-from bot.domain.access import Action, Grant
+from bot.services import registration, regions
+from bot.domain.access import Action
 from bot.context import KpuContext
 from bot.domain.privacy import for_chat
 from bot.services.registration import InviteCreated
@@ -20,7 +20,6 @@ from bot.texts import baselines as tb
 from bot.texts import common as t
 from bot.texts.digest import split_messages
 from bot.telegram.replies import reply, send, send_document
-from storage import regions as region_store
 
 MAX_CSV_BYTES = 10 * 1024 * 1024
 log = logging.getLogger(__name__)
@@ -36,7 +35,7 @@ async def undang(update: Update, context: KpuContext) -> None:
     rt = context.rt
     result = await registration.create_invite(rt, context.actor, context.args[0], context.args[1])
     if isinstance(result, InviteCreated):
-        path = t.region_path(await region_store.path(rt.db, result.region.code))
+        path = t.region_path(await regions.path(rt, result.region.code))
         await reply(update, t.invite_created(result.role, path, result.link,
                                               result.expires_at.astimezone(rt.settings.tz)))
     elif result.reason == "bad_role":
@@ -82,14 +81,14 @@ async def impor(update: Update, context: KpuContext) -> None:
     if document.file_size and document.file_size > MAX_CSV_BYTES:
         await reply(update, tb.IMPOR_TOO_BIG_HTML.format(limit=MAX_CSV_BYTES // (1024 * 1024)))
         return
-    within = None if access.grant_for(actor.role, Action.IMPOR) is Grant.ALL else actor.region_code
+    within = access.scope_of(actor, Action.IMPOR)  # an admin's is the whole country: no restriction
     # downloading, checking and storing a big file take a while: in the background, so everyone
     # else's updates are handled meanwhile; a failure reaches the error handler through `update`
     context.application.create_task(_impor(update, context, document, within), update=update,
                                     name=f"impor:{update.effective_chat.id}")
 
 
-async def _impor(update: Update, context: KpuContext, document: Document, within: str | None) -> None:
+async def _impor(update: Update, context: KpuContext, document: Document, within: str) -> None:
     data = bytes(await (await document.get_file()).download_as_bytearray())
     result = await baselines.import_baseline(context.rt, data, context.actor.telegram_id,
                                              source=document.file_name or "", within=within)

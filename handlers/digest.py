@@ -15,16 +15,14 @@ from datetime import datetime, timedelta
 from telegram import Update
 from telegram.constants import ChatType
 
-from bot.domain import access
 from bot.telegram import digests as digest_delivery
 from bot.domain.access import Action
 from bot.context import KpuContext
+from bot.services import regions, schedules
+from bot.services.schedules import GROUP_NOT_REGISTERED, Target, TargetRefused
 from bot.texts import common as tc
 from bot.texts import groups as tg
 from bot.telegram.replies import reply
-from storage import groups as group_store
-from storage import regions as region_store
-from storage import schedules as schedule_store
 
 COOLDOWN_S = 120
 COOLDOWN = timedelta(seconds=COOLDOWN_S)
@@ -35,35 +33,27 @@ def _zone(context: KpuContext) -> str:
     return context.rt.clock().astimezone(context.rt.settings.tz).tzname() or context.rt.settings.BOT_TIMEZONE
 
 
-async def _target(update: Update, context: KpuContext, group_action: Action, private_action: Action):
-    """(region_code, thread_id) the command is about, or None after answering why not."""
+async def _target(update: Update, context: KpuContext, group_action: Action | None,
+                  private_action: Action) -> Target | None:
+    """The region and topic the command is about, or None after answering why not."""
     chat = update.effective_chat
-    if chat.type == ChatType.PRIVATE:
-        decision = access.decide(context.actor, private_action, context.actor.region_code)
-        if not decision:
-            await reply(update, tc.refusal(decision.reason))
-            return None
-        return context.actor.region_code, None
-    group = await group_store.by_chat(context.rt.db, chat.id)
-    if group is None:
-        await reply(update, tg.JADWAL_GROUP_NOT_REGISTERED)
+    target = await schedules.chat_target(context.rt, context.actor, chat.id, private=chat.type == ChatType.PRIVATE,
+                                         group_action=group_action, private_action=private_action)
+    if isinstance(target, TargetRefused):
+        await reply(update, tg.JADWAL_GROUP_NOT_REGISTERED if target.reason == GROUP_NOT_REGISTERED
+                    else tc.refusal(target.reason))
         return None
-    if group_action is not None:
-        decision = access.decide(context.actor, group_action, group.region_code)
-        if not decision:
-            await reply(update, tc.refusal(decision.reason))
-            return None
-    return group.region_code, group.thread_id
+    return target
 
 
 async def jadwal(update: Update, context: KpuContext) -> None:
     target = await _target(update, context, Action.JADWAL_GRUP, Action.JADWAL_PRIBADI)
     if target is None:
         return
-    region_code, thread_id = target
+    region_code, thread_id = target.region_code, target.thread_id
     rt, chat_id = context.rt, update.effective_chat.id
     if not context.args:
-        current = [s.at_time for s in await schedule_store.for_chat(rt.db, chat_id)]
+        current = await schedules.times(rt, chat_id)
         await reply(update, tg.jadwal_now(current, _zone(context)))
         return
     if len(context.args) == 1 and context.args[0].lower() in ("mati", "off", "stop"):
@@ -80,7 +70,7 @@ async def jadwal(update: Update, context: KpuContext) -> None:
     if not times:
         await reply(update, tg.JADWAL_OFF)
         return
-    path = tc.region_path(await region_store.path(rt.db, region_code))
+    path = tc.region_path(await regions.path(rt, region_code))
     await reply(update, tg.jadwal_set(times, _zone(context), path))
 
 
@@ -114,7 +104,7 @@ def _on_demand(sections: tuple[str, ...]):
         target = await _target(update, context, None, Action.RINGKASAN)
         if target is None:
             return
-        region_code, thread_id = target
+        region_code, thread_id = target.region_code, target.thread_id
         chat_id = update.effective_chat.id
         turn = _take_turn(context, chat_id)
         if turn is None:

@@ -14,17 +14,14 @@ among them, is ignored in silence.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
-from bot.services import reporting
+from bot.services import registration, reporting
 from bot.context import KpuContext
 from bot.texts import common as t
 from bot.telegram.replies import reply
-from storage import users as user_store
 
 
 def _is_start(update: Update) -> bool:
@@ -54,7 +51,7 @@ async def _edited(update: Update, context: KpuContext) -> None:
     msg = update.edited_message
     if msg is None or not _is_report(msg.text or msg.caption) or msg.from_user is None:
         return
-    user = await user_store.get(context.rt.db, msg.from_user.id)
+    user = await registration.user(context.rt, msg.from_user.id)
     if user is None or not user.active:
         return
     incident_id = await reporting.incident_of_message(context.rt, msg.chat_id, msg.message_id)
@@ -68,12 +65,8 @@ async def gate(update: Update, context: KpuContext) -> None:
     sender = update.effective_user
     if sender is None or update.my_chat_member is not None or update.chat_member is not None:
         return
-    rt = context.rt
-    user = await user_store.get(rt.db, sender.id)
+    user = await registration.identify(context.rt, sender.id, sender.full_name, sender.username)
     if user is not None and user.active:
-        if user.full_name != sender.full_name or user.username != sender.username:
-            await user_store.update_profile(rt.db, sender.id, sender.full_name, sender.username)
-            user = replace(user, full_name=sender.full_name, username=sender.username)
         context.actor = user
         return
     if _is_start(update) and update.effective_chat and update.effective_chat.type == ChatType.PRIVATE:

@@ -8,17 +8,13 @@ from telegram import ChatMember, ChatMemberUpdated, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 
-from bot.domain import access
 from bot.telegram import digests as digest_delivery
-from bot.domain.access import Action
 from bot.context import KpuContext
-from bot.domain.regions import normalize_code
+from bot.services import groups
+from bot.services.groups import BAD_REGION, GroupRefused
 from bot.texts import common as tc
 from bot.texts import groups as tg
 from bot.telegram.replies import reply, send
-from storage import groups as group_store
-from storage import regions as region_store
-from storage import schedules as schedule_store
 
 log = logging.getLogger(__name__)
 
@@ -32,33 +28,24 @@ async def grup(update: Update, context: KpuContext) -> None:
         await reply(update, tg.GRUP_USAGE)
         return
     rt = context.rt
-    code = normalize_code(context.args[0])
-    region = await region_store.get(rt.db, code) if code else None
-    if region is None:
-        await reply(update, tg.grup_bad_region(context.args[0]))
-        return
-    decision = access.decide(context.actor, Action.GRUP, region.code)
-    if not decision:
-        await reply(update, tc.refusal(decision.reason))
-        return
     thread_id = msg.message_thread_id if msg.is_topic_message else None
-    result = await group_store.register(rt.db, chat_id=chat.id, region_code=region.code, thread_id=thread_id,
-                                        title=chat.title or "", by=context.actor.telegram_id, at=rt.clock())
+    result = await groups.register(rt, context.actor, chat_id=chat.id, region_text=context.args[0],
+                                   thread_id=thread_id, title=chat.title or "")
+    if isinstance(result, GroupRefused):
+        await reply(update, tg.grup_bad_region(context.args[0]) if result.reason == BAD_REGION
+                    else tc.refusal(result.reason))
+        return
     # this chat's digests (kept times, or the defaults) now cover the region it registered for
-    existing = [s.at_time for s in await schedule_store.for_chat(rt.db, chat.id)]
-    times = existing or [t.strftime("%H:%M") for t in rt.settings.DIGEST_TIMES]
-    await digest_delivery.set_schedule(context.application, rt, chat_id=chat.id, times=times, region_code=region.code,
-                                       thread_id=thread_id, by=context.actor.telegram_id)
-    previous = None
-    if result.previous_region:
-        prev = await region_store.get(rt.db, result.previous_region)
-        previous = prev.title if prev else result.previous_region
+    await digest_delivery.set_schedule(context.application, rt, chat_id=chat.id, times=result.times,
+                                       region_code=result.region.code, thread_id=thread_id,
+                                       by=context.actor.telegram_id)
     zone = rt.clock().astimezone(rt.settings.tz).tzname() or rt.settings.BOT_TIMEZONE
-    path = tc.region_path(await region_store.path(rt.db, region.code))
+    path = tc.region_path(result.path)
     if result.replaced_chat is not None:
         await _moved_away(context, result.replaced_chat, result.replaced_thread, path, chat.title or "")
-    await reply(update, tg.grup_registered(path, thread_id is not None, result.replaced_chat is not None, previous)
-                + "\n" + tg.jadwal_set(times, zone, path))
+    await reply(update, tg.grup_registered(path, thread_id is not None, result.replaced_chat is not None,
+                                           result.previous_region_title)
+                + "\n" + tg.jadwal_set(result.times, zone, path))
 
 
 async def _moved_away(context: KpuContext, old_chat: int, old_thread: int | None, path: str, new_title: str) -> None:
@@ -85,6 +72,6 @@ async def bot_membership(update: Update, context: KpuContext) -> None:
         return
     if _left(change):
         rt = context.rt
-        await group_store.unregister(rt.db, chat_id=change.chat.id, by=change.from_user.id if change.from_user else None,
-                                     at=rt.clock(), reason=change.new_chat_member.status)
+        await groups.left(rt, chat_id=change.chat.id, by=change.from_user.id if change.from_user else None,
+                          reason=change.new_chat_member.status)
         await digest_delivery.clear_chat(context.application, rt, change.chat.id)

@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.domain import access
-from bot.services import export
+from bot.services import export, regions
 from bot.services import incidents as lifecycle
 from bot.services import reporting
-from bot.domain.access import Action, Grant
+from bot.domain.access import Reason
 from bot.context import NOTIFIER_KEY, KpuContext
-from bot.services.incidents import Move, MoveResult, Why
-from bot.telegram.outbox import CALLBACK_VERSION, region_titles
-from bot.domain.privacy import mask_niks
+from bot.services.export import Exported
+from bot.services.incidents import Move, MoveResult, NotShown, Why
+from bot.telegram.outbox import CALLBACK_VERSION
 from bot.domain.reporting import format_number
 from bot.texts import common as tc
 from bot.texts import incidents as ti
 from bot.texts.common import esc
 from bot.telegram.replies import edit, reply, send_document
-from storage import incidents as incident_store
-from storage import regions as region_store
-from storage import users as user_store
 
 
 def _incident_id(args: list[str]) -> int | None:
@@ -37,24 +31,14 @@ async def status(update: Update, context: KpuContext) -> None:
     if incident_id is None:
         await reply(update, ti.STATUS_USAGE)
         return
-    db = context.rt.db
-    incident = await incident_store.get(db, incident_id)
-    if incident is None:
-        await reply(update, ti.status_not_found(incident_id))
+    view = await lifecycle.view(context.rt, context.actor, incident_id)
+    if isinstance(view, NotShown):
+        await reply(update, ti.status_not_found(incident_id) if view.why == Why.NOT_FOUND else tc.refusal(view.why))
         return
-    decision = access.decide(context.actor, Action.LIHAT, incident.region_code, owner_id=incident.reporter_id)
-    if not decision:
-        await reply(update, tc.refusal(decision.reason))
-        return
-    reporter = await user_store.get(db, incident.reporter_id)
-    # shown unmasked only in the reporter's own chat, so what others wrote is masked for them too
-    events = [e if e.actor_id == incident.reporter_id else dataclasses.replace(e, note=mask_niks(e.note))
-              for e in await incident_store.events(db, incident.id)]
+    incident = view.incident
     parts = ti.status_messages(
-        incident, reporting.report_of(incident), await region_store.path(db, incident.region_code),
-        reporter.full_name if reporter else str(incident.reporter_id),
-        events, await incident_store.attachments(db, incident.id), context.rt.settings.tz,
-        await region_titles(context.rt, events),
+        incident, reporting.report_of(incident), view.path, view.reporter_name, view.events, view.attachments,
+        context.rt.settings.tz, view.region_titles,
     )
     for part in parts:
         await reply(update, part, owner_id=incident.reporter_id)
@@ -81,20 +65,12 @@ def _move_answer(move: Move, result: MoveResult, incident_id: int, who: str | No
 
 async def _perform(context: KpuContext, incident_id: int, move: Move, note: str, *,
                    plain: bool = False) -> tuple[MoveResult, str]:
-    rt = context.rt
-    result = await lifecycle.perform(rt, context.actor, incident_id, move, note)
-    who = None
-    if result.why == Why.ALREADY_TAKEN and result.incident and result.incident.assignee_id:
-        assignee = await user_store.get(rt.db, result.incident.assignee_id)
-        who = assignee.full_name if assignee else None
-    to_title = None
-    if result.ok and result.to_region:
-        # name the level whose group received it (it may be above the parent), else the parent
-        region = await region_store.get(rt.db, result.to_group_region or result.to_region)
-        to_title = region.title if region else result.to_region
+    performed = await lifecycle.perform_named(context.rt, context.actor, incident_id, move, note)
+    result = performed.result
     if result.ok:
         context.application.bot_data[NOTIFIER_KEY].kick()
-    return result, _move_answer(move, result, incident_id, who, to_title, note, plain=plain)
+    return result, _move_answer(move, result, incident_id, performed.assignee_name, performed.to_title, note,
+                                plain=plain)
 
 
 def _lifecycle_command(move: Move):
@@ -152,24 +128,14 @@ def _list_args(args: list[str]) -> tuple[str | None, bool] | None:
 
 
 async def _render_list(context: KpuContext, user_id: int, kind: str | None, open_only: bool, page: int):
-    rt, actor = context.rt, context.actor
-    decision = access.decide(actor, Action.DAFTAR)
-    if not decision:
-        return tc.refusal(decision.reason), None
-    own_only = access.grant_for(actor.role, Action.DAFTAR) is Grant.OWN
-    scope = "ID" if access.grant_for(actor.role, Action.DAFTAR) is Grant.ALL else actor.region_code
-    offset = (page - 1) * PAGE_SIZE
-    # open ones of every kind are what needs handling: routine progress reports are left out
-    without_progress = open_only and kind is None
-    items, total = await incident_store.list_in_scope(
-        rt.db, scope=scope, reporter_id=actor.telegram_id if own_only else None, kind=kind, open_only=open_only,
-        offset=offset, limit=PAGE_SIZE, without_progress=without_progress)
-    pages = max(1, -(-total // PAGE_SIZE))
-    named = []
-    for incident in items:
-        region = await region_store.get(rt.db, incident.region_code)
-        named.append((incident, region.name if region else incident.region_code))
-    text = ti.incident_list(named, page, pages, total, kind, open_only, rt.settings.tz, without_progress)
+    rt = context.rt
+    listed = await lifecycle.list_page(rt, context.actor, kind=kind, open_only=open_only, page=page,
+                                       page_size=PAGE_SIZE)
+    if isinstance(listed, Reason):
+        return tc.refusal(listed), None
+    pages = listed.pages
+    text = ti.incident_list(listed.items, page, pages, listed.total, kind, open_only, rt.settings.tz,
+                            listed.without_progress)
     nav = []
     state = f"{user_id}:{kind or '*'}:{'o' if open_only else 'a'}"
     if page > 1:
@@ -228,13 +194,10 @@ async def ekspor(update: Update, context: KpuContext) -> None:
         await reply(update, ti.EKSPOR_USAGE)
         return
     actor, rt = context.actor, context.rt
-    decision = access.decide(actor, Action.EKSPOR, actor.region_code)
-    if not decision:
-        await reply(update, tc.refusal(decision.reason))
+    exported = await export.export_for(rt, actor, days)
+    if not isinstance(exported, Exported):
+        await reply(update, tc.refusal(exported))
         return
-    scope = "ID" if access.grant_for(actor.role, Action.EKSPOR) is Grant.ALL else actor.region_code
-    now = rt.clock()
-    data, count = await export.export(rt, scope, days, now)
-    path_text = tc.region_path(await region_store.path(rt.db, actor.region_code))
-    name = f"laporan_{actor.region_code.replace('.', '')}_{now.astimezone(rt.settings.tz):%Y%m%d_%H%M}.csv"
-    await send_document(update, data, name, ti.ekspor_caption(count, days, path_text))
+    path_text = tc.region_path(await regions.path(rt, actor.region_code))
+    name = f"laporan_{actor.region_code.replace('.', '')}_{exported.at.astimezone(rt.settings.tz):%Y%m%d_%H%M}.csv"
+    await send_document(update, exported.data, name, ti.ekspor_caption(exported.count, days, path_text))

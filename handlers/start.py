@@ -6,17 +6,15 @@ from telegram import Update
 from telegram.constants import ChatType
 
 from bot.texts import commands
-from bot.services import registration
+from bot.services import registration, regions
 from bot.context import KpuContext
 from bot.texts import common as t
 from bot.telegram.replies import reply
-from storage import regions as region_store
-from storage import users as user_store
-from storage.users import RedeemOutcome
+from bot.services.registration import RedeemOutcome
 
 
 async def _path_text(context: KpuContext, code: str) -> str:
-    return t.region_path(await region_store.path(context.rt.db, code))
+    return t.region_path(await regions.path(context.rt, code))
 
 
 async def start(update: Update, context: KpuContext) -> None:
@@ -42,7 +40,7 @@ async def start(update: Update, context: KpuContext) -> None:
             }[result.outcome])
             return
     if context.actor is None:  # the gate let /start through: a stranger, or a revoked user
-        known = await user_store.get(context.rt.db, sender.id)
+        known = await registration.user(context.rt, sender.id)
         await reply(update, t.refusal("revoked") if known is not None else t.NOT_REGISTERED)
         return
     actor = context.actor

@@ -69,6 +69,12 @@ async def get(db: Database, code: str) -> Region | None:
     return (await _table(db)).get(code)
 
 
+async def get_many(db: Database, codes) -> dict[str, Region]:
+    """The known regions among `codes`, by code: one lookup for a whole list (never one per row)."""
+    table = await _table(db)
+    return {code: table[code] for code in set(codes) if code in table}
+
+
 async def path(db: Database, code: str) -> tuple[Region, ...]:
     """From the topmost loaded ancestor down to the region itself."""
     table = await _table(db)

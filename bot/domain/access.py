@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.domain.models import Role, User
-from bot.domain.regions import is_within
+from bot.domain.regions import NATIONAL, is_within
 
 
 class Action(StrEnum):
@@ -104,6 +104,12 @@ ALLOW = Decision(True, Reason.OK)
 
 def grant_for(role: Role, action: Action) -> Grant:
     return RULES[action][role]
+
+
+def scope_of(user: User, action: Action) -> str:
+    """The region `action` covers for `user` as a whole (listing, exporting, importing): the whole
+    country (`NATIONAL`) for a role granted the action everywhere, else the user's own region."""
+    return NATIONAL if grant_for(user.role, action) is Grant.ALL else user.region_code
 
 
 def decide(

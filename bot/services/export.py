@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
+from bot.domain import access
+from bot.domain.access import Action, Reason
 from bot.domain.clock import from_db
+from bot.domain.models import User
 from bot.domain.privacy import mask_niks
 from bot.services.runtime import Runtime
 from bot.texts.incidents import KIND_LABEL, STATUS_LABEL
@@ -48,3 +52,20 @@ def to_csv(rows: list[dict], tz: tzinfo) -> bytes:
 async def export(rt: Runtime, scope: str, days: int, now: datetime) -> tuple[bytes, int]:
     rows = await incident_store.export_rows(rt.db, scope=scope, since=now - timedelta(days=days))
     return to_csv(rows, rt.settings.tz), len(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class Exported:
+    data: bytes  # the CSV file
+    count: int  # incidents in it
+    at: datetime  # when it was made
+
+
+async def export_for(rt: Runtime, actor: User | None, days: int) -> Exported | Reason:
+    """/ekspor: the incidents of the actor's scope of the last `days` days, if the actor may export."""
+    decision = access.decide(actor, Action.EKSPOR, actor.region_code if actor else None)
+    if not decision:
+        return decision.reason
+    now = rt.clock()
+    data, count = await export(rt, access.scope_of(actor, Action.EKSPOR), days, now)
+    return Exported(data, count, now)

@@ -10,19 +10,22 @@ incident moved on meanwhile.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
 from bot.domain import access
-from bot.domain.access import Action
-from bot.domain.models import Incident, Status, User
+from bot.domain.access import Action, Grant, Reason
+from bot.domain.models import Attachment, Incident, IncidentEvent, Region, Status, User
+from bot.domain.privacy import mask_niks
 from bot.domain.regions import parent_of
 from bot.services.runtime import Runtime
 from bot.texts import incidents as ti
 from storage import groups as group_store
 from storage import incidents as incident_store
 from storage import regions as region_store
+from storage import users as user_store
 from storage.outbox import OutboxRow
 
 ROUTED_SEVERITIES = ("tinggi", "kritis")
@@ -192,3 +195,111 @@ async def auto_escalate(rt: Runtime) -> list[MoveResult]:
                 )
             results.append(result)
     return results
+
+
+# --- reading incidents: /status, /insiden, and the names a lifecycle answer shows ------------------
+
+
+async def region_titles(rt: Runtime, events: list[IncidentEvent]) -> dict[str, str]:
+    """The titles of the regions escalations went to ("Provinsi Bali"), for the history lines."""
+    codes = {e.region_code for e in events if e.action.startswith("eskalasi") and e.region_code}
+    found = await region_store.get_many(rt.db, codes)
+    return {code: found[code].title if code in found else code for code in codes}
+
+
+def masked_for_others(incident: Incident, events: list[IncidentEvent]) -> list[IncidentEvent]:
+    """The history as shown to anyone: notes written by others than the reporter with NIKs masked
+    (a reply is unmasked only in the reporter's own chat, so what others wrote is masked for them too)."""
+    return [e if e.actor_id == incident.reporter_id else dataclasses.replace(e, note=mask_niks(e.note))
+            for e in events]
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentView:
+    """One incident as /status shows it."""
+
+    incident: Incident
+    path: tuple[Region, ...]
+    reporter_name: str
+    events: list[IncidentEvent]  # masked for others (`masked_for_others`)
+    attachments: list[Attachment]
+    region_titles: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class NotShown:
+    why: str  # Why.NOT_FOUND or an access.Reason value
+
+
+async def view(rt: Runtime, actor: User | None, incident_id: int) -> IncidentView | NotShown:
+    """/status: the incident with its history and attachments, if `actor` may see it."""
+    incident = await incident_store.get(rt.db, incident_id)
+    if incident is None:
+        return NotShown(Why.NOT_FOUND)
+    decision = access.decide(actor, Action.LIHAT, incident.region_code, owner_id=incident.reporter_id)
+    if not decision:
+        return NotShown(decision.reason.value)
+    reporter = await user_store.get(rt.db, incident.reporter_id)
+    events = masked_for_others(incident, await incident_store.events(rt.db, incident.id))
+    return IncidentView(
+        incident, await region_store.path(rt.db, incident.region_code),
+        reporter.full_name if reporter else str(incident.reporter_id), events,
+        await incident_store.attachments(rt.db, incident.id), await region_titles(rt, events),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentPage:
+    """One page of /insiden: the incidents with their region's name, and how many there are."""
+
+    items: list[tuple[Incident, str]]
+    page: int
+    pages: int
+    total: int
+    without_progress: bool  # open ones of every kind: routine progress reports are left out
+
+
+async def list_page(rt: Runtime, actor: User | None, *, kind: str | None, open_only: bool, page: int,
+                    page_size: int) -> IncidentPage | Reason:
+    """/insiden: a page of the incidents in the actor's scope (only their own for a role that
+    sees only its own reports), newest first; the refusal's reason if the actor may not list."""
+    decision = access.decide(actor, Action.DAFTAR)
+    if not decision:
+        return decision.reason
+    own_only = access.grant_for(actor.role, Action.DAFTAR) is Grant.OWN
+    # open ones of every kind are what needs handling: routine progress reports are left out
+    without_progress = open_only and kind is None
+    items, total = await incident_store.list_in_scope(
+        rt.db, scope=access.scope_of(actor, Action.DAFTAR), reporter_id=actor.telegram_id if own_only else None,
+        kind=kind, open_only=open_only, offset=(page - 1) * page_size, limit=page_size,
+        without_progress=without_progress)
+    regions = await region_store.get_many(rt.db, {incident.region_code for incident in items})
+    named = [(incident, regions[incident.region_code].name if incident.region_code in regions
+              else incident.region_code) for incident in items]
+    return IncidentPage(named, page, max(1, -(-total // page_size)), total, without_progress)
+
+
+@dataclass(frozen=True, slots=True)
+class Performed:
+    """A lifecycle move with the names its answer shows."""
+
+    result: MoveResult
+    assignee_name: str | None  # ALREADY_TAKEN: who has it
+    to_title: str | None  # a done escalation: the level whose group received it, else the parent
+
+
+async def perform_named(rt: Runtime, actor: User | None, incident_id: int, move: Move,
+                        note: str = "") -> Performed:
+    """`perform`, and the names the answer to the actor shows."""
+    result = await perform(rt, actor, incident_id, move, note)
+    who = None
+    if result.why == Why.ALREADY_TAKEN and result.incident and result.incident.assignee_id:
+        assignee = await user_store.get(rt.db, result.incident.assignee_id)
+        who = assignee.full_name if assignee else None
+    to_title = None
+    if result.ok and result.to_region:
+        # name the level whose group received it (it may be above the parent), else the parent
+        code = result.to_group_region or result.to_region
+        region = await region_store.get(rt.db, code)
+        to_title = region.title if region else result.to_region
+    return Performed(result, who, to_title)

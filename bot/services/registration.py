@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.domain import access
@@ -18,7 +18,9 @@ from bot.domain.regions import is_within, normalize_code
 from bot.services.runtime import Runtime
 from storage import regions as region_store
 from storage import users as user_store
-from storage.users import Redeemed
+from storage.users import Redeemed, RedeemOutcome
+
+__all__ = ["RedeemOutcome", "Redeemed"]  # what `redeem` answers, for the handlers
 
 INVITE_TTL = timedelta(days=7)
 INVITE_CODE_BYTES = 24  # 192 bits; token_urlsafe gives 32 characters, within /start's 64
@@ -107,3 +109,19 @@ async def revoke(rt: Runtime, actor: User | None, target_id: int) -> RevokeResul
     await user_store.revoke(rt.db, telegram_id=target_id, by=actor.telegram_id if actor else None, now=rt.clock())
     return RevokeResult(True, "", target)
 
+
+async def user(rt: Runtime, telegram_id: int) -> User | None:
+    """The user with this Telegram id, active or revoked; None for a stranger."""
+    return await user_store.get(rt.db, telegram_id)
+
+
+async def identify(rt: Runtime, telegram_id: int, full_name: str, username: str | None) -> User | None:
+    """The sender of an update, as `user`; an active user's stored name and username follow what
+    Telegram says now (a revoked user's are left as they were)."""
+    found = await user_store.get(rt.db, telegram_id)
+    if found is None or not found.active:
+        return found
+    if found.full_name != full_name or found.username != username:
+        await user_store.update_profile(rt.db, telegram_id, full_name, username)
+        found = replace(found, full_name=full_name, username=username)
+    return found

@@ -1,6 +1,6 @@
 """Sending digests: on demand and on schedule (text parts, then the charts as one media group).
 
-Schedules live in the database (`storage.schedules`) and become PTB JobQueue (APScheduler) daily
+Schedules live in the database (`bot.services.schedules`) and become PTB JobQueue (APScheduler) daily
 jobs at start and whenever `/jadwal` changes them. Each occurrence is *claimed* in the database
 (compare-and-set) just before it is sent, so a digest is never sent twice; if nothing could be sent
 the claim is given back and a retry is scheduled a few minutes later, within the grace time, so a
@@ -23,28 +23,23 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import time, timedelta
 from pathlib import Path
 
 from telegram import InputMediaPhoto
 from telegram.ext import Application, CallbackContext, JobQueue
 
-from bot.domain import access
-from bot.domain.access import Action
 from bot.charts import render_all_async
 from bot.context import RUNTIME_KEY
 from bot.domain.privacy import for_chat
 from bot.services.digest import digest_now
 from bot.texts.digest import render_digest
+from bot.services import schedules
 from bot.services.runtime import Runtime
-from storage import groups as group_store
-from storage import schedules as schedule_store
-from storage import users as user_store
-from storage.schedules import Claim, Schedule
+from bot.services.schedules import GRACE, Claim, Schedule
 
 log = logging.getLogger(__name__)
 
-GRACE = timedelta(minutes=30)
 #: after a failed send, the next try (never later than the end of the grace time)
 RETRY_DELAY = timedelta(minutes=5)
 MAX_TIMES = 6
@@ -67,13 +62,6 @@ def parse_times(args: list[str]) -> list[str] | None:
     if not out or len(out) > MAX_TIMES:
         return None
     return sorted(out)
-
-
-def latest_occurrence(at_time: str, now_local: datetime) -> datetime:
-    """The most recent moment (≤ now) at which a daily `HH:MM` schedule was due."""
-    hh, mm = map(int, at_time.split(":"))
-    today = now_local.replace(hour=hh, minute=mm, second=0, microsecond=0)
-    return today if today <= now_local else today - timedelta(days=1)
 
 
 @dataclass
@@ -164,19 +152,6 @@ async def _catch_up(context: CallbackContext) -> None:
     await catch_up(context.bot, context.application.bot_data[RUNTIME_KEY], context.job_queue)
 
 
-async def resolve_target(rt: Runtime, chat_id: int) -> tuple[str, int | None] | None:
-    """(region, topic) a scheduled digest for `chat_id` goes to now, or None if it should not go:
-    a group that is no longer a registered coordination group; a private chat (its id is the
-    user's) whose user is revoked or no longer has the right to a personal digest."""
-    if chat_id > 0:
-        user = await user_store.get_active(rt.db, chat_id)
-        if user is None or not access.decide(user, Action.JADWAL_PRIBADI, user.region_code):
-            return None
-        return user.region_code, None
-    group = await group_store.by_chat(rt.db, chat_id)
-    return None if group is None else (group.region_code, group.thread_id)
-
-
 async def run_due(bot, rt: Runtime, chat_id: int, at_times: list[str], job_queue: JobQueue | None = None) -> bool:
     """Send one digest to `chat_id` for the due occurrences of its `at_times` that were not sent
     yet (several make one digest); True if it was sent.
@@ -186,50 +161,29 @@ async def run_due(bot, rt: Runtime, chat_id: int, at_times: list[str], job_queue
     with a `job_queue`, a retry is scheduled; a failure after part of the digest went out is logged
     and not repeated.
     """
-    now_local = rt.clock().astimezone(rt.settings.tz)
-    due: list[tuple[str, datetime]] = []
-    for at_time in at_times:
-        schedule = await schedule_store.get(rt.db, chat_id, at_time)
-        if schedule is None:  # turned off meanwhile
-            continue
-        occurrence = latest_occurrence(at_time, now_local)
-        if schedule.created_at is not None and occurrence < schedule.created_at:
-            continue  # due before the schedule existed (set at 07:02 for 07:00): the next one is tomorrow
-        if schedule.last_run_at is not None and schedule.last_run_at >= occurrence:
-            continue  # sent already
-        if now_local - occurrence > GRACE:
-            log.warning("digest %s for chat %d is %s late: skipped until tomorrow", at_time, chat_id,
-                        now_local - occurrence)
-            continue
-        due.append((at_time, occurrence))
+    due = await schedules.due_occurrences(rt, chat_id, at_times)
     if not due:
         return False
-    target = await resolve_target(rt, chat_id)
+    target = await schedules.resolve_target(rt, chat_id)
     if target is None:
         log.info("chat %d no longer gets digests (group not registered, or user revoked or without the right): "
                  "its schedules are dropped", chat_id)
-        await schedule_store.delete_chat(rt.db, chat_id)
+        await schedules.drop_chat(rt, chat_id)
         if job_queue is not None:
             remove_chat_jobs(job_queue, chat_id)
         return False
-    region_code, thread_id = target
-    claims: list[Claim] = []
-    for at_time, occurrence in due:
-        claim = await schedule_store.claim(rt.db, chat_id=chat_id, at_time=at_time, occurrence=occurrence)
-        if claim is not None:
-            claims.append(claim)
+    claims = await schedules.claim(rt, chat_id, due)
     if not claims:
         return False  # another job (a retry, the catch-up) took them
     progress = SendProgress()
     try:
-        await send_digest(bot, rt, chat_id, region_code, thread_id=thread_id, progress=progress)
+        await send_digest(bot, rt, chat_id, target.region_code, thread_id=target.thread_id, progress=progress)
     except Exception:
         if progress.sent:
             log.exception("digest for chat %d failed after %d message(s); the rest is not sent again",
                           chat_id, progress.sent)
             return True
-        for claim in claims:
-            await schedule_store.release(rt.db, claim)
+        await schedules.release(rt, claims)
         _retry_later(job_queue, rt, chat_id, claims)
         return False
     return True
@@ -266,10 +220,10 @@ def remove_chat_jobs(job_queue: JobQueue, chat_id: int) -> None:
             job.schedule_removal()
 
 
-def register_chat_jobs(app: Application, rt: Runtime, schedules: list[Schedule], chat_id: int) -> None:
+def register_chat_jobs(app: Application, rt: Runtime, chat_schedules: list[Schedule], chat_id: int) -> None:
     """Replace the JobQueue jobs of one chat with its current schedules."""
     remove_chat_jobs(app.job_queue, chat_id)
-    for s in schedules:
+    for s in chat_schedules:
         hh, mm = map(int, s.at_time.split(":"))
         app.job_queue.run_daily(
             _scheduled, time(hh, mm, tzinfo=rt.settings.tz), name=_job_name(s.chat_id, s.at_time),
@@ -282,23 +236,23 @@ async def start_schedules(app: Application, rt: Runtime) -> int:
     """At start: register every stored schedule's daily job, and queue the catch-up of digests
     missed while the bot was stopped as a job that runs once the application runs — in the
     background, so the bot answers updates meanwhile. Returns the number of schedules."""
-    schedules = await schedule_store.all_schedules(rt.db)
+    stored = await schedules.all_schedules(rt)
     by_chat: dict[int, list[Schedule]] = {}
-    for s in schedules:
+    for s in stored:
         by_chat.setdefault(s.chat_id, []).append(s)
     for chat_id, items in by_chat.items():
         register_chat_jobs(app, rt, items, chat_id)
-    if schedules:
+    if stored:
         # no misfire limit: APScheduler's default (1 s) would drop it if starting took longer
         app.job_queue.run_once(_catch_up, when=0, name=CATCH_UP_JOB, job_kwargs={"misfire_grace_time": None})
-    return len(schedules)
+    return len(stored)
 
 
 async def catch_up(bot, rt: Runtime, job_queue: JobQueue | None = None) -> int:
     """Send the digests missed within the grace time, one per chat (its missed times coalesced);
     return how many were sent. One chat's failure never stops the others."""
     by_chat: dict[int, list[str]] = {}
-    for s in await schedule_store.all_schedules(rt.db):
+    for s in await schedules.all_schedules(rt):
         by_chat.setdefault(s.chat_id, []).append(s.at_time)
     sent = 0
     for chat_id, times in by_chat.items():
@@ -313,14 +267,13 @@ async def catch_up(bot, rt: Runtime, job_queue: JobQueue | None = None) -> int:
 
 async def set_schedule(app: Application, rt: Runtime, *, chat_id: int, times: list[str], region_code: str,
                        thread_id: int | None, by: int | None) -> list[Schedule]:
-    await schedule_store.replace(rt.db, chat_id=chat_id, times=times, region_code=region_code, thread_id=thread_id,
-                                 by=by, at=rt.clock())
-    schedules = await schedule_store.for_chat(rt.db, chat_id)
-    register_chat_jobs(app, rt, schedules, chat_id)
-    return schedules
+    current = await schedules.replace(rt, chat_id=chat_id, times=times, region_code=region_code,
+                                      thread_id=thread_id, by=by)
+    register_chat_jobs(app, rt, current, chat_id)
+    return current
 
 
 async def clear_chat(app: Application, rt: Runtime, chat_id: int) -> None:
     """The chat is gone (bot removed): no more digests there."""
-    await schedule_store.delete_chat(rt.db, chat_id)
+    await schedules.drop_chat(rt, chat_id)
     register_chat_jobs(app, rt, [], chat_id)

@@ -1,7 +1,7 @@
 """Delivering the notification outbox to Telegram: group posts, edits, resolution notices.
 
 Rows are written by the lifecycle and reporting services in the same transaction as the change
-they announce; `deliver_due` sends what is due, renders the incident's *current* state, and
+they announce (read and marked through `bot.services.outbox`); `deliver_due` sends what is due, renders the incident's *current* state, and
 records the outcome. A failure is retried with backoff (a 429's `retry_after` is honoured); a
 chat that can no longer be reached (bot removed, chat gone) is marked failed and logged — never
 dropped silently. One lock makes sure two deliveries never send the same row twice.
@@ -25,18 +25,13 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.services import incidents as lifecycle
+from bot.services import outbox
 from bot.services import reporting
-from bot.domain.models import Incident, IncidentEvent, Status
+from bot.domain.models import Incident, Status
 from bot.domain.privacy import for_chat
+from bot.services.outbox import Pending
 from bot.services.runtime import Runtime
 from bot.texts import incidents as ti
-from storage import groups as group_store
-from storage import incidents as incident_store
-from storage import outbox
-from storage import regions as region_store
-from storage import users as user_store
-from storage.outbox import Pending
 
 log = logging.getLogger(__name__)
 
@@ -52,33 +47,14 @@ def buttons(incident_id: int) -> InlineKeyboardMarkup:
     ]])
 
 
-async def region_titles(rt: Runtime, events: list[IncidentEvent]) -> dict[str, str]:
-    """The titles of the regions escalations went to ("Provinsi Bali"), for the history lines."""
-    titles = {}
-    for code in {e.region_code for e in events if e.action.startswith("eskalasi") and e.region_code}:
-        region = await region_store.get(rt.db, code)
-        titles[code] = region.title if region else code
-    return titles
-
-
 async def card_for(rt: Runtime, incident: Incident, group_region: str | None) -> tuple[str, InlineKeyboardMarkup | None]:
     """The post of an incident as the group of `group_region` should see it now."""
-    db = rt.db
-    reporter = await user_store.get(db, incident.reporter_id)
-    assignee = await user_store.get(db, incident.assignee_id) if incident.assignee_id else None
-    current = await group_store.nearest(db, incident.handling_region)
-    here = group_region is None or current is None or current.region_code == group_region
-    moved_to = None
-    if not here:
-        target = await region_store.get(db, current.region_code)
-        moved_to = target.title if target else current.region_code
-    events = await incident_store.events(db, incident.id)
+    data = await outbox.card_data(rt, incident, group_region)
     text = ti.card(
-        incident, reporting.report_of(incident), await region_store.path(db, incident.region_code),
-        reporter.full_name if reporter else str(incident.reporter_id), assignee.full_name if assignee else None,
-        events, rt.settings.tz, moved_to=moved_to, region_names=await region_titles(rt, events),
+        incident, reporting.report_of(incident), data.path, data.reporter_name, data.assignee_name,
+        data.events, rt.settings.tz, moved_to=data.moved_to, region_names=data.region_titles,
     )
-    markup = buttons(incident.id) if here and incident.status is not Status.SELESAI else None
+    markup = buttons(incident.id) if data.here and incident.status is not Status.SELESAI else None
     return text, markup
 
 
@@ -138,7 +114,7 @@ class Notifier:
         sent = 0
         async with self._lock:
             while True:
-                batch = await outbox.due(self.rt.db, self.rt.clock())
+                batch = await outbox.due(self.rt, self.rt.clock())
                 if not batch:
                     return sent
                 progressed = False
@@ -153,31 +129,31 @@ class Notifier:
         rt = self.rt
         now = rt.clock()
         try:
-            message_id = await self._send(row, await incident_store.get(rt.db, row.incident_id))
+            message_id = await self._send(row, await outbox.incident(rt, row.incident_id))
         except RetryAfter as exc:
             delay = _retry_after(exc)
-            await outbox.mark_retry(rt.db, row.id, error=str(exc), retry_at=now + delay)
+            await outbox.mark_retry(rt, row.id, error=str(exc), retry_at=now + delay)
             log.warning("outbox %d: flood control, retry in %s", row.id, delay)
             return False
         except (Forbidden, BadRequest) as exc:
             if isinstance(exc, BadRequest) and "not modified" in exc.message:
-                await outbox.mark_sent(rt.db, row.id, at=now, message_id=row.message_id)
+                await outbox.mark_sent(rt, row.id, at=now, message_id=row.message_id)
                 return True
-            await outbox.mark_failed(rt.db, row.id, error=str(exc), at=now)
+            await outbox.mark_failed(rt, row.id, error=str(exc), at=now)
             log.warning("outbox %d (%s to chat %d) failed for good: %s", row.id, row.purpose, row.chat_id, exc)
             return False
         except (NetworkError, TelegramError) as exc:
             backoff = _backoff(row)
-            await outbox.mark_retry(rt.db, row.id, error=str(exc), retry_at=now + backoff)
+            await outbox.mark_retry(rt, row.id, error=str(exc), retry_at=now + backoff)
             log.warning("outbox %d: %s; retry in %s", row.id, exc, backoff)
             return False
         except Exception as exc:  # a bug or bad data in one row must not block every row behind it
             backoff = _backoff(row)
             log.exception("outbox %d (%s to chat %d) could not be sent; retry in %s", row.id, row.purpose,
                           row.chat_id, backoff)
-            await outbox.mark_retry(rt.db, row.id, error=f"{type(exc).__name__}: {exc}", retry_at=now + backoff)
+            await outbox.mark_retry(rt, row.id, error=f"{type(exc).__name__}: {exc}", retry_at=now + backoff)
             return False
-        await outbox.mark_sent(rt.db, row.id, at=now, message_id=message_id)
+        await outbox.mark_sent(rt, row.id, at=now, message_id=message_id)
         return True
 
     async def _to_chat(self, row: Pending, text: str, *, owner_id: int | None = None,
@@ -196,34 +172,16 @@ class Notifier:
         message = await self.bot.send_message(row.chat_id, for_chat(text, row.chat_id, owner_id), reply_markup=markup)
         return message, None
 
-    async def _version(self, incident_id: int) -> int:
-        """The incident's latest event: any change (status, history) makes a new one."""
-        history = await incident_store.events(self.rt.db, incident_id)
-        return history[-1].id if history else 0
-
     async def _post(self, row: Pending, incident_id: int) -> int:
         """Post the incident's card; if the incident changed while the card was on its way (the
         rate limiter may hold a send for a while), queue an edit of the new post."""
         rt = self.rt
-        drawn = await self._version(incident_id)
-        incident = await incident_store.get(rt.db, incident_id)
+        drawn = await outbox.version(rt, incident_id)
+        incident = await outbox.incident(rt, incident_id)
         text, markup = await card_for(rt, incident, row.region_code)
         message, thread_id = await self._to_chat(row, text, markup=markup)
-        await incident_store.remember_message(
-            rt.db, chat_id=row.chat_id, message_id=message.message_id, incident_id=incident_id,
-            purpose="notifikasi", at=rt.clock(), region_code=row.region_code, thread_id=thread_id)
-        # A change committed before the post was remembered found no post to edit; one committed
-        # after it queued the edit itself (the same dedupe key, so never twice).
-        now_version = await self._version(incident_id)
-        if now_version != drawn:
-            post = {"chat_id": row.chat_id, "message_id": message.message_id, "region_code": row.region_code,
-                    "thread_id": thread_id}
-            rows = lifecycle.edit_rows([post], now_version)
-            current = await incident_store.get(rt.db, incident_id)
-            if current.status is Status.SELESAI:
-                resolutions = [e for e in await incident_store.events(rt.db, incident_id) if e.action == "selesai"]
-                rows += lifecycle.resolution_rows([post], resolutions[-1].note if resolutions else "")
-            await outbox.queue(rt.db, incident_id, rows, rt.clock())  # due now: this round sends it
+        # remembered; a change made while the card was on its way queues an edit of the new post
+        await outbox.posted(rt, row, message_id=message.message_id, thread_id=thread_id, drawn=drawn)
         return message.message_id
 
     async def _send(self, row: Pending, incident: Incident) -> int | None:
@@ -235,8 +193,7 @@ class Notifier:
             await bot.edit_message_text(for_chat(text, row.chat_id), chat_id=row.chat_id, message_id=row.message_id,
                                         reply_markup=markup)
             return row.message_id
-        resolutions = [e for e in await incident_store.events(rt.db, incident.id) if e.action == "selesai"]
-        name = (resolutions[-1].actor_name if resolutions else None) or "koordinator"
+        name = await outbox.resolver_name(rt, incident.id) or "koordinator"
         if row.purpose == "selesai":
             message, _ = await self._to_chat(row, ti.resolved_notice(incident.id, name, row.note))
             return message.message_id

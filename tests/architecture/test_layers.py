@@ -44,7 +44,7 @@ ALLOWED: dict[str, set[str]] = {
     "texts": {"domain"},
     "services": {"domain", "storage", "settings"},
     "charts": {"domain", "texts"},
-    "telegram": {"domain", "texts", "services", "context", "charts", "settings", "storage"},
+    "telegram": {"domain", "texts", "services", "context", "charts", "settings"},
     "context": {"domain", "services"},
     "handlers": {"domain", "services", "texts", "telegram", "context", "settings"},
     "settings": {"domain"},

@@ -5,7 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.telegram.digests import latest_occurrence, parse_times
+from bot.services.schedules import latest_occurrence
+from bot.telegram.digests import parse_times
 from storage import schedules as schedule_store
 
 WITA = ZoneInfo("Asia/Makassar")

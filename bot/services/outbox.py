@@ -1,0 +1,113 @@
+"""The notification outbox as its sender (`bot.telegram.outbox.Notifier`) sees it: the rows that
+are due, what a group post of an incident shows, and the outcome of each delivery.
+
+Rows are written by the lifecycle and reporting services in the same transaction as the change
+they announce; this module reads them and records how their delivery went.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.domain.models import Incident, IncidentEvent, Region, Status
+from bot.services import incidents as lifecycle
+from bot.services.runtime import Runtime
+from storage import groups as group_store
+from storage import incidents as incident_store
+from storage import outbox as outbox_store
+from storage import regions as region_store
+from storage import users as user_store
+from storage.outbox import Pending
+
+__all__ = ["CardData", "Pending"]
+
+
+@dataclass(frozen=True, slots=True)
+class CardData:
+    """What the post of an incident shows in the group of one region, now."""
+
+    path: tuple[Region, ...]
+    reporter_name: str
+    assignee_name: str | None
+    events: list[IncidentEvent]
+    region_titles: dict[str, str]
+    #: the incident is handled by this group (no group, or the post's own): it gets the buttons
+    here: bool
+    #: when it moved on to another level's group: that region's title
+    moved_to: str | None
+
+
+async def card_data(rt: Runtime, incident: Incident, group_region: str | None) -> CardData:
+    """The data of an incident's post as the group of `group_region` should see it now."""
+    db = rt.db
+    reporter = await user_store.get(db, incident.reporter_id)
+    assignee = await user_store.get(db, incident.assignee_id) if incident.assignee_id else None
+    current = await group_store.nearest(db, incident.handling_region)
+    here = group_region is None or current is None or current.region_code == group_region
+    moved_to = None
+    if not here:
+        target = await region_store.get(db, current.region_code)
+        moved_to = target.title if target else current.region_code
+    events = await incident_store.events(db, incident.id)
+    return CardData(
+        await region_store.path(db, incident.region_code),
+        reporter.full_name if reporter else str(incident.reporter_id), assignee.full_name if assignee else None,
+        events, await lifecycle.region_titles(rt, events), here, moved_to,
+    )
+
+
+async def due(rt: Runtime, now: datetime) -> list[Pending]:
+    """The next rows to send (not sent, not failed for good, due by `now`), oldest first."""
+    return await outbox_store.due(rt.db, now)
+
+
+async def incident(rt: Runtime, incident_id: int) -> Incident | None:
+    return await incident_store.get(rt.db, incident_id)
+
+
+async def version(rt: Runtime, incident_id: int) -> int:
+    """The incident's latest event: any change (status, history) makes a new one."""
+    history = await incident_store.events(rt.db, incident_id)
+    return history[-1].id if history else 0
+
+
+async def resolver_name(rt: Runtime, incident_id: int) -> str | None:
+    """Who resolved the incident last (the name stored with the user), if known."""
+    resolutions = [e for e in await incident_store.events(rt.db, incident_id) if e.action == "selesai"]
+    return resolutions[-1].actor_name if resolutions else None
+
+
+async def posted(rt: Runtime, row: Pending, *, message_id: int, thread_id: int | None, drawn: int) -> None:
+    """A card drawn at version `drawn` was posted for `row` (in topic `thread_id`): remember the
+    post, and if the incident changed while the card was on its way, queue an edit of it (and the
+    resolution notice, when the change resolved it)."""
+    incident_id = row.incident_id
+    await incident_store.remember_message(
+        rt.db, chat_id=row.chat_id, message_id=message_id, incident_id=incident_id,
+        purpose="notifikasi", at=rt.clock(), region_code=row.region_code, thread_id=thread_id)
+    # A change committed before the post was remembered found no post to edit; one committed
+    # after it queued the edit itself (the same dedupe key, so never twice).
+    now_version = await version(rt, incident_id)
+    if now_version != drawn:
+        post = {"chat_id": row.chat_id, "message_id": message_id, "region_code": row.region_code,
+                "thread_id": thread_id}
+        rows = lifecycle.edit_rows([post], now_version)
+        current = await incident_store.get(rt.db, incident_id)
+        if current.status is Status.SELESAI:
+            resolutions = [e for e in await incident_store.events(rt.db, incident_id) if e.action == "selesai"]
+            rows += lifecycle.resolution_rows([post], resolutions[-1].note if resolutions else "")
+        await outbox_store.queue(rt.db, incident_id, rows, rt.clock())  # due now: this round sends it
+
+
+async def mark_sent(rt: Runtime, row_id: int, *, at: datetime, message_id: int | None) -> None:
+    await outbox_store.mark_sent(rt.db, row_id, at=at, message_id=message_id)
+
+
+async def mark_retry(rt: Runtime, row_id: int, *, error: str, retry_at: datetime) -> None:
+    await outbox_store.mark_retry(rt.db, row_id, error=error, retry_at=retry_at)
+
+
+async def mark_failed(rt: Runtime, row_id: int, *, error: str, at: datetime) -> None:
+    """The row cannot be delivered (bot removed, chat gone): kept, marked, never retried."""
+    await outbox_store.mark_failed(rt.db, row_id, error=error, at=at)
