@@ -12,10 +12,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from .entities import TextError, entities_to_html, fix_formatted_text
-from .files import image_size
+from .files import FileStore, image_size
+from .methods import BotApi
 from .world import (
     Account,
     BotAccount,
@@ -24,10 +25,20 @@ from .world import (
     Membership,
     StoredMessage,
     UpdateRecord,
+    World,
 )
 
-if TYPE_CHECKING:
-    from .emulator import BotApiEmulator
+
+
+class EmulatorCore(Protocol):
+    """What the handles need of the emulator. `BotApiEmulator` is one; naming it here keeps this
+    module free of an import of the emulator, which imports the handles."""
+
+    world: World
+    files: FileStore
+    api: BotApi
+
+    def _chat_by_message(self, message: SentMessage) -> Chat: ...
 
 JSON = dict[str, Any]
 
@@ -210,7 +221,7 @@ class CallbackHandle:
 class BotHandle:
     """A bot registered in the emulator: its token for the Application, and its update log."""
 
-    def __init__(self, emu: BotApiEmulator, account: BotAccount) -> None:
+    def __init__(self, emu: EmulatorCore, account: BotAccount) -> None:
         self._emu = emu
         self.account = account
 
@@ -257,7 +268,7 @@ class BotHandle:
 class ChatHandle:
     """A chat in the emulated world; group management helpers generate the updates Telegram sends."""
 
-    def __init__(self, emu: BotApiEmulator, chat: Chat) -> None:
+    def __init__(self, emu: EmulatorCore, chat: Chat) -> None:
         self._emu = emu
         self.chat = chat
 
@@ -370,7 +381,7 @@ class ChatHandle:
 class UserHandle:
     """A human Telegram user the test (or demo) acts as."""
 
-    def __init__(self, emu: BotApiEmulator, account: Account) -> None:
+    def __init__(self, emu: EmulatorCore, account: Account) -> None:
         self._emu = emu
         self.account = account
 
