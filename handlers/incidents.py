@@ -15,10 +15,10 @@ from bot.context import NOTIFIER_KEY, KpuContext
 from bot.services.incidents import Move, MoveResult, Why
 from bot.telegram.outbox import CALLBACK_VERSION, region_titles
 from bot.domain.privacy import mask_niks
-from bot.domain.reporting import format_number
 from bot.texts import common as tc
 from bot.texts import incidents as ti
 from bot.texts.common import esc
+from bot.texts.formatting import number
 from bot.telegram.replies import edit, reply, send_document
 from storage import incidents as incident_store
 from storage import regions as region_store
@@ -74,8 +74,8 @@ def _move_answer(move: Move, result: MoveResult, incident_id: int, who: str | No
         return text
     if result.why in ti.MOVE_REFUSED:
         return ti.MOVE_REFUSED[result.why].format(id=incident_id, who=quote(who or "orang lain"),
-                                                  length=format_number(len(note.strip())),
-                                                  limit=format_number(lifecycle.NOTE_LIMIT))
+                                                  length=number(len(note.strip())),
+                                                  limit=number(lifecycle.NOTE_LIMIT))
     return tc.refusal(result.why)
 
 

@@ -35,9 +35,10 @@ from bot.context import NOTIFIER_KEY, KpuContext
 from bot.domain.models import Level, NewAttachment
 from bot.domain.parsing import parse_lapor
 from bot.services.reporting import Receipt, Refused, Source
-from bot.domain.reporting import DATA_PROBLEMS, ITEMS, LaporError, Severity, describe_report
+from bot.domain.reporting import DATA_PROBLEMS, ITEMS, LaporError, Severity
 from bot.texts import common as tc
 from bot.texts import incidents as ti
+from bot.texts import reporting as tr
 from bot.telegram.replies import edit, reply, send
 
 FLOW_TIMEOUT_S = 600
@@ -263,7 +264,7 @@ async def typed_details(update: Update, context: KpuContext) -> int:
     flow = _flow(context)
     parsed = parse_lapor(_line(flow, update.effective_message.text))
     if isinstance(parsed, LaporError):
-        await reply(update, parsed.render(), owner_id=update.effective_user.id)
+        await reply(update, tr.render_error(parsed), owner_id=update.effective_user.id)
         return DETAILS
     checked = await reporting.check(context.rt, context.actor, parsed)
     if isinstance(checked, Refused):  # e.g. over twice the imported plan: type the figures again
@@ -273,7 +274,7 @@ async def typed_details(update: Update, context: KpuContext) -> int:
     flow["sent_at"] = update.effective_message.date
     markup = InlineKeyboardMarkup([[InlineKeyboardButton(ti.FLOW_SEND, callback_data=f"{CB}:ok"),
                                     InlineKeyboardButton(ti.FLOW_CANCEL_BUTTON, callback_data=f"{CB}:x")]])
-    await reply(update, ti.flow_confirm(describe_report(checked.shown, checked.severity), checked.path),
+    await reply(update, ti.flow_confirm(tr.describe_report(checked.shown, checked.severity), checked.path),
                 owner_id=update.effective_user.id, markup=markup)
     return CONFIRM
 

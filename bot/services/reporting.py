@@ -33,6 +33,7 @@ from bot.domain.reporting import (
 from bot.services.runtime import Runtime
 from bot.texts import common as tc
 from bot.texts import incidents as ti
+from bot.texts.reporting import render_error
 from storage import groups as group_store
 from storage import incidents as incident_store
 from storage import regions as region_store
@@ -153,7 +154,7 @@ async def submit_text(rt: Runtime, actor: User, args: str, source: Source) -> Re
     it again is refused by the UNIQUE keys, and a refusal first makes sure it is not a repeat —
     so the common case, a new report, costs no separate look-up."""
     parsed = parse_lapor(args)
-    result = Refused(parsed.render()) if isinstance(parsed, LaporError) else await _submit(rt, actor, parsed, source)
+    result = Refused(render_error(parsed)) if isinstance(parsed, LaporError) else await _submit(rt, actor, parsed, source)
     if isinstance(result, Refused):
         return await _duplicate(rt, source) or result
     return result
@@ -213,7 +214,7 @@ async def check(rt: Runtime, actor: User, parsed: ParsedLapor) -> Checked | Refu
         plan = await incident_store.plan_for(rt.db, region.code, report.item)
     error = check_against_plan(report, plan)
     if error is not None:
-        return Refused(error.render())
+        return Refused(render_error(error))
     return Checked(report, region, await region_store.path(rt.db, region.code), plan, derive_severity(report, plan))
 
 

@@ -9,9 +9,11 @@ from collections.abc import Mapping
 from datetime import datetime, tzinfo
 
 from bot.domain.models import Attachment, Incident, IncidentEvent, Region
-from bot.domain.reporting import DATA_PROBLEMS, ITEMS, Report, Severity, describe_report, format_number
+from bot.domain.reporting import DATA_PROBLEMS, ITEMS, Report, Severity
 from bot.texts import reporting as tr
 from bot.texts.common import esc, region_path
+from bot.texts.formatting import number
+from bot.texts.reporting import describe_report
 from bot.texts.messages import ELLIPSIS, MESSAGE_LIMIT, split_messages
 
 STATUS_LABEL = {"baru": "baru", "ditangani": "sedang ditangani", "selesai": "selesai"}
@@ -41,13 +43,13 @@ def when(moment: datetime, tz: tzinfo) -> str:
 def plain_summary(incident: Incident) -> str:
     """A short plain-text line for an incident without words of its own (digests escape it)."""
     if incident.kind == "logistik" and incident.item in ITEMS:
-        planned = f"/{format_number(incident.planned)}" if incident.planned is not None else ""
-        damaged = f", rusak {format_number(incident.damaged)}" if incident.damaged else ""
-        return f"{ITEMS[incident.item].label} diterima {format_number(incident.received)}{planned}{damaged}"
+        planned = f"/{number(incident.planned)}" if incident.planned is not None else ""
+        damaged = f", rusak {number(incident.damaged)}" if incident.damaged else ""
+        return f"{ITEMS[incident.item].label} diterima {number(incident.received)}{planned}{damaged}"
     if incident.kind == "data" and incident.item in DATA_PROBLEMS:
-        return f"{DATA_PROBLEMS[incident.item].label}: {format_number(incident.data_count)} orang"
+        return f"{DATA_PROBLEMS[incident.item].label}: {number(incident.data_count)} orang"
     if incident.kind == "rekap":
-        return f"{format_number(incident.tps_done)}/{format_number(incident.tps_total)} TPS selesai"
+        return f"{number(incident.tps_done)}/{number(incident.tps_total)} TPS selesai"
     return incident.description
 
 
