@@ -16,6 +16,7 @@ from bot.services.incidents import Move, MoveResult, Why
 from bot.telegram.outbox import CALLBACK_VERSION, region_titles
 from bot.domain.privacy import mask_niks
 from bot.texts import common as tc
+from bot.texts import export as texts_export
 from bot.texts import incidents as ti
 from bot.texts.common import esc
 from bot.texts.formatting import number
@@ -234,7 +235,8 @@ async def ekspor(update: Update, context: KpuContext) -> None:
         return
     scope = "ID" if access.grant_for(actor.role, Action.EKSPOR) is Grant.ALL else actor.region_code
     now = rt.clock()
-    data, count = await export.export(rt, scope, days, now)
+    rows = await export.export_rows(rt, scope, days, now)
+    data, count = texts_export.to_csv(rows, rt.settings.tz), len(rows)
     path_text = tc.region_path(await region_store.path(rt.db, actor.region_code))
     name = f"laporan_{actor.region_code.replace('.', '')}_{now.astimezone(rt.settings.tz):%Y%m%d_%H%M}.csv"
     await send_document(update, data, name, ti.ekspor_caption(count, days, path_text))

@@ -64,7 +64,7 @@ def source_of(update: Update, message: Message | None = None) -> Source:
 
 async def answer_receipt(update: Update, context: KpuContext, result: Receipt | Refused) -> Message:
     if isinstance(result, Refused):
-        return await reply(update, result.text, owner_id=update.effective_user.id)
+        return await reply(update, ti.refusal_text(result.why), owner_id=update.effective_user.id)
     sent = await reply(update, receipt_text(result), owner_id=result.incident.reporter_id)
     if result.notified:
         context.application.bot_data[NOTIFIER_KEY].kick()
@@ -138,12 +138,13 @@ async def attach_by_reply(update: Update, context: KpuContext) -> None:
     replied = msg.reply_to_message
     if replied is None or replied.from_user is None or replied.from_user.id != context.bot.id:
         return
-    incident_id = await reporting.incident_of_bot_message(context.rt, msg.chat_id, replied.message_id, replied.text)
+    incident_id = await reporting.incident_of_bot_message(context.rt, msg.chat_id, replied.message_id,
+                                                       ti.receipt_incident_id(replied.text))
     if incident_id is None:
         return  # a reply to another message of the bot: nothing to attach to
     result = await reporting.attach(context.rt, context.actor, incident_id, attachment_of(msg))
     if isinstance(result, Refused):
-        await reply(update, result.text)
+        await reply(update, ti.refusal_text(result.why))
     elif result.new:
         await reply(update, ti.attached(incident_id, result.kind))
     else:
@@ -237,7 +238,7 @@ async def typed_region(update: Update, context: KpuContext) -> int:
     typed = update.effective_message.text.strip().lstrip("@")
     region = await reporting.region_for(context.rt, context.actor, typed, _flow(context)["kind"])
     if isinstance(region, Refused):
-        await reply(update, region.text)
+        await reply(update, ti.refusal_text(region.why))
         return REGION
     _flow(context)["target"] = region.code
     return await _after_region(update, context)
@@ -268,7 +269,7 @@ async def typed_details(update: Update, context: KpuContext) -> int:
         return DETAILS
     checked = await reporting.check(context.rt, context.actor, parsed)
     if isinstance(checked, Refused):  # e.g. over twice the imported plan: type the figures again
-        await reply(update, checked.text, owner_id=update.effective_user.id)
+        await reply(update, ti.refusal_text(checked.why), owner_id=update.effective_user.id)
         return DETAILS
     flow["line"] = _line(flow, update.effective_message.text)
     flow["sent_at"] = update.effective_message.date
@@ -291,7 +292,7 @@ async def confirmed(update: Update, context: KpuContext) -> int:
                     flow.get("sent_at") or query.message.date)
     result = await reporting.submit_parsed(context.rt, context.actor, parsed, source)
     if isinstance(result, Refused):
-        await edit(query.message, result.text, owner_id=update.effective_user.id)
+        await edit(query.message, ti.refusal_text(result.why), owner_id=update.effective_user.id)
         return ConversationHandler.END
     await edit(query.message, receipt_text(result), owner_id=result.incident.reporter_id)
     if result.notified:

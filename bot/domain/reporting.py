@@ -33,11 +33,20 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import ClassVar, Final, TypeAlias
 
+from bot.domain.access import Reason
+from bot.domain.models import Region
+
 __all__ = [
     "DATA_PROBLEMS",
     "ITEMS",
     "MAX_NUMBER",
     "MAX_TEXT",
+    "IncidentNotFound",
+    "NeedsKecamatan",
+    "Refusal",
+    "TargetAmbiguous",
+    "TargetOutOfScope",
+    "TargetUnknown",
     "DataReport",
     "ErrorCode",
     "InsidenReport",
@@ -393,6 +402,57 @@ class LaporError:
     token: str | None = None
     kind: Kind | None = None
     bound: int | None = None
+
+
+# --- why a report is refused after parsing ----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TargetUnknown:
+    """`@target` names no region; `example_code` is a region the reporter may report for."""
+
+    target: str
+    kind: str | None
+    example_code: str
+
+
+@dataclass(frozen=True, slots=True)
+class TargetAmbiguous:
+    """`@target` names several regions in the reporter's scope (the paths of the first ones)."""
+
+    target: str
+    paths: tuple[tuple[Region, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TargetOutOfScope:
+    """`@target` lies outside the reporter's scope: its path (empty when several match) and theirs."""
+
+    target: str
+    path: tuple[Region, ...]
+    home: tuple[Region, ...]
+    kind: str | None
+    example_code: str
+
+
+@dataclass(frozen=True, slots=True)
+class NeedsKecamatan:
+    """Cumulative figures (`kind`) must name a kecamatan, and `region` is not one."""
+
+    kind: str
+    region: Region
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentNotFound:
+    incident_id: int
+
+
+#: Why the reporting use case refused: an access rule, a line that does not parse or check, or
+#: the region. `bot.texts.incidents.refusal_text` says it.
+Refusal: TypeAlias = (
+    Reason | LaporError | TargetUnknown | TargetAmbiguous | TargetOutOfScope | NeedsKecamatan | IncidentNotFound
+)
 
 
 # --- numbers as typed ---------------------------------------------------------------------------

@@ -10,6 +10,7 @@ incident moved on meanwhile.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -19,7 +20,6 @@ from bot.domain.access import Action
 from bot.domain.models import Incident, Status, User
 from bot.domain.regions import parent_of
 from bot.services.runtime import Runtime
-from bot.texts import incidents as ti
 from storage import groups as group_store
 from storage import incidents as incident_store
 from storage import regions as region_store
@@ -28,8 +28,10 @@ from storage.outbox import OutboxRow
 ROUTED_SEVERITIES = ("tinggi", "kritis")
 #: longest note of /eskalasi, /selesai, /catatan (characters); cards and notices show less of it
 NOTE_LIMIT = 1000
-AUTO_NOTE = ti.AUTO_ESCALATION_NOTE
-AT_TOP_NOTE = ti.AUTO_ESCALATION_AT_TOP_NOTE
+#: the note the bot writes into the history of an incident it escalated itself, as a function
+#: `(minutes waited, already at the top)` → sentence; the caller passes the wording
+#: (`bot.texts.incidents.auto_escalation_note`)
+AutoNote = Callable[[int, bool], str]
 
 
 class Move(StrEnum):
@@ -167,7 +169,7 @@ async def _escalate(rt: Runtime, actor: User | None, incident: Incident, note: s
                       to_group_region=target_group.region_code if target_group else None)
 
 
-async def auto_escalate(rt: Runtime) -> list[MoveResult]:
+async def auto_escalate(rt: Runtime, auto_note: AutoNote) -> list[MoveResult]:
     """Escalate every kritis / tinggi incident left untaken too long at its level.
 
     The waiting time is measured from `awaiting_since` in the database, and each escalation is a
@@ -180,7 +182,7 @@ async def auto_escalate(rt: Runtime) -> list[MoveResult]:
         for incident in await incident_store.due_for_escalation(
             rt.db, severity=severity, waiting_since_before=now - timedelta(minutes=minutes)
         ):
-            note = AUTO_NOTE.format(minutes=minutes)
+            note = auto_note(minutes, False)
             result = await _escalate(rt, None, incident, note, automatic=True)
             if result.why == Why.AT_TOP:
                 # nowhere higher to go: say so in the history and stop measuring, so the job does
@@ -188,7 +190,7 @@ async def auto_escalate(rt: Runtime) -> list[MoveResult]:
                 await incident_store.apply_change(
                     rt.db, incident.id, expect_status=(Status.BARU.value,),
                     expect_handling=incident.handling_region, changes={"awaiting_since": None},
-                    actor_id=None, action="eskalasi_otomatis", at=now, note=AT_TOP_NOTE.format(minutes=minutes),
+                    actor_id=None, action="eskalasi_otomatis", at=now, note=auto_note(minutes, True),
                 )
             results.append(result)
     return results

@@ -9,11 +9,24 @@ from collections.abc import Mapping
 from datetime import datetime, tzinfo
 
 from bot.domain.models import Attachment, Incident, IncidentEvent, Region
-from bot.domain.reporting import DATA_PROBLEMS, ITEMS, Report, Severity
+from bot.domain.access import Reason
+from bot.domain.reporting import (
+    DATA_PROBLEMS,
+    ITEMS,
+    IncidentNotFound,
+    LaporError,
+    NeedsKecamatan,
+    Refusal,
+    Report,
+    Severity,
+    TargetAmbiguous,
+    TargetOutOfScope,
+    TargetUnknown,
+)
 from bot.texts import reporting as tr
-from bot.texts.common import esc, region_path
+from bot.texts.common import esc, refusal, region_path
 from bot.texts.formatting import number
-from bot.texts.reporting import describe_report
+from bot.texts.reporting import describe_report, render_error
 from bot.texts.messages import ELLIPSIS, MESSAGE_LIMIT, split_messages
 
 STATUS_LABEL = {"baru": "baru", "ditangani": "sedang ditangani", "selesai": "selesai"}
@@ -33,6 +46,11 @@ ATTACHMENT_LABEL = {"foto": "Foto", "dokumen": "Dokumen", "lokasi": "Lokasi"}
 #: notes the bot writes into an incident's history itself
 AUTO_ESCALATION_NOTE = "tidak ditangani dalam {minutes} menit"
 AUTO_ESCALATION_AT_TOP_NOTE = "tidak ditangani dalam {minutes} menit; sudah di tingkat tertinggi, tetap menunggu ditangani"
+
+
+def auto_escalation_note(minutes: int, at_top: bool) -> str:
+    """The note of an automatic escalation after `minutes` untaken (or of staying, at the top)."""
+    return (AUTO_ESCALATION_AT_TOP_NOTE if at_top else AUTO_ESCALATION_NOTE).format(minutes=minutes)
 
 
 def when(moment: datetime, tz: tzinfo) -> str:
@@ -87,6 +105,26 @@ def needs_kecamatan(kind: str, region: Region) -> str:
         f"Laporan {kind} dicatat per kecamatan, sedangkan {esc(region.title)} bukan kecamatan.\n"
         f"Tambahkan @kecamatan di depan, misalnya <code>/lapor @kuta {kind} …</code>"
     )
+
+
+def refusal_text(why: Refusal) -> str:
+    """Why a report, a region step or an attachment was refused, as an Indonesian HTML message."""
+    match why:
+        case LaporError():
+            return render_error(why)
+        case TargetUnknown(target, kind, example_code):
+            return target_unknown(target, kind, example_code)
+        case TargetAmbiguous(target, paths):
+            return target_ambiguous(target, list(paths))
+        case TargetOutOfScope(target, path, home, kind, example_code):
+            return target_out_of_scope(target, path, home, kind, example_code)
+        case NeedsKecamatan(kind, region):
+            return needs_kecamatan(kind, region)
+        case IncidentNotFound(incident_id):
+            return status_not_found(incident_id)
+        case Reason():
+            return refusal(why)
+    raise TypeError(f"not a refusal: {why!r}")  # pragma: no cover - exhaustive above
 
 
 _RECEIPT_HEAD = re.compile(r"✅ Laporan #(\d{1,18}) (?:diterima|sudah tercatat)\n")
