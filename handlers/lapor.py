@@ -38,6 +38,7 @@ from bot.services.reporting import Receipt, Refused, Source
 from bot.domain.reporting import DATA_PROBLEMS, ITEMS, LaporError, Severity
 from bot.texts import common as tc
 from bot.texts import incidents as ti
+from bot.texts import labels
 from bot.texts import reporting as tr
 from bot.telegram.replies import edit, reply, send
 
@@ -161,10 +162,10 @@ def _keyboard(prefix: str, options: list[tuple[str, str]], per_row: int = 2) -> 
     return InlineKeyboardMarkup(rows)
 
 
-KIND_OPTIONS = [(k, ti.KIND_LABEL[k]) for k in ("logistik", "data", "rekap", "insiden")]
+KIND_OPTIONS = [(k, labels.KIND_LABELS[k]) for k in ("logistik", "data", "rekap", "insiden")]
 ITEM_OPTIONS = [(name, term.label) for name, term in ITEMS.items()]
 PROBLEM_OPTIONS = [(name, term.label) for name, term in DATA_PROBLEMS.items()]
-SEVERITY_OPTIONS = [(s.value, f"{ti.SEVERITY_MARK[s.value]} {s.value}") for s in Severity]
+SEVERITY_OPTIONS = [(s.value, f"{labels.SEVERITY_MARK[s.value]} {s.value}") for s in Severity]
 ASK_DETAILS = {"logistik": ti.FLOW_ASK_LOGISTIK, "data": ti.FLOW_ASK_DATA, "rekap": ti.FLOW_ASK_REKAP,
                "insiden": ti.FLOW_ASK_INSIDEN}
 

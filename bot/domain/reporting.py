@@ -27,7 +27,7 @@ lainnya            lain
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
@@ -40,7 +40,10 @@ __all__ = [
     "DATA_PROBLEMS",
     "ITEMS",
     "MAX_NUMBER",
+    "KIND_ORDER",
     "MAX_TEXT",
+    "MOST_SEVERE_FIRST",
+    "URGENT_SEVERITIES",
     "IncidentNotFound",
     "NeedsKecamatan",
     "Refusal",
@@ -61,6 +64,7 @@ __all__ = [
     "check_against_plan",
     "derive_severity",
     "format_number",
+    "ordered",
     "resolve_item",
     "resolve_kind",
     "resolve_problem",
@@ -129,6 +133,21 @@ class Severity(StrEnum):
 
 
 _SEVERITY_RANK: Final[dict[str, int]] = {s.value: i for i, s in enumerate(Severity)}
+
+#: The kinds in the order they are listed everywhere.
+KIND_ORDER: Final[tuple[str, ...]] = tuple(k.value for k in Kind)
+#: Severities from the most severe down, the order of lists and digests.
+MOST_SEVERE_FIRST: Final[tuple[str, ...]] = tuple(s.value for s in reversed(Severity))
+#: Severities that are posted to a coordination group, escalate on their own and are watched
+#: in the digest's oldest open incidents.
+URGENT_SEVERITIES: Final[tuple[str, ...]] = (Severity.TINGGI.value, Severity.KRITIS.value)
+
+
+def ordered(values: Iterable[str], order: Iterable[str]) -> list[str]:
+    """The distinct `values`: those named in `order` first, in that order, then the others sorted."""
+    present = set(values)
+    known = [v for v in order if v in present]
+    return known + sorted(present - set(known))
 
 
 def resolve_kind(token: str) -> Kind | None:

@@ -19,13 +19,13 @@ from bot.domain import access
 from bot.domain.access import Action
 from bot.domain.models import Incident, Status, User
 from bot.domain.regions import parent_of
+from bot.domain.reporting import URGENT_SEVERITIES
 from bot.services.runtime import Runtime
 from storage import groups as group_store
 from storage import incidents as incident_store
 from storage import regions as region_store
 from storage.outbox import OutboxRow
 
-ROUTED_SEVERITIES = ("tinggi", "kritis")
 #: longest note of /eskalasi, /selesai, /catatan (characters); cards and notices show less of it
 NOTE_LIMIT = 1000
 #: the note the bot writes into the history of an incident it escalated itself, as a function
@@ -68,7 +68,7 @@ class MoveResult:
 
 async def route_new(rt: Runtime, region_code: str, severity: str) -> list[OutboxRow]:
     """Notifications for a new incident: tinggi and kritis go to the nearest group up the tree."""
-    if severity not in ROUTED_SEVERITIES:
+    if severity not in URGENT_SEVERITIES:
         return []
     group = await group_store.nearest(rt.db, region_code)
     if group is None:
