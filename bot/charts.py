@@ -48,6 +48,7 @@ from bot.texts import charts as texts
 from bot.texts.digest import child_level
 from bot.texts.formatting import NO_VALUE, number, percent_whole, share
 from bot.texts.labels import item_label, kind_label
+from bot.texts.messages import ELLIPSIS
 
 __all__ = [
     "counting_chart",
@@ -132,7 +133,7 @@ def _plain(text: str, limit: int | None = None) -> str:
     `$` kept literal (no mathtext)."""
     text = " ".join(mask_niks(text).split())
     if limit is not None and len(text) > limit:
-        text = text[: limit - 1].rstrip() + texts.ELLIPSIS
+        text = text[: limit - 1].rstrip() + ELLIPSIS
     return text.replace("$", r"\$")
 
 

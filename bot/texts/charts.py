@@ -31,8 +31,6 @@ LEGEND_DONE: Final = "TPS dihitung"
 LEGEND_SIREKAP: Final = "Diunggah ke Sirekap"
 AXIS_PERCENT_TPS: Final = "% dari jumlah TPS"
 AXIS_INCIDENTS: Final = "Insiden yang perlu ditangani, sejak awal (laporan progres tidak dihitung)"
-#: appended to a name shortened to fit
-ELLIPSIS: Final = "…"
 
 
 def status_legend(status: str) -> str:

@@ -36,8 +36,6 @@ __all__ = [
     "MESSAGE_LIMIT",
     "SECTIONS",
     "child_level",
-    "item_label",
-    "kind_label",
     "render_digest",
     "render_section",
     "split_messages",

@@ -421,7 +421,7 @@ def incident_list(items: list[tuple[Incident, str]], page: int, pages: int, tota
         mark = SEVERITY_MARK.get(incident.severity, "")
         summary = incident.description or (incident.item or "")
         if len(summary) > 60:
-            summary = summary[:57] + "…"
+            summary = summary[:57] + ELLIPSIS
         lines.append(
             f"{mark} <b>#{incident.id}</b> {KIND_LABELS[incident.kind]} · {esc(region_name)} · "
             f"{STATUS_LABEL[incident.status.value]} · {date_time(incident.reported_at, tz)}"

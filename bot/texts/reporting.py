@@ -31,6 +31,7 @@ from bot.domain.reporting import (
 )
 from bot.texts.formatting import number, percent_of
 from bot.texts.labels import KIND_LABELS
+from bot.texts.messages import ELLIPSIS
 
 # --- the four one-line forms -------------------------------------------------------------------
 
@@ -69,8 +70,6 @@ VALID_ITEMS: Final = "Barang: {names}."
 VALID_PROBLEMS: Final = "Jenis masalah: {names}."
 VALID_SEVERITIES: Final = "Tingkat: {names}."
 VALID_KINDS: Final = "Jenis laporan: {names}."
-#: Appended to a token shown in a message when it had to be shortened.
-ELLIPSIS: Final = "…"
 #: Longest user token quoted back in an error message, in characters.
 MAX_QUOTED_TOKEN: Final = 40
 
