@@ -238,5 +238,5 @@ async def ekspor(update: Update, context: KpuContext) -> None:
     rows = await export.export_rows(rt, scope, days, now)
     data, count = texts_export.to_csv(rows, rt.settings.tz), len(rows)
     path_text = tc.region_path(await region_store.path(rt.db, actor.region_code))
-    name = f"laporan_{actor.region_code.replace('.', '')}_{now.astimezone(rt.settings.tz):%Y%m%d_%H%M}.csv"
+    name = texts_export.file_name(actor.region_code, now.astimezone(rt.settings.tz))
     await send_document(update, data, name, ti.ekspor_caption(count, days, path_text))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from typing import Final
 
 from bot.domain.clock import from_db
@@ -20,6 +20,11 @@ from bot.texts.labels import KIND_LABELS, STATUS_LABEL
 COLUMNS: Final = ("id", "jenis", "tingkat", "status", "kode_wilayah", "wilayah", "pelapor", "dilaporkan", "diterima",
                   "barang_atau_masalah", "diterima_jumlah", "rencana", "rusak", "jumlah_data", "tps_selesai",
                   "tps_total", "sirekap", "eskalasi", "ditangani", "selesai", "uraian")
+
+
+def file_name(region_code: str, local_now: datetime) -> str:
+    """The CSV's name: "laporan_5103_20240215_0700.csv" (region code without dots, local moment)."""
+    return f"laporan_{region_code.replace('.', '')}_{local_now:%Y%m%d_%H%M}.csv"
 
 
 def _time(text: str | None, tz: tzinfo) -> str:
