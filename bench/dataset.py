@@ -129,7 +129,7 @@ def _maybe(values: list[str], present: np.ndarray) -> list[str | None]:
 
 
 def generate(path: Path, incidents: int, seed: int) -> dict:
-    from bot.services.incidents import AT_TOP_NOTE, AUTO_NOTE
+    from bot.texts.incidents import auto_escalation_note
 
     started = time.perf_counter()
     tmp = path.with_name(path.name + ".part")
@@ -289,11 +289,11 @@ def generate(path: Path, incidents: int, seed: int) -> dict:
                     stamp = datetime.fromtimestamp(moment, UTC).isoformat(timespec="microseconds")
                     up = parent.get(handling)
                     if up is None:
-                        escalation_events.append((stamp, handling, AT_TOP_NOTE.format(minutes=minutes)))
+                        escalation_events.append((stamp, handling, auto_escalation_note(minutes, True)))
                         waiting = None
                         break
                     handling, waiting, esc_n = up, stamp, esc_n + 1
-                    escalation_events.append((stamp, handling, AUTO_NOTE.format(minutes=minutes)))
+                    escalation_events.append((stamp, handling, auto_escalation_note(minutes, False)))
             waiting = waiting if st == "baru" else None
             assigned = int(assignee[i]) if st != "baru" else None
             rows.append((incident_id, k, sev, st, code, who, item, received_i, planned_i, damaged_i, count, done, total,

@@ -26,6 +26,7 @@ from bot import charts
 from bot.services import incidents as lifecycle
 from handlers import register
 from bot.texts import commands
+from bot.texts import incidents as incident_texts
 from bot.telegram import digests as digest_delivery
 from bot.domain.clock import Clock, utc_now
 from bot.domain.models import User
@@ -75,7 +76,7 @@ async def deliver_outbox(context: CallbackContext) -> None:
 
 async def escalate_overdue(context: CallbackContext) -> None:
     """Job: escalate kritis/tinggi incidents left untaken too long, then deliver the news."""
-    results = await lifecycle.auto_escalate(context.application.bot_data[RUNTIME_KEY])
+    results = await lifecycle.auto_escalate(context.application.bot_data[RUNTIME_KEY], incident_texts.auto_escalation_note)
     if any(r.ok for r in results):
         context.application.bot_data[NOTIFIER_KEY].kick()
 

@@ -40,19 +40,15 @@ from matplotlib.text import Text
 from matplotlib.transforms import blended_transform_factory
 from PIL import Image
 
-from bot.domain.digest import ChildCounting, ChildLogistics, Digest
-from bot.texts.formatting import (
-    NO_VALUE,
-    h_label,
-    local_time,
-    long_date,
-    number,
-    percent_whole,
-    share,
-)
+from bot.domain.digest import SECTIONS, ChildLogistics, Digest
+from bot.domain.models import Status
 from bot.domain.privacy import mask_niks
-from bot.domain.reporting import ITEMS
-from bot.texts.digest import child_level, item_label, kind_label
+from bot.domain.reporting import ITEMS, KIND_ORDER, ordered
+from bot.texts import charts as texts
+from bot.texts.digest import child_level
+from bot.texts.formatting import NO_VALUE, number, percent_whole, share
+from bot.texts.labels import item_label, kind_label
+from bot.texts.messages import ELLIPSIS
 
 __all__ = [
     "counting_chart",
@@ -114,40 +110,19 @@ class _Band:
 
 
 #: Completeness bands, lowest first; the last one is "complete". All light enough for black text
-#: (contrast ≥ 5:1), so each column of cell labels is a single text of one colour.
-BANDS: Final = (
-    _Band(-math.inf, "#f26b5b", "< 50%"),
-    _Band(0.50, "#fdae61", "50–74%"),
-    _Band(0.75, "#fee08b", "75–89%"),
-    _Band(0.90, "#c2e487", "90–99%"),
-    _Band(1.00, "#5fba6a", "100%"),
+#: (contrast ≥ 5:1), so each column of cell labels is a single text of one colour. Their legend
+#: is `bot.texts.charts.BAND_LABELS`.
+BANDS: Final = tuple(
+    _Band(low, color, label)
+    for (low, color), label in zip(
+        ((-math.inf, "#f26b5b"), (0.50, "#fdae61"), (0.75, "#fee08b"), (0.90, "#c2e487"), (1.00, "#5fba6a")),
+        texts.BAND_LABELS,
+        strict=True,
+    )
 )
 NO_PLAN_COLOR: Final = "#d9d9d9"
 
-# --- words on the charts -------------------------------------------------------------------------
-
-TITLE_LOGISTICS: Final = "Kelengkapan logistik"
-TITLE_COUNTING: Final = "Progres penghitungan suara"
-TITLE_INCIDENTS: Final = "Insiden per jenis dan status"
-SUBTITLE: Final = "{date} · {time} · {h}"
-NO_DATA: Final = "Belum ada data"
-NO_DATA_LOGISTICS: Final = "Belum ada laporan logistik dengan rencana untuk wilayah ini."
-NO_DATA_COUNTING: Final = "Belum ada laporan rekapitulasi untuk wilayah ini."
-NO_DATA_INCIDENTS: Final = "Belum ada insiden tercatat untuk wilayah ini."
-TOTAL_COLUMN: Final = "Total"
-NO_PLAN_LABEL: Final = "tanpa rencana"
-ROWS_CUT: Final = "{shown} {level} terendah dari {total}"
-COUNTING_TOTAL: Final = "Seluruh wilayah: TPS dihitung {done} · Sirekap {sirekap}"
-COUNTING_LABEL: Final = "{done} · Sirekap {sirekap}"
-LEGEND_DONE: Final = "TPS dihitung"
-LEGEND_SIREKAP: Final = "Diunggah ke Sirekap"
-AXIS_PERCENT_TPS: Final = "% dari jumlah TPS"
-AXIS_INCIDENTS: Final = "Insiden yang perlu ditangani, sejak awal (laporan progres tidak dihitung)"
-STATUS_LABEL: Final[dict[str, str]] = {"baru": "Baru", "ditangani": "Ditangani", "selesai": "Selesai"}
-STATUS_ORDER: Final = ("baru", "ditangani", "selesai")
-KIND_ORDER: Final = ("logistik", "data", "rekap", "insiden")
-
-FILE_NAMES: Final = ("logistik", "rekap", "insiden")
+STATUS_ORDER: Final = tuple(s.value for s in Status)
 
 
 # --- layout and text helpers ---------------------------------------------------------------------
@@ -158,18 +133,13 @@ def _plain(text: str, limit: int | None = None) -> str:
     `$` kept literal (no mathtext)."""
     text = " ".join(mask_niks(text).split())
     if limit is not None and len(text) > limit:
-        text = text[: limit - 1].rstrip() + "…"
+        text = text[: limit - 1].rstrip() + ELLIPSIS
     return text.replace("$", r"\$")
 
 
 def _row_label(name: str) -> str:
     """A region name for the left of a row, shortened so it never needs more than the margin."""
     return _plain(name, MAX_NAME_CHARS)
-
-
-def _subtitle(d: Digest, extra: str = "") -> str:
-    text = SUBTITLE.format(date=long_date(d.at), time=local_time(d.at), h=h_label(d.day_offset))
-    return f"{text}\n{extra}" if extra else text
 
 
 def _lines_height(size: float, lines: int) -> float:
@@ -183,10 +153,10 @@ class _Canvas:
 
     def __init__(self, d: Digest, title: str, *, extra: str = "", rows_height: float, header: float = 0.0,
                  footer: float = 0.3, left: float = SIDE_MARGIN) -> None:
-        subtitle = _subtitle(d, extra)
-        heading = f"{title} — {_plain(d.region_title)}"
+        subtitle = texts.subtitle(d, extra)
+        heading = texts.HEADING.format(title=title, region=_plain(d.region_title))
         if _text_width([heading], TITLE_SIZE, "bold") > WIDTH - 2 * SIDE_MARGIN:  # a long region name
-            heading = f"{title}\n{_plain(d.region_title)}"
+            heading = texts.HEADING_WRAPPED.format(title=title, region=_plain(d.region_title))
         title_lines = heading.count("\n") + 1
         self.title_height = (0.2 + _lines_height(TITLE_SIZE, title_lines) + 0.05
                              + _lines_height(SUBTITLE_SIZE, subtitle.count("\n") + 1))
@@ -307,7 +277,7 @@ def _empty_chart(title: str, d: Digest, message: str) -> bytes:
     canvas = _Canvas(d, title, rows_height=3.0)
     ax = canvas.ax
     ax.set_axis_off()
-    ax.text(0.5, 0.6, NO_DATA, ha="center", va="center", fontsize=EMPTY_SIZE, fontweight="bold",
+    ax.text(0.5, 0.6, texts.NO_DATA, ha="center", va="center", fontsize=EMPTY_SIZE, fontweight="bold",
             color=MUTED_COLOR, transform=ax.transAxes)
     ax.text(0.5, 0.42, message, ha="center", va="center", fontsize=LABEL_SIZE, color=MUTED_COLOR,
             transform=ax.transAxes)
@@ -333,10 +303,10 @@ def logistics_chart(d: Digest) -> bytes:
     children = [c for c in d.logistics_children if c.share is not None]
     items = _logistics_items(children)
     if not children or not items:
-        return _empty_chart(TITLE_LOGISTICS, d, NO_DATA_LOGISTICS)
+        return _empty_chart(texts.TITLE_LOGISTICS, d, texts.NO_DATA_LOGISTICS)
     total_children = len(children)
     children, cut = _keep_lowest(children, lambda c: c.share if c.share is not None else -1.0)
-    extra = ROWS_CUT.format(shown=len(children), level=child_level(d.region_code), total=total_children) if cut else ""
+    extra = texts.ROWS_CUT.format(shown=len(children), level=child_level(d.region_code), total=total_children) if cut else ""
 
     values: list[list[float | None]] = []
     for child in children:
@@ -345,7 +315,7 @@ def logistics_chart(d: Digest) -> bytes:
     rows, cols = len(values), len(items) + 1
     names = [_row_label(c.name) for c in children]
     left = _names_margin(names)
-    headers = [item_label(name) for name in items] + [TOTAL_COLUMN]
+    headers = [item_label(name) for name in items] + [texts.TOTAL_COLUMN]
     wrapped = [_wrap(h) for h in headers]
     column_width = (WIDTH - left - SIDE_MARGIN) / cols
     header_size = next((size for size in (VALUE_SIZE, MIN_FONT_SIZE) if _fits(wrapped, size, column_width)), None)
@@ -356,7 +326,7 @@ def logistics_chart(d: Digest) -> bytes:
         header = _text_width(headers, header_size) * math.sin(slant) + _lines_height(header_size, 1) + 0.1
     else:
         header = _lines_height(header_size, max(w.count("\n") + 1 for w in wrapped)) + 0.1
-    canvas = _Canvas(d, TITLE_LOGISTICS, extra=extra, rows_height=ROW_HEIGHT * rows, header=header,
+    canvas = _Canvas(d, texts.TITLE_LOGISTICS, extra=extra, rows_height=ROW_HEIGHT * rows, header=header,
                      footer=0.55, left=left)
     ax = canvas.ax
 
@@ -383,7 +353,7 @@ def logistics_chart(d: Digest) -> bytes:
         spine.set_visible(False)
     legend = [Patch(color=band.color, label=band.label) for band in BANDS]
     if any(v is None for row in values for v in row):
-        legend.append(Patch(color=NO_PLAN_COLOR, label=NO_PLAN_LABEL))
+        legend.append(Patch(color=NO_PLAN_COLOR, label=texts.NO_PLAN_LABEL))
     canvas.legend(legend, len(legend))
     return canvas.png()
 
@@ -391,25 +361,21 @@ def logistics_chart(d: Digest) -> bytes:
 # --- counting ------------------------------------------------------------------------------------
 
 
-def _has_counting(c: ChildCounting) -> bool:
-    return bool(c.tps_total or c.tps_done or c.sirekap)
-
-
 def counting_chart(d: Digest) -> bytes:
     """Horizontal bars per child region: share of TPS counted (wide, light) and uploaded to
     Sirekap (narrow, dark, inside), both written in a column right of the 100 % line."""
-    if not any(_has_counting(c) for c in d.counting):
-        return _empty_chart(TITLE_COUNTING, d, NO_DATA_COUNTING)
+    if not any(c.has_counting for c in d.counting):
+        return _empty_chart(texts.TITLE_COUNTING, d, texts.NO_DATA_COUNTING)
     total_children = len(d.counting)
     children, cut = _keep_lowest(d.counting, lambda c: c.share_done if c.share_done is not None else -1.0)
     total = d.counting_total
-    extra = COUNTING_TOTAL.format(done=share(total.share_done), sirekap=share(total.share_sirekap))
+    extra = texts.COUNTING_TOTAL.format(done=share(total.share_done), sirekap=share(total.share_sirekap))
     if cut:
-        extra += " · " + ROWS_CUT.format(shown=len(children), level=child_level(d.region_code), total=total_children)
+        extra += " · " + texts.ROWS_CUT.format(shown=len(children), level=child_level(d.region_code), total=total_children)
 
     rows = len(children)
     names = [_row_label(c.name) for c in children]
-    canvas = _Canvas(d, TITLE_COUNTING, extra=extra, rows_height=BAR_ROW_HEIGHT * rows, footer=1.05,
+    canvas = _Canvas(d, texts.TITLE_COUNTING, extra=extra, rows_height=BAR_ROW_HEIGHT * rows, footer=1.05,
                      left=_names_margin(names))
     ax = canvas.ax
     positions = range(rows)
@@ -417,18 +383,18 @@ def counting_chart(d: Digest) -> bytes:
     sirekap = [min(100 * (c.share_sirekap or 0.0), 100) for c in children]
     ax.barh(positions, done, height=0.78, color=COLOR_DONE, zorder=2)
     ax.barh(positions, sirekap, height=0.36, color=COLOR_SIREKAP, zorder=3)
-    labels = [COUNTING_LABEL.format(done=share(c.share_done), sirekap=share(c.share_sirekap))
-              if _has_counting(c) else NO_VALUE for c in children]
+    labels = [texts.COUNTING_LABEL.format(done=share(c.share_done), sirekap=share(c.share_sirekap))
+              if c.has_counting else NO_VALUE for c in children]
     ax.add_artist(_RowText(ax, labels, 102.5, ha="left", fontsize=VALUE_SIZE, color=TEXT_COLOR))
     ax.set_xlim(0, 160)
-    ax.set_xticks([0, 25, 50, 75, 100], labels=["0%", "25%", "50%", "75%", "100%"], fontsize=VALUE_SIZE)
-    ax.set_xlabel(AXIS_PERCENT_TPS, fontsize=VALUE_SIZE, loc="left")
+    ax.set_xticks([0, 25, 50, 75, 100], labels=[percent_whole(t / 100) for t in (0, 25, 50, 75, 100)], fontsize=VALUE_SIZE)
+    ax.set_xlabel(texts.AXIS_PERCENT_TPS, fontsize=VALUE_SIZE, loc="left")
     ax.grid(axis="x", color=COLOR_GRID, linewidth=0.8, zorder=0)
     ax.axvline(100, color=MUTED_COLOR, linewidth=1, zorder=1)
     ax.spines[["top", "right", "left"]].set_visible(False)
     ax.spines["bottom"].set_bounds(0, 100)
     _row_names(ax, names)
-    canvas.legend([Patch(color=COLOR_DONE, label=LEGEND_DONE), Patch(color=COLOR_SIREKAP, label=LEGEND_SIREKAP)], 2)
+    canvas.legend([Patch(color=COLOR_DONE, label=texts.LEGEND_DONE), Patch(color=COLOR_SIREKAP, label=texts.LEGEND_SIREKAP)], 2)
     return canvas.png()
 
 
@@ -445,15 +411,14 @@ def incidents_chart(d: Digest) -> bytes:
     }
     counts = {kind: statuses for kind, statuses in counts.items() if statuses}
     if not counts:
-        return _empty_chart(TITLE_INCIDENTS, d, NO_DATA_INCIDENTS)
-    kinds = [k for k in KIND_ORDER if k in counts] + sorted(set(counts) - set(KIND_ORDER))
-    present = {s for statuses in counts.values() for s in statuses}
-    statuses = [s for s in STATUS_ORDER if s in present] + sorted(present - set(STATUS_ORDER))
+        return _empty_chart(texts.TITLE_INCIDENTS, d, texts.NO_DATA_INCIDENTS)
+    kinds = ordered(counts, KIND_ORDER)
+    statuses = ordered({s for statuses in counts.values() for s in statuses}, STATUS_ORDER)
     totals = [sum(counts[k].values()) for k in kinds]
     widest = max(totals)
 
     names = [_row_label(kind_label(k)) for k in kinds]
-    canvas = _Canvas(d, TITLE_INCIDENTS, rows_height=KIND_ROW_HEIGHT * len(kinds), footer=1.05,
+    canvas = _Canvas(d, texts.TITLE_INCIDENTS, rows_height=KIND_ROW_HEIGHT * len(kinds), footer=1.05,
                      left=_names_margin(names))
     ax = canvas.ax
     xmax = widest * 1.12
@@ -474,11 +439,11 @@ def incidents_chart(d: Digest) -> bytes:
     ax.set_xlim(0, xmax)
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.tick_params(axis="x", labelsize=VALUE_SIZE)
-    ax.set_xlabel(AXIS_INCIDENTS, fontsize=VALUE_SIZE, loc="left")
+    ax.set_xlabel(texts.AXIS_INCIDENTS, fontsize=VALUE_SIZE, loc="left")
     ax.grid(axis="x", color=COLOR_GRID, linewidth=0.8, zorder=0)
     ax.spines[["top", "right", "left"]].set_visible(False)
     _row_names(ax, names)
-    legend = [Patch(color=COLOR_STATUS.get(s, COLOR_OTHER_STATUS), label=STATUS_LABEL.get(s, _plain(s.capitalize())))
+    legend = [Patch(color=COLOR_STATUS.get(s, COLOR_OTHER_STATUS), label=_plain(texts.status_legend(s)))
               for s in statuses]
     canvas.legend(legend, len(legend))
     return canvas.png()
@@ -490,9 +455,8 @@ def incidents_chart(d: Digest) -> bytes:
 def render_all(d: Digest, sections: tuple[str, ...] | None = None) -> list[tuple[str, bytes]]:
     """(file name, PNG) of the charts of `sections` (all three by default), e.g.
     ("logistik_51_20240215_0700.png", b"\\x89PNG…")."""
-    stamp = f"{d.region_code.replace('.', '-')}_{d.at:%Y%m%d_%H%M}"
     charts = (logistics_chart, counting_chart, incidents_chart)
-    return [(f"{name}_{stamp}.png", chart(d)) for name, chart in zip(FILE_NAMES, charts, strict=True)
+    return [(texts.file_name(name, d), chart(d)) for name, chart in zip(SECTIONS, charts, strict=True)
             if sections is None or name in sections]
 
 

@@ -12,10 +12,11 @@ from bot.context import NOTIFIER_KEY, KpuContext
 from bot.services.export import Exported
 from bot.services.incidents import Move, MoveResult, NotShown, Why
 from bot.telegram.outbox import CALLBACK_VERSION
-from bot.domain.reporting import format_number
 from bot.texts import common as tc
+from bot.texts import export as texts_export
 from bot.texts import incidents as ti
 from bot.texts.common import esc
+from bot.texts.formatting import number
 from bot.telegram.replies import edit, reply, send_document
 
 
@@ -58,8 +59,8 @@ def _move_answer(move: Move, result: MoveResult, incident_id: int, who: str | No
         return text
     if result.why in ti.MOVE_REFUSED:
         return ti.MOVE_REFUSED[result.why].format(id=incident_id, who=quote(who or "orang lain"),
-                                                  length=format_number(len(note.strip())),
-                                                  limit=format_number(lifecycle.NOTE_LIMIT))
+                                                  length=number(len(note.strip())),
+                                                  limit=number(lifecycle.NOTE_LIMIT))
     return tc.refusal(result.why)
 
 
@@ -199,5 +200,6 @@ async def ekspor(update: Update, context: KpuContext) -> None:
         await reply(update, tc.refusal(exported))
         return
     path_text = tc.region_path(await regions.path(rt, actor.region_code))
-    name = f"laporan_{actor.region_code.replace('.', '')}_{exported.at.astimezone(rt.settings.tz):%Y%m%d_%H%M}.csv"
-    await send_document(update, exported.data, name, ti.ekspor_caption(exported.count, days, path_text))
+    data = texts_export.to_csv(exported.rows, rt.settings.tz)
+    name = texts_export.file_name(actor.region_code, exported.at.astimezone(rt.settings.tz))
+    await send_document(update, data, name, ti.ekspor_caption(len(exported.rows), days, path_text))

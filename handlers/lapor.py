@@ -35,9 +35,11 @@ from bot.context import NOTIFIER_KEY, KpuContext
 from bot.domain.models import Level, NewAttachment
 from bot.domain.parsing import parse_lapor
 from bot.services.reporting import Receipt, Refused, Source
-from bot.domain.reporting import DATA_PROBLEMS, ITEMS, LaporError, Severity, describe_report
+from bot.domain.reporting import DATA_PROBLEMS, ITEMS, LaporError, Severity
 from bot.texts import common as tc
 from bot.texts import incidents as ti
+from bot.texts import labels
+from bot.texts import reporting as tr
 from bot.telegram.replies import edit, reply, send
 
 FLOW_TIMEOUT_S = 600
@@ -63,7 +65,7 @@ def source_of(update: Update, message: Message | None = None) -> Source:
 
 async def answer_receipt(update: Update, context: KpuContext, result: Receipt | Refused) -> Message:
     if isinstance(result, Refused):
-        return await reply(update, result.text, owner_id=update.effective_user.id)
+        return await reply(update, ti.refusal_text(result.why), owner_id=update.effective_user.id)
     sent = await reply(update, receipt_text(result), owner_id=result.incident.reporter_id)
     if result.notified:
         context.application.bot_data[NOTIFIER_KEY].kick()
@@ -137,12 +139,13 @@ async def attach_by_reply(update: Update, context: KpuContext) -> None:
     replied = msg.reply_to_message
     if replied is None or replied.from_user is None or replied.from_user.id != context.bot.id:
         return
-    incident_id = await reporting.incident_of_bot_message(context.rt, msg.chat_id, replied.message_id, replied.text)
+    incident_id = await reporting.incident_of_bot_message(context.rt, msg.chat_id, replied.message_id,
+                                                       ti.receipt_incident_id(replied.text))
     if incident_id is None:
         return  # a reply to another message of the bot: nothing to attach to
     result = await reporting.attach(context.rt, context.actor, incident_id, attachment_of(msg))
     if isinstance(result, Refused):
-        await reply(update, result.text)
+        await reply(update, ti.refusal_text(result.why))
     elif result.new:
         await reply(update, ti.attached(incident_id, result.kind))
     else:
@@ -159,10 +162,10 @@ def _keyboard(prefix: str, options: list[tuple[str, str]], per_row: int = 2) -> 
     return InlineKeyboardMarkup(rows)
 
 
-KIND_OPTIONS = [(k, ti.KIND_LABEL[k]) for k in ("logistik", "data", "rekap", "insiden")]
+KIND_OPTIONS = [(k, labels.KIND_LABELS[k]) for k in ("logistik", "data", "rekap", "insiden")]
 ITEM_OPTIONS = [(name, term.label) for name, term in ITEMS.items()]
 PROBLEM_OPTIONS = [(name, term.label) for name, term in DATA_PROBLEMS.items()]
-SEVERITY_OPTIONS = [(s.value, f"{ti.SEVERITY_MARK[s.value]} {s.value}") for s in Severity]
+SEVERITY_OPTIONS = [(s.value, f"{labels.SEVERITY_MARK[s.value]} {s.value}") for s in Severity]
 ASK_DETAILS = {"logistik": ti.FLOW_ASK_LOGISTIK, "data": ti.FLOW_ASK_DATA, "rekap": ti.FLOW_ASK_REKAP,
                "insiden": ti.FLOW_ASK_INSIDEN}
 
@@ -236,7 +239,7 @@ async def typed_region(update: Update, context: KpuContext) -> int:
     typed = update.effective_message.text.strip().lstrip("@")
     region = await reporting.region_for(context.rt, context.actor, typed, _flow(context)["kind"])
     if isinstance(region, Refused):
-        await reply(update, region.text)
+        await reply(update, ti.refusal_text(region.why))
         return REGION
     _flow(context)["target"] = region.code
     return await _after_region(update, context)
@@ -263,17 +266,17 @@ async def typed_details(update: Update, context: KpuContext) -> int:
     flow = _flow(context)
     parsed = parse_lapor(_line(flow, update.effective_message.text))
     if isinstance(parsed, LaporError):
-        await reply(update, parsed.render(), owner_id=update.effective_user.id)
+        await reply(update, tr.render_error(parsed), owner_id=update.effective_user.id)
         return DETAILS
     checked = await reporting.check(context.rt, context.actor, parsed)
     if isinstance(checked, Refused):  # e.g. over twice the imported plan: type the figures again
-        await reply(update, checked.text, owner_id=update.effective_user.id)
+        await reply(update, ti.refusal_text(checked.why), owner_id=update.effective_user.id)
         return DETAILS
     flow["line"] = _line(flow, update.effective_message.text)
     flow["sent_at"] = update.effective_message.date
     markup = InlineKeyboardMarkup([[InlineKeyboardButton(ti.FLOW_SEND, callback_data=f"{CB}:ok"),
                                     InlineKeyboardButton(ti.FLOW_CANCEL_BUTTON, callback_data=f"{CB}:x")]])
-    await reply(update, ti.flow_confirm(describe_report(checked.shown, checked.severity), checked.path),
+    await reply(update, ti.flow_confirm(tr.describe_report(checked.shown, checked.severity), checked.path),
                 owner_id=update.effective_user.id, markup=markup)
     return CONFIRM
 
@@ -290,7 +293,7 @@ async def confirmed(update: Update, context: KpuContext) -> int:
                     flow.get("sent_at") or query.message.date)
     result = await reporting.submit_parsed(context.rt, context.actor, parsed, source)
     if isinstance(result, Refused):
-        await edit(query.message, result.text, owner_id=update.effective_user.id)
+        await edit(query.message, ti.refusal_text(result.why), owner_id=update.effective_user.id)
         return ConversationHandler.END
     await edit(query.message, receipt_text(result), owner_id=result.incident.reporter_id)
     if result.notified:

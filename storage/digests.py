@@ -18,6 +18,7 @@ Times are passed and returned as the stored UTC ISO-8601 text; durations as micr
 
 from __future__ import annotations
 
+from bot.domain.reporting import URGENT_SEVERITIES
 from storage.db import Database
 
 NATIONAL = "ID"
@@ -29,7 +30,6 @@ CHILD_CODE_LENGTH = {"nasional": 2, "provinsi": 5, "kabkota": 8, "kecamatan": 8}
 END_OF_TIME = "9999-12-31T23:59:59.999999+00:00"
 
 OPEN_STATUSES = ("baru", "ditangani")
-URGENT_SEVERITIES = ("tinggi", "kritis")
 
 # Exact microseconds between two stored times ("YYYY-MM-DDTHH:MM:SS.ffffff+00:00"): whole
 # seconds from strftime, the six fraction digits from the text (SQLite's own parser keeps ms).

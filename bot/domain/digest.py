@@ -13,6 +13,8 @@ from datetime import date, datetime, timedelta
 from bot.domain.models import Incident
 from bot.domain.reporting import ITEMS
 
+#: The parts of a digest, in their order: text sections, charts and on-demand commands.
+SECTIONS: tuple[str, ...] = ("logistik", "rekap", "insiden")
 WINDOW = timedelta(hours=24)
 MAX_LAGGING = 5
 MAX_SILENT = 20
@@ -76,6 +78,12 @@ class ChildCounting:
     sirekap: int  # Σ latest uploaded to Sirekap
     kecamatan_reporting: int  # kecamatan with at least one rekap report
     kecamatan_total: int
+
+    @property
+    def has_counting(self) -> bool:
+        """Anything to show: a figure, or a kecamatan that reported (a child without it has "no
+        report yet" in the text and a dash on the chart)."""
+        return bool(self.tps_total or self.tps_done or self.sirekap or self.kecamatan_reporting)
 
     @property
     def share_done(self) -> float | None:

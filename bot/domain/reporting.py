@@ -27,20 +27,29 @@ lainnya            lain
 
 from __future__ import annotations
 
-import html
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 from typing import ClassVar, Final, TypeAlias
 
-from bot.texts import reporting as texts
+from bot.domain.access import Reason
+from bot.domain.models import Region
 
 __all__ = [
     "DATA_PROBLEMS",
     "ITEMS",
     "MAX_NUMBER",
+    "KIND_ORDER",
     "MAX_TEXT",
+    "MOST_SEVERE_FIRST",
+    "URGENT_SEVERITIES",
+    "IncidentNotFound",
+    "NeedsKecamatan",
+    "Refusal",
+    "TargetAmbiguous",
+    "TargetOutOfScope",
+    "TargetUnknown",
     "DataReport",
     "ErrorCode",
     "InsidenReport",
@@ -54,8 +63,8 @@ __all__ = [
     "Term",
     "check_against_plan",
     "derive_severity",
-    "describe_report",
     "format_number",
+    "ordered",
     "resolve_item",
     "resolve_kind",
     "resolve_problem",
@@ -66,8 +75,6 @@ __all__ = [
 MAX_NUMBER: Final = 999_999_999_999
 #: Longest free text (catatan, keterangan, uraian), in characters.
 MAX_TEXT: Final = 1000
-#: Longest user token quoted back in an error message, in characters.
-MAX_QUOTED_TOKEN: Final = 40
 
 
 # --- enumerations ------------------------------------------------------------------------------
@@ -80,11 +87,6 @@ class Kind(StrEnum):
     DATA = "data"
     REKAP = "rekap"
     INSIDEN = "insiden"
-
-    @property
-    def label(self) -> str:
-        """Indonesian display name ("Data pemilih")."""
-        return texts.KIND_LABELS[self.value]
 
 
 class Severity(StrEnum):
@@ -131,6 +133,21 @@ class Severity(StrEnum):
 
 
 _SEVERITY_RANK: Final[dict[str, int]] = {s.value: i for i, s in enumerate(Severity)}
+
+#: The kinds in the order they are listed everywhere.
+KIND_ORDER: Final[tuple[str, ...]] = tuple(k.value for k in Kind)
+#: Severities from the most severe down, the order of lists and digests.
+MOST_SEVERE_FIRST: Final[tuple[str, ...]] = tuple(s.value for s in reversed(Severity))
+#: Severities that are posted to a coordination group, escalate on their own and are watched
+#: in the digest's oldest open incidents.
+URGENT_SEVERITIES: Final[tuple[str, ...]] = (Severity.TINGGI.value, Severity.KRITIS.value)
+
+
+def ordered(values: Iterable[str], order: Iterable[str]) -> list[str]:
+    """The distinct `values`: those named in `order` first, in that order, then the others sorted."""
+    present = set(values)
+    known = [v for v in order if v in present]
+    return known + sorted(present - set(known))
 
 
 def resolve_kind(token: str) -> Kind | None:
@@ -391,26 +408,13 @@ class ErrorCode(StrEnum):
     UNEXPECTED_TOKEN = "unexpected_token"
 
 
-#: Codes whose message lists the valid choices, and the template plus choices for each.
-_VALID_CHOICES: Final[dict[ErrorCode, tuple[str, tuple[str, ...]]]] = {
-    ErrorCode.MISSING_ITEM: (texts.VALID_ITEMS, tuple(ITEMS)),
-    ErrorCode.UNKNOWN_ITEM: (texts.VALID_ITEMS, tuple(ITEMS)),
-    ErrorCode.MISSING_PROBLEM: (texts.VALID_PROBLEMS, tuple(DATA_PROBLEMS)),
-    ErrorCode.UNKNOWN_PROBLEM: (texts.VALID_PROBLEMS, tuple(DATA_PROBLEMS)),
-    ErrorCode.MISSING_SEVERITY: (texts.VALID_SEVERITIES, tuple(Severity)),
-    ErrorCode.UNKNOWN_SEVERITY: (texts.VALID_SEVERITIES, tuple(Severity)),
-    ErrorCode.UNKNOWN_KIND: (texts.VALID_KINDS, tuple(Kind)),
-    ErrorCode.KIND_AFTER_TARGET: (texts.VALID_KINDS, tuple(Kind)),
-}
-
-
 @dataclass(frozen=True, slots=True)
 class LaporError:
     """A refused `/lapor` line: what was wrong (`code`), the offending input as typed (`token`),
     the kind of report it concerns (None before the kind is known) and, where one applies, the
     limit that was broken (`bound`: the plan, the received count, the TPS total, …).
 
-    Returned, not raised. `render()` gives the message for the user.
+    Returned, not raised. `bot.texts.reporting.render_error` gives the message for the user.
     """
 
     code: ErrorCode
@@ -418,83 +422,66 @@ class LaporError:
     kind: Kind | None = None
     bound: int | None = None
 
-    def render(self) -> str:
-        """Indonesian message in Telegram HTML: the problem naming the token, the valid choices
-        where that helps, then the right form with one example (or, without a kind, the menu of
-        all four forms). Every user-supplied value is escaped.
-        """
-        token = self.token or ""
-        if len(token) > MAX_QUOTED_TOKEN:
-            token = token[:MAX_QUOTED_TOKEN] + texts.ELLIPSIS
-        lines = [
-            texts.ERRORS[self.code].format(
-                token=html.escape(token),
-                bound=format_number(self.bound) if self.bound is not None else "",
-            )
-        ]
-        if self.code in _VALID_CHOICES:
-            template, names = _VALID_CHOICES[self.code]
-            lines.append(template.format(names=", ".join(names)))
-        if self.kind is None:
-            lines.append("")
-            lines.append(texts.USAGE)
-        else:
-            lines.append(texts.FORM_LINE.format(form=html.escape(texts.FORMS[self.kind])))
-            lines.append(texts.EXAMPLE_LINE.format(example=html.escape(texts.EXAMPLES[self.kind])))
-        return "\n".join(lines)
+
+# --- why a report is refused after parsing ----------------------------------------------------
 
 
-# --- presentation helpers ----------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class TargetUnknown:
+    """`@target` names no region; `example_code` is a region the reporter may report for."""
+
+    target: str
+    kind: str | None
+    example_code: str
+
+
+@dataclass(frozen=True, slots=True)
+class TargetAmbiguous:
+    """`@target` names several regions in the reporter's scope (the paths of the first ones)."""
+
+    target: str
+    paths: tuple[tuple[Region, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TargetOutOfScope:
+    """`@target` lies outside the reporter's scope: its path (empty when several match) and theirs."""
+
+    target: str
+    path: tuple[Region, ...]
+    home: tuple[Region, ...]
+    kind: str | None
+    example_code: str
+
+
+@dataclass(frozen=True, slots=True)
+class NeedsKecamatan:
+    """Cumulative figures (`kind`) must name a kecamatan, and `region` is not one."""
+
+    kind: str
+    region: Region
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentNotFound:
+    incident_id: int
+
+
+#: Why the reporting use case refused: an access rule, a line that does not parse or check, or
+#: the region. `bot.texts.incidents.refusal_text` says it.
+Refusal: TypeAlias = (
+    Reason | LaporError | TargetUnknown | TargetAmbiguous | TargetOutOfScope | NeedsKecamatan | IncidentNotFound
+)
+
+
+# --- numbers as typed ---------------------------------------------------------------------------
 
 
 def format_number(value: int) -> str:
-    """Whole number with Indonesian thousands separators: 12500 → "12.500"."""
-    return f"{value:,}".replace(",", ".")
+    """A count spelled the way the parser reads it, dots between thousands: 12500 → "12.500".
 
-
-def _format_percent(part: int, whole: int) -> str:
-    """Share with one decimal and a decimal comma: "87,8%"."""
-    return f"{part * 100 / whole:.1f}".replace(".", ",") + "%"
-
-
-def describe_report(report: Report, severity: Severity | None = None) -> str:
-    """Restate a report in Indonesian Telegram HTML (for the confirmation), user text escaped.
-
-    The note, if any, goes on a second line; with `severity`, a last line names it. Region and
-    incident id are the caller's to add.
+    The domain uses it to quote a number back as an error's `token` when the user typed none (the
+    length of a too-long text, a figure checked against the imported plan). Messages format their
+    numbers with `bot.texts.formatting.number`, which gives the same digits.
     """
-    note = ""
-    match report:
-        case LogistikReport():
-            line = texts.SUMMARY_LOGISTIK.format(
-                label=ITEMS[report.item].label, received=format_number(report.received)
-            )
-            if report.planned is not None:
-                line += texts.SUMMARY_LOGISTIK_PLAN.format(planned=format_number(report.planned))
-            if report.damaged:
-                line += texts.SUMMARY_LOGISTIK_DAMAGED.format(damaged=format_number(report.damaged))
-            note = report.note
-        case DataReport():
-            line = texts.SUMMARY_DATA.format(
-                label=DATA_PROBLEMS[report.problem].label, count=format_number(report.count)
-            )
-            note = report.note
-        case RekapReport():
-            line = texts.SUMMARY_REKAP.format(
-                done=format_number(report.tps_done),
-                total=format_number(report.tps_total),
-                percent=_format_percent(report.tps_done, report.tps_total),
-            )
-            if report.sirekap is not None:
-                line += texts.SUMMARY_REKAP_SIREKAP.format(sirekap=format_number(report.sirekap))
-        case InsidenReport():
-            line = texts.SUMMARY_INSIDEN.format(severity=report.severity.value)
-            note = report.description
-        case _:  # pragma: no cover - exhaustive above
-            raise TypeError(f"not a report: {report!r}")
-    lines = [line]
-    if note:
-        lines.append(texts.SUMMARY_NOTE.format(note=html.escape(note)))
-    if severity is not None:
-        lines.append(texts.SUMMARY_SEVERITY.format(severity=severity.value))
-    return "\n".join(lines)
+    return f"{value:,}".replace(",", ".")

@@ -11,6 +11,7 @@ incident moved on meanwhile.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -20,19 +21,20 @@ from bot.domain.access import Action, Grant, Reason
 from bot.domain.models import Attachment, Incident, IncidentEvent, Region, Status, User
 from bot.domain.privacy import mask_niks
 from bot.domain.regions import parent_of
+from bot.domain.reporting import URGENT_SEVERITIES
 from bot.services.runtime import Runtime
-from bot.texts import incidents as ti
 from storage import groups as group_store
 from storage import incidents as incident_store
 from storage import regions as region_store
 from storage import users as user_store
 from storage.outbox import OutboxRow
 
-ROUTED_SEVERITIES = ("tinggi", "kritis")
 #: longest note of /eskalasi, /selesai, /catatan (characters); cards and notices show less of it
 NOTE_LIMIT = 1000
-AUTO_NOTE = ti.AUTO_ESCALATION_NOTE
-AT_TOP_NOTE = ti.AUTO_ESCALATION_AT_TOP_NOTE
+#: the note the bot writes into the history of an incident it escalated itself, as a function
+#: `(minutes waited, already at the top)` → sentence; the caller passes the wording
+#: (`bot.texts.incidents.auto_escalation_note`)
+AutoNote = Callable[[int, bool], str]
 
 
 class Move(StrEnum):
@@ -69,7 +71,7 @@ class MoveResult:
 
 async def route_new(rt: Runtime, region_code: str, severity: str) -> list[OutboxRow]:
     """Notifications for a new incident: tinggi and kritis go to the nearest group up the tree."""
-    if severity not in ROUTED_SEVERITIES:
+    if severity not in URGENT_SEVERITIES:
         return []
     group = await group_store.nearest(rt.db, region_code)
     if group is None:
@@ -170,7 +172,7 @@ async def _escalate(rt: Runtime, actor: User | None, incident: Incident, note: s
                       to_group_region=target_group.region_code if target_group else None)
 
 
-async def auto_escalate(rt: Runtime) -> list[MoveResult]:
+async def auto_escalate(rt: Runtime, auto_note: AutoNote) -> list[MoveResult]:
     """Escalate every kritis / tinggi incident left untaken too long at its level.
 
     The waiting time is measured from `awaiting_since` in the database, and each escalation is a
@@ -183,7 +185,7 @@ async def auto_escalate(rt: Runtime) -> list[MoveResult]:
         for incident in await incident_store.due_for_escalation(
             rt.db, severity=severity, waiting_since_before=now - timedelta(minutes=minutes)
         ):
-            note = AUTO_NOTE.format(minutes=minutes)
+            note = auto_note(minutes, False)
             result = await _escalate(rt, None, incident, note, automatic=True)
             if result.why == Why.AT_TOP:
                 # nowhere higher to go: say so in the history and stop measuring, so the job does
@@ -191,7 +193,7 @@ async def auto_escalate(rt: Runtime) -> list[MoveResult]:
                 await incident_store.apply_change(
                     rt.db, incident.id, expect_status=(Status.BARU.value,),
                     expect_handling=incident.handling_region, changes={"awaiting_since": None},
-                    actor_id=None, action="eskalasi_otomatis", at=now, note=AT_TOP_NOTE.format(minutes=minutes),
+                    actor_id=None, action="eskalasi_otomatis", at=now, note=auto_note(minutes, True),
                 )
             results.append(result)
     return results

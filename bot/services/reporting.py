@@ -1,7 +1,8 @@
 """The reporting use case: parse → resolve the region → check rights → check the plan → store.
 
 Handlers give it the text after `/lapor` and where the message came from; it answers with a
-`Receipt` (the stored incident, restated) or a `Refused` (an Indonesian HTML message). Nothing
+`Receipt` (the stored incident) or a `Refused` (why, as a domain value that
+`bot.texts.incidents.refusal_text` says in Indonesian). Nothing
 is stored when it refuses. The same update or message processed twice gives the same receipt.
 """
 
@@ -20,19 +21,23 @@ from bot.domain.privacy import nik_region_mismatches
 from bot.domain.regions import normalize_code
 from bot.domain.reporting import (
     DataReport,
+    IncidentNotFound,
     InsidenReport,
     LaporError,
     LogistikReport,
     ParsedLapor,
     RekapReport,
+    Refusal,
     Report,
     Severity,
+    TargetAmbiguous,
+    TargetOutOfScope,
+    TargetUnknown,
+    NeedsKecamatan,
     check_against_plan,
     derive_severity,
 )
 from bot.services.runtime import Runtime
-from bot.texts import common as tc
-from bot.texts import incidents as ti
 from storage import groups as group_store
 from storage import incidents as incident_store
 from storage import regions as region_store
@@ -52,7 +57,7 @@ class Receipt:
 
 @dataclass(frozen=True, slots=True)
 class Refused:
-    text: str  # Indonesian, Telegram HTML, user input escaped
+    why: Refusal
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,12 +75,12 @@ async def resolve_target(rt: Runtime, actor: User, target: str | None, kind: str
     their scope. A refusal names the target, and gives the right form with an example."""
     if target is None:
         region = await region_store.get(rt.db, actor.region_code)
-        return region if region else Refused(tc.refusal("scope"))
+        return region if region else Refused(Reason.SCOPE)
     code = normalize_code(target)
     if code is not None:
         region = await region_store.get(rt.db, code)
         if region is None:
-            return Refused(ti.target_unknown(target, kind, await _example_code(rt, actor)))
+            return Refused(TargetUnknown(target, kind, await _example_code(rt, actor)))
         return region  # its scope is checked with the rule table (`check`)
     name = target.replace("_", " ")
     exact = await region_store.exact_matches(rt.db, name, within=actor.region_code)
@@ -84,11 +89,11 @@ async def resolve_target(rt: Runtime, actor: User, target: str | None, kind: str
         return candidates[0]
     if candidates:
         paths = [await region_store.path(rt.db, r.code) for r in candidates[:5]]
-        return Refused(ti.target_ambiguous(target, paths))
+        return Refused(TargetAmbiguous(target, tuple(paths)))
     elsewhere = await region_store.exact_matches(rt.db, name)
     if elsewhere:
         return await _out_of_scope(rt, actor, target, elsewhere[0] if len(elsewhere) == 1 else None, kind)
-    return Refused(ti.target_unknown(target, kind, await _example_code(rt, actor)))
+    return Refused(TargetUnknown(target, kind, await _example_code(rt, actor)))
 
 
 async def region_for(rt: Runtime, actor: User, target: str | None, kind: str) -> Region | Refused:
@@ -102,9 +107,9 @@ async def region_for(rt: Runtime, actor: User, target: str | None, kind: str) ->
     if not decision:
         if decision.reason is Reason.SCOPE and target is not None:
             return await _out_of_scope(rt, actor, target, region, kind)
-        return Refused(tc.refusal(decision.reason))
+        return Refused(decision.reason)
     if kind in PER_KECAMATAN and region.level is not Level.KECAMATAN:
-        return Refused(ti.needs_kecamatan(kind, region))
+        return Refused(NeedsKecamatan(kind, region))
     return region
 
 
@@ -122,7 +127,7 @@ async def _example_code(rt: Runtime, actor: User) -> str:
 async def _out_of_scope(rt: Runtime, actor: User, target: str, region: Region | None, kind: str | None) -> Refused:
     path = await region_store.path(rt.db, region.code) if region is not None else ()
     home = await region_store.path(rt.db, actor.region_code)
-    return Refused(ti.target_out_of_scope(target, path, home, kind, await _example_code(rt, actor)))
+    return Refused(TargetOutOfScope(target, path, home, kind, await _example_code(rt, actor)))
 
 
 def _figures(report: Report) -> dict:
@@ -153,7 +158,7 @@ async def submit_text(rt: Runtime, actor: User, args: str, source: Source) -> Re
     it again is refused by the UNIQUE keys, and a refusal first makes sure it is not a repeat —
     so the common case, a new report, costs no separate look-up."""
     parsed = parse_lapor(args)
-    result = Refused(parsed.render()) if isinstance(parsed, LaporError) else await _submit(rt, actor, parsed, source)
+    result = Refused(parsed) if isinstance(parsed, LaporError) else await _submit(rt, actor, parsed, source)
     if isinstance(result, Refused):
         return await _duplicate(rt, source) or result
     return result
@@ -213,7 +218,7 @@ async def check(rt: Runtime, actor: User, parsed: ParsedLapor) -> Checked | Refu
         plan = await incident_store.plan_for(rt.db, region.code, report.item)
     error = check_against_plan(report, plan)
     if error is not None:
-        return Refused(error.render())
+        return Refused(error)
     return Checked(report, region, await region_store.path(rt.db, region.code), plan, derive_severity(report, plan))
 
 
@@ -281,20 +286,21 @@ async def attach(rt: Runtime, actor: User, incident_id: int, attachment: NewAtta
     """Attach to an incident its reporter, or someone who may comment on it, sent something for."""
     incident = await incident_store.get(rt.db, incident_id)
     if incident is None:
-        return Refused(ti.status_not_found(incident_id))
+        return Refused(IncidentNotFound(incident_id))
     decision = access.decide(actor, Action.CATATAN, incident.region_code, owner_id=incident.reporter_id)
     if not decision:
-        return Refused(tc.refusal(decision.reason))
+        return Refused(decision.reason)
     new = await incident_store.add_attachment(rt.db, incident_id=incident_id, added_by=actor.telegram_id,
                                               at=rt.clock(), **dataclasses.asdict(attachment))
     return Attached(incident_id, attachment.kind, new)
 
 
-async def incident_of_bot_message(rt: Runtime, chat_id: int, message_id: int, text: str | None) -> int | None:
+async def incident_of_bot_message(rt: Runtime, chat_id: int, message_id: int, receipt_id: int | None) -> int | None:
     """The incident a message of the bot speaks of: a group post (remembered when posted), or a
-    receipt (it names its incident, so no row is written for every receipt)."""
+    receipt (it names its incident, so no row is written for every receipt): `receipt_id` is the
+    number the message's text names as a receipt, read by `bot.texts.incidents.receipt_incident_id`."""
     incident_id = await incident_store.incident_for_message(rt.db, chat_id, message_id)
-    return incident_id if incident_id is not None else ti.receipt_incident_id(text)
+    return incident_id if incident_id is not None else receipt_id
 
 
 async def incident_of_message(rt: Runtime, chat_id: int, message_id: int) -> int | None:

@@ -29,6 +29,7 @@ from pathlib import Path
 from telegram import InputMediaPhoto
 from telegram.ext import Application, CallbackContext, JobQueue
 
+from bot.domain.digest import SECTIONS
 from bot.charts import render_all_async
 from bot.context import RUNTIME_KEY
 from bot.domain.privacy import for_chat
@@ -46,7 +47,6 @@ MAX_TIMES = 6
 JOB_PREFIX = "ringkasan"
 RETRY_JOB_PREFIX = "ringkasan-ulang"
 CATCH_UP_JOB = "ringkasan-susulan"
-SECTIONS = ("logistik", "rekap", "insiden")
 _TIME = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
 
 

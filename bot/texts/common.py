@@ -10,6 +10,7 @@ from html import escape
 
 from bot.domain.access import Reason
 from bot.domain.models import Region, RegionMatch, Role
+from bot.texts.formatting import date_time
 
 
 def esc(text: object) -> str:
@@ -114,7 +115,7 @@ def undang_bad_region(text: str) -> str:
 def invite_created(role: Role, path_text: str, link: str, expires_local: datetime) -> str:
     return (
         f"Undangan <b>{role.value}</b> untuk <b>{path_text}</b>:\n{esc(link)}\n\n"
-        f"Berlaku sekali pakai sampai {expires_local:%d-%m-%Y %H:%M} {expires_local.tzname()}. "
+        f"Berlaku sekali pakai sampai {date_time(expires_local, expires_local.tzinfo)}. "
         "Kirim tautan ini hanya kepada orang yang dituju."
     )
 

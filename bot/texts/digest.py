@@ -11,11 +11,11 @@ repeats the section title). Each line is balanced HTML on its own, so every part
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import tzinfo
 from typing import Final
 
-from bot.domain.digest import ChildCounting, ChildLogistics, Digest, IncidentCounts, ItemProgress
+from bot.domain.digest import SECTIONS, ChildCounting, ChildLogistics, Digest, IncidentCounts, ItemProgress
 from bot.texts.formatting import (
     duration,
     h_label,
@@ -26,24 +26,21 @@ from bot.texts.formatting import (
     short_date_time,
 )
 from bot.domain.privacy import mask_niks
-from bot.domain.reporting import ITEMS
+from bot.domain.reporting import KIND_ORDER, MOST_SEVERE_FIRST, ordered
 from bot.texts.common import esc
 from bot.texts.incidents import plain_summary
 from bot.texts.messages import ELLIPSIS, MESSAGE_LIMIT, split_messages
-from bot.texts.reporting import KIND_LABELS
+from bot.texts.labels import SEVERITY_MARK, item_label, kind_label, severity_label
 
 __all__ = [
     "MESSAGE_LIMIT",
     "SECTIONS",
     "child_level",
-    "item_label",
-    "kind_label",
     "render_digest",
     "render_section",
     "split_messages",
 ]
 
-SECTIONS: Final = ("logistik", "rekap", "insiden")
 #: Silent kecamatan named at most.
 MAX_SILENT_SHOWN: Final = 20
 #: Longest description shown for an open incident, in characters (before escaping).
@@ -105,25 +102,10 @@ INSIDEN_OLDEST: Final = "⏳ <b>Terbuka terlama (tinggi/kritis):</b>"
 INSIDEN_OLDEST_LINE: Final = "{mark} <code>#{id}</code> {region} · {age} — {description}"
 INSIDEN_MEDIANS: Final = "⏱ Median waktu ditangani: {take} · diselesaikan: {resolve}"
 
-SEVERITY_ORDER: Final = ("kritis", "tinggi", "sedang", "rendah")
-SEVERITY_MARK: Final[dict[str, str]] = {"rendah": "⚪", "sedang": "🟡", "tinggi": "🟠", "kritis": "🔴"}
-SEVERITY_LABEL: Final[dict[str, str]] = {"rendah": "rendah", "sedang": "sedang", "tinggi": "tinggi", "kritis": "kritis"}
-
 #: Children of a region, by the depth of its code ("" / "ID" is the whole country).
 CHILD_LEVEL: Final[dict[int, str]] = {0: "provinsi", 1: "kabupaten/kota", 2: "kecamatan", 3: "desa/kelurahan"}
 
 # --- labels --------------------------------------------------------------------------------------
-
-
-def item_label(item: str) -> str:
-    """Display label of a logistics item ("Kotak suara"); unknown names are made readable."""
-    term = ITEMS.get(item)
-    return term.label if term else item.replace("_", " ").capitalize()
-
-
-def kind_label(kind: str) -> str:
-    """Display label of an incident kind ("Data pemilih"); unknown kinds are made readable."""
-    return KIND_LABELS.get(kind, kind.replace("_", " ").capitalize())
 
 
 def child_level(region_code: str) -> str:
@@ -144,16 +126,6 @@ def _description(text: str) -> str:
     if len(flat) > MAX_DESCRIPTION:
         flat = flat[: MAX_DESCRIPTION - 1].rstrip() + ELLIPSIS
     return esc(flat)
-
-
-def _kind_order(kinds: Iterable[str]) -> list[str]:
-    known = [k for k in KIND_LABELS if k in kinds]
-    return known + sorted(set(kinds) - set(known))
-
-
-def _severity_order(severities: Iterable[str]) -> list[str]:
-    known = [s for s in SEVERITY_ORDER if s in severities]
-    return known + sorted(set(severities) - set(known))
 
 
 # --- header --------------------------------------------------------------------------------------
@@ -213,12 +185,8 @@ def _logistik_lines(d: Digest) -> list[str]:
 # --- rekap ---------------------------------------------------------------------------------------
 
 
-def _has_counting(c: ChildCounting) -> bool:
-    return bool(c.tps_total or c.tps_done or c.sirekap or c.kecamatan_reporting)
-
-
 def _child_counting_line(child: ChildCounting) -> str:
-    if not _has_counting(child):
+    if not child.has_counting:
         return REKAP_CHILD_EMPTY.format(name=_name(child.name))
     return REKAP_CHILD.format(
         name=_name(child.name),
@@ -254,7 +222,7 @@ def _silent_lines(d: Digest, tz: tzinfo | None) -> list[str]:
 def _rekap_lines(d: Digest) -> list[str]:
     lines = [REKAP_TITLE]
     total = d.counting_total
-    if not _has_counting(total) and not any(_has_counting(c) for c in d.counting):
+    if not total.has_counting and not any(c.has_counting for c in d.counting):
         lines.append(REKAP_EMPTY)
     else:
         lines.append(REKAP_TPS.format(done=number(total.tps_done), total=number(total.tps_total),
@@ -302,15 +270,15 @@ def _insiden_lines(d: Digest) -> list[str]:
     if progress:
         lines.append(progress)
     by_kind = {attr: c.by_kind() for attr, c in counts.items()}
-    kind_rows = [_row(esc(kind_label(k)), k, by_kind) for k in _kind_order({k for m in by_kind.values() for k in m})]
+    kind_rows = [_row(esc(kind_label(k)), k, by_kind) for k in ordered({k for m in by_kind.values() for k in m}, KIND_ORDER)]
     kind_rows = [r for r in kind_rows if r]
     if kind_rows:
         lines.append(INSIDEN_BY_KIND)
         lines += kind_rows
     by_sev = {attr: c.by_severity() for attr, c in counts.items()}
     sev_rows = [
-        _row(f"{SEVERITY_MARK.get(s, '•')} {esc(SEVERITY_LABEL.get(s, s))}", s, by_sev)
-        for s in _severity_order({s for m in by_sev.values() for s in m})
+        _row(f"{SEVERITY_MARK.get(s, '•')} {esc(severity_label(s))}", s, by_sev)
+        for s in ordered({s for m in by_sev.values() for s in m}, MOST_SEVERE_FIRST)
     ]
     sev_rows = [r for r in sev_rows if r]
     if sev_rows:

@@ -1,6 +1,7 @@
 """Indonesian presentation of numbers, shares, dates, times and durations.
 
-Pure helpers shared by the digest text (`bot.texts.digest`) and the charts (`bot.charts`). Day and
+The one place numbers, shares and times are written for users: every text module and the charts
+(`bot.charts`) use these helpers. Day and
 month names come from babel's CLDR data for `id`, never from hand-written tables. Results are plain
 text with no HTML-special characters, so they can be put into Telegram HTML as they are.
 
@@ -22,11 +23,14 @@ from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
 
 __all__ = [
+    "csv_time",
+    "date_time",
     "duration",
     "h_label",
     "local_time",
     "long_date",
     "number",
+    "percent_of",
     "percent_whole",
     "share",
     "short_date_time",
@@ -63,6 +67,15 @@ def share(x: float | None) -> str:
     if x < 1 and round(x * 1000) >= 1000:  # 99,96 % is not complete: never show it as 100,0%
         x = 0.999
     return format_percent(x, format="#,##0.0%", locale=LOCALE)
+
+
+def percent_of(part: int, whole: int) -> str:
+    """`part` of `whole` with one decimal and a decimal comma, rounded plainly: 180 of 205 → "87,8%".
+
+    For restating one report (the receipt of a rekap). Unlike `share` it has no thousands
+    separator and rounds 99,96 % up to "100,0%"; both outputs are kept as users know them.
+    """
+    return f"{part * 100 / whole:.1f}".replace(".", ",") + "%"
 
 
 def percent_whole(x: float | None) -> str:
@@ -115,6 +128,18 @@ def _utc_offset(offset: timedelta) -> str:
     sign = "+" if minutes >= 0 else "-"
     hours, rest = divmod(abs(minutes), 60)
     return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def date_time(moment: datetime, tz: tzinfo) -> str:
+    """Numeric date and time in `tz` with the zone's name, for histories and lists:
+    "14-02-2024 07:00 WITA"."""
+    local = moment.astimezone(tz)
+    return f"{local:%d-%m-%Y %H:%M} {local.tzname()}"
+
+
+def csv_time(moment: datetime | None, tz: tzinfo) -> str:
+    """Sortable date and time in `tz` for a spreadsheet cell: "2024-02-14 07:00"; "" for None."""
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
 def local_time(dt: datetime) -> str:

@@ -6,17 +6,30 @@ import dataclasses
 import html
 import re
 from collections.abc import Mapping
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 
 from bot.domain.models import Attachment, Incident, IncidentEvent, Region
-from bot.domain.reporting import DATA_PROBLEMS, ITEMS, Report, Severity, describe_report, format_number
+from bot.domain.access import Reason
+from bot.domain.reporting import (
+    DATA_PROBLEMS,
+    ITEMS,
+    IncidentNotFound,
+    LaporError,
+    NeedsKecamatan,
+    Refusal,
+    Report,
+    Severity,
+    TargetAmbiguous,
+    TargetOutOfScope,
+    TargetUnknown,
+)
 from bot.texts import reporting as tr
-from bot.texts.common import esc, region_path
+from bot.texts.common import esc, refusal, region_path
+from bot.texts.formatting import date_time, number
+from bot.texts.labels import KIND_LABELS, SEVERITY_MARK, STATUS_LABEL
+from bot.texts.reporting import describe_report, render_error
 from bot.texts.messages import ELLIPSIS, MESSAGE_LIMIT, split_messages
 
-STATUS_LABEL = {"baru": "baru", "ditangani": "sedang ditangani", "selesai": "selesai"}
-KIND_LABEL = {"logistik": "Logistik", "data": "Data pemilih", "rekap": "Rekapitulasi", "insiden": "Insiden"}
-SEVERITY_MARK = {"rendah": "⚪", "sedang": "🟡", "tinggi": "🟠", "kritis": "🔴"}
 ACTION_LABEL = {
     "lapor": "melapor",
     "tangani": "menangani",
@@ -33,21 +46,21 @@ AUTO_ESCALATION_NOTE = "tidak ditangani dalam {minutes} menit"
 AUTO_ESCALATION_AT_TOP_NOTE = "tidak ditangani dalam {minutes} menit; sudah di tingkat tertinggi, tetap menunggu ditangani"
 
 
-def when(moment: datetime, tz: tzinfo) -> str:
-    local = moment.astimezone(tz)
-    return f"{local:%d-%m-%Y %H:%M} {local.tzname()}"
+def auto_escalation_note(minutes: int, at_top: bool) -> str:
+    """The note of an automatic escalation after `minutes` untaken (or of staying, at the top)."""
+    return (AUTO_ESCALATION_AT_TOP_NOTE if at_top else AUTO_ESCALATION_NOTE).format(minutes=minutes)
 
 
 def plain_summary(incident: Incident) -> str:
     """A short plain-text line for an incident without words of its own (digests escape it)."""
     if incident.kind == "logistik" and incident.item in ITEMS:
-        planned = f"/{format_number(incident.planned)}" if incident.planned is not None else ""
-        damaged = f", rusak {format_number(incident.damaged)}" if incident.damaged else ""
-        return f"{ITEMS[incident.item].label} diterima {format_number(incident.received)}{planned}{damaged}"
+        planned = f"/{number(incident.planned)}" if incident.planned is not None else ""
+        damaged = f", rusak {number(incident.damaged)}" if incident.damaged else ""
+        return f"{ITEMS[incident.item].label} diterima {number(incident.received)}{planned}{damaged}"
     if incident.kind == "data" and incident.item in DATA_PROBLEMS:
-        return f"{DATA_PROBLEMS[incident.item].label}: {format_number(incident.data_count)} orang"
+        return f"{DATA_PROBLEMS[incident.item].label}: {number(incident.data_count)} orang"
     if incident.kind == "rekap":
-        return f"{format_number(incident.tps_done)}/{format_number(incident.tps_total)} TPS selesai"
+        return f"{number(incident.tps_done)}/{number(incident.tps_total)} TPS selesai"
     return incident.description
 
 
@@ -85,6 +98,26 @@ def needs_kecamatan(kind: str, region: Region) -> str:
         f"Laporan {kind} dicatat per kecamatan, sedangkan {esc(region.title)} bukan kecamatan.\n"
         f"Tambahkan @kecamatan di depan, misalnya <code>/lapor @kuta {kind} …</code>"
     )
+
+
+def refusal_text(why: Refusal) -> str:
+    """Why a report, a region step or an attachment was refused, as an Indonesian HTML message."""
+    match why:
+        case LaporError():
+            return render_error(why)
+        case TargetUnknown(target, kind, example_code):
+            return target_unknown(target, kind, example_code)
+        case TargetAmbiguous(target, paths):
+            return target_ambiguous(target, list(paths))
+        case TargetOutOfScope(target, path, home, kind, example_code):
+            return target_out_of_scope(target, path, home, kind, example_code)
+        case NeedsKecamatan(kind, region):
+            return needs_kecamatan(kind, region)
+        case IncidentNotFound(incident_id):
+            return status_not_found(incident_id)
+        case Reason():
+            return refusal(why)
+    raise TypeError(f"not a refusal: {why!r}")  # pragma: no cover - exhaustive above
 
 
 _RECEIPT_HEAD = re.compile(r"✅ Laporan #(\d{1,18}) (?:diterima|sudah tercatat)\n")
@@ -160,7 +193,7 @@ def _event_lines(events: list[IncidentEvent], tz: tzinfo, region_names: Mapping[
             if e.note:
                 tail += f": {esc(e.note if note_limit is None else shorten(e.note, note_limit))}"
             level = e.region_code or level
-        out.append((e, f"• {when(e.at, tz)}{dash}{who} {ACTION_LABEL.get(e.action, e.action)}{tail}"))
+        out.append((e, f"• {date_time(e.at, tz)}{dash}{who} {ACTION_LABEL.get(e.action, e.action)}{tail}"))
     return out
 
 
@@ -172,9 +205,9 @@ def status_messages(incident: Incident, report: Report, path: tuple[Region, ...]
 
     mark = SEVERITY_MARK.get(incident.severity, "")
     blocks = ["\n".join([
-        f"{mark} <b>#{incident.id} {KIND_LABEL[incident.kind]}</b> — {STATUS_LABEL[incident.status.value]}",
+        f"{mark} <b>#{incident.id} {KIND_LABELS[incident.kind]}</b> — {STATUS_LABEL[incident.status.value]}",
         f"Wilayah: {region_path(path)}",
-        f"Pelapor: {esc(reporter_name)}, {when(incident.reported_at, tz)}",
+        f"Pelapor: {esc(reporter_name)}, {date_time(incident.reported_at, tz)}",
         describe_report(report, Severity(incident.severity)),
     ])]
     if attachments:
@@ -184,7 +217,7 @@ def status_messages(incident: Incident, report: Report, path: tuple[Region, ...]
                 lines.append(f"• Lokasi {a.latitude:.5f}, {a.longitude:.5f}")
             else:
                 detail = esc(a.file_name) if a.file_name else (f"{a.width}×{a.height}" if a.width else "")
-                lines.append(f"• {ATTACHMENT_LABEL[a.kind]} {detail}".rstrip() + f" ({when(a.added_at, tz)})")
+                lines.append(f"• {ATTACHMENT_LABEL[a.kind]} {detail}".rstrip() + f" ({date_time(a.added_at, tz)})")
         blocks.append("\n".join(lines))
     history = [line for _, line in _event_lines(events, tz, region_names or {}, note_limit=None, dash=" — ")]
     blocks.append("\n".join(["<b>Riwayat</b>", *history]))
@@ -297,9 +330,9 @@ def _card(incident: Incident, report: Report, path: tuple[Region, ...], reporter
     elif incident.status.value == "selesai":
         status = "selesai" + (f" oleh {esc(assignee_name)}" if assignee_name else "")
     lines = [
-        f"{mark} <b>#{incident.id} {KIND_LABEL[incident.kind]} — {incident.severity}</b>",
+        f"{mark} <b>#{incident.id} {KIND_LABELS[incident.kind]} — {incident.severity}</b>",
         f"Wilayah: {region_path(path)}",
-        f"Pelapor: {esc(reporter_name)}, {when(incident.reported_at, tz)}",
+        f"Pelapor: {esc(reporter_name)}, {date_time(incident.reported_at, tz)}",
         describe_report(report),
         f"Status: <b>{status}</b>",
     ]
@@ -378,7 +411,7 @@ PROGRESS_LEFT_OUT = ("Laporan progres (rekap, logistik lengkap tanpa kerusakan) 
 
 def incident_list(items: list[tuple[Incident, str]], page: int, pages: int, total: int, kind: str | None,
                   open_only: bool, tz: tzinfo, progress_left_out: bool = False) -> str:
-    what = KIND_LABEL[kind].lower() if kind else "semua jenis"
+    what = KIND_LABELS[kind].lower() if kind else "semua jenis"
     state = "terbuka" if open_only else "semua status"
     if not items:
         empty = f"Tidak ada laporan ({what}, {state}) di wilayah Anda."
@@ -388,10 +421,10 @@ def incident_list(items: list[tuple[Incident, str]], page: int, pages: int, tota
         mark = SEVERITY_MARK.get(incident.severity, "")
         summary = incident.description or (incident.item or "")
         if len(summary) > 60:
-            summary = summary[:57] + "…"
+            summary = summary[:57] + ELLIPSIS
         lines.append(
-            f"{mark} <b>#{incident.id}</b> {KIND_LABEL[incident.kind]} · {esc(region_name)} · "
-            f"{STATUS_LABEL[incident.status.value]} · {when(incident.reported_at, tz)}"
+            f"{mark} <b>#{incident.id}</b> {KIND_LABELS[incident.kind]} · {esc(region_name)} · "
+            f"{STATUS_LABEL[incident.status.value]} · {date_time(incident.reported_at, tz)}"
             + (f"\n    {esc(summary)}" if summary else "")
         )
     lines.append("Rincian: /status &lt;nomor&gt;")

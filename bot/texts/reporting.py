@@ -1,19 +1,37 @@
 """User-visible strings of reporting (`/lapor`): the one place to read and reword them.
 
 Everything here is Bahasa Indonesia for Telegram's HTML parse mode. Templates hold only the tags
-`<b>`, `<i>` and `<code>`; their `{placeholders}` are filled by `bot.domain.reporting` with values that are
-already HTML-escaped. Raw strings meant to be shown inside a message (the one-line forms and
+`<b>`, `<i>` and `<code>`; their `{placeholders}` are filled here (`render_error`,
+`describe_report`) with values that are already HTML-escaped. Raw strings meant to be shown inside a message (the one-line forms and
 examples) are stored unescaped and escaped where they are composed, because they contain `<` and
 `>`.
 
-This module imports nothing from `bot`, so the domain (`bot.domain.reporting`) can import it freely. Keys of
-`ERRORS` are the values of `bot.domain.reporting.ErrorCode`; a unit test checks that each code has a text.
+Messages are functions of the domain's values: `render_error(LaporError)`,
+`describe_report(Report, Severity)`. Keys of `ERRORS` are the values of
+`bot.domain.reporting.ErrorCode`; a unit test checks that each code has a text.
 """
 
 from __future__ import annotations
 
 from html import escape
 from typing import Final
+
+from bot.domain.reporting import (
+    DATA_PROBLEMS,
+    ITEMS,
+    DataReport,
+    ErrorCode,
+    InsidenReport,
+    Kind,
+    LaporError,
+    LogistikReport,
+    RekapReport,
+    Report,
+    Severity,
+)
+from bot.texts.formatting import number, percent_of
+from bot.texts.labels import KIND_LABELS
+from bot.texts.messages import ELLIPSIS
 
 # --- the four one-line forms -------------------------------------------------------------------
 
@@ -31,14 +49,6 @@ EXAMPLES: Final[dict[str, str]] = {
     "data": "/lapor data ganda 14 pemilih ganda di Desa Kuta",
     "rekap": "/lapor rekap 180/205 sirekap 150",
     "insiden": "/lapor insiden kritis gudang logistik PPK Kuta tergenang banjir",
-}
-
-#: Display name of each kind.
-KIND_LABELS: Final[dict[str, str]] = {
-    "logistik": "Logistik",
-    "data": "Data pemilih",
-    "rekap": "Rekapitulasi",
-    "insiden": "Insiden",
 }
 
 # --- usage: `/lapor` without a valid kind ------------------------------------------------------
@@ -60,8 +70,8 @@ VALID_ITEMS: Final = "Barang: {names}."
 VALID_PROBLEMS: Final = "Jenis masalah: {names}."
 VALID_SEVERITIES: Final = "Tingkat: {names}."
 VALID_KINDS: Final = "Jenis laporan: {names}."
-#: Appended to a token shown in a message when it had to be shortened.
-ELLIPSIS: Final = "…"
+#: Longest user token quoted back in an error message, in characters.
+MAX_QUOTED_TOKEN: Final = 40
 
 #: First sentence of each error. `{token}` is the offending input (escaped, maybe shortened),
 #: `{bound}` the limit it broke (a formatted number).
@@ -118,3 +128,88 @@ def _usage() -> str:
 
 #: The menu shown for `/lapor` with arguments but no valid kind: the four forms with examples.
 USAGE: Final[str] = _usage()
+
+
+# --- composing -----------------------------------------------------------------------------------
+
+#: Codes whose message lists the valid choices, and the template plus choices for each.
+_VALID_CHOICES: Final[dict[ErrorCode, tuple[str, tuple[str, ...]]]] = {
+    ErrorCode.MISSING_ITEM: (VALID_ITEMS, tuple(ITEMS)),
+    ErrorCode.UNKNOWN_ITEM: (VALID_ITEMS, tuple(ITEMS)),
+    ErrorCode.MISSING_PROBLEM: (VALID_PROBLEMS, tuple(DATA_PROBLEMS)),
+    ErrorCode.UNKNOWN_PROBLEM: (VALID_PROBLEMS, tuple(DATA_PROBLEMS)),
+    ErrorCode.MISSING_SEVERITY: (VALID_SEVERITIES, tuple(Severity)),
+    ErrorCode.UNKNOWN_SEVERITY: (VALID_SEVERITIES, tuple(Severity)),
+    ErrorCode.UNKNOWN_KIND: (VALID_KINDS, tuple(Kind)),
+    ErrorCode.KIND_AFTER_TARGET: (VALID_KINDS, tuple(Kind)),
+}
+
+
+def kind_label(kind: Kind) -> str:
+    """Indonesian display name of a kind of report ("Data pemilih")."""
+    return KIND_LABELS[kind.value]
+
+
+def render_error(error: LaporError) -> str:
+    """Indonesian message in Telegram HTML for a refused `/lapor` line: the problem naming the
+    token, the valid choices where that helps, then the right form with one example (or, without
+    a kind, the menu of all four forms). Every user-supplied value is escaped.
+    """
+    token = error.token or ""
+    if len(token) > MAX_QUOTED_TOKEN:
+        token = token[:MAX_QUOTED_TOKEN] + ELLIPSIS
+    lines = [
+        ERRORS[error.code].format(
+            token=escape(token),
+            bound=number(error.bound) if error.bound is not None else "",
+        )
+    ]
+    if error.code in _VALID_CHOICES:
+        template, names = _VALID_CHOICES[error.code]
+        lines.append(template.format(names=", ".join(names)))
+    if error.kind is None:
+        lines.append("")
+        lines.append(USAGE)
+    else:
+        lines.append(FORM_LINE.format(form=escape(FORMS[error.kind])))
+        lines.append(EXAMPLE_LINE.format(example=escape(EXAMPLES[error.kind])))
+    return "\n".join(lines)
+
+
+def describe_report(report: Report, severity: Severity | None = None) -> str:
+    """Restate a report in Indonesian Telegram HTML (for the confirmation), user text escaped.
+
+    The note, if any, goes on a second line; with `severity`, a last line names it. Region and
+    incident id are the caller's to add.
+    """
+    note = ""
+    match report:
+        case LogistikReport():
+            line = SUMMARY_LOGISTIK.format(label=ITEMS[report.item].label, received=number(report.received))
+            if report.planned is not None:
+                line += SUMMARY_LOGISTIK_PLAN.format(planned=number(report.planned))
+            if report.damaged:
+                line += SUMMARY_LOGISTIK_DAMAGED.format(damaged=number(report.damaged))
+            note = report.note
+        case DataReport():
+            line = SUMMARY_DATA.format(label=DATA_PROBLEMS[report.problem].label, count=number(report.count))
+            note = report.note
+        case RekapReport():
+            line = SUMMARY_REKAP.format(
+                done=number(report.tps_done),
+                total=number(report.tps_total),
+                percent=percent_of(report.tps_done, report.tps_total),
+            )
+            if report.sirekap is not None:
+                line += SUMMARY_REKAP_SIREKAP.format(sirekap=number(report.sirekap))
+        case InsidenReport():
+            line = SUMMARY_INSIDEN.format(severity=report.severity.value)
+            note = report.description
+        case _:  # pragma: no cover - exhaustive above
+            raise TypeError(f"not a report: {report!r}")
+    lines = [line]
+    if note:
+        lines.append(SUMMARY_NOTE.format(note=escape(note)))
+    if severity is not None:
+        lines.append(SUMMARY_SEVERITY.format(severity=severity.value))
+    return "\n".join(lines)

@@ -9,6 +9,7 @@ from bot.services import registration
 from bot.services import reporting
 from bot.services.incidents import Move
 from bot.services.reporting import Source
+from bot.texts import incidents as ti
 from storage import groups as group_store
 from storage import incidents as incident_store
 from storage import outbox
@@ -124,21 +125,21 @@ async def test_auto_escalation_waits_the_configured_minutes_and_is_not_repeated(
     kritis = await report(rt, people["wayan"], "insiden kritis gudang banjir", 1)
     tinggi = await report(rt, people["wayan"], "insiden tinggi jalan putus", 2)
     clock.advance(minutes=29)
-    assert await lifecycle.auto_escalate(rt) == []
+    assert await lifecycle.auto_escalate(rt, ti.auto_escalation_note) == []
     clock.advance(minutes=1)
-    [result] = await lifecycle.auto_escalate(rt)
+    [result] = await lifecycle.auto_escalate(rt, ti.auto_escalation_note)
     assert result.ok and result.incident.id == kritis.id and result.incident.handling_region == "51"
-    assert await lifecycle.auto_escalate(rt) == []  # the same minute again: nothing more
+    assert await lifecycle.auto_escalate(rt, ti.auto_escalation_note) == []  # the same minute again: nothing more
     events = await incident_store.events(rt.db, kritis.id)
     assert events[-1].action == "eskalasi_otomatis" and events[-1].actor_id is None
     assert "30 menit" in events[-1].note
     clock.advance(minutes=90)
-    results = await lifecycle.auto_escalate(rt)
+    results = await lifecycle.auto_escalate(rt, ti.auto_escalation_note)
     assert {r.incident.id for r in results if r.ok} == {tinggi.id}
     # kritis now waits at the top (Bali): one history line says so, then it is left alone
     at_top = [r for r in results if not r.ok]
     assert [r.why for r in at_top] == ["at_top"]
-    assert await lifecycle.auto_escalate(rt) == []
+    assert await lifecycle.auto_escalate(rt, ti.auto_escalation_note) == []
     assert (await incident_store.events(rt.db, kritis.id))[-1].note.endswith("tetap menunggu ditangani")
 
 
@@ -146,7 +147,7 @@ async def test_taken_incidents_are_not_escalated_automatically(rt, people, group
     inc = await report(rt, people["wayan"], "insiden kritis gudang banjir")
     await lifecycle.perform(rt, people["made"], inc.id, Move.TANGANI)
     clock.advance(hours=5)
-    assert await lifecycle.auto_escalate(rt) == []
+    assert await lifecycle.auto_escalate(rt, ti.auto_escalation_note) == []
 
 
 async def test_no_change_without_an_event(rt, people, groups):
@@ -206,7 +207,7 @@ async def test_waiting_at_the_top_is_not_counted_as_an_escalation_in_the_digest(
                                by=1, at=clock())
     top = await report(rt, people["wayan"], "insiden kritis gudang banjir", 1)  # Bali's group is the top
     clock.advance(minutes=30)
-    [result] = await lifecycle.auto_escalate(rt)
+    [result] = await lifecycle.auto_escalate(rt, ti.auto_escalation_note)
     assert result.why == "at_top"
     assert (await incident_store.events(rt.db, top.id))[-1].action == "eskalasi_otomatis"  # the history says so
     assert await escalated() == 0
@@ -214,9 +215,9 @@ async def test_waiting_at_the_top_is_not_counted_as_an_escalation_in_the_digest(
                                by=1, at=clock())
     moved = await report(rt, people["wayan"], "insiden kritis atap roboh", 2)
     clock.advance(minutes=30)
-    results = await lifecycle.auto_escalate(rt)
+    results = await lifecycle.auto_escalate(rt, ti.auto_escalation_note)
     assert [r.ok for r in results] == [True] and results[0].incident.id == moved.id
     assert await escalated() == 1
     clock.advance(minutes=30)
-    assert [r.why for r in await lifecycle.auto_escalate(rt)] == ["at_top"]  # the same one, now at the top
+    assert [r.why for r in await lifecycle.auto_escalate(rt, ti.auto_escalation_note)] == ["at_top"]  # the same one, now at the top
     assert await escalated() == 1

@@ -28,12 +28,12 @@ from bot.domain.reporting import (
     Severity,
     check_against_plan,
     derive_severity,
-    describe_report,
     format_number,
     resolve_item,
     resolve_problem,
 )
 from bot.texts import reporting as texts
+from bot.texts.reporting import describe_report, render_error
 
 # --- helpers -----------------------------------------------------------------------------------
 
@@ -319,7 +319,7 @@ def test_errors(args: str, code: ErrorCode, token: str | None, kind: Kind | None
     error = parse_lapor(args)
     assert isinstance(error, LaporError), error
     assert (error.code, error.token, error.kind) == (code, token, kind)
-    rendered = error.render()
+    rendered = render_error(error)
     assert_telegram_html(rendered)
     if code is ErrorCode.TEXT_TOO_LONG:  # the token is the length, not user text
         assert f"({token} karakter, paling banyak 1.000)" in rendered
@@ -350,16 +350,16 @@ def test_every_error_code_is_tested_and_worded() -> None:
 def test_unknown_term_lists_the_valid_ones(args: str, choices: list[str]) -> None:
     error = parse_lapor(args)
     assert isinstance(error, LaporError)
-    assert ", ".join(choices) in error.render()
+    assert ", ".join(choices) in render_error(error)
 
 
 def test_rendered_examples() -> None:
     error = parse_lapor("logistik kotakk 5")
     assert isinstance(error, LaporError)
-    assert error.render().splitlines()[0] == "Barang «kotakk» tidak dikenal."
+    assert render_error(error).splitlines()[0] == "Barang «kotakk» tidak dikenal."
     error = parse_lapor("logistik kotak 300/120")
     assert isinstance(error, LaporError)
-    assert error.render().splitlines()[0] == (
+    assert render_error(error).splitlines()[0] == (
         "Diterima «300» lebih dari dua kali rencana (120). Periksa angkanya."
     )
 
@@ -367,7 +367,7 @@ def test_rendered_examples() -> None:
 def test_long_token_is_shortened_in_the_message() -> None:
     error = parse_lapor("logistik " + "k" * 300 + " 5")
     assert isinstance(error, LaporError)
-    first = error.render().splitlines()[0]
+    first = render_error(error).splitlines()[0]
     assert "k" * 40 + "…" in first and "k" * 41 not in first
 
 
@@ -449,13 +449,13 @@ def test_check_against_plan(report: object, plan: int | None, code: ErrorCode | 
     assert (error.code if error else None) == code
     if error is not None:
         assert error.kind is Kind.LOGISTIK
-        assert_telegram_html(error.render())
+        assert_telegram_html(render_error(error))
 
 
 def test_check_against_imported_plan_names_numbers() -> None:
     error = check_against_plan(LogistikReport("surat_suara", 25_000), 12_000)
     assert error is not None
-    assert error.render().splitlines()[0] == (
+    assert render_error(error).splitlines()[0] == (
         "Diterima «25.000» lebih dari dua kali rencana (12.000). Periksa angkanya."
     )
 
@@ -479,7 +479,7 @@ def test_severity_order() -> None:
 
 def test_kind_values_and_labels() -> None:
     assert [k.value for k in Kind] == ["logistik", "data", "rekap", "insiden"]
-    assert Kind.DATA.label == "Data pemilih"
+    assert texts.kind_label(Kind.DATA) == "Data pemilih"
 
 
 # --- restating a report ------------------------------------------------------------------------
@@ -524,7 +524,7 @@ def test_never_raises(args: str) -> None:
     result = parse_lapor(args)
     assert isinstance(result, ParsedLapor | LaporError)
     if isinstance(result, LaporError):
-        assert_telegram_html(result.render())
+        assert_telegram_html(render_error(result))
 
 
 def _dotted(n: int) -> str:
@@ -592,7 +592,7 @@ def test_rendered_errors_escape_user_input(junk: str) -> None:
                  f"{junk}", f"logistik kotak {junk}"):
         result = parse_lapor(line)
         if isinstance(result, LaporError):
-            rendered = result.render()
+            rendered = render_error(result)
             assert_telegram_html(rendered)
             if result.token:
                 assert html.escape(result.token[:40]) in rendered

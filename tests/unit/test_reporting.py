@@ -7,6 +7,7 @@ import pytest
 from bot.services import registration
 from bot.services import reporting
 from bot.services.reporting import Receipt, Refused, Source
+from bot.texts.incidents import refusal_text
 from storage import incidents as incident_store
 from storage import users as user_store
 
@@ -52,7 +53,7 @@ async def test_imported_plan_is_used_and_checked(rt, wayan):
     short = await reporting.submit_text(rt, wayan, "logistik tinta 80", src(1))
     assert short.incident.planned == 100 and short.incident.severity == "tinggi"  # 20 % short
     over = await reporting.submit_text(rt, wayan, "logistik tinta 201", src(2))
-    assert isinstance(over, Refused) and "201" in over.text and "100" in over.text
+    assert isinstance(over, Refused) and "201" in refusal_text(over.why) and "100" in refusal_text(over.why)
     assert (await rt.db.fetchone("SELECT count(*) FROM incidents"))[0] == 1
 
 
@@ -90,22 +91,22 @@ async def test_targeting_inside_scope(rt, made, line, region):
 
 async def test_targeting_refusals(rt, made, wayan):
     outside = await reporting.submit_text(rt, made, "@51.71.01 insiden tinggi banjir", src(1))
-    assert isinstance(outside, Refused) and "di luar wilayah" in outside.text
+    assert isinstance(outside, Refused) and "di luar wilayah" in refusal_text(outside.why)
     outside_name = await reporting.submit_text(rt, made, "@denpasar_barat insiden tinggi banjir", src(2))
-    assert isinstance(outside_name, Refused) and "di luar wilayah" in outside_name.text
+    assert isinstance(outside_name, Refused) and "di luar wilayah" in refusal_text(outside_name.why)
     unknown = await reporting.submit_text(rt, made, "@atlantis insiden tinggi banjir", src(3))
-    assert isinstance(unknown, Refused) and "atlantis" in unknown.text
+    assert isinstance(unknown, Refused) and "atlantis" in refusal_text(unknown.why)
     ambiguous = await reporting.submit_text(rt, made, "@kuta data ganda 2", src(4))
     assert isinstance(ambiguous, Refused) is False  # "kuta" is exactly one kecamatan in Badung
     ambiguous = await reporting.submit_text(rt, made, "@kut data ganda 2", src(5))
-    assert isinstance(ambiguous, Refused) and "51.03.01" in ambiguous.text and "51.03.05" in ambiguous.text
+    assert isinstance(ambiguous, Refused) and "51.03.01" in refusal_text(ambiguous.why) and "51.03.05" in refusal_text(ambiguous.why)
     up = await reporting.submit_text(rt, wayan, "@51.03 insiden tinggi banjir", src(6))
-    assert isinstance(up, Refused) and "di luar wilayah" in up.text
+    assert isinstance(up, Refused) and "di luar wilayah" in refusal_text(up.why)
 
 
 async def test_logistik_and_rekap_need_a_kecamatan(rt, made):
     result = await reporting.submit_text(rt, made, "rekap 10/20", src(1))
-    assert isinstance(result, Refused) and "per kecamatan" in result.text
+    assert isinstance(result, Refused) and "per kecamatan" in refusal_text(result.why)
     ok = await reporting.submit_text(rt, made, "insiden kritis gudang banjir", src(2))
     assert isinstance(ok, Receipt) and ok.incident.region_code == "51.03" and ok.incident.severity == "kritis"
 
@@ -120,7 +121,7 @@ async def test_nik_from_elsewhere_is_a_warning_not_a_refusal(rt, wayan):
 
 async def test_parse_errors_store_nothing(rt, wayan):
     result = await reporting.submit_text(rt, wayan, "logistik kotakk 5", src(1))
-    assert isinstance(result, Refused) and "kotakk" in result.text
+    assert isinstance(result, Refused) and "kotakk" in refusal_text(result.why)
     assert (await rt.db.fetchone("SELECT count(*) FROM incidents"))[0] == 0
 
 
