@@ -12,20 +12,6 @@ from storage import outbox
 
 
 @pytest.fixture
-async def people(kpu):
-    emu = kpu.emu
-    return {
-        "wayan": await kpu.register(emu.user(100, "Wayan"), "petugas", "51.03.01"),
-        "made": await kpu.register(emu.user(200, "Made"), "koordinator", "51.03"),
-        "ketut": await kpu.register(emu.user(201, "Ketut"), "koordinator", "51.71"),
-        "komang": await kpu.register(emu.user(300, "Komang"), "komisioner", "51.03"),
-        "nyoman": await kpu.register(emu.user(400, "Nyoman"), "komisioner", "51"),
-        "gede": await kpu.register(emu.user(301, "Gede"), "komisioner", "51.71"),
-        "admin": kpu.admin,
-    }
-
-
-@pytest.fixture
 async def groups(kpu, people):
     badung = await kpu.group("KPU Badung", people["made"], people["komang"], people["wayan"])
     bali = await kpu.group("KPU Bali", people["nyoman"], people["made"], forum=True)
@@ -130,8 +116,7 @@ async def test_new_kritis_goes_to_the_nearest_group_with_buttons(kpu, people, gr
 
 
 async def test_nearest_group_up_the_tree(kpu, people):
-    bali = await kpu.group("KPU Bali", people["nyoman"])
-    await kpu.say(people["nyoman"], "/grup 51", bali)
+    bali = await kpu.coordination_group("KPU Bali", "51", people["nyoman"])
     incident_id = await report_kritis(kpu, people)
     assert f"#{incident_id} " in (await kpu.next(bali)).text
 
@@ -231,20 +216,18 @@ async def test_commands_by_role_and_scope(kpu, people, groups, who, command, exp
 
 async def test_petugas_cannot_touch_someone_elses_report(kpu, people, groups):
     incident_id = await report_kritis(kpu, people)
-    putu = await kpu.register(kpu.emu.user(101, "Putu"), "petugas", "51.03.01")
+    putu = await kpu.person("putu")
     assert "laporan Anda sendiri" in (await kpu.say(putu, f"/eskalasi {incident_id}")).text
     assert "laporan Anda sendiri" in (await kpu.say(putu, f"/catatan {incident_id} lihat")).text
 
 
 async def test_automatic_escalation(kpu_factory, clock):
     kpu = await kpu_factory(AUTO_ESCALATE_KRITIS_MIN=1)
-    emu = kpu.emu
-    wayan = await kpu.register(emu.user(100, "Wayan"), "petugas", "51.03.01")
-    komang = await kpu.register(emu.user(300, "Komang"), "komisioner", "51.03")
-    nyoman = await kpu.register(emu.user(400, "Nyoman"), "komisioner", "51")
-    badung, bali = await kpu.group("KPU Badung", komang), await kpu.group("KPU Bali", nyoman)
-    await kpu.say(komang, "/grup 51.03", badung)
-    await kpu.say(nyoman, "/grup 51", bali)
+    wayan = await kpu.person("wayan")
+    komang = await kpu.person("komang")
+    nyoman = await kpu.person("nyoman")
+    badung = await kpu.coordination_group("KPU Badung", "51.03", komang)
+    bali = await kpu.coordination_group("KPU Bali", "51", nyoman)
     receipt = await kpu.say(wayan, "/lapor insiden kritis kotak suara hilang")
     incident_id = int(receipt.text.split("#")[1].split()[0])
     await kpu.next(badung)
@@ -275,10 +258,9 @@ async def test_a_failed_notification_is_retried_and_delivered(kpu, people, group
 
 async def test_flood_control_retry_after_is_honoured(kpu_factory, clock):
     kpu = await kpu_factory(flood_retries=0)  # the outbox, not the limiter, waits out retry_after here
-    komang = await kpu.register(kpu.emu.user(300, "Komang"), "komisioner", "51.03")
-    wayan = await kpu.register(kpu.emu.user(100, "Wayan"), "petugas", "51.03.01")
-    badung = await kpu.group("KPU Badung", komang)
-    await kpu.say(komang, "/grup 51.03", badung)
+    komang = await kpu.person("komang")
+    wayan = await kpu.person("wayan")
+    badung = await kpu.coordination_group("KPU Badung", "51.03", komang)
     kpu.emu.fail_next("sendMessage", error_code=429, retry_after=30, chat_id=badung.id)
     await report_kritis(kpu, {"wayan": wayan})
     await kpu.settled(wayan)
@@ -413,14 +395,12 @@ async def test_alerts_are_plain_text(kpu, people, groups):
 
 
 async def test_the_escalation_answer_names_the_level_whose_group_received_it(kpu, people):
-    kuta = await kpu.group("PPK Kuta", people["komang"], people["made"])
-    await kpu.say(people["komang"], "/grup 51.03.01", kuta)
+    kuta = await kpu.coordination_group("PPK Kuta", "51.03.01", people["komang"], people["made"])
     first = await report_kritis(kpu, people)
     await kpu.next(kuta)
     answer = await kpu.say(people["made"], f"/eskalasi {first}", kuta)
     assert "dieskalasi ke Kabupaten Badung" in answer.text and "Belum ada grup koordinasi" in answer.text
-    bali = await kpu.group("KPU Bali", people["nyoman"])
-    await kpu.say(people["nyoman"], "/grup 51", bali)
+    bali = await kpu.coordination_group("KPU Bali", "51", people["nyoman"])
     second = await report_kritis(kpu, people, "atap roboh")
     await kpu.next(kuta)
     answer = await kpu.say(people["made"], f"/eskalasi {second}", kuta)  # Badung has no group: Bali gets it
@@ -469,10 +449,9 @@ async def test_long_notes_are_limited_and_every_notification_still_arrives(kpu_f
     wayan = await kpu.register(emu.user(100, "W" * 64, "Wijaya" * 10 + "Dhar"), "petugas", "51.03.01")
     made = await kpu.register(emu.user(200, "M" * 64, "&<" * 32), "koordinator", "51.03")
     nyoman = await kpu.register(emu.user(400, "N" * 64, "O" * 64), "komisioner", "51")
-    komang = await kpu.register(emu.user(300, "Komang"), "komisioner", "51.03")
-    badung, bali = await kpu.group("KPU Badung", made, komang), await kpu.group("KPU Bali", nyoman)
-    await kpu.say(komang, "/grup 51.03", badung)
-    await kpu.say(nyoman, "/grup 51", bali)
+    komang = await kpu.person("komang")
+    badung = await kpu.coordination_group("KPU Badung", "51.03", komang, made)
+    bali = await kpu.coordination_group("KPU Bali", "51", nyoman)
     nik = "5103011234560001"
     description = (f"NIK {nik} " + "gudang & <logistik> tergenang banjir ") * 30
     receipt = await kpu.say(wayan, "/lapor insiden kritis " + description[:1000])

@@ -15,20 +15,8 @@ PLAN = b"kode_wilayah,barang,jumlah\n51.03.01,kotak_suara,120\n51.03.02,kotak_su
 
 
 @pytest.fixture
-async def people(kpu):
-    emu = kpu.emu
-    return {
-        "wayan": await kpu.register(emu.user(100, "Wayan"), "petugas", "51.03.01"),
-        "made": await kpu.register(emu.user(200, "Made"), "koordinator", "51.03"),
-        "komang": await kpu.register(emu.user(300, "Komang"), "komisioner", "51.03"),
-    }
-
-
-@pytest.fixture
 async def badung(kpu, people):
-    chat = await kpu.group("KPU Badung", people["made"], people["komang"], people["wayan"])
-    await kpu.say(people["komang"], "/grup 51.03", chat)
-    return chat
+    return await kpu.coordination_group("KPU Badung", "51.03", people["komang"], people["made"], people["wayan"])
 
 
 def jobs(kpu, chat) -> list[str]:

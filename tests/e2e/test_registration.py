@@ -26,7 +26,7 @@ async def test_admin_invites_and_officer_registers(kpu):
 
 async def test_an_edited_command_changes_nothing_and_gets_no_reply(kpu):
     emu, db = kpu.emu, kpu.rt.db
-    wayan = await kpu.register(emu.user(100, "Wayan"), "petugas", "51.03.01")
+    wayan = await kpu.person("wayan")
     stranger = emu.user(666, "Orang Asing")
     undang = await kpu.admin.send(kpu.bot, "/undang petugas 51.03.01")
     assert "?start=" in (await kpu.next(kpu.admin)).text
@@ -83,7 +83,7 @@ async def test_strangers_get_one_short_explanation_and_nothing_is_stored(kpu):
 
 
 async def test_stranger_in_a_group(kpu):
-    wayan = await kpu.register(kpu.emu.user(100, "Wayan"), "petugas", "51.03.01")
+    wayan = await kpu.person("wayan")
     stranger = kpu.emu.user(666, "Orang Asing")
     group = await kpu.group("PPK Kuta", wayan, stranger)
     answer = await kpu.say(stranger, "/lapor insiden kritis gudang terbakar", group)
@@ -135,7 +135,7 @@ async def test_invites_only_in_private(kpu):
 
 
 async def test_wilayah_finds_by_name_alias_and_code(kpu):
-    wayan = await kpu.register(kpu.emu.user(100, "Wayan"), "petugas", "51.03.01")
+    wayan = await kpu.person("wayan")
     answer = await kpu.say(wayan, "/wilayah KUTA")
     assert "<code>51.03.01</code> Bali › Badung › Kuta" in answer.html
     answer = await kpu.say(wayan, "/wilayah salamadeg timur")
@@ -148,7 +148,7 @@ async def test_wilayah_finds_by_name_alias_and_code(kpu):
 
 async def test_revocation(kpu):
     made = await kpu.register(kpu.emu.user(300, "Made"), "komisioner", "51.03")
-    wayan = await kpu.register(kpu.emu.user(100, "Wayan"), "petugas", "51.03.01")
+    wayan = await kpu.person("wayan")
     assert "dicabut" in (await kpu.say(made, "/cabut 100")).text
     assert "Akses Anda ke bot koordinasi KPU telah dicabut" in (await kpu.next(wayan)).text  # he is told, once
     assert "dicabut" in (await kpu.say(wayan, "/bantuan")).text  # the gate now refuses him
@@ -157,7 +157,7 @@ async def test_revocation(kpu):
 
 
 async def test_registration_survives_a_restart(kpu):
-    wayan = await kpu.register(kpu.emu.user(100, "Wayan"), "petugas", "51.03.01")
+    wayan = await kpu.person("wayan")
     await kpu.restart()
     answer = await kpu.say(wayan, "/start")
     assert "Halo, Wayan" in answer.text and "Bali › Badung › Kuta" in answer.text
@@ -183,7 +183,7 @@ async def test_a_failing_handler_answers_with_an_apology(kpu, monkeypatch):
 
 async def test_revoking_someone_who_blocked_the_bot_still_works(kpu):
     made = await kpu.register(kpu.emu.user(300, "Made"), "komisioner", "51.03")
-    wayan = await kpu.register(kpu.emu.user(100, "Wayan"), "petugas", "51.03.01")
+    wayan = await kpu.person("wayan")
     wayan.block(kpu.bot)
     assert "telah dicabut" in (await kpu.say(made, "/cabut 100")).text
     assert not (await user_store.get(kpu.rt.db, 100)).active

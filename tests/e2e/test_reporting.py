@@ -22,16 +22,6 @@ def png(width=32, height=24) -> bytes:
             + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
-@pytest.fixture
-async def wayan(kpu):
-    return await kpu.register(kpu.emu.user(100, "Wayan"), "petugas", "51.03.01")
-
-
-@pytest.fixture
-async def made(kpu):
-    return await kpu.register(kpu.emu.user(200, "Made"), "koordinator", "51.03")
-
-
 async def count(kpu) -> int:
     return (await kpu.rt.db.fetchone("SELECT count(*) FROM incidents"))[0]
 
@@ -114,8 +104,7 @@ async def test_nik_is_masked_outside_the_reporters_private_chat(kpu, wayan, made
     assert NIK_BALI in private.text  # his own private chat: as typed
     assert "NIK 3201011234560002 tidak berasal dari wilayah ini" in private.text  # a warning, not a refusal
     incident_id = (await kpu.rt.db.fetchone("SELECT id FROM incidents"))[0]
-    group = await kpu.group("PPK Kuta", wayan, made, kpu.admin)
-    await kpu.say(kpu.admin, "/grup 51.03.01", group)
+    group = await kpu.coordination_group("PPK Kuta", "51.03.01", kpu.admin, wayan, made)
     in_group = await kpu.say(wayan, f"/lapor data ganda 2 NIK {NIK_BALI} dobel", group)
     assert NIK_BALI not in in_group.text and "5103**********01" in in_group.text
     seen_by_coordinator = await kpu.say(made, f"/status {incident_id}")
@@ -176,9 +165,9 @@ async def test_a_reply_to_a_receipt_attaches_after_a_restart_and_other_replies_d
 async def test_status_rights(kpu, wayan, made):
     await kpu.say(wayan, "/lapor insiden tinggi jalan putus")
     incident_id = (await kpu.rt.db.fetchone("SELECT id FROM incidents"))[0]
-    putu = await kpu.register(kpu.emu.user(101, "Putu"), "petugas", "51.03.01")
+    putu = await kpu.person("putu")
     assert "laporan Anda sendiri" in (await kpu.say(putu, f"/status {incident_id}")).text
-    ketut = await kpu.register(kpu.emu.user(201, "Ketut"), "koordinator", "51.71")
+    ketut = await kpu.person("ketut")
     assert "di luar wilayah" in (await kpu.say(ketut, f"/status {incident_id}")).text
     full = await kpu.say(made, f"/status {incident_id}")
     assert "Pelapor: Wayan" in full.text and "Riwayat" in full.text and "Wayan melapor" in full.text
@@ -215,8 +204,7 @@ async def test_guided_flow_cancel_and_group_link(kpu, wayan):
     await kpu.emu.next_edit(kpu.dm(wayan))
     assert "dibatalkan" in (await kpu.say(wayan, "/batal")).text
     assert "Tidak ada yang sedang diisi" in (await kpu.say(wayan, "/batal")).text
-    group = await kpu.group("PPK Kuta", wayan, kpu.admin)
-    await kpu.say(kpu.admin, "/grup 51.03.01", group)
+    group = await kpu.coordination_group("PPK Kuta", "51.03.01", kpu.admin, wayan)
     link = await kpu.say(wayan, "/lapor", group)
     [[(_, url)]] = link.buttons
     assert url == "https://t.me/kpu_koordinasi_bot?start=lapor"
