@@ -13,10 +13,13 @@ from pathlib import Path
 import pytest
 
 import bot.texts.groups
-from bot.services import registration
+import bot.texts.incidents
+from bot.services import registration, reporting
 from bot.app import NOTIFIER_KEY, RUNTIME_KEY, build_application
 from bot.emulator import BotApiEmulator, parse_html
 from bot.settings import Settings
+from storage import incidents as incident_store
+from storage import regions as region_store
 from storage import users as user_store
 
 ADMIN_ID = 1
@@ -98,6 +101,13 @@ class Harness:
         """One of `PEOPLE`, registered through an invite link."""
         uid, first_name, role, region = PEOPLE[name]
         return await self.register(self.emu.user(uid, first_name), role, region)
+
+    async def receipt(self, incident_id: int, *, duplicate: bool = False, nik_warnings: tuple[str, ...] = ()) -> str:
+        """The receipt of a stored incident as its reporter reads it, from `bot.texts.incidents.receipt`."""
+        incident = await incident_store.get(self.rt.db, incident_id)
+        path = await region_store.path(self.rt.db, incident.region_code)
+        return shown(bot.texts.incidents.receipt(incident, reporting.report_of(incident), path, nik_warnings,
+                                                 duplicate))
 
     async def say(self, user, text: str, chat=None, *, thread_id=None, reply_to=None):
         """`user` sends `text` (privately unless `chat`), and the bot's next message there is returned."""
