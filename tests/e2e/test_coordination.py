@@ -6,9 +6,35 @@ import asyncio
 import pytest
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+import bot.texts.common
+import bot.texts.groups
+import bot.texts.incidents
+from bot.domain.access import Reason
 from bot.emulator import parse_html
 from bot.emulator.entities import utf16_len
 from storage import outbox
+from tests.e2e.conftest import shown
+
+
+def refusal(reason: Reason) -> str:
+    return shown(bot.texts.common.REFUSAL[reason])
+
+
+def done(move: str) -> str:
+    """The answer to a lifecycle move, as a template of `id` (and `to`) in the shown text."""
+    return shown(bot.texts.incidents.MOVE_DONE[move])
+
+
+def refused(why: str, **values) -> str:
+    return shown(bot.texts.incidents.MOVE_REFUSED[why].format(**values))
+
+
+def registered(path_text: str, *, topic: bool = False, moved_from_chat: bool = False,
+               previous_region: str | None = None) -> str:
+    return shown(bot.texts.groups.grup_registered(path_text, topic, moved_from_chat, previous_region))
+
+
+BUTTON_LABELS = [bot.texts.incidents.BUTTON_TAKE, bot.texts.incidents.BUTTON_ESCALATE, bot.texts.incidents.BUTTON_RESOLVE]
 
 
 @pytest.fixture
@@ -16,15 +42,15 @@ async def groups(kpu, people):
     badung = await kpu.group("KPU Badung", people["made"], people["komang"], people["wayan"])
     bali = await kpu.group("KPU Bali", people["nyoman"], people["made"], forum=True)
     topic = bali.create_topic("Laporan")
-    assert "grup koordinasi" in (await kpu.say(people["komang"], "/grup 51.03", badung)).text
+    assert registered("Bali › Badung") in (await kpu.say(people["komang"], "/grup 51.03", badung)).text
     answer = await kpu.say(people["nyoman"], "/grup 51", bali, thread_id=topic)
-    assert "topik ini" in answer.text and answer.thread_id == topic
+    assert registered("Bali", topic=True) in answer.text and answer.thread_id == topic
     return {"badung": badung, "bali": bali, "topic": topic}
 
 
 async def report_kritis(kpu, people, text="gudang logistik tergenang banjir"):
     receipt = await kpu.say(people["wayan"], f"/lapor insiden kritis {text}")
-    return int(receipt.text.split("#")[1].split()[0])
+    return bot.texts.incidents.receipt_incident_id(receipt.text)
 
 
 async def registered_region(kpu, chat):
@@ -47,22 +73,23 @@ def digest_jobs(kpu, chat):
 
 async def test_group_registration_rights(kpu, people):
     group = await kpu.group("KPU Badung", people["made"], people["komang"], people["ketut"])
-    assert "tidak berwenang" in (await kpu.say(people["made"], "/grup 51.03", group)).text
-    assert "di luar wilayah" in (await kpu.say(people["komang"], "/grup 51.71", group)).text
-    assert "tidak ditemukan" in (await kpu.say(people["komang"], "/grup 99.99", group)).text
-    assert "di dalam grup" in (await kpu.say(people["komang"], "/grup 51.03")).text
+    assert (await kpu.say(people["made"], "/grup 51.03", group)).text == refusal(Reason.ROLE)
+    assert (await kpu.say(people["komang"], "/grup 51.71", group)).text == refusal(Reason.SCOPE)
+    assert (await kpu.say(people["komang"], "/grup 99.99", group)).text == shown(bot.texts.groups.grup_bad_region("99.99"))
+    assert (await kpu.say(people["komang"], "/grup 51.03")).text == shown(bot.texts.groups.GRUP_GROUPS_ONLY)
     assert await registered_region(kpu, group) is None  # refusals changed nothing
     answer = await kpu.say(people["komang"], "/grup 51.03", group)
     assert "grup koordinasi <b>Bali › Badung</b>" in answer.html and "07:00" in answer.text
+    assert registered("Bali › Badung") in answer.text
     assert await registered_region(kpu, group) == "51.03"
 
 
 async def test_group_registration_by_a_komisioner_from_above_and_by_an_admin(kpu, people):
     badung = await kpu.group("KPU Badung", people["nyoman"])
     answer = await kpu.say(people["nyoman"], "/grup 51.03", badung)  # a province commissioner, for a regency
-    assert "grup koordinasi <b>Bali › Badung</b>" in answer.html
+    assert registered("Bali › Badung") in answer.text
     denpasar = await kpu.group("KPU Denpasar", people["admin"])
-    assert "grup koordinasi <b>Bali › Kota Denpasar</b>" in (await kpu.say(people["admin"], "/grup 51.71", denpasar)).html
+    assert registered("Bali › Kota Denpasar") in (await kpu.say(people["admin"], "/grup 51.71", denpasar)).text
     assert (await registered_region(kpu, badung), await registered_region(kpu, denpasar)) == ("51.03", "51.71")
 
 
@@ -72,9 +99,9 @@ async def test_a_region_moved_to_another_group_stops_everything_in_the_old_one(k
     assert "06:30" in (await kpu.say(people["komang"], "/jadwal 06:30", old)).text
     new = await kpu.group("KPU Badung", people["komang"])
     answer = await kpu.say(people["komang"], "/grup 51.03", new)
-    assert "sebelumnya punya grup lain" in answer.text
+    assert registered("Bali › Badung", moved_from_chat=True) in answer.text
     told = await kpu.next(old)  # one message in the old group says where the region went
-    assert "sekarang dikoordinasikan di grup «KPU Badung»" in told.text and "ringkasan" in told.text
+    assert told.text == shown(bot.texts.groups.grup_moved_away("Bali › Badung", "KPU Badung"))
     assert await registered_region(kpu, old) is None
     assert await schedules_of(kpu, old) == [] and digest_jobs(kpu, old) == []
     assert await schedules_of(kpu, new) == [("07:00", "51.03")] and digest_jobs(kpu, new) == ["07:00"]
@@ -92,11 +119,11 @@ async def test_a_group_moved_to_another_region_takes_its_schedules_along(kpu, pe
     await kpu.say(people["admin"], "/jadwal 06:30,18:00", group)
     await kpu.say(people["admin"], "/grup 51.71", denpasar)
     answer = await kpu.say(people["admin"], "/grup 51.71", group)  # the same chat, another region (held by another)
-    assert "Sebelumnya grup ini untuk wilayah Kabupaten Badung" in answer.text
+    assert registered("Bali › Kota Denpasar", moved_from_chat=True, previous_region="Kabupaten Badung") in answer.text
     assert await registered_region(kpu, group) == "51.71"
     assert await schedules_of(kpu, group) == [("06:30", "51.71"), ("18:00", "51.71")]
     assert digest_jobs(kpu, group) == ["06:30", "18:00"]
-    assert "sekarang dikoordinasikan di grup «KPU»" in (await kpu.next(denpasar)).text
+    assert (await kpu.next(denpasar)).text == shown(bot.texts.groups.grup_moved_away("Bali › Kota Denpasar", "KPU"))
     assert await schedules_of(kpu, denpasar) == [] and digest_jobs(kpu, denpasar) == []
 
 
@@ -104,7 +131,7 @@ async def test_new_kritis_goes_to_the_nearest_group_with_buttons(kpu, people, gr
     incident_id = await report_kritis(kpu, people)
     post = await kpu.next(groups["badung"])
     assert f"#{incident_id} Insiden — kritis" in post.text and "Bali › Badung › Kuta" in post.text
-    assert [text for row in post.buttons for text, _ in row] == ["🙋 Tangani", "⬆️ Eskalasi", "✅ Selesai"]
+    assert [text for row in post.buttons for text, _ in row] == BUTTON_LABELS
     assert all(len(d.encode()) <= 64 for d in post.callback_data)
     # a sedang incident is not posted; the next post in the group is the next kritis one
     await kpu.say(people["wayan"], "/lapor insiden sedang lampu padam")
@@ -126,16 +153,16 @@ async def test_buttons_check_rights_and_edit_the_post(kpu, people, groups):
     post = await kpu.next(groups["badung"])
     press = await people["wayan"].press(post, f"i1:t:{incident_id}")
     alert = await press.answer()
-    assert alert.show_alert and "tidak berwenang" in alert.text
+    assert alert.show_alert and alert.text == refusal(Reason.ROLE)
     stored = await kpu.rt.db.fetchone("SELECT status FROM incidents WHERE id = ?", (incident_id,))
     assert stored[0] == "baru"
     press = await people["made"].press(post, f"i1:t:{incident_id}")
-    assert "Anda menangani" in (await press.answer()).text
+    assert (await press.answer()).text == done("tangani").format(id=incident_id)
     edited = await kpu.emu.next_edit(groups["badung"])
     assert "sedang ditangani oleh Made" in edited.text and len(edited.buttons[0]) == 3
     press = await people["komang"].press(edited, f"i1:t:{incident_id}")
     answer = await press.answer()
-    assert answer.show_alert and "sudah ditangani oleh Made" in answer.text
+    assert answer.show_alert and answer.text == refused("already_taken", id=incident_id, who="Made")
 
 
 async def test_escalate_resolve_and_fan_out(kpu, people, groups):
@@ -143,8 +170,8 @@ async def test_escalate_resolve_and_fan_out(kpu, people, groups):
     post = await kpu.next(groups["badung"])
     await (await people["made"].press(post, f"i1:t:{incident_id}")).answer()
     await kpu.emu.next_edit(groups["badung"])
-    assert "dieskalasi ke Provinsi Bali" in (await kpu.say(
-        people["made"], f"/eskalasi {incident_id} pompa tidak cukup", groups["badung"])).text
+    assert (await kpu.say(people["made"], f"/eskalasi {incident_id} pompa tidak cukup", groups["badung"])).text \
+        == done("eskalasi").format(id=incident_id, to="Provinsi Bali")
     upper = await kpu.next(groups["bali"], thread_id=groups["topic"])
     assert f"#{incident_id} " in upper.text and "mengeskalasi ke Provinsi Bali: pompa tidak cukup" in upper.text
     assert "Eskalasi ke-1" in upper.text and len(upper.buttons[0]) == 3
@@ -152,65 +179,77 @@ async def test_escalate_resolve_and_fan_out(kpu, people, groups):
     assert "Dieskalasi ke Provinsi Bali" in old.text and old.buttons == []
     # the province resolves it by button
     press = await people["nyoman"].press(upper, f"i1:s:{incident_id}")
-    assert "selesai" in (await press.answer()).text
+    assert (await press.answer()).text == done("selesai").format(id=incident_id)
     for chat in (groups["badung"], groups["bali"]):
         notice = await kpu.next(chat)
-        assert f"Laporan #{incident_id} telah diselesaikan oleh Nyoman" in notice.text
+        assert notice.text == shown(bot.texts.incidents.resolved_notice(incident_id, "Nyoman", ""))
     private = await kpu.next(people["wayan"])
-    assert f"Laporan Anda #{incident_id} telah diselesaikan oleh Nyoman" in private.text
+    assert private.text == shown(bot.texts.incidents.resolved_to_reporter(incident_id, "Nyoman", ""))
     history = await kpu.say(people["made"], f"/status {incident_id}")
     for line in ("Wayan melapor", "Made menangani", "Made mengeskalasi ke Provinsi Bali: pompa tidak cukup",
                  "Nyoman menyelesaikan"):
         assert line in history.text
 
 
+ROLE, SCOPE = refusal(Reason.ROLE), refusal(Reason.SCOPE)
+TAKEN, ESCALATED, RESOLVED, NOTED = done("tangani"), done("eskalasi"), done("selesai"), done("catatan")
+NOTE_REQUIRED = shown(bot.texts.incidents.MOVE_REFUSED["note_required"])
+USAGE = shown(bot.texts.incidents.LIFECYCLE_USAGE["tangani"])
+NOT_FOUND = refused("not_found", id=9999)
+HISTORY = "Riwayat"  # the heading of /status's history (a section title, not a sentence)
+
+
 @pytest.mark.parametrize(
     ("who", "command", "expected"),
     [
-        ("wayan", "/tangani {id}", "tidak berwenang"),
-        ("wayan", "/selesai {id}", "tidak berwenang"),
-        ("wayan", "/catatan {id} air naik", "Catatan ditambahkan"),
-        ("wayan", "/eskalasi {id}", "dieskalasi"),
-        ("ketut", "/tangani {id}", "di luar wilayah"),
-        ("ketut", "/catatan {id} ikut pantau", "di luar wilayah"),
-        ("made", "/tangani {id}", "Anda menangani"),
-        ("made", "/selesai {id} beres", "ditandai selesai"),
-        ("made", "/catatan {id}", "Tulis catatannya"),
-        ("made", "/tangani", "Bentuk"),
-        ("made", "/tangani 9999", "tidak ditemukan"),
-        ("made", "/eskalasi {id}", "dieskalasi ke Provinsi Bali"),
-        ("made", "/status {id}", "Riwayat"),
-        ("wayan", "/status {id}", "Riwayat"),
-        ("ketut", "/selesai {id}", "di luar wilayah"),
-        ("ketut", "/eskalasi {id} tolong", "di luar wilayah"),
-        ("ketut", "/status {id}", "di luar wilayah"),
+        ("wayan", "/tangani {id}", ROLE),
+        ("wayan", "/selesai {id}", ROLE),
+        ("wayan", "/catatan {id} air naik", NOTED),
+        ("wayan", "/eskalasi {id}", ESCALATED),
+        ("ketut", "/tangani {id}", SCOPE),
+        ("ketut", "/catatan {id} ikut pantau", SCOPE),
+        ("made", "/tangani {id}", TAKEN),
+        ("made", "/selesai {id} beres", RESOLVED),
+        ("made", "/catatan {id}", NOTE_REQUIRED),
+        ("made", "/tangani", USAGE),
+        ("made", "/tangani 9999", NOT_FOUND),
+        ("made", "/eskalasi {id}", ESCALATED),
+        ("made", "/status {id}", HISTORY),
+        ("wayan", "/status {id}", HISTORY),
+        ("ketut", "/selesai {id}", SCOPE),
+        ("ketut", "/eskalasi {id} tolong", SCOPE),
+        ("ketut", "/status {id}", SCOPE),
         # komisioner of the region, of the province above it, of another regency
-        ("komang", "/tangani {id}", "Anda menangani"),
-        ("komang", "/eskalasi {id}", "dieskalasi ke Provinsi Bali"),
-        ("komang", "/selesai {id} beres", "ditandai selesai"),
-        ("komang", "/catatan {id} dipantau", "Catatan ditambahkan"),
-        ("nyoman", "/tangani {id}", "Anda menangani"),
-        ("nyoman", "/selesai {id}", "ditandai selesai"),
-        ("nyoman", "/eskalasi {id}", "dieskalasi"),
-        ("gede", "/tangani {id}", "di luar wilayah"),
-        ("gede", "/eskalasi {id}", "di luar wilayah"),
-        ("gede", "/selesai {id}", "di luar wilayah"),
-        ("gede", "/catatan {id} lihat", "di luar wilayah"),
-        ("gede", "/status {id}", "di luar wilayah"),
+        ("komang", "/tangani {id}", TAKEN),
+        ("komang", "/eskalasi {id}", ESCALATED),
+        ("komang", "/selesai {id} beres", RESOLVED),
+        ("komang", "/catatan {id} dipantau", NOTED),
+        ("nyoman", "/tangani {id}", TAKEN),
+        ("nyoman", "/selesai {id}", RESOLVED),
+        ("nyoman", "/eskalasi {id}", ESCALATED),
+        ("gede", "/tangani {id}", SCOPE),
+        ("gede", "/eskalasi {id}", SCOPE),
+        ("gede", "/selesai {id}", SCOPE),
+        ("gede", "/catatan {id} lihat", SCOPE),
+        ("gede", "/status {id}", SCOPE),
         # admin: everything, everywhere
-        ("admin", "/tangani {id}", "Anda menangani"),
-        ("admin", "/eskalasi {id}", "dieskalasi ke Provinsi Bali"),
-        ("admin", "/selesai {id} beres", "ditandai selesai"),
-        ("admin", "/catatan {id} dicek", "Catatan ditambahkan"),
-        ("admin", "/status {id}", "Riwayat"),
+        ("admin", "/tangani {id}", TAKEN),
+        ("admin", "/eskalasi {id}", ESCALATED),
+        ("admin", "/selesai {id} beres", RESOLVED),
+        ("admin", "/catatan {id} dicek", NOTED),
+        ("admin", "/status {id}", HISTORY),
     ],
 )
 async def test_commands_by_role_and_scope(kpu, people, groups, who, command, expected):
     incident_id = await report_kritis(kpu, people)
     answer = await kpu.say(people[who], command.format(id=incident_id))
-    assert expected in answer.text
+    expected = expected.format(id=incident_id, to="Provinsi Bali")  # the escalation goes to Bali's group
+    if expected == HISTORY:  # /status: the incident and its history
+        assert f"#{incident_id} " in answer.text and HISTORY in answer.text
+    else:
+        assert answer.text == expected
     events = await kpu.rt.db.fetchall("SELECT action FROM incident_events WHERE incident_id = ?", (incident_id,))
-    if expected in ("tidak berwenang", "di luar wilayah", "Tulis catatannya"):  # a refusal changes nothing
+    if expected in (ROLE, SCOPE, NOTE_REQUIRED.format(id=incident_id)):  # a refusal changes nothing
         assert [e[0] for e in events] == ["lapor"]
 
 
