@@ -9,7 +9,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 import bot.texts.common
 import bot.texts.groups
 import bot.texts.incidents
+import bot.texts.messages
 from bot.domain.access import Reason
+from bot.domain.privacy import mask_niks
 from bot.emulator import parse_html
 from bot.emulator.entities import utf16_len
 from storage import outbox
@@ -26,7 +28,8 @@ def done(move: str) -> str:
 
 
 def refused(why: str, **values) -> str:
-    return shown(bot.texts.incidents.MOVE_REFUSED[why].format(**values))
+    """A refused move as shown, filled with plain `values` (as an alert shows them)."""
+    return shown(bot.texts.incidents.MOVE_REFUSED[why]).format(**values)
 
 
 def registered(path_text: str, *, topic: bool = False, moved_from_chat: bool = False,
@@ -256,8 +259,8 @@ async def test_commands_by_role_and_scope(kpu, people, groups, who, command, exp
 async def test_petugas_cannot_touch_someone_elses_report(kpu, people, groups):
     incident_id = await report_kritis(kpu, people)
     putu = await kpu.person("putu")
-    assert "laporan Anda sendiri" in (await kpu.say(putu, f"/eskalasi {incident_id}")).text
-    assert "laporan Anda sendiri" in (await kpu.say(putu, f"/catatan {incident_id} lihat")).text
+    assert (await kpu.say(putu, f"/eskalasi {incident_id}")).text == refusal(Reason.NOT_OWN)
+    assert (await kpu.say(putu, f"/catatan {incident_id} lihat")).text == refusal(Reason.NOT_OWN)
 
 
 async def test_automatic_escalation(kpu_factory, clock):
@@ -268,14 +271,15 @@ async def test_automatic_escalation(kpu_factory, clock):
     badung = await kpu.coordination_group("KPU Badung", "51.03", komang)
     bali = await kpu.coordination_group("KPU Bali", "51", nyoman)
     receipt = await kpu.say(wayan, "/lapor insiden kritis kotak suara hilang")
-    incident_id = int(receipt.text.split("#")[1].split()[0])
+    incident_id = bot.texts.incidents.receipt_incident_id(receipt.text)
     await kpu.next(badung)
     [job] = [j for j in kpu.app.job_queue.jobs() if j.name == "eskalasi_otomatis"]
     await job.run(kpu.app)  # before the minute: nothing
     clock.advance(minutes=1)
     await job.run(kpu.app)
     upper = await kpu.next(bali)
-    assert f"#{incident_id} " in upper.text and "eskalasi otomatis ke Provinsi Bali: tidak ditangani dalam 1 menit" in upper.text
+    note = bot.texts.incidents.AUTO_ESCALATION_NOTE.format(minutes=1)
+    assert f"#{incident_id} " in upper.text and f"eskalasi otomatis ke Provinsi Bali: {note}" in upper.text
     await kpu.restart()  # the state is in the database: a restart does not escalate again
     [job] = [j for j in kpu.app.job_queue.jobs() if j.name == "eskalasi_otomatis"]
     await job.run(kpu.app)
@@ -316,7 +320,7 @@ async def test_bot_removed_from_group_unregisters_it(kpu, people, groups):
     groups["badung"].remove_bot(kpu.bot, by=people["komang"])
     # added back: once it greets the group, the removal before it (same chat, in order) was handled
     groups["badung"].add_bot(kpu.bot, by=people["komang"])
-    assert "/grup" in (await kpu.next(groups["badung"])).text
+    assert (await kpu.next(groups["badung"])).text == shown(bot.texts.groups.WELCOME_IN_GROUP)
     row = await kpu.rt.db.fetchone("SELECT count(*) FROM groups WHERE chat_id = ?", (groups["badung"].id,))
     assert row[0] == 0
     assert (await kpu.rt.db.fetchone("SELECT count(*) FROM schedules WHERE chat_id = ?", (groups["badung"].id,)))[0] == 0
@@ -327,15 +331,15 @@ async def test_incident_list_pages(kpu, people):
         await kpu.say(people["wayan"], f"/lapor data ganda {n + 1} daftar {n}")
     first = await kpu.say(people["made"], "/insiden data")
     assert "12 laporan, halaman 1/2" in first.text and "#12" in first.text and "#3 " in first.text
-    assert [text for row in first.buttons for text, _ in row] == ["▶"]
+    assert [text for row in first.buttons for text, _ in row] == [bot.texts.incidents.PAGE_NEXT]
     await people["made"].press(first, first.callback_data[0])
     second = await kpu.emu.next_edit(kpu.dm(people["made"]))
     assert "halaman 2/2" in second.text and "#1 " in second.text
     own = await kpu.say(people["wayan"], "/insiden semua")
     assert "12 laporan" in own.text
     ketut_view = await kpu.say(people["ketut"], "/insiden")
-    assert "Tidak ada laporan" in ketut_view.text
-    assert "Bentuk" in (await kpu.say(people["made"], "/insiden gosip")).text
+    assert ketut_view.text.startswith(shown(bot.texts.incidents.incident_list([], 1, 1, 0, None, True, None)))
+    assert (await kpu.say(people["made"], "/insiden gosip")).text == shown(bot.texts.incidents.INSIDEN_USAGE)
 
 
 async def test_export_is_csv_for_excel_with_niks_masked(kpu, people):
@@ -352,8 +356,8 @@ async def test_export_is_csv_for_excel_with_niks_masked(kpu, people):
     assert [r["jenis"] for r in rows] == ["Data pemilih", "Rekapitulasi"]
     assert rows[0]["uraian"] == "NIK 5103**********01 salah ketik" and rows[1]["tps_total"] == "20"
     assert "5103011234560001" not in data.decode("utf-8-sig")
-    assert "tidak berwenang" in (await kpu.say(people["wayan"], "/ekspor")).text
-    assert "Bentuk" in (await kpu.say(people["made"], "/ekspor 365")).text
+    assert (await kpu.say(people["wayan"], "/ekspor")).text == refusal(Reason.ROLE)
+    assert (await kpu.say(people["made"], "/ekspor 365")).text == shown(bot.texts.incidents.EKSPOR_USAGE)
     outside = await kpu.say(people["ketut"], "/ekspor")
     assert "0 laporan" in outside.caption
 
@@ -362,7 +366,7 @@ async def test_bot_added_to_a_group_says_how_to_register_it(kpu, people):
     group = kpu.emu.group("Grup Baru", members=[people["komang"]], supergroup=True)
     group.add_bot(kpu.bot, by=people["komang"])
     welcome = await kpu.next(group)
-    assert "/grup" in welcome.text
+    assert welcome.text == shown(bot.texts.groups.WELCOME_IN_GROUP)
 
 
 # --- buttons ---------------------------------------------------------------------------------------
@@ -380,9 +384,9 @@ async def test_buttons_from_outside_the_scope_or_without_the_right_change_nothin
     groups["badung"].add_member(people["ketut"])  # a Denpasar coordinator in Badung's group
     for action in "tes":
         alert = await (await people["ketut"].press(post, f"i1:{action}:{incident_id}")).answer()
-        assert alert.show_alert and "di luar wilayah" in alert.text
+        assert alert.show_alert and alert.text == refusal(Reason.SCOPE)
     alert = await (await people["wayan"].press(post, f"i1:s:{incident_id}")).answer()
-    assert alert.show_alert and "tidak berwenang" in alert.text
+    assert alert.show_alert and alert.text == refusal(Reason.ROLE)
     assert await actions_of(kpu, incident_id) == ["lapor"]
     await kpu.settled(people["made"])
     assert all(m.edit_date is None for m in kpu.emu.bot_messages(groups["badung"]))  # no post was edited
@@ -392,7 +396,7 @@ async def test_the_escalate_button_moves_the_post_up(kpu, people, groups):
     incident_id = await report_kritis(kpu, people)
     post = await kpu.next(groups["badung"])
     answer = await (await people["made"].press(post, f"i1:e:{incident_id}")).answer()
-    assert not answer.show_alert and f"Laporan #{incident_id} dieskalasi ke Provinsi Bali" in answer.text
+    assert not answer.show_alert and answer.text == done("eskalasi").format(id=incident_id, to="Provinsi Bali")
     upper = await kpu.next(groups["bali"], thread_id=groups["topic"])
     assert f"#{incident_id} " in upper.text and "Made mengeskalasi ke Provinsi Bali" in upper.text
     assert len(upper.buttons[0]) == 3
@@ -404,20 +408,21 @@ async def test_the_escalate_button_moves_the_post_up(kpu, people, groups):
 async def test_old_or_invalid_button_data_is_answered_with_an_alert(kpu, people, groups):
     incident_id = await report_kritis(kpu, people)
     await kpu.next(groups["badung"])
+    outdated = bot.texts.incidents.BUTTON_OUTDATED
     expected = {
-        "i0:t:1": "Tombol ini dari versi lama",  # an older version's buttons
-        "i1:x:1": "Tombol ini dari versi lama",
-        "i1:t:abc": "Tombol ini dari versi lama",
-        "i1:t:9999": "Laporan #9999 tidak ditemukan.",
-        "il1:*:o:2": "Tombol ini dari versi lama",  # an older /insiden list
-        "il2:200:gosip:o:2": "Tombol ini dari versi lama",
+        "i0:t:1": outdated,  # an older version's buttons
+        "i1:x:1": outdated,
+        "i1:t:abc": outdated,
+        "i1:t:9999": refused("not_found", id=9999),
+        "il1:*:o:2": outdated,  # an older /insiden list
+        "il2:200:gosip:o:2": outdated,
     }
     markup = InlineKeyboardMarkup([[InlineKeyboardButton(data, callback_data=data)] for data in expected])
     await kpu.app.bot.send_message(groups["badung"].id, "pesan dari versi lama", reply_markup=markup)
     old = await kpu.next(groups["badung"])
     for data, text in expected.items():
         alert = await (await people["made"].press(old, data)).answer()
-        assert alert.show_alert and text in alert.text, data
+        assert alert.show_alert and alert.text == text, data
     assert await actions_of(kpu, incident_id) == ["lapor"]
 
 
@@ -428,7 +433,7 @@ async def test_alerts_are_plain_text(kpu, people, groups):
     post = await kpu.next(groups["badung"])
     await (await ayu.press(post, f"i1:t:{incident_id}")).answer()
     alert = await (await people["made"].press(post, f"i1:t:{incident_id}")).answer()
-    assert alert.show_alert and alert.text == f"Laporan #{incident_id} sudah ditangani oleh Ayu & <Tim>."
+    assert alert.show_alert and alert.text == refused("already_taken", id=incident_id, who="Ayu & <Tim>")
     edited = await kpu.emu.next_edit(groups["badung"])
     assert "sedang ditangani oleh Ayu & <Tim>" in edited.text  # HTML in the card, shown as typed
 
@@ -438,12 +443,13 @@ async def test_the_escalation_answer_names_the_level_whose_group_received_it(kpu
     first = await report_kritis(kpu, people)
     await kpu.next(kuta)
     answer = await kpu.say(people["made"], f"/eskalasi {first}", kuta)
-    assert "dieskalasi ke Kabupaten Badung" in answer.text and "Belum ada grup koordinasi" in answer.text
+    no_group = shown(bot.texts.incidents.ESCALATED_NO_GROUP)
+    assert answer.text == done("eskalasi").format(id=first, to="Kabupaten Badung") + no_group
     bali = await kpu.coordination_group("KPU Bali", "51", people["nyoman"])
     second = await report_kritis(kpu, people, "atap roboh")
     await kpu.next(kuta)
     answer = await kpu.say(people["made"], f"/eskalasi {second}", kuta)  # Badung has no group: Bali gets it
-    assert "dieskalasi ke Provinsi Bali" in answer.text and "Belum ada" not in answer.text
+    assert answer.text == done("eskalasi").format(id=second, to="Provinsi Bali")
     assert f"#{second} " in (await kpu.next(bali)).text
 
 
@@ -473,7 +479,7 @@ async def test_a_change_while_the_post_is_on_its_way_is_edited_in(kpu, people, g
     kpu.notifier.bot = held
     incident_id = await report_kritis(kpu, people)
     await asyncio.wait_for(held.waiting.wait(), 5)  # the card is drawn; its message is not sent yet
-    assert "Anda menangani" in (await kpu.say(people["made"], f"/tangani {incident_id}")).text
+    assert (await kpu.say(people["made"], f"/tangani {incident_id}")).text == done("tangani").format(id=incident_id)
     held.release.set()
     post = await kpu.next(groups["badung"])
     assert "Status: baru" in post.text  # drawn before the take
@@ -494,31 +500,35 @@ async def test_long_notes_are_limited_and_every_notification_still_arrives(kpu_f
     nik = "5103011234560001"
     description = (f"NIK {nik} " + "gudang & <logistik> tergenang banjir ") * 30
     receipt = await kpu.say(wayan, "/lapor insiden kritis " + description[:1000])
-    incident_id = int(receipt.text.split("#")[1].split()[0])
+    incident_id = bot.texts.incidents.receipt_incident_id(receipt.text)
     await kpu.next(badung)
 
     def note(n, length=1000):  # a note of exactly `length` characters, with a NIK and HTML-special text
         return ((f"catatan {n}: NIK {nik} " + "air naik & <pompa> belum datang ") * 40)[:length - 1] + "."
 
-    refused = await kpu.say(made, f"/catatan {incident_id} {note(0, 1001)}", badung)
-    assert "Paling banyak 1.000 karakter" in refused.text and "(1.001 karakter)" in refused.text
-    assert "terlalu panjang" in (await kpu.say(made, f"/eskalasi {incident_id} {note(0, 1001)}", badung)).text
-    assert "terlalu panjang" in (await kpu.say(made, f"/selesai {incident_id} {note(0, 1001)}", badung)).text
+    too_long = refused("note_too_long", id=incident_id, length="1.001", limit="1.000")
+    assert (await kpu.say(made, f"/catatan {incident_id} {note(0, 1001)}", badung)).text == too_long
+    assert (await kpu.say(made, f"/eskalasi {incident_id} {note(0, 1001)}", badung)).text == too_long
+    assert (await kpu.say(made, f"/selesai {incident_id} {note(0, 1001)}", badung)).text == too_long
     assert await actions_of(kpu, incident_id) == ["lapor"]
     for n in range(1, 4):
-        assert "Catatan ditambahkan" in (await kpu.say(made, f"/catatan {incident_id} {note(n)}", badung)).text
-    assert "dieskalasi" in (await kpu.say(made, f"/eskalasi {incident_id} {note(4)}", badung)).text
+        answer = await kpu.say(made, f"/catatan {incident_id} {note(n)}", badung)
+        assert answer.text == done("catatan").format(id=incident_id)
+    answer = await kpu.say(made, f"/eskalasi {incident_id} {note(4)}", badung)
+    assert answer.text == done("eskalasi").format(id=incident_id, to="Provinsi Bali")
     upper = await kpu.next(bali)
     assert f"#{incident_id} " in upper.text and "…" in upper.text and nik not in upper.text
-    assert "Catatan ditambahkan" in (await kpu.say(nyoman, f"/catatan {incident_id} {note(5)}", bali)).text
+    assert (await kpu.say(nyoman, f"/catatan {incident_id} {note(5)}", bali)).text == done("catatan").format(id=incident_id)
     edited = await kpu.emu.next_edit(bali)
     assert "catatan 5" in edited.text and f"(+1 lainnya — /status {incident_id})" in edited.text  # 4 of 5 shown
-    assert "ditandai selesai" in (await kpu.say(nyoman, f"/selesai {incident_id} {note(6)}", bali)).text
+    assert (await kpu.say(nyoman, f"/selesai {incident_id} {note(6)}", bali)).text == done("selesai").format(id=incident_id)
+    nyoman_name = "N" * 64 + " " + "O" * 64
     for chat in (badung, bali):
         notice = await kpu.next(chat)
-        assert f"Laporan #{incident_id} telah diselesaikan" in notice.text and len(notice.text) < 600
-    private = await kpu.next(wayan)
-    assert f"Laporan Anda #{incident_id} telah diselesaikan" in private.text
+        assert notice.text == mask_niks(shown(bot.texts.incidents.resolved_notice(incident_id, nyoman_name, note(6))))
+        assert len(notice.text) < 600
+    private = await kpu.next(wayan)  # the NIK is the one Wayan wrote: shown to him as typed
+    assert private.text == shown(bot.texts.incidents.resolved_to_reporter(incident_id, nyoman_name, note(6)))
     await kpu.settled(wayan)
     assert (await outbox.counts(kpu.rt.db))["failed"] == 0
     for message in kpu.emu.bot_messages(badung) + kpu.emu.bot_messages(bali):
@@ -529,11 +539,12 @@ async def test_status_with_a_long_history_comes_in_several_messages(kpu, people)
     incident_id = await report_kritis(kpu, people)
     notes = [f"catatan ke-{n} " + "tim lapangan melaporkan air terus naik dan pompa belum tiba " * 16 for n in range(5)]
     for note in notes:
-        assert "Catatan ditambahkan" in (await kpu.say(people["made"], f"/catatan {incident_id} {note[:980]}")).text
+        answer = await kpu.say(people["made"], f"/catatan {incident_id} {note[:980]}")
+        assert answer.text == done("catatan").format(id=incident_id)
     first = await kpu.say(people["made"], f"/status {incident_id}")
     second = await kpu.next(people["made"])
     assert f"#{incident_id} " in first.text and "Riwayat" in first.text
-    assert "Riwayat (lanjutan)" in second.text
+    assert shown("<b>Riwayat</b>" + bot.texts.messages.CONTINUED) in second.text
     both = first.text + second.text
     assert all(note[:980].strip() in both for note in notes)
     assert all(len(parse_html(m.html)[0]) < 4096 for m in (first, second))
@@ -589,7 +600,8 @@ async def test_a_deleted_topic_gets_its_posts_in_the_general_chat(kpu, people, g
     assert f"#{incident_id} " in upper.text and upper.thread_id is None and len(upper.buttons[0]) == 3
     await kpu.say(people["nyoman"], f"/selesai {incident_id}", bali)
     notice = await kpu.next(bali)
-    assert f"Laporan #{incident_id} telah diselesaikan" in notice.text and notice.thread_id is None
+    assert notice.text == shown(bot.texts.incidents.resolved_notice(incident_id, "Nyoman", ""))
+    assert notice.thread_id is None
     await kpu.settled(people["wayan"])
     assert (await outbox.counts(kpu.rt.db))["failed"] == 0
 
@@ -625,13 +637,13 @@ async def test_only_the_requester_turns_the_pages_of_a_list(kpu, people, groups)
     [forward] = first.callback_data
     assert forward.startswith("il2:200:") and len(forward.encode()) <= 64
     alert = await (await people["ketut"].press(first, forward)).answer()
-    assert alert.show_alert and "Daftar ini milik yang memintanya" in alert.text
+    assert alert.show_alert and alert.text == bot.texts.incidents.LIST_NOT_YOURS
     await kpu.settled(people["made"])
     [stored] = [m for m in kpu.emu.bot_messages(badung) if m.message_id == first.message_id]
     assert stored.edit_date is None and "halaman 1/2" in stored.text  # unchanged
     await (await people["made"].press(first, forward)).answer()
     second = await kpu.emu.next_edit(badung)
-    assert "halaman 2/2" in second.text and [t for row in second.buttons for t, _ in row] == ["◀"]
+    assert "halaman 2/2" in second.text and [t for row in second.buttons for t, _ in row] == [bot.texts.incidents.PAGE_PREV]
     await (await people["made"].press(second, second.callback_data[0])).answer()
     back = await kpu.emu.next_edit(badung)
     assert "halaman 1/2" in back.text and "#12" in back.text
@@ -644,13 +656,14 @@ async def test_open_incidents_leave_out_routine_progress_reports(kpu, people):
     rekap = await kpu.say(wayan, "/lapor rekap 100/205")
     complete = await kpu.say(wayan, "/lapor logistik tinta 40/40")
     problem = await kpu.say(wayan, "/lapor insiden sedang genset PPK mati")
-    ids = [int(m.text.split("#")[1].split()[0]) for m in (rekap, complete, problem)]
+    ids = [bot.texts.incidents.receipt_incident_id(m.text) for m in (rekap, complete, problem)]
     listed = await kpu.say(made, "/insiden")
     assert f"#{ids[2]}" in listed.text and f"#{ids[0]}" not in listed.text and f"#{ids[1]}" not in listed.text
-    assert "Laporan progres" in listed.text
+    left_out = shown(bot.texts.incidents.PROGRESS_LEFT_OUT)
+    assert left_out in listed.text
     assert f"#{ids[0]}" in (await kpu.say(made, "/insiden rekap")).text
     every = await kpu.say(made, "/insiden semua")
-    assert all(f"#{i}" in every.text for i in ids) and "Laporan progres" not in every.text
+    assert all(f"#{i}" in every.text for i in ids) and left_out not in every.text
 
 
 def test_the_progress_rule_is_the_same_in_sql_and_python():
