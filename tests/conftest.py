@@ -1,4 +1,5 @@
-"""Shared fixtures: settings on a tmp_path database, an opened runtime with Bali's regions."""
+"""Shared fixtures: settings on a tmp_path database, an opened runtime with Bali's regions, and
+`register` to add a user to it the way an invite link does."""
 
 from __future__ import annotations
 
@@ -70,3 +71,18 @@ async def rt(make_settings, clock):
     runtime.bot_username = "kpu_test_bot"
     yield runtime
     await runtime.db.close()
+
+
+@pytest.fixture
+def register(rt):
+    """`await register(uid, role, region)`: a user registered in `rt` through an invite from the admin
+    (Telegram id 1), as opening the invite link does; returns the user."""
+    from bot.services import registration
+    from storage import users as user_store
+
+    async def register(uid: int, role: str, region: str):
+        admin = await user_store.get(rt.db, 1)
+        invite = await registration.create_invite(rt, admin, role, region)
+        return (await registration.redeem(rt, invite.code, uid, f"User {uid}", None)).user
+
+    return register

@@ -1,7 +1,9 @@
 """End-to-end fixtures: the real Application talking HTTP to the Bot API emulator on 127.0.0.1.
 
-`kpu` is a running bot; `kpu.register(user, role, region)` goes through a real invite link;
-tests then talk like users: `await kpu.say(wayan, "/lapor ...")` returns the bot's answer.
+`kpu` is a running bot; `kpu.register(user, role, region)` goes through a real invite link, and
+`kpu.person("wayan")` registers one of the `PEOPLE` of these stories that way; tests then talk like
+users: `await kpu.say(wayan, "/lapor ...")` returns the bot's answer, and compare it with the texts
+of `bot.texts` as a user sees them (`shown(bot.texts.common.NOT_REGISTERED)`).
 """
 
 from __future__ import annotations
@@ -10,13 +12,34 @@ from pathlib import Path
 
 import pytest
 
-from bot.services import registration
+import bot.texts.groups
+import bot.texts.incidents
+from bot.services import registration, reporting
 from bot.app import NOTIFIER_KEY, RUNTIME_KEY, build_application
-from bot.emulator import BotApiEmulator
+from bot.emulator import BotApiEmulator, parse_html
 from bot.settings import Settings
+from storage import incidents as incident_store
+from storage import regions as region_store
 from storage import users as user_store
 
 ADMIN_ID = 1
+
+#: The people of these stories: name → (Telegram id, first name, role, region).
+PEOPLE = {
+    "wayan": (100, "Wayan", "petugas", "51.03.01"),  # PPK Kuta
+    "putu": (101, "Putu", "petugas", "51.03.01"),  # PPK Kuta too
+    "made": (200, "Made", "koordinator", "51.03"),  # KPU Badung
+    "ketut": (201, "Ketut", "koordinator", "51.71"),  # KPU Kota Denpasar
+    "komang": (300, "Komang", "komisioner", "51.03"),  # KPU Badung
+    "gede": (301, "Gede", "komisioner", "51.71"),  # KPU Kota Denpasar
+    "nyoman": (400, "Nyoman", "komisioner", "51"),  # KPU Provinsi Bali
+}
+
+
+def shown(html: str) -> str:
+    """A text of `bot.texts` (Telegram HTML) as the user reads it: the emulator's `SentMessage.text`,
+    parsed by the emulator's own HTML parser (tags dropped, `&lt;` decoded)."""
+    return parse_html(html)[0]
 
 
 class Harness:
@@ -74,6 +97,18 @@ class Harness:
         assert "Selamat datang" in greeting.text, greeting.text
         return user
 
+    async def person(self, name: str):
+        """One of `PEOPLE`, registered through an invite link."""
+        uid, first_name, role, region = PEOPLE[name]
+        return await self.register(self.emu.user(uid, first_name), role, region)
+
+    async def receipt(self, incident_id: int, *, duplicate: bool = False, nik_warnings: tuple[str, ...] = ()) -> str:
+        """The receipt of a stored incident as its reporter reads it, from `bot.texts.incidents.receipt`."""
+        incident = await incident_store.get(self.rt.db, incident_id)
+        path = await region_store.path(self.rt.db, incident.region_code)
+        return shown(bot.texts.incidents.receipt(incident, reporting.report_of(incident), path, nik_warnings,
+                                                 duplicate))
+
     async def say(self, user, text: str, chat=None, *, thread_id=None, reply_to=None):
         """`user` sends `text` (privately unless `chat`), and the bot's next message there is returned."""
         target = chat if chat is not None else self.bot
@@ -102,7 +137,14 @@ class Harness:
         """A supergroup with the bot in it; the bot's welcome (how to register the group) is consumed."""
         chat = self.emu.group(title, members=members, bots=[self.bot], supergroup=True, forum=forum)
         welcome = await self.emu.next_message(chat)
-        assert "/grup" in welcome.text
+        assert welcome.text == shown(bot.texts.groups.WELCOME_IN_GROUP), welcome.text
+        return chat
+
+    async def coordination_group(self, title: str, region: str, by, *members):
+        """A supergroup of `by` and `members` that `by` registered with `/grup <region>`."""
+        chat = await self.group(title, by, *members)
+        answer = await self.say(by, f"/grup {region}", chat)
+        assert answer.text.startswith("✅"), answer.text
         return chat
 
 
@@ -130,3 +172,20 @@ async def kpu_factory(emulator, tmp_path, clock):
 @pytest.fixture
 async def kpu(kpu_factory) -> Harness:
     return await kpu_factory()
+
+
+@pytest.fixture
+async def people(kpu) -> dict:
+    """The people of the coordination stories, registered in this order, and the admin."""
+    names = ("wayan", "made", "ketut", "komang", "nyoman", "gede")
+    return {name: await kpu.person(name) for name in names} | {"admin": kpu.admin}
+
+
+@pytest.fixture
+async def wayan(kpu):
+    return await kpu.person("wayan")
+
+
+@pytest.fixture
+async def made(kpu):
+    return await kpu.person("made")

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import bot.texts.baselines
+
 import pytest
 
 PLAN_HEAD = "kode_wilayah,barang,jumlah\n"
@@ -64,11 +66,11 @@ def test_good_tps_file_from_excel_and_reimport(run, tmp_path):
     path.write_bytes(b"\xef\xbb\xbfKode_Wilayah;Jumlah_TPS\r\n51.03.01;205\r\n51.03.02;1.010\r\n")
     done = run("import-tps", str(path))
     assert done.returncode == 0, done.stderr
-    assert "2 baris diimpor" in done.stdout and "total 1.215 TPS" in done.stdout
+    assert bot.texts.baselines.TPS_DONE.format(rows=2, regions=2, total="1.215", added=2, replaced=0) in done.stdout
     path.write_bytes(b"kode_wilayah,jumlah_tps\n51.03.01,210\n")
     done = run("import-tps", str(path))
     assert done.returncode == 0, done.stderr
-    assert "0 baru, 1 mengganti nilai lama" in done.stdout
+    assert bot.texts.baselines.TPS_DONE.format(rows=1, regions=1, total="210", added=0, replaced=1) in done.stdout
     assert sorted(query(run.db_path, "SELECT region_code, tps_count FROM tps_baseline")) == [
         ("51.03.01", 210), ("51.03.02", 1010),
     ]
@@ -85,9 +87,12 @@ def test_bad_plan_file_names_file_and_lines_and_imports_nothing(run, tmp_path):
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     err = done.stderr.splitlines()
-    assert err[0] == "error: rencana.csv: rencana logistik: 2 masalah, tidak ada yang diimpor"
-    assert err[1].startswith("rencana.csv: baris 5: kolom berlebih")
-    assert err[2] == "rencana.csv: baris 17: kode wilayah 51.99.01 tidak dikenal"
+    texts = bot.texts.baselines
+    assert err[0] == "error: rencana.csv: " + texts.FAILED.format(label=texts.KIND_LABELS["rencana"], count=2)
+    too_many = texts.ERRORS["too_many_columns"].partition(":")[0]  # "kolom berlebih", before its figures
+    assert err[1].startswith("rencana.csv: " + texts.LINE_PREFIX.format(line=5, message=too_many))
+    unknown = texts.ERRORS["unknown_region"].format(code="51.99.01")
+    assert err[2] == "rencana.csv: " + texts.LINE_PREFIX.format(line=17, message=unknown)
     assert done.stdout == ""
     assert query(run.db_path, "SELECT count(*) FROM logistics_plan") == [(0,)]
     assert query(run.db_path, "SELECT count(*) FROM audit_log WHERE action = 'impor'") == [(0,)]
@@ -149,5 +154,5 @@ def test_a_busy_database_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys):
         holder.close()
     err = capsys.readouterr().err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
-    assert err.startswith(f"error: {db_path}: basis data tidak bisa ditulis (database is locked); tidak ada yang diimpor")
+    assert err.startswith("error: " + bot.texts.baselines.DATABASE_FAILED.format(path=db_path, reason="database is locked"))
     assert query(db_path, "SELECT quantity FROM logistics_plan") == [(120,)]

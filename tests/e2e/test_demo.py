@@ -4,7 +4,10 @@ import io
 import re
 import struct
 
+import bot.texts.common
+import bot.texts.groups
 from bot.devtools.demo import run_demo
+from tests.e2e.conftest import shown
 
 
 async def test_demo_tells_the_whole_story(tmp_path):
@@ -27,7 +30,7 @@ async def test_demo_tells_the_whole_story(tmp_path):
         f"Keluaran demo ada di folder: {out.resolve()}",
     ):
         assert needle in transcript, needle
-    assert "Traceback" not in transcript and "Maaf, terjadi gangguan" not in transcript
+    assert "Traceback" not in transcript and shown(bot.texts.common.ERROR_APOLOGY) not in transcript
     _answers_follow_their_commands(transcript)
     assert (out / "transkrip.txt").read_text(encoding="utf-8").count("Laporan #") > 10
     digest = (out / "ringkasan.html").read_text(encoding="utf-8")
@@ -44,6 +47,9 @@ def _answers_follow_their_commands(transcript: str) -> None:
     bot says after `/grup CODE` in a chat is that chat's confirmation for CODE's region."""
     lines = transcript.splitlines()
     grup_commands = 0
+    welcome = shown(bot.texts.groups.WELCOME_IN_GROUP)
+    # the confirmation's first line, up to the region's name
+    registered = shown(bot.texts.groups.grup_registered("", False, False, None)).splitlines()[0].rstrip(".")
     for i, line in enumerate(lines):
         said = re.match(r"^\[(?P<chat>[^\]]+)\] [^:]+: /grup (?P<code>\S+)$", line)
         if not said:
@@ -51,9 +57,9 @@ def _answers_follow_their_commands(transcript: str) -> None:
         grup_commands += 1
         chat = said["chat"]
         before = [ln for ln in lines[:i] if ln.startswith(f"   🤖 [{chat}] ")]
-        assert before and "Halo! Saya bot koordinasi KPU" in before[-1], (line, before[-1:])
+        assert before and before[-1] == f"   🤖 [{chat}] {welcome}", (line, before[-1:])
         answer = next(ln for ln in lines[i + 1:] if ln.startswith("   🤖 "))
-        assert answer.startswith(f"   🤖 [{chat}] ✅ Grup ini sekarang grup koordinasi"), (line, answer)
+        assert answer.startswith(f"   🤖 [{chat}] {registered}"), (line, answer)
         name = chat.removeprefix("KPU ").removeprefix("Kabupaten ").removeprefix("Provinsi ")
         assert answer.rstrip(".").endswith(name), (line, answer)
     assert grup_commands == 10  # the province and its 9 kabupaten/kota

@@ -9,26 +9,42 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+import bot.texts.baselines
+import bot.texts.common
+import bot.texts.digest
+import bot.texts.groups
+import bot.texts.incidents
+import bot.texts.messages
+from bot.domain.access import Reason
+from bot.domain.models import Role
 from storage import schedules as schedule_store
+from tests.e2e.conftest import shown
 
 PLAN = b"kode_wilayah,barang,jumlah\n51.03.01,kotak_suara,120\n51.03.02,kotak_suara,80\n"
+NOT_ALLOWED = shown(bot.texts.common.REFUSAL[Reason.ROLE])
 
 
-@pytest.fixture
-async def people(kpu):
-    emu = kpu.emu
-    return {
-        "wayan": await kpu.register(emu.user(100, "Wayan"), "petugas", "51.03.01"),
-        "made": await kpu.register(emu.user(200, "Made"), "koordinator", "51.03"),
-        "komang": await kpu.register(emu.user(300, "Komang"), "komisioner", "51.03"),
-    }
+def heading(title: str) -> str:
+    """The first line of a digest of the region called `title`."""
+    return shown(bot.texts.digest.HEADER_TITLE.format(title=title))
+
+
+DIGEST = heading("")  # how every digest begins
+BADUNG_DIGEST = heading("Kabupaten Badung")
+TOO_SOON = shown(bot.texts.groups.too_soon(0)).partition("0")[0]  # the answer, up to its seconds
+
+
+def help_title(role: Role) -> str:
+    return shown(bot.texts.common.help_text(role, []))
+
+
+def jadwal_set(*times: str) -> str:
+    return shown(bot.texts.groups.jadwal_set(list(times), "WITA", "Bali › Badung"))
 
 
 @pytest.fixture
 async def badung(kpu, people):
-    chat = await kpu.group("KPU Badung", people["made"], people["komang"], people["wayan"])
-    await kpu.say(people["komang"], "/grup 51.03", chat)
-    return chat
+    return await kpu.coordination_group("KPU Badung", "51.03", people["komang"], people["made"], people["wayan"])
 
 
 def jobs(kpu, chat) -> list[str]:
@@ -41,21 +57,22 @@ async def test_registration_applies_the_default_times(kpu, badung):
 
 async def test_jadwal_sets_and_turns_off(kpu, people, badung):
     answer = await kpu.say(people["komang"], "/jadwal 06.30,18:00", badung)
-    assert "06:30, 18:00 WITA" in answer.text
+    assert answer.text == jadwal_set("06:30", "18:00")
     assert jobs(kpu, badung) == [f"ringkasan:{badung.id}:06:30", f"ringkasan:{badung.id}:18:00"]
-    assert "Bentuk" in (await kpu.say(people["komang"], "/jadwal 25:00", badung)).text
-    assert "tidak berwenang" in (await kpu.say(people["made"], "/jadwal 05:00", badung)).text
-    assert "dimatikan" in (await kpu.say(people["komang"], "/jadwal mati", badung)).text
+    assert shown(bot.texts.groups.JADWAL_USAGE) in (await kpu.say(people["komang"], "/jadwal 25:00", badung)).text
+    assert (await kpu.say(people["made"], "/jadwal 05:00", badung)).text == NOT_ALLOWED
+    assert (await kpu.say(people["komang"], "/jadwal mati", badung)).text == shown(bot.texts.groups.JADWAL_OFF)
     assert jobs(kpu, badung) == []
     assert await schedule_store.for_chat(kpu.rt.db, badung.id) == []
 
 
 async def test_jadwal_needs_a_registered_group_and_personal_digest_in_private(kpu, people):
     loose = await kpu.group("Grup Lain", people["komang"])
-    assert "belum menjadi grup koordinasi" in (await kpu.say(people["komang"], "/jadwal 07:00", loose)).text
-    assert "tidak berwenang" in (await kpu.say(people["wayan"], "/jadwal 07:00")).text
+    answer = await kpu.say(people["komang"], "/jadwal 07:00", loose)
+    assert answer.text == shown(bot.texts.groups.JADWAL_GROUP_NOT_REGISTERED)
+    assert (await kpu.say(people["wayan"], "/jadwal 07:00")).text == NOT_ALLOWED
     answer = await kpu.say(people["made"], "/jadwal 19:00")
-    assert "Bali › Badung" in answer.text and "19:00" in answer.text
+    assert answer.text == jadwal_set("19:00")
     [schedule] = await schedule_store.for_chat(kpu.rt.db, people["made"].id)
     assert schedule.region_code == "51.03"
 
@@ -72,11 +89,11 @@ async def test_schedule_survives_a_restart_and_sends_once(kpu, people, badung, c
     await job.run(kpu.app)
     await job.run(kpu.app)  # the same occurrence again (e.g. a coalesced misfire): not sent twice
     first = await kpu.next(badung)
-    assert first.text.startswith("📊 Ringkasan Kabupaten Badung") and "Rabu, 14 Februari 2024" in first.text
+    assert first.text.startswith(BADUNG_DIGEST) and "Rabu, 14 Februari 2024" in first.text
     assert "H\n" in first.text or "· H" in first.text
     photos = [m for m in kpu.emu.bot_messages(badung) if m.photo_bytes]
     await kpu.settled(people["komang"])
-    assert len([m for m in kpu.emu.bot_messages(badung) if m.text and m.text.startswith("📊")]) == 1
+    assert len([m for m in kpu.emu.bot_messages(badung) if m.text and m.text.startswith(DIGEST)]) == 1
     assert len(photos) == 3 and len({m.media_group_id for m in photos}) == 1
 
 
@@ -85,38 +102,40 @@ async def test_a_digest_missed_during_a_restart_is_sent_late(kpu, people, badung
     await kpu.stop()
     clock.now = datetime(2024, 2, 14, 1, 10, tzinfo=UTC)  # the bot was down at 09:00; back at 09:10
     await kpu.start()
-    assert (await kpu.next(badung)).text.startswith("📊 Ringkasan Kabupaten Badung")
+    assert (await kpu.next(badung)).text.startswith(BADUNG_DIGEST)
     await caught_up()
     await kpu.restart()  # and a second restart within the grace time does not send it again
     await caught_up()
     await kpu.settled(people["komang"])
-    assert len([m for m in kpu.emu.bot_messages(badung) if (m.text or "").startswith("📊")]) == 1
+    assert len([m for m in kpu.emu.bot_messages(badung) if (m.text or "").startswith(DIGEST)]) == 1
 
 
 async def test_on_demand_digests_and_their_limit(kpu, people, badung, clock):
     await kpu.say(people["wayan"], "/lapor logistik kotak 110/120")
     await people["made"].send(badung, "/progres")
     progres = await kpu.next(badung)
-    assert "Rekapitulasi" in progres.text and "Logistik" not in progres.text
+    assert shown(bot.texts.digest.REKAP_TITLE) in progres.text
+    assert shown(bot.texts.digest.LOGISTIK_TITLE) not in progres.text
     chart = await kpu.next(badung)
     assert chart.photo_bytes and chart.photo_size[0] >= 1000
     again = await kpu.say(people["made"], "/progres", badung)
-    assert again.text == "Ringkasan baru saja dikirim. Coba lagi dalam 121 detik."
+    assert again.text == shown(bot.texts.groups.too_soon(121))
     # the limit is per group, whoever asks and for whichever part; told once, then silence
     for who, command in ((people["komang"], "/logistik"), (people["made"], "/ringkasan"), (people["made"], "/progres")):
         await who.send(badung, command)
-    assert (await kpu.say(people["made"], "/bantuan", badung)).text.startswith("Perintah untuk")
+    assert (await kpu.say(people["made"], "/bantuan", badung)).text.startswith(help_title(Role.KOORDINATOR))
     clock.advance(seconds=119)
     await people["komang"].send(badung, "/ringkasan")
-    assert (await kpu.say(people["made"], "/bantuan", badung)).text.startswith("Perintah untuk")  # still silent
-    assert sum("Coba lagi" in (m.text or "") for m in kpu.emu.bot_messages(badung)) == 1
+    assert (await kpu.say(people["made"], "/bantuan", badung)).text.startswith(help_title(Role.KOORDINATOR))  # still silent
+    assert sum((m.text or "").startswith(TOO_SOON) for m in kpu.emu.bot_messages(badung)) == 1
     clock.advance(seconds=1)  # the window is over
     await people["made"].send(badung, "/logistik")
     logistik = await kpu.next(badung)
-    assert "Kotak suara: 110/120 (91,7%)" in logistik.text
+    item = bot.texts.digest.LOGISTIK_ITEM.format(label="Kotak suara", received="110", planned="120", share="91,7%")
+    assert shown(item) in logistik.text
     own = await kpu.say(people["made"], "/ringkasan")
-    assert own.text.startswith("📊 Ringkasan Kabupaten Badung")
-    assert "tidak berwenang" in (await kpu.say(people["wayan"], "/ringkasan")).text
+    assert own.text.startswith(BADUNG_DIGEST)
+    assert (await kpu.say(people["wayan"], "/ringkasan")).text == NOT_ALLOWED
 
 
 async def test_other_users_are_answered_while_a_digest_renders(kpu, people, badung, monkeypatch):
@@ -136,10 +155,10 @@ async def test_other_users_are_answered_while_a_digest_renders(kpu, people, badu
     monkeypatch.setattr(charts, "render_all", held)
     try:
         await people["made"].send(badung, "/ringkasan")
-        assert (await kpu.next(badung)).text.startswith("📊 Ringkasan Kabupaten Badung")
+        assert (await kpu.next(badung)).text.startswith(BADUNG_DIGEST)
         await asyncio.wait_for(rendering.wait(), timeout=5)
         receipt = await kpu.say(people["wayan"], "/lapor rekap 100/205 sirekap 50")
-        assert "#" in receipt.text
+        assert bot.texts.incidents.receipt_incident_id(receipt.text) is not None
         assert not [m for m in kpu.emu.bot_messages(badung) if m.photo_bytes]  # still drawing
     finally:
         release.set()
@@ -148,26 +167,26 @@ async def test_other_users_are_answered_while_a_digest_renders(kpu, people, badu
 
 
 async def test_a_digest_that_fails_in_the_background_is_apologised_for_and_may_be_asked_again(kpu, people, badung):
-    from bot.texts import common as tc
-
     kpu.emu.fail_next("sendMessage", 400, "Bad Request: test fault", chat_id=badung.id)
     await people["made"].send(badung, "/ringkasan")
-    assert (await kpu.next(badung)).text == tc.ERROR_APOLOGY
+    assert (await kpu.next(badung)).text == shown(bot.texts.common.ERROR_APOLOGY)
     await people["made"].send(badung, "/ringkasan")  # nothing was sent: no waiting
-    assert (await kpu.next(badung)).text.startswith("📊 Ringkasan Kabupaten Badung")
+    assert (await kpu.next(badung)).text.startswith(BADUNG_DIGEST)
 
 
 async def test_impor_by_chat(kpu, people):
     komang, made = people["komang"], people["made"]
     doc = await komang.send_document(kpu.bot, PLAN, "rencana.csv", "text/csv")
-    assert "2 baris diimpor" in (await kpu.say(komang, "/impor", reply_to=doc)).text
+    done = bot.texts.baselines.PLAN_DONE.format(rows=2, regions=2, items=1, added=2, replaced=0)
+    assert (await kpu.say(komang, "/impor", reply_to=doc)).text == done
     bad = await komang.send_document(kpu.bot, PLAN + b"51.71.01,tinta,5\n51.03.01,kursi,-1\n", "salah.csv", "text/csv")
     answer = await kpu.say(komang, "/impor", reply_to=bad)
-    assert "tidak ada yang diimpor" in answer.text
-    assert "baris 4: kode wilayah 51.71.01 di luar wilayah Anda" in answer.text and "baris 5:" in answer.text
+    assert answer.text.startswith(bot.texts.baselines.FAILED.format(label="rencana logistik", count=3))
+    outside = bot.texts.baselines.ERRORS["out_of_scope"].format(code="51.71.01", scope="51.03")
+    assert bot.texts.baselines.LINE_PREFIX.format(line=4, message=outside) in answer.text and "baris 5:" in answer.text
     doc = await made.send_document(kpu.bot, PLAN, "rencana.csv", "text/csv")
-    assert "tidak berwenang" in (await kpu.say(made, "/impor", reply_to=doc)).text
-    assert "balas berkas itu" in (await kpu.say(komang, "/impor")).text
+    assert (await kpu.say(made, "/impor", reply_to=doc)).text == NOT_ALLOWED
+    assert (await kpu.say(komang, "/impor")).text == shown(bot.texts.baselines.IMPOR_USAGE_HTML)
     rows = await kpu.rt.db.fetchall("SELECT region_code, quantity FROM logistics_plan ORDER BY region_code")
     assert [tuple(r) for r in rows] == [("51.03.01", 120), ("51.03.02", 80)]
 
@@ -178,19 +197,22 @@ async def test_impor_reports_every_bad_line_however_many(kpu, people):
     bad = b"kode_wilayah,barang,jumlah\n" + b"".join(b"51.03.01,kursi_%d,1\n" % i for i in range(45))
     doc = await komang.send_document(kpu.bot, bad, "salah.csv", "text/csv")
     answer = await kpu.say(komang, "/impor", reply_to=doc)
-    assert answer.document_name == "masalah_impor.txt"
-    assert answer.caption.startswith("rencana logistik: 45 masalah, tidak ada yang diimpor")
+    failed = bot.texts.baselines.FAILED.format(label="rencana logistik", count=45)
+    assert answer.document_name == bot.texts.baselines.IMPOR_ERRORS_FILE
+    assert answer.caption == shown(bot.texts.baselines.IMPOR_ERRORS_CAPTION_HTML.format(summary=failed))
     listed = answer.document_bytes.decode("utf-8").splitlines()
-    assert listed[0] == "rencana logistik: 45 masalah, tidak ada yang diimpor"
+    assert listed[0] == failed
     assert [line.split(":")[0] for line in listed[1:]] == [f"baris {n}" for n in range(2, 47)]
-    assert 'barang "kursi_44" tidak dikenal' in listed[-1]
+    unknown = bot.texts.baselines.ERRORS["unknown_item"].partition(" (")[0]  # before the list of items
+    assert unknown.format(token=bot.texts.baselines.quote("kursi_44")) in listed[-1]
 
     # 30 of them (over 4,096 characters together) still come as messages, split below the limit
     doc = await komang.send_document(kpu.bot, bad[: bad.index(b"51.03.01,kursi_30")], "salah.csv", "text/csv")
     first = await kpu.say(komang, "/impor", reply_to=doc)
     second = await kpu.next(komang)
-    assert first.text.startswith("rencana logistik: 30 masalah, tidak ada yang diimpor\nbaris 2: ")
-    assert second.text.startswith("rencana logistik: 30 masalah, tidak ada yang diimpor (lanjutan)\n")
+    failed = bot.texts.baselines.FAILED.format(label="rencana logistik", count=30)
+    assert first.text.startswith(failed + "\nbaris 2: ")
+    assert second.text.startswith(shown(failed + bot.texts.messages.CONTINUED) + "\n")
     lines = (first.text + "\n" + second.text).splitlines()
     assert [line.split(":")[0] for line in lines if line.startswith("baris")] == [f"baris {n}" for n in range(2, 32)]
     assert all(len(m.text) < 4096 for m in (first, second))
@@ -212,14 +234,14 @@ def job(kpu, chat_id: int, prefix: str = "ringkasan"):
 
 
 def digests(kpu, chat) -> list:
-    return [m for m in kpu.emu.bot_messages(chat) if (m.text or "").startswith("📊")]
+    return [m for m in kpu.emu.bot_messages(chat) if (m.text or "").startswith(DIGEST)]
 
 
 async def test_a_revoked_user_gets_no_more_personal_digests(kpu, people, clock):
     made, komang = people["made"], people["komang"]
-    assert "19:00" in (await kpu.say(made, "/jadwal 19:00")).text
+    assert (await kpu.say(made, "/jadwal 19:00")).text == jadwal_set("19:00")
     daily = job(kpu, made.id)
-    assert "dicabut" in (await kpu.say(komang, f"/cabut {made.id}")).text
+    assert (await kpu.say(komang, f"/cabut {made.id}")).text == shown(bot.texts.common.cabut_done("Made", made.id))
     assert await schedule_store.for_chat(kpu.rt.db, made.id) == []  # in the revocation's transaction
     assert [j for j in kpu.app.job_queue.jobs() if (j.name or "").startswith(f"ringkasan:{made.id}:")] == []
     [audit] = await kpu.rt.db.fetchall("SELECT detail FROM audit_log WHERE action = 'cabut'")
@@ -252,7 +274,7 @@ async def test_a_scheduled_digest_goes_where_the_data_says_now(kpu, people, badu
     async with db.transaction() as conn:
         await conn.execute("UPDATE groups SET region_code = '51.71' WHERE chat_id = ?", (badung.id,))
     await job(kpu, badung.id).run(kpu.app)
-    assert (await kpu.next(badung)).text.startswith("📊 Ringkasan Kota Denpasar")
+    assert (await kpu.next(badung)).text.startswith(heading("Kota Denpasar"))
     await kpu.settled(people["wayan"])
     assert digests(kpu, kpu.dm(made)) == [] and digests(kpu, kpu.dm(komang)) == []
     for user in (made, komang):
@@ -282,7 +304,7 @@ async def test_a_failed_scheduled_send_is_retried_within_the_grace_time(kpu, peo
     retry = job(kpu, badung.id, "ringkasan-ulang")
     clock.advance(minutes=5)
     await retry.run(kpu.app)
-    assert (await kpu.next(badung)).text.startswith("📊 Ringkasan Kabupaten Badung")
+    assert (await kpu.next(badung)).text.startswith(BADUNG_DIGEST)
     await retry.run(kpu.app)  # neither the retry again nor the daily job sends it twice
     await daily.run(kpu.app)
     await kpu.settled(people["komang"])
@@ -329,7 +351,7 @@ async def test_catch_up_skips_an_occurrence_due_before_the_schedule_existed(kpu,
     await kpu.stop()
     clock.now = wita(13, 9, 10)  # tomorrow's 09:00 was missed: owed
     await kpu.start()
-    assert (await kpu.next(badung)).text.startswith("📊 Ringkasan Kabupaten Badung")
+    assert (await kpu.next(badung)).text.startswith(BADUNG_DIGEST)
     await caught_up()
 
 
@@ -352,10 +374,10 @@ async def test_catch_up_runs_in_the_background_and_coalesces_a_chats_missed_time
     monkeypatch.setattr(charts, "render_all", held)
     starting = asyncio.create_task(kpu.start())
     try:
-        assert (await kpu.next(badung)).text.startswith("📊 Ringkasan Kabupaten Badung")
+        assert (await kpu.next(badung)).text.startswith(BADUNG_DIGEST)
         await asyncio.wait_for(rendering.wait(), timeout=5)
         # the catch-up is still drawing its charts, and the bot already answers
-        assert (await kpu.say(people["made"], "/bantuan")).text.startswith("Perintah untuk")
+        assert (await kpu.say(people["made"], "/bantuan")).text.startswith(help_title(Role.KOORDINATOR))
     finally:
         release.set()
         await starting

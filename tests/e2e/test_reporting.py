@@ -8,7 +8,13 @@ import zlib
 import pytest
 from telegram import Update
 
+import bot.texts.common
+import bot.texts.incidents
+import bot.texts.reporting
+from bot.domain.access import Reason
 from storage import incidents as incident_store
+from storage import regions as region_store
+from tests.e2e.conftest import shown
 
 NIK_BALI = "5103011234560001"
 NIK_JABAR = "3201011234560002"
@@ -22,50 +28,69 @@ def png(width=32, height=24) -> bytes:
             + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
-@pytest.fixture
-async def wayan(kpu):
-    return await kpu.register(kpu.emu.user(100, "Wayan"), "petugas", "51.03.01")
+def error(code: str, **values) -> str:
+    """The first sentence of a /lapor refusal, as the user reads it."""
+    return shown(bot.texts.reporting.ERRORS[code].format(**values))
 
 
-@pytest.fixture
-async def made(kpu):
-    return await kpu.register(kpu.emu.user(200, "Made"), "koordinator", "51.03")
+def summary(template: str, **values) -> str:
+    """A line of a report restated (receipt, confirmation), as the user reads it."""
+    return shown(template.format(**values))
+
+
+#: the first line of the guided flow's confirmation ("Periksa laporan Anda:")
+CONFIRM = shown(bot.texts.incidents.flow_confirm("", ())).partition("\n")[0]
+
+
+def receipt_id(message) -> int | None:
+    return bot.texts.incidents.receipt_incident_id(message.text)
 
 
 async def count(kpu) -> int:
     return (await kpu.rt.db.fetchone("SELECT count(*) FROM incidents"))[0]
 
 
+LOGISTIK_PLANNED = bot.texts.reporting.SUMMARY_LOGISTIK + bot.texts.reporting.SUMMARY_LOGISTIK_PLAN
+SEVERITY = bot.texts.reporting.SUMMARY_SEVERITY
+
+
 @pytest.mark.parametrize(
     ("line", "expected", "row"),
     [
         ("/lapor logistik kotak_suara 118/120 rusak 2 dua kotak penyok",
-         ["Kotak suara: diterima 118 dari rencana 120, rusak 2", "dua kotak penyok", "Tingkat: sedang"],
+         [summary(LOGISTIK_PLANNED + bot.texts.reporting.SUMMARY_LOGISTIK_DAMAGED, label="Kotak suara",
+                  received="118", planned="120", damaged="2"),
+          "dua kotak penyok", summary(SEVERITY, severity="sedang")],
          {"kind": "logistik", "item": "kotak_suara", "received": 118, "planned": 120, "damaged": 2,
           "severity": "sedang"}),
         ("/lapor logistik surat 1.250/2.000",
-         ["Surat suara: diterima 1.250 dari rencana 2.000", "Tingkat: tinggi"],
+         [summary(LOGISTIK_PLANNED, label="Surat suara", received="1.250", planned="2.000"),
+          summary(SEVERITY, severity="tinggi")],
          {"kind": "logistik", "item": "surat_suara", "received": 1250, "planned": 2000, "severity": "tinggi"}),
-        ("/lapor logistik tinta 40/40", ["Tinta: diterima 40 dari rencana 40", "Tingkat: rendah"],
+        ("/lapor logistik tinta 40/40",
+         [summary(LOGISTIK_PLANNED, label="Tinta", received="40", planned="40"), summary(SEVERITY, severity="rendah")],
          {"kind": "logistik", "severity": "rendah"}),
         ("/lapor data ganda 14 pemilih ganda di Desa Kuta",
-         ["Pemilih ganda: 14 orang", "pemilih ganda di Desa Kuta", "Tingkat: sedang"],
+         [summary(bot.texts.reporting.SUMMARY_DATA, label="Pemilih ganda", count="14"), "pemilih ganda di Desa Kuta",
+          summary(SEVERITY, severity="sedang")],
          {"kind": "data", "item": "ganda", "data_count": 14, "severity": "sedang"}),
         ("/lapor rekap 180/205 sirekap 150",
-         ["180 dari 205 TPS selesai (87,8%), 150 diunggah ke Sirekap", "Tingkat: rendah"],
+         [summary(bot.texts.reporting.SUMMARY_REKAP + bot.texts.reporting.SUMMARY_REKAP_SIREKAP, done="180",
+                  total="205", percent="87,8%", sirekap="150"),
+          summary(SEVERITY, severity="rendah")],
          {"kind": "rekap", "tps_done": 180, "tps_total": 205, "sirekap": 150, "severity": "rendah"}),
         ("/lapor insiden kritis gudang logistik PPK Kuta tergenang banjir",
-         ["Insiden</b> tingkat kritis", "gudang logistik PPK Kuta tergenang banjir"],
+         [summary(bot.texts.reporting.SUMMARY_INSIDEN, severity="kritis"), "gudang logistik PPK Kuta tergenang banjir"],
          {"kind": "insiden", "severity": "kritis", "description": "gudang logistik PPK Kuta tergenang banjir"}),
     ],
 )
 async def test_every_kind_in_one_line(kpu, wayan, line, expected, row):
     answer = await kpu.say(wayan, line)
     [incident_id] = [r["id"] for r in await kpu.rt.db.fetchall("SELECT id FROM incidents")]
-    assert f"Laporan #{incident_id} diterima" in answer.text
+    assert answer.text == await kpu.receipt(incident_id)
     assert "Bali › Badung › Kuta" in answer.text
     for fragment in expected:
-        assert fragment in answer.text or fragment in answer.html
+        assert fragment in answer.text
     stored = await kpu.rt.db.fetchone("SELECT * FROM incidents WHERE id = ?", (incident_id,))
     for key, value in row.items():
         assert stored[key] == value, key
@@ -75,18 +100,18 @@ async def test_every_kind_in_one_line(kpu, wayan, line, expected, row):
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
-        ("/lapor", "Apa yang ingin Anda laporkan"),  # no arguments: the guided flow starts
-        ("/lapor gosip 3", "Jenis laporan «gosip» tidak dikenal"),
-        ("/lapor logistik kursi 5", "Barang «kursi» tidak dikenal"),
-        ("/lapor logistik kotak 300/120", "lebih dari dua kali rencana"),
-        ("/lapor logistik kotak -3", "negatif"),
-        ("/lapor data ganda banyak", "«banyak» bukan angka"),
-        ("/lapor rekap 206/205", "TPS selesai «206» lebih banyak dari jumlah TPS (205)"),
+        ("/lapor", shown(bot.texts.incidents.FLOW_CHOOSE_KIND)),  # no arguments: the guided flow starts
+        ("/lapor gosip 3", error("unknown_kind", token="gosip")),
+        ("/lapor logistik kursi 5", error("unknown_item", token="kursi")),
+        ("/lapor logistik kotak 300/120", error("received_over_plan", token="300", bound="120")),
+        ("/lapor logistik kotak -3", error("negative_number", token="-3")),
+        ("/lapor data ganda banyak", error("invalid_number", token="banyak")),
+        ("/lapor rekap 206/205", error("tps_done_over_total", token="206", bound="205")),
         ("/lapor @51.71.01 insiden tinggi banjir",
          "«@51.71.01» (Bali › Kota Denpasar › Denpasar Selatan) di luar wilayah kerja Anda (Bali › Badung › Kuta)"),
-        ("/lapor @atlantis insiden tinggi banjir", "«@atlantis» tidak ditemukan"),
-        ("/lapor @Kuta Selatan rekap 90/120", "«@Kuta_Selatan»"),
-        ("/lapor insiden kritis", "tulis uraian"),
+        ("/lapor @atlantis insiden tinggi banjir", shown(bot.texts.incidents.target_unknown("atlantis", "insiden", "51.03.01"))),
+        ("/lapor @Kuta Selatan rekap 90/120", error("kind_after_target", token="@Kuta_Selatan")),
+        ("/lapor insiden kritis", error("missing_description", token="kritis")),
     ],
 )
 async def test_refusals_store_nothing(kpu, wayan, line, expected):
@@ -95,8 +120,11 @@ async def test_refusals_store_nothing(kpu, wayan, line, expected):
     assert expected in answer.text
     if line != "/lapor":
         lines = answer.text.splitlines()
-        assert any(x.startswith("Format: /lapor") for x in lines) or "Cara melapor" in answer.text, answer.text
-        assert any(x.startswith("Contoh: /lapor") for x in lines), answer.text
+        form = shown(bot.texts.reporting.FORM_LINE.format(form="/lapor"))
+        example = shown(bot.texts.reporting.EXAMPLE_LINE.format(example="/lapor"))
+        usage = shown(bot.texts.reporting.USAGE)
+        assert any(x.startswith(form) for x in lines) or usage in answer.text, answer.text
+        assert any(x.startswith(example) for x in lines), answer.text
     assert await count(kpu) == 0
 
 
@@ -106,16 +134,17 @@ async def test_region_targeting_and_ambiguity(kpu, made):
     answer = await kpu.say(made, "/lapor @kuta_selatan rekap 90/120")
     assert "Bali › Badung › Kuta Selatan" in answer.text
     answer = await kpu.say(made, "/lapor rekap 90/120")
-    assert "per kecamatan" in answer.text
+    badung = await region_store.get(kpu.rt.db, "51.03")
+    assert answer.text == shown(bot.texts.incidents.needs_kecamatan("rekap", badung))
 
 
 async def test_nik_is_masked_outside_the_reporters_private_chat(kpu, wayan, made):
     private = await kpu.say(wayan, f"/lapor data nik_invalid 1 NIK {NIK_BALI} dan {NIK_JABAR} salah")
     assert NIK_BALI in private.text  # his own private chat: as typed
-    assert "NIK 3201011234560002 tidak berasal dari wilayah ini" in private.text  # a warning, not a refusal
     incident_id = (await kpu.rt.db.fetchone("SELECT id FROM incidents"))[0]
-    group = await kpu.group("PPK Kuta", wayan, made, kpu.admin)
-    await kpu.say(kpu.admin, "/grup 51.03.01", group)
+    # a warning about the NIK from elsewhere, not a refusal
+    assert private.text == await kpu.receipt(incident_id, nik_warnings=(NIK_JABAR,))
+    group = await kpu.coordination_group("PPK Kuta", "51.03.01", kpu.admin, wayan, made)
     in_group = await kpu.say(wayan, f"/lapor data ganda 2 NIK {NIK_BALI} dobel", group)
     assert NIK_BALI not in in_group.text and "5103**********01" in in_group.text
     seen_by_coordinator = await kpu.say(made, f"/status {incident_id}")
@@ -133,22 +162,23 @@ async def test_the_same_update_twice_makes_one_incident(kpu, wayan):
     update = Update.de_json(record.json(), kpu.app.bot)
     await kpu.app.process_update(update)  # Telegram redelivers after a crash before the offset moved on
     again = await kpu.next(wayan)
-    assert "sudah tercatat" in again.text
-    assert first.text.split("\n")[0].split("#")[1].split()[0] == again.text.split("\n")[0].split("#")[1].split()[0]
+    incident_id = receipt_id(first)
+    assert first.text == await kpu.receipt(incident_id)
+    assert again.text == await kpu.receipt(incident_id, duplicate=True)
     assert await count(kpu) == 1
 
 
 async def test_photo_with_caption_and_attachments_by_reply(kpu, wayan, made):
     receipt = await kpu.emu.user(100, "Wayan").send_photo(kpu.bot, png(), caption="/lapor insiden tinggi atap gudang bocor")
     answer = await kpu.next(wayan)
-    incident_id = int(answer.text.split("#")[1].split()[0])
+    incident_id = receipt_id(answer)
     await wayan.send_photo(kpu.bot, png(64, 48), reply_to=answer)
-    assert f"Foto dilampirkan ke laporan #{incident_id}" in (await kpu.next(wayan)).text
+    assert (await kpu.next(wayan)).text == shown(bot.texts.incidents.attached(incident_id, "foto"))
     await wayan.send_location(kpu.bot, -8.7237, 115.1752, reply_to=answer)
-    assert "Lokasi dilampirkan" in (await kpu.next(wayan)).text
+    assert (await kpu.next(wayan)).text == shown(bot.texts.incidents.attached(incident_id, "lokasi"))
     await wayan.send_document(kpu.bot, b"%PDF-1.4 berita acara", "berita_acara.pdf", "application/pdf",
                               reply_to=answer)
-    assert "Dokumen dilampirkan" in (await kpu.next(wayan)).text
+    assert (await kpu.next(wayan)).text == shown(bot.texts.incidents.attached(incident_id, "dokumen"))
     attachments = await incident_store.attachments(kpu.rt.db, incident_id)
     assert [a.kind for a in attachments] == ["foto", "foto", "lokasi", "dokumen"]
     assert attachments[1].width == 64 and attachments[2].latitude == pytest.approx(-8.7237)
@@ -161,11 +191,11 @@ async def test_a_reply_to_a_receipt_attaches_after_a_restart_and_other_replies_d
     """A receipt names its incident: no database row is kept for it, and a reply to it works
     whenever it comes. A reply to any other message of the bot attaches nothing."""
     receipt = await kpu.say(wayan, "/lapor insiden sedang genset PPK mati")
-    incident_id = int(receipt.text.split("#")[1].split()[0])
+    incident_id = receipt_id(receipt)
     help_answer = await kpu.say(wayan, "/bantuan")
     await kpu.restart()
     await wayan.send_photo(kpu.bot, png(), reply_to=receipt)
-    assert f"Foto dilampirkan ke laporan #{incident_id}" in (await kpu.next(wayan)).text
+    assert (await kpu.next(wayan)).text == shown(bot.texts.incidents.attached(incident_id, "foto"))
     await wayan.send_photo(kpu.bot, png(), reply_to=help_answer)
     await kpu.settled(wayan)
     assert [a.kind for a in await incident_store.attachments(kpu.rt.db, incident_id)] == ["foto"]
@@ -176,32 +206,33 @@ async def test_a_reply_to_a_receipt_attaches_after_a_restart_and_other_replies_d
 async def test_status_rights(kpu, wayan, made):
     await kpu.say(wayan, "/lapor insiden tinggi jalan putus")
     incident_id = (await kpu.rt.db.fetchone("SELECT id FROM incidents"))[0]
-    putu = await kpu.register(kpu.emu.user(101, "Putu"), "petugas", "51.03.01")
-    assert "laporan Anda sendiri" in (await kpu.say(putu, f"/status {incident_id}")).text
-    ketut = await kpu.register(kpu.emu.user(201, "Ketut"), "koordinator", "51.71")
-    assert "di luar wilayah" in (await kpu.say(ketut, f"/status {incident_id}")).text
+    putu = await kpu.person("putu")
+    assert (await kpu.say(putu, f"/status {incident_id}")).text == shown(bot.texts.common.REFUSAL[Reason.NOT_OWN])
+    ketut = await kpu.person("ketut")
+    assert (await kpu.say(ketut, f"/status {incident_id}")).text == shown(bot.texts.common.REFUSAL[Reason.SCOPE])
     full = await kpu.say(made, f"/status {incident_id}")
     assert "Pelapor: Wayan" in full.text and "Riwayat" in full.text and "Wayan melapor" in full.text
-    assert "tidak ditemukan" in (await kpu.say(made, "/status 999")).text
-    assert "Bentuk" in (await kpu.say(made, "/status abc")).text
+    assert (await kpu.say(made, "/status 999")).text == shown(bot.texts.incidents.status_not_found(999))
+    assert (await kpu.say(made, "/status abc")).text == shown(bot.texts.incidents.STATUS_USAGE)
 
 
 async def test_guided_flow_in_private(kpu, wayan):
     menu = await kpu.say(wayan, "/lapor")
     await wayan.press(menu, "lp1:k:logistik")
     items = await kpu.emu.next_edit(kpu.dm(wayan))
-    assert "Barang apa" in items.text
+    assert items.text == shown(bot.texts.incidents.FLOW_CHOOSE_ITEM)
     await wayan.press(items, "lp1:i:kotak_suara")
     ask = await kpu.emu.next_edit(kpu.dm(wayan))
-    assert "sudah diterima" in ask.text
+    assert ask.text == shown(bot.texts.incidents.FLOW_ASK_LOGISTIK)
     wrong = await kpu.say(wayan, "banyak sekali")
-    assert "bukan angka" in wrong.text
+    assert error("invalid_number", token="banyak") in wrong.text
     confirm = await kpu.say(wayan, "118/120 rusak 2 penyok")
-    assert "Periksa laporan Anda" in confirm.text and "Kuta" in confirm.text
+    assert confirm.text.startswith(CONFIRM) and "Kuta" in confirm.text
     assert confirm.callback_data and all(len(data.encode()) <= 64 for data in confirm.callback_data)
     await wayan.press(confirm, "lp1:ok")
     receipt = await kpu.emu.next_edit(kpu.dm(wayan))
-    assert "diterima" in receipt.text and "Kotak suara: diterima 118 dari rencana 120, rusak 2" in receipt.text
+    assert receipt.text == await kpu.receipt(receipt_id(receipt))
+    assert "Kotak suara: diterima 118 dari rencana 120, rusak 2" in receipt.text
     stored = await kpu.rt.db.fetchone("SELECT kind, item, received FROM incidents")
     assert tuple(stored) == ("logistik", "kotak_suara", 118)
     # pressing "Kirim" again (a double tap) does not make a second incident
@@ -213,15 +244,15 @@ async def test_guided_flow_cancel_and_group_link(kpu, wayan):
     menu = await kpu.say(wayan, "/lapor")
     await wayan.press(menu, "lp1:k:insiden")
     await kpu.emu.next_edit(kpu.dm(wayan))
-    assert "dibatalkan" in (await kpu.say(wayan, "/batal")).text
-    assert "Tidak ada yang sedang diisi" in (await kpu.say(wayan, "/batal")).text
-    group = await kpu.group("PPK Kuta", wayan, kpu.admin)
-    await kpu.say(kpu.admin, "/grup 51.03.01", group)
+    assert (await kpu.say(wayan, "/batal")).text == shown(bot.texts.incidents.FLOW_CANCELLED)
+    assert (await kpu.say(wayan, "/batal")).text == shown(bot.texts.incidents.FLOW_NOTHING_TO_CANCEL)
+    group = await kpu.coordination_group("PPK Kuta", "51.03.01", kpu.admin, wayan)
     link = await kpu.say(wayan, "/lapor", group)
     [[(_, url)]] = link.buttons
     assert url == "https://t.me/kpu_koordinasi_bot?start=lapor"
+    assert link.text == shown(bot.texts.incidents.FLOW_IN_GROUP)
     started = await kpu.say(wayan, "/start lapor")
-    assert "Apa yang ingin Anda laporkan" in started.text
+    assert started.text == shown(bot.texts.incidents.FLOW_CHOOSE_KIND)
     assert await count(kpu) == 0
 
 
@@ -230,10 +261,10 @@ async def test_guided_flow_times_out(kpu, wayan):
     await kpu.say(wayan, "/bantuan")  # updates are handled in order: /lapor has finished now
     [job] = [j for j in kpu.app.job_queue.jobs() if j.callback.__name__ == "_trigger_timeout"]
     await job.run(kpu.app)  # the 10-minute timeout, without waiting 10 minutes
-    assert "10 menit" in (await kpu.next(wayan)).text
+    assert (await kpu.next(wayan)).text == shown(bot.texts.incidents.FLOW_TIMEOUT)
     press = await wayan.press(menu, "lp1:k:data")
     answer = await press.answer()
-    assert answer.show_alert and "tidak berlaku" in answer.text  # the old keyboard no longer works
+    assert answer.show_alert and answer.text == bot.texts.incidents.FLOW_EXPIRED_BUTTON  # the old keyboard no longer works
     assert await count(kpu) == 0
 
 
@@ -241,15 +272,21 @@ async def test_guided_flow_asks_a_coordinator_for_the_kecamatan(kpu, made):
     menu = await kpu.say(made, "/lapor")
     await made.press(menu, "lp1:k:rekap")
     ask = await kpu.emu.next_edit(kpu.dm(made))
-    assert "Untuk kecamatan mana" in ask.text
-    assert "per kecamatan" in (await kpu.say(made, "badung")).text  # a kabupaten is not a kecamatan
-    assert "di luar wilayah" in (await kpu.say(made, "51.71.01")).text
+    assert ask.text == shown(bot.texts.incidents.FLOW_ASK_REGION)
+    badung = await region_store.get(kpu.rt.db, "51.03")
+    not_kecamatan = shown(bot.texts.incidents.needs_kecamatan("rekap", badung))
+    assert (await kpu.say(made, "badung")).text == not_kecamatan  # a kabupaten is not a kecamatan
+    outside = await region_store.path(kpu.rt.db, "51.71.01")
+    home = await region_store.path(kpu.rt.db, "51.03")
+    assert (await kpu.say(made, "51.71.01")).text == shown(
+        bot.texts.incidents.target_out_of_scope("51.71.01", outside, home, "rekap", "51.03.01"))
     details = await kpu.say(made, "kuta selatan")
-    assert "TPS selesai/jumlah TPS" in details.text
+    assert details.text == shown(bot.texts.incidents.FLOW_ASK_REKAP)
     confirm = await kpu.say(made, "90/120 sirekap 40")
     assert "Bali › Badung › Kuta Selatan" in confirm.text
     await made.press(confirm, "lp1:ok")
     receipt = await kpu.emu.next_edit(kpu.dm(made))
+    assert receipt.text == await kpu.receipt(receipt_id(receipt))
     assert "Kuta Selatan" in receipt.text and "90 dari 120 TPS" in receipt.text
 
 
@@ -266,13 +303,14 @@ async def test_guided_flow_own_region_button_for_incidents(kpu, made):
     confirm = await kpu.say(made, "jalan ke gudang longsor")
     await made.press(confirm, "lp1:ok")
     receipt = await kpu.emu.next_edit(kpu.dm(made))
+    assert receipt.text == await kpu.receipt(receipt_id(receipt))
     assert "Wilayah: Bali › Badung\n" in receipt.text and "tinggi" in receipt.text
 
 
 async def test_reports_are_not_taken_in_an_unregistered_group(kpu, wayan):
     group = await kpu.group("Grup Keluarga", wayan)
     answer = await kpu.say(wayan, "/lapor insiden tinggi jembatan putus", group)
-    assert "bukan grup koordinasi terdaftar" in answer.text
+    assert answer.text == shown(bot.texts.incidents.FLOW_GROUP_NOT_REGISTERED)
     [[(_, url)]] = answer.buttons
     assert url.endswith("?start=lapor")
     assert await count(kpu) == 0
@@ -322,11 +360,13 @@ async def test_guided_flow_checks_the_imported_plan_before_kirim(kpu, wayan):
     await wayan.press(items, "lp1:i:tinta")
     await kpu.emu.next_edit(kpu.dm(wayan))
     refused = await kpu.say(wayan, "500")
-    assert "lebih dari dua kali rencana (100)" in refused.text and not refused.callback_data
+    assert error("received_over_plan", token="500", bound="100") in refused.text and not refused.callback_data
     confirm = await kpu.say(wayan, "80")  # still in the flow: the figures again
-    assert "Tinta: diterima 80 dari rencana 100" in confirm.text and "Tingkat: tinggi" in confirm.text
+    assert summary(LOGISTIK_PLANNED, label="Tinta", received="80", planned="100") in confirm.text
+    assert summary(SEVERITY, severity="tinggi") in confirm.text
     await wayan.press(confirm, "lp1:ok")
     receipt = await kpu.emu.next_edit(kpu.dm(wayan))
+    assert receipt.text == await kpu.receipt(receipt_id(receipt))
     assert "diterima 80 dari rencana 100" in receipt.text
     assert await count(kpu) == 1
 
@@ -335,12 +375,13 @@ async def test_a_document_or_a_capitalised_caption_is_a_report_too(kpu, wayan):
     answer_doc = await wayan.send_document(kpu.bot, b"%PDF-1.4 berita acara serah terima", "ba.pdf",
                                            "application/pdf", caption="/lapor logistik segel 400/400")
     receipt = await kpu.next(wayan)
-    incident_id = int(receipt.text.split("#")[1].split()[0])
+    incident_id = receipt_id(receipt)
+    assert receipt.text == await kpu.receipt(incident_id)
     assert "Segel: diterima 400 dari rencana 400" in receipt.text and answer_doc.caption
     await wayan.send_photo(kpu.bot, png(), caption="/LAPOR insiden sedang tenda TPS roboh")
     second = await kpu.next(wayan)
     assert "tenda TPS roboh" in second.text
-    second_id = int(second.text.split("#")[1].split()[0])
+    second_id = receipt_id(second)
     assert [a.kind for a in await incident_store.attachments(kpu.rt.db, incident_id)] == ["dokumen"]
     assert [a.kind for a in await incident_store.attachments(kpu.rt.db, second_id)] == ["foto"]
 
@@ -349,7 +390,7 @@ async def test_a_photo_report_in_an_unregistered_group_points_to_the_private_cha
     group = await kpu.group("Obrolan PPK", wayan)
     await wayan.send_photo(group, png(), caption="/lapor insiden tinggi atap bocor")
     answer = await kpu.next(group)
-    assert "bukan grup koordinasi terdaftar" in answer.text and answer.buttons
+    assert answer.text == shown(bot.texts.incidents.FLOW_GROUP_NOT_REGISTERED) and answer.buttons
     assert answer.buttons[0][0][1].endswith("?start=lapor")
     assert await count(kpu) == 0
 
@@ -363,7 +404,7 @@ async def test_guided_data_flow_cancel_at_each_step_and_a_double_tap_on_kirim(kp
         ask_region = await kpu.emu.next_edit(kpu.dm(made))
         assert "wilayah" in ask_region.text.lower()
         if stop == "region":
-            assert "dibatalkan" in (await kpu.say(made, "/batal")).text
+            assert (await kpu.say(made, "/batal")).text == shown(bot.texts.incidents.FLOW_CANCELLED)
             continue
         problems = await kpu.say(made, "kuta_selatan")
         assert "lp1:p:ganda" in problems.callback_data
@@ -372,14 +413,14 @@ async def test_guided_data_flow_cancel_at_each_step_and_a_double_tap_on_kirim(kp
         confirm = await kpu.say(made, "14 pemilih ganda di Desa Jimbaran")
         assert "Pemilih ganda: 14 orang" in confirm.text and "Kuta Selatan" in confirm.text
         if stop == "confirm":
-            assert "dibatalkan" in (await kpu.say(made, "/batal")).text
+            assert (await kpu.say(made, "/batal")).text == shown(bot.texts.incidents.FLOW_CANCELLED)
             continue
         first = await made.press(confirm, "lp1:ok")
         second = await made.press(confirm, "lp1:ok")  # before the bot edited the buttons away
         await first.answer()
         assert (await second.answer()).show_alert
         receipt = await kpu.emu.next_edit(kpu.dm(made))
-        assert "Laporan #" in receipt.text
+        assert receipt.text == await kpu.receipt(receipt_id(receipt))
     rows = await kpu.rt.db.fetchall("SELECT kind, item, data_count, region_code FROM incidents")
     assert [tuple(r) for r in rows] == [("data", "ganda", 14, "51.03.05")]
 
@@ -392,14 +433,13 @@ async def test_the_same_message_in_a_new_update_makes_no_second_incident(kpu, wa
     payload["update_id"] += 1000
     await kpu.app.process_update(Update.de_json(payload, kpu.app.bot))
     again = await kpu.next(wayan)
-    assert "sudah tercatat" in again.text
-    assert first.text.split("#")[1].split()[0] == again.text.split("#")[1].split()[0]
+    assert again.text == await kpu.receipt(receipt_id(first), duplicate=True)
     assert await count(kpu) == 1
 
 
 async def test_a_nik_someone_else_wrote_is_masked_in_the_reporters_own_chat(kpu, wayan, made):
     receipt = await kpu.say(wayan, f"/lapor data tms 1 NIK {NIK_BALI} meninggal")
-    incident_id = int(receipt.text.split("#")[1].split()[0])
+    incident_id = receipt_id(receipt)
     await kpu.say(made, f"/catatan {incident_id} dicocokkan dengan NIK {NIK_JABAR} di Dukcapil")
     [status] = [await kpu.say(wayan, f"/status {incident_id}")]
     assert NIK_BALI in status.text  # Wayan's own words, in Wayan's own chat

@@ -16,6 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.text import Text
 from PIL import Image
 from tests.unit.test_digest_text import (  # the hand-built digests
@@ -100,15 +101,16 @@ def assert_png(data: bytes) -> tuple[int, int]:
 
 @pytest.fixture
 def captured_texts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every text drawn on the charts rendered during the test."""
+    """Every text drawn on the charts rendered during the test: caught where matplotlib's Agg canvas
+    draws a figure (the charts draw each figure once, then encode its pixels)."""
     texts: list[str] = []
-    original = charts._Canvas.png
+    original = FigureCanvasAgg.draw
 
-    def png(self):
-        texts.extend(t.get_text() for t in self.fig.findobj(Text))
+    def draw(self):
+        texts.extend(t.get_text() for t in self.figure.findobj(Text))
         return original(self)
 
-    monkeypatch.setattr(charts._Canvas, "png", png)
+    monkeypatch.setattr(FigureCanvasAgg, "draw", draw)
     return texts
 
 

@@ -5,7 +5,6 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.services import incidents as lifecycle
-from bot.services import registration
 from bot.services import reporting
 from bot.services.incidents import Move
 from bot.services.reporting import Source
@@ -13,25 +12,18 @@ from bot.texts import incidents as ti
 from storage import groups as group_store
 from storage import incidents as incident_store
 from storage import outbox
-from storage import users as user_store
 
 SENT = datetime(2024, 2, 12, 0, 30, tzinfo=UTC)
 
 
-async def register(rt, uid, role, region):
-    admin = await user_store.get(rt.db, 1)
-    invite = await registration.create_invite(rt, admin, role, region)
-    return (await registration.redeem(rt, invite.code, uid, f"User {uid}", None)).user
-
-
 @pytest.fixture
-async def people(rt):
+async def people(register):
     return {
-        "wayan": await register(rt, 100, "petugas", "51.03.01"),
-        "putu": await register(rt, 101, "petugas", "51.03.01"),
-        "made": await register(rt, 200, "koordinator", "51.03"),
-        "ketut": await register(rt, 201, "koordinator", "51.71"),
-        "nyoman": await register(rt, 300, "komisioner", "51"),
+        "wayan": await register(100, "petugas", "51.03.01"),
+        "putu": await register(101, "petugas", "51.03.01"),
+        "made": await register(200, "koordinator", "51.03"),
+        "ketut": await register(201, "koordinator", "51.71"),
+        "nyoman": await register(300, "komisioner", "51"),
     }
 
 

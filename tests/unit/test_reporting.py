@@ -4,20 +4,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.services import registration
 from bot.services import reporting
 from bot.services.reporting import Receipt, Refused, Source
 from bot.texts.incidents import refusal_text
 from storage import incidents as incident_store
-from storage import users as user_store
 
 SENT = datetime(2024, 2, 12, 0, 30, tzinfo=UTC)
-
-
-async def register(rt, uid, role, region):
-    admin = await user_store.get(rt.db, 1)
-    invite = await registration.create_invite(rt, admin, role, region)
-    return (await registration.redeem(rt, invite.code, uid, f"User {uid}", None)).user
 
 
 def src(message_id, update_id=None, chat_id=100, sent=SENT):
@@ -25,13 +17,13 @@ def src(message_id, update_id=None, chat_id=100, sent=SENT):
 
 
 @pytest.fixture
-async def wayan(rt):
-    return await register(rt, 100, "petugas", "51.03.01")  # PPK Kuta
+async def wayan(register):
+    return await register(100, "petugas", "51.03.01")  # PPK Kuta
 
 
 @pytest.fixture
-async def made(rt):
-    return await register(rt, 200, "koordinator", "51.03")  # KPU Badung
+async def made(register):
+    return await register(200, "koordinator", "51.03")  # KPU Badung
 
 
 async def test_logistik_receipt_and_storage(rt, wayan):
