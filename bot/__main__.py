@@ -229,20 +229,21 @@ def _read_csv(path: Path) -> bytes:
 async def _import_baseline(settings: Settings, kind: str, path: Path, data: bytes) -> str:
     import sqlite3
 
-    from bot.services import baselines
     from bot.app import open_runtime
+    from bot.domain.baselines import BaselineKind
+    from bot.services import baselines
     from bot.texts import baselines as tb
 
     rt = await open_runtime(settings)
     try:
-        result = await baselines.import_baseline(rt, data, None, baselines.BaselineKind(kind), source=str(path))
+        result = await baselines.import_baseline(rt, data, None, BaselineKind(kind), source=str(path))
     except sqlite3.Error as exc:  # busy (the bot is writing), locked, read-only, disk full: nothing stored
         raise CliError(tb.DATABASE_FAILED.format(path=settings.DATABASE_PATH, reason=exc)) from None
     finally:
         await rt.db.close()
     if not result.ok:
-        raise CliError("\n".join([f"{path}: {result.summary()}", *(f"{path}: {line}" for line in result.error_lines())]))
-    return f"{path}: {result.summary()}"
+        raise CliError("\n".join([f"{path}: {tb.summary(result)}", *(f"{path}: {line}" for line in tb.error_lines(result))]))
+    return f"{path}: {tb.summary(result)}"
 
 
 def cmd_import_plan(args: argparse.Namespace) -> int:

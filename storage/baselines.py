@@ -20,7 +20,7 @@ from storage.db import Database
 
 
 class PlanEntry(Protocol):
-    """One line of the plan (e.g. `bot.services.baselines.PlanRow`)."""
+    """One line of the plan (e.g. `bot.domain.baselines.PlanRow`)."""
 
     @property
     def region_code(self) -> str: ...
@@ -31,7 +31,7 @@ class PlanEntry(Protocol):
 
 
 class TpsEntry(Protocol):
-    """One line of the TPS baseline (e.g. `bot.services.baselines.TpsRow`)."""
+    """One line of the TPS baseline (e.g. `bot.domain.baselines.TpsRow`)."""
 
     @property
     def region_code(self) -> str: ...

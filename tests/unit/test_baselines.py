@@ -6,9 +6,17 @@ import threading
 
 import pytest
 
-from bot.services import baselines
-from bot.services.baselines import BaselineKind, ErrorCode, PlanRow, TpsRow, validate_plan, validate_tps
+from bot.domain import baselines as checks
+from bot.domain.baselines import (
+    BaselineKind,
+    ErrorCode,
+    PlanRow,
+    TpsRow,
+    validate_plan,
+    validate_tps,
+)
 from bot.domain.models import Level
+from bot.services import baselines
 from bot.texts import baselines as texts
 from storage import audit
 from storage import baselines as store
@@ -41,7 +49,7 @@ def tps(text: str, **kw):
 
 def errors(result) -> list[str]:
     assert not result.ok and result.rows == ()
-    return [str(e) for e in result.errors]
+    return [texts.error_line(e) for e in result.errors]
 
 
 def codes(result) -> list[tuple[int | None, ErrorCode]]:
@@ -294,10 +302,10 @@ def test_every_error_code_has_a_text():
 
 
 def test_detect_kind():
-    assert baselines.detect_kind(b"\xef\xbb\xbfKODE_WILAYAH;JUMLAH_TPS\r\n") is BaselineKind.TPS
-    assert baselines.detect_kind(PLAN_HEAD.encode()) is BaselineKind.RENCANA
-    assert baselines.detect_kind(b"kode,jumlah\n") is None
-    assert baselines.detect_kind(b"") is None
+    assert checks.detect_kind(b"\xef\xbb\xbfKODE_WILAYAH;JUMLAH_TPS\r\n") is BaselineKind.TPS
+    assert checks.detect_kind(PLAN_HEAD.encode()) is BaselineKind.RENCANA
+    assert checks.detect_kind(b"kode,jumlah\n") is None
+    assert checks.detect_kind(b"") is None
 
 
 # --- the service and storage ------------------------------------------------------------------------------
@@ -314,7 +322,7 @@ async def test_import_plan_stores_rows_and_audits(rt):
     assert (result.rows, result.regions, result.items, result.total) == (3, 2, 2, 1450)
     assert (result.added, result.replaced) == (3, 0)
     assert result.per_item == {"kotak_suara": 200, "tinta": 1250}
-    assert result.summary() == (
+    assert texts.summary(result) == (
         "rencana logistik: 3 baris diimpor (2 kecamatan, 2 barang; 3 baru, 0 mengganti nilai lama)"
     )
     assert await store.plan(rt.db) == {
@@ -361,8 +369,8 @@ async def test_bad_line_17_of_20_leaves_everything_untouched(rt):
     assert len(lines) == 19  # 20 lines with the header
     result = await baselines.import_plan(rt, (PLAN_HEAD + "\n".join(lines) + "\n").encode(), 1)
     assert not result.ok and result.rows == 0
-    assert result.error_lines() == ["baris 17: kode wilayah 51.99.01 tidak dikenal"]
-    assert result.summary() == "rencana logistik: 1 masalah, tidak ada yang diimpor"
+    assert texts.error_lines(result) == ["baris 17: kode wilayah 51.99.01 tidak dikenal"]
+    assert texts.summary(result) == "rencana logistik: 1 masalah, tidak ada yang diimpor"
     assert await store.plan(rt.db) == before_plan
     assert await audit_rows(rt) == before_audit
 
@@ -370,7 +378,7 @@ async def test_bad_line_17_of_20_leaves_everything_untouched(rt):
 async def test_import_tps_and_reimport(rt):
     result = await baselines.import_tps(rt, ("kode_wilayah;jumlah_tps\n510301;205\n51.03.02;1.010\n").encode(), 7)
     assert (result.rows, result.regions, result.total, result.added) == (2, 2, 1215, 2)
-    assert result.summary() == (
+    assert texts.summary(result) == (
         "jumlah TPS: 2 baris diimpor (2 kecamatan, total 1.215 TPS; 2 baru, 0 mengganti nilai lama)"
     )
     result = await baselines.import_tps(rt, (TPS_HEAD + "51.03.01,210\n").encode(), 7)
@@ -388,7 +396,7 @@ async def test_import_tps_per_desa(rt):
     data = TPS_HEAD + "51.03.01.2001,3\n51.03.01.2002,4\n51.03.02,10\n51.03.01.2003,1\n"
     result = await baselines.import_tps(rt, data.encode(), 7)
     assert (result.rows, result.regions, result.desa, result.total) == (4, 2, 3, 18)
-    assert result.summary() == (
+    assert texts.summary(result) == (
         "jumlah TPS: 4 baris diimpor (2 kecamatan, 3 baris desa/kelurahan dijumlahkan per kecamatan; "
         "total 18 TPS; 2 baru, 0 mengganti nilai lama)"
     )
@@ -398,7 +406,7 @@ async def test_import_tps_per_desa(rt):
 async def test_import_checks_against_the_loaded_regions(rt):
     # REGION_ROOT=51: a kecamatan of another province is unknown here
     result = await baselines.import_tps(rt, (TPS_HEAD + "52.01.01,3\n51.03.01,4\n").encode(), 1)
-    assert result.error_lines() == ["baris 2: kode wilayah 52.01.01 tidak dikenal"]
+    assert texts.error_lines(result) == ["baris 2: kode wilayah 52.01.01 tidak dikenal"]
     assert await store.counts(rt.db) == {"rencana": 0, "tps": 0}
 
 
@@ -413,11 +421,11 @@ async def test_import_baseline_takes_the_kind_from_the_header(rt):
     result = await baselines.import_baseline(rt, (PLAN_HEAD + "51.03.01,tinta,4\n").encode(), 1)
     assert result.ok and result.kind is BaselineKind.RENCANA
     result = await baselines.import_baseline(rt, b"kode,jumlah\n51.03.01,4\n", 1)
-    assert result.error_lines() == [
+    assert texts.error_lines(result) == [
         'baris 1: judul kolom harus kode_wilayah,barang,jumlah (rencana logistik) atau '
         'kode_wilayah,jumlah_tps (jumlah TPS), tertulis "kode,jumlah"'
     ]
-    assert result.kind is None and result.summary() == "impor: 1 masalah, tidak ada yang diimpor"
+    assert result.kind is None and texts.summary(result) == "impor: 1 masalah, tidak ada yang diimpor"
     result = await baselines.import_baseline(rt, b"", 1)
     assert [e.code for e in result.errors] == [ErrorCode.EMPTY_FILE]
 
