@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -70,3 +71,11 @@ async def rt(make_settings, clock):
     runtime.bot_username = "kpu_test_bot"
     yield runtime
     await runtime.db.close()
+
+
+async def audit_rows(db, *, action: str | None = None) -> list[dict]:
+    """The audit trail, newest first (the bot only writes it: it is read here, in SQL)."""
+    sql = "SELECT id, at, actor_id, action, target, detail FROM audit_log"
+    params: tuple = (action,) if action else ()
+    rows = await db.fetchall(sql + (" WHERE action = ?" if action else "") + " ORDER BY id DESC", params)
+    return [dict(row) | {"detail": json.loads(row["detail"])} for row in rows]

@@ -2,8 +2,8 @@
 
 import pytest
 
-from storage import audit
 from storage import users as user_store
+from tests.conftest import audit_rows
 
 
 async def test_admin_invites_and_officer_registers(kpu):
@@ -20,7 +20,7 @@ async def test_admin_invites_and_officer_registers(kpu):
     ketut = emu.user(101, "Ketut")
     await ketut.start(kpu.bot, code)
     assert "sudah pernah dipakai" in (await kpu.next(ketut)).text
-    actions = [row["action"] for row in await audit.recent(kpu.rt.db)]
+    actions = [row["action"] for row in await audit_rows(kpu.rt.db)]
     assert "registrasi" in actions and "undang" in actions
 
 
@@ -153,7 +153,7 @@ async def test_revocation(kpu):
     assert "Akses Anda ke bot koordinasi KPU telah dicabut" in (await kpu.next(wayan)).text  # he is told, once
     assert "dicabut" in (await kpu.say(wayan, "/bantuan")).text  # the gate now refuses him
     assert "dicabut" in (await kpu.say(wayan, "/start")).text  # not the stranger's explanation
-    assert "cabut" in [row["action"] for row in await audit.recent(kpu.rt.db)]
+    assert "cabut" in [row["action"] for row in await audit_rows(kpu.rt.db)]
 
 
 async def test_registration_survives_a_restart(kpu):
