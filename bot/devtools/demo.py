@@ -25,7 +25,7 @@ from bot.app import NOTIFIER_KEY, RUNTIME_KEY, build_application
 from bot.domain.models import Level, Region
 from bot.domain.reporting import ITEMS
 from bot.emulator import BotApiEmulator
-from bot.emulator.client import SentMessage
+from bot.emulator.client import ChatHandle, SentMessage, UserHandle
 from bot.logging_setup import setup_logging
 from bot.services import registration
 from bot.settings import Settings, load_settings
@@ -201,9 +201,9 @@ class Scenario:
     def __init__(self, demo: Demo, out: Path) -> None:
         self.demo, self.t, self.out = demo, demo.t, out
         self.rng = random.Random(2024)  # the reports of scenes 4 and 5, one sequence
-        self.officers: list[tuple[object, Region]] = []  # shown in the transcript
-        self.others: list[tuple[object, Region]] = []  # every other kecamatan, kept out of it
-        self.groups: dict[str, object] = {}  # kabupaten/kota code → its group
+        self.officers: list[tuple[UserHandle, Region]] = []  # shown in the transcript
+        self.others: list[tuple[UserHandle, Region]] = []  # every other kecamatan, kept out of it
+        self.groups: dict[str, ChatHandle] = {}  # kabupaten/kota code → its group
         self.tps: dict[str, int] = {}
 
     async def play(self) -> None:
@@ -353,7 +353,7 @@ class Scenario:
             kecamatan.extend((await region_store.children(db, kab.code))[:2])
         return root, kabkota, kecamatan
 
-    async def quiet_officers(self, root: Region, taken: set[str]) -> list[tuple[object, Region]]:
+    async def quiet_officers(self, root: Region, taken: set[str]) -> list[tuple[UserHandle, Region]]:
         """One registered PPK officer for every other kecamatan of the root (kept out of the transcript)."""
         demo = self.demo
         out = []
