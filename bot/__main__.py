@@ -11,12 +11,25 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import aiosqlite
+from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
+
+from bot.app import POLL_INTERVAL_S, build_application, open_runtime
+from bot.devtools.demo import run_demo
+from bot.devtools.sandbox import run_sandbox
+from bot.domain.baselines import BaselineKind
 from bot.logging_setup import install_excepthook, redact, remember_token, setup_logging
+from bot.services import baselines, registration
 from bot.settings import Settings, SettingsError, load_settings
+from bot.telegram.http import get_me
+from bot.texts import baselines as tb
+from storage.db import DatabaseUnavailable, connect, migrate
 
 EXIT_USAGE = 2
 log = logging.getLogger("bot")
@@ -50,7 +63,8 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-#: the updates `run` asks for: no edited messages, an edited command does nothing (handlers/gate.py)
+#: the updates `run` asks for: edited messages too, so that the gate (handlers/gate.py) can stop
+#: them — an edit changes nothing, and an edited /lapor is answered with one line saying so
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 
 
@@ -62,8 +76,6 @@ def _settings() -> Settings:
 
 def _bot_api_error(exc: Exception, settings: Settings, *, webhook: bool = False) -> CliError:
     """A Bot API failure at start as one line that names the setting to check (never the token)."""
-    from telegram.error import BadRequest, InvalidToken, NetworkError
-
     url = settings.TELEGRAM_API_URL
     if isinstance(exc, InvalidToken):
         return CliError(f"TELEGRAM_BOT_TOKEN: ditolak oleh server Bot API di {url} "
@@ -79,17 +91,10 @@ def _bot_api_error(exc: Exception, settings: Settings, *, webhook: bool = False)
 
 def webhook_path(url: str) -> str:
     """The local path the webhook listens on: the path of WEBHOOK_URL ("" for the root)."""
-    from urllib.parse import urlsplit
-
     return urlsplit(url).path.strip("/")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from telegram.error import TelegramError
-
-    from bot.app import POLL_INTERVAL_S, build_application
-    from bot.telegram.http import get_me
-
     settings = _settings()
     token = settings.require_token()
     setup_logging(settings.LOG_LEVEL, token)
@@ -119,10 +124,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 async def _migrate(settings: Settings) -> list[str]:
-    import sqlite3
-
-    from storage.db import DatabaseUnavailable, connect, migrate
-
     conn = await connect(settings.DATABASE_PATH)
     try:
         return await migrate(conn)
@@ -142,10 +143,6 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 async def _bot_username(settings: Settings) -> str:
-    from telegram.error import TelegramError
-
-    from bot.telegram.http import get_me
-
     if not settings.TELEGRAM_BOT_TOKEN:
         raise SettingsError("TELEGRAM_BOT_TOKEN: belum diisi; isi token, atau beri --bot-username NAMA_BOT "
                             "(username bot untuk tautan, tanpa token)")
@@ -156,9 +153,6 @@ async def _bot_username(settings: Settings) -> str:
 
 
 async def _invite(settings: Settings, role: str, region: str, username: str | None) -> str:
-    from bot.services import registration
-    from bot.app import open_runtime
-
     bot_username = username or await _bot_username(settings)
     rt = await open_runtime(settings)
     try:
@@ -187,12 +181,6 @@ def cmd_invite(args: argparse.Namespace) -> int:
 
 
 async def _backup(settings: Settings, target: Path) -> None:
-    import sqlite3
-
-    import aiosqlite
-
-    from storage.db import connect
-
     if not settings.DATABASE_PATH.exists():
         raise CliError(f"{settings.DATABASE_PATH}: basis data belum ada")
     if target.exists():
@@ -227,22 +215,16 @@ def _read_csv(path: Path) -> bytes:
 
 
 async def _import_baseline(settings: Settings, kind: str, path: Path, data: bytes) -> str:
-    import sqlite3
-
-    from bot.services import baselines
-    from bot.app import open_runtime
-    from bot.texts import baselines as tb
-
     rt = await open_runtime(settings)
     try:
-        result = await baselines.import_baseline(rt, data, None, baselines.BaselineKind(kind), source=str(path))
+        result = await baselines.import_baseline(rt, data, None, BaselineKind(kind), source=str(path))
     except sqlite3.Error as exc:  # busy (the bot is writing), locked, read-only, disk full: nothing stored
         raise CliError(tb.DATABASE_FAILED.format(path=settings.DATABASE_PATH, reason=exc)) from None
     finally:
         await rt.db.close()
     if not result.ok:
-        raise CliError("\n".join([f"{path}: {result.summary()}", *(f"{path}: {line}" for line in result.error_lines())]))
-    return f"{path}: {result.summary()}"
+        raise CliError("\n".join([f"{path}: {tb.summary(result)}", *(f"{path}: {line}" for line in tb.error_lines(result))]))
+    return f"{path}: {tb.summary(result)}"
 
 
 def cmd_import_plan(args: argparse.Namespace) -> int:
@@ -260,14 +242,10 @@ def cmd_import_tps(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from bot.devtools.demo import run_demo
-
     return asyncio.run(run_demo(out=args.out, root=args.root))
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
-    from bot.devtools.sandbox import run_sandbox
-
     return asyncio.run(run_sandbox())
 
 
@@ -284,8 +262,6 @@ VERBS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from storage.db import DatabaseUnavailable
-
     install_excepthook()  # a traceback nobody expected still never shows the token
     setup_logging("WARNING")  # `run` sets LOG_LEVEL; the other verbs only tell what went wrong
     args = _parser().parse_args(argv)

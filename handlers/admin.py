@@ -98,16 +98,16 @@ async def _impor(update: Update, context: KpuContext, document: Document, within
 async def _impor_answer(update: Update, result: baselines.ImportResult) -> None:
     """The summary, and every bad line: in messages below Telegram's limit when they are few, else
     in a text file (a short summary as its caption), so a long list is never refused by Telegram."""
-    summary = t.esc(result.summary())
+    summary = t.esc(tb.summary(result))
     if result.ok:
         await reply(update, summary)
         return
-    problems = result.error_lines()
+    problems = tb.error_lines(result)
     if len(problems) <= tb.IMPOR_MAX_LINES_SHOWN:
         for part in split_messages(["\n".join([summary, *(t.esc(line) for line in problems)])]):
             await reply(update, part)
         return
-    content = "\n".join([result.summary(), *problems]) + "\n"
+    content = "\n".join([tb.summary(result), *problems]) + "\n"
     owner = update.effective_user.id if update.effective_user else None
     await send_document(update, for_chat(content, update.effective_chat.id, owner).encode("utf-8"),
                         tb.IMPOR_ERRORS_FILE, tb.IMPOR_ERRORS_CAPTION_HTML.format(summary=summary))

@@ -20,7 +20,7 @@ from storage.db import Database
 
 
 class PlanEntry(Protocol):
-    """One line of the plan (e.g. `bot.services.baselines.PlanRow`)."""
+    """One line of the plan (e.g. `bot.domain.baselines.PlanRow`)."""
 
     @property
     def region_code(self) -> str: ...
@@ -31,7 +31,7 @@ class PlanEntry(Protocol):
 
 
 class TpsEntry(Protocol):
-    """One line of the TPS baseline (e.g. `bot.services.baselines.TpsRow`)."""
+    """One line of the TPS baseline (e.g. `bot.domain.baselines.TpsRow`)."""
 
     @property
     def region_code(self) -> str: ...
@@ -116,44 +116,3 @@ async def replace_tps(
                     "diganti": result.replaced} | (detail or {}),
         )
     return result
-
-
-async def plan(db: Database) -> dict[tuple[str, str], int]:
-    """The whole plan: (region code, item) → quantity."""
-    rows = await db.fetchall("SELECT region_code, item, quantity FROM logistics_plan")
-    return {(row["region_code"], row["item"]): row["quantity"] for row in rows}
-
-
-async def plan_totals(db: Database, within: str | None = None) -> dict[str, int]:
-    """Planned quantity per item, summed over the regions in `within`'s subtree (all if None)."""
-    sql = "SELECT item, sum(quantity) AS total FROM logistics_plan"
-    params: tuple = ()
-    if within is not None and within != "ID":
-        sql += " WHERE region_code = ? OR region_code LIKE ?"
-        params = (within, within + ".%")
-    rows = await db.fetchall(sql + " GROUP BY item ORDER BY item", params)
-    return {row["item"]: row["total"] for row in rows}
-
-
-async def tps_counts(db: Database) -> dict[str, int]:
-    """The whole TPS baseline: region code → number of TPS."""
-    rows = await db.fetchall("SELECT region_code, tps_count FROM tps_baseline")
-    return {row["region_code"]: row["tps_count"] for row in rows}
-
-
-async def tps_total(db: Database, within: str | None = None) -> int:
-    """Number of TPS in `within`'s subtree (all if None)."""
-    sql = "SELECT coalesce(sum(tps_count), 0) FROM tps_baseline"
-    params: tuple = ()
-    if within is not None and within != "ID":
-        sql += " WHERE region_code = ? OR region_code LIKE ?"
-        params = (within, within + ".%")
-    row = await db.fetchone(sql, params)
-    return int(row[0])
-
-
-async def counts(db: Database) -> dict[str, int]:
-    """Rows in each baseline table: {"rencana": n, "tps": m}."""
-    plan_rows = await db.fetchone("SELECT count(*) FROM logistics_plan")
-    tps_rows = await db.fetchone("SELECT count(*) FROM tps_baseline")
-    return {"rencana": int(plan_rows[0]), "tps": int(tps_rows[0])}

@@ -86,8 +86,3 @@ async def nearest(db: Database, region_code: str) -> Group | None:
         if code in by_region:
             return by_region[code]
     return None
-
-
-async def all_groups(db: Database) -> list[Group]:
-    rows = await db.fetchall("SELECT chat_id, region_code, thread_id, title FROM groups ORDER BY region_code")
-    return [_group(row) for row in rows]

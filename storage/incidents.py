@@ -105,8 +105,8 @@ async def apply_change(
     the update, its incident event and its notifications in one transaction. Returns the new
     state, or None when the incident moved on meanwhile (nothing written).
 
-    `notify_posts(posts, event_id)` turns the incident's group posts (as `notification_messages`
-    lists them) and the new event's id into more notifications (edits, notices); the posts are
+    `notify_posts(posts, event_id)` turns the incident's group posts (chat, message, region, oldest
+    first) and the new event's id into more notifications (edits, notices); the posts are
     read inside the transaction, so a post remembered just before the change is edited, and one
     remembered after it finds the new event."""
     bad = set(changes) - CHANGEABLE
@@ -150,11 +150,6 @@ _POSTS_SQL = (
     "SELECT chat_id, message_id, region_code, thread_id FROM incident_messages"
     " WHERE incident_id = ? AND purpose = 'notifikasi' ORDER BY created_at, message_id"
 )
-
-
-async def notification_messages(db: Database, incident_id: int) -> list[dict]:
-    """The group posts of an incident (chat, message, region), oldest first."""
-    return [dict(row) for row in await db.fetchall(_POSTS_SQL, (incident_id,))]
 
 
 #: routine progress reports, as `bot.services.digest.is_progress` defines them (kept equal by a test)
@@ -284,34 +279,6 @@ def _scope(column: str, scope: str) -> tuple[str, tuple]:
     if scope == "ID":
         return "1", ()
     return f"({column} = ? OR {column} LIKE ?)", (scope, scope + ".%")
-
-
-async def current_logistics(db: Database, scope: str) -> list[dict]:
-    """The current state per region and item: the latest logistik report of each (cumulative figures)."""
-    where, params = _scope("region_code", scope)
-    rows = await db.fetchall(
-        f"""SELECT region_code, item, received, planned, damaged, reported_at, id FROM (
-              SELECT region_code, item, received, planned, damaged, reported_at, id,
-                     row_number() OVER (PARTITION BY region_code, item ORDER BY reported_at DESC, id DESC) AS rn
-                FROM incidents WHERE kind = 'logistik' AND {where})
-            WHERE rn = 1 ORDER BY region_code, item""",
-        params,
-    )
-    return [dict(r) for r in rows]
-
-
-async def current_counting(db: Database, scope: str) -> list[dict]:
-    """The current counting progress per region: its latest rekap report."""
-    where, params = _scope("region_code", scope)
-    rows = await db.fetchall(
-        f"""SELECT region_code, tps_done, tps_total, sirekap, reported_at, id FROM (
-              SELECT region_code, tps_done, tps_total, sirekap, reported_at, id,
-                     row_number() OVER (PARTITION BY region_code ORDER BY reported_at DESC, id DESC) AS rn
-                FROM incidents WHERE kind = 'rekap' AND {where})
-            WHERE rn = 1 ORDER BY region_code""",
-        params,
-    )
-    return [dict(r) for r in rows]
 
 
 async def export_rows(db: Database, *, scope: str, since: datetime) -> list[dict]:

@@ -67,13 +67,6 @@ async def due(db: Database, now: datetime, limit: int = 50) -> list[Pending]:
                     r["region_code"], r["note"], r["attempts"], from_db(r["created_at"])) for r in rows]
 
 
-async def next_due_at(db: Database) -> datetime | None:
-    row = await db.fetchone(
-        "SELECT min(next_attempt_at) AS t FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL"
-    )
-    return from_db(row["t"]) if row and row["t"] else None
-
-
 async def mark_sent(db: Database, outbox_id: int, *, at: datetime, message_id: int | None) -> None:
     async with db.transaction() as conn:
         await conn.execute(
@@ -96,11 +89,3 @@ async def mark_failed(db: Database, outbox_id: int, *, error: str, at: datetime)
             "UPDATE outbox SET attempts = attempts + 1, last_error = ?, failed_at = ? WHERE id = ?",
             (error[:500], to_db(at), outbox_id),
         )
-
-
-async def counts(db: Database) -> dict[str, int]:
-    row = await db.fetchone(
-        "SELECT sum(sent_at IS NOT NULL) AS sent, sum(sent_at IS NULL AND failed_at IS NULL) AS pending,"
-        " sum(failed_at IS NOT NULL) AS failed FROM outbox"
-    )
-    return {k: int(row[k] or 0) for k in ("sent", "pending", "failed")}

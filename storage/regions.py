@@ -88,11 +88,6 @@ async def children(db: Database, code: str) -> list[Region]:
     return [_region(row) for row in rows]
 
 
-async def count_by_level(db: Database) -> dict[str, int]:
-    rows = await db.fetchall("SELECT level, count(*) AS n FROM regions GROUP BY level")
-    return {row["level"]: row["n"] for row in rows}
-
-
 def _scope_clause(within: str | None) -> tuple[str, tuple]:
     if within is None or within == NATIONAL:
         return "", ()

@@ -36,15 +36,6 @@ async def get_active(db: Database, telegram_id: int) -> User | None:
     return user if user is not None and user.active else None
 
 
-async def in_scope(db: Database, scope: str, *, active_only: bool = True) -> list[User]:
-    where = "" if scope == "ID" else "WHERE (region_code = ? OR region_code LIKE ?)"
-    params: tuple = () if scope == "ID" else (scope, scope + ".%")
-    if active_only:
-        where = (where + " AND" if where else "WHERE") + " revoked_at IS NULL"
-    rows = await db.fetchall(f"SELECT {_USER_COLUMNS} FROM users {where} ORDER BY region_code, full_name", params)
-    return [_user(row) for row in rows]
-
-
 async def ensure_admins(db: Database, admin_ids: list[int], root: str, now: datetime) -> list[int]:
     """Make every BOT_ADMIN_IDS user an active admin of the root region; return the ids changed."""
     changed = []

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -86,3 +87,11 @@ def register(rt):
         return (await registration.redeem(rt, invite.code, uid, f"User {uid}", None)).user
 
     return register
+
+
+async def audit_rows(db, *, action: str | None = None) -> list[dict]:
+    """The audit trail, newest first (the bot only writes it: it is read here, in SQL)."""
+    sql = "SELECT id, at, actor_id, action, target, detail FROM audit_log"
+    params: tuple = (action,) if action else ()
+    rows = await db.fetchall(sql + (" WHERE action = ?" if action else "") + " ORDER BY id DESC", params)
+    return [dict(row) | {"detail": json.loads(row["detail"])} for row in rows]

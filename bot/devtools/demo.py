@@ -21,15 +21,15 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import TextIO
 
-from bot.telegram import digests as digest_delivery
-from bot.services import registration
 from bot.app import NOTIFIER_KEY, RUNTIME_KEY, build_application
-from bot.emulator import BotApiEmulator
-from bot.emulator.client import SentMessage
-from bot.logging_setup import setup_logging
 from bot.domain.models import Level, Region
 from bot.domain.reporting import ITEMS
+from bot.emulator import BotApiEmulator
+from bot.emulator.client import ChatHandle, SentMessage, UserHandle
+from bot.logging_setup import setup_logging
+from bot.services import registration
 from bot.settings import Settings, load_settings
+from bot.telegram import digests as digest_delivery
 from storage import regions as region_store
 from storage import schedules as schedule_store
 from storage import users as user_store
@@ -178,20 +178,6 @@ class Demo:
         self.t.people[uid] = name
         return user
 
-    # --- the scenario -----------------------------------------------------------------------
-
-    async def pick_regions(self) -> tuple[Region, list[Region], list[Region]]:
-        """The root, its kabupaten/kota (for groups), and a handful of kecamatan across it."""
-        db = self.rt.db
-        root = await region_store.get(db, self.settings.REGION_ROOT)
-        if root.level is Level.NASIONAL:  # whole country: the demo plays in the first province
-            root = (await region_store.children(db, root.code))[0]
-        kabkota = await region_store.children(db, root.code)
-        kecamatan = []
-        for kab in kabkota[:4]:
-            kecamatan.extend((await region_store.children(db, kab.code))[:2])
-        return root, kabkota, kecamatan
-
     async def invite(self, inviter, role: str, region: Region, uid: int, name: str):
         [answer] = await self.say(inviter, f"/undang {role} {region.code}")
         code = answer.text.split("?start=")[1].split()[0]
@@ -200,142 +186,196 @@ class Demo:
         await self.emu.next_message(self.dm(user), timeout=30)
         return user
 
-    async def run(self, out: Path) -> None:
-        emu, t = self.emu, self.t
-        admin = self.person(ADMIN_ID, "Admin KPU")
-        root, kabkota, kecamatan = await self.pick_regions()
-        kab_a = kabkota[0]
-        t.write(f"== Wilayah demo: {root.title} ({len(kabkota)} kabupaten/kota); hari pemungutan suara (H): "
-                f"{self.settings.ELECTION_DAY:%d-%m-%Y} ==")
-        t.write()
-        self.clock.jump(-7, "09:00")
-        t.write("== 1. H-7: admin mengundang, para petugas mendaftar ==")
-        await self.say(admin, "/start")
-        commissioner = await self.invite(admin, "komisioner", root, 300, "Nyoman Suarda")
-        komisioner_kab = await self.invite(admin, "komisioner", kab_a, 301, "Komang Ayu")
-        koordinator = await self.invite(komisioner_kab, "koordinator", kab_a, 200, "Made Wirawan")
-        officers = []
-        for n, kec in enumerate(kecamatan):
-            inviter = admin if n else koordinator
-            officers.append((await self.invite(inviter, "petugas", kec, 100 + n, OFFICERS[n % len(OFFICERS)]), kec))
-        await self.say(officers[0][0], "/bantuan")
-        await self.say(officers[0][0], f"/wilayah {kecamatan[0].name}")
-        stranger = self.person(999, "Orang Asing")
-        await self.say(stranger, "/lapor insiden kritis ada yang aneh")
+    async def quietly(self, user, text: str) -> None:
+        await user.send(self.bot, text)
+        await self.emu.next_message(self.dm(user), timeout=30)
 
+    async def run(self, out: Path) -> None:
+        await Scenario(self, out).play()
+
+
+class Scenario:
+    """The story, scene by scene (the numbered headings of the transcript). Each scene leaves the
+    people, groups and figures the later ones need as attributes."""
+
+    def __init__(self, demo: Demo, out: Path) -> None:
+        self.demo, self.t, self.out = demo, demo.t, out
+        self.rng = random.Random(2024)  # the reports of scenes 4 and 5, one sequence
+        self.officers: list[tuple[UserHandle, Region]] = []  # shown in the transcript
+        self.others: list[tuple[UserHandle, Region]] = []  # every other kecamatan, kept out of it
+        self.groups: dict[str, ChatHandle] = {}  # kabupaten/kota code → its group
+        self.tps: dict[str, int] = {}
+
+    async def play(self) -> None:
+        demo = self.demo
+        self.admin = demo.person(ADMIN_ID, "Admin KPU")
+        self.root, self.kabkota, self.kecamatan = await self.pick_regions()
+        self.kab_a = self.kabkota[0]
+        self.t.write(f"== Wilayah demo: {self.root.title} ({len(self.kabkota)} kabupaten/kota); hari pemungutan "
+                     f"suara (H): {demo.settings.ELECTION_DAY:%d-%m-%Y} ==")
+        self.t.write()
+        await self.registration()
+        await self.coordination_groups()
+        await self.import_baselines()
+        await self.logistics_arrive()
+        incident_id, post = await self.counting_and_incidents()
+        await self.incident_handled(incident_id, post)
+        await self.scheduled_digest()
+
+    async def registration(self) -> None:
+        demo, t, admin = self.demo, self.t, self.admin
+        demo.clock.jump(-7, "09:00")
+        t.write("== 1. H-7: admin mengundang, para petugas mendaftar ==")
+        await demo.say(admin, "/start")
+        self.commissioner = await demo.invite(admin, "komisioner", self.root, 300, "Nyoman Suarda")
+        self.komisioner_kab = await demo.invite(admin, "komisioner", self.kab_a, 301, "Komang Ayu")
+        self.koordinator = await demo.invite(self.komisioner_kab, "koordinator", self.kab_a, 200, "Made Wirawan")
+        for n, kec in enumerate(self.kecamatan):
+            inviter = admin if n else self.koordinator
+            self.officers.append(
+                (await demo.invite(inviter, "petugas", kec, 100 + n, OFFICERS[n % len(OFFICERS)]), kec))
+        await demo.say(self.officers[0][0], "/bantuan")
+        await demo.say(self.officers[0][0], f"/wilayah {self.kecamatan[0].name}")
+        stranger = demo.person(999, "Orang Asing")
+        await demo.say(stranger, "/lapor insiden kritis ada yang aneh")
+
+    async def coordination_groups(self) -> None:
+        demo, t, admin = self.demo, self.t, self.admin
         t.write()
         t.write("== 2. Grup koordinasi per kabupaten/kota dan provinsi ==")
-        province = await self.group(f"KPU {root.title}", [admin, commissioner])
-        await self.say(commissioner, f"/grup {root.code}", province)
-        groups = {}
-        for kab in kabkota:
-            members = [admin] + ([komisioner_kab, koordinator] if kab.code == kab_a.code else [])
-            chat = await self.group(f"KPU {kab.title}", members)
-            groups[kab.code] = chat
-            await self.say(admin, f"/grup {kab.code}", chat)
+        self.province = await demo.group(f"KPU {self.root.title}", [admin, self.commissioner])
+        await demo.say(self.commissioner, f"/grup {self.root.code}", self.province)
+        for kab in self.kabkota:
+            members = [admin] + ([self.komisioner_kab, self.koordinator] if kab.code == self.kab_a.code else [])
+            chat = await demo.group(f"KPU {kab.title}", members)
+            self.groups[kab.code] = chat
+            await demo.say(admin, f"/grup {kab.code}", chat)
 
-        t.write()
-        t.write("== 3. Impor rencana logistik dan jumlah TPS ==")
-        plan_csv, tps_csv, tps = await self.baselines(root)
+    async def import_baselines(self) -> None:
+        demo, admin = self.demo, self.admin
+        self.t.write()
+        self.t.write("== 3. Impor rencana logistik dan jumlah TPS ==")
+        plan_csv, tps_csv, self.tps = await self.baselines(self.root)
         for name, data in (("rencana_logistik.csv", plan_csv), ("jumlah_tps.csv", tps_csv)):
-            (out / name).write_bytes(data)
-            doc = await admin.send_document(self.bot, data, name, "text/csv")
-            await admin.send(self.bot, "/impor", reply_to=doc)
-            await emu.next_message(self.dm(admin), timeout=60)
+            (self.out / name).write_bytes(data)
+            doc = await admin.send_document(demo.bot, data, name, "text/csv")
+            await admin.send(demo.bot, "/impor", reply_to=doc)
+            await demo.emu.next_message(demo.dm(admin), timeout=60)
 
+    async def logistics_arrive(self) -> None:
+        demo, t, rng, tps = self.demo, self.t, self.rng, self.tps
         t.write()
-        self.clock.jump(-1, "10:00")
+        demo.clock.jump(-1, "10:00")
         t.write("== 4. H-1: logistik tiba di gudang PPK ==")
-        rng = random.Random(2024)
-        for officer, kec in officers:
+        for officer, kec in self.officers:
             n = tps.get(kec.code, 10)
             boxes = n * 2
             received = boxes - rng.choice([0, 0, 2, boxes // 5])
-            await self.say(officer, f"/lapor logistik kotak_suara {received} rusak {rng.choice([0, 1])}")
-            await self.say(officer, f"/lapor logistik bilik {n * 4 - rng.choice([0, 3])}")
-            await self.say(officer, f"/lapor logistik surat {n * 1500 - rng.choice([0, 0, 250, 1200])}")
-            await self.say(officer, f"/lapor logistik tinta {n * 2}")
-        others = await self.quiet_officers(root, {kec.code for _, kec in officers})
-        t.write(f"   … dan {len(others)} PPK lain melapor logistik dengan cara yang sama (tidak ditampilkan)")
-        for officer, kec in others:
+            await demo.say(officer, f"/lapor logistik kotak_suara {received} rusak {rng.choice([0, 1])}")
+            await demo.say(officer, f"/lapor logistik bilik {n * 4 - rng.choice([0, 3])}")
+            await demo.say(officer, f"/lapor logistik surat {n * 1500 - rng.choice([0, 0, 250, 1200])}")
+            await demo.say(officer, f"/lapor logistik tinta {n * 2}")
+        self.others = await self.quiet_officers(self.root, {kec.code for _, kec in self.officers})
+        t.write(f"   … dan {len(self.others)} PPK lain melapor logistik dengan cara yang sama (tidak ditampilkan)")
+        for officer, kec in self.others:
             n = tps.get(kec.code, 10)
             for item, per in (("kotak_suara", 2), ("bilik_suara", 4), ("surat_suara", 1500), ("tinta", 2),
                               ("segel", 20), ("formulir", 30), ("sampul", 12), ("alat_bantu_tunanetra", 1)):
                 if rng.random() < 0.85:
                     short = rng.choice([0, 0, 0, 0, 1, 2, n * per // 10, n * per // 3])
-                    await self.quietly(officer, f"/lapor logistik {item} {max(n * per - short, 0)}")
-        self.clock.jump(0, "21:00")
+                    await demo.quietly(officer, f"/lapor logistik {item} {max(n * per - short, 0)}")
+
+    async def counting_and_incidents(self) -> tuple[int, SentMessage]:
+        """Scene 5; returns the critical incident's number and its post in the kabupaten group."""
+        demo, t, rng, tps = self.demo, self.t, self.rng, self.tps
+        demo.clock.jump(0, "21:00")
         t.write()
         t.write("== 5. Hari H: penghitungan suara dan laporan kejadian ==")
-        for officer, kec in officers:
+        for officer, kec in self.officers:
             n = tps.get(kec.code, 10)
             done = rng.randint(n // 2, n)
-            await self.say(officer, f"/lapor rekap {done}/{n} sirekap {rng.randint(done // 2, done)}")
+            await demo.say(officer, f"/lapor rekap {done}/{n} sirekap {rng.randint(done // 2, done)}")
         t.write("   … dan PPK lain melaporkan progres penghitungan (tidak ditampilkan)")
-        for officer, kec in others:
+        for officer, kec in self.others:
             if rng.random() < 0.9:
                 n = tps.get(kec.code, 10)
                 done = rng.randint(n // 3, n)
-                await self.quietly(officer, f"/lapor rekap {done}/{n} sirekap {rng.randint(done // 3, done)}")
-        wayan, kuta = officers[0]
-        await self.say(wayan, "/lapor data ganda 14 pemilih ganda, antara lain NIK 5103011234560001")
-        await self.say(wayan, "/lapor logistik kotak 9999")  # wrong: more than twice the plan
-        await self.say(officers[1][0], "/lapor insiden sedang genset cadangan belum datang")
-        [receipt] = await self.say(wayan, "/lapor insiden kritis gudang logistik PPK tergenang banjir")
+                await demo.quietly(officer, f"/lapor rekap {done}/{n} sirekap {rng.randint(done // 3, done)}")
+        wayan, _ = self.officers[0]
+        await demo.say(wayan, "/lapor data ganda 14 pemilih ganda, antara lain NIK 5103011234560001")
+        await demo.say(wayan, "/lapor logistik kotak 9999")  # wrong: more than twice the plan
+        await demo.say(self.officers[1][0], "/lapor insiden sedang genset cadangan belum datang")
+        [receipt] = await demo.say(wayan, "/lapor insiden kritis gudang logistik PPK tergenang banjir")
         incident_id = int(receipt.text.split("#")[1].split()[0])
         photo = _demo_photo()
-        await wayan.send_photo(self.bot, photo, reply_to=receipt)
-        await emu.next_message(self.dm(wayan), timeout=30)
-        await self.settle(wayan)
-        post = await self.wait_for(groups[kab_a.code], f"#{incident_id} ")
+        await wayan.send_photo(demo.bot, photo, reply_to=receipt)
+        await demo.emu.next_message(demo.dm(wayan), timeout=30)
+        await demo.settle(wayan)
+        post = await demo.wait_for(self.groups[self.kab_a.code], f"#{incident_id} ")
+        return incident_id, post
 
+    async def incident_handled(self, incident_id: int, post: SentMessage) -> None:
+        demo, t, koordinator, commissioner = self.demo, self.t, self.koordinator, self.commissioner
         t.write()
         t.write("== 6. Ditangani, dieskalasi, diselesaikan ==")
         press = await koordinator.press(post, f"i1:t:{incident_id}")
         t.write(f"[{t.chat_label(post)}] Made Wirawan menekan [Tangani] → {(await press.answer()).text}")
-        await self.settle(koordinator)
-        await self.say(koordinator, f"/eskalasi {incident_id} pompa air tidak cukup, mohon bantuan provinsi",
-                       groups[kab_a.code])
-        await self.settle(koordinator)
-        upper = await self.wait_for(province, f"#{incident_id} ")
+        await demo.settle(koordinator)
+        await demo.say(koordinator, f"/eskalasi {incident_id} pompa air tidak cukup, mohon bantuan provinsi",
+                       self.groups[self.kab_a.code])
+        await demo.settle(koordinator)
+        upper = await demo.wait_for(self.province, f"#{incident_id} ")
         press = await commissioner.press(upper, f"i1:s:{incident_id}")
-        t.write(f"[{province.title}] Nyoman Suarda menekan [Selesai] → {(await press.answer()).text}")
-        await self.settle(commissioner)
-        await self.say(commissioner, f"/status {incident_id}")
+        t.write(f"[{self.province.title}] Nyoman Suarda menekan [Selesai] → {(await press.answer()).text}")
+        await demo.settle(commissioner)
+        await demo.say(commissioner, f"/status {incident_id}")
 
+    async def scheduled_digest(self) -> None:
+        demo, t = self.demo, self.t
         t.write()
-        self.clock.jump(1, "07:00")
+        demo.clock.jump(1, "07:00")
         t.write("== 7. H+1 pukul 07:00: ringkasan terjadwal grup provinsi, dengan grafik ==")
-        [schedule] = await schedule_store.for_chat(self.rt.db, province.id)
-        await digest_delivery.run_occurrence(self.app.bot, self.rt, schedule)  # what the 07:00 job does
-        await self.save_digest(province, out)
+        [schedule] = await schedule_store.for_chat(demo.rt.db, self.province.id)
+        await digest_delivery.run_occurrence(demo.app.bot, demo.rt, schedule)  # what the 07:00 job does
+        await self.save_digest(self.province, self.out)
 
-    async def quiet_officers(self, root: Region, taken: set[str]) -> list[tuple[object, Region]]:
+    # --- the data of the story ------------------------------------------------------------------
+
+    async def pick_regions(self) -> tuple[Region, list[Region], list[Region]]:
+        """The root, its kabupaten/kota (for groups), and a handful of kecamatan across it."""
+        db = self.demo.rt.db
+        root = await region_store.get(db, self.demo.settings.REGION_ROOT)
+        if root.level is Level.NASIONAL:  # whole country: the demo plays in the first province
+            root = (await region_store.children(db, root.code))[0]
+        kabkota = await region_store.children(db, root.code)
+        kecamatan = []
+        for kab in kabkota[:4]:
+            kecamatan.extend((await region_store.children(db, kab.code))[:2])
+        return root, kabkota, kecamatan
+
+    async def quiet_officers(self, root: Region, taken: set[str]) -> list[tuple[UserHandle, Region]]:
         """One registered PPK officer for every other kecamatan of the root (kept out of the transcript)."""
+        demo = self.demo
         out = []
         uid = 1000
-        for kab in await region_store.children(self.rt.db, root.code):
-            for kec in await region_store.children(self.rt.db, kab.code):
+        for kab in await region_store.children(demo.rt.db, root.code):
+            for kec in await region_store.children(demo.rt.db, kab.code):
                 if kec.code in taken:
                     continue
                 uid += 1
-                user = self.emu.user(uid, f"PPK {kec.name}")
+                user = demo.emu.user(uid, f"PPK {kec.name}")
                 self.t.people[uid] = user.first_name
-                self.t.hidden.add(self.dm(user).id)
-                admin = await user_store.get(self.rt.db, ADMIN_ID)
-                invite = await registration.create_invite(self.rt, admin, "petugas", kec.code)
-                await user.start(self.bot, invite.code)
-                await self.emu.next_message(self.dm(user), timeout=30)
+                self.t.hidden.add(demo.dm(user).id)
+                admin = await user_store.get(demo.rt.db, ADMIN_ID)
+                invite = await registration.create_invite(demo.rt, admin, "petugas", kec.code)
+                await user.start(demo.bot, invite.code)
+                await demo.emu.next_message(demo.dm(user), timeout=30)
                 out.append((user, kec))
         return out
 
-    async def quietly(self, user, text: str) -> None:
-        await user.send(self.bot, text)
-        await self.emu.next_message(self.dm(user), timeout=30)
-
     async def baselines(self, root: Region) -> tuple[bytes, bytes, dict[str, int]]:
         """A plan and a TPS count for every kecamatan of the root (deterministic)."""
-        db = self.rt.db
+        db = self.demo.rt.db
         rng = random.Random(14)
         tps: dict[str, int] = {}
         plan, counts = io.StringIO(), io.StringIO()
@@ -354,13 +394,14 @@ class Demo:
         return plan.getvalue().encode(), counts.getvalue().encode(), tps
 
     async def save_digest(self, chat, out: Path) -> None:
+        emu = self.demo.emu
         texts, charts = [], 0
-        for message in self.emu.bot_messages(chat):
+        for message in emu.bot_messages(chat):
             if message.text and message.text.startswith("📊"):
                 texts = [message.html]
             elif texts and message.text and not message.photo_bytes:
                 texts.append(message.html)
-        for message in self.emu.bot_messages(chat):
+        for message in emu.bot_messages(chat):
             if message.photo_bytes and message.media_group_id or (message.photo_bytes and charts == 0):
                 charts += 1
                 (out / f"grafik_{charts}.png").write_bytes(message.photo_bytes)

@@ -142,8 +142,3 @@ def decide(
     if grant is Grant.OWN and owner_id is not None and owner_id != user.telegram_id:
         return Decision(False, Reason.NOT_OWN)
     return ALLOW
-
-
-def allowed_actions(role: Role) -> list[Action]:
-    """The actions a role has at all, in table order (for /bantuan and greetings)."""
-    return [action for action, row in RULES.items() if row[role] is not Grant.NONE]

@@ -63,11 +63,6 @@ def ancestors(code: str) -> list[str]:
     return out
 
 
-def plain_digits(code: str) -> str:
-    """"51.03.01" → "510301" (the NIK prefix form)."""
-    return "" if code == NATIONAL else code.replace(".", "")
-
-
 # --- names and the official table --------------------------------------------------------------
 
 _PARENS = re.compile(r"\s*\(([^)]*)\)\s*")

@@ -150,80 +150,7 @@ def parse_html(source: str) -> tuple[str, list[Entity]]:
         begin = i
         i += 1
         if at(i) != "/":
-            while at(i) not in _SPACES and at(i) != ">":
-                i += 1
-            if at(i) == _END:
-                raise fail(f"Unclosed start tag at byte offset {byte_offset(begin)}")
-            tag = source[begin + 1 : i].lower()
-            if tag not in SUPPORTED_TAGS:
-                raise fail(f'Unsupported start tag "{tag}" at byte offset {byte_offset(begin)}')
-            argument = ""
-            unix = 0
-            while at(i) != ">":
-                while at(i) != _END and at(i) in _SPACES:
-                    i += 1
-                if at(i) == ">":
-                    break
-                attr_begin = i
-                while at(i) not in _SPACES and at(i) not in "=>/\"'":
-                    i += 1
-                name = source[attr_begin:i]
-                if not name:
-                    raise fail(f'Empty attribute name in the tag "{tag}" at byte offset {byte_offset(begin)}')
-                while at(i) != _END and at(i) in _SPACES:
-                    i += 1
-                if at(i) != "=":
-                    if at(i) == _END:
-                        raise fail(f'Unclosed start tag "{tag}" at byte offset {byte_offset(begin)}')
-                    if tag == "blockquote" and name == "expandable":
-                        argument = "1"
-                    continue
-                i += 1
-                while at(i) != _END and at(i) in _SPACES:
-                    i += 1
-                if at(i) == _END:
-                    raise fail(f'Unclosed start tag "{tag}" at byte offset {byte_offset(begin)}')
-                if at(i) not in "'\"":
-                    token_begin = i
-                    while (at(i).isascii() and at(i).isalnum()) or at(i) in ".-":
-                        i += 1
-                    value = source[token_begin:i].lower()
-                    if at(i) not in _SPACES and at(i) != ">":
-                        raise fail(f"Unexpected end of name token at byte offset {byte_offset(token_begin)}")
-                else:
-                    quote = at(i)
-                    i += 1
-                    chars: list[str] = []
-                    while at(i) != quote and at(i) != _END:
-                        if at(i) == "&":
-                            decoded = decode_html_entity(source, i)
-                            if decoded is not None:
-                                chars.append(decoded[0])
-                                i = decoded[1]
-                                continue
-                        chars.append(at(i))
-                        i += 1
-                    if at(i) == quote:
-                        i += 1
-                    value = "".join(chars)
-                if at(i) == _END:
-                    raise fail(f"Unclosed start tag at byte offset {byte_offset(begin)}")
-                if tag == "a" and name == "href":
-                    argument = value
-                elif tag == "code" and name == "class" and value.startswith("language-"):
-                    argument = value[len("language-") :]
-                elif tag == "span" and name == "class" and value.startswith("tg-"):
-                    argument = value[3:]
-                elif tag == "tg-emoji" and name == "emoji-id":
-                    argument = value
-                elif tag == "blockquote" and name == "expandable":
-                    argument = "1"
-                elif tag == "tg-time" and name == "unix":
-                    unix = int(value) if value.lstrip("-").isdigit() else 0
-                elif tag == "tg-time" and name == "format":
-                    argument = value
-            if tag == "span" and argument != "spoiler":
-                raise fail(f'Tag "span" must have class "tg-spoiler" at byte offset {byte_offset(begin)}')
+            tag, argument, unix, i = _start_tag(source, begin)
             stack.append(_Open(tag, argument, unix, u16, out_len_chars))
             i += 1  # the '>'
             continue
@@ -261,6 +188,99 @@ def parse_html(source: str) -> tuple[str, list[Entity]]:
             "check for unmatched surrogate code units"
         ) from None
     return text, sort_entities(entities)
+
+
+def _start_tag(source: str, begin: int) -> tuple[str, str, int, int]:
+    """The start tag at `begin` (a '<'): its name, the argument its attributes give (href, language,
+    spoiler class, emoji id, expandable, time format), its unix time (tg-time), and the index of its
+    '>'. Raises EntityParseError like Telegram."""
+    n = len(source)
+
+    def at(k: int) -> str:
+        return source[k] if k < n else _END
+
+    def byte_offset(k: int) -> int:
+        return len(source[:k].encode("utf-8"))
+
+    def fail(message: str) -> EntityParseError:
+        return EntityParseError(message)
+
+    i = begin + 1
+    while at(i) not in _SPACES and at(i) != ">":
+        i += 1
+    if at(i) == _END:
+        raise fail(f"Unclosed start tag at byte offset {byte_offset(begin)}")
+    tag = source[begin + 1 : i].lower()
+    if tag not in SUPPORTED_TAGS:
+        raise fail(f'Unsupported start tag "{tag}" at byte offset {byte_offset(begin)}')
+    argument = ""
+    unix = 0
+    while at(i) != ">":
+        while at(i) != _END and at(i) in _SPACES:
+            i += 1
+        if at(i) == ">":
+            break
+        attr_begin = i
+        while at(i) not in _SPACES and at(i) not in "=>/\"'":
+            i += 1
+        name = source[attr_begin:i]
+        if not name:
+            raise fail(f'Empty attribute name in the tag "{tag}" at byte offset {byte_offset(begin)}')
+        while at(i) != _END and at(i) in _SPACES:
+            i += 1
+        if at(i) != "=":
+            if at(i) == _END:
+                raise fail(f'Unclosed start tag "{tag}" at byte offset {byte_offset(begin)}')
+            if tag == "blockquote" and name == "expandable":
+                argument = "1"
+            continue
+        i += 1
+        while at(i) != _END and at(i) in _SPACES:
+            i += 1
+        if at(i) == _END:
+            raise fail(f'Unclosed start tag "{tag}" at byte offset {byte_offset(begin)}')
+        if at(i) not in "'\"":
+            token_begin = i
+            while (at(i).isascii() and at(i).isalnum()) or at(i) in ".-":
+                i += 1
+            value = source[token_begin:i].lower()
+            if at(i) not in _SPACES and at(i) != ">":
+                raise fail(f"Unexpected end of name token at byte offset {byte_offset(token_begin)}")
+        else:
+            quote = at(i)
+            i += 1
+            chars: list[str] = []
+            while at(i) != quote and at(i) != _END:
+                if at(i) == "&":
+                    decoded = decode_html_entity(source, i)
+                    if decoded is not None:
+                        chars.append(decoded[0])
+                        i = decoded[1]
+                        continue
+                chars.append(at(i))
+                i += 1
+            if at(i) == quote:
+                i += 1
+            value = "".join(chars)
+        if at(i) == _END:
+            raise fail(f"Unclosed start tag at byte offset {byte_offset(begin)}")
+        if tag == "a" and name == "href":
+            argument = value
+        elif tag == "code" and name == "class" and value.startswith("language-"):
+            argument = value[len("language-") :]
+        elif tag == "span" and name == "class" and value.startswith("tg-"):
+            argument = value[3:]
+        elif tag == "tg-emoji" and name == "emoji-id":
+            argument = value
+        elif tag == "blockquote" and name == "expandable":
+            argument = "1"
+        elif tag == "tg-time" and name == "unix":
+            unix = int(value) if value.lstrip("-").isdigit() else 0
+        elif tag == "tg-time" and name == "format":
+            argument = value
+    if tag == "span" and argument != "spoiler":
+        raise fail(f'Tag "span" must have class "tg-spoiler" at byte offset {byte_offset(begin)}')
+    return tag, argument, unix, i
 
 
 def _close(top: _Open, length: int, inner_text: str, entities: list[Entity]) -> None:

@@ -61,6 +61,52 @@ def _link_entity(offset: int, length: int, url: str) -> Entity | None:
         return None
 
 
+def _at(source: str, k: int) -> str:
+    return source[k] if k < len(source) else "\0"
+
+
+def _closes(kind: str, source: str, i: int, have_quote: bool) -> bool:
+    """Whether the reserved character at `i` ends the innermost open entity, of `kind`."""
+    c = source[i]
+    if have_quote and c == "\n" and (i + 1 == len(source) or source[i + 1] != ">"):
+        return True
+    if kind == "bold":
+        return c == "*"
+    if kind == "italic":
+        return c == "_" and _at(source, i + 1) != "_"
+    if kind == "code":
+        return c == "`"
+    if kind in ("pre", "pre_code"):
+        return c == "`" and _at(source, i + 1) == "`" and _at(source, i + 2) == "`"
+    if kind in ("text_link", "custom_emoji"):
+        return c == "]"
+    if kind == "underline":
+        return c == "_" and _at(source, i + 1) == "_"
+    if kind == "strikethrough":
+        return c == "~"
+    if kind == "spoiler":
+        return c == "|" and _at(source, i + 1) == "|"
+    return False
+
+
+def _read_url(source: str, begin: int) -> tuple[str, int]:
+    """The URL of `[text](url)` from `begin` (just after the parenthesis), unescaped, and the
+    index of its closing parenthesis; raises EntityParseError when there is none."""
+    i, n = begin, len(source)
+    chars: list[str] = []
+    while i < n and source[i] != ")":
+        if source[i] == "\\" and 0 < ord(_at(source, i + 1)) <= 126:
+            chars.append(source[i + 1])
+            i += 2
+            continue
+        chars.append(source[i])
+        i += 1
+    if _at(source, i) != ")":
+        offset = len(source[:begin].encode("utf-8"))
+        raise EntityParseError(f"Can't find end of a URL at byte offset {offset}")
+    return "".join(chars), i
+
+
 def parse_markdown_v2(source: str) -> tuple[str, list[Entity]]:
     """Parse MarkdownV2; raises :class:`EntityParseError` with Telegram's message."""
     n = len(source)
@@ -105,28 +151,7 @@ def parse_markdown_v2(source: str) -> tuple[str, list[Entity]]:
             i += 1
             continue
 
-        is_end = False
-        if stack:
-            kind = stack[-1].kind
-            if have_quote and c == "\n" and (i + 1 == n or source[i + 1] != ">"):
-                is_end = True
-            elif kind == "bold":
-                is_end = c == "*"
-            elif kind == "italic":
-                is_end = c == "_" and at(i + 1) != "_"
-            elif kind == "code":
-                is_end = c == "`"
-            elif kind in ("pre", "pre_code"):
-                is_end = c == "`" and at(i + 1) == "`" and at(i + 2) == "`"
-            elif kind in ("text_link", "custom_emoji"):
-                is_end = c == "]"
-            elif kind == "underline":
-                is_end = c == "_" and at(i + 1) == "_"
-            elif kind == "strikethrough":
-                is_end = c == "~"
-            elif kind == "spoiler":
-                is_end = c == "|" and at(i + 1) == "|"
-
+        is_end = bool(stack) and _closes(stack[-1].kind, source, i, have_quote)
         if not is_end:
             begin = i
             argument = ""
@@ -214,38 +239,15 @@ def parse_markdown_v2(source: str) -> tuple[str, list[Entity]]:
             if at(i + 1) != "(":
                 url = "".join(out[top.out_len :])
             else:
-                i += 2
-                url_begin = i
-                chars: list[str] = []
-                while i < n and source[i] != ")":
-                    if source[i] == "\\" and 0 < ord(at(i + 1)) <= 126:
-                        chars.append(source[i + 1])
-                        i += 2
-                        continue
-                    chars.append(source[i])
-                    i += 1
-                if at(i) != ")":
-                    raise EntityParseError(f"Can't find end of a URL at byte offset {byte(url_begin)}")
-                url = "".join(chars)
+                url, i = _read_url(source, i + 2)
             if not skip:
                 entity = _link_entity(top.offset, u16 - top.offset, url)
             skip = True
         elif kind == "custom_emoji":
             if at(i + 1) != "(":
                 raise EntityParseError("The entity must contain a tg://emoji or tg://time URL")
-            i += 2
-            url_begin = i
-            chars = []
-            while i < n and source[i] != ")":
-                if source[i] == "\\" and 0 < ord(at(i + 1)) <= 126:
-                    chars.append(source[i + 1])
-                    i += 2
-                    continue
-                chars.append(source[i])
-                i += 1
-            if at(i) != ")":
-                raise EntityParseError(f"Can't find end of a URL at byte offset {byte(url_begin)}")
-            m = _EMOJI_URL.match("".join(chars))
+            url, i = _read_url(source, i + 2)
+            m = _EMOJI_URL.match(url)
             if not m:
                 raise EntityParseError("Invalid tg://emoji or tg://time URL specified")
             if not skip:

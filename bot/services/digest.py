@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from bot.services.runtime import Runtime
 from bot.domain.clock import from_db, to_db
 from bot.domain.digest import (
-    MAX_LAGGING,
     MAX_OLDEST_OPEN,
     MAX_SILENT,
     WINDOW,
@@ -24,15 +22,16 @@ from bot.domain.digest import (
     ItemProgress,
     OpenIncident,
     SilentRegion,
-    item_order,
     is_progress,
+    item_order,
     lagging_children,
 )
+from bot.domain.models import Region
+from bot.services.runtime import Runtime
 from storage import digests as store
 from storage import incidents as incident_store
 from storage import regions as region_store
 from storage.db import Database
-
 
 # --- computation -------------------------------------------------------------------------------
 
@@ -73,6 +72,89 @@ def _items(rows) -> tuple[ItemProgress, ...]:
     )
 
 
+async def _logistics(
+    db: Database, region_code: str, child_length: int, child_regions: list[Region]
+) -> tuple[tuple[ItemProgress, ...], tuple[ChildLogistics, ...]]:
+    """Logistics per item over the region, and per child region and item."""
+    logistics_rows = await store.logistics_by_child(db, region_code, child_length)
+    by_child: dict[str, list] = {}
+    for row in logistics_rows:
+        by_child.setdefault(row["child"], []).append(row)
+    logistics_children = tuple(
+        ChildLogistics(child.code, child.name, _items(by_child.get(child.code, ())))
+        for child in child_regions
+    )
+    return _items(logistics_rows), logistics_children
+
+
+_COUNTING_FIELDS = ("tps_done", "tps_total", "sirekap", "kecamatan_reporting", "kecamatan_total")
+
+
+async def _counting(
+    db: Database, region: Region, child_length: int, child_regions: list[Region]
+) -> tuple[tuple[ChildCounting, ...], ChildCounting]:
+    """Counting per child region, and the sum over the region."""
+    counting_rows = {row["child"]: row for row in await store.counting_by_child(db, region.code, child_length)}
+    fields = _COUNTING_FIELDS
+    counting = tuple(
+        ChildCounting(child.code, child.name,
+                      *(counting_rows[child.code][f] if child.code in counting_rows else 0 for f in fields))
+        for child in child_regions
+    )
+    counting_total = ChildCounting(
+        region.code, region.name, *(sum(row[f] for row in counting_rows.values()) for f in fields)
+    )
+    return counting, counting_total
+
+
+async def _silent(
+    db: Database, region_code: str, start: str, at: datetime
+) -> tuple[tuple[SilentRegion, ...], int, int]:
+    """The kecamatan silent since `start` (at most MAX_SILENT), how many are, and how many there are."""
+    silent_count, kecamatan_count, silent_rows = await store.silent_kecamatan(db, region_code, start, MAX_SILENT)
+    silent = tuple(
+        SilentRegion(r["region_code"], r["name"], r["parent_name"], _local(r["last_report_at"], at))
+        for r in silent_rows
+    )
+    return silent, silent_count, kecamatan_count
+
+
+async def _statuses(
+    db: Database, region_code: str, end: str
+) -> tuple[dict[str, dict[str, int]], dict[tuple[str, str], int]]:
+    """Incidents needing handling by kind and status (today's), and the open ones by (kind,
+    severity), leaving out those received after `end`."""
+    status_by_kind: dict[str, dict[str, int]] = {}
+    open_counts: dict[tuple[str, str], int] = {}
+    for r in await store.status_counts(db, region_code):  # ≤ 3 statuses × 4 kinds × 4 severities
+        if is_progress(r["kind"], r["severity"]):
+            continue
+        per_status = status_by_kind.setdefault(r["kind"], {})
+        per_status[r["status"]] = per_status.get(r["status"], 0) + r["n"]
+        if r["status"] in OPEN_STATUSES:
+            key = (r["kind"], r["severity"])
+            open_counts[key] = open_counts.get(key, 0) + r["n"]
+    for r in await store.open_received_after(db, region_code, end):  # not open yet at `at`
+        if is_progress(r["kind"], r["severity"]):
+            continue
+        key = (r["kind"], r["severity"])
+        open_counts[key] = open_counts.get(key, 0) - r["n"]
+    return status_by_kind, {key: n for key, n in open_counts.items() if n > 0}
+
+
+async def _oldest_open(db: Database, region_code: str, end: str, at: datetime) -> tuple[OpenIncident, ...]:
+    """The oldest incidents still open (at most MAX_OLDEST_OPEN), received up to `end`."""
+    oldest_open = []
+    for r in await store.oldest_open(db, region_code, end, MAX_OLDEST_OPEN):
+        description = r["description"]
+        # a logistics shortfall has figures, not words: the text layer says them
+        incident = None if description else await incident_store.get(db, r["id"])
+        oldest_open.append(OpenIncident(r["id"], r["kind"], r["severity"], r["status"], r["region_code"],
+                                        r["region_name"], _local(r["received_at"], at), description or "",
+                                        incident))
+    return tuple(oldest_open)
+
+
 async def compute_digest(db: Database, region_code: str, at: datetime, election_day: date) -> Digest:
     """The digest of `region_code`'s subtree at the aware moment `at`.
 
@@ -105,63 +187,11 @@ async def compute_digest(db: Database, region_code: str, at: datetime, election_
     child_length = store.CHILD_CODE_LENGTH[level]
     start, end = to_db(at - WINDOW), to_db(at)
 
-    # logistics: per child and item, then per item over the region
-    logistics_rows = await store.logistics_by_child(db, region_code, child_length)
-    by_child: dict[str, list] = {}
-    for row in logistics_rows:
-        by_child.setdefault(row["child"], []).append(row)
-    logistics_children = tuple(
-        ChildLogistics(child.code, child.name, _items(by_child.get(child.code, ())))
-        for child in child_regions
-    )
-    logistics = _items(logistics_rows)
-
-    # counting: per child, and the sum over the region
-    counting_rows = {row["child"]: row for row in await store.counting_by_child(db, region_code, child_length)}
-    fields = ("tps_done", "tps_total", "sirekap", "kecamatan_reporting", "kecamatan_total")
-    counting = tuple(
-        ChildCounting(child.code, child.name,
-                      *(counting_rows[child.code][f] if child.code in counting_rows else 0 for f in fields))
-        for child in child_regions
-    )
-    counting_total = ChildCounting(
-        region.code, region.name, *(sum(row[f] for row in counting_rows.values()) for f in fields)
-    )
-
-    # silent kecamatan
-    silent_count, kecamatan_count, silent_rows = await store.silent_kecamatan(db, region_code, start, MAX_SILENT)
-    silent = tuple(
-        SilentRegion(r["region_code"], r["name"], r["parent_name"], _local(r["last_report_at"], at))
-        for r in silent_rows
-    )
-
-    # incidents
-    status_by_kind: dict[str, dict[str, int]] = {}
-    open_counts: dict[tuple[str, str], int] = {}
-    for r in await store.status_counts(db, region_code):  # ≤ 3 statuses × 4 kinds × 4 severities
-        if is_progress(r["kind"], r["severity"]):
-            continue
-        per_status = status_by_kind.setdefault(r["kind"], {})
-        per_status[r["status"]] = per_status.get(r["status"], 0) + r["n"]
-        if r["status"] in OPEN_STATUSES:
-            key = (r["kind"], r["severity"])
-            open_counts[key] = open_counts.get(key, 0) + r["n"]
-    for r in await store.open_received_after(db, region_code, end):  # not open yet at `at`
-        if is_progress(r["kind"], r["severity"]):
-            continue
-        key = (r["kind"], r["severity"])
-        open_counts[key] = open_counts.get(key, 0) - r["n"]
-    open_counts = {key: n for key, n in open_counts.items() if n > 0}
-
-    oldest_open = []
-    for r in await store.oldest_open(db, region_code, end, MAX_OLDEST_OPEN):
-        description = r["description"]
-        # a logistics shortfall has figures, not words: the text layer says them
-        incident = None if description else await incident_store.get(db, r["id"])
-        oldest_open.append(OpenIncident(r["id"], r["kind"], r["severity"], r["status"], r["region_code"],
-                                        r["region_name"], _local(r["received_at"], at), description or "",
-                                        incident))
-    oldest_open = tuple(oldest_open)
+    logistics, logistics_children = await _logistics(db, region_code, child_length, child_regions)
+    counting, counting_total = await _counting(db, region, child_length, child_regions)
+    silent, silent_count, kecamatan_count = await _silent(db, region_code, start, at)
+    status_by_kind, open_counts = await _statuses(db, region_code, end)
+    oldest_open = await _oldest_open(db, region_code, end, at)
     received = await store.received_counts(db, region_code, start, end)
 
     return Digest(

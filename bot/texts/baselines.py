@@ -4,13 +4,17 @@ Bahasa Indonesia, **plain text** (not HTML): the same sentences go to a terminal
 Values typed by the user are put in as they are (quoted with `quote`), so a caller that shows them
 in a Telegram message must escape the finished line (`bot.texts.common.esc`).
 
-This module imports nothing from `bot`, so `bot.services.baselines` can import it freely. Keys of `ERRORS`
-are the values of `bot.services.baselines.ErrorCode`; a unit test checks that each code has a text.
+Keys of `ERRORS` are the values of `bot.domain.baselines.ErrorCode`; a unit test checks that each
+code has a text. `error_line` words a `LineError`, `summary` / `error_lines` an import's result.
 """
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Sequence
+from typing import Final, Protocol
+
+from bot.domain.baselines import PLAN_HEADER, TPS_HEADER, BaselineKind, LineError
+from bot.texts.formatting import number
 
 #: Longest user token quoted back in a message, in characters.
 MAX_QUOTED: Final = 40
@@ -38,7 +42,8 @@ _SAVE_AS_CSV: Final = 'simpan ulang dari Excel sebagai "CSV UTF-8 (Dipisahkan ko
 #: One bad line: "baris 17: kode wilayah 51.99.01 tidak dikenal".
 LINE_PREFIX: Final = "baris {line}: {message}"
 
-#: Why a file or a line was refused. Placeholders are filled by `bot.services.baselines`.
+#: Why a file or a line was refused. Placeholders are filled by `error_message` from the error's
+#: details.
 ERRORS: Final[dict[str, str]] = {
     # the file as a whole
     "empty_file": "berkas kosong; baris pertama harus judul kolom {header}",
@@ -118,6 +123,106 @@ def quote(token: str) -> str:
     if len(token) > MAX_QUOTED:
         token = token[: MAX_QUOTED - 3] + "..."
     return f'"{token}"'
+
+
+def kind_label(kind: BaselineKind) -> str:
+    """"rencana logistik" / "jumlah TPS"."""
+    return KIND_LABELS[kind.value]
+
+
+#: Lines named at most in a message about a kecamatan written per desa.
+MAX_LINES_NAMED: Final = 5
+
+
+def _line_list(lines: Sequence[int]) -> str:
+    """"3, 4, 7" (at most `MAX_LINES_NAMED`, then "dan N lainnya")."""
+    named = ", ".join(str(n) for n in lines[:MAX_LINES_NAMED])
+    more = len(lines) - MAX_LINES_NAMED
+    return named if more <= 0 else MORE_LINES.format(lines=named, count=more)
+
+
+def _header(kind: BaselineKind) -> str:
+    return ",".join(kind.header)
+
+
+def error_message(error: LineError) -> str:
+    """The sentence of one problem (plain text, without its line)."""
+    values = dict(error.details)
+    kind = values.pop("kind", None)
+    if isinstance(kind, BaselineKind):
+        values |= {"label": kind_label(kind), "header": _header(kind)}
+    else:
+        values["header"] = "kode_wilayah,..."  # an empty file of a kind not known yet
+    other = values.pop("other", None)
+    if isinstance(other, BaselineKind):
+        values |= {"other_label": kind_label(other), "other_header": _header(other)}
+    if "token" in values:
+        values["token"] = quote(str(values["token"]))
+    if "cells" in values:
+        values["found"] = quote(",".join(values.pop("cells")))  # type: ignore[arg-type]
+    if "level" in values:
+        values["level"] = LEVEL_LABELS.get(str(values["level"]), str(values["level"]))
+    if "items" in values:
+        values["items"] = ", ".join(values["items"])  # type: ignore[arg-type]
+    if "lines" in values:
+        values["lines"] = _line_list(values["lines"])  # type: ignore[arg-type]
+    if "bound" in values:
+        values["bound"] = number(values["bound"])  # type: ignore[arg-type]
+    values |= {"plan_header": ",".join(PLAN_HEADER), "tps_header": ",".join(TPS_HEADER)}
+    return ERRORS[error.code.value].format(**values)
+
+
+def error_line(error: LineError) -> str:
+    """One problem as "baris N: …" (or the sentence alone for the file as a whole)."""
+    if error.line is None:
+        return error_message(error)
+    return LINE_PREFIX.format(line=error.line, message=error_message(error))
+
+
+class ImportOutcome(Protocol):
+    """What `summary` reads of `bot.services.baselines.ImportResult`."""
+
+    @property
+    def kind(self) -> BaselineKind | None: ...
+    @property
+    def errors(self) -> tuple[LineError, ...]: ...
+    @property
+    def rows(self) -> int: ...
+    @property
+    def regions(self) -> int: ...
+    @property
+    def desa(self) -> int: ...
+    @property
+    def items(self) -> int: ...
+    @property
+    def total(self) -> int: ...
+    @property
+    def added(self) -> int: ...
+    @property
+    def replaced(self) -> int: ...
+
+
+def summary(result: ImportOutcome) -> str:
+    """One line (plain text): what was imported, or how many problems stopped it."""
+    if result.errors:
+        label = kind_label(result.kind) if result.kind is not None else UNKNOWN_KIND_LABEL
+        return FAILED.format(label=label, count=len(result.errors))
+    if result.kind is BaselineKind.RENCANA:
+        template = PLAN_DONE
+    else:
+        template = TPS_DONE_DESA if result.desa else TPS_DONE
+    return template.format(
+        rows=number(result.rows), regions=number(result.regions),
+        items=number(result.items), total=number(result.total),
+        added=number(result.added), replaced=number(result.replaced),
+        desa=number(result.desa),
+    )
+
+
+def error_lines(result: ImportOutcome) -> list[str]:
+    """Every problem as "baris N: …" (plain text), in file order."""
+    return [error_line(error) for error in result.errors]
+
 
 # --- /impor in Telegram (HTML: the handler escapes the plain lines above) -----------------------
 

@@ -157,9 +157,6 @@ def wilayah_results(query: str, matches: list[RegionMatch], more: bool) -> str:
     return "\n".join(lines)
 
 
-GROUP_ONLY_PRIVATE = "Perintah ini hanya untuk chat pribadi dengan bot."
-
-
 def edited_report(incident_id: int | None) -> str:
     """The answer to an edited /lapor message: edits are not read again."""
     which = f"Laporan #{incident_id} tetap seperti semula" if incident_id is not None else "Tidak ada yang dicatat"

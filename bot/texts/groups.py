@@ -66,6 +66,3 @@ def jadwal_now(times: list[str], zone: str) -> str:
 
 def too_soon(seconds: int) -> str:
     return f"Ringkasan baru saja dikirim. Coba lagi dalam {seconds} detik."
-
-
-DIGEST_PREPARING = "⏳ Menyiapkan ringkasan…"

@@ -239,8 +239,6 @@ def already_attached(incident_id: int) -> str:
     return f"Lampiran ini sudah tercatat di laporan #{incident_id}."
 
 
-ATTACH_UNSUPPORTED = "Yang bisa dilampirkan: foto, dokumen atau lokasi."
-
 # --- the guided flow --------------------------------------------------------------------------
 
 FLOW_CHOOSE_KIND = "Apa yang ingin Anda laporkan? (ketik /batal untuk membatalkan)"

@@ -291,12 +291,12 @@ async def test_a_failed_notification_is_retried_and_delivered(kpu, people, group
     kpu.emu.fail_next("sendMessage", error_code=502, description="Bad Gateway", chat_id=groups["badung"].id)
     incident_id = await report_kritis(kpu, people)
     await kpu.settled(people["wayan"])
-    pending = await outbox.counts(kpu.rt.db)
+    pending = await outbox_counts(kpu.rt.db)
     assert pending == {"sent": 0, "pending": 1, "failed": 0}
     clock.advance(seconds=6)
     assert await kpu.notifier.deliver_due() == 1
     assert f"#{incident_id} " in (await kpu.next(groups["badung"])).text
-    assert (await outbox.counts(kpu.rt.db))["sent"] == 1
+    assert (await outbox_counts(kpu.rt.db))["sent"] == 1
 
 
 async def test_flood_control_retry_after_is_honoured(kpu_factory, clock):
@@ -530,7 +530,7 @@ async def test_long_notes_are_limited_and_every_notification_still_arrives(kpu_f
     private = await kpu.next(wayan)  # the NIK is the one Wayan wrote: shown to him as typed
     assert private.text == shown(bot.texts.incidents.resolved_to_reporter(incident_id, nyoman_name, note(6)))
     await kpu.settled(wayan)
-    assert (await outbox.counts(kpu.rt.db))["failed"] == 0
+    assert (await outbox_counts(kpu.rt.db))["failed"] == 0
     for message in kpu.emu.bot_messages(badung) + kpu.emu.bot_messages(bali):
         assert utf16_len(message.text) < 4096
 
@@ -603,7 +603,7 @@ async def test_a_deleted_topic_gets_its_posts_in_the_general_chat(kpu, people, g
     assert notice.text == shown(bot.texts.incidents.resolved_notice(incident_id, "Nyoman", ""))
     assert notice.thread_id is None
     await kpu.settled(people["wayan"])
-    assert (await outbox.counts(kpu.rt.db))["failed"] == 0
+    assert (await outbox_counts(kpu.rt.db))["failed"] == 0
 
 
 async def test_overdue_while_stopped_is_escalated_after_start_and_only_once(kpu, people, groups, clock):

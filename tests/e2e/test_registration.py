@@ -7,7 +7,7 @@ import bot.texts.common
 import bot.texts.incidents
 from bot.domain.access import Reason
 from bot.domain.models import Role
-from storage import audit
+from tests.conftest import audit_rows
 from storage import users as user_store
 from tests.e2e.conftest import shown
 
@@ -32,7 +32,7 @@ async def test_admin_invites_and_officer_registers(kpu):
     ketut = emu.user(101, "Ketut")
     await ketut.start(kpu.bot, code)
     assert (await kpu.next(ketut)).text == shown(bot.texts.common.INVITE_USED)
-    actions = [row["action"] for row in await audit.recent(kpu.rt.db)]
+    actions = [row["action"] for row in await audit_rows(kpu.rt.db)]
     assert "registrasi" in actions and "undang" in actions
 
 
@@ -167,7 +167,7 @@ async def test_revocation(kpu):
     revoked = shown(bot.texts.common.REFUSAL[Reason.REVOKED])
     assert (await kpu.say(wayan, "/bantuan")).text == revoked  # the gate now refuses him
     assert (await kpu.say(wayan, "/start")).text == revoked  # not the stranger's explanation
-    assert "cabut" in [row["action"] for row in await audit.recent(kpu.rt.db)]
+    assert "cabut" in [row["action"] for row in await audit_rows(kpu.rt.db)]
 
 
 async def test_registration_survives_a_restart(kpu):

@@ -6,12 +6,21 @@ import threading
 
 import pytest
 
-from bot.services import baselines
-from bot.services.baselines import BaselineKind, ErrorCode, PlanRow, TpsRow, validate_plan, validate_tps
+from bot.domain import baselines as checks
+from bot.domain.baselines import (
+    BaselineKind,
+    ErrorCode,
+    PlanRow,
+    TpsRow,
+    validate_plan,
+    validate_tps,
+)
 from bot.domain.models import Level
+from bot.services import baselines
 from bot.texts import baselines as texts
-from storage import audit
+from bot.services.digest import digest_now
 from storage import baselines as store
+from tests.conftest import audit_rows as audit_trail
 
 #: A slice of Bali: the province, two kabupaten/kota and some of their kecamatan.
 REGIONS = {
@@ -41,7 +50,7 @@ def tps(text: str, **kw):
 
 def errors(result) -> list[str]:
     assert not result.ok and result.rows == ()
-    return [str(e) for e in result.errors]
+    return [texts.error_line(e) for e in result.errors]
 
 
 def codes(result) -> list[tuple[int | None, ErrorCode]]:
@@ -294,17 +303,45 @@ def test_every_error_code_has_a_text():
 
 
 def test_detect_kind():
-    assert baselines.detect_kind(b"\xef\xbb\xbfKODE_WILAYAH;JUMLAH_TPS\r\n") is BaselineKind.TPS
-    assert baselines.detect_kind(PLAN_HEAD.encode()) is BaselineKind.RENCANA
-    assert baselines.detect_kind(b"kode,jumlah\n") is None
-    assert baselines.detect_kind(b"") is None
+    assert checks.detect_kind(b"\xef\xbb\xbfKODE_WILAYAH;JUMLAH_TPS\r\n") is BaselineKind.TPS
+    assert checks.detect_kind(PLAN_HEAD.encode()) is BaselineKind.RENCANA
+    assert checks.detect_kind(b"kode,jumlah\n") is None
+    assert checks.detect_kind(b"") is None
 
 
 # --- the service and storage ------------------------------------------------------------------------------
 
 
 async def audit_rows(rt):
-    return await audit.recent(rt.db, action="impor")
+    return await audit_trail(rt.db, action="impor")
+
+
+async def plan_rows(db) -> dict[tuple[str, str], int]:
+    """The stored plan, (region, item) → quantity, read in SQL."""
+    rows = await db.fetchall("SELECT region_code, item, quantity FROM logistics_plan")
+    return {(row["region_code"], row["item"]): row["quantity"] for row in rows}
+
+
+async def tps_rows(db) -> dict[str, int]:
+    """The stored TPS baseline, region → TPS, read in SQL."""
+    rows = await db.fetchall("SELECT region_code, tps_count FROM tps_baseline")
+    return {row["region_code"]: row["tps_count"] for row in rows}
+
+
+async def row_counts(db) -> dict[str, int]:
+    plan_count = await db.fetchone("SELECT count(*) FROM logistics_plan")
+    tps_count = await db.fetchone("SELECT count(*) FROM tps_baseline")
+    return {"rencana": plan_count[0], "tps": tps_count[0]}
+
+
+async def planned_in(rt, code: str) -> dict[str, int]:
+    """The plan per item over a region, as its digest shows it."""
+    return {row.item: row.planned for row in (await digest_now(rt, code)).logistics if row.planned}
+
+
+async def tps_in(rt, code: str) -> int:
+    """The TPS of a region, as its digest counts them."""
+    return (await digest_now(rt, code)).counting_total.tps_total
 
 
 async def test_import_plan_stores_rows_and_audits(rt):
@@ -314,14 +351,14 @@ async def test_import_plan_stores_rows_and_audits(rt):
     assert (result.rows, result.regions, result.items, result.total) == (3, 2, 2, 1450)
     assert (result.added, result.replaced) == (3, 0)
     assert result.per_item == {"kotak_suara": 200, "tinta": 1250}
-    assert result.summary() == (
+    assert texts.summary(result) == (
         "rencana logistik: 3 baris diimpor (2 kecamatan, 2 barang; 3 baru, 0 mengganti nilai lama)"
     )
-    assert await store.plan(rt.db) == {
+    assert await plan_rows(rt.db) == {
         ("51.03.01", "kotak_suara"): 120, ("51.03.01", "tinta"): 1250, ("51.03.02", "kotak_suara"): 80,
     }
-    assert await store.plan_totals(rt.db, "51.03") == {"kotak_suara": 200, "tinta": 1250}
-    assert await store.plan_totals(rt.db, "51.71") == {}
+    assert await planned_in(rt, "51.03") == {"kotak_suara": 200, "tinta": 1250}
+    assert await planned_in(rt, "51.71") == {}
     [row] = await audit_rows(rt)
     assert (row["actor_id"], row["action"], row["target"]) == (1, "impor", "rencana")
     assert row["at"] == rt.clock().isoformat(timespec="microseconds")
@@ -339,7 +376,7 @@ async def test_reimport_replaces_per_region_and_item(rt, clock):
     clock.advance(hours=1)
     result = await baselines.import_plan(rt, (PLAN_HEAD + "51.03.01,kotak,12\n51.03.03,segel,4\n").encode(), 1)
     assert (result.added, result.replaced) == (1, 1)
-    assert await store.plan(rt.db) == {
+    assert await plan_rows(rt.db) == {
         ("51.03.01", "kotak_suara"): 12,  # replaced
         ("51.03.01", "tinta"): 5,  # not in the second file: kept
         ("51.03.02", "kotak_suara"): 7,  # kept
@@ -354,31 +391,31 @@ async def test_reimport_replaces_per_region_and_item(rt, clock):
 
 async def test_bad_line_17_of_20_leaves_everything_untouched(rt):
     await baselines.import_plan(rt, (PLAN_HEAD + "51.03.01,kotak,1\n").encode(), 1)
-    before_plan, before_audit = await store.plan(rt.db), await audit_rows(rt)
+    before_plan, before_audit = await plan_rows(rt.db), await audit_rows(rt)
     kecamatan = [c for c, level in (await store.region_levels(rt.db)).items() if level == "kecamatan"][:19]
     lines = [f"{code},kotak,{n + 100}" for n, code in enumerate(kecamatan)]
     lines[15] = "51.99.01,kotak,5"  # file line 17 (header is line 1)
     assert len(lines) == 19  # 20 lines with the header
     result = await baselines.import_plan(rt, (PLAN_HEAD + "\n".join(lines) + "\n").encode(), 1)
     assert not result.ok and result.rows == 0
-    assert result.error_lines() == ["baris 17: kode wilayah 51.99.01 tidak dikenal"]
-    assert result.summary() == "rencana logistik: 1 masalah, tidak ada yang diimpor"
-    assert await store.plan(rt.db) == before_plan
+    assert texts.error_lines(result) == ["baris 17: kode wilayah 51.99.01 tidak dikenal"]
+    assert texts.summary(result) == "rencana logistik: 1 masalah, tidak ada yang diimpor"
+    assert await plan_rows(rt.db) == before_plan
     assert await audit_rows(rt) == before_audit
 
 
 async def test_import_tps_and_reimport(rt):
     result = await baselines.import_tps(rt, ("kode_wilayah;jumlah_tps\n510301;205\n51.03.02;1.010\n").encode(), 7)
     assert (result.rows, result.regions, result.total, result.added) == (2, 2, 1215, 2)
-    assert result.summary() == (
+    assert texts.summary(result) == (
         "jumlah TPS: 2 baris diimpor (2 kecamatan, total 1.215 TPS; 2 baru, 0 mengganti nilai lama)"
     )
     result = await baselines.import_tps(rt, (TPS_HEAD + "51.03.01,210\n").encode(), 7)
     assert (result.added, result.replaced) == (0, 1)
-    assert await store.tps_counts(rt.db) == {"51.03.01": 210, "51.03.02": 1010}
-    assert await store.tps_total(rt.db, "51.03") == 1220
-    assert await store.tps_total(rt.db, "51.71") == 0
-    assert await store.counts(rt.db) == {"rencana": 0, "tps": 2}
+    assert await tps_rows(rt.db) == {"51.03.01": 210, "51.03.02": 1010}
+    assert await tps_in(rt, "51.03") == 1220
+    assert await tps_in(rt, "51.71") == 0
+    assert await row_counts(rt.db) == {"rencana": 0, "tps": 2}
     latest = (await audit_rows(rt))[0]
     assert (latest["actor_id"], latest["target"]) == (7, "tps")
     assert latest["detail"] == {"jenis": "tps", "baris": 1, "baru": 0, "diganti": 1, "wilayah": 1, "jumlah_tps": 210}
@@ -388,18 +425,18 @@ async def test_import_tps_per_desa(rt):
     data = TPS_HEAD + "51.03.01.2001,3\n51.03.01.2002,4\n51.03.02,10\n51.03.01.2003,1\n"
     result = await baselines.import_tps(rt, data.encode(), 7)
     assert (result.rows, result.regions, result.desa, result.total) == (4, 2, 3, 18)
-    assert result.summary() == (
+    assert texts.summary(result) == (
         "jumlah TPS: 4 baris diimpor (2 kecamatan, 3 baris desa/kelurahan dijumlahkan per kecamatan; "
         "total 18 TPS; 2 baru, 0 mengganti nilai lama)"
     )
-    assert await store.tps_counts(rt.db) == {"51.03.01": 8, "51.03.02": 10}
+    assert await tps_rows(rt.db) == {"51.03.01": 8, "51.03.02": 10}
 
 
 async def test_import_checks_against_the_loaded_regions(rt):
     # REGION_ROOT=51: a kecamatan of another province is unknown here
     result = await baselines.import_tps(rt, (TPS_HEAD + "52.01.01,3\n51.03.01,4\n").encode(), 1)
-    assert result.error_lines() == ["baris 2: kode wilayah 52.01.01 tidak dikenal"]
-    assert await store.counts(rt.db) == {"rencana": 0, "tps": 0}
+    assert texts.error_lines(result) == ["baris 2: kode wilayah 52.01.01 tidak dikenal"]
+    assert await row_counts(rt.db) == {"rencana": 0, "tps": 0}
 
 
 async def test_import_within_scope(rt):
@@ -413,11 +450,11 @@ async def test_import_baseline_takes_the_kind_from_the_header(rt):
     result = await baselines.import_baseline(rt, (PLAN_HEAD + "51.03.01,tinta,4\n").encode(), 1)
     assert result.ok and result.kind is BaselineKind.RENCANA
     result = await baselines.import_baseline(rt, b"kode,jumlah\n51.03.01,4\n", 1)
-    assert result.error_lines() == [
+    assert texts.error_lines(result) == [
         'baris 1: judul kolom harus kode_wilayah,barang,jumlah (rencana logistik) atau '
         'kode_wilayah,jumlah_tps (jumlah TPS), tertulis "kode,jumlah"'
     ]
-    assert result.kind is None and result.summary() == "impor: 1 masalah, tidak ada yang diimpor"
+    assert result.kind is None and texts.summary(result) == "impor: 1 masalah, tidak ada yang diimpor"
     result = await baselines.import_baseline(rt, b"", 1)
     assert [e.code for e in result.errors] == [ErrorCode.EMPTY_FILE]
 
@@ -448,5 +485,5 @@ async def test_storage_failure_rolls_back_the_whole_file(rt):
     rows = [TpsRow("51.03.01", 3), TpsRow("51.99.99", 4)]  # the second breaks the foreign key
     with pytest.raises(sqlite3.IntegrityError):
         await store.replace_tps(rt.db, rows, 1, rt.clock())
-    assert await store.tps_counts(rt.db) == {}
+    assert await tps_rows(rt.db) == {}
     assert await audit_rows(rt) == []

@@ -7,8 +7,8 @@ import pytest
 from bot.services import registration
 from bot.domain.models import Role
 from bot.services.registration import InviteCreated, InviteRefused
-from storage import audit
 from storage import users as user_store
+from tests.conftest import audit_rows
 from storage.users import RedeemOutcome
 
 
@@ -93,7 +93,7 @@ async def test_registration_and_revocation_are_audited(rt):
     result = await registration.revoke(rt, await admin(rt), 900)
     assert result.ok
     assert not (await user_store.get(rt.db, 900)).active
-    actions = [row["action"] for row in await audit.recent(rt.db)]
+    actions = [row["action"] for row in await audit_rows(rt.db)]
     assert actions[:3] == ["cabut", "registrasi", "undang"]
 
 

@@ -55,11 +55,13 @@ async def test_latest_report_is_the_current_state(rt, wayan):
     # a late delivery of an older message does not roll the state back
     await reporting.submit_text(rt, wayan, "logistik kotak 90/120", src(3, sent=SENT.replace(hour=2)))
     await reporting.submit_text(rt, wayan, "rekap 10/205", src(4))
-    [state] = await incident_store.current_logistics(rt.db, "51.03")
-    assert (state["region_code"], state["item"], state["received"]) == ("51.03.01", "kotak_suara", 118)
-    [count] = await incident_store.current_counting(rt.db, "51")
-    assert (count["tps_done"], count["tps_total"]) == (10, 205)
-    assert await incident_store.current_logistics(rt.db, "51.71") == []
+    badung = await digest_now(rt, "51.03")
+    [kuta] = [child for child in badung.logistics_children if child.items]
+    [state] = kuta.items
+    assert (kuta.region_code, state.item, state.received) == ("51.03.01", "kotak_suara", 118)
+    bali = await digest_now(rt, "51")
+    assert (bali.counting_total.tps_done, bali.counting_total.tps_total) == (10, 205)
+    assert (await digest_now(rt, "51.71")).logistics == ()
 
 
 async def test_same_update_or_message_makes_one_incident(rt, wayan):
