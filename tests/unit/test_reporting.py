@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.services import reporting
+from bot.services.digest import digest_now
 from bot.services.reporting import Receipt, Refused, Source
 from bot.texts.incidents import refusal_text
 from storage import incidents as incident_store
