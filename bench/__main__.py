@@ -45,24 +45,46 @@ def summary(results: dict, parts: dict[str, dict], walls: dict[str, float]) -> s
         ["ingest: full bot / bare PTB echo", f"{fmt(i['reports_per_s'])} / {fmt(i['echo_per_s'])} reports/s", "", ""],
         ["ingest: ratio", f"{i['ratio']:.2f}", "≥ 0.8", verdict(i["ratio"] >= 0.8)],
         ["ingest: reports/s", fmt(i["reports_per_s"]), "≥ 300", verdict(i["reports_per_s"] >= 300)],
-        ["ingest: latency p50 / p95 / p99 (saturated)",
-         f"{fmt(i['p50_ms'])} / {fmt(i['p95_ms'])} / {fmt(i['p99_ms'])} ms", "", ""],
-        ["ingest: p95 at 50 reports/s", fmt(i["p95_ms_at_50_per_s"], "ms"), "≤ 100 ms",
-         verdict(i["p95_ms_at_50_per_s"] <= 100)],
-        ["ingest: lost / duplicated", f"{i['lost']} / {i['duplicated']}", "0 / 0",
-         verdict(i["lost"] == 0 and i["duplicated"] == 0)],
+        [
+            "ingest: latency p50 / p95 / p99 (saturated)",
+            f"{fmt(i['p50_ms'])} / {fmt(i['p95_ms'])} / {fmt(i['p99_ms'])} ms",
+            "",
+            "",
+        ],
+        [
+            "ingest: p95 at 50 reports/s",
+            fmt(i["p95_ms_at_50_per_s"], "ms"),
+            "≤ 100 ms",
+            verdict(i["p95_ms_at_50_per_s"] <= 100),
+        ],
+        [
+            "ingest: lost / duplicated",
+            f"{i['lost']} / {i['duplicated']}",
+            "0 / 0",
+            verdict(i["lost"] == 0 and i["duplicated"] == 0),
+        ],
         ["digest data: national", fmt(d["national_s"], "s"), "≤ 1 s", verdict(d["national_s"] <= 1)],
         ["digest data: province", fmt(d["province_s"], "s"), "", ""],
         ["digest data: kabupaten/kota", fmt(d["kabkota_s"], "s"), "≤ 0.1 s", verdict(d["kabkota_s"] <= 0.1)],
         ["slowest chart (national)", fmt(results["chart_s"], "s"), "≤ 0.3 s", verdict(results["chart_s"] <= 0.3)],
-        [f"fan-out: {f['groups']} groups, bound {fmt(f['bound_seconds'], 's')}", fmt(f["seconds"], "s"),
-         "≤ 1.1 × bound", f"{bound_ratio:.2f} × {verdict(bound_ratio <= 1.1)}"],
-        ["peak RSS", fmt(results["peak_rss_mb"], "MB"), f"≤ {RSS_TARGET_MB} MB",
-         verdict(results["peak_rss_mb"] <= RSS_TARGET_MB)],
+        [
+            f"fan-out: {f['groups']} groups, bound {fmt(f['bound_seconds'], 's')}",
+            fmt(f["seconds"], "s"),
+            "≤ 1.1 × bound",
+            f"{bound_ratio:.2f} × {verdict(bound_ratio <= 1.1)}",
+        ],
+        [
+            "peak RSS",
+            fmt(results["peak_rss_mb"], "MB"),
+            f"≤ {RSS_TARGET_MB} MB",
+            verdict(results["peak_rss_mb"] <= RSS_TARGET_MB),
+        ],
     ]
     per = ", ".join(f"{name} {parts[name]['_peak_rss_mb']:.0f} MB / {walls[name]:.0f} s" for name in parts)
-    return (table(f"Summary — {results['machine']}", ["figure", "measured", "target", ""], rows)
-            + f"\nper benchmark (peak RSS / wall time): {per}")
+    return (
+        table(f"Summary — {results['machine']}", ["figure", "measured", "target", ""], rows)
+        + f"\nper benchmark (peak RSS / wall time): {per}"
+    )
 
 
 def main() -> None:

@@ -38,7 +38,7 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def machine() -> str:
-    """"2 cores (Intel(R) Xeon(R) Processor), Python 3.11.7, Linux 6.1": what the figures were taken on."""
+    """ "2 cores (Intel(R) Xeon(R) Processor), Python 3.11.7, Linux 6.1": what the figures were taken on."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     model = platform.processor() or platform.machine()
     try:
@@ -48,8 +48,10 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return (f"{cores} cores ({model}), Python {platform.python_version()}, "
-            f"{platform.system()} {platform.release().split('-')[0]}")
+    return (
+        f"{cores} cores ({model}), Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release().split('-')[0]}"
+    )
 
 
 def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
@@ -102,8 +104,9 @@ def verdict(ok: bool | None) -> str:
 def cli(description: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true", help="tiny sizes (smoke test)")
-    parser.add_argument("--part-out", type=Path, default=None,
-                        help="write this benchmark's results (JSON) here, for python -m bench")
+    parser.add_argument(
+        "--part-out", type=Path, default=None, help="write this benchmark's results (JSON) here, for python -m bench"
+    )
     return parser.parse_args()
 
 

@@ -42,7 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -53,8 +53,7 @@ TZ = ZoneInfo("Asia/Makassar")
 ELECTION_DAY = date(2024, 2, 14)
 AT = datetime(2024, 2, 15, 7, 0, tzinfo=TZ)  # the digest moment: H+1, 07:00 WITA
 DAYS = 30
-ITEMS = ("kotak_suara", "bilik_suara", "surat_suara", "tinta", "segel", "formulir", "sampul",
-         "alat_bantu_tunanetra")
+ITEMS = ("kotak_suara", "bilik_suara", "surat_suara", "tinta", "segel", "formulir", "sampul", "alat_bantu_tunanetra")
 #: plan per TPS of each item
 PER_TPS = (1.0, 4.0, 1_500.0, 2.0, 20.0, 30.0, 25.0, 1.0)
 KINDS = ("logistik", "data", "rekap", "insiden")
@@ -62,9 +61,16 @@ KIND_P = (0.45, 0.15, 0.15, 0.25)
 SEVERITIES = ("rendah", "sedang", "tinggi", "kritis")
 INSIDEN_P = (0.35, 0.35, 0.22, 0.08)
 PROBLEMS = ("ganda", "meninggal", "pindah", "tms", "nik_invalid", "belum_terdaftar", "lainnya")
-INSIDEN_TEXTS = ("antrean panjang di TPS", "listrik padam di TPS", "saksi menolak menandatangani form C",
-                 "kotak suara rusak", "banjir di sekitar TPS", "surat suara tertukar dapil",
-                 "keributan kecil di TPS", "jalan menuju TPS longsor")
+INSIDEN_TEXTS = (
+    "antrean panjang di TPS",
+    "listrik padam di TPS",
+    "saksi menolak menandatangani form C",
+    "kotak suara rusak",
+    "banjir di sekitar TPS",
+    "surat suara tertukar dapil",
+    "keributan kecil di TPS",
+    "jalan menuju TPS longsor",
+)
 CHUNK = 50_000
 #: minutes untaken before the automatic escalation, by severity index (settings' defaults)
 AUTO_ESCALATE_MIN = {2: 120, 3: 30}
@@ -92,14 +98,21 @@ def cache_path(incidents: int, seed: int) -> Path:
 def ensure(incidents: int, seed: int = 6, *, cache: bool = True, folder: Path | None = None) -> tuple[Path, float]:
     """The path of the generated database (generated in a child process unless cached) and the
     seconds generation took (0 when cached)."""
-    path = cache_path(incidents, seed) if cache else (folder or Path(tempfile.mkdtemp())) / f"national-n{incidents}.sqlite3"
+    path = (
+        cache_path(incidents, seed)
+        if cache
+        else (folder or Path(tempfile.mkdtemp())) / f"national-n{incidents}.sqlite3"
+    )
     if path.exists():
         return path, 0.0
     path.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     # a child process, so the generator's memory does not count as the benchmark's peak RSS
-    subprocess.run([sys.executable, "-m", "bench.dataset", "--incidents", str(incidents), "--seed", str(seed),
-                    "--out", str(path)], check=True, cwd=Path(__file__).resolve().parent.parent)
+    subprocess.run(
+        [sys.executable, "-m", "bench.dataset", "--incidents", str(incidents), "--seed", str(seed), "--out", str(path)],
+        check=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
     return path, time.perf_counter() - started
 
 
@@ -157,21 +170,31 @@ def generate(path: Path, incidents: int, seed: int) -> dict:
     # baselines and people
     tps = rng.integers(20, 260, len(kec))
     conn.execute("BEGIN")
-    conn.executemany("INSERT INTO tps_baseline (region_code, tps_count, imported_at) VALUES (?, ?, ?)",
-                     [(code, int(n), imported) for code, n in zip(kec, tps.tolist(), strict=True)])
+    conn.executemany(
+        "INSERT INTO tps_baseline (region_code, tps_count, imported_at) VALUES (?, ?, ?)",
+        [(code, int(n), imported) for code, n in zip(kec, tps.tolist(), strict=True)],
+    )
     plan = np.rint(tps[:, None] * np.array(PER_TPS)[None, :] * rng.uniform(0.95, 1.1, (len(kec), len(ITEMS))))
     plan = plan.astype("int64")
     conn.executemany(
         "INSERT INTO logistics_plan (region_code, item, quantity, imported_at) VALUES (?, ?, ?, ?)",
         [(code, item, int(plan[i, j]), imported) for i, code in enumerate(kec) for j, item in enumerate(ITEMS)],
     )
-    conn.execute("INSERT OR IGNORE INTO users (telegram_id, role, region_code, full_name, registered_at)"
-                 " VALUES (?, 'admin', 'ID', 'Admin', ?)", (ADMIN_ID, imported))
-    people = ([(PETUGAS_BASE + i, "petugas", code, f"Petugas {code}") for i, code in enumerate(kec)]
-              + [(KOORD_KAB_BASE + i, "koordinator", code, f"Koordinator {code}") for i, code in enumerate(kab)]
-              + [(KOORD_PROV_BASE + i, "koordinator", code, f"Koordinator {code}") for i, code in enumerate(prov)])
-    conn.executemany("INSERT INTO users (telegram_id, role, region_code, full_name, invited_by, registered_at)"
-                     " VALUES (?, ?, ?, ?, 1, ?)", [(*p, imported) for p in people])
+    conn.execute(
+        "INSERT OR IGNORE INTO users (telegram_id, role, region_code, full_name, registered_at)"
+        " VALUES (?, 'admin', 'ID', 'Admin', ?)",
+        (ADMIN_ID, imported),
+    )
+    people = (
+        [(PETUGAS_BASE + i, "petugas", code, f"Petugas {code}") for i, code in enumerate(kec)]
+        + [(KOORD_KAB_BASE + i, "koordinator", code, f"Koordinator {code}") for i, code in enumerate(kab)]
+        + [(KOORD_PROV_BASE + i, "koordinator", code, f"Koordinator {code}") for i, code in enumerate(prov)]
+    )
+    conn.executemany(
+        "INSERT INTO users (telegram_id, role, region_code, full_name, invited_by, registered_at)"
+        " VALUES (?, ?, ?, ?, 1, ?)",
+        [(*p, imported) for p in people],
+    )
     conn.execute("COMMIT")
 
     # when, and what kind: drawn for all, then sorted by time so ids follow time as in production
@@ -225,8 +248,9 @@ def generate(path: Path, incidents: int, seed: int) -> dict:
     sirekap = np.rint(tps_done * rng.uniform(0.5, 1.0, n)).astype("int64")
     data_count = rng.integers(1, 60, n)
     ins_sev = rng.choice(4, n, p=INSIDEN_P)
-    severity = np.select([kind == 0, kind == 1, kind == 2], [log_sev, np.ones(n, "int64"), np.zeros(n, "int64")],
-                         ins_sev)
+    severity = np.select(
+        [kind == 0, kind == 1, kind == 2], [log_sev, np.ones(n, "int64"), np.zeros(n, "int64")], ins_sev
+    )
     problem_i = rng.integers(0, len(PROBLEMS), n)
     text_i = rng.integers(0, len(INSIDEN_TEXTS), n)
     tps_no = rng.integers(1, 120, n)
@@ -266,8 +290,12 @@ def generate(path: Path, incidents: int, seed: int) -> dict:
             item = received_i = planned_i = damaged_i = count = done = total = sir = None
             description, payload = "", "{}"
             if k == "logistik":
-                item, received_i, planned_i, damaged_i = (ITEMS[item_i[i]], int(received[i]), int(planned[i]),
-                                                          int(damaged[i]))
+                item, received_i, planned_i, damaged_i = (
+                    ITEMS[item_i[i]],
+                    int(received[i]),
+                    int(planned[i]),
+                    int(damaged[i]),
+                )
                 payload = '{"rencana_dari": "laporan"}' if plan_in_report[i] else '{"rencana_dari": "impor"}'
                 if damaged_i:
                     description = "kemasan sobek"
@@ -296,9 +324,37 @@ def generate(path: Path, incidents: int, seed: int) -> dict:
                     escalation_events.append((stamp, handling, auto_escalation_note(minutes, False)))
             waiting = waiting if st == "baru" else None
             assigned = int(assignee[i]) if st != "baru" else None
-            rows.append((incident_id, k, sev, st, code, who, item, received_i, planned_i, damaged_i, count, done, total,
-                         sir, description, payload, who, incident_id, incident_id, rep_s[j], rec_s[j], handling,
-                         esc_n, assigned, tak_s[j], res_s[j], waiting))
+            rows.append(
+                (
+                    incident_id,
+                    k,
+                    sev,
+                    st,
+                    code,
+                    who,
+                    item,
+                    received_i,
+                    planned_i,
+                    damaged_i,
+                    count,
+                    done,
+                    total,
+                    sir,
+                    description,
+                    payload,
+                    who,
+                    incident_id,
+                    incident_id,
+                    rep_s[j],
+                    rec_s[j],
+                    handling,
+                    esc_n,
+                    assigned,
+                    tak_s[j],
+                    res_s[j],
+                    waiting,
+                )
+            )
             for stamp, level_code, note in escalation_events:
                 ev.append((incident_id, stamp, None, "eskalasi_otomatis", "baru", "baru", level_code, note))
             if st != "baru":
@@ -310,24 +366,31 @@ def generate(path: Path, incidents: int, seed: int) -> dict:
             " damaged, data_count, tps_done, tps_total, sirekap, description, payload, source_chat_id,"
             " source_message_id, update_id, reported_at, received_at, handling_region, escalations, assignee_id,"
             " taken_at, resolved_at, awaiting_since) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-            " ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-        conn.executemany("INSERT INTO incident_events (incident_id, at, actor_id, action, from_status, to_status,"
-                         " region_code, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", ev)
+            " ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        conn.executemany(
+            "INSERT INTO incident_events (incident_id, at, actor_id, action, from_status, to_status,"
+            " region_code, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            ev,
+        )
         inserted += len(rows)
         events += len(ev) + len(rows)  # the triggers' 'lapor' events
         if inserted % 200_000 == 0 or hi == n:
             conn.execute("COMMIT")
             if hi < n:
                 conn.execute("BEGIN")
-            print(f"  {inserted:>9,} incidents, {events:,} events, {time.perf_counter() - started:5.1f} s",
-                  flush=True)
+            print(f"  {inserted:>9,} incidents, {events:,} events, {time.perf_counter() - started:5.1f} s", flush=True)
 
     checks = verify(conn)
     overdue = conn.execute(
         "SELECT count(*) FROM incidents WHERE status = 'baru' AND ((severity = 'kritis' AND awaiting_since <= ?)"
         " OR (severity = 'tinggi' AND awaiting_since <= ?))",
-        tuple(datetime.fromtimestamp(at - AUTO_ESCALATE_MIN[k] * 60, UTC).isoformat(timespec="microseconds")
-              for k in (3, 2))).fetchone()[0]
+        tuple(
+            datetime.fromtimestamp(at - AUTO_ESCALATE_MIN[k] * 60, UTC).isoformat(timespec="microseconds")
+            for k in (3, 2)
+        ),
+    ).fetchone()[0]
     if overdue:
         raise RuntimeError(f"{overdue} incidents are overdue for automatic escalation at the digest moment")
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -347,8 +410,9 @@ def verify(conn: sqlite3.Connection) -> dict:
         "region_activity": one("SELECT count(*) FROM region_activity"),
     }
     expected = {
-        "logistics_state": one("SELECT count(*) FROM (SELECT DISTINCT region_code, item FROM incidents"
-                               " WHERE kind = 'logistik')"),
+        "logistics_state": one(
+            "SELECT count(*) FROM (SELECT DISTINCT region_code, item FROM incidents WHERE kind = 'logistik')"
+        ),
         "counting_state": one("SELECT count(DISTINCT region_code) FROM incidents WHERE kind = 'rekap'"),
         "region_activity": one("SELECT count(DISTINCT region_code) FROM incidents"),
     }
@@ -357,13 +421,19 @@ def verify(conn: sqlite3.Connection) -> dict:
     wrong = 0
     sample = conn.execute("SELECT region_code, item, incident_id FROM logistics_state ORDER BY random() LIMIT 200")
     for code, item, incident_id in sample.fetchall():
-        latest = conn.execute("SELECT id FROM incidents WHERE kind = 'logistik' AND region_code = ? AND item = ?"
-                              " ORDER BY reported_at DESC, id DESC LIMIT 1", (code, item)).fetchone()[0]
+        latest = conn.execute(
+            "SELECT id FROM incidents WHERE kind = 'logistik' AND region_code = ? AND item = ?"
+            " ORDER BY reported_at DESC, id DESC LIMIT 1",
+            (code, item),
+        ).fetchone()[0]
         wrong += latest != incident_id
     sample = conn.execute("SELECT region_code, incident_id FROM counting_state ORDER BY random() LIMIT 200")
     for code, incident_id in sample.fetchall():
-        latest = conn.execute("SELECT id FROM incidents WHERE kind = 'rekap' AND region_code = ?"
-                              " ORDER BY reported_at DESC, id DESC LIMIT 1", (code,)).fetchone()[0]
+        latest = conn.execute(
+            "SELECT id FROM incidents WHERE kind = 'rekap' AND region_code = ?"
+            " ORDER BY reported_at DESC, id DESC LIMIT 1",
+            (code,),
+        ).fetchone()[0]
         wrong += latest != incident_id
     if wrong:
         raise RuntimeError(f"{wrong} state rows are not the latest report")
@@ -383,9 +453,12 @@ def main() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     print(f"generating {args.incidents:,} incidents into {out}", flush=True)
     info = generate(out, args.incidents, args.seed)
-    print(f"generated in {info['seconds']:.1f} s: {info['incidents']:,} incidents, {info['events']:,} events; state"
-          f" tables: logistics {info['logistics_state']:,}, counting {info['counting_state']:,}, activity"
-          f" {info['region_activity']:,} rows (checked against the incidents)", flush=True)
+    print(
+        f"generated in {info['seconds']:.1f} s: {info['incidents']:,} incidents, {info['events']:,} events; state"
+        f" tables: logistics {info['logistics_state']:,}, counting {info['counting_state']:,}, activity"
+        f" {info['region_activity']:,} rows (checked against the incidents)",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

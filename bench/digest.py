@@ -65,8 +65,11 @@ async def measure(path: Path, repeats: int) -> dict:
     national = digests["national_s"]
     chart_s: dict[str, list[float]] = {}
     sizes: dict[str, int] = {}
-    for name, draw in (("logistik", charts.logistics_chart), ("rekap", charts.counting_chart),
-                       ("insiden", charts.incidents_chart)):
+    for name, draw in (
+        ("logistik", charts.logistics_chart),
+        ("rekap", charts.counting_chart),
+        ("insiden", charts.incidents_chart),
+    ):
         samples = []
         for _ in range(repeats):
             started = time.perf_counter()
@@ -88,10 +91,14 @@ async def measure(path: Path, repeats: int) -> dict:
         "text_parts": len(parts),
         "incidents": counts[0],
         "national_figures": {
-            "kecamatan": national.kecamatan_count, "silent": national.silent_count,
-            "new_24h": national.new.total, "open": national.open.total, "escalated_24h": national.escalated.total,
+            "kecamatan": national.kecamatan_count,
+            "silent": national.silent_count,
+            "new_24h": national.new.total,
+            "open": national.open.total,
+            "escalated_24h": national.escalated.total,
             "resolved_24h": national.resolved.total,
-            "tps_done": national.counting_total.tps_done, "tps_total": national.counting_total.tps_total,
+            "tps_done": national.counting_total.tps_done,
+            "tps_total": national.counting_total.tps_total,
         },
     }
 
@@ -106,36 +113,69 @@ def run(quick: bool = False) -> dict:
     charts = {name: round(median(samples), 4) for name, samples in m["chart_samples"].items()}
     chart_s = max(charts.values())
 
-    where = "generated now in %.0f s" % generated_s if generated_s else "cached"
+    where = f"generated now in {generated_s:.0f} s" if generated_s else "cached"
     print(f"\nDatabase: {m['incidents']:,} incidents ({where}: {path})")
     f = m["national_figures"]
-    print(f"National digest at {dataset.AT:%Y-%m-%d %H:%M} WITA: {f['kecamatan']:,} kecamatan, {f['silent']:,} silent "
-          f"24 h, {f['new_24h']:,} new / {f['escalated_24h']:,} escalated / {f['resolved_24h']:,} resolved in 24 h, "
-          f"{f['open']:,} open, TPS counted {f['tps_done']:,} of {f['tps_total']:,}")
+    print(
+        f"National digest at {dataset.AT:%Y-%m-%d %H:%M} WITA: {f['kecamatan']:,} kecamatan, {f['silent']:,} silent "
+        f"24 h, {f['new_24h']:,} new / {f['escalated_24h']:,} escalated / {f['resolved_24h']:,} resolved in 24 h, "
+        f"{f['open']:,} open, TPS counted {f['tps_done']:,} of {f['tps_total']:,}"
+    )
     rows = []
     for key, label in (("national_s", "national (ID)"), ("province_s", "province"), ("kabkota_s", "kabupaten/kota")):
         code, name, kec = m["subjects"][key]
         samples = m["digest_samples"][key]
         target = TARGETS[key]
-        rows.append([f"{label}: {name} ({code}, {kec:,} kecamatan)", fmt(digest[key], "s"), fmt(min(samples), "s"),
-                     fmt(max(samples), "s"), f"≤ {target} s" if target else "—",
-                     verdict(digest[key] <= target if target else None)])
+        rows.append(
+            [
+                f"{label}: {name} ({code}, {kec:,} kecamatan)",
+                fmt(digest[key], "s"),
+                fmt(min(samples), "s"),
+                fmt(max(samples), "s"),
+                f"≤ {target} s" if target else "—",
+                verdict(digest[key] <= target if target else None),
+            ]
+        )
     print(table(f"compute_digest, median of {repeats}", ["digest data", "median", "min", "max", "target", ""], rows))
     rows = []
     for name, samples in m["chart_samples"].items():
-        rows.append([f"{name} chart ({m['chart_bytes'][name] // 1024} KB PNG)", fmt(charts[name], "s"),
-                     fmt(min(samples), "s"), fmt(max(samples), "s"), f"≤ {CHART_TARGET_S} s",
-                     verdict(charts[name] <= CHART_TARGET_S)])
-    rows.append([f"digest text ({m['text_parts']} message(s))", fmt(median(m["text_samples"]), "s"),
-                 fmt(min(m["text_samples"]), "s"), fmt(max(m["text_samples"]), "s"), "—", "—"])
-    print(table(f"National digest drawn, median of {repeats} (the first draw also loads fonts)",
-                ["chart", "median", "min", "max", "target", ""], rows))
+        rows.append(
+            [
+                f"{name} chart ({m['chart_bytes'][name] // 1024} KB PNG)",
+                fmt(charts[name], "s"),
+                fmt(min(samples), "s"),
+                fmt(max(samples), "s"),
+                f"≤ {CHART_TARGET_S} s",
+                verdict(charts[name] <= CHART_TARGET_S),
+            ]
+        )
+    rows.append(
+        [
+            f"digest text ({m['text_parts']} message(s))",
+            fmt(median(m["text_samples"]), "s"),
+            fmt(min(m["text_samples"]), "s"),
+            fmt(max(m["text_samples"]), "s"),
+            "—",
+            "—",
+        ]
+    )
+    print(
+        table(
+            f"National digest drawn, median of {repeats} (the first draw also loads fonts)",
+            ["chart", "median", "min", "max", "target", ""],
+            rows,
+        )
+    )
     return {
         "digest": digest,
         "chart_s": round(chart_s, 4),
         "_digest_detail": {
-            "subjects": m["subjects"], "charts_s": charts, "text_s": round(statistics.median(m["text_samples"]), 4),
-            "incidents": m["incidents"], "generated_s": round(generated_s, 1), "national": f,
+            "subjects": m["subjects"],
+            "charts_s": charts,
+            "text_s": round(statistics.median(m["text_samples"]), 4),
+            "incidents": m["incidents"],
+            "generated_s": round(generated_s, 1),
+            "national": f,
         },
     }
 

@@ -67,9 +67,8 @@ def _emulator_main(conn, seed: int) -> None:  # type: ignore[no-untyped-def]
 
 
 async def _emulator_serve(conn, seed: int) -> None:  # type: ignore[no-untyped-def]
-    from bot.emulator import BotApiEmulator
-
     from bench.common import peak_rss_mb
+    from bot.emulator import BotApiEmulator
 
     loop = asyncio.get_running_loop()
     async with BotApiEmulator(seed=seed) as emu:
@@ -116,10 +115,19 @@ async def _emulator_serve(conn, seed: int) -> None:  # type: ignore[no-untyped-d
                     photo_bytes += sum(len(m.photo_bytes) for m in sent if m.photo_bytes)
                     texts += sum(1 for m in sent if m.text is not None)
                     media_groups |= {m.media_group_id for m in sent if m.media_group_id}
-                conn.send({"per_group": per_group, "photos": photos, "texts": texts, "media_groups": len(media_groups),
-                           "photo_mb": round(photo_bytes / 2**20, 1), "refused_429": dict(refused),
-                           "first_at": min(arrivals, default=None), "last_at": max(arrivals, default=None),
-                           "peak_rss_mb": peak_rss_mb()})
+                conn.send(
+                    {
+                        "per_group": per_group,
+                        "photos": photos,
+                        "texts": texts,
+                        "media_groups": len(media_groups),
+                        "photo_mb": round(photo_bytes / 2**20, 1),
+                        "refused_429": dict(refused),
+                        "first_at": min(arrivals, default=None),
+                        "last_at": max(arrivals, default=None),
+                        "peak_rss_mb": peak_rss_mb(),
+                    }
+                )
             elif command == "stop":
                 conn.send(True)
                 return
@@ -146,17 +154,23 @@ class EmulatorProcess:
 
 async def fan_out(db_path: Path, charts_dir: Path, limit: int | None) -> dict:
     from bot.app import RUNTIME_KEY, build_application
-    from bot.telegram.digests import PreparedDigest, prepare_digest, send_digest
     from bot.settings import Settings
+    from bot.telegram.digests import PreparedDigest, prepare_digest, send_digest
     from storage import groups as group_store
 
     at = dataset.AT.astimezone(UTC)
     emu = EmulatorProcess()
     try:
         settings = Settings(
-            _env_file=None, TELEGRAM_BOT_TOKEN=emu.token, TELEGRAM_API_URL=emu.url, DATABASE_PATH=db_path,
-            BOT_ADMIN_IDS=str(ADMIN_ID), REGION_ROOT="ID", ELECTION_DAY=dataset.ELECTION_DAY,
-            BOT_TIMEZONE="Asia/Makassar", LOG_LEVEL="WARNING",
+            _env_file=None,
+            TELEGRAM_BOT_TOKEN=emu.token,
+            TELEGRAM_API_URL=emu.url,
+            DATABASE_PATH=db_path,
+            BOT_ADMIN_IDS=str(ADMIN_ID),
+            REGION_ROOT="ID",
+            ELECTION_DAY=dataset.ELECTION_DAY,
+            BOT_TIMEZONE="Asia/Makassar",
+            LOG_LEVEL="WARNING",
         )
         app = build_application(settings, clock=lambda: at)
         await app.initialize()
@@ -166,15 +180,17 @@ async def fan_out(db_path: Path, charts_dir: Path, limit: int | None) -> dict:
         try:
             rt = app.bot_data[RUNTIME_KEY]
             regions = await rt.db.fetchall(
-                "SELECT code, name, kind FROM regions WHERE level IN ('provinsi', 'kabkota') ORDER BY code")
+                "SELECT code, name, kind FROM regions WHERE level IN ('provinsi', 'kabkota') ORDER BY code"
+            )
             regions = regions[:limit] if limit else regions
             titles = [f"KPU {name}" if kind == "Kota" else f"KPU {kind} {name}" for _, name, kind in regions]
             chat_ids = emu.ask(command="groups", titles=titles)
             targets = []
             code_of: dict[int, str] = {}
             for (code, _, _), title, chat_id in zip(regions, titles, chat_ids, strict=True):
-                await group_store.register(rt.db, chat_id=chat_id, region_code=code, thread_id=None, title=title,
-                                           by=ADMIN_ID, at=at)
+                await group_store.register(
+                    rt.db, chat_id=chat_id, region_code=code, thread_id=None, title=title, by=ADMIN_ID, at=at
+                )
                 targets.append((chat_id, code))
                 code_of[chat_id] = code
 
@@ -231,8 +247,16 @@ async def fan_out(db_path: Path, charts_dir: Path, limit: int | None) -> dict:
     stats["last_s"] = stats["last_at"] - started_mono if stats["last_at"] else None
     short = sum(1 for chat_id, _ in targets if stats["per_group"].get(chat_id, 0) < 4)
     peak = max(samples, key=lambda x: x[1], default=(0.0, 0.0, 0))
-    return {"groups": len(targets), "seconds": seconds, "prepare_s": prepare_s, "chart_mb": chart_bytes / 2**20,
-            "failures": dict(failures), "incomplete_groups": short, "rss_peak_sample": peak, **stats}
+    return {
+        "groups": len(targets),
+        "seconds": seconds,
+        "prepare_s": prepare_s,
+        "chart_mb": chart_bytes / 2**20,
+        "failures": dict(failures),
+        "incomplete_groups": short,
+        "rss_peak_sample": peak,
+        **stats,
+    }
 
 
 def current_rss_mb() -> float:
@@ -256,38 +280,64 @@ def run(quick: bool = False) -> dict:
     groups = result["groups"]
     rows = [
         ["groups (provinces + kabupaten/kota)", fmt(groups)],
-        ["1. prepare: digests computed and drawn, one after another",
-         f"{fmt(result['prepare_s'], 's')} ({result['prepare_s'] / max(groups, 1):.2f} s a digest, "
-         f"charts {result['chart_mb']:.0f} MB)"],
-        ["2. deliver: messages (texts + photos)", f"{total:,} ({result['texts']:,} + {result['photos']:,} in "
-                                                  f"{result['media_groups']:,} albums)"],
+        [
+            "1. prepare: digests computed and drawn, one after another",
+            f"{fmt(result['prepare_s'], 's')} ({result['prepare_s'] / max(groups, 1):.2f} s a digest, "
+            f"charts {result['chart_mb']:.0f} MB)",
+        ],
+        [
+            "2. deliver: messages (texts + photos)",
+            f"{total:,} ({result['texts']:,} + {result['photos']:,} in {result['media_groups']:,} albums)",
+        ],
         ["most messages in one group", fmt(max(result["per_group"].values(), default=0))],
         ["bound: 30 in any second", fmt(overall, "s")],
         ["bound: busiest group at 20 in any minute", fmt(group, "s")],
         ["bound", fmt(bound, "s")],
         ["measured", fmt(result["seconds"], "s")],
-        ["measured / bound (target ≤ 1.1)",
-         f"{ratio:.2f}  {verdict(ratio <= 1.1)}" if bound else "— (fits in one window)"],
+        [
+            "measured / bound (target ≤ 1.1)",
+            f"{ratio:.2f}  {verdict(ratio <= 1.1)}" if bound else "— (fits in one window)",
+        ],
         ["first / last message after the start", f"{fmt(result['first_s'], 's')} / {fmt(result['last_s'], 's')}"],
         ["429s the emulator answered", ", ".join(f"{n} {k}" for k, n in result["refused_429"].items()) or "0"],
         ["failed deliveries", ", ".join(f"{n}× {k}" for k, n in result["failures"].items()) or "0"],
         ["groups missing messages", fmt(result["incomplete_groups"])],
-        ["bot's RSS at its highest sample (deliver)", "{:.0f} MB at {:.0f} s, {} of {} digests done".format(
-            result["rss_peak_sample"][1], result["rss_peak_sample"][0], result["rss_peak_sample"][2], groups)],
-        ["emulator (own process): photos held, peak RSS",
-         f"{fmt(result['photo_mb'], 'MB')}, {fmt(result['peak_rss_mb'], 'MB')}"],
+        [
+            "bot's RSS at its highest sample (deliver)",
+            "{:.0f} MB at {:.0f} s, {} of {} digests done".format(
+                result["rss_peak_sample"][1], result["rss_peak_sample"][0], result["rss_peak_sample"][2], groups
+            ),
+        ],
+        [
+            "emulator (own process): photos held, peak RSS",
+            f"{fmt(result['photo_mb'], 'MB')}, {fmt(result['peak_rss_mb'], 'MB')}",
+        ],
     ]
-    print(table("Fan-out: every group's digest at once, TelegramRateLimiter → emulator enforcing flood limits",
-                ["", "value"], rows))
+    print(
+        table(
+            "Fan-out: every group's digest at once, TelegramRateLimiter → emulator enforcing flood limits",
+            ["", "value"],
+            rows,
+        )
+    )
     return {
         "fanout": {"groups": groups, "seconds": round(result["seconds"], 2), "bound_seconds": round(bound, 2)},
-        "_fanout_detail": {"messages": total, "photos": result["photos"], "texts": result["texts"],
-                           "media_groups": result["media_groups"], "ratio": round(ratio, 2),
-                           "prepare_s": round(result["prepare_s"], 1), "chart_mb": round(result["chart_mb"], 1),
-                           "failures": result["failures"], "incomplete_groups": result["incomplete_groups"],
-                           "refused_429": result["refused_429"], "first_s": result["first_s"],
-                           "last_s": result["last_s"], "emulator_peak_rss_mb": result["peak_rss_mb"],
-                           "generated_s": round(generated_s, 1)},
+        "_fanout_detail": {
+            "messages": total,
+            "photos": result["photos"],
+            "texts": result["texts"],
+            "media_groups": result["media_groups"],
+            "ratio": round(ratio, 2),
+            "prepare_s": round(result["prepare_s"], 1),
+            "chart_mb": round(result["chart_mb"], 1),
+            "failures": result["failures"],
+            "incomplete_groups": result["incomplete_groups"],
+            "refused_429": result["refused_429"],
+            "first_s": result["first_s"],
+            "last_s": result["last_s"],
+            "emulator_peak_rss_mb": result["peak_rss_mb"],
+            "generated_s": round(generated_s, 1),
+        },
     }
 
 

@@ -84,8 +84,13 @@ SIZES = {
 # --- the reports ---------------------------------------------------------------------------------
 
 ITEMS = ("kotak", "bilik", "surat", "tinta", "segel", "formulir", "sampul", "braille")
-INCIDENTS_LOW = ("spanduk kampanye belum diturunkan", "antrean panjang di TPS {n}", "listrik padam sebentar di TPS {n}",
-                 "saksi terlambat datang", "daftar pemilih tetap belum ditempel di TPS {n}")
+INCIDENTS_LOW = (
+    "spanduk kampanye belum diturunkan",
+    "antrean panjang di TPS {n}",
+    "listrik padam sebentar di TPS {n}",
+    "saksi terlambat datang",
+    "daftar pemilih tetap belum ditempel di TPS {n}",
+)
 INCIDENTS_HIGH = ("jembatan menuju TPS {n} putus", "kotak suara TPS {n} basah terkena banjir")
 
 
@@ -170,8 +175,11 @@ class System:
 
     def settle(self, mode: str, sent: list[tuple[int, int]], before: dict[int, int]) -> dict:
         """Match this run's receipts to its reports (per chat, in order) and time them."""
-        available = {(r.payload["chat"]["id"], r.payload["message_id"]): r.available_at
-                     for r in self.handle.updates if r.kind == "message"}
+        available = {
+            (r.payload["chat"]["id"], r.payload["message_id"]): r.available_at
+            for r in self.handle.updates
+            if r.kind == "message"
+        }
         by_chat: dict[int, list[tuple[int, int]]] = defaultdict(list)
         for key in sent:
             by_chat[key[0]].append(key)
@@ -179,16 +187,24 @@ class System:
         first = min((available[key] for key in sent), default=0.0)
         last = first
         for chat, keys in by_chat.items():
-            got = self.receipts.per_chat.get(chat, [])[before.get(chat, 0):]
+            got = self.receipts.per_chat.get(chat, [])[before.get(chat, 0) :]
             missing += max(0, len(keys) - len(got))
             extra += max(0, len(got) - len(keys))
             for key, (observed, text) in zip(keys, got, strict=False):
                 latencies.append((observed - available[key]) * 1000)
                 last = max(last, observed)
                 pairs.append((key, text))
-        return {"system": self.name, "mode": mode, "reports": len(sent), "seconds": last - first,
-                "latencies_ms": latencies, "missing": missing, "extra": extra, "sent": sent,
-                "pairs": pairs if self.name == "A" else []}
+        return {
+            "system": self.name,
+            "mode": mode,
+            "reports": len(sent),
+            "seconds": last - first,
+            "latencies_ms": latencies,
+            "missing": missing,
+            "extra": extra,
+            "sent": sent,
+            "pairs": pairs if self.name == "A" else [],
+        }
 
 
 async def saturated(system: System, lines: list[str], window: int, timeout: float) -> dict:
@@ -250,8 +266,9 @@ async def _drive(conn: Any, seed: int, officers: int) -> None:
             if command == "saturated":
                 conn.send(await saturated(systems[request["system"]], request["lines"], WINDOW, request["timeout"]))
             elif command == "paced":
-                conn.send(await paced(systems[request["system"]], request["lines"], request["rate"],
-                                      request["timeout"]))
+                conn.send(
+                    await paced(systems[request["system"]], request["lines"], request["rate"], request["timeout"])
+                )
             elif command == "stop":
                 emu.on_bot_message = None
                 conn.send({"peak_rss_mb": peak_rss_mb()})
@@ -264,8 +281,9 @@ class Driver:
     def __init__(self, seed: int, officers: int) -> None:
         context = multiprocessing.get_context("spawn")
         self.conn, child = context.Pipe()
-        self.process = context.Process(target=_driver_main, args=(child, seed, officers), name="bot-api-emulator",
-                                       daemon=True)
+        self.process = context.Process(
+            target=_driver_main, args=(child, seed, officers), name="bot-api-emulator", daemon=True
+        )
         self.process.start()
         hello = self.conn.recv()
         self.url, self.tokens, self.group = hello["url"], hello["tokens"], hello["group"]
@@ -321,8 +339,9 @@ async def register_officers(rt: Any, count: int) -> None:
     from bot.services import registration
     from storage import users as user_store
 
-    kecamatan = [row["code"] for row in await rt.db.fetchall(
-        "SELECT code FROM regions WHERE level = 'kecamatan' ORDER BY code")]
+    kecamatan = [
+        row["code"] for row in await rt.db.fetchall("SELECT code FROM regions WHERE level = 'kecamatan' ORDER BY code")
+    ]
     admin = await user_store.get(rt.db, ADMIN_ID)
     for i in range(count):
         invite = await registration.create_invite(rt, admin, "petugas", kecamatan[i % len(kecamatan)])
@@ -333,14 +352,20 @@ async def register_officers(rt: Any, count: int) -> None:
 async def register_group(rt: Any, chat_id: int) -> None:
     from storage import groups as group_store
 
-    await group_store.register(rt.db, chat_id=chat_id, region_code=GROUP_REGION, thread_id=None,
-                               title="KPU Provinsi Bali", by=ADMIN_ID, at=datetime.now(UTC))
+    await group_store.register(
+        rt.db,
+        chat_id=chat_id,
+        region_code=GROUP_REGION,
+        thread_id=None,
+        title="KPU Provinsi Bali",
+        by=ADMIN_ID,
+        at=datetime.now(UTC),
+    )
 
 
 async def db_counts(rt: Any, sent: list[tuple[int, int]]) -> tuple[int, int]:
     """(lost, duplicated): reports sent without exactly one incident, from the database."""
-    rows = await rt.db.fetchall(
-        "SELECT source_chat_id, source_message_id, count(*) AS n FROM incidents GROUP BY 1, 2")
+    rows = await rt.db.fetchall("SELECT source_chat_id, source_message_id, count(*) AS n FROM incidents GROUP BY 1, 2")
     stored = {(r[0], r[1]): r[2] for r in rows}
     wanted = set(sent)
     lost = len(wanted - set(stored))
@@ -370,8 +395,12 @@ async def run_variant(name: str, size: Size, workdir: Path, seed: int) -> dict:
     driver = Driver(seed, size.officers)
     try:
         settings = Settings(
-            _env_file=None, TELEGRAM_BOT_TOKEN=driver.tokens["A"], TELEGRAM_API_URL=driver.url,
-            DATABASE_PATH=workdir / f"ingest-{name}.sqlite3", BOT_ADMIN_IDS=str(ADMIN_ID), REGION_ROOT=REGION_ROOT,
+            _env_file=None,
+            TELEGRAM_BOT_TOKEN=driver.tokens["A"],
+            TELEGRAM_API_URL=driver.url,
+            DATABASE_PATH=workdir / f"ingest-{name}.sqlite3",
+            BOT_ADMIN_IDS=str(ADMIN_ID),
+            REGION_ROOT=REGION_ROOT,
             LOG_LEVEL="WARNING",
         )
         app_a = build_application(settings, rate_limiter=limiter, flood_retries=FLOOD_RETRIES)
@@ -390,8 +419,9 @@ async def run_variant(name: str, size: Size, workdir: Path, seed: int) -> dict:
                 if mode == "saturated":
                     out = await driver.ask(command="saturated", system=system, lines=lines, timeout=timeout)
                 else:
-                    out = await driver.ask(command="paced", system=system, lines=lines, rate=size.rate,
-                                           timeout=timeout + count / 25)
+                    out = await driver.ask(
+                        command="paced", system=system, lines=lines, rate=size.rate, timeout=timeout + count / 25
+                    )
                 if system == "A":
                     sent_a.extend(tuple(key) for key in out["sent"])
                     out["mismatched"] = await check_receipts(rt, out)
@@ -421,7 +451,8 @@ async def run_variant(name: str, size: Size, workdir: Path, seed: int) -> dict:
             "per_s": reports / seconds if seconds else float("nan"),
             "rounds": [round(r["reports"] / r["seconds"], 1) if r["seconds"] else float("nan") for r in mine],
             "reports": reports,
-            "p50_ms": percentile(latencies, 50), "p95_ms": percentile(latencies, 95),
+            "p50_ms": percentile(latencies, 50),
+            "p95_ms": percentile(latencies, 95),
             "p99_ms": percentile(latencies, 99),
             "missing_receipts": sum(r["missing"] for r in mine),
             "extra_receipts": sum(r["extra"] for r in mine),
@@ -436,9 +467,14 @@ async def run_variant(name: str, size: Size, workdir: Path, seed: int) -> dict:
         "B": sb,
         "ratio": sa["per_s"] / sb["per_s"],
         "paced": {
-            "rate": size.rate, "reports": paced_run["reports"], "offered_s": size.paced_seconds,
-            "p50_ms": percentile(p, 50), "p95_ms": percentile(p, 95), "p99_ms": percentile(p, 99),
-            "max_ms": max(p, default=0.0), "missing_receipts": paced_run["missing"],
+            "rate": size.rate,
+            "reports": paced_run["reports"],
+            "offered_s": size.paced_seconds,
+            "p50_ms": percentile(p, 50),
+            "p95_ms": percentile(p, 95),
+            "p99_ms": percentile(p, 99),
+            "max_ms": max(p, default=0.0),
+            "missing_receipts": paced_run["missing"],
         },
         "lost": lost,
         "duplicated": duplicated,
@@ -451,24 +487,44 @@ async def run_variant(name: str, size: Size, workdir: Path, seed: int) -> dict:
 def print_tables(variants: dict[str, dict]) -> None:
     for name, v in variants.items():
         size = v["size"]
-        label = ("A with its TelegramRateLimiter, B with PTB's AIORateLimiter (~30 messages/s overall)"
-                 if v["limiter"] else "no rate limiter in either bot: what each one takes")
+        label = (
+            "A with its TelegramRateLimiter, B with PTB's AIORateLimiter (~30 messages/s overall)"
+            if v["limiter"]
+            else "no rate limiter in either bot: what each one takes"
+        )
         rows = []
         for system, title in (("A", "A: full bot, /lapor"), ("B", "B: bare PTB echo")):
             s = v[system]
-            rows.append([title, fmt(s["per_s"], "/s"), ", ".join(f"{x:.0f}" for x in s["rounds"]),
-                         fmt(s["p50_ms"], "ms"), fmt(s["p95_ms"], "ms"), fmt(s["p99_ms"], "ms"),
-                         s["missing_receipts"]])
-        print(table(f"Ingest [{name}] — {label}; {size['rounds']} rounds × {size['per_round']:,} reports per "
-                    f"system, A B alternating, {WINDOW} in flight, {size['officers']} officers",
-                    ["system", "reports/s", "per round", "p50", "p95", "p99", "no receipt"], rows))
+            rows.append(
+                [
+                    title,
+                    fmt(s["per_s"], "/s"),
+                    ", ".join(f"{x:.0f}" for x in s["rounds"]),
+                    fmt(s["p50_ms"], "ms"),
+                    fmt(s["p95_ms"], "ms"),
+                    fmt(s["p99_ms"], "ms"),
+                    s["missing_receipts"],
+                ]
+            )
+        print(
+            table(
+                f"Ingest [{name}] — {label}; {size['rounds']} rounds × {size['per_round']:,} reports per "
+                f"system, A B alternating, {WINDOW} in flight, {size['officers']} officers",
+                ["system", "reports/s", "per round", "p50", "p95", "p99", "no receipt"],
+                rows,
+            )
+        )
         p = v["paced"]
-        print(f"ratio A/B: {v['ratio']:.2f}    A at a fixed {p['rate']:.0f} reports/s for {p['offered_s']:.0f} s "
-              f"({p['reports']:,} reports): p50 {fmt(p['p50_ms'], 'ms')}, p95 {fmt(p['p95_ms'], 'ms')}, "
-              f"p99 {fmt(p['p99_ms'], 'ms')}, max {fmt(p['max_ms'], 'ms')}")
-        print(f"database: {v['sent']:,} reports sent to A (warm-up included), lost {v['lost']}, duplicated "
-              f"{v['duplicated']}; receipts naming the wrong incident: {v['mismatched_receipts']}; "
-              f"emulator process peak RSS {v['emulator_peak_rss_mb']:.0f} MB")
+        print(
+            f"ratio A/B: {v['ratio']:.2f}    A at a fixed {p['rate']:.0f} reports/s for {p['offered_s']:.0f} s "
+            f"({p['reports']:,} reports): p50 {fmt(p['p50_ms'], 'ms')}, p95 {fmt(p['p95_ms'], 'ms')}, "
+            f"p99 {fmt(p['p99_ms'], 'ms')}, max {fmt(p['max_ms'], 'ms')}"
+        )
+        print(
+            f"database: {v['sent']:,} reports sent to A (warm-up included), lost {v['lost']}, duplicated "
+            f"{v['duplicated']}; receipts naming the wrong incident: {v['mismatched_receipts']}; "
+            f"emulator process peak RSS {v['emulator_peak_rss_mb']:.0f} MB"
+        )
 
 
 def headline(variant: dict) -> dict:
@@ -490,10 +546,18 @@ def targets(ingest: dict) -> list[tuple[str, str, str, bool]]:
     return [
         ("ingest ratio A/B", f"{ingest['ratio']:.2f}", "≥ 0.8", ingest["ratio"] >= 0.8),
         ("ingest reports/s", fmt(ingest["reports_per_s"]), "≥ 300", ingest["reports_per_s"] >= 300),
-        ("p95 at 50 reports/s", fmt(ingest["p95_ms_at_50_per_s"], "ms"), "≤ 100 ms",
-         ingest["p95_ms_at_50_per_s"] <= 100),
-        ("lost / duplicated", f"{ingest['lost']} / {ingest['duplicated']}", "0 / 0",
-         ingest["lost"] == 0 and ingest["duplicated"] == 0),
+        (
+            "p95 at 50 reports/s",
+            fmt(ingest["p95_ms_at_50_per_s"], "ms"),
+            "≤ 100 ms",
+            ingest["p95_ms_at_50_per_s"] <= 100,
+        ),
+        (
+            "lost / duplicated",
+            f"{ingest['lost']} / {ingest['duplicated']}",
+            "0 / 0",
+            ingest["lost"] == 0 and ingest["duplicated"] == 0,
+        ),
     ]
 
 
@@ -509,8 +573,13 @@ async def run(quick: bool = False, variants: tuple[str, ...] = ("bot", "limiter"
     if "limiter" in out:  # nothing lost under the production limiter either
         ingest["lost"] += out["limiter"]["lost"]
         ingest["duplicated"] += out["limiter"]["duplicated"]
-    print(table("Ingest against the targets", ["figure", "measured", "target", ""],
-                [[a, b, c, verdict(d)] for a, b, c, d in targets(ingest)]))
+    print(
+        table(
+            "Ingest against the targets",
+            ["figure", "measured", "target", ""],
+            [[a, b, c, verdict(d)] for a, b, c, d in targets(ingest)],
+        )
+    )
     return {"ingest": ingest, "_ingest_variants": out}
 
 

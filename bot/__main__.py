@@ -52,8 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     invite = verbs.add_parser("invite", help="cetak tautan undangan sekali pakai")
     invite.add_argument("--role", required=True)
     invite.add_argument("--region", required=True)
-    invite.add_argument("--bot-username", default=None,
-                        help="username bot untuk tautan (bawaan: ditanyakan ke Bot API dengan token)")
+    invite.add_argument(
+        "--bot-username", default=None, help="username bot untuk tautan (bawaan: ditanyakan ke Bot API dengan token)"
+    )
     backup = verbs.add_parser("backup", help="salinan daring basis data yang konsisten")
     backup.add_argument("file", type=Path)
     import_plan = verbs.add_parser("import-plan", help="impor rencana logistik dari CSV (kode_wilayah,barang,jumlah)")
@@ -78,8 +79,10 @@ def _bot_api_error(exc: Exception, settings: Settings, *, webhook: bool = False)
     """A Bot API failure at start as one line that names the setting to check (never the token)."""
     url = settings.TELEGRAM_API_URL
     if isinstance(exc, InvalidToken):
-        return CliError(f"TELEGRAM_BOT_TOKEN: ditolak oleh server Bot API di {url} "
-                        "(periksa token dari BotFather, dan TELEGRAM_API_URL)")
+        return CliError(
+            f"TELEGRAM_BOT_TOKEN: ditolak oleh server Bot API di {url} "
+            "(periksa token dari BotFather, dan TELEGRAM_API_URL)"
+        )
     detail = redact(str(exc), settings.TELEGRAM_BOT_TOKEN)
     if isinstance(exc, BadRequest):  # a subclass of NetworkError: the server answered, and said no
         name = "WEBHOOK_URL" if webhook else "TELEGRAM_API_URL"
@@ -144,8 +147,10 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 async def _bot_username(settings: Settings) -> str:
     if not settings.TELEGRAM_BOT_TOKEN:
-        raise SettingsError("TELEGRAM_BOT_TOKEN: belum diisi; isi token, atau beri --bot-username NAMA_BOT "
-                            "(username bot untuk tautan, tanpa token)")
+        raise SettingsError(
+            "TELEGRAM_BOT_TOKEN: belum diisi; isi token, atau beri --bot-username NAMA_BOT "
+            "(username bot untuk tautan, tanpa token)"
+        )
     try:
         return (await get_me(settings.TELEGRAM_BOT_TOKEN, settings.TELEGRAM_API_URL)).username
     except TelegramError as exc:
@@ -223,7 +228,9 @@ async def _import_baseline(settings: Settings, kind: str, path: Path, data: byte
     finally:
         await rt.db.close()
     if not result.ok:
-        raise CliError("\n".join([f"{path}: {tb.summary(result)}", *(f"{path}: {line}" for line in tb.error_lines(result))]))
+        raise CliError(
+            "\n".join([f"{path}: {tb.summary(result)}", *(f"{path}: {line}" for line in tb.error_lines(result))])
+        )
     return f"{path}: {tb.summary(result)}"
 
 

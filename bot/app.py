@@ -19,24 +19,22 @@ from telegram.ext import (
     CallbackContext,
     ContextTypes,
     Defaults,
-    ExtBot,
 )
 
 from bot import charts
+from bot.context import NOTIFIER_KEY, RUNTIME_KEY, KpuContext
+from bot.domain.clock import Clock, utc_now
 from bot.services import incidents as lifecycle
-from handlers import register
+from bot.services.runtime import Runtime
+from bot.settings import Settings
+from bot.telegram import digests as digest_delivery
+from bot.telegram.http import AiohttpRequest
+from bot.telegram.outbox import Notifier
+from bot.telegram.rate_limit import TelegramRateLimiter
+from bot.telegram.update_order import PerChatUpdateProcessor
 from bot.texts import commands
 from bot.texts import incidents as incident_texts
-from bot.telegram import digests as digest_delivery
-from bot.domain.clock import Clock, utc_now
-from bot.domain.models import User
-from bot.telegram.outbox import Notifier
-from bot.context import NOTIFIER_KEY, RUNTIME_KEY, KpuContext
-from bot.services.runtime import Runtime
-from bot.telegram.rate_limit import TelegramRateLimiter
-from bot.settings import Settings
-from bot.telegram.http import AiohttpRequest
-from bot.telegram.update_order import PerChatUpdateProcessor
+from handlers import register
 from storage import regions as region_store
 from storage import users as user_store
 from storage.db import Database, DatabaseUnavailable
@@ -76,7 +74,9 @@ async def deliver_outbox(context: CallbackContext) -> None:
 
 async def escalate_overdue(context: CallbackContext) -> None:
     """Job: escalate kritis/tinggi incidents left untaken too long, then deliver the news."""
-    results = await lifecycle.auto_escalate(context.application.bot_data[RUNTIME_KEY], incident_texts.auto_escalation_note)
+    results = await lifecycle.auto_escalate(
+        context.application.bot_data[RUNTIME_KEY], incident_texts.auto_escalation_note
+    )
     if any(r.ok for r in results):
         context.application.bot_data[NOTIFIER_KEY].kick()
 
@@ -84,14 +84,25 @@ async def escalate_overdue(context: CallbackContext) -> None:
 def schedule_jobs(app: Application) -> None:
     """The repeating jobs; their state lives in the database, so a restart loses nothing."""
     jq = app.job_queue
-    jq.run_repeating(deliver_outbox, interval=OUTBOX_INTERVAL_S, first=1, name="outbox",
-                     job_kwargs={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30})
-    jq.run_repeating(escalate_overdue, interval=ESCALATION_INTERVAL_S, first=5, name="eskalasi_otomatis",
-                     job_kwargs={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60})
+    jq.run_repeating(
+        deliver_outbox,
+        interval=OUTBOX_INTERVAL_S,
+        first=1,
+        name="outbox",
+        job_kwargs={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30},
+    )
+    jq.run_repeating(
+        escalate_overdue,
+        interval=ESCALATION_INTERVAL_S,
+        first=5,
+        name="eskalasi_otomatis",
+        job_kwargs={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
+    )
 
 
-def build_application(settings: Settings, *, clock: Clock = utc_now, rate_limiter: bool = True,
-                      flood_retries: int = 3) -> Application:
+def build_application(
+    settings: Settings, *, clock: Clock = utc_now, rate_limiter: bool = True, flood_retries: int = 3
+) -> Application:
     """Build the bot. Needs `TELEGRAM_BOT_TOKEN`; storage opens in `post_init`.
 
     Updates of different chats are processed concurrently, those of one chat in order

@@ -151,33 +151,69 @@ class _Canvas:
     """A figure of fixed width whose height is its parts in inches: title block, header (column
     labels), rows, footer (axis, legend); the plot area starts right of the longest row name."""
 
-    def __init__(self, d: Digest, title: str, *, extra: str = "", rows_height: float, header: float = 0.0,
-                 footer: float = 0.3, left: float = SIDE_MARGIN) -> None:
+    def __init__(
+        self,
+        d: Digest,
+        title: str,
+        *,
+        extra: str = "",
+        rows_height: float,
+        header: float = 0.0,
+        footer: float = 0.3,
+        left: float = SIDE_MARGIN,
+    ) -> None:
         subtitle = texts.subtitle(d, extra)
         heading = texts.HEADING.format(title=title, region=_plain(d.region_title))
         if _text_width([heading], TITLE_SIZE, "bold") > WIDTH - 2 * SIDE_MARGIN:  # a long region name
             heading = texts.HEADING_WRAPPED.format(title=title, region=_plain(d.region_title))
         title_lines = heading.count("\n") + 1
-        self.title_height = (0.2 + _lines_height(TITLE_SIZE, title_lines) + 0.05
-                             + _lines_height(SUBTITLE_SIZE, subtitle.count("\n") + 1))
+        self.title_height = (
+            0.2 + _lines_height(TITLE_SIZE, title_lines) + 0.05 + _lines_height(SUBTITLE_SIZE, subtitle.count("\n") + 1)
+        )
         top = self.title_height + 0.25 + header
         height = max(MIN_HEIGHT, top + rows_height + footer)
         extra_height = height - (top + rows_height + footer)  # a short chart: spare room goes to the rows
         self.height = height
         self.fig = Figure(figsize=(WIDTH, height), dpi=DPI)
         FigureCanvasAgg(self.fig)
-        self.fig.text(0.5, 1 - 0.2 / height, heading, ha="center", va="top", fontsize=TITLE_SIZE,
-                      fontweight="bold", color=TEXT_COLOR, linespacing=1.2)
-        self.fig.text(0.5, 1 - (0.25 + _lines_height(TITLE_SIZE, title_lines)) / height, subtitle, ha="center",
-                      va="top", fontsize=SUBTITLE_SIZE, color=MUTED_COLOR, linespacing=1.3)
+        self.fig.text(
+            0.5,
+            1 - 0.2 / height,
+            heading,
+            ha="center",
+            va="top",
+            fontsize=TITLE_SIZE,
+            fontweight="bold",
+            color=TEXT_COLOR,
+            linespacing=1.2,
+        )
+        self.fig.text(
+            0.5,
+            1 - (0.25 + _lines_height(TITLE_SIZE, title_lines)) / height,
+            subtitle,
+            ha="center",
+            va="top",
+            fontsize=SUBTITLE_SIZE,
+            color=MUTED_COLOR,
+            linespacing=1.3,
+        )
         self.plot_width = WIDTH - left - SIDE_MARGIN
-        self.ax = self.fig.add_axes((left / WIDTH, footer / height, self.plot_width / WIDTH,
-                                     (rows_height + extra_height) / height))
+        self.ax = self.fig.add_axes(
+            (left / WIDTH, footer / height, self.plot_width / WIDTH, (rows_height + extra_height) / height)
+        )
 
     def legend(self, handles: Sequence[Patch], columns: int) -> None:
         """A legend in one row under the plot."""
-        self.fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.08 / self.height),
-                        ncols=columns, fontsize=VALUE_SIZE, frameon=False, handlelength=1.4, columnspacing=1.4)
+        self.fig.legend(
+            handles=handles,
+            loc="lower center",
+            bbox_to_anchor=(0.5, 0.08 / self.height),
+            ncols=columns,
+            fontsize=VALUE_SIZE,
+            frameon=False,
+            handlelength=1.4,
+            columnspacing=1.4,
+        )
 
     def png(self) -> bytes:
         """Draw and encode as a palette PNG of `PNG_COLORS` colours (smaller and faster than
@@ -185,8 +221,9 @@ class _Canvas:
         canvas = self.fig.canvas
         canvas.draw()
         image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
-        palette = image.convert("RGB").quantize(colors=PNG_COLORS, method=Image.Quantize.FASTOCTREE,
-                                                dither=Image.Dither.NONE)
+        palette = image.convert("RGB").quantize(
+            colors=PNG_COLORS, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE
+        )
         buffer = BytesIO()
         palette.save(buffer, format="png", compress_level=PNG_COMPRESS_LEVEL)
         return buffer.getvalue()
@@ -220,12 +257,22 @@ class _RowText(Text):
     coordinates with `x_in_axes`.
     """
 
-    def __init__(self, ax: Axes, lines: Sequence[str], x: float, *, x_in_axes: bool = False,
-                 ha: str = "center", **props: Any) -> None:
+    def __init__(
+        self, ax: Axes, lines: Sequence[str], x: float, *, x_in_axes: bool = False, ha: str = "center", **props: Any
+    ) -> None:
         transform = blended_transform_factory(ax.transAxes if x_in_axes else ax.transData, ax.transData)
         rows = len(lines)
-        super().__init__(x, (rows - 1) / 2, "\n".join(lines), ha=ha, va="center", linespacing=1.0,
-                         transform=transform, clip_on=False, **props)
+        super().__init__(
+            x,
+            (rows - 1) / 2,
+            "\n".join(lines),
+            ha=ha,
+            va="center",
+            linespacing=1.0,
+            transform=transform,
+            clip_on=False,
+            **props,
+        )
         self._rows = rows
 
     def draw(self, renderer) -> None:  # type: ignore[override]
@@ -277,10 +324,20 @@ def _empty_chart(title: str, d: Digest, message: str) -> bytes:
     canvas = _Canvas(d, title, rows_height=3.0)
     ax = canvas.ax
     ax.set_axis_off()
-    ax.text(0.5, 0.6, texts.NO_DATA, ha="center", va="center", fontsize=EMPTY_SIZE, fontweight="bold",
-            color=MUTED_COLOR, transform=ax.transAxes)
-    ax.text(0.5, 0.42, message, ha="center", va="center", fontsize=LABEL_SIZE, color=MUTED_COLOR,
-            transform=ax.transAxes)
+    ax.text(
+        0.5,
+        0.6,
+        texts.NO_DATA,
+        ha="center",
+        va="center",
+        fontsize=EMPTY_SIZE,
+        fontweight="bold",
+        color=MUTED_COLOR,
+        transform=ax.transAxes,
+    )
+    ax.text(
+        0.5, 0.42, message, ha="center", va="center", fontsize=LABEL_SIZE, color=MUTED_COLOR, transform=ax.transAxes
+    )
     return canvas.png()
 
 
@@ -306,7 +363,11 @@ def logistics_chart(d: Digest) -> bytes:
         return _empty_chart(texts.TITLE_LOGISTICS, d, texts.NO_DATA_LOGISTICS)
     total_children = len(children)
     children, cut = _keep_lowest(children, lambda c: c.share if c.share is not None else -1.0)
-    extra = texts.ROWS_CUT.format(shown=len(children), level=child_level(d.region_code), total=total_children) if cut else ""
+    extra = (
+        texts.ROWS_CUT.format(shown=len(children), level=child_level(d.region_code), total=total_children)
+        if cut
+        else ""
+    )
 
     values: list[list[float | None]] = []
     for child in children:
@@ -326,24 +387,42 @@ def logistics_chart(d: Digest) -> bytes:
         header = _text_width(headers, header_size) * math.sin(slant) + _lines_height(header_size, 1) + 0.1
     else:
         header = _lines_height(header_size, max(w.count("\n") + 1 for w in wrapped)) + 0.1
-    canvas = _Canvas(d, texts.TITLE_LOGISTICS, extra=extra, rows_height=ROW_HEIGHT * rows, header=header,
-                     footer=0.55, left=left)
+    canvas = _Canvas(
+        d, texts.TITLE_LOGISTICS, extra=extra, rows_height=ROW_HEIGHT * rows, header=header, footer=0.55, left=left
+    )
     ax = canvas.ax
 
     # cells: band index, or -1 (drawn grey) without a plan
     bands = [[_band(v) if v is not None else -1 for v in row] for row in values]
     cmap = ListedColormap([NO_PLAN_COLOR] + [band.color for band in BANDS])
-    ax.pcolormesh([x - 0.5 for x in range(cols + 1)], [y - 0.5 for y in range(rows + 1)], bands, cmap=cmap,
-                  vmin=-1.5, vmax=len(BANDS) - 0.5, edgecolors="white", linewidth=1.5)
+    ax.pcolormesh(
+        [x - 0.5 for x in range(cols + 1)],
+        [y - 0.5 for y in range(rows + 1)],
+        bands,
+        cmap=cmap,
+        vmin=-1.5,
+        vmax=len(BANDS) - 0.5,
+        edgecolors="white",
+        linewidth=1.5,
+    )
     for c in range(cols):
         lines = [percent_whole(row[c]) if row[c] is not None else NO_VALUE for row in values]
-        ax.add_artist(_RowText(ax, lines, c, color="black", fontsize=VALUE_SIZE,
-                               fontweight="bold" if c == cols - 1 else "normal"))
+        ax.add_artist(
+            _RowText(ax, lines, c, color="black", fontsize=VALUE_SIZE, fontweight="bold" if c == cols - 1 else "normal")
+        )
     ax.set_xlim(-0.5, cols - 0.5)
     ax.xaxis.tick_top()
     if slanted:
-        ax.set_xticks(range(cols), labels=headers, fontsize=header_size, color=TEXT_COLOR,
-                      rotation=-HEADER_SLANT, ha="right", va="bottom", rotation_mode="anchor")
+        ax.set_xticks(
+            range(cols),
+            labels=headers,
+            fontsize=header_size,
+            color=TEXT_COLOR,
+            rotation=-HEADER_SLANT,
+            ha="right",
+            va="bottom",
+            rotation_mode="anchor",
+        )
     else:
         ax.set_xticks(range(cols), labels=wrapped, fontsize=header_size, color=TEXT_COLOR)
     ax.tick_params(length=0)
@@ -371,30 +450,41 @@ def counting_chart(d: Digest) -> bytes:
     total = d.counting_total
     extra = texts.COUNTING_TOTAL.format(done=share(total.share_done), sirekap=share(total.share_sirekap))
     if cut:
-        extra += " · " + texts.ROWS_CUT.format(shown=len(children), level=child_level(d.region_code), total=total_children)
+        extra += " · " + texts.ROWS_CUT.format(
+            shown=len(children), level=child_level(d.region_code), total=total_children
+        )
 
     rows = len(children)
     names = [_row_label(c.name) for c in children]
-    canvas = _Canvas(d, texts.TITLE_COUNTING, extra=extra, rows_height=BAR_ROW_HEIGHT * rows, footer=1.05,
-                     left=_names_margin(names))
+    canvas = _Canvas(
+        d, texts.TITLE_COUNTING, extra=extra, rows_height=BAR_ROW_HEIGHT * rows, footer=1.05, left=_names_margin(names)
+    )
     ax = canvas.ax
     positions = range(rows)
     done = [min(100 * (c.share_done or 0.0), 100) for c in children]
     sirekap = [min(100 * (c.share_sirekap or 0.0), 100) for c in children]
     ax.barh(positions, done, height=0.78, color=COLOR_DONE, zorder=2)
     ax.barh(positions, sirekap, height=0.36, color=COLOR_SIREKAP, zorder=3)
-    labels = [texts.COUNTING_LABEL.format(done=share(c.share_done), sirekap=share(c.share_sirekap))
-              if c.has_counting else NO_VALUE for c in children]
+    labels = [
+        texts.COUNTING_LABEL.format(done=share(c.share_done), sirekap=share(c.share_sirekap))
+        if c.has_counting
+        else NO_VALUE
+        for c in children
+    ]
     ax.add_artist(_RowText(ax, labels, 102.5, ha="left", fontsize=VALUE_SIZE, color=TEXT_COLOR))
     ax.set_xlim(0, 160)
-    ax.set_xticks([0, 25, 50, 75, 100], labels=[percent_whole(t / 100) for t in (0, 25, 50, 75, 100)], fontsize=VALUE_SIZE)
+    ax.set_xticks(
+        [0, 25, 50, 75, 100], labels=[percent_whole(t / 100) for t in (0, 25, 50, 75, 100)], fontsize=VALUE_SIZE
+    )
     ax.set_xlabel(texts.AXIS_PERCENT_TPS, fontsize=VALUE_SIZE, loc="left")
     ax.grid(axis="x", color=COLOR_GRID, linewidth=0.8, zorder=0)
     ax.axvline(100, color=MUTED_COLOR, linewidth=1, zorder=1)
     ax.spines[["top", "right", "left"]].set_visible(False)
     ax.spines["bottom"].set_bounds(0, 100)
     _row_names(ax, names)
-    canvas.legend([Patch(color=COLOR_DONE, label=texts.LEGEND_DONE), Patch(color=COLOR_SIREKAP, label=texts.LEGEND_SIREKAP)], 2)
+    canvas.legend(
+        [Patch(color=COLOR_DONE, label=texts.LEGEND_DONE), Patch(color=COLOR_SIREKAP, label=texts.LEGEND_SIREKAP)], 2
+    )
     return canvas.png()
 
 
@@ -406,8 +496,7 @@ def incidents_chart(d: Digest) -> bytes:
     written in each wide enough segment and the total after the bar. `status_by_kind` counts what
     needs handling (routine progress reports are left out by `bot.services.digest`)."""
     counts = {
-        kind: {status: n for status, n in statuses.items() if n > 0}
-        for kind, statuses in d.status_by_kind.items()
+        kind: {status: n for status, n in statuses.items() if n > 0} for kind, statuses in d.status_by_kind.items()
     }
     counts = {kind: statuses for kind, statuses in counts.items() if statuses}
     if not counts:
@@ -418,8 +507,9 @@ def incidents_chart(d: Digest) -> bytes:
     widest = max(totals)
 
     names = [_row_label(kind_label(k)) for k in kinds]
-    canvas = _Canvas(d, texts.TITLE_INCIDENTS, rows_height=KIND_ROW_HEIGHT * len(kinds), footer=1.05,
-                     left=_names_margin(names))
+    canvas = _Canvas(
+        d, texts.TITLE_INCIDENTS, rows_height=KIND_ROW_HEIGHT * len(kinds), footer=1.05, left=_names_margin(names)
+    )
     ax = canvas.ax
     xmax = widest * 1.12
     inches_per_incident = canvas.plot_width / xmax
@@ -430,12 +520,29 @@ def incidents_chart(d: Digest) -> bytes:
         ax.barh(positions, widths, left=left, height=0.62, zorder=2, color=COLOR_STATUS.get(status, COLOR_OTHER_STATUS))
         for y, start, width in zip(positions, left, widths, strict=True):
             if width and width * inches_per_incident >= _text_width([number(width)], VALUE_SIZE, "bold") + 0.1:
-                ax.text(start + width / 2, y, number(width), ha="center", va="center", fontsize=VALUE_SIZE,
-                        color="white", fontweight="bold", zorder=3)
+                ax.text(
+                    start + width / 2,
+                    y,
+                    number(width),
+                    ha="center",
+                    va="center",
+                    fontsize=VALUE_SIZE,
+                    color="white",
+                    fontweight="bold",
+                    zorder=3,
+                )
         left = [a + b for a, b in zip(left, widths, strict=True)]
     for y, total in zip(positions, totals, strict=True):
-        ax.text(total + widest * 0.015, y, number(total), va="center", ha="left", fontsize=LABEL_SIZE,
-                fontweight="bold", color=TEXT_COLOR)
+        ax.text(
+            total + widest * 0.015,
+            y,
+            number(total),
+            va="center",
+            ha="left",
+            fontsize=LABEL_SIZE,
+            fontweight="bold",
+            color=TEXT_COLOR,
+        )
     ax.set_xlim(0, xmax)
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.tick_params(axis="x", labelsize=VALUE_SIZE)
@@ -443,8 +550,9 @@ def incidents_chart(d: Digest) -> bytes:
     ax.grid(axis="x", color=COLOR_GRID, linewidth=0.8, zorder=0)
     ax.spines[["top", "right", "left"]].set_visible(False)
     _row_names(ax, names)
-    legend = [Patch(color=COLOR_STATUS.get(s, COLOR_OTHER_STATUS), label=_plain(texts.status_legend(s)))
-              for s in statuses]
+    legend = [
+        Patch(color=COLOR_STATUS.get(s, COLOR_OTHER_STATUS), label=_plain(texts.status_legend(s))) for s in statuses
+    ]
     canvas.legend(legend, len(legend))
     return canvas.png()
 
@@ -456,8 +564,11 @@ def render_all(d: Digest, sections: tuple[str, ...] | None = None) -> list[tuple
     """(file name, PNG) of the charts of `sections` (all three by default), e.g.
     ("logistik_51_20240215_0700.png", b"\\x89PNG…")."""
     charts = (logistics_chart, counting_chart, incidents_chart)
-    return [(texts.file_name(name, d), chart(d)) for name, chart in zip(SECTIONS, charts, strict=True)
-            if sections is None or name in sections]
+    return [
+        (texts.file_name(name, d), chart(d))
+        for name, chart in zip(SECTIONS, charts, strict=True)
+        if sections is None or name in sections
+    ]
 
 
 _executor: ThreadPoolExecutor | None = None

@@ -15,8 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.domain.regions import NATIONAL
-from bot.domain.regions import province_codes
+from bot.domain.regions import NATIONAL, province_codes
 
 TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{30,64}$")
 REGION_ROOT_RE = re.compile(r"^(ID|\d{2})$")

@@ -8,18 +8,17 @@ from telegram import Document, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 
-from bot.domain import access
-from bot.services import baselines
-from bot.telegram import digests as digest_delivery
-from bot.services import registration, regions
-from bot.domain.access import Action
 from bot.context import KpuContext
+from bot.domain import access
+from bot.domain.access import Action
 from bot.domain.privacy import for_chat
+from bot.services import baselines, regions, registration
 from bot.services.registration import InviteCreated
+from bot.telegram import digests as digest_delivery
+from bot.telegram.replies import reply, send, send_document
 from bot.texts import baselines as tb
 from bot.texts import common as t
 from bot.texts.digest import split_messages
-from bot.telegram.replies import reply, send, send_document
 
 MAX_CSV_BYTES = 10 * 1024 * 1024
 log = logging.getLogger(__name__)
@@ -36,8 +35,9 @@ async def undang(update: Update, context: KpuContext) -> None:
     result = await registration.create_invite(rt, context.actor, context.args[0], context.args[1])
     if isinstance(result, InviteCreated):
         path = t.region_path(await regions.path(rt, result.region.code))
-        await reply(update, t.invite_created(result.role, path, result.link,
-                                              result.expires_at.astimezone(rt.settings.tz)))
+        await reply(
+            update, t.invite_created(result.role, path, result.link, result.expires_at.astimezone(rt.settings.tz))
+        )
     elif result.reason == "bad_role":
         await reply(update, t.undang_bad_role(result.detail))
     elif result.reason == "bad_region":
@@ -59,11 +59,15 @@ async def cabut(update: Update, context: KpuContext) -> None:
         except TelegramError:
             log.info("could not tell user %s about the revocation", result.target.telegram_id)
         return
-    await reply(update, {
-        "unknown_user": t.CABUT_UNKNOWN,
-        "self": t.CABUT_SELF,
-        "bootstrap_admin": t.CABUT_BOOTSTRAP,
-    }.get(result.reason) or t.refusal(result.reason))
+    await reply(
+        update,
+        {
+            "unknown_user": t.CABUT_UNKNOWN,
+            "self": t.CABUT_SELF,
+            "bootstrap_admin": t.CABUT_BOOTSTRAP,
+        }.get(result.reason)
+        or t.refusal(result.reason),
+    )
 
 
 async def impor(update: Update, context: KpuContext) -> None:
@@ -84,14 +88,16 @@ async def impor(update: Update, context: KpuContext) -> None:
     within = access.scope_of(actor, Action.IMPOR)  # an admin's is the whole country: no restriction
     # downloading, checking and storing a big file take a while: in the background, so everyone
     # else's updates are handled meanwhile; a failure reaches the error handler through `update`
-    context.application.create_task(_impor(update, context, document, within), update=update,
-                                    name=f"impor:{update.effective_chat.id}")
+    context.application.create_task(
+        _impor(update, context, document, within), update=update, name=f"impor:{update.effective_chat.id}"
+    )
 
 
 async def _impor(update: Update, context: KpuContext, document: Document, within: str) -> None:
     data = bytes(await (await document.get_file()).download_as_bytearray())
-    result = await baselines.import_baseline(context.rt, data, context.actor.telegram_id,
-                                             source=document.file_name or "", within=within)
+    result = await baselines.import_baseline(
+        context.rt, data, context.actor.telegram_id, source=document.file_name or "", within=within
+    )
     await _impor_answer(update, result)
 
 
@@ -109,5 +115,9 @@ async def _impor_answer(update: Update, result: baselines.ImportResult) -> None:
         return
     content = "\n".join([tb.summary(result), *problems]) + "\n"
     owner = update.effective_user.id if update.effective_user else None
-    await send_document(update, for_chat(content, update.effective_chat.id, owner).encode("utf-8"),
-                        tb.IMPOR_ERRORS_FILE, tb.IMPOR_ERRORS_CAPTION_HTML.format(summary=summary))
+    await send_document(
+        update,
+        for_chat(content, update.effective_chat.id, owner).encode("utf-8"),
+        tb.IMPOR_ERRORS_FILE,
+        tb.IMPOR_ERRORS_CAPTION_HTML.format(summary=summary),
+    )

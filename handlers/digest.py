@@ -15,14 +15,14 @@ from datetime import datetime, timedelta
 from telegram import Update
 from telegram.constants import ChatType
 
-from bot.telegram import digests as digest_delivery
-from bot.domain.access import Action
 from bot.context import KpuContext
+from bot.domain.access import Action
 from bot.services import regions, schedules
 from bot.services.schedules import GROUP_NOT_REGISTERED, Target, TargetRefused
+from bot.telegram import digests as digest_delivery
+from bot.telegram.replies import reply
 from bot.texts import common as tc
 from bot.texts import groups as tg
-from bot.telegram.replies import reply
 
 COOLDOWN_S = 120
 COOLDOWN = timedelta(seconds=COOLDOWN_S)
@@ -33,15 +33,24 @@ def _zone(context: KpuContext) -> str:
     return context.rt.clock().astimezone(context.rt.settings.tz).tzname() or context.rt.settings.BOT_TIMEZONE
 
 
-async def _target(update: Update, context: KpuContext, group_action: Action | None,
-                  private_action: Action) -> Target | None:
+async def _target(
+    update: Update, context: KpuContext, group_action: Action | None, private_action: Action
+) -> Target | None:
     """The region and topic the command is about, or None after answering why not."""
     chat = update.effective_chat
-    target = await schedules.chat_target(context.rt, context.actor, chat.id, private=chat.type == ChatType.PRIVATE,
-                                         group_action=group_action, private_action=private_action)
+    target = await schedules.chat_target(
+        context.rt,
+        context.actor,
+        chat.id,
+        private=chat.type == ChatType.PRIVATE,
+        group_action=group_action,
+        private_action=private_action,
+    )
     if isinstance(target, TargetRefused):
-        await reply(update, tg.JADWAL_GROUP_NOT_REGISTERED if target.reason == GROUP_NOT_REGISTERED
-                    else tc.refusal(target.reason))
+        await reply(
+            update,
+            tg.JADWAL_GROUP_NOT_REGISTERED if target.reason == GROUP_NOT_REGISTERED else tc.refusal(target.reason),
+        )
         return None
     return target
 
@@ -64,9 +73,15 @@ async def jadwal(update: Update, context: KpuContext) -> None:
             await reply(update, tg.JADWAL_USAGE)
             return
         times = parsed
-    await digest_delivery.set_schedule(context.application, rt, chat_id=chat_id, times=times,
-                                       region_code=region_code, thread_id=thread_id,
-                                       by=context.actor.telegram_id)
+    await digest_delivery.set_schedule(
+        context.application,
+        rt,
+        chat_id=chat_id,
+        times=times,
+        region_code=region_code,
+        thread_id=thread_id,
+        by=context.actor.telegram_id,
+    )
     if not times:
         await reply(update, tg.JADWAL_OFF)
         return
@@ -116,20 +131,34 @@ def _on_demand(sections: tuple[str, ...]):
         # background, so every other chat's updates are handled meanwhile; a failure still reaches
         # the error handler (log and apology) through `update`
         context.application.create_task(
-            _send(context, update, turn, region_code,
-                  thread_id if update.effective_chat.type != ChatType.PRIVATE else None, sections),
-            update=update, name=f"ringkasan:{chat_id}",
+            _send(
+                context,
+                update,
+                turn,
+                region_code,
+                thread_id if update.effective_chat.type != ChatType.PRIVATE else None,
+                sections,
+            ),
+            update=update,
+            name=f"ringkasan:{chat_id}",
         )
 
     return command
 
 
-async def _send(context: KpuContext, update: Update, turn: _Window, region_code: str, thread_id: int | None,
-                sections: tuple[str, ...]) -> None:
+async def _send(
+    context: KpuContext,
+    update: Update,
+    turn: _Window,
+    region_code: str,
+    thread_id: int | None,
+    sections: tuple[str, ...],
+) -> None:
     chat_id = update.effective_chat.id
     try:
-        await digest_delivery.send_digest(context.bot, context.rt, chat_id, region_code, thread_id=thread_id,
-                                          sections=sections)
+        await digest_delivery.send_digest(
+            context.bot, context.rt, chat_id, region_code, thread_id=thread_id, sections=sections
+        )
     except Exception:
         windows = context.application.bot_data.get(_LAST_SENT_KEY, {})
         if windows.get(chat_id) is turn:  # nothing was sent: the chat may ask again at once

@@ -8,8 +8,8 @@ from telegram import Update
 from telegram.error import TelegramError
 
 from bot.context import KpuContext
-from bot.texts import common as t
 from bot.telegram.replies import send
+from bot.texts import common as t
 
 log = logging.getLogger("bot.errors")
 

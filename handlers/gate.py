@@ -18,10 +18,10 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
-from bot.services import registration, reporting
 from bot.context import KpuContext
-from bot.texts import common as t
+from bot.services import registration, reporting
 from bot.telegram.replies import reply
+from bot.texts import common as t
 
 
 def _is_start(update: Update) -> bool:

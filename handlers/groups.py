@@ -8,13 +8,13 @@ from telegram import ChatMember, ChatMemberUpdated, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 
-from bot.telegram import digests as digest_delivery
 from bot.context import KpuContext
 from bot.services import groups
 from bot.services.groups import BAD_REGION, GroupRefused
+from bot.telegram import digests as digest_delivery
+from bot.telegram.replies import reply, send
 from bot.texts import common as tc
 from bot.texts import groups as tg
-from bot.telegram.replies import reply, send
 
 log = logging.getLogger(__name__)
 
@@ -29,23 +29,34 @@ async def grup(update: Update, context: KpuContext) -> None:
         return
     rt = context.rt
     thread_id = msg.message_thread_id if msg.is_topic_message else None
-    result = await groups.register(rt, context.actor, chat_id=chat.id, region_text=context.args[0],
-                                   thread_id=thread_id, title=chat.title or "")
+    result = await groups.register(
+        rt, context.actor, chat_id=chat.id, region_text=context.args[0], thread_id=thread_id, title=chat.title or ""
+    )
     if isinstance(result, GroupRefused):
-        await reply(update, tg.grup_bad_region(context.args[0]) if result.reason == BAD_REGION
-                    else tc.refusal(result.reason))
+        await reply(
+            update, tg.grup_bad_region(context.args[0]) if result.reason == BAD_REGION else tc.refusal(result.reason)
+        )
         return
     # this chat's digests (kept times, or the defaults) now cover the region it registered for
-    await digest_delivery.set_schedule(context.application, rt, chat_id=chat.id, times=result.times,
-                                       region_code=result.region.code, thread_id=thread_id,
-                                       by=context.actor.telegram_id)
+    await digest_delivery.set_schedule(
+        context.application,
+        rt,
+        chat_id=chat.id,
+        times=result.times,
+        region_code=result.region.code,
+        thread_id=thread_id,
+        by=context.actor.telegram_id,
+    )
     zone = rt.clock().astimezone(rt.settings.tz).tzname() or rt.settings.BOT_TIMEZONE
     path = tc.region_path(result.path)
     if result.replaced_chat is not None:
         await _moved_away(context, result.replaced_chat, result.replaced_thread, path, chat.title or "")
-    await reply(update, tg.grup_registered(path, thread_id is not None, result.replaced_chat is not None,
-                                           result.previous_region_title)
-                + "\n" + tg.jadwal_set(result.times, zone, path))
+    await reply(
+        update,
+        tg.grup_registered(path, thread_id is not None, result.replaced_chat is not None, result.previous_region_title)
+        + "\n"
+        + tg.jadwal_set(result.times, zone, path),
+    )
 
 
 async def _moved_away(context: KpuContext, old_chat: int, old_thread: int | None, path: str, new_title: str) -> None:
@@ -66,12 +77,18 @@ async def bot_membership(update: Update, context: KpuContext) -> None:
     change = update.my_chat_member
     if change is None or change.chat.type == ChatType.PRIVATE:
         return
-    if change.new_chat_member.status in (ChatMember.MEMBER, ChatMember.ADMINISTRATOR) and \
-            change.old_chat_member.status in (ChatMember.LEFT, ChatMember.BANNED):
+    if change.new_chat_member.status in (
+        ChatMember.MEMBER,
+        ChatMember.ADMINISTRATOR,
+    ) and change.old_chat_member.status in (ChatMember.LEFT, ChatMember.BANNED):
         await send(context.bot, change.chat.id, tg.WELCOME_IN_GROUP)
         return
     if _left(change):
         rt = context.rt
-        await groups.left(rt, chat_id=change.chat.id, by=change.from_user.id if change.from_user else None,
-                          reason=change.new_chat_member.status)
+        await groups.left(
+            rt,
+            chat_id=change.chat.id,
+            by=change.from_user.id if change.from_user else None,
+            reason=change.new_chat_member.status,
+        )
         await digest_delivery.clear_chat(context.application, rt, change.chat.id)

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.services import export, regions
-from bot.services import incidents as lifecycle
-from bot.services import reporting
-from bot.domain.access import Reason
 from bot.context import NOTIFIER_KEY, KpuContext
+from bot.domain.access import Reason
+from bot.services import export, regions, reporting
+from bot.services import incidents as lifecycle
 from bot.services.export import Exported
 from bot.services.incidents import Move, MoveResult, NotShown, Why
 from bot.telegram.outbox import CALLBACK_VERSION
+from bot.telegram.replies import edit, reply, send_document
 from bot.texts import common as tc
 from bot.texts import export as texts_export
 from bot.texts import incidents as ti
 from bot.texts.common import esc
 from bot.texts.formatting import number
-from bot.telegram.replies import edit, reply, send_document
 
 
 def _incident_id(args: list[str]) -> int | None:
@@ -38,8 +37,14 @@ async def status(update: Update, context: KpuContext) -> None:
         return
     incident = view.incident
     parts = ti.status_messages(
-        incident, reporting.report_of(incident), view.path, view.reporter_name, view.events, view.attachments,
-        context.rt.settings.tz, view.region_titles,
+        incident,
+        reporting.report_of(incident),
+        view.path,
+        view.reporter_name,
+        view.events,
+        view.attachments,
+        context.rt.settings.tz,
+        view.region_titles,
     )
     for part in parts:
         await reply(update, part, owner_id=incident.reporter_id)
@@ -48,8 +53,9 @@ async def status(update: Update, context: KpuContext) -> None:
 # --- lifecycle: /tangani, /eskalasi, /selesai, /catatan and the buttons --------------------------
 
 
-def _move_answer(move: Move, result: MoveResult, incident_id: int, who: str | None, to_title: str | None,
-                 note: str, *, plain: bool) -> str:
+def _move_answer(
+    move: Move, result: MoveResult, incident_id: int, who: str | None, to_title: str | None, note: str, *, plain: bool
+) -> str:
     """The answer to a lifecycle command (HTML) or button (`plain`: an alert is not parsed)."""
     quote = (lambda text: text) if plain else esc
     if result.ok:
@@ -58,20 +64,25 @@ def _move_answer(move: Move, result: MoveResult, incident_id: int, who: str | No
             text += ti.ESCALATED_NO_GROUP
         return text
     if result.why in ti.MOVE_REFUSED:
-        return ti.MOVE_REFUSED[result.why].format(id=incident_id, who=quote(who or "orang lain"),
-                                                  length=number(len(note.strip())),
-                                                  limit=number(lifecycle.NOTE_LIMIT))
+        return ti.MOVE_REFUSED[result.why].format(
+            id=incident_id,
+            who=quote(who or "orang lain"),
+            length=number(len(note.strip())),
+            limit=number(lifecycle.NOTE_LIMIT),
+        )
     return tc.refusal(result.why)
 
 
-async def _perform(context: KpuContext, incident_id: int, move: Move, note: str, *,
-                   plain: bool = False) -> tuple[MoveResult, str]:
+async def _perform(
+    context: KpuContext, incident_id: int, move: Move, note: str, *, plain: bool = False
+) -> tuple[MoveResult, str]:
     performed = await lifecycle.perform_named(context.rt, context.actor, incident_id, move, note)
     result = performed.result
     if result.ok:
         context.application.bot_data[NOTIFIER_KEY].kick()
-    return result, _move_answer(move, result, incident_id, performed.assignee_name, performed.to_title, note,
-                                plain=plain)
+    return result, _move_answer(
+        move, result, incident_id, performed.assignee_name, performed.to_title, note, plain=plain
+    )
 
 
 def _lifecycle_command(move: Move):
@@ -130,13 +141,15 @@ def _list_args(args: list[str]) -> tuple[str | None, bool] | None:
 
 async def _render_list(context: KpuContext, user_id: int, kind: str | None, open_only: bool, page: int):
     rt = context.rt
-    listed = await lifecycle.list_page(rt, context.actor, kind=kind, open_only=open_only, page=page,
-                                       page_size=PAGE_SIZE)
+    listed = await lifecycle.list_page(
+        rt, context.actor, kind=kind, open_only=open_only, page=page, page_size=PAGE_SIZE
+    )
     if isinstance(listed, Reason):
         return tc.refusal(listed), None
     pages = listed.pages
-    text = ti.incident_list(listed.items, page, pages, listed.total, kind, open_only, rt.settings.tz,
-                            listed.without_progress)
+    text = ti.incident_list(
+        listed.items, page, pages, listed.total, kind, open_only, rt.settings.tz, listed.without_progress
+    )
     nav = []
     state = f"{user_id}:{kind or '*'}:{'o' if open_only else 'a'}"
     if page > 1:

@@ -28,19 +28,19 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from bot.domain import access
-from bot.services import reporting
-from bot.domain.access import Action
 from bot.context import NOTIFIER_KEY, KpuContext
+from bot.domain import access
+from bot.domain.access import Action
 from bot.domain.models import Level, NewAttachment
 from bot.domain.parsing import parse_lapor
-from bot.services.reporting import Receipt, Refused, Source
 from bot.domain.reporting import DATA_PROBLEMS, ITEMS, LaporError, Severity
+from bot.services import reporting
+from bot.services.reporting import Receipt, Refused, Source
+from bot.telegram.replies import edit, reply, send
 from bot.texts import common as tc
 from bot.texts import incidents as ti
 from bot.texts import labels
 from bot.texts import reporting as tr
-from bot.telegram.replies import edit, reply, send
 
 FLOW_TIMEOUT_S = 600
 CB = "lp1"  # callback data prefix of the guided flow, versioned
@@ -73,16 +73,18 @@ async def answer_receipt(update: Update, context: KpuContext, result: Receipt | 
 
 
 def receipt_text(result: Receipt) -> str:
-    return ti.receipt(result.incident, reporting.report_of(result.incident), result.path, result.nik_warnings,
-                      result.duplicate)
+    return ti.receipt(
+        result.incident, reporting.report_of(result.incident), result.path, result.nik_warnings, result.duplicate
+    )
 
 
 # --- one line ----------------------------------------------------------------------------------
 
 
 async def lapor_line(update: Update, context: KpuContext) -> None:
-    result = await reporting.submit_text(context.rt, context.actor, command_args(update.effective_message),
-                                         source_of(update))
+    result = await reporting.submit_text(
+        context.rt, context.actor, command_args(update.effective_message), source_of(update)
+    )
     await answer_receipt(update, context, result)
 
 
@@ -98,8 +100,9 @@ async def lapor_in_group(update: Update, context: KpuContext) -> None:
     if registered and command_args(update.effective_message):
         await lapor_line(update, context)
         return
-    await reply(update, ti.FLOW_IN_GROUP if registered else ti.FLOW_GROUP_NOT_REGISTERED,
-                markup=_continue_in_private(context))
+    await reply(
+        update, ti.FLOW_IN_GROUP if registered else ti.FLOW_GROUP_NOT_REGISTERED, markup=_continue_in_private(context)
+    )
 
 
 async def lapor_with_file(update: Update, context: KpuContext) -> None:
@@ -123,15 +126,27 @@ def attachment_of(msg: Message) -> NewAttachment:
     where = dict(chat_id=msg.chat_id, message_id=msg.message_id)
     if msg.photo:
         photo = msg.photo[-1]
-        return NewAttachment("foto", file_id=photo.file_id, file_unique_id=photo.file_unique_id,
-                                       file_size=photo.file_size, width=photo.width, height=photo.height, **where)
+        return NewAttachment(
+            "foto",
+            file_id=photo.file_id,
+            file_unique_id=photo.file_unique_id,
+            file_size=photo.file_size,
+            width=photo.width,
+            height=photo.height,
+            **where,
+        )
     if msg.document:
         doc = msg.document
-        return NewAttachment("dokumen", file_id=doc.file_id, file_unique_id=doc.file_unique_id,
-                                       file_name=doc.file_name, mime_type=doc.mime_type, file_size=doc.file_size,
-                                       **where)
-    return NewAttachment("lokasi", latitude=msg.location.latitude, longitude=msg.location.longitude,
-                                   **where)
+        return NewAttachment(
+            "dokumen",
+            file_id=doc.file_id,
+            file_unique_id=doc.file_unique_id,
+            file_name=doc.file_name,
+            mime_type=doc.mime_type,
+            file_size=doc.file_size,
+            **where,
+        )
+    return NewAttachment("lokasi", latitude=msg.location.latitude, longitude=msg.location.longitude, **where)
 
 
 async def attach_by_reply(update: Update, context: KpuContext) -> None:
@@ -139,8 +154,9 @@ async def attach_by_reply(update: Update, context: KpuContext) -> None:
     replied = msg.reply_to_message
     if replied is None or replied.from_user is None or replied.from_user.id != context.bot.id:
         return
-    incident_id = await reporting.incident_of_bot_message(context.rt, msg.chat_id, replied.message_id,
-                                                       ti.receipt_incident_id(replied.text))
+    incident_id = await reporting.incident_of_bot_message(
+        context.rt, msg.chat_id, replied.message_id, ti.receipt_incident_id(replied.text)
+    )
     if incident_id is None:
         return  # a reply to another message of the bot: nothing to attach to
     result = await reporting.attach(context.rt, context.actor, incident_id, attachment_of(msg))
@@ -166,8 +182,12 @@ KIND_OPTIONS = [(k, labels.KIND_LABELS[k]) for k in ("logistik", "data", "rekap"
 ITEM_OPTIONS = [(name, term.label) for name, term in ITEMS.items()]
 PROBLEM_OPTIONS = [(name, term.label) for name, term in DATA_PROBLEMS.items()]
 SEVERITY_OPTIONS = [(s.value, f"{labels.SEVERITY_MARK[s.value]} {s.value}") for s in Severity]
-ASK_DETAILS = {"logistik": ti.FLOW_ASK_LOGISTIK, "data": ti.FLOW_ASK_DATA, "rekap": ti.FLOW_ASK_REKAP,
-               "insiden": ti.FLOW_ASK_INSIDEN}
+ASK_DETAILS = {
+    "logistik": ti.FLOW_ASK_LOGISTIK,
+    "data": ti.FLOW_ASK_DATA,
+    "rekap": ti.FLOW_ASK_REKAP,
+    "insiden": ti.FLOW_ASK_INSIDEN,
+}
 
 
 def _flow(context: KpuContext) -> dict:
@@ -195,9 +215,11 @@ def _is_start(update: Update) -> bool:
 async def _after_region(update: Update, context: KpuContext) -> int:
     kind = _flow(context)["kind"]
     message = update.callback_query.message if update.callback_query else None
-    nxt = {"logistik": (ITEM, ti.FLOW_CHOOSE_ITEM, ITEM_OPTIONS, "i"),
-           "data": (PROBLEM, ti.FLOW_CHOOSE_PROBLEM, PROBLEM_OPTIONS, "p"),
-           "insiden": (SEVERITY, ti.FLOW_CHOOSE_SEVERITY, SEVERITY_OPTIONS, "s")}.get(kind)
+    nxt = {
+        "logistik": (ITEM, ti.FLOW_CHOOSE_ITEM, ITEM_OPTIONS, "i"),
+        "data": (PROBLEM, ti.FLOW_CHOOSE_PROBLEM, PROBLEM_OPTIONS, "p"),
+        "insiden": (SEVERITY, ti.FLOW_CHOOSE_SEVERITY, SEVERITY_OPTIONS, "s"),
+    }.get(kind)
     if nxt is None:
         text, markup, state = ASK_DETAILS[kind], None, DETAILS
     else:
@@ -223,8 +245,12 @@ async def chose_kind(update: Update, context: KpuContext) -> int:
     if kind in reporting.PER_KECAMATAN:
         await edit(query.message, ti.FLOW_ASK_REGION)
     else:
-        own = InlineKeyboardMarkup([[InlineKeyboardButton(home.title, callback_data=f"{CB}:r:own")],
-                                    [InlineKeyboardButton(ti.FLOW_CANCEL_BUTTON, callback_data=f"{CB}:x")]])
+        own = InlineKeyboardMarkup(
+            [
+                [InlineKeyboardButton(home.title, callback_data=f"{CB}:r:own")],
+                [InlineKeyboardButton(ti.FLOW_CANCEL_BUTTON, callback_data=f"{CB}:x")],
+            ]
+        )
         await edit(query.message, ti.flow_ask_region_own(home), markup=own)
     return REGION
 
@@ -274,10 +300,20 @@ async def typed_details(update: Update, context: KpuContext) -> int:
         return DETAILS
     flow["line"] = _line(flow, update.effective_message.text)
     flow["sent_at"] = update.effective_message.date
-    markup = InlineKeyboardMarkup([[InlineKeyboardButton(ti.FLOW_SEND, callback_data=f"{CB}:ok"),
-                                    InlineKeyboardButton(ti.FLOW_CANCEL_BUTTON, callback_data=f"{CB}:x")]])
-    await reply(update, ti.flow_confirm(tr.describe_report(checked.shown, checked.severity), checked.path),
-                owner_id=update.effective_user.id, markup=markup)
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(ti.FLOW_SEND, callback_data=f"{CB}:ok"),
+                InlineKeyboardButton(ti.FLOW_CANCEL_BUTTON, callback_data=f"{CB}:x"),
+            ]
+        ]
+    )
+    await reply(
+        update,
+        ti.flow_confirm(tr.describe_report(checked.shown, checked.severity), checked.path),
+        owner_id=update.effective_user.id,
+        markup=markup,
+    )
     return CONFIRM
 
 
@@ -289,8 +325,9 @@ async def confirmed(update: Update, context: KpuContext) -> int:
         await query.answer(ti.FLOW_EXPIRED_BUTTON, show_alert=True)
         return ConversationHandler.END
     await query.answer()
-    source = Source(query.message.chat_id, query.message.message_id, update.update_id,
-                    flow.get("sent_at") or query.message.date)
+    source = Source(
+        query.message.chat_id, query.message.message_id, update.update_id, flow.get("sent_at") or query.message.date
+    )
     result = await reporting.submit_parsed(context.rt, context.actor, parsed, source)
     if isinstance(result, Refused):
         await edit(query.message, ti.refusal_text(result.why), owner_id=update.effective_user.id)
@@ -344,8 +381,9 @@ def handlers() -> list:
     return [
         flow,
         CommandHandler("lapor", lapor_in_group, filters=groups),
-        MessageHandler((filters.PHOTO | filters.Document.ALL) & filters.CaptionRegex(r"(?i)^/lapor(@\w+)?(\s|$)"),
-                       lapor_with_file),
+        MessageHandler(
+            (filters.PHOTO | filters.Document.ALL) & filters.CaptionRegex(r"(?i)^/lapor(@\w+)?(\s|$)"), lapor_with_file
+        ),
         MessageHandler((filters.PHOTO | filters.Document.ALL | filters.LOCATION) & filters.REPLY, attach_by_reply),
         CommandHandler("batal", nothing_to_cancel),
         CallbackQueryHandler(stale_button, pattern=f"^{CB}:"),
@@ -360,8 +398,11 @@ def _conversation(private, text, cancel_cb) -> ConversationHandler:
         ],
         states={
             KIND: [CallbackQueryHandler(chose_kind, pattern=f"^{CB}:k:"), cancel_cb],
-            REGION: [CallbackQueryHandler(chose_own_region, pattern=f"^{CB}:r:own$"), cancel_cb,
-                     MessageHandler(text, typed_region)],
+            REGION: [
+                CallbackQueryHandler(chose_own_region, pattern=f"^{CB}:r:own$"),
+                cancel_cb,
+                MessageHandler(text, typed_region),
+            ],
             ITEM: [CallbackQueryHandler(chose_option, pattern=f"^{CB}:i:"), cancel_cb],
             PROBLEM: [CallbackQueryHandler(chose_option, pattern=f"^{CB}:p:"), cancel_cb],
             SEVERITY: [CallbackQueryHandler(chose_option, pattern=f"^{CB}:s:"), cancel_cb],
@@ -374,4 +415,3 @@ def _conversation(private, text, cancel_cb) -> ConversationHandler:
         allow_reentry=True,
         name="lapor",
     )
-

@@ -6,8 +6,8 @@ from telegram import Update
 
 from bot.context import KpuContext
 from bot.services import regions
-from bot.texts import common as t
 from bot.telegram.replies import reply
+from bot.texts import common as t
 
 LIMIT = 10
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from telegram import Update
 from telegram.constants import ChatType
 
-from bot.texts import commands
-from bot.services import registration, regions
 from bot.context import KpuContext
-from bot.texts import common as t
-from bot.telegram.replies import reply
+from bot.services import regions, registration
 from bot.services.registration import RedeemOutcome
+from bot.telegram.replies import reply
+from bot.texts import commands
+from bot.texts import common as t
 
 
 async def _path_text(context: KpuContext, code: str) -> str:
@@ -24,20 +24,28 @@ async def start(update: Update, context: KpuContext) -> None:
     if private and payload and registration.looks_like_code(payload):
         result = await registration.redeem(context.rt, payload, sender.id, sender.full_name, sender.username)
         if result.outcome is RedeemOutcome.REGISTERED:
-            await reply(update, t.greeting_registered(sender.full_name, result.user.role,
-                                                      await _path_text(context, result.user.region_code)))
+            await reply(
+                update,
+                t.greeting_registered(
+                    sender.full_name, result.user.role, await _path_text(context, result.user.region_code)
+                ),
+            )
             return
         if result.outcome is RedeemOutcome.ALREADY_ACTIVE:
             current = result.previous
-            await reply(update, t.invite_not_for_registered(current.role,
-                                                            await _path_text(context, current.region_code)))
+            await reply(
+                update, t.invite_not_for_registered(current.role, await _path_text(context, current.region_code))
+            )
             return
         if context.actor is None or result.outcome is not RedeemOutcome.USED:
-            await reply(update, {
-                RedeemOutcome.UNKNOWN: t.INVITE_UNKNOWN,
-                RedeemOutcome.USED: t.INVITE_USED,
-                RedeemOutcome.EXPIRED: t.INVITE_EXPIRED,
-            }[result.outcome])
+            await reply(
+                update,
+                {
+                    RedeemOutcome.UNKNOWN: t.INVITE_UNKNOWN,
+                    RedeemOutcome.USED: t.INVITE_USED,
+                    RedeemOutcome.EXPIRED: t.INVITE_EXPIRED,
+                }[result.outcome],
+            )
             return
     if context.actor is None:  # the gate let /start through: a stranger, or a revoked user
         known = await registration.user(context.rt, sender.id)

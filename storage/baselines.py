@@ -83,9 +83,13 @@ async def replace_plan(
         )
         result = Replaced(added=added, replaced=len(rows) - added)
         await audit.record(
-            conn, at=at, actor_id=actor_id, action="impor", target="rencana",
-            detail={"jenis": "rencana", "baris": len(rows), "baru": result.added,
-                    "diganti": result.replaced} | (detail or {}),
+            conn,
+            at=at,
+            actor_id=actor_id,
+            action="impor",
+            target="rencana",
+            detail={"jenis": "rencana", "baris": len(rows), "baru": result.added, "diganti": result.replaced}
+            | (detail or {}),
         )
     return result
 
@@ -111,8 +115,12 @@ async def replace_tps(
         )
         result = Replaced(added=added, replaced=len(rows) - added)
         await audit.record(
-            conn, at=at, actor_id=actor_id, action="impor", target="tps",
-            detail={"jenis": "tps", "baris": len(rows), "baru": result.added,
-                    "diganti": result.replaced} | (detail or {}),
+            conn,
+            at=at,
+            actor_id=actor_id,
+            action="impor",
+            target="tps",
+            detail={"jenis": "tps", "baris": len(rows), "baru": result.added, "diganti": result.replaced}
+            | (detail or {}),
         )
     return result

@@ -253,4 +253,3 @@ def _settle(future: asyncio.Future, outcome: object) -> None:
         future.set_exception(outcome)
     else:
         future.set_result(outcome)
-

@@ -194,9 +194,7 @@ async def escalated_counts(db: Database, code: str, start: str, end: str) -> lis
 
 async def status_counts(db: Database, code: str) -> list[dict]:
     """All incidents of the subtree by status, kind and severity (from `incident_tally`)."""
-    rows = await db.fetchall(
-        "SELECT status, kind, severity, n FROM incident_tally WHERE scope = ? AND n > 0", (code,)
-    )
+    rows = await db.fetchall("SELECT status, kind, severity, n FROM incident_tally WHERE scope = ? AND n > 0", (code,))
     return [dict(r) for r in rows]
 
 
@@ -223,12 +221,16 @@ async def oldest_open(db: Database, code: str, until: str, limit: int) -> list[d
     reads its regions' entries of the partial index `incidents_open_urgent`.
     """
     if code == NATIONAL:
-        ids_sql = " UNION ALL ".join(
-            f"""SELECT * FROM (SELECT id, received_at FROM incidents
+        ids_sql = (
+            " UNION ALL ".join(
+                f"""SELECT * FROM (SELECT id, received_at FROM incidents
                  WHERE status = '{status}' AND severity = '{severity}' AND received_at <= :until
                  ORDER BY received_at, id LIMIT :limit)"""
-            for status in OPEN_STATUSES for severity in URGENT_SEVERITIES
-        ) + " ORDER BY received_at, id LIMIT :limit"
+                for status in OPEN_STATUSES
+                for severity in URGENT_SEVERITIES
+            )
+            + " ORDER BY received_at, id LIMIT :limit"
+        )
         params: dict = {"until": until, "limit": limit}
     else:
         # the status and severity terms are written exactly as in the partial index's WHERE;

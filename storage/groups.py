@@ -50,22 +50,39 @@ async def register(
             " VALUES (?, ?, ?, ?, ?, ?)",
             (chat_id, region_code, thread_id, title, by, to_db(at)),
         )
-        await audit.record(conn, at=at, actor_id=by, action="grup_daftar", target=str(chat_id),
-                           detail={"region": region_code, "thread_id": thread_id, "replaced_chat": replaced,
-                                   "previous_region": previous_region})
+        await audit.record(
+            conn,
+            at=at,
+            actor_id=by,
+            action="grup_daftar",
+            target=str(chat_id),
+            detail={
+                "region": region_code,
+                "thread_id": thread_id,
+                "replaced_chat": replaced,
+                "previous_region": previous_region,
+            },
+        )
     return Registered(Group(chat_id, region_code, thread_id, title), replaced, previous_region, replaced_thread)
 
 
 async def unregister(db: Database, *, chat_id: int, by: int | None, at: datetime, reason: str) -> Group | None:
     async with db.transaction() as conn:
-        cur = await conn.execute("SELECT chat_id, region_code, thread_id, title FROM groups WHERE chat_id = ?",
-                                 (chat_id,))
+        cur = await conn.execute(
+            "SELECT chat_id, region_code, thread_id, title FROM groups WHERE chat_id = ?", (chat_id,)
+        )
         row = await cur.fetchone()
         if row is None:
             return None
         await conn.execute("DELETE FROM groups WHERE chat_id = ?", (chat_id,))
-        await audit.record(conn, at=at, actor_id=by, action="grup_hapus", target=str(chat_id),
-                           detail={"region": row["region_code"], "reason": reason})
+        await audit.record(
+            conn,
+            at=at,
+            actor_id=by,
+            action="grup_hapus",
+            target=str(chat_id),
+            detail={"region": row["region_code"], "reason": reason},
+        )
     return _group(row)
 
 

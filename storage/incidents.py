@@ -29,15 +29,31 @@ _COLUMNS = (
 
 def _incident(row) -> Incident:
     return Incident(
-        id=row["id"], kind=row["kind"], severity=row["severity"], status=Status(row["status"]),
-        region_code=row["region_code"], reporter_id=row["reporter_id"], item=row["item"],
-        received=row["received"], planned=row["planned"], damaged=row["damaged"], data_count=row["data_count"],
-        tps_done=row["tps_done"], tps_total=row["tps_total"], sirekap=row["sirekap"],
-        description=row["description"], payload=json.loads(row["payload"]),
-        source_chat_id=row["source_chat_id"], source_message_id=row["source_message_id"],
-        reported_at=from_db(row["reported_at"]), received_at=from_db(row["received_at"]),
-        handling_region=row["handling_region"], escalations=row["escalations"], assignee_id=row["assignee_id"],
-        taken_at=from_db(row["taken_at"]), resolved_at=from_db(row["resolved_at"]),
+        id=row["id"],
+        kind=row["kind"],
+        severity=row["severity"],
+        status=Status(row["status"]),
+        region_code=row["region_code"],
+        reporter_id=row["reporter_id"],
+        item=row["item"],
+        received=row["received"],
+        planned=row["planned"],
+        damaged=row["damaged"],
+        data_count=row["data_count"],
+        tps_done=row["tps_done"],
+        tps_total=row["tps_total"],
+        sirekap=row["sirekap"],
+        description=row["description"],
+        payload=json.loads(row["payload"]),
+        source_chat_id=row["source_chat_id"],
+        source_message_id=row["source_message_id"],
+        reported_at=from_db(row["reported_at"]),
+        received_at=from_db(row["received_at"]),
+        handling_region=row["handling_region"],
+        escalations=row["escalations"],
+        assignee_id=row["assignee_id"],
+        taken_at=from_db(row["taken_at"]),
+        resolved_at=from_db(row["resolved_at"]),
         awaiting_since=from_db(row["awaiting_since"]),
     )
 
@@ -83,8 +99,9 @@ async def create(db: Database, new: NewIncident, notify: list[OutboxRow] = ()) -
         else:
             [row] = await db.write(insert, values)
     except sqlite3.IntegrityError:
-        existing = await find_duplicate(db, update_id=new.update_id, chat_id=new.source_chat_id,
-                                        message_id=new.source_message_id)
+        existing = await find_duplicate(
+            db, update_id=new.update_id, chat_id=new.source_chat_id, message_id=new.source_message_id
+        )
         if existing is None:
             raise
         return existing, False
@@ -92,14 +109,24 @@ async def create(db: Database, new: NewIncident, notify: list[OutboxRow] = ()) -
 
 
 #: columns a lifecycle change may set
-CHANGEABLE = frozenset({"status", "handling_region", "escalations", "assignee_id", "taken_at", "resolved_at",
-                        "awaiting_since"})
+CHANGEABLE = frozenset(
+    {"status", "handling_region", "escalations", "assignee_id", "taken_at", "resolved_at", "awaiting_since"}
+)
 
 
 async def apply_change(
-    db: Database, incident_id: int, *, expect_status: tuple[str, ...], expect_handling: str | None,
-    changes: dict, actor_id: int | None, action: str, at: datetime, note: str = "",
-    notify: list[OutboxRow] = (), notify_posts: Callable[[list[dict], int], list[OutboxRow]] | None = None,
+    db: Database,
+    incident_id: int,
+    *,
+    expect_status: tuple[str, ...],
+    expect_handling: str | None,
+    changes: dict,
+    actor_id: int | None,
+    action: str,
+    at: datetime,
+    note: str = "",
+    notify: list[OutboxRow] = (),
+    notify_posts: Callable[[list[dict], int], list[OutboxRow]] | None = None,
 ) -> Incident | None:
     """Change an incident only if it is still as the caller saw it (status, handling region):
     the update, its incident event and its notifications in one transaction. Returns the new
@@ -124,9 +151,17 @@ async def apply_change(
             assignments = ", ".join(f"{column} = :{column}" for column in values)
             await conn.execute(f"UPDATE incidents SET {assignments} WHERE id = :id", values | {"id": incident_id})
         to_status = values.get("status", row["status"])
-        event_id = await _event(conn, incident_id, at=at, actor_id=actor_id, action=action,
-                                from_status=row["status"], to_status=to_status,
-                                region_code=values.get("handling_region", row["handling_region"]), note=note)
+        event_id = await _event(
+            conn,
+            incident_id,
+            at=at,
+            actor_id=actor_id,
+            action=action,
+            from_status=row["status"],
+            to_status=to_status,
+            region_code=values.get("handling_region", row["handling_region"]),
+            note=note,
+        )
         rows = list(notify)
         if notify_posts is not None:
             cur = await conn.execute(_POSTS_SQL, (incident_id,))
@@ -135,8 +170,9 @@ async def apply_change(
     return await get(db, incident_id)
 
 
-async def due_for_escalation(db: Database, *, severity: str, waiting_since_before: datetime,
-                             limit: int = 100) -> list[Incident]:
+async def due_for_escalation(
+    db: Database, *, severity: str, waiting_since_before: datetime, limit: int = 100
+) -> list[Incident]:
     """Untaken incidents of a severity that have waited at their level since before a moment."""
     rows = await db.fetchall(
         f"SELECT {_COLUMNS} FROM incidents WHERE status = 'baru' AND severity = ? AND awaiting_since <= ?"
@@ -157,8 +193,15 @@ PROGRESS_SQL = "(kind = 'rekap' OR (kind = 'logistik' AND severity = 'rendah'))"
 
 
 async def list_in_scope(
-    db: Database, *, scope: str, reporter_id: int | None, kind: str | None, open_only: bool,
-    offset: int, limit: int, without_progress: bool = False,
+    db: Database,
+    *,
+    scope: str,
+    reporter_id: int | None,
+    kind: str | None,
+    open_only: bool,
+    offset: int,
+    limit: int,
+    without_progress: bool = False,
 ) -> tuple[list[Incident], int]:
     """Incidents of a subtree, newest first, one page, and how many there are in all;
     `without_progress` leaves out the routine progress reports."""
@@ -184,8 +227,16 @@ async def list_in_scope(
 
 
 async def _event(
-    conn: aiosqlite.Connection, incident_id: int, *, at: datetime, actor_id: int | None, action: str,
-    from_status: str | None, to_status: str | None, region_code: str | None, note: str = "",
+    conn: aiosqlite.Connection,
+    incident_id: int,
+    *,
+    at: datetime,
+    actor_id: int | None,
+    action: str,
+    from_status: str | None,
+    to_status: str | None,
+    region_code: str | None,
+    note: str = "",
 ) -> int:
     cur = await conn.execute(
         "INSERT INTO incident_events (incident_id, at, actor_id, action, from_status, to_status, region_code, note)"
@@ -203,15 +254,32 @@ async def events(db: Database, incident_id: int) -> list[IncidentEvent]:
         (incident_id,),
     )
     return [
-        IncidentEvent(r["id"], r["incident_id"], from_db(r["at"]), r["actor_id"], r["full_name"], r["action"],
-                      r["from_status"], r["to_status"], r["region_code"], r["note"])
+        IncidentEvent(
+            r["id"],
+            r["incident_id"],
+            from_db(r["at"]),
+            r["actor_id"],
+            r["full_name"],
+            r["action"],
+            r["from_status"],
+            r["to_status"],
+            r["region_code"],
+            r["note"],
+        )
         for r in rows
     ]
 
 
 async def remember_message(
-    db: Database, *, chat_id: int, message_id: int, incident_id: int, purpose: str, at: datetime,
-    region_code: str | None = None, thread_id: int | None = None,
+    db: Database,
+    *,
+    chat_id: int,
+    message_id: int,
+    incident_id: int,
+    purpose: str,
+    at: datetime,
+    region_code: str | None = None,
+    thread_id: int | None = None,
 ) -> None:
     await db.write(
         "INSERT OR IGNORE INTO incident_messages (chat_id, message_id, incident_id, purpose, region_code,"
@@ -228,10 +296,23 @@ async def incident_for_message(db: Database, chat_id: int, message_id: int) -> i
 
 
 async def add_attachment(
-    db: Database, *, incident_id: int, kind: str, chat_id: int, message_id: int, added_by: int, at: datetime,
-    file_id: str | None = None, file_unique_id: str | None = None, file_name: str | None = None,
-    mime_type: str | None = None, file_size: int | None = None, width: int | None = None,
-    height: int | None = None, latitude: float | None = None, longitude: float | None = None,
+    db: Database,
+    *,
+    incident_id: int,
+    kind: str,
+    chat_id: int,
+    message_id: int,
+    added_by: int,
+    at: datetime,
+    file_id: str | None = None,
+    file_unique_id: str | None = None,
+    file_name: str | None = None,
+    mime_type: str | None = None,
+    file_size: int | None = None,
+    width: int | None = None,
+    height: int | None = None,
+    latitude: float | None = None,
+    longitude: float | None = None,
 ) -> bool:
     """Attach a file or location, with its 'lampiran' event; False if this message was attached before."""
     try:
@@ -240,14 +321,37 @@ async def add_attachment(
                 "INSERT INTO attachments (incident_id, kind, file_id, file_unique_id, file_name, mime_type, file_size,"
                 " width, height, latitude, longitude, chat_id, message_id, added_by, added_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (incident_id, kind, file_id, file_unique_id, file_name, mime_type, file_size, width, height,
-                 latitude, longitude, chat_id, message_id, added_by, to_db(at)),
+                (
+                    incident_id,
+                    kind,
+                    file_id,
+                    file_unique_id,
+                    file_name,
+                    mime_type,
+                    file_size,
+                    width,
+                    height,
+                    latitude,
+                    longitude,
+                    chat_id,
+                    message_id,
+                    added_by,
+                    to_db(at),
+                ),
             )
             cur = await conn.execute("SELECT status, region_code FROM incidents WHERE id = ?", (incident_id,))
             row = await cur.fetchone()
-            await _event(conn, incident_id, at=at, actor_id=added_by, action="lampiran",
-                         from_status=row["status"], to_status=row["status"], region_code=row["region_code"],
-                         note=kind)
+            await _event(
+                conn,
+                incident_id,
+                at=at,
+                actor_id=added_by,
+                action="lampiran",
+                from_status=row["status"],
+                to_status=row["status"],
+                region_code=row["region_code"],
+                note=kind,
+            )
     except sqlite3.IntegrityError:
         return False
     return True
@@ -260,9 +364,22 @@ async def attachments(db: Database, incident_id: int) -> list[Attachment]:
         (incident_id,),
     )
     return [
-        Attachment(r["id"], r["incident_id"], r["kind"], r["file_id"], r["file_unique_id"], r["file_name"],
-                   r["mime_type"], r["file_size"], r["width"], r["height"], r["latitude"], r["longitude"],
-                   r["added_by"], from_db(r["added_at"]))
+        Attachment(
+            r["id"],
+            r["incident_id"],
+            r["kind"],
+            r["file_id"],
+            r["file_unique_id"],
+            r["file_name"],
+            r["mime_type"],
+            r["file_size"],
+            r["width"],
+            r["height"],
+            r["latitude"],
+            r["longitude"],
+            r["added_by"],
+            from_db(r["added_at"]),
+        )
         for r in rows
     ]
 

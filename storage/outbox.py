@@ -45,8 +45,21 @@ async def add(conn: aiosqlite.Connection, incident_id: int, rows: list[OutboxRow
     await conn.executemany(
         "INSERT OR IGNORE INTO outbox (dedupe_key, purpose, incident_id, chat_id, thread_id, message_id,"
         " region_code, note, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(row.dedupe_key.format(id=incident_id), row.purpose, incident_id, row.chat_id, row.thread_id,
-          row.message_id, row.region_code, row.note, to_db(at), to_db(at)) for row in rows],
+        [
+            (
+                row.dedupe_key.format(id=incident_id),
+                row.purpose,
+                incident_id,
+                row.chat_id,
+                row.thread_id,
+                row.message_id,
+                row.region_code,
+                row.note,
+                to_db(at),
+                to_db(at),
+            )
+            for row in rows
+        ],
     )
 
 
@@ -63,8 +76,21 @@ async def due(db: Database, now: datetime, limit: int = 50) -> list[Pending]:
         " ORDER BY next_attempt_at, id LIMIT ?",
         (to_db(now), limit),
     )
-    return [Pending(r["id"], r["purpose"], r["incident_id"], r["chat_id"], r["thread_id"], r["message_id"],
-                    r["region_code"], r["note"], r["attempts"], from_db(r["created_at"])) for r in rows]
+    return [
+        Pending(
+            r["id"],
+            r["purpose"],
+            r["incident_id"],
+            r["chat_id"],
+            r["thread_id"],
+            r["message_id"],
+            r["region_code"],
+            r["note"],
+            r["attempts"],
+            from_db(r["created_at"]),
+        )
+        for r in rows
+    ]
 
 
 async def mark_sent(db: Database, outbox_id: int, *, at: datetime, message_id: int | None) -> None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import weakref
 
 from bot.domain.models import Level, Region, RegionMatch
-from bot.domain.regions import NATIONAL, ancestors
-from bot.domain.regions import RegionRow, load_rows, query_key, search_key
+from bot.domain.regions import NATIONAL, RegionRow, ancestors, load_rows, query_key, search_key
 from storage.db import Database
 
 _COLUMNS = "code, parent_code, level, kind, name"
@@ -82,9 +81,7 @@ async def path(db: Database, code: str) -> tuple[Region, ...]:
 
 
 async def children(db: Database, code: str) -> list[Region]:
-    rows = await db.fetchall(
-        f"SELECT {_COLUMNS} FROM regions WHERE parent_code = ? ORDER BY code", (code,)
-    )
+    rows = await db.fetchall(f"SELECT {_COLUMNS} FROM regions WHERE parent_code = ? ORDER BY code", (code,))
     return [_region(row) for row in rows]
 
 
@@ -128,9 +125,13 @@ async def search(db: Database, query: str, *, within: str | None = None, limit: 
          LIMIT ?
     """
     params = (
-        f"%{like}%", *scope_params,
-        f"%{like}%", *scope_params,
-        key, f"{like}%", f"% {like}%",
+        f"%{like}%",
+        *scope_params,
+        f"%{like}%",
+        *scope_params,
+        key,
+        f"{like}%",
+        f"% {like}%",
         limit,
     )
     rows = await db.fetchall(sql, params)

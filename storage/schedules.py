@@ -34,8 +34,14 @@ _COLUMNS = "chat_id, at_time, region_code, thread_id, last_run_at, created_at"
 
 
 def _schedule(row) -> Schedule:
-    return Schedule(row["chat_id"], row["at_time"], row["region_code"], row["thread_id"], from_db(row["last_run_at"]),
-                    from_db(row["created_at"]))
+    return Schedule(
+        row["chat_id"],
+        row["at_time"],
+        row["region_code"],
+        row["thread_id"],
+        from_db(row["last_run_at"]),
+        from_db(row["created_at"]),
+    )
 
 
 async def for_chat(db: Database, chat_id: int) -> list[Schedule]:
@@ -54,14 +60,19 @@ async def all_schedules(db: Database) -> list[Schedule]:
 
 
 async def replace(
-    db: Database, *, chat_id: int, times: list[str], region_code: str, thread_id: int | None, by: int | None,
+    db: Database,
+    *,
+    chat_id: int,
+    times: list[str],
+    region_code: str,
+    thread_id: int | None,
+    by: int | None,
     at: datetime,
 ) -> None:
     """Set a chat's digest times (empty: off), keeping when each kept time was created and last
     ran (so re-sending the same times neither repeats nor loses today's digest); audited."""
     async with db.transaction() as conn:
-        cur = await conn.execute("SELECT at_time, created_at, last_run_at FROM schedules WHERE chat_id = ?",
-                                 (chat_id,))
+        cur = await conn.execute("SELECT at_time, created_at, last_run_at FROM schedules WHERE chat_id = ?", (chat_id,))
         kept = {row["at_time"]: (row["created_at"], row["last_run_at"]) for row in await cur.fetchall()}
         await conn.execute("DELETE FROM schedules WHERE chat_id = ?", (chat_id,))
         for time_text in times:
@@ -71,16 +82,23 @@ async def replace(
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (chat_id, time_text, region_code, thread_id, by, created, last_run),
             )
-        await audit.record(conn, at=at, actor_id=by, action="jadwal", target=str(chat_id),
-                           detail={"times": times, "region": region_code})
+        await audit.record(
+            conn,
+            at=at,
+            actor_id=by,
+            action="jadwal",
+            target=str(chat_id),
+            detail={"times": times, "region": region_code},
+        )
 
 
 async def claim(db: Database, *, chat_id: int, at_time: str, occurrence: datetime) -> Claim | None:
     """Mark the occurrence due at `occurrence` as sent; None if it was claimed already (or the
     schedule is gone)."""
     async with db.transaction() as conn:
-        cur = await conn.execute("SELECT last_run_at FROM schedules WHERE chat_id = ? AND at_time = ?",
-                                 (chat_id, at_time))
+        cur = await conn.execute(
+            "SELECT last_run_at FROM schedules WHERE chat_id = ? AND at_time = ?", (chat_id, at_time)
+        )
         row = await cur.fetchone()
         if row is None:
             return None
@@ -100,8 +118,7 @@ async def release(db: Database, claim: Claim) -> bool:
     async with db.transaction() as conn:
         cur = await conn.execute(
             "UPDATE schedules SET last_run_at = ? WHERE chat_id = ? AND at_time = ? AND last_run_at = ?",
-            (to_db(claim.previous) if claim.previous else None, claim.chat_id, claim.at_time,
-             to_db(claim.occurrence)),
+            (to_db(claim.previous) if claim.previous else None, claim.chat_id, claim.at_time, to_db(claim.occurrence)),
         )
         return cur.rowcount == 1
 

@@ -54,8 +54,9 @@ async def ensure_admins(db: Database, admin_ids: list[int], root: str, now: date
                        revoked_at = NULL, revoked_by = NULL""",
                 (admin_id, root, f"Admin {admin_id}", to_db(now)),
             )
-            await audit.record(conn, at=now, actor_id=None, action="bootstrap_admin", target=str(admin_id),
-                               detail={"region": root})
+            await audit.record(
+                conn, at=now, actor_id=None, action="bootstrap_admin", target=str(admin_id), detail={"region": root}
+            )
             changed.append(admin_id)
     return changed
 
@@ -70,8 +71,14 @@ async def update_profile(db: Database, telegram_id: int, full_name: str, usernam
 
 
 async def create_invite(
-    db: Database, *, code_hash: str, role: Role, region_code: str, created_by: int | None,
-    created_at: datetime, expires_at: datetime,
+    db: Database,
+    *,
+    code_hash: str,
+    role: Role,
+    region_code: str,
+    created_by: int | None,
+    created_at: datetime,
+    expires_at: datetime,
 ) -> None:
     async with db.transaction() as conn:
         await conn.execute(
@@ -79,8 +86,14 @@ async def create_invite(
             " VALUES (?, ?, ?, ?, ?, ?)",
             (code_hash, role.value, region_code, created_by, to_db(created_at), to_db(expires_at)),
         )
-        await audit.record(conn, at=created_at, actor_id=created_by, action="undang", target=region_code,
-                           detail={"role": role.value, "expires_at": to_db(expires_at)})
+        await audit.record(
+            conn,
+            at=created_at,
+            actor_id=created_by,
+            action="undang",
+            target=region_code,
+            detail={"role": role.value, "expires_at": to_db(expires_at)},
+        )
 
 
 class RedeemOutcome(StrEnum):
@@ -115,8 +128,15 @@ async def redeem_invite(
         row = await cur.fetchone()
         if row is None:
             return Redeemed(RedeemOutcome.UNKNOWN)
-        invite = Invite(Role(row["role"]), row["region_code"], row["created_by"], from_db(row["created_at"]),
-                        from_db(row["expires_at"]), row["used_by"], from_db(row["used_at"]))
+        invite = Invite(
+            Role(row["role"]),
+            row["region_code"],
+            row["created_by"],
+            from_db(row["created_at"]),
+            from_db(row["expires_at"]),
+            row["used_by"],
+            from_db(row["used_at"]),
+        )
         if row["used_by"] is not None:
             return Redeemed(RedeemOutcome.USED, invite=invite)
         if from_db(row["expires_at"]) <= now:
@@ -141,9 +161,17 @@ async def redeem_invite(
         if cur.rowcount != 1:  # a concurrent redemption won: never register twice on one code
             raise RuntimeError("invite was redeemed concurrently")
         await audit.record(
-            conn, at=now, actor_id=telegram_id, action="registrasi", target=str(telegram_id),
-            detail={"role": invite.role.value, "region": invite.region_code, "invited_by": invite.created_by,
-                    "previous_role": previous.role.value if previous else None},
+            conn,
+            at=now,
+            actor_id=telegram_id,
+            action="registrasi",
+            target=str(telegram_id),
+            detail={
+                "role": invite.role.value,
+                "region": invite.region_code,
+                "invited_by": invite.created_by,
+                "previous_role": previous.role.value if previous else None,
+            },
         )
         user = User(telegram_id, invite.role, invite.region_code, full_name, username, now)
     return Redeemed(RedeemOutcome.REGISTERED, user=user, invite=invite, previous=previous)
@@ -163,4 +191,3 @@ async def revoke(db: Database, *, telegram_id: int, by: int | None, now: datetim
         detail = {"jadwal_dihapus": cur.rowcount} if cur.rowcount else None
         await audit.record(conn, at=now, actor_id=by, action="cabut", target=str(telegram_id), detail=detail)
     return True
-

@@ -11,7 +11,7 @@ import pytest
 
 from bot.settings import Settings
 
-SETTING_NAMES = [name for name in Settings.model_fields]
+SETTING_NAMES = list(Settings.model_fields)
 
 
 @pytest.fixture(autouse=True)

@@ -36,8 +36,20 @@ from storage import users as user_store
 
 ADMIN_ID = 1
 #: PPK officers of the demo (the commissioners and the coordinator have names of their own)
-OFFICERS = ["Wayan Sudarsana", "Kadek Ayu", "Putu Arimbawa", "Ketut Sumerta", "Gede Pranata", "Luh Sekar",
-            "Dewa Mahendra", "Ni Made Sari", "Agung Wiradana", "Nengah Suparta", "Ida Ayu Laksmi", "Kade Sutama"]
+OFFICERS = [
+    "Wayan Sudarsana",
+    "Kadek Ayu",
+    "Putu Arimbawa",
+    "Ketut Sumerta",
+    "Gede Pranata",
+    "Luh Sekar",
+    "Dewa Mahendra",
+    "Ni Made Sari",
+    "Agung Wiradana",
+    "Nengah Suparta",
+    "Ida Ayu Laksmi",
+    "Kade Sutama",
+]
 
 
 def _plain(message: SentMessage) -> str:
@@ -211,8 +223,10 @@ class Scenario:
         self.admin = demo.person(ADMIN_ID, "Admin KPU")
         self.root, self.kabkota, self.kecamatan = await self.pick_regions()
         self.kab_a = self.kabkota[0]
-        self.t.write(f"== Wilayah demo: {self.root.title} ({len(self.kabkota)} kabupaten/kota); hari pemungutan "
-                     f"suara (H): {demo.settings.ELECTION_DAY:%d-%m-%Y} ==")
+        self.t.write(
+            f"== Wilayah demo: {self.root.title} ({len(self.kabkota)} kabupaten/kota); hari pemungutan "
+            f"suara (H): {demo.settings.ELECTION_DAY:%d-%m-%Y} =="
+        )
         self.t.write()
         await self.registration()
         await self.coordination_groups()
@@ -233,7 +247,8 @@ class Scenario:
         for n, kec in enumerate(self.kecamatan):
             inviter = admin if n else self.koordinator
             self.officers.append(
-                (await demo.invite(inviter, "petugas", kec, 100 + n, OFFICERS[n % len(OFFICERS)]), kec))
+                (await demo.invite(inviter, "petugas", kec, 100 + n, OFFICERS[n % len(OFFICERS)]), kec)
+            )
         await demo.say(self.officers[0][0], "/bantuan")
         await demo.say(self.officers[0][0], f"/wilayah {self.kecamatan[0].name}")
         stranger = demo.person(999, "Orang Asing")
@@ -279,8 +294,16 @@ class Scenario:
         t.write(f"   … dan {len(self.others)} PPK lain melapor logistik dengan cara yang sama (tidak ditampilkan)")
         for officer, kec in self.others:
             n = tps.get(kec.code, 10)
-            for item, per in (("kotak_suara", 2), ("bilik_suara", 4), ("surat_suara", 1500), ("tinta", 2),
-                              ("segel", 20), ("formulir", 30), ("sampul", 12), ("alat_bantu_tunanetra", 1)):
+            for item, per in (
+                ("kotak_suara", 2),
+                ("bilik_suara", 4),
+                ("surat_suara", 1500),
+                ("tinta", 2),
+                ("segel", 20),
+                ("formulir", 30),
+                ("sampul", 12),
+                ("alat_bantu_tunanetra", 1),
+            ):
                 if rng.random() < 0.85:
                     short = rng.choice([0, 0, 0, 0, 1, 2, n * per // 10, n * per // 3])
                     await demo.quietly(officer, f"/lapor logistik {item} {max(n * per - short, 0)}")
@@ -321,8 +344,11 @@ class Scenario:
         press = await koordinator.press(post, f"i1:t:{incident_id}")
         t.write(f"[{t.chat_label(post)}] Made Wirawan menekan [Tangani] → {(await press.answer()).text}")
         await demo.settle(koordinator)
-        await demo.say(koordinator, f"/eskalasi {incident_id} pompa air tidak cukup, mohon bantuan provinsi",
-                       self.groups[self.kab_a.code])
+        await demo.say(
+            koordinator,
+            f"/eskalasi {incident_id} pompa air tidak cukup, mohon bantuan provinsi",
+            self.groups[self.kab_a.code],
+        )
         await demo.settle(koordinator)
         upper = await demo.wait_for(self.province, f"#{incident_id} ")
         press = await commissioner.press(upper, f"i1:s:{incident_id}")
@@ -387,8 +413,16 @@ class Scenario:
                 n = rng.randint(40, 220)
                 tps[kec.code] = n
                 tw.writerow([kec.code, n])
-                per_tps = {"kotak_suara": 2, "bilik_suara": 4, "surat_suara": 1500, "tinta": 2, "segel": 20,
-                           "formulir": 30, "sampul": 12, "alat_bantu_tunanetra": 1}
+                per_tps = {
+                    "kotak_suara": 2,
+                    "bilik_suara": 4,
+                    "surat_suara": 1500,
+                    "tinta": 2,
+                    "segel": 20,
+                    "formulir": 30,
+                    "sampul": 12,
+                    "alat_bantu_tunanetra": 1,
+                }
                 for item in ITEMS:
                     pw.writerow([kec.code, item, n * per_tps[item]])
         return plan.getvalue().encode(), counts.getvalue().encode(), tps
@@ -432,10 +466,15 @@ async def run_demo(out: Path | None = None, root: str | None = None, stream: Tex
     clock = DemoClock(base)
     async with BotApiEmulator(clock=clock.timestamp) as emu:
         bot = emu.add_bot("kpu_koordinasi_bot", "KPU Koordinasi")
-        settings = base.model_copy(update={
-            "TELEGRAM_BOT_TOKEN": bot.token, "TELEGRAM_API_URL": emu.url, "DATABASE_PATH": out / "bot.sqlite3",
-            "BOT_ADMIN_IDS": [ADMIN_ID], "REGION_ROOT": (root or base.REGION_ROOT).upper(),
-        })
+        settings = base.model_copy(
+            update={
+                "TELEGRAM_BOT_TOKEN": bot.token,
+                "TELEGRAM_API_URL": emu.url,
+                "DATABASE_PATH": out / "bot.sqlite3",
+                "BOT_ADMIN_IDS": [ADMIN_ID],
+                "REGION_ROOT": (root or base.REGION_ROOT).upper(),
+            }
+        )
         clock.settings = settings
         demo = Demo(settings, emu, transcript, clock)
         demo.bot = bot
@@ -448,8 +487,9 @@ async def run_demo(out: Path | None = None, root: str | None = None, stream: Tex
             await demo.stop()
     (out / "transkrip.txt").write_text("\n".join(transcript.lines) + "\n", encoding="utf-8")
     print(f"\nSelesai. Keluaran demo ada di folder: {out.resolve()}", file=stream)
-    print("  transkrip.txt, ringkasan.html, grafik_*.png, rencana_logistik.csv, jumlah_tps.csv, bot.sqlite3",
-          file=stream)
+    print(
+        "  transkrip.txt, ringkasan.html, grafik_*.png, rencana_logistik.csv, jumlah_tps.csv, bot.sqlite3", file=stream
+    )
     return 0
 
 

@@ -43,14 +43,21 @@ class Sandbox:
 
     def show(self, message: SentMessage) -> None:
         self.last[message.chat_id] = message
-        where = "pribadi" if message.chat_id > 0 else next(
-            (title for title, chat in self.groups.items() if chat.id == message.chat_id), str(message.chat_id))
+        where = (
+            "pribadi"
+            if message.chat_id > 0
+            else next(
+                (title for title, chat in self.groups.items() if chat.id == message.chat_id), str(message.chat_id)
+            )
+        )
         edited = " (diedit)" if message.event == "edited" else ""
         body = message.text if message.text is not None else (message.caption or "")
         for data, suffix in ((message.photo_bytes, "png"), (message.document_bytes, None)):
             if data:
                 self.saved += 1
-                name = message.document_name if suffix is None and message.document_name else f"foto_{self.saved}.{suffix}"
+                name = (
+                    message.document_name if suffix is None and message.document_name else f"foto_{self.saved}.{suffix}"
+                )
                 path = self.out / name
                 path.write_bytes(data)
                 body = f"[disimpan: {path}] " + body
@@ -139,10 +146,14 @@ async def run_sandbox() -> int:
     admin_id = base.BOT_ADMIN_IDS[0] if base.BOT_ADMIN_IDS else 1
     async with BotApiEmulator() as emu:
         bot = emu.add_bot("kpu_koordinasi_bot", "KPU Koordinasi")
-        settings = base.model_copy(update={
-            "TELEGRAM_BOT_TOKEN": bot.token, "TELEGRAM_API_URL": emu.url, "DATABASE_PATH": out / "bot.sqlite3",
-            "BOT_ADMIN_IDS": [admin_id],
-        })
+        settings = base.model_copy(
+            update={
+                "TELEGRAM_BOT_TOKEN": bot.token,
+                "TELEGRAM_API_URL": emu.url,
+                "DATABASE_PATH": out / "bot.sqlite3",
+                "BOT_ADMIN_IDS": [admin_id],
+            }
+        )
         sandbox = Sandbox(emu, bot, out)
         sandbox.user = emu.user(admin_id, "Admin")
         emu.on_bot_message = sandbox.show

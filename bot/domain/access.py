@@ -47,7 +47,7 @@ class Grant(StrEnum):
 
 
 P, KO, KM, AD = Role.PETUGAS, Role.KOORDINATOR, Role.KOMISIONER, Role.ADMIN
-N, O, S, A = Grant.NONE, Grant.OWN, Grant.SCOPE, Grant.ALL
+N, O, S, A = Grant.NONE, Grant.OWN, Grant.SCOPE, Grant.ALL  # noqa: E741 (the table reads as a grid)
 
 #: action → (petugas, koordinator, komisioner, admin), as in spec.md "Roles and scope".
 RULES: dict[Action, dict[Role, Grant]] = {

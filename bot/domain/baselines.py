@@ -221,7 +221,10 @@ def _number(token: str, line: int, column: str) -> int | LineError:
     value = parse_number(token)
     if isinstance(value, NumberError):
         return _error(
-            line, _NUMBER_ERRORS.get(value, ErrorCode.INVALID_NUMBER), column=column, token=token,
+            line,
+            _NUMBER_ERRORS.get(value, ErrorCode.INVALID_NUMBER),
+            column=column,
+            token=token,
             bound=MAX_NUMBER,
         )
     return value
@@ -270,11 +273,19 @@ def _tps_checker(regions: Mapping[str, str], within: str | None) -> _LineChecker
             if first != line:
                 problems.append(_error(line, ErrorCode.DUPLICATE_TPS, code=code, first=first))
             elif is_desa and kecamatan in kecamatan_lines:
-                problems.append(_error(line, ErrorCode.DESA_AFTER_KECAMATAN, code=code, parent=kecamatan,
-                                       first=kecamatan_lines[kecamatan]))
+                problems.append(
+                    _error(
+                        line,
+                        ErrorCode.DESA_AFTER_KECAMATAN,
+                        code=code,
+                        parent=kecamatan,
+                        first=kecamatan_lines[kecamatan],
+                    )
+                )
             elif not is_desa and kecamatan in desa_lines:
-                problems.append(_error(line, ErrorCode.KECAMATAN_AFTER_DESA, code=code,
-                                       lines=tuple(desa_lines[kecamatan])))
+                problems.append(
+                    _error(line, ErrorCode.KECAMATAN_AFTER_DESA, code=code, lines=tuple(desa_lines[kecamatan]))
+                )
             elif is_desa:
                 desa_lines.setdefault(kecamatan, []).append(line)
             else:
@@ -296,8 +307,9 @@ def _per_kecamatan(rows: list[TpsRow]) -> list[TpsRow]:
         if before is None:
             out[row.region_code] = row
         else:
-            out[row.region_code] = TpsRow(row.region_code, before.tps_count + row.tps_count, before.line,
-                                          before.desa + row.desa)
+            out[row.region_code] = TpsRow(
+                row.region_code, before.tps_count + row.tps_count, before.line, before.desa + row.desa
+            )
     return list(out.values())
 
 
@@ -404,9 +416,7 @@ def validate(
     return Validation(kind, rows=tuple(rows))
 
 
-def validate_plan(
-    data: bytes, regions: Mapping[str, str], *, within: str | None = None
-) -> Validation[PlanRow]:
+def validate_plan(data: bytes, regions: Mapping[str, str], *, within: str | None = None) -> Validation[PlanRow]:
     """Check a plan file (`kode_wilayah,barang,jumlah`) against the deployment's regions.
 
     `regions` maps every known dotted code to its level (`Level` or its value); `within`, if
@@ -416,9 +426,7 @@ def validate_plan(
     return validate(BaselineKind.RENCANA, data, regions, within=within)
 
 
-def validate_tps(
-    data: bytes, regions: Mapping[str, str], *, within: str | None = None
-) -> Validation[TpsRow]:
+def validate_tps(data: bytes, regions: Mapping[str, str], *, within: str | None = None) -> Validation[TpsRow]:
     """Check a TPS file (`kode_wilayah,jumlah_tps`); see `validate_plan`. The rows are one per
     kecamatan: desa/kelurahan lines are summed into theirs (`TpsRow.desa` counts them)."""
     return validate(BaselineKind.TPS, data, regions, within=within)

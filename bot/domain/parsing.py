@@ -177,9 +177,7 @@ def _free_text(tokens: _Tokens, kind: Kind) -> str:
     """The rest of the line as typed (trimmed), at most MAX_TEXT characters."""
     text = tokens.rest()
     if len(text) > MAX_TEXT:
-        raise _Refused(
-            LaporError(ErrorCode.TEXT_TOO_LONG, format_number(len(text)), kind, bound=MAX_TEXT)
-        )
+        raise _Refused(LaporError(ErrorCode.TEXT_TOO_LONG, format_number(len(text)), kind, bound=MAX_TEXT))
     return text
 
 
@@ -206,9 +204,7 @@ def _logistik(tokens: _Tokens, kind_word: str) -> LogistikReport:
         tokens.take()
         damaged, damaged_token = _number_after(tokens, keyword, kind)
     report = LogistikReport(item, received, planned, damaged, _free_text(tokens, kind))
-    error = check_against_plan(
-        report, None, received_token=received_token, damaged_token=damaged_token
-    )
+    error = check_against_plan(report, None, received_token=received_token, damaged_token=damaged_token)
     if error is not None:
         raise _Refused(error)
     return report
@@ -217,9 +213,7 @@ def _logistik(tokens: _Tokens, kind_word: str) -> LogistikReport:
 def _data(tokens: _Tokens, kind_word: str) -> DataReport:
     """`<jenis> <jumlah> [keterangan…]`"""
     kind = Kind.DATA
-    problem, problem_words = _term(
-        tokens, resolve_problem, ErrorCode.MISSING_PROBLEM, ErrorCode.UNKNOWN_PROBLEM, kind
-    )
+    problem, problem_words = _term(tokens, resolve_problem, ErrorCode.MISSING_PROBLEM, ErrorCode.UNKNOWN_PROBLEM, kind)
     count, _ = _number_after(tokens, problem_words, kind)
     return DataReport(problem, count, _free_text(tokens, kind))
 
@@ -237,9 +231,7 @@ def _rekap(tokens: _Tokens, kind_word: str) -> RekapReport:
     if total == 0:
         raise _Refused(LaporError(ErrorCode.TPS_TOTAL_ZERO, token, kind))
     if done > total:
-        raise _Refused(
-            LaporError(ErrorCode.TPS_DONE_OVER_TOTAL, token.split("/")[0], kind, bound=total)
-        )
+        raise _Refused(LaporError(ErrorCode.TPS_DONE_OVER_TOTAL, token.split("/")[0], kind, bound=total))
     sirekap = None
     keyword = tokens.peek()
     if keyword is not None and keyword.casefold() == _SIREKAP_KEYWORD:

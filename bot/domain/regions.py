@@ -27,7 +27,7 @@ _PLAIN = re.compile(r"^(\d{2}|\d{4}|\d{6}|\d{10})$")
 
 
 def normalize_code(text: str) -> str | None:
-    """"51.03.01", "510301", "51-03-01" → "51.03.01"; "id" → "ID"; anything else → None."""
+    """ "51.03.01", "510301", "51-03-01" → "51.03.01"; "id" → "ID"; anything else → None."""
     raw = text.strip()
     if raw.upper() in {"ID", "RI", "INDONESIA"}:
         return NATIONAL
@@ -66,9 +66,7 @@ def ancestors(code: str) -> list[str]:
 # --- names and the official table --------------------------------------------------------------
 
 _PARENS = re.compile(r"\s*\(([^)]*)\)\s*")
-_KIND_WORDS = re.compile(
-    r"^(provinsi|prov|kabupaten|kab|kota madya|kotamadya|kecamatan|kec|distrik)\b\.?\s*"
-)
+_KIND_WORDS = re.compile(r"^(provinsi|prov|kabupaten|kab|kota madya|kotamadya|kecamatan|kec|distrik)\b\.?\s*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +112,7 @@ def _slash_variants(name: str) -> tuple[str, list[str]]:
 
 
 def split_name(raw: str) -> tuple[str, tuple[str, ...]]:
-    """"Selemadeg Timur (Salamadeg Timur, Salemadeg Timur)" → name and its alternative spellings."""
+    """ "Selemadeg Timur (Salamadeg Timur, Salemadeg Timur)" → name and its alternative spellings."""
     aliases: list[str] = []
     for inner in _PARENS.findall(raw):
         aliases.extend(part.strip() for part in re.split(r"[,/]", inner))
@@ -134,7 +132,7 @@ def split_name(raw: str) -> tuple[str, tuple[str, ...]]:
 
 def _kabkota(raw: str) -> tuple[str, str, tuple[str, ...]]:
     name, aliases = split_name(raw)
-    if name.startswith("Kab. ") or name.startswith("Kabupaten "):
+    if name.startswith(("Kab. ", "Kabupaten ")):
         return "Kabupaten", name.split(" ", 1)[1].strip(), aliases
     if name.startswith("Kota "):
         # "Kota Denpasar" keeps "Kota" (Kab. Bandung and Kota Bandung both exist); "Denpasar" is an alias
@@ -179,5 +177,5 @@ def load_rows(root: str) -> list[RegionRow]:
 
 
 def path_text(names: list[str]) -> str:
-    """"Bali › Badung › Kuta"."""
+    """ "Bali › Badung › Kuta"."""
     return " › ".join(names)

@@ -107,7 +107,7 @@ def sniff(text: str, header_line: str, known: Collection[tuple[str, ...]]) -> st
     """The delimiter: what the Sniffer sees in the first lines, unless only the other one makes
     the header line one of the `known` headers (the Sniffer can be misled by a few odd lines)."""
     lines = (line for _, line in _lines(text) if _has_content(line))
-    sample = "\n".join(line for line, _ in zip(lines, range(_SNIFF_LINES)))[:_SNIFF_CHARS]
+    sample = "\n".join(line for line, _ in zip(lines, range(_SNIFF_LINES), strict=False))[:_SNIFF_CHARS]
     try:
         sniffed = csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
     except csv.Error:
@@ -141,7 +141,7 @@ def _lines(text: str) -> Iterator[tuple[int, str]]:
 
 def _has_content(line: str) -> bool:
     """False for an empty line or one of only separators and spaces (`;;` from Excel)."""
-    return bool(line.strip(" \t,;\""))
+    return bool(line.strip(' \t,;"'))
 
 
 def first_line(text: str) -> tuple[int, str] | None:

@@ -29,7 +29,6 @@ from .world import (
 )
 
 
-
 class EmulatorCore(Protocol):
     """What the handles need of the emulator. `BotApiEmulator` is one; naming it here keeps this
     module free of an import of the emulator, which imports the handles."""
@@ -39,6 +38,7 @@ class EmulatorCore(Protocol):
     api: BotApi
 
     def _chat_by_message(self, message: SentMessage) -> Chat: ...
+
 
 JSON = dict[str, Any]
 
@@ -573,9 +573,7 @@ class UserHandle:
         if self.account.last_name:
             contact["last_name"] = self.account.last_name
         contact["user_id"] = self.account.id
-        return await self._post(
-            target, thread_id=None, reply_to=self._reply(target, reply_to), contact=contact
-        )
+        return await self._post(target, thread_id=None, reply_to=self._reply(target, reply_to), contact=contact)
 
     async def edit(self, message: SentMessage, text: str) -> SentMessage:
         """Edit one of the user's own text messages; bots that saw it get ``edited_message``."""
@@ -607,11 +605,7 @@ class UserHandle:
             raise ValueError(f"message {message.message_id} was deleted")
         if not isinstance(stored.sender, BotAccount):
             raise ValueError("only bot messages carry inline keyboards")
-        data = [
-            b.get("callback_data")
-            for row in (stored.reply_markup or {}).get("inline_keyboard", [])
-            for b in row
-        ]
+        data = [b.get("callback_data") for row in (stored.reply_markup or {}).get("inline_keyboard", []) for b in row]
         if callback_data not in data:
             raise ValueError(
                 f"message {stored.message_id} has no button with callback_data {callback_data!r}; "

@@ -81,9 +81,7 @@ class BotApiEmulator:
         if self._runner is not None:
             return self
         self.api.closing = False
-        runner = web.AppRunner(
-            self.server.make_app(), handler_cancellation=True, access_log=None, shutdown_timeout=1.0
-        )
+        runner = web.AppRunner(self.server.make_app(), handler_cancellation=True, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port)
         await site.start()
@@ -227,9 +225,7 @@ class BotApiEmulator:
         """
         members = list(members)
         creator = members[0].account if members else None
-        chat = self.world.new_group(
-            title, creator=creator, supergroup=supergroup, forum=forum, username=username
-        )
+        chat = self.world.new_group(title, creator=creator, supergroup=supergroup, forum=forum, username=username)
         for user in members[1:]:
             chat.members[user.id] = Membership(user.account, "member")
         for user in admins:
@@ -239,9 +235,7 @@ class BotApiEmulator:
         all_bots = list(bots) + [b for b in admin_bots if b not in list(bots)]
         if not announce or creator is None:
             for bot in all_bots:
-                chat.members[bot.id] = Membership(
-                    bot.account, "administrator" if bot.id in admin_ids else "member"
-                )
+                chat.members[bot.id] = Membership(bot.account, "administrator" if bot.id in admin_ids else "member")
             return handle
         for bot in all_bots:
             status = "administrator" if bot.id in admin_ids else "member"

@@ -278,9 +278,7 @@ _TRAILING = ".,:;!?'\"\u2019"
 
 def _valid_tld(tld: str) -> bool:
     tld = tld.lower()
-    return (
-        (len(tld) == 2 and tld.isascii() and tld.isalpha()) or tld in _GENERIC_TLDS or tld.startswith("xn--")
-    )
+    return (len(tld) == 2 and tld.isascii() and tld.isalpha()) or tld in _GENERIC_TLDS or tld.startswith("xn--")
 
 
 def _trim_url(text: str, start: int, end: int) -> int:

@@ -190,9 +190,7 @@ class FileStore:
         """Telegram derives the MIME type from the file name; the declared type is only a fallback."""
         guessed = mimetypes.guess_type(file_name)[0] if file_name else None
         mime_type = guessed or mime_type
-        return self.add(
-            data, "documents", file_name=file_name, mime_type=mime_type or "application/octet-stream"
-        )
+        return self.add(data, "documents", file_name=file_name, mime_type=mime_type or "application/octet-stream")
 
 
 def photo_size_json(stored: StoredFile) -> dict[str, Any]:

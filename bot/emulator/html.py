@@ -293,9 +293,7 @@ def _close(top: _Open, length: int, inner_text: str, entities: list[Entity]) -> 
         arg = top.argument
         if not arg.lstrip("-").isdigit() or int(arg) == 0:
             raise EntityParseError("Invalid custom emoji identifier specified")
-        entities.append(
-            {"offset": offset, "length": length, "type": "custom_emoji", "custom_emoji_id": str(int(arg))}
-        )
+        entities.append({"offset": offset, "length": length, "type": "custom_emoji", "custom_emoji_id": str(int(arg))})
     elif tag == "tg-time":
         fmt = top.argument
         if fmt and not (fmt == "r" or all(ch in "tTdDwW" for ch in fmt)):
@@ -312,9 +310,7 @@ def _close(top: _Open, length: int, inner_text: str, entities: list[Entity]) -> 
             entities.append({"offset": offset, "length": length, "type": "text_mention", "user_id": user_id})
         else:
             try:
-                entities.append(
-                    {"offset": offset, "length": length, "type": "text_link", "url": check_link(url)}
-                )
+                entities.append({"offset": offset, "length": length, "type": "text_link", "url": check_link(url)})
             except LinkError:
                 pass  # Telegram silently drops links it cannot use
     elif tag == "pre":

@@ -222,9 +222,7 @@ class BotApi:
             raise bad_request("Text is too long")
         mode = parse_mode.strip().lower()
         if text and mode and mode != "none":
-            parser = {"html": parse_html, "markdown": parse_markdown, "markdownv2": parse_markdown_v2}.get(
-                mode
-            )
+            parser = {"html": parse_html, "markdown": parse_markdown, "markdownv2": parse_markdown_v2}.get(mode)
             if parser is None:
                 raise bad_request("Unsupported parse_mode")
             try:
@@ -345,9 +343,7 @@ class BotApi:
             rows = []
             for row in inline:
                 if not isinstance(row, list):
-                    raise bad_request(
-                        'Field "inline_keyboard" of the InlineKeyboardMarkup must be an Array of Arrays'
-                    )
+                    raise bad_request('Field "inline_keyboard" of the InlineKeyboardMarkup must be an Array of Arrays')
                 new_row = []
                 for button in row:
                     new_row.append(self._inline_button(button))
@@ -378,9 +374,7 @@ class BotApi:
                 if isinstance(button, str):
                     button = {"text": button}
                 if not isinstance(button, dict):
-                    raise bad_request(
-                        "Can't parse keyboard button: KeyboardButton must be a String or an Object"
-                    )
+                    raise bad_request("Can't parse keyboard button: KeyboardButton must be a String or an Object")
                 text = button.get("text")
                 if not isinstance(text, str):
                     raise bad_request('Can\'t parse keyboard button: Field "text" must be of type String')
@@ -397,7 +391,7 @@ class BotApi:
                 for key, message in private_only.items():
                     if button.get(key) and chat is not None and not chat.is_private:
                         raise bad_request(message)
-                new_row.append({k: v for k, v in button.items()})
+                new_row.append(dict(button.items()))
             if new_row:
                 rows.append(new_row)
         out: JSON = {"keyboard": rows}
@@ -516,12 +510,7 @@ class BotApi:
         if dims is None:
             raise bad_request("IMAGE_PROCESS_FAILED")
         width, height = dims
-        if (
-            width <= 0
-            or height <= 0
-            or width + height > 10000
-            or max(width, height) > 20 * min(width, height)
-        ):
+        if width <= 0 or height <= 0 or width + height > 10000 or max(width, height) > 20 * min(width, height):
             raise bad_request("PHOTO_INVALID_DIMENSIONS")
         sizes = self.files.add_photo(source.data, width, height)
         for size in sizes:
@@ -546,9 +535,7 @@ class BotApi:
     def final_caption(self, text: str | None, entities: list[Entity]) -> tuple[str | None, list[Entity]]:
         if not text:
             return None, []
-        text, entities = self.finalize(
-            text, entities, CAPTION_LIMIT, "Message caption is too long", allow_empty=True
-        )
+        text, entities = self.finalize(text, entities, CAPTION_LIMIT, "Message caption is too long", allow_empty=True)
         return (text or None), entities
 
     # ================================================================= methods: bot & updates
@@ -938,9 +925,7 @@ class BotApi:
             kind = item.get("type")
             if kind not in ("photo", "document"):
                 if kind in ("video", "audio", "animation"):
-                    raise bad_request(
-                        f'Can\'t parse InputMedia: type "{kind}" is unsupported by the emulator'
-                    )
+                    raise bad_request(f'Can\'t parse InputMedia: type "{kind}" is unsupported by the emulator')
                 raise bad_request(f"Can't parse InputMedia: type \"{kind}\" can't be used in sendMediaGroup")
             ref = item.get("media")
             if not isinstance(ref, str) or not ref:
@@ -1123,9 +1108,7 @@ class BotApi:
         if not (message.photo or message.document):
             raise bad_request("There is no caption in the message to edit")
         caption, caption_entities = self.final_caption(caption, caption_entities)
-        return self._apply_edit(
-            message, caption=caption, caption_entities=caption_entities, reply_markup=inline
-        )
+        return self._apply_edit(message, caption=caption, caption_entities=caption_entities, reply_markup=inline)
 
     def m_edit_message_reply_markup(self, bot: BotAccount, params: Params) -> JSON:
         inline, _ = self.markup_for(params, None, only_inline=True)
@@ -1253,9 +1236,7 @@ class BotApi:
     def m_pin_chat_message(self, bot: BotAccount, params: Params) -> bool:
         chat = self.chat_for(bot, params)
         message_id = params.int("message_id")
-        self._require_admin(
-            bot, chat, "can_pin_messages", "not enough rights to manage pinned messages in the chat"
-        )
+        self._require_admin(bot, chat, "can_pin_messages", "not enough rights to manage pinned messages in the chat")
         message = chat.messages.get(message_id)
         if message is None or message.deleted:
             raise bad_request("message to pin not found")
@@ -1269,9 +1250,7 @@ class BotApi:
 
     def m_unpin_chat_message(self, bot: BotAccount, params: Params) -> bool:
         chat = self.chat_for(bot, params)
-        self._require_admin(
-            bot, chat, "can_pin_messages", "not enough rights to manage pinned messages in the chat"
-        )
+        self._require_admin(bot, chat, "can_pin_messages", "not enough rights to manage pinned messages in the chat")
         message_id = params.int("message_id")
         if message_id:
             if message_id not in chat.pinned:
@@ -1283,9 +1262,7 @@ class BotApi:
 
     def m_unpin_all_chat_messages(self, bot: BotAccount, params: Params) -> bool:
         chat = self.chat_for(bot, params)
-        self._require_admin(
-            bot, chat, "can_pin_messages", "not enough rights to manage pinned messages in the chat"
-        )
+        self._require_admin(bot, chat, "can_pin_messages", "not enough rights to manage pinned messages in the chat")
         chat.pinned.clear()
         return True
 

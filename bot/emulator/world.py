@@ -437,9 +437,7 @@ class Chat:
         return self.membership(account).is_present
 
     def bot_members(self) -> list[BotAccount]:
-        return [
-            m.account for m in self.members.values() if isinstance(m.account, BotAccount) and m.is_present
-        ]
+        return [m.account for m in self.members.values() if isinstance(m.account, BotAccount) and m.is_present]
 
     def live_messages(self) -> list[StoredMessage]:
         return [self.messages[i] for i in self.order if not self.messages[i].deleted]
@@ -711,9 +709,7 @@ class World:
 
     # ---------------------------------------------------------------- callback queries
 
-    def new_callback(
-        self, bot: BotAccount, user: Account, message: StoredMessage, data: str
-    ) -> CallbackRecord:
+    def new_callback(self, bot: BotAccount, user: Account, message: StoredMessage, data: str) -> CallbackRecord:
         query_id = str(self.rng.randint(10**17, 10**19))
         record = CallbackRecord(
             id=query_id,

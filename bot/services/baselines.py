@@ -97,16 +97,27 @@ async def import_baseline(
         detail |= {"barang": len(per_item), "jumlah": total}
         done = await store.replace_plan(db, rows, actor_id, when, detail=detail)
         return ImportResult(
-            kind, rows=len(rows), regions=len(regions), items=len(per_item), total=total,
-            added=done.added, replaced=done.replaced, per_item=per_item,
+            kind,
+            rows=len(rows),
+            regions=len(regions),
+            items=len(per_item),
+            total=total,
+            added=done.added,
+            replaced=done.replaced,
+            per_item=per_item,
         )
     total = sum(row.tps_count for row in rows)
     desa = sum(row.desa for row in rows)
     detail |= {"jumlah_tps": total} | ({"desa": desa} if desa else {})
     done = await store.replace_tps(db, rows, actor_id, when, detail=detail)
     return ImportResult(
-        kind, rows=sum(row.desa or 1 for row in rows), regions=len(regions), total=total, desa=desa,
-        added=done.added, replaced=done.replaced,
+        kind,
+        rows=sum(row.desa or 1 for row in rows),
+        regions=len(regions),
+        total=total,
+        desa=desa,
+        added=done.added,
+        replaced=done.replaced,
     )
 
 
@@ -120,9 +131,7 @@ async def import_plan(
     at: datetime | None = None,
 ) -> ImportResult:
     """Import a plan file (`kode_wilayah,barang,jumlah`); see `import_baseline`."""
-    return await import_baseline(
-        rt_or_db, data, actor_id, BaselineKind.RENCANA, source=source, within=within, at=at
-    )
+    return await import_baseline(rt_or_db, data, actor_id, BaselineKind.RENCANA, source=source, within=within, at=at)
 
 
 async def import_tps(
@@ -135,6 +144,4 @@ async def import_tps(
     at: datetime | None = None,
 ) -> ImportResult:
     """Import a TPS file (`kode_wilayah,jumlah_tps`); see `import_baseline`."""
-    return await import_baseline(
-        rt_or_db, data, actor_id, BaselineKind.TPS, source=source, within=within, at=at
-    )
+    return await import_baseline(rt_or_db, data, actor_id, BaselineKind.TPS, source=source, within=within, at=at)

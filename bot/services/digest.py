@@ -41,8 +41,13 @@ OPEN_STATUSES = store.OPEN_STATUSES
 def _counts(rows, *, progress: bool = False) -> IncidentCounts:
     """Counts by (kind, severity) of the rows that need handling (or, with `progress`, of the
     routine progress reports); `rows` are ≤ 16 grouped rows, not incidents."""
-    return IncidentCounts({(r["kind"], r["severity"]): r["n"] for r in rows
-                           if r["n"] and is_progress(r["kind"], r["severity"]) == progress})
+    return IncidentCounts(
+        {
+            (r["kind"], r["severity"]): r["n"]
+            for r in rows
+            if r["n"] and is_progress(r["kind"], r["severity"]) == progress
+        }
+    )
 
 
 def _local(stored: str | None, at: datetime) -> datetime | None:
@@ -66,10 +71,7 @@ def _items(rows) -> tuple[ItemProgress, ...]:
         acc = sums.setdefault(r["item"], [0] * len(_ITEM_FIELDS))
         for i, name in enumerate(_ITEM_FIELDS):
             acc[i] += r[name] or 0
-    return tuple(
-        ItemProgress(item, *values)
-        for item, values in sorted(sums.items(), key=lambda kv: item_order(kv[0]))
-    )
+    return tuple(ItemProgress(item, *values) for item, values in sorted(sums.items(), key=lambda kv: item_order(kv[0])))
 
 
 async def _logistics(
@@ -81,8 +83,7 @@ async def _logistics(
     for row in logistics_rows:
         by_child.setdefault(row["child"], []).append(row)
     logistics_children = tuple(
-        ChildLogistics(child.code, child.name, _items(by_child.get(child.code, ())))
-        for child in child_regions
+        ChildLogistics(child.code, child.name, _items(by_child.get(child.code, ()))) for child in child_regions
     )
     return _items(logistics_rows), logistics_children
 
@@ -97,8 +98,11 @@ async def _counting(
     counting_rows = {row["child"]: row for row in await store.counting_by_child(db, region.code, child_length)}
     fields = _COUNTING_FIELDS
     counting = tuple(
-        ChildCounting(child.code, child.name,
-                      *(counting_rows[child.code][f] if child.code in counting_rows else 0 for f in fields))
+        ChildCounting(
+            child.code,
+            child.name,
+            *(counting_rows[child.code][f] if child.code in counting_rows else 0 for f in fields),
+        )
         for child in child_regions
     )
     counting_total = ChildCounting(
@@ -149,9 +153,19 @@ async def _oldest_open(db: Database, region_code: str, end: str, at: datetime) -
         description = r["description"]
         # a logistics shortfall has figures, not words: the text layer says them
         incident = None if description else await incident_store.get(db, r["id"])
-        oldest_open.append(OpenIncident(r["id"], r["kind"], r["severity"], r["status"], r["region_code"],
-                                        r["region_name"], _local(r["received_at"], at), description or "",
-                                        incident))
+        oldest_open.append(
+            OpenIncident(
+                r["id"],
+                r["kind"],
+                r["severity"],
+                r["status"],
+                r["region_code"],
+                r["region_name"],
+                _local(r["received_at"], at),
+                description or "",
+                incident,
+            )
+        )
     return tuple(oldest_open)
 
 

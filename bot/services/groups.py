@@ -34,8 +34,9 @@ class GroupRefused:
     reason: str  # BAD_REGION or an access.Reason value
 
 
-async def register(rt: Runtime, actor: User | None, *, chat_id: int, region_text: str, thread_id: int | None,
-                   title: str) -> GroupRegistered | GroupRefused:
+async def register(
+    rt: Runtime, actor: User | None, *, chat_id: int, region_text: str, thread_id: int | None, title: str
+) -> GroupRegistered | GroupRefused:
     """Make `chat_id` the coordination group of the region `region_text` names, if `actor` may."""
     code = normalize_code(region_text)
     region = await region_store.get(rt.db, code) if code else None
@@ -44,8 +45,15 @@ async def register(rt: Runtime, actor: User | None, *, chat_id: int, region_text
     decision = access.decide(actor, Action.GRUP, region.code)
     if not decision:
         return GroupRefused(decision.reason.value)
-    result = await group_store.register(rt.db, chat_id=chat_id, region_code=region.code, thread_id=thread_id,
-                                        title=title, by=actor.telegram_id, at=rt.clock())
+    result = await group_store.register(
+        rt.db,
+        chat_id=chat_id,
+        region_code=region.code,
+        thread_id=thread_id,
+        title=title,
+        by=actor.telegram_id,
+        at=rt.clock(),
+    )
     # this chat's digests (kept times, or the defaults) now cover the region it registered for
     existing = [s.at_time for s in await schedule_store.for_chat(rt.db, chat_id)]
     times = existing or [t.strftime("%H:%M") for t in rt.settings.DIGEST_TIMES]
@@ -53,8 +61,14 @@ async def register(rt: Runtime, actor: User | None, *, chat_id: int, region_text
     if result.previous_region:
         prev = await region_store.get(rt.db, result.previous_region)
         previous = prev.title if prev else result.previous_region
-    return GroupRegistered(region, await region_store.path(rt.db, region.code), times, previous,
-                           result.replaced_chat, result.replaced_thread)
+    return GroupRegistered(
+        region,
+        await region_store.path(rt.db, region.code),
+        times,
+        previous,
+        result.replaced_chat,
+        result.replaced_thread,
+    )
 
 
 async def left(rt: Runtime, *, chat_id: int, by: int | None, reason: str) -> None:

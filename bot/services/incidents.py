@@ -44,8 +44,12 @@ class Move(StrEnum):
     CATATAN = "catatan"
 
 
-MOVE_ACTION = {Move.TANGANI: Action.TANGANI, Move.ESKALASI: Action.ESKALASI, Move.SELESAI: Action.SELESAI,
-               Move.CATATAN: Action.CATATAN}
+MOVE_ACTION = {
+    Move.TANGANI: Action.TANGANI,
+    Move.ESKALASI: Action.ESKALASI,
+    Move.SELESAI: Action.SELESAI,
+    Move.CATATAN: Action.CATATAN,
+}
 
 
 class Why(StrEnum):
@@ -76,16 +80,29 @@ async def route_new(rt: Runtime, region_code: str, severity: str) -> list[Outbox
     group = await group_store.nearest(rt.db, region_code)
     if group is None:
         return []
-    return [OutboxRow("posting", group.chat_id, f"posting:{{id}}:{group.chat_id}:0", group.thread_id,
-                      region_code=group.region_code)]
+    return [
+        OutboxRow(
+            "posting",
+            group.chat_id,
+            f"posting:{{id}}:{group.chat_id}:0",
+            group.thread_id,
+            region_code=group.region_code,
+        )
+    ]
 
 
 def edit_rows(posts: list[dict], event_id: int) -> list[OutboxRow]:
     """Edit every group post of the incident to show its state as of event `event_id` (one edit per
     post and event, whoever queues it)."""
     return [
-        OutboxRow("edit", m["chat_id"], f"edit:{{id}}:{m['chat_id']}:{m['message_id']}:e{event_id}", m["thread_id"],
-                  message_id=m["message_id"], region_code=m["region_code"])
+        OutboxRow(
+            "edit",
+            m["chat_id"],
+            f"edit:{{id}}:{m['chat_id']}:{m['message_id']}:e{event_id}",
+            m["thread_id"],
+            message_id=m["message_id"],
+            region_code=m["region_code"],
+        )
         for m in posts
     ]
 
@@ -95,8 +112,10 @@ def resolution_rows(posts: list[dict], note: str) -> list[OutboxRow]:
     chats: dict[int, int | None] = {}
     for m in posts:
         chats.setdefault(m["chat_id"], m["thread_id"])
-    return [OutboxRow("selesai", chat, f"selesai:{{id}}:{chat}", thread, note=note)
-            for chat, thread in sorted(chats.items())]
+    return [
+        OutboxRow("selesai", chat, f"selesai:{{id}}:{chat}", thread, note=note)
+        for chat, thread in sorted(chats.items())
+    ]
 
 
 async def perform(rt: Runtime, actor: User | None, incident_id: int, move: Move, note: str = "") -> MoveResult:
@@ -127,16 +146,28 @@ async def perform(rt: Runtime, actor: User | None, incident_id: int, move: Move,
         return edit_rows(posts, event_id) + (resolution_rows(posts, note) if move is Move.SELESAI else [])
 
     if move is Move.TANGANI:
-        changes = {"status": Status.DITANGANI.value, "assignee_id": actor.telegram_id, "taken_at": now,
-                   "awaiting_since": None}
+        changes = {
+            "status": Status.DITANGANI.value,
+            "assignee_id": actor.telegram_id,
+            "taken_at": now,
+            "awaiting_since": None,
+        }
     elif move is Move.SELESAI:
         changes = {"status": Status.SELESAI.value, "resolved_at": now, "awaiting_since": None}
         if incident.assignee_id is None:
             changes["assignee_id"] = actor.telegram_id
         notify.append(OutboxRow("pelapor", incident.reporter_id, "pelapor:{id}", note=note))
     updated = await incident_store.apply_change(
-        rt.db, incident.id, expect_status=(incident.status.value,), expect_handling=incident.handling_region,
-        changes=changes, actor_id=actor.telegram_id, action=move.value, at=now, note=note, notify=notify,
+        rt.db,
+        incident.id,
+        expect_status=(incident.status.value,),
+        expect_handling=incident.handling_region,
+        changes=changes,
+        actor_id=actor.telegram_id,
+        action=move.value,
+        at=now,
+        note=note,
+        notify=notify,
         notify_posts=posts_notify,
     )
     if updated is None:
@@ -155,21 +186,45 @@ async def _escalate(rt: Runtime, actor: User | None, incident: Incident, note: s
     notify: list[OutboxRow] = []
     level_no = incident.escalations + 1
     if target_group is not None:
-        notify.append(OutboxRow("posting", target_group.chat_id, f"posting:{{id}}:{target_group.chat_id}:{level_no}",
-                                target_group.thread_id, region_code=target_group.region_code, note=note))
+        notify.append(
+            OutboxRow(
+                "posting",
+                target_group.chat_id,
+                f"posting:{{id}}:{target_group.chat_id}:{level_no}",
+                target_group.thread_id,
+                region_code=target_group.region_code,
+                note=note,
+            )
+        )
     updated = await incident_store.apply_change(
-        rt.db, incident.id, expect_status=(Status.BARU.value, Status.DITANGANI.value),
+        rt.db,
+        incident.id,
+        expect_status=(Status.BARU.value, Status.DITANGANI.value),
         expect_handling=incident.handling_region,
-        changes={"status": Status.BARU.value, "handling_region": parent, "escalations": level_no,
-                 "assignee_id": None, "awaiting_since": now},
+        changes={
+            "status": Status.BARU.value,
+            "handling_region": parent,
+            "escalations": level_no,
+            "assignee_id": None,
+            "awaiting_since": now,
+        },
         actor_id=None if automatic else actor.telegram_id,
-        action="eskalasi_otomatis" if automatic else "eskalasi", at=now, note=note, notify=notify,
+        action="eskalasi_otomatis" if automatic else "eskalasi",
+        at=now,
+        note=note,
+        notify=notify,
         notify_posts=edit_rows,
     )
     if updated is None:
         return MoveResult(False, Why.CONFLICT, incident)
-    return MoveResult(True, Why.OK, updated, to_region=parent, to_group=target_group is not None,
-                      to_group_region=target_group.region_code if target_group else None)
+    return MoveResult(
+        True,
+        Why.OK,
+        updated,
+        to_region=parent,
+        to_group=target_group is not None,
+        to_group_region=target_group.region_code if target_group else None,
+    )
 
 
 async def auto_escalate(rt: Runtime, auto_note: AutoNote) -> list[MoveResult]:
@@ -191,9 +246,15 @@ async def auto_escalate(rt: Runtime, auto_note: AutoNote) -> list[MoveResult]:
                 # nowhere higher to go: say so in the history and stop measuring, so the job does
                 # not try again every minute; the incident still waits to be taken
                 await incident_store.apply_change(
-                    rt.db, incident.id, expect_status=(Status.BARU.value,),
-                    expect_handling=incident.handling_region, changes={"awaiting_since": None},
-                    actor_id=None, action="eskalasi_otomatis", at=now, note=auto_note(minutes, True),
+                    rt.db,
+                    incident.id,
+                    expect_status=(Status.BARU.value,),
+                    expect_handling=incident.handling_region,
+                    changes={"awaiting_since": None},
+                    actor_id=None,
+                    action="eskalasi_otomatis",
+                    at=now,
+                    note=auto_note(minutes, True),
                 )
             results.append(result)
     return results
@@ -212,8 +273,7 @@ async def region_titles(rt: Runtime, events: list[IncidentEvent]) -> dict[str, s
 def masked_for_others(incident: Incident, events: list[IncidentEvent]) -> list[IncidentEvent]:
     """The history as shown to anyone: notes written by others than the reporter with NIKs masked
     (a reply is unmasked only in the reporter's own chat, so what others wrote is masked for them too)."""
-    return [e if e.actor_id == incident.reporter_id else dataclasses.replace(e, note=mask_niks(e.note))
-            for e in events]
+    return [e if e.actor_id == incident.reporter_id else dataclasses.replace(e, note=mask_niks(e.note)) for e in events]
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,9 +304,12 @@ async def view(rt: Runtime, actor: User | None, incident_id: int) -> IncidentVie
     reporter = await user_store.get(rt.db, incident.reporter_id)
     events = masked_for_others(incident, await incident_store.events(rt.db, incident.id))
     return IncidentView(
-        incident, await region_store.path(rt.db, incident.region_code),
-        reporter.full_name if reporter else str(incident.reporter_id), events,
-        await incident_store.attachments(rt.db, incident.id), await region_titles(rt, events),
+        incident,
+        await region_store.path(rt.db, incident.region_code),
+        reporter.full_name if reporter else str(incident.reporter_id),
+        events,
+        await incident_store.attachments(rt.db, incident.id),
+        await region_titles(rt, events),
     )
 
 
@@ -261,8 +324,9 @@ class IncidentPage:
     without_progress: bool  # open ones of every kind: routine progress reports are left out
 
 
-async def list_page(rt: Runtime, actor: User | None, *, kind: str | None, open_only: bool, page: int,
-                    page_size: int) -> IncidentPage | Reason:
+async def list_page(
+    rt: Runtime, actor: User | None, *, kind: str | None, open_only: bool, page: int, page_size: int
+) -> IncidentPage | Reason:
     """/insiden: a page of the incidents in the actor's scope (only their own for a role that
     sees only its own reports), newest first; the refusal's reason if the actor may not list."""
     decision = access.decide(actor, Action.DAFTAR)
@@ -272,12 +336,20 @@ async def list_page(rt: Runtime, actor: User | None, *, kind: str | None, open_o
     # open ones of every kind are what needs handling: routine progress reports are left out
     without_progress = open_only and kind is None
     items, total = await incident_store.list_in_scope(
-        rt.db, scope=access.scope_of(actor, Action.DAFTAR), reporter_id=actor.telegram_id if own_only else None,
-        kind=kind, open_only=open_only, offset=(page - 1) * page_size, limit=page_size,
-        without_progress=without_progress)
+        rt.db,
+        scope=access.scope_of(actor, Action.DAFTAR),
+        reporter_id=actor.telegram_id if own_only else None,
+        kind=kind,
+        open_only=open_only,
+        offset=(page - 1) * page_size,
+        limit=page_size,
+        without_progress=without_progress,
+    )
     regions = await region_store.get_many(rt.db, {incident.region_code for incident in items})
-    named = [(incident, regions[incident.region_code].name if incident.region_code in regions
-              else incident.region_code) for incident in items]
+    named = [
+        (incident, regions[incident.region_code].name if incident.region_code in regions else incident.region_code)
+        for incident in items
+    ]
     return IncidentPage(named, page, max(1, -(-total // page_size)), total, without_progress)
 
 
@@ -290,8 +362,7 @@ class Performed:
     to_title: str | None  # a done escalation: the level whose group received it, else the parent
 
 
-async def perform_named(rt: Runtime, actor: User | None, incident_id: int, move: Move,
-                        note: str = "") -> Performed:
+async def perform_named(rt: Runtime, actor: User | None, incident_id: int, move: Move, note: str = "") -> Performed:
     """`perform`, and the names the answer to the actor shows."""
     result = await perform(rt, actor, incident_id, move, note)
     who = None

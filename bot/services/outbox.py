@@ -52,8 +52,12 @@ async def card_data(rt: Runtime, incident: Incident, group_region: str | None) -
     events = await incident_store.events(db, incident.id)
     return CardData(
         await region_store.path(db, incident.region_code),
-        reporter.full_name if reporter else str(incident.reporter_id), assignee.full_name if assignee else None,
-        events, await lifecycle.region_titles(rt, events), here, moved_to,
+        reporter.full_name if reporter else str(incident.reporter_id),
+        assignee.full_name if assignee else None,
+        events,
+        await lifecycle.region_titles(rt, events),
+        here,
+        moved_to,
     )
 
 
@@ -84,14 +88,25 @@ async def posted(rt: Runtime, row: Pending, *, message_id: int, thread_id: int |
     resolution notice, when the change resolved it)."""
     incident_id = row.incident_id
     await incident_store.remember_message(
-        rt.db, chat_id=row.chat_id, message_id=message_id, incident_id=incident_id,
-        purpose="notifikasi", at=rt.clock(), region_code=row.region_code, thread_id=thread_id)
+        rt.db,
+        chat_id=row.chat_id,
+        message_id=message_id,
+        incident_id=incident_id,
+        purpose="notifikasi",
+        at=rt.clock(),
+        region_code=row.region_code,
+        thread_id=thread_id,
+    )
     # A change committed before the post was remembered found no post to edit; one committed
     # after it queued the edit itself (the same dedupe key, so never twice).
     now_version = await version(rt, incident_id)
     if now_version != drawn:
-        post = {"chat_id": row.chat_id, "message_id": message_id, "region_code": row.region_code,
-                "thread_id": thread_id}
+        post = {
+            "chat_id": row.chat_id,
+            "message_id": message_id,
+            "region_code": row.region_code,
+            "thread_id": thread_id,
+        }
         rows = lifecycle.edit_rows([post], now_version)
         current = await incident_store.get(rt.db, incident_id)
         if current.status is Status.SELESAI:

@@ -54,7 +54,9 @@ class InviteRefused:
     detail: str = ""
 
 
-async def create_invite(rt: Runtime, actor: User | None, role_text: str, region_text: str) -> InviteCreated | InviteRefused:
+async def create_invite(
+    rt: Runtime, actor: User | None, role_text: str, region_text: str
+) -> InviteCreated | InviteRefused:
     """Mint an invite. `actor` None is the operator on the command line (trusted, any role)."""
     role = Role.parse(role_text)
     if role is None:
@@ -73,16 +75,25 @@ async def create_invite(rt: Runtime, actor: User | None, role_text: str, region_
     now = rt.clock()
     expires = now + INVITE_TTL
     await user_store.create_invite(
-        rt.db, code_hash=hash_code(code), role=role, region_code=region.code,
-        created_by=actor.telegram_id if actor else None, created_at=now, expires_at=expires,
+        rt.db,
+        code_hash=hash_code(code),
+        role=role,
+        region_code=region.code,
+        created_by=actor.telegram_id if actor else None,
+        created_at=now,
+        expires_at=expires,
     )
     return InviteCreated(code, deep_link(rt.bot_username or "BOT_USERNAME", code), role, region, expires)
 
 
 async def redeem(rt: Runtime, code: str, telegram_id: int, full_name: str, username: str | None) -> Redeemed:
     return await user_store.redeem_invite(
-        rt.db, code_hash=hash_code(code), telegram_id=telegram_id, full_name=full_name or str(telegram_id),
-        username=username, now=rt.clock(),
+        rt.db,
+        code_hash=hash_code(code),
+        telegram_id=telegram_id,
+        full_name=full_name or str(telegram_id),
+        username=username,
+        now=rt.clock(),
     )
 
 

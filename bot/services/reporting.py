@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.domain import access
-from bot.services import incidents as lifecycle
 from bot.domain.access import Action, Reason
 from bot.domain.models import Incident, Level, NewAttachment, NewIncident, Region, User
 from bot.domain.parsing import parse_lapor
@@ -25,18 +24,19 @@ from bot.domain.reporting import (
     InsidenReport,
     LaporError,
     LogistikReport,
+    NeedsKecamatan,
     ParsedLapor,
-    RekapReport,
     Refusal,
+    RekapReport,
     Report,
     Severity,
     TargetAmbiguous,
     TargetOutOfScope,
     TargetUnknown,
-    NeedsKecamatan,
     check_against_plan,
     derive_severity,
 )
+from bot.services import incidents as lifecycle
 from bot.services.runtime import Runtime
 from storage import groups as group_store
 from storage import incidents as incident_store
@@ -133,8 +133,12 @@ async def _out_of_scope(rt: Runtime, actor: User, target: str, region: Region | 
 def _figures(report: Report) -> dict:
     match report:
         case LogistikReport():
-            return {"item": report.item, "received": report.received, "planned": report.planned,
-                    "damaged": report.damaged}
+            return {
+                "item": report.item,
+                "received": report.received,
+                "planned": report.planned,
+                "damaged": report.damaged,
+            }
         case DataReport():
             return {"item": report.problem, "data_count": report.count}
         case RekapReport():
@@ -174,8 +178,12 @@ async def _duplicate(rt: Runtime, source: Source) -> Receipt | None:
 
 
 async def _receipt_of(rt: Runtime, existing: Incident) -> Receipt:
-    return Receipt(existing, await region_store.path(rt.db, existing.region_code), duplicate=True,
-                   nik_warnings=tuple(nik_region_mismatches(existing.description, existing.region_code)))
+    return Receipt(
+        existing,
+        await region_store.path(rt.db, existing.region_code),
+        duplicate=True,
+        nik_warnings=tuple(nik_region_mismatches(existing.description, existing.region_code)),
+    )
 
 
 async def submit_parsed(rt: Runtime, actor: User, parsed: ParsedLapor, source: Source) -> Receipt | Refused:
@@ -237,25 +245,35 @@ async def _submit(rt: Runtime, actor: User, parsed: ParsedLapor, source: Source)
         if report.planned is None:
             figures["planned"] = plan
     new = NewIncident(
-        kind=report.kind.value, severity=severity.value, region_code=region.code, reporter_id=actor.telegram_id,
-        description=text, payload=payload,
-        source_chat_id=source.chat_id, source_message_id=source.message_id, update_id=source.update_id,
-        reported_at=source.sent_at, received_at=rt.clock(), **figures,
+        kind=report.kind.value,
+        severity=severity.value,
+        region_code=region.code,
+        reporter_id=actor.telegram_id,
+        description=text,
+        payload=payload,
+        source_chat_id=source.chat_id,
+        source_message_id=source.message_id,
+        update_id=source.update_id,
+        reported_at=source.sent_at,
+        received_at=rt.clock(),
+        **figures,
     )
     notify = await lifecycle.route_new(rt, region.code, severity.value)
     incident, created = await incident_store.create(rt.db, new, notify)
     if not created:  # the same update or message was stored before: its receipt, as it was
         return await _receipt_of(rt, incident)
-    return Receipt(incident, checked.path, nik_warnings=tuple(nik_region_mismatches(text, region.code)),
-                   notified=bool(notify))
+    return Receipt(
+        incident, checked.path, nik_warnings=tuple(nik_region_mismatches(text, region.code)), notified=bool(notify)
+    )
 
 
 def report_of(incident: Incident) -> Report:
     """The report an incident was made from, to restate it with the same words as the receipt."""
     match incident.kind:
         case "logistik":
-            return LogistikReport(incident.item, incident.received, incident.planned, incident.damaged or 0,
-                                  incident.description)
+            return LogistikReport(
+                incident.item, incident.received, incident.planned, incident.damaged or 0, incident.description
+            )
         case "data":
             return DataReport(incident.item, incident.data_count, incident.description)
         case "rekap":
@@ -290,8 +308,9 @@ async def attach(rt: Runtime, actor: User, incident_id: int, attachment: NewAtta
     decision = access.decide(actor, Action.CATATAN, incident.region_code, owner_id=incident.reporter_id)
     if not decision:
         return Refused(decision.reason)
-    new = await incident_store.add_attachment(rt.db, incident_id=incident_id, added_by=actor.telegram_id,
-                                              at=rt.clock(), **dataclasses.asdict(attachment))
+    new = await incident_store.add_attachment(
+        rt.db, incident_id=incident_id, added_by=actor.telegram_id, at=rt.clock(), **dataclasses.asdict(attachment)
+    )
     return Attached(incident_id, attachment.kind, new)
 
 
@@ -307,4 +326,3 @@ async def incident_of_message(rt: Runtime, chat_id: int, message_id: int) -> int
     """The incident a user's message made, if it made one."""
     existing = await incident_store.find_duplicate(rt.db, update_id=None, chat_id=chat_id, message_id=message_id)
     return existing.id if existing is not None else None
-

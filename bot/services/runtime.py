@@ -9,7 +9,6 @@ from bot.domain.clock import Clock, utc_now
 from bot.settings import Settings
 from storage.db import Database
 
-
 #: digests prepared and sent at the same time. At 07:00 every group's digest is due at once;
 #: the charts are drawn one at a time anyway, so a few in flight keep the drawing and the sending
 #: busy, and the rest wait their turn instead of holding their charts in memory.

@@ -50,8 +50,9 @@ def latest_occurrence(at_time: str, now_local: datetime) -> datetime:
     return today if today <= now_local else today - timedelta(days=1)
 
 
-async def chat_target(rt: Runtime, actor: User | None, chat_id: int, *, private: bool,
-                      group_action: Action | None, private_action: Action) -> Target | TargetRefused:
+async def chat_target(
+    rt: Runtime, actor: User | None, chat_id: int, *, private: bool, group_action: Action | None, private_action: Action
+) -> Target | TargetRefused:
     """What a digest command in `chat_id` is about: in a private chat the actor's own region (if
     `private_action` is theirs); in a group the region it is registered for (if `group_action`,
     when given, is the actor's there)."""
@@ -75,11 +76,13 @@ async def times(rt: Runtime, chat_id: int) -> list[str]:
     return [s.at_time for s in await schedule_store.for_chat(rt.db, chat_id)]
 
 
-async def replace(rt: Runtime, *, chat_id: int, times: list[str], region_code: str, thread_id: int | None,
-                  by: int | None) -> list[Schedule]:
+async def replace(
+    rt: Runtime, *, chat_id: int, times: list[str], region_code: str, thread_id: int | None, by: int | None
+) -> list[Schedule]:
     """Set a chat's digest times (empty: off), audited; returns its schedules now."""
-    await schedule_store.replace(rt.db, chat_id=chat_id, times=times, region_code=region_code, thread_id=thread_id,
-                                 by=by, at=rt.clock())
+    await schedule_store.replace(
+        rt.db, chat_id=chat_id, times=times, region_code=region_code, thread_id=thread_id, by=by, at=rt.clock()
+    )
     return await schedule_store.for_chat(rt.db, chat_id)
 
 
@@ -122,8 +125,9 @@ async def due_occurrences(rt: Runtime, chat_id: int, at_times: list[str]) -> lis
         if schedule.last_run_at is not None and schedule.last_run_at >= occurrence:
             continue  # sent already
         if now_local - occurrence > GRACE:
-            log.warning("digest %s for chat %d is %s late: skipped until tomorrow", at_time, chat_id,
-                        now_local - occurrence)
+            log.warning(
+                "digest %s for chat %d is %s late: skipped until tomorrow", at_time, chat_id, now_local - occurrence
+            )
             continue
         due.append((at_time, occurrence))
     return due

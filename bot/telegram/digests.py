@@ -29,15 +29,15 @@ from pathlib import Path
 from telegram import InputMediaPhoto
 from telegram.ext import Application, CallbackContext, JobQueue
 
-from bot.domain.digest import SECTIONS
 from bot.charts import render_all_async
 from bot.context import RUNTIME_KEY
+from bot.domain.digest import SECTIONS
 from bot.domain.privacy import for_chat
-from bot.services.digest import digest_now
-from bot.texts.digest import render_digest
 from bot.services import schedules
+from bot.services.digest import digest_now
 from bot.services.runtime import Runtime
 from bot.services.schedules import GRACE, Claim, Schedule
+from bot.texts.digest import render_digest
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ _TIME = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
 
 
 def parse_times(args: list[str]) -> list[str] | None:
-    """"07:00,18.30" or "07:00 18:30" → ["07:00", "18:30"] (sorted, unique); None if any is bad."""
+    """ "07:00,18.30" or "07:00 18:30" → ["07:00", "18:30"] (sorted, unique); None if any is bad."""
     tokens = [t for arg in args for t in arg.split(",") if t.strip()]
     out = set()
     for token in tokens:
@@ -87,8 +87,9 @@ async def _send_parts(bot, chat_id: int, parts: list[str], thread_id: int | None
         progress.sent += 1
 
 
-async def _send_charts(bot, chat_id: int, charts: Sequence[tuple[str, bytes | Path]], thread_id: int | None,
-                       progress: SendProgress) -> None:
+async def _send_charts(
+    bot, chat_id: int, charts: Sequence[tuple[str, bytes | Path]], thread_id: int | None, progress: SendProgress
+) -> None:
     """The charts as one album (a single chart as a photo)."""
     if len(charts) == 1:
         name, png = charts[0]
@@ -99,9 +100,18 @@ async def _send_charts(bot, chat_id: int, charts: Sequence[tuple[str, bytes | Pa
         progress.sent += len(await bot.send_media_group(chat_id, media, message_thread_id=thread_id))
 
 
-async def send_digest(bot, rt: Runtime, chat_id: int, region_code: str, *, thread_id: int | None = None,
-                      sections: tuple[str, ...] = SECTIONS, with_charts: bool = True,
-                      progress: SendProgress | None = None, prepared: PreparedDigest | None = None) -> int:
+async def send_digest(
+    bot,
+    rt: Runtime,
+    chat_id: int,
+    region_code: str,
+    *,
+    thread_id: int | None = None,
+    sections: tuple[str, ...] = SECTIONS,
+    with_charts: bool = True,
+    progress: SendProgress | None = None,
+    prepared: PreparedDigest | None = None,
+) -> int:
     """Compute and send a digest: the text at once, the charts (drawn off the event loop) after
     it. Returns the number of messages sent (also counted in `progress`). NIKs are masked on the
     way out.
@@ -143,8 +153,7 @@ async def _scheduled(context: CallbackContext) -> None:
 async def _retry(context: CallbackContext) -> None:
     """Job: the next try of occurrences whose digest could not be sent."""
     chat_id, at_times = context.job.data
-    await run_due(context.bot, context.application.bot_data[RUNTIME_KEY], chat_id, list(at_times),
-                  context.job_queue)
+    await run_due(context.bot, context.application.bot_data[RUNTIME_KEY], chat_id, list(at_times), context.job_queue)
 
 
 async def _catch_up(context: CallbackContext) -> None:
@@ -166,8 +175,11 @@ async def run_due(bot, rt: Runtime, chat_id: int, at_times: list[str], job_queue
         return False
     target = await schedules.resolve_target(rt, chat_id)
     if target is None:
-        log.info("chat %d no longer gets digests (group not registered, or user revoked or without the right): "
-                 "its schedules are dropped", chat_id)
+        log.info(
+            "chat %d no longer gets digests (group not registered, or user revoked or without the right): "
+            "its schedules are dropped",
+            chat_id,
+        )
         await schedules.drop_chat(rt, chat_id)
         if job_queue is not None:
             remove_chat_jobs(job_queue, chat_id)
@@ -180,8 +192,9 @@ async def run_due(bot, rt: Runtime, chat_id: int, at_times: list[str], job_queue
         await send_digest(bot, rt, chat_id, target.region_code, thread_id=target.thread_id, progress=progress)
     except Exception:
         if progress.sent:
-            log.exception("digest for chat %d failed after %d message(s); the rest is not sent again",
-                          chat_id, progress.sent)
+            log.exception(
+                "digest for chat %d failed after %d message(s); the rest is not sent again", chat_id, progress.sent
+            )
             return True
         await schedules.release(rt, claims)
         _retry_later(job_queue, rt, chat_id, claims)
@@ -196,15 +209,23 @@ def _retry_later(job_queue: JobQueue | None, rt: Runtime, chat_id: int, claims: 
     now = rt.clock()
     left = max(c.occurrence for c in claims) + GRACE - now
     if job_queue is None or left <= timedelta(0):
-        log.error("digest %s for chat %d could not be sent and is not retried%s: skipped until tomorrow", times,
-                  chat_id, "" if job_queue is not None else " (no job queue)", exc_info=True)
+        log.error(
+            "digest %s for chat %d could not be sent and is not retried%s: skipped until tomorrow",
+            times,
+            chat_id,
+            "" if job_queue is not None else " (no job queue)",
+            exc_info=True,
+        )
         return
     delay = min(RETRY_DELAY, left)
-    job_queue.run_once(_retry, when=delay, data=(chat_id, tuple(c.at_time for c in claims)),
-                       name=f"{RETRY_JOB_PREFIX}:{chat_id}:{times}",
-                       job_kwargs={"misfire_grace_time": int(GRACE.total_seconds())})
-    log.warning("digest %s for chat %d could not be sent; trying again in %s", times, chat_id, delay,
-                exc_info=True)
+    job_queue.run_once(
+        _retry,
+        when=delay,
+        data=(chat_id, tuple(c.at_time for c in claims)),
+        name=f"{RETRY_JOB_PREFIX}:{chat_id}:{times}",
+        job_kwargs={"misfire_grace_time": int(GRACE.total_seconds())},
+    )
+    log.warning("digest %s for chat %d could not be sent; trying again in %s", times, chat_id, delay, exc_info=True)
 
 
 async def run_occurrence(bot, rt: Runtime, schedule: Schedule, job_queue: JobQueue | None = None) -> bool:
@@ -226,7 +247,9 @@ def register_chat_jobs(app: Application, rt: Runtime, chat_schedules: list[Sched
     for s in chat_schedules:
         hh, mm = map(int, s.at_time.split(":"))
         app.job_queue.run_daily(
-            _scheduled, time(hh, mm, tzinfo=rt.settings.tz), name=_job_name(s.chat_id, s.at_time),
+            _scheduled,
+            time(hh, mm, tzinfo=rt.settings.tz),
+            name=_job_name(s.chat_id, s.at_time),
             data=(s.chat_id, s.at_time),
             job_kwargs={"misfire_grace_time": int(GRACE.total_seconds()), "coalesce": True, "max_instances": 1},
         )
@@ -265,10 +288,19 @@ async def catch_up(bot, rt: Runtime, job_queue: JobQueue | None = None) -> int:
     return sent
 
 
-async def set_schedule(app: Application, rt: Runtime, *, chat_id: int, times: list[str], region_code: str,
-                       thread_id: int | None, by: int | None) -> list[Schedule]:
-    current = await schedules.replace(rt, chat_id=chat_id, times=times, region_code=region_code,
-                                      thread_id=thread_id, by=by)
+async def set_schedule(
+    app: Application,
+    rt: Runtime,
+    *,
+    chat_id: int,
+    times: list[str],
+    region_code: str,
+    thread_id: int | None,
+    by: int | None,
+) -> list[Schedule]:
+    current = await schedules.replace(
+        rt, chat_id=chat_id, times=times, region_code=region_code, thread_id=thread_id, by=by
+    )
     register_chat_jobs(app, rt, current, chat_id)
     return current
 

@@ -72,7 +72,9 @@ class AiohttpRequest(BaseRequest):
         if self._session is not None and not self._session.closed:
             await self._session.close()
 
-    def _timeout(self, files: bool, read: object, write: object, connect: object, pool: object) -> aiohttp.ClientTimeout:
+    def _timeout(
+        self, files: bool, read: object, write: object, connect: object, pool: object
+    ) -> aiohttp.ClientTimeout:
         def value(given: object, default: float | None) -> float | None:
             return default if given is BaseRequest.DEFAULT_NONE else given  # type: ignore[return-value]
 
@@ -127,8 +129,13 @@ async def get_me(token: str, api_url: str) -> User:
     server), which would leave aiohttp's sessions open; the command line checks the token with
     this before it starts the bot, so a bad start is one line and nothing left open."""
     requests = (AiohttpRequest(connection_pool_size=1), AiohttpRequest(connection_pool_size=1))
-    bot = Bot(token, base_url=f"{api_url}/bot", base_file_url=f"{api_url}/file/bot", request=requests[0],
-              get_updates_request=requests[1])
+    bot = Bot(
+        token,
+        base_url=f"{api_url}/bot",
+        base_file_url=f"{api_url}/file/bot",
+        request=requests[0],
+        get_updates_request=requests[1],
+    )
     try:
         await bot.initialize()
         return bot.bot

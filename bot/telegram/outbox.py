@@ -25,10 +25,9 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.services import outbox
-from bot.services import reporting
 from bot.domain.models import Incident, Status
 from bot.domain.privacy import for_chat
+from bot.services import outbox, reporting
 from bot.services.outbox import Pending
 from bot.services.runtime import Runtime
 from bot.texts import incidents as ti
@@ -40,19 +39,32 @@ MAX_BACKOFF = timedelta(minutes=10)
 
 
 def buttons(incident_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[
-        InlineKeyboardButton(ti.BUTTON_TAKE, callback_data=f"{CALLBACK_VERSION}:t:{incident_id}"),
-        InlineKeyboardButton(ti.BUTTON_ESCALATE, callback_data=f"{CALLBACK_VERSION}:e:{incident_id}"),
-        InlineKeyboardButton(ti.BUTTON_RESOLVE, callback_data=f"{CALLBACK_VERSION}:s:{incident_id}"),
-    ]])
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(ti.BUTTON_TAKE, callback_data=f"{CALLBACK_VERSION}:t:{incident_id}"),
+                InlineKeyboardButton(ti.BUTTON_ESCALATE, callback_data=f"{CALLBACK_VERSION}:e:{incident_id}"),
+                InlineKeyboardButton(ti.BUTTON_RESOLVE, callback_data=f"{CALLBACK_VERSION}:s:{incident_id}"),
+            ]
+        ]
+    )
 
 
-async def card_for(rt: Runtime, incident: Incident, group_region: str | None) -> tuple[str, InlineKeyboardMarkup | None]:
+async def card_for(
+    rt: Runtime, incident: Incident, group_region: str | None
+) -> tuple[str, InlineKeyboardMarkup | None]:
     """The post of an incident as the group of `group_region` should see it now."""
     data = await outbox.card_data(rt, incident, group_region)
     text = ti.card(
-        incident, reporting.report_of(incident), data.path, data.reporter_name, data.assignee_name,
-        data.events, rt.settings.tz, moved_to=data.moved_to, region_names=data.region_titles,
+        incident,
+        reporting.report_of(incident),
+        data.path,
+        data.reporter_name,
+        data.assignee_name,
+        data.events,
+        rt.settings.tz,
+        moved_to=data.moved_to,
+        region_names=data.region_titles,
     )
     markup = buttons(incident.id) if data.here and incident.status is not Status.SELESAI else None
     return text, markup
@@ -149,26 +161,30 @@ class Notifier:
             return False
         except Exception as exc:  # a bug or bad data in one row must not block every row behind it
             backoff = _backoff(row)
-            log.exception("outbox %d (%s to chat %d) could not be sent; retry in %s", row.id, row.purpose,
-                          row.chat_id, backoff)
+            log.exception(
+                "outbox %d (%s to chat %d) could not be sent; retry in %s", row.id, row.purpose, row.chat_id, backoff
+            )
             await outbox.mark_retry(rt, row.id, error=f"{type(exc).__name__}: {exc}", retry_at=now + backoff)
             return False
         await outbox.mark_sent(rt, row.id, at=now, message_id=message_id)
         return True
 
-    async def _to_chat(self, row: Pending, text: str, *, owner_id: int | None = None,
-                       markup: InlineKeyboardMarkup | None = None) -> tuple[Message, int | None]:
+    async def _to_chat(
+        self, row: Pending, text: str, *, owner_id: int | None = None, markup: InlineKeyboardMarkup | None = None
+    ) -> tuple[Message, int | None]:
         """Send to the row's chat and topic; when the topic is gone, once more to the group's
         general chat. Returns the message and the topic it went to."""
         try:
-            message = await self.bot.send_message(row.chat_id, for_chat(text, row.chat_id, owner_id),
-                                                  message_thread_id=row.thread_id, reply_markup=markup)
+            message = await self.bot.send_message(
+                row.chat_id, for_chat(text, row.chat_id, owner_id), message_thread_id=row.thread_id, reply_markup=markup
+            )
             return message, row.thread_id
         except BadRequest as exc:
             if row.thread_id is None or "thread not found" not in exc.message.lower():
                 raise
-        log.warning("outbox %d: topic %d of chat %d is gone; sending to the general chat", row.id, row.thread_id,
-                    row.chat_id)
+        log.warning(
+            "outbox %d: topic %d of chat %d is gone; sending to the general chat", row.id, row.thread_id, row.chat_id
+        )
         message = await self.bot.send_message(row.chat_id, for_chat(text, row.chat_id, owner_id), reply_markup=markup)
         return message, None
 
@@ -190,8 +206,9 @@ class Notifier:
             return await self._post(row, incident.id)
         if row.purpose == "edit":
             text, markup = await card_for(rt, incident, row.region_code)
-            await bot.edit_message_text(for_chat(text, row.chat_id), chat_id=row.chat_id, message_id=row.message_id,
-                                        reply_markup=markup)
+            await bot.edit_message_text(
+                for_chat(text, row.chat_id), chat_id=row.chat_id, message_id=row.message_id, reply_markup=markup
+            )
             return row.message_id
         name = await outbox.resolver_name(rt, incident.id) or "koordinator"
         if row.purpose == "selesai":

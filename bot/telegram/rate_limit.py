@@ -109,8 +109,13 @@ def _seconds(exc: RetryAfter) -> float:
 class TelegramRateLimiter(BaseRateLimiter[int]):
     """PTB's rate-limiter interface over `SlidingWindow`s: one for the bot, one per group."""
 
-    def __init__(self, overall_per_second: int = OVERALL_PER_SECOND, group_per_minute: int = GROUP_PER_MINUTE,
-                 max_retries: int = 3, clock: Callable[[], float] | None = None) -> None:
+    def __init__(
+        self,
+        overall_per_second: int = OVERALL_PER_SECOND,
+        group_per_minute: int = GROUP_PER_MINUTE,
+        max_retries: int = 3,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
         self._overall_limit = overall_per_second
         self._group_limit = group_per_minute
         self._max_retries = max_retries
@@ -135,7 +140,8 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
 
     async def _after_pause(self) -> None:
         loop = asyncio.get_running_loop()
-        while (wait := self._resume_at - loop.time()) > 0:
+        # not a busy wait: it sleeps until the pause ends, again if a new 429 moved the end later
+        while (wait := self._resume_at - loop.time()) > 0:  # noqa: ASYNC110
             await asyncio.sleep(wait)
 
     async def process_request(

@@ -12,26 +12,38 @@ from telegram.ext import ExtBot
 from bot.domain.privacy import for_chat
 
 
-async def reply(update: Update, text: str, *, owner_id: int | None = None,
-                markup: InlineKeyboardMarkup | None = None) -> Message:
+async def reply(
+    update: Update, text: str, *, owner_id: int | None = None, markup: InlineKeyboardMarkup | None = None
+) -> Message:
     msg = update.effective_message
-    return await msg.reply_text(for_chat(text, msg.chat_id, owner_id), reply_markup=markup,
-                                do_quote=msg.chat.type != "private")
+    return await msg.reply_text(
+        for_chat(text, msg.chat_id, owner_id), reply_markup=markup, do_quote=msg.chat.type != "private"
+    )
 
 
-async def send(bot: ExtBot, chat_id: int, text: str, *, owner_id: int | None = None,
-               thread_id: int | None = None, markup: InlineKeyboardMarkup | None = None) -> Message:
-    return await bot.send_message(chat_id, for_chat(text, chat_id, owner_id), message_thread_id=thread_id,
-                                  reply_markup=markup)
+async def send(
+    bot: ExtBot,
+    chat_id: int,
+    text: str,
+    *,
+    owner_id: int | None = None,
+    thread_id: int | None = None,
+    markup: InlineKeyboardMarkup | None = None,
+) -> Message:
+    return await bot.send_message(
+        chat_id, for_chat(text, chat_id, owner_id), message_thread_id=thread_id, reply_markup=markup
+    )
 
 
-async def edit(message: Message, text: str, *, owner_id: int | None = None,
-               markup: InlineKeyboardMarkup | None = None) -> Message | bool:
+async def edit(
+    message: Message, text: str, *, owner_id: int | None = None, markup: InlineKeyboardMarkup | None = None
+) -> Message | bool:
     return await message.edit_text(for_chat(text, message.chat_id, owner_id), reply_markup=markup)
 
 
 async def send_document(update: Update, data: bytes, file_name: str, caption: str) -> Message:
     """A file as a reply (its contents are the caller's to mask; the caption is masked here)."""
     msg = update.effective_message
-    return await msg.reply_document(data, filename=file_name, caption=for_chat(caption, msg.chat_id),
-                                    do_quote=msg.chat.type != "private")
+    return await msg.reply_document(
+        data, filename=file_name, caption=for_chat(caption, msg.chat_id), do_quote=msg.chat.type != "private"
+    )

@@ -50,7 +50,7 @@ ERRORS: Final[dict[str, str]] = {
     "not_utf8": "bukan teks UTF-8; " + _SAVE_AS_CSV,
     "utf16": "berkas ber-encoding UTF-16; " + _SAVE_AS_CSV,
     "spreadsheet": "ini berkas Excel (.xlsx/.xls), bukan CSV; " + _SAVE_AS_CSV,
-    "bad_csv": "CSV rusak mulai baris ini; periksa tanda kutip (\")",
+    "bad_csv": 'CSV rusak mulai baris ini; periksa tanda kutip (")',
     "missing_header": "baris judul tidak ada; baris pertama harus {header}",
     "wrong_header": "judul kolom harus {header}, tertulis {found}",
     "other_kind_header": "ini judul berkas {other_label} ({other_header}), bukan {label} ({header})",
@@ -60,8 +60,7 @@ ERRORS: Final[dict[str, str]] = {
     # one line
     "too_few_columns": "kolom kurang: harus {expected} kolom ({header}), ada {found}",
     "too_many_columns": (
-        "kolom berlebih: harus {expected} kolom ({header}), ada {found} "
-        "(angka desimal atau koma di dalam nilai?)"
+        "kolom berlebih: harus {expected} kolom ({header}), ada {found} (angka desimal atau koma di dalam nilai?)"
     ),
     "empty_code": "kode wilayah kosong",
     "invalid_code": "kode wilayah {token} tidak sah (contoh: 51.03.01 atau 510301)",
@@ -126,7 +125,7 @@ def quote(token: str) -> str:
 
 
 def kind_label(kind: BaselineKind) -> str:
-    """"rencana logistik" / "jumlah TPS"."""
+    """ "rencana logistik" / "jumlah TPS"."""
     return KIND_LABELS[kind.value]
 
 
@@ -135,7 +134,7 @@ MAX_LINES_NAMED: Final = 5
 
 
 def _line_list(lines: Sequence[int]) -> str:
-    """"3, 4, 7" (at most `MAX_LINES_NAMED`, then "dan N lainnya")."""
+    """ "3, 4, 7" (at most `MAX_LINES_NAMED`, then "dan N lainnya")."""
     named = ", ".join(str(n) for n in lines[:MAX_LINES_NAMED])
     more = len(lines) - MAX_LINES_NAMED
     return named if more <= 0 else MORE_LINES.format(lines=named, count=more)
@@ -212,9 +211,12 @@ def summary(result: ImportOutcome) -> str:
     else:
         template = TPS_DONE_DESA if result.desa else TPS_DONE
     return template.format(
-        rows=number(result.rows), regions=number(result.regions),
-        items=number(result.items), total=number(result.total),
-        added=number(result.added), replaced=number(result.replaced),
+        rows=number(result.rows),
+        regions=number(result.regions),
+        items=number(result.items),
+        total=number(result.total),
+        added=number(result.added),
+        replaced=number(result.replaced),
         desa=number(result.desa),
     )
 

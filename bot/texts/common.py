@@ -65,7 +65,10 @@ def greeting_registered(name: str, role: Role, region_path_text: str) -> str:
     lines = [
         f"Selamat datang, <b>{esc(name)}</b>! Anda terdaftar sebagai <b>{ROLE_LABEL[role]}</b> "
         f"untuk wilayah <b>{region_path_text}</b>.",
-        "", f"Anda dapat {ROLE_CAN[role]}", "", "Ketik /bantuan untuk daftar perintah.",
+        "",
+        f"Anda dapat {ROLE_CAN[role]}",
+        "",
+        "Ketik /bantuan untuk daftar perintah.",
     ]
     return "\n".join(lines)
 
@@ -160,6 +163,7 @@ def wilayah_results(query: str, matches: list[RegionMatch], more: bool) -> str:
 def edited_report(incident_id: int | None) -> str:
     """The answer to an edited /lapor message: edits are not read again."""
     which = f"Laporan #{incident_id} tetap seperti semula" if incident_id is not None else "Tidak ada yang dicatat"
-    return (f"✏️ {which}: pesan yang diedit tidak dibaca ulang. Untuk mengoreksi, kirim /lapor baru dengan "
-            "angka yang benar; laporan terbaru yang dihitung.")
-
+    return (
+        f"✏️ {which}: pesan yang diedit tidak dibaca ulang. Untuk mengoreksi, kirim /lapor baru dengan "
+        "angka yang benar; laporan terbaru yang dihitung."
+    )

@@ -16,6 +16,9 @@ from datetime import tzinfo
 from typing import Final
 
 from bot.domain.digest import SECTIONS, ChildCounting, ChildLogistics, Digest, IncidentCounts, ItemProgress
+from bot.domain.privacy import mask_niks
+from bot.domain.reporting import KIND_ORDER, MOST_SEVERE_FIRST, ordered
+from bot.texts.common import esc
 from bot.texts.formatting import (
     duration,
     h_label,
@@ -25,12 +28,9 @@ from bot.texts.formatting import (
     share,
     short_date_time,
 )
-from bot.domain.privacy import mask_niks
-from bot.domain.reporting import KIND_ORDER, MOST_SEVERE_FIRST, ordered
-from bot.texts.common import esc
 from bot.texts.incidents import plain_summary
-from bot.texts.messages import ELLIPSIS, MESSAGE_LIMIT, split_messages
 from bot.texts.labels import SEVERITY_MARK, item_label, kind_label, severity_label
+from bot.texts.messages import ELLIPSIS, MESSAGE_LIMIT, split_messages
 
 __all__ = [
     "MESSAGE_LIMIT",
@@ -225,12 +225,14 @@ def _rekap_lines(d: Digest) -> list[str]:
     if not total.has_counting and not any(c.has_counting for c in d.counting):
         lines.append(REKAP_EMPTY)
     else:
-        lines.append(REKAP_TPS.format(done=number(total.tps_done), total=number(total.tps_total),
-                                      share=share(total.share_done)))
+        lines.append(
+            REKAP_TPS.format(done=number(total.tps_done), total=number(total.tps_total), share=share(total.share_done))
+        )
         lines.append(REKAP_SIREKAP.format(n=number(total.sirekap), share=share(total.share_sirekap)))
         if total.kecamatan_total:
-            lines.append(REKAP_KECAMATAN.format(n=number(total.kecamatan_reporting),
-                                                total=number(total.kecamatan_total)))
+            lines.append(
+                REKAP_KECAMATAN.format(n=number(total.kecamatan_reporting), total=number(total.kecamatan_total))
+            )
         if d.counting and d.has_children:  # a kecamatan's only "child" is itself
             lines.append(REKAP_CHILDREN.format(level=child_level(d.region_code)))
             lines += [_child_counting_line(child) for child in d.counting]
@@ -242,14 +244,15 @@ def _rekap_lines(d: Digest) -> list[str]:
 
 
 def _row(label: str, key: str, groups: Mapping[str, Mapping[str, int]]) -> str | None:
-    """"Logistik: 5 baru · 1 terbuka" with the zero categories left out; None when all are zero."""
-    parts = [f"{number(groups[attr].get(key, 0))} {word}" for attr, word in INSIDEN_CATEGORIES
-             if groups[attr].get(key, 0)]
+    """ "Logistik: 5 baru · 1 terbuka" with the zero categories left out; None when all are zero."""
+    parts = [
+        f"{number(groups[attr].get(key, 0))} {word}" for attr, word in INSIDEN_CATEGORIES if groups[attr].get(key, 0)
+    ]
     return INSIDEN_ROW.format(label=label, counts=" · ".join(parts)) if parts else None
 
 
 def _progress_line(d: Digest) -> str | None:
-    """"📈 Laporan progres 24 jam: 6 (rekap 4 · logistik tanpa kekurangan 2) — …", None without any."""
+    """ "📈 Laporan progres 24 jam: 6 (rekap 4 · logistik tanpa kekurangan 2) — …", None without any."""
     by_kind = d.progress_new.by_kind()
     if not d.progress_new.total:
         return None
@@ -259,18 +262,25 @@ def _progress_line(d: Digest) -> str | None:
 
 def _insiden_lines(d: Digest) -> list[str]:
     lines = [INSIDEN_TITLE]
-    counts: dict[str, IncidentCounts] = {"new": d.new, "escalated": d.escalated, "resolved": d.resolved,
-                                         "open": d.open}
+    counts: dict[str, IncidentCounts] = {"new": d.new, "escalated": d.escalated, "resolved": d.resolved, "open": d.open}
     progress = _progress_line(d)
     if not any(c.total for c in counts.values()) and not d.oldest_open:
         return [*lines, INSIDEN_NONE, progress] if progress else [*lines, INSIDEN_EMPTY]
-    lines.append(INSIDEN_TOTALS.format(new=number(d.new.total), escalated=number(d.escalated.total),
-                                       resolved=number(d.resolved.total), open=number(d.open.total)))
+    lines.append(
+        INSIDEN_TOTALS.format(
+            new=number(d.new.total),
+            escalated=number(d.escalated.total),
+            resolved=number(d.resolved.total),
+            open=number(d.open.total),
+        )
+    )
     lines.append(INSIDEN_COUNTED)
     if progress:
         lines.append(progress)
     by_kind = {attr: c.by_kind() for attr, c in counts.items()}
-    kind_rows = [_row(esc(kind_label(k)), k, by_kind) for k in ordered({k for m in by_kind.values() for k in m}, KIND_ORDER)]
+    kind_rows = [
+        _row(esc(kind_label(k)), k, by_kind) for k in ordered({k for m in by_kind.values() for k in m}, KIND_ORDER)
+    ]
     kind_rows = [r for r in kind_rows if r]
     if kind_rows:
         lines.append(INSIDEN_BY_KIND)
@@ -287,15 +297,20 @@ def _insiden_lines(d: Digest) -> list[str]:
     if d.oldest_open:
         lines.append(INSIDEN_OLDEST)
         for incident in d.oldest_open:
-            lines.append(INSIDEN_OLDEST_LINE.format(
-                mark=SEVERITY_MARK.get(incident.severity, "•"),
-                id=incident.id,
-                region=_name(incident.region_name),
-                age=duration(d.at - incident.received_at),
-                description=_description(incident.description or (plain_summary(incident.incident) if incident.incident else "")),
-            ))
-    lines.append(INSIDEN_MEDIANS.format(take=duration(d.median_time_to_take),
-                                        resolve=duration(d.median_time_to_resolve)))
+            lines.append(
+                INSIDEN_OLDEST_LINE.format(
+                    mark=SEVERITY_MARK.get(incident.severity, "•"),
+                    id=incident.id,
+                    region=_name(incident.region_name),
+                    age=duration(d.at - incident.received_at),
+                    description=_description(
+                        incident.description or (plain_summary(incident.incident) if incident.incident else "")
+                    ),
+                )
+            )
+    lines.append(
+        INSIDEN_MEDIANS.format(take=duration(d.median_time_to_take), resolve=duration(d.median_time_to_resolve))
+    )
     return lines
 
 

@@ -17,9 +17,29 @@ from bot.domain.privacy import mask_niks
 from bot.texts.formatting import csv_time
 from bot.texts.labels import KIND_LABELS, STATUS_LABEL
 
-COLUMNS: Final = ("id", "jenis", "tingkat", "status", "kode_wilayah", "wilayah", "pelapor", "dilaporkan", "diterima",
-                  "barang_atau_masalah", "diterima_jumlah", "rencana", "rusak", "jumlah_data", "tps_selesai",
-                  "tps_total", "sirekap", "eskalasi", "ditangani", "selesai", "uraian")
+COLUMNS: Final = (
+    "id",
+    "jenis",
+    "tingkat",
+    "status",
+    "kode_wilayah",
+    "wilayah",
+    "pelapor",
+    "dilaporkan",
+    "diterima",
+    "barang_atau_masalah",
+    "diterima_jumlah",
+    "rencana",
+    "rusak",
+    "jumlah_data",
+    "tps_selesai",
+    "tps_total",
+    "sirekap",
+    "eskalasi",
+    "ditangani",
+    "selesai",
+    "uraian",
+)
 
 
 def file_name(region_code: str, local_now: datetime) -> str:
@@ -41,12 +61,29 @@ def to_csv(rows: list[dict], tz: tzinfo) -> bytes:
     writer = csv.writer(buf, dialect="excel")
     writer.writerow(COLUMNS)
     for r in rows:
-        writer.writerow([
-            r["id"], KIND_LABELS.get(r["kind"], r["kind"]), r["severity"], STATUS_LABEL.get(r["status"], r["status"]),
-            r["region_code"], r["region_name"], mask_niks(r["reporter_name"] or ""), _time(r["reported_at"], tz),
-            _time(r["received_at"], tz), r["item"] or "", _count(r["received"]), _count(r["planned"]),
-            _count(r["damaged"]), _count(r["data_count"]), _count(r["tps_done"]), _count(r["tps_total"]),
-            _count(r["sirekap"]), r["escalations"], _time(r["taken_at"], tz), _time(r["resolved_at"], tz),
-            mask_niks(r["description"] or ""),
-        ])
+        writer.writerow(
+            [
+                r["id"],
+                KIND_LABELS.get(r["kind"], r["kind"]),
+                r["severity"],
+                STATUS_LABEL.get(r["status"], r["status"]),
+                r["region_code"],
+                r["region_name"],
+                mask_niks(r["reporter_name"] or ""),
+                _time(r["reported_at"], tz),
+                _time(r["received_at"], tz),
+                r["item"] or "",
+                _count(r["received"]),
+                _count(r["planned"]),
+                _count(r["damaged"]),
+                _count(r["data_count"]),
+                _count(r["tps_done"]),
+                _count(r["tps_total"]),
+                _count(r["sirekap"]),
+                r["escalations"],
+                _time(r["taken_at"], tz),
+                _time(r["resolved_at"], tz),
+                mask_niks(r["description"] or ""),
+            ]
+        )
     return ("\ufeff" + buf.getvalue()).encode("utf-8")

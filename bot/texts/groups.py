@@ -19,8 +19,10 @@ def grup_registered(path_text: str, topic: bool, moved_from_chat: bool, previous
     lines = [f"✅ Grup ini sekarang grup koordinasi <b>{path_text}</b>."]
     if topic:
         lines.append("Laporan akan dikirim ke topik ini.")
-    lines.append("Laporan tingkat tinggi dan kritis di wilayah ini akan dikirim ke sini dengan tombol "
-                 "Tangani, Eskalasi dan Selesai.")
+    lines.append(
+        "Laporan tingkat tinggi dan kritis di wilayah ini akan dikirim ke sini dengan tombol "
+        "Tangani, Eskalasi dan Selesai."
+    )
     if moved_from_chat:
         lines.append("(Wilayah ini sebelumnya punya grup lain; grup itu tidak lagi menerima laporannya.)")
     if previous_region:
@@ -30,8 +32,10 @@ def grup_registered(path_text: str, topic: bool, moved_from_chat: bool, previous
 
 def grup_moved_away(path_text: str, new_title: str) -> str:
     """To the group a region was moved away from (by /grup in another group)."""
-    return (f"ℹ️ Wilayah <b>{path_text}</b> sekarang dikoordinasikan di grup «{esc(new_title)}». Grup ini tidak "
-            "lagi menerima laporan dan ringkasan terjadwal wilayah itu.")
+    return (
+        f"ℹ️ Wilayah <b>{path_text}</b> sekarang dikoordinasikan di grup «{esc(new_title)}». Grup ini tidak "
+        "lagi menerima laporan dan ringkasan terjadwal wilayah itu."
+    )
 
 
 WELCOME_IN_GROUP = (
@@ -51,8 +55,7 @@ JADWAL_GROUP_NOT_REGISTERED = (
 
 
 def jadwal_set(times: list[str], zone: str, path_text: str) -> str:
-    return (f"🗓 Ringkasan <b>{path_text}</b> akan dikirim setiap hari pukul "
-            f"{', '.join(times)} {esc(zone)}.")
+    return f"🗓 Ringkasan <b>{path_text}</b> akan dikirim setiap hari pukul {', '.join(times)} {esc(zone)}."
 
 
 JADWAL_OFF = "🗓 Ringkasan terjadwal dimatikan. Ringkasan tetap bisa diminta dengan /ringkasan."

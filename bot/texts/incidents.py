@@ -8,8 +8,8 @@ import re
 from collections.abc import Mapping
 from datetime import tzinfo
 
-from bot.domain.models import Attachment, Incident, IncidentEvent, Region
 from bot.domain.access import Reason
+from bot.domain.models import Attachment, Incident, IncidentEvent, Region
 from bot.domain.reporting import (
     DATA_PROBLEMS,
     ITEMS,
@@ -27,8 +27,8 @@ from bot.texts import reporting as tr
 from bot.texts.common import esc, refusal, region_path
 from bot.texts.formatting import date_time, number
 from bot.texts.labels import KIND_LABELS, SEVERITY_MARK, STATUS_LABEL
-from bot.texts.reporting import describe_report, render_error
 from bot.texts.messages import ELLIPSIS, MESSAGE_LIMIT, split_messages
+from bot.texts.reporting import describe_report, render_error
 
 ACTION_LABEL = {
     "lapor": "melapor",
@@ -43,7 +43,9 @@ ATTACHMENT_LABEL = {"foto": "Foto", "dokumen": "Dokumen", "lokasi": "Lokasi"}
 
 #: notes the bot writes into an incident's history itself
 AUTO_ESCALATION_NOTE = "tidak ditangani dalam {minutes} menit"
-AUTO_ESCALATION_AT_TOP_NOTE = "tidak ditangani dalam {minutes} menit; sudah di tingkat tertinggi, tetap menunggu ditangani"
+AUTO_ESCALATION_AT_TOP_NOTE = (
+    "tidak ditangani dalam {minutes} menit; sudah di tingkat tertinggi, tetap menunggu ditangani"
+)
 
 
 def auto_escalation_note(minutes: int, at_top: bool) -> str:
@@ -76,15 +78,20 @@ def _with_target(kind: str | None, code: str) -> str:
 
 
 def target_unknown(target: str, kind: str | None, example_code: str) -> str:
-    return (f"Wilayah «@{esc(target)}» tidak ditemukan. Cari nama atau kodenya dengan /wilayah; nama dengan "
-            f"spasi ditulis dengan garis bawah (@kuta_selatan).\n{_with_target(kind, example_code)}")
+    return (
+        f"Wilayah «@{esc(target)}» tidak ditemukan. Cari nama atau kodenya dengan /wilayah; nama dengan "
+        f"spasi ditulis dengan garis bawah (@kuta_selatan).\n{_with_target(kind, example_code)}"
+    )
 
 
-def target_out_of_scope(target: str, path: tuple[Region, ...], home: tuple[Region, ...], kind: str | None,
-                        example_code: str) -> str:
+def target_out_of_scope(
+    target: str, path: tuple[Region, ...], home: tuple[Region, ...], kind: str | None, example_code: str
+) -> str:
     where = f" ({region_path(path)})" if path else ""
-    return (f"Wilayah «@{esc(target)}»{where} di luar wilayah kerja Anda ({region_path(home)}). "
-            f"Laporkan untuk wilayah Anda atau wilayah di bawahnya.\n{_with_target(kind, example_code)}")
+    return (
+        f"Wilayah «@{esc(target)}»{where} di luar wilayah kerja Anda ({region_path(home)}). "
+        f"Laporkan untuk wilayah Anda atau wilayah di bawahnya.\n{_with_target(kind, example_code)}"
+    )
 
 
 def target_ambiguous(target: str, paths: list[tuple[Region, ...]]) -> str:
@@ -130,8 +137,9 @@ def receipt_incident_id(text: str | None) -> int | None:
     return int(found.group(1)) if found else None
 
 
-def receipt(incident: Incident, report: Report, path: tuple[Region, ...], nik_warnings: tuple[str, ...],
-            duplicate: bool) -> str:
+def receipt(
+    incident: Incident, report: Report, path: tuple[Region, ...], nik_warnings: tuple[str, ...], duplicate: bool
+) -> str:
     head = "✅ <b>Laporan #{id} diterima</b>" if not duplicate else "✅ <b>Laporan #{id} sudah tercatat</b>"
     lines = [
         head.format(id=incident.id),
@@ -176,8 +184,9 @@ def visible_size(html_text: str) -> int:
     return len(html.unescape(_TAG.sub("", html_text)).encode("utf-16-le")) // 2
 
 
-def _event_lines(events: list[IncidentEvent], tz: tzinfo, region_names: Mapping[str, str], *,
-                 note_limit: int | None, dash: str) -> list[tuple[IncidentEvent, str]]:
+def _event_lines(
+    events: list[IncidentEvent], tz: tzinfo, region_names: Mapping[str, str], *, note_limit: int | None, dash: str
+) -> list[tuple[IncidentEvent, str]]:
     """One line per event: who did what, where an escalation went, and the note."""
     out = []
     level = None  # the region the incident was handled at before each event
@@ -197,19 +206,30 @@ def _event_lines(events: list[IncidentEvent], tz: tzinfo, region_names: Mapping[
     return out
 
 
-def status_messages(incident: Incident, report: Report, path: tuple[Region, ...], reporter_name: str,
-                    events: list[IncidentEvent], attachments: list[Attachment], tz: tzinfo,
-                    region_names: Mapping[str, str] | None = None) -> list[str]:
+def status_messages(
+    incident: Incident,
+    report: Report,
+    path: tuple[Region, ...],
+    reporter_name: str,
+    events: list[IncidentEvent],
+    attachments: list[Attachment],
+    tz: tzinfo,
+    region_names: Mapping[str, str] | None = None,
+) -> list[str]:
     """/status: the incident with its whole history, as messages below Telegram's limit (split
     between lines of the attachments and the history; a continuation repeats its title)."""
 
     mark = SEVERITY_MARK.get(incident.severity, "")
-    blocks = ["\n".join([
-        f"{mark} <b>#{incident.id} {KIND_LABELS[incident.kind]}</b> — {STATUS_LABEL[incident.status.value]}",
-        f"Wilayah: {region_path(path)}",
-        f"Pelapor: {esc(reporter_name)}, {date_time(incident.reported_at, tz)}",
-        describe_report(report, Severity(incident.severity)),
-    ])]
+    blocks = [
+        "\n".join(
+            [
+                f"{mark} <b>#{incident.id} {KIND_LABELS[incident.kind]}</b> — {STATUS_LABEL[incident.status.value]}",
+                f"Wilayah: {region_path(path)}",
+                f"Pelapor: {esc(reporter_name)}, {date_time(incident.reported_at, tz)}",
+                describe_report(report, Severity(incident.severity)),
+            ]
+        )
+    ]
     if attachments:
         lines = [f"<b>Lampiran ({len(attachments)})</b>"]
         for a in attachments:
@@ -246,15 +266,13 @@ FLOW_CHOOSE_ITEM = "Barang apa?"
 FLOW_CHOOSE_PROBLEM = "Masalah data apa?"
 FLOW_CHOOSE_SEVERITY = "Seberapa gawat kejadiannya?"
 FLOW_ASK_REGION = (
-    "Untuk kecamatan mana? Ketik nama atau kode kecamatan (misalnya <code>kuta</code> atau "
-    "<code>51.03.01</code>)."
+    "Untuk kecamatan mana? Ketik nama atau kode kecamatan (misalnya <code>kuta</code> atau <code>51.03.01</code>)."
 )
 
 
 def flow_ask_region_own(region: Region) -> str:
     return (
-        f"Untuk wilayah mana? Tekan tombol untuk {esc(region.title)}, atau ketik nama/kode wilayah lain "
-        "di bawah Anda."
+        f"Untuk wilayah mana? Tekan tombol untuk {esc(region.title)}, atau ketik nama/kode wilayah lain di bawah Anda."
     )
 
 
@@ -263,7 +281,9 @@ FLOW_ASK_LOGISTIK = (
     "<code>118</code> atau <code>118/120 rusak 2 dua kotak penyok</code>"
 )
 FLOW_ASK_DATA = "Ketik jumlah pemilih dan keterangan:\n<code>14 pemilih ganda di Desa Kuta</code>"
-FLOW_ASK_REKAP = "Ketik TPS selesai/jumlah TPS, dan yang sudah diunggah ke Sirekap bila ada:\n<code>180/205 sirekap 150</code>"
+FLOW_ASK_REKAP = (
+    "Ketik TPS selesai/jumlah TPS, dan yang sudah diunggah ke Sirekap bila ada:\n<code>180/205 sirekap 150</code>"
+)
 FLOW_ASK_INSIDEN = "Ceritakan kejadiannya dalam satu pesan."
 
 
@@ -303,24 +323,43 @@ def _short_report(report: Report) -> Report:
     return report
 
 
-def card(incident: Incident, report: Report, path: tuple[Region, ...], reporter_name: str,
-         assignee_name: str | None, events: list[IncidentEvent], tz: tzinfo, *, moved_to: str | None = None,
-         region_names: Mapping[str, str] | None = None) -> str:
+def card(
+    incident: Incident,
+    report: Report,
+    path: tuple[Region, ...],
+    reporter_name: str,
+    assignee_name: str | None,
+    events: list[IncidentEvent],
+    tz: tzinfo,
+    *,
+    moved_to: str | None = None,
+    region_names: Mapping[str, str] | None = None,
+) -> str:
     """A group post: what, where, who, the current status and the latest history, always below
     Telegram's 4,096 characters: the report's own text is shortened, then history left out, only
     when it would not fit otherwise."""
     short = _short_report(report)
     for rep, history in ((report, CARD_HISTORY), (short, CARD_HISTORY), (short, 1), (short, 0)):
-        text = _card(incident, rep, path, reporter_name, assignee_name, events, tz, moved_to, region_names or {},
-                     history)
+        text = _card(
+            incident, rep, path, reporter_name, assignee_name, events, tz, moved_to, region_names or {}, history
+        )
         if visible_size(text) < MESSAGE_LIMIT:
             break
     return text
 
 
-def _card(incident: Incident, report: Report, path: tuple[Region, ...], reporter_name: str,
-          assignee_name: str | None, events: list[IncidentEvent], tz: tzinfo, moved_to: str | None,
-          region_names: Mapping[str, str], history: int) -> str:
+def _card(
+    incident: Incident,
+    report: Report,
+    path: tuple[Region, ...],
+    reporter_name: str,
+    assignee_name: str | None,
+    events: list[IncidentEvent],
+    tz: tzinfo,
+    moved_to: str | None,
+    region_names: Mapping[str, str],
+    history: int,
+) -> str:
     mark = SEVERITY_MARK.get(incident.severity, "")
     status = STATUS_LABEL[incident.status.value]
     if incident.status.value == "ditangani" and assignee_name:
@@ -338,8 +377,11 @@ def _card(incident: Incident, report: Report, path: tuple[Region, ...], reporter
         lines.append(f"⬆️ Dieskalasi ke {esc(moved_to)}.")
     if incident.escalations and not moved_to:
         lines.append(f"Eskalasi ke-{incident.escalations}.")
-    lines_of = [line for e, line in _event_lines(events, tz, region_names, note_limit=NOTE_SHOWN, dash=" ")
-                if e.action != "lapor"]
+    lines_of = [
+        line
+        for e, line in _event_lines(events, tz, region_names, note_limit=NOTE_SHOWN, dash=" ")
+        if e.action != "lapor"
+    ]
     recent = lines_of[-history:] if history else []
     if recent:
         lines.append("<i>Riwayat:</i>")
@@ -375,7 +417,7 @@ MOVE_REFUSED = {
     "note_required": "Tulis catatannya: <code>/catatan {id} &lt;teks&gt;</code>",
     "conflict": "Laporan #{id} baru saja berubah. Lihat /status {id} lalu coba lagi.",
     "note_too_long": "Catatan terlalu panjang ({length} karakter). Paling banyak {limit} karakter; "
-                     "persingkat lalu kirim lagi. Laporan #{id} tidak diubah.",
+    "persingkat lalu kirim lagi. Laporan #{id} tidak diubah.",
 }
 
 #: answerCallbackQuery text is plain text (not parsed) and at most 200 characters
@@ -403,12 +445,22 @@ INSIDEN_USAGE = (
 )
 
 
-PROGRESS_LEFT_OUT = ("Laporan progres (rekap, logistik lengkap tanpa kerusakan) tidak ditampilkan: "
-                     "lihat dengan /insiden rekap, /insiden logistik atau /insiden semua.")
+PROGRESS_LEFT_OUT = (
+    "Laporan progres (rekap, logistik lengkap tanpa kerusakan) tidak ditampilkan: "
+    "lihat dengan /insiden rekap, /insiden logistik atau /insiden semua."
+)
 
 
-def incident_list(items: list[tuple[Incident, str]], page: int, pages: int, total: int, kind: str | None,
-                  open_only: bool, tz: tzinfo, progress_left_out: bool = False) -> str:
+def incident_list(
+    items: list[tuple[Incident, str]],
+    page: int,
+    pages: int,
+    total: int,
+    kind: str | None,
+    open_only: bool,
+    tz: tzinfo,
+    progress_left_out: bool = False,
+) -> str:
     what = KIND_LABELS[kind].lower() if kind else "semua jenis"
     state = "terbuka" if open_only else "semua status"
     if not items:

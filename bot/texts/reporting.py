@@ -78,8 +78,10 @@ MAX_QUOTED_TOKEN: Final = 40
 ERRORS: Final[dict[str, str]] = {
     "missing_kind": "Jenis laporan belum ditulis.",
     "unknown_kind": "Jenis laporan «{token}» tidak dikenal.",
-    "kind_after_target": ("Sesudah nama wilayah harus ada jenis laporan. Nama wilayah yang berspasi disambung "
-                          "dengan garis bawah, mis. «{token}»."),
+    "kind_after_target": (
+        "Sesudah nama wilayah harus ada jenis laporan. Nama wilayah yang berspasi disambung "
+        "dengan garis bawah, mis. «{token}»."
+    ),
     "empty_target": "Sesudah «@» tulis kode atau nama wilayah, mis. @51.03.01 atau @kuta.",
     "missing_item": "Nama barang belum ditulis.",
     "unknown_item": "Barang «{token}» tidak dikenal.",

@@ -51,10 +51,35 @@ ALLOWED: dict[str, set[str]] = {
     "logging": set(),
     "emulator": set(),
     "package": set(),
-    "root": {"domain", "services", "storage", "texts", "telegram", "charts", "context", "handlers", "devtools",
-             "settings", "logging", "package"},
-    "devtools": {"domain", "services", "storage", "texts", "telegram", "charts", "context", "handlers",
-                 "settings", "logging", "root", "emulator", "package"},
+    "root": {
+        "domain",
+        "services",
+        "storage",
+        "texts",
+        "telegram",
+        "charts",
+        "context",
+        "handlers",
+        "devtools",
+        "settings",
+        "logging",
+        "package",
+    },
+    "devtools": {
+        "domain",
+        "services",
+        "storage",
+        "texts",
+        "telegram",
+        "charts",
+        "context",
+        "handlers",
+        "settings",
+        "logging",
+        "root",
+        "emulator",
+        "package",
+    },
 }
 
 
@@ -146,7 +171,8 @@ def test_arrows_point_down() -> None:
     wrong = [
         _where(imp) + f" ({layer_of(imp.source)} may not import {layer_of(imp.target)})"
         for imp in ALL_IMPORTS
-        if (src := layer_of(imp.source)) != (dst := layer_of(imp.target)) and dst not in ALLOWED[src]
+        if (src := layer_of(imp.source)) != (dst := layer_of(imp.target))
+        and dst not in ALLOWED[src]
         and not (dst == "package" and imp.target == "bot")
     ]
     assert not wrong, "imports against the grid:\n" + "\n".join(wrong)
@@ -167,7 +193,7 @@ def find_cycle(edges: dict[str, set[str]]) -> list[str] | None:
         stack.append(node)
         for nxt in sorted(edges.get(node, ())):
             if state.get(nxt) == 1:
-                return stack[stack.index(nxt):] + [nxt]
+                return stack[stack.index(nxt) :] + [nxt]
             if nxt not in state and (cycle := visit(nxt)):
                 return cycle
         stack.pop()

@@ -14,9 +14,9 @@ import pytest
 
 import bot.texts.groups
 import bot.texts.incidents
-from bot.services import registration, reporting
 from bot.app import NOTIFIER_KEY, RUNTIME_KEY, build_application
 from bot.emulator import BotApiEmulator, parse_html
+from bot.services import registration, reporting
 from bot.settings import Settings
 from storage import incidents as incident_store
 from storage import regions as region_store
@@ -49,8 +49,11 @@ class Harness:
         self.bot = emu.add_bot("kpu_koordinasi_bot", "KPU Koordinasi")
         self.clock = clock
         self.settings = Settings(
-            TELEGRAM_BOT_TOKEN=self.bot.token, TELEGRAM_API_URL=emu.url, DATABASE_PATH=db_path,
-            BOT_ADMIN_IDS=str(ADMIN_ID), **overrides,
+            TELEGRAM_BOT_TOKEN=self.bot.token,
+            TELEGRAM_API_URL=emu.url,
+            DATABASE_PATH=db_path,
+            BOT_ADMIN_IDS=str(ADMIN_ID),
+            **overrides,
         )
         self.app = None
         self.admin = emu.user(ADMIN_ID, "Admin", username="admin_kpu")
@@ -106,8 +109,9 @@ class Harness:
         """The receipt of a stored incident as its reporter reads it, from `bot.texts.incidents.receipt`."""
         incident = await incident_store.get(self.rt.db, incident_id)
         path = await region_store.path(self.rt.db, incident.region_code)
-        return shown(bot.texts.incidents.receipt(incident, reporting.report_of(incident), path, nik_warnings,
-                                                 duplicate))
+        return shown(
+            bot.texts.incidents.receipt(incident, reporting.report_of(incident), path, nik_warnings, duplicate)
+        )
 
     async def say(self, user, text: str, chat=None, *, thread_id=None, reply_to=None):
         """`user` sends `text` (privately unless `chat`), and the bot's next message there is returned."""

@@ -14,15 +14,29 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_quick_benchmarks_write_every_key(tmp_path):
     out = tmp_path / "results.json"
-    done = subprocess.run([sys.executable, "-m", "bench", "--quick", "--out", str(out)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     results = json.loads(out.read_text(encoding="utf-8"))
 
     assert set(results) == {"ingest", "digest", "chart_s", "fanout", "peak_rss_mb", "machine"}
     ingest = results["ingest"]
-    assert set(ingest) == {"reports_per_s", "echo_per_s", "ratio", "p50_ms", "p95_ms", "p99_ms",
-                           "p95_ms_at_50_per_s", "lost", "duplicated"}
+    assert set(ingest) == {
+        "reports_per_s",
+        "echo_per_s",
+        "ratio",
+        "p50_ms",
+        "p95_ms",
+        "p99_ms",
+        "p95_ms_at_50_per_s",
+        "lost",
+        "duplicated",
+    }
     assert ingest["lost"] == 0 and ingest["duplicated"] == 0
     for key in ("reports_per_s", "echo_per_s", "ratio", "p50_ms", "p95_ms", "p99_ms", "p95_ms_at_50_per_s"):
         assert isinstance(ingest[key], (int, float)) and math.isfinite(ingest[key]) and ingest[key] > 0, key

@@ -11,10 +11,15 @@ from bot.emulator import BotApiEmulator
 
 
 def run(tmp_path, *args, **env):
-    full_env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path),
-                "DATABASE_PATH": str(tmp_path / "bot.sqlite3"), **env}
-    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=tmp_path, env=full_env,
-                          capture_output=True, text=True, timeout=120)
+    full_env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
+        **env,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], cwd=tmp_path, env=full_env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_migrate_invite_and_backup(tmp_path):
@@ -54,21 +59,31 @@ def _one_line(result) -> str:
 
 
 VERB_ARGS = {
-    "migrate": [], "invite": ["--role", "petugas", "--region", "51", "--bot-username", "kpu_bot"],
-    "backup": ["{tmp}/copy.sqlite3"], "import-plan": ["{tmp}/plan.csv"], "import-tps": ["{tmp}/tps.csv"],
+    "migrate": [],
+    "invite": ["--role", "petugas", "--region", "51", "--bot-username", "kpu_bot"],
+    "backup": ["{tmp}/copy.sqlite3"],
+    "import-plan": ["{tmp}/plan.csv"],
+    "import-tps": ["{tmp}/tps.csv"],
 }
 
 
 @pytest.mark.parametrize(
     ("verb", "kind"),
-    [(verb, kind) for verb in VERB_ARGS for kind in ("not_a_database", "under_a_file", "newer_schema")
-     # backup checks first that the file exists ('belum ada', above), and copies any schema
-     if not (verb == "backup" and kind != "not_a_database")],
+    [
+        (verb, kind)
+        for verb in VERB_ARGS
+        for kind in ("not_a_database", "under_a_file", "newer_schema")
+        # backup checks first that the file exists ('belum ada', above), and copies any schema
+        if not (verb == "backup" and kind != "not_a_database")
+    ],
 )
 def test_a_database_that_cannot_be_used_is_one_line_for_every_verb(tmp_path, verb, kind):
     (tmp_path / "plain_file").write_bytes(b"not SQLite at all " * 100)
-    db_path = {"not_a_database": tmp_path / "plain_file", "under_a_file": tmp_path / "plain_file" / "bot.sqlite3",
-               "newer_schema": tmp_path / "new.sqlite3"}[kind]
+    db_path = {
+        "not_a_database": tmp_path / "plain_file",
+        "under_a_file": tmp_path / "plain_file" / "bot.sqlite3",
+        "newer_schema": tmp_path / "new.sqlite3",
+    }[kind]
     if kind == "newer_schema":
         raw = sqlite3.connect(db_path)
         raw.execute("PRAGMA user_version = 9999")
@@ -96,8 +111,17 @@ async def test_invite_with_a_token_the_server_rejects_says_so_without_the_token(
 
     token = "123456:" + "Q" * 35
     async with BotApiEmulator() as emu:
-        result = await asyncio.to_thread(run, tmp_path, "invite", "--role", "petugas", "--region", "51",
-                                         TELEGRAM_BOT_TOKEN=token, TELEGRAM_API_URL=emu.url)
+        result = await asyncio.to_thread(
+            run,
+            tmp_path,
+            "invite",
+            "--role",
+            "petugas",
+            "--region",
+            "51",
+            TELEGRAM_BOT_TOKEN=token,
+            TELEGRAM_API_URL=emu.url,
+        )
     assert result.returncode == 2
     line = _one_line(result)
     assert line.startswith("error: TELEGRAM_BOT_TOKEN: ditolak") and "--bot-username" in line

@@ -8,9 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import bot.texts.baselines
-
 import pytest
+
+import bot.texts.baselines
 
 PLAN_HEAD = "kode_wilayah,barang,jumlah\n"
 
@@ -29,7 +29,12 @@ def run(tmp_path):
     def go(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "bot", *args],
-            cwd=tmp_path, env=env, capture_output=True, text=True, encoding="utf-8", timeout=120,
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            timeout=120,
         )
 
     go.db_path = db_path  # type: ignore[attr-defined]
@@ -54,7 +59,9 @@ def test_good_plan_file(run, tmp_path):
         "rencana.csv: rencana logistik: 3 baris diimpor (2 kecamatan, 3 barang; 3 baru, 0 mengganti nilai lama)"
     )
     assert sorted(query(run.db_path, "SELECT region_code, item, quantity FROM logistics_plan")) == [
-        ("51.03.01", "kotak_suara", 120), ("51.03.02", "surat_suara", 1250), ("51.03.02", "tinta", 30),
+        ("51.03.01", "kotak_suara", 120),
+        ("51.03.02", "surat_suara", 1250),
+        ("51.03.02", "tinta", 30),
     ]
     assert query(run.db_path, "SELECT actor_id, action, target FROM audit_log WHERE action = 'impor'") == [
         (None, "impor", "rencana")
@@ -72,13 +79,16 @@ def test_good_tps_file_from_excel_and_reimport(run, tmp_path):
     assert done.returncode == 0, done.stderr
     assert bot.texts.baselines.TPS_DONE.format(rows=1, regions=1, total="210", added=0, replaced=1) in done.stdout
     assert sorted(query(run.db_path, "SELECT region_code, tps_count FROM tps_baseline")) == [
-        ("51.03.01", 210), ("51.03.02", 1010),
+        ("51.03.01", 210),
+        ("51.03.02", 1010),
     ]
 
 
 def test_bad_plan_file_names_file_and_lines_and_imports_nothing(run, tmp_path):
-    lines = [f"51.03.0{1 + n % 6},{item},{n + 1}" for n, item in enumerate(
-        ["kotak", "bilik", "surat", "tinta", "segel", "formulir", "sampul", "braille"] * 3)][:19]
+    lines = [
+        f"51.03.0{1 + n % 6},{item},{n + 1}"
+        for n, item in enumerate(["kotak", "bilik", "surat", "tinta", "segel", "formulir", "sampul", "braille"] * 3)
+    ][:19]
     # keys must be unique: 6 kecamatan x 8 items cycle, 19 lines never repeat a pair
     lines[15] = "51.99.01,kotak,5"  # file line 17
     lines[3] = "51.03.04,tinta,1,5"  # file line 5
@@ -154,5 +164,7 @@ def test_a_busy_database_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys):
         holder.close()
     err = capsys.readouterr().err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
-    assert err.startswith("error: " + bot.texts.baselines.DATABASE_FAILED.format(path=db_path, reason="database is locked"))
+    assert err.startswith(
+        "error: " + bot.texts.baselines.DATABASE_FAILED.format(path=db_path, reason="database is locked")
+    )
     assert query(db_path, "SELECT quantity FROM logistics_plan") == [(120,)]

@@ -14,7 +14,6 @@ from bot.domain.access import Reason
 from bot.domain.privacy import mask_niks
 from bot.emulator import parse_html
 from bot.emulator.entities import utf16_len
-from storage import outbox
 from tests.e2e.conftest import shown
 
 
@@ -32,12 +31,26 @@ def refused(why: str, **values) -> str:
     return shown(bot.texts.incidents.MOVE_REFUSED[why]).format(**values)
 
 
-def registered(path_text: str, *, topic: bool = False, moved_from_chat: bool = False,
-               previous_region: str | None = None) -> str:
+def registered(
+    path_text: str, *, topic: bool = False, moved_from_chat: bool = False, previous_region: str | None = None
+) -> str:
     return shown(bot.texts.groups.grup_registered(path_text, topic, moved_from_chat, previous_region))
 
 
-BUTTON_LABELS = [bot.texts.incidents.BUTTON_TAKE, bot.texts.incidents.BUTTON_ESCALATE, bot.texts.incidents.BUTTON_RESOLVE]
+async def outbox_counts(db) -> dict[str, int]:
+    """Notifications sent, pending and given up, read in SQL (the bot only asks for the due ones)."""
+    row = await db.fetchone(
+        "SELECT sum(sent_at IS NOT NULL) AS sent, sum(sent_at IS NULL AND failed_at IS NULL) AS pending,"
+        " sum(failed_at IS NOT NULL) AS failed FROM outbox"
+    )
+    return {k: int(row[k] or 0) for k in ("sent", "pending", "failed")}
+
+
+BUTTON_LABELS = [
+    bot.texts.incidents.BUTTON_TAKE,
+    bot.texts.incidents.BUTTON_ESCALATE,
+    bot.texts.incidents.BUTTON_RESOLVE,
+]
 
 
 @pytest.fixture
@@ -62,23 +75,29 @@ async def registered_region(kpu, chat):
 
 
 async def schedules_of(kpu, chat):
-    rows = await kpu.rt.db.fetchall("SELECT at_time, region_code FROM schedules WHERE chat_id = ? ORDER BY at_time",
-                                    (chat.id,))
+    rows = await kpu.rt.db.fetchall(
+        "SELECT at_time, region_code FROM schedules WHERE chat_id = ? ORDER BY at_time", (chat.id,)
+    )
     return [(r[0], r[1]) for r in rows]
 
 
 def digest_jobs(kpu, chat):
     """The times of a chat's daily digest jobs in the JobQueue (named ringkasan:<chat>:<HH:MM>)."""
     prefix = f"ringkasan:{chat.id}:"
-    return sorted(j.name[len(prefix):] for j in kpu.app.job_queue.jobs()
-                  if j.name and j.name.startswith(prefix) and not j.removed)
+    return sorted(
+        j.name[len(prefix) :]
+        for j in kpu.app.job_queue.jobs()
+        if j.name and j.name.startswith(prefix) and not j.removed
+    )
 
 
 async def test_group_registration_rights(kpu, people):
     group = await kpu.group("KPU Badung", people["made"], people["komang"], people["ketut"])
     assert (await kpu.say(people["made"], "/grup 51.03", group)).text == refusal(Reason.ROLE)
     assert (await kpu.say(people["komang"], "/grup 51.71", group)).text == refusal(Reason.SCOPE)
-    assert (await kpu.say(people["komang"], "/grup 99.99", group)).text == shown(bot.texts.groups.grup_bad_region("99.99"))
+    assert (await kpu.say(people["komang"], "/grup 99.99", group)).text == shown(
+        bot.texts.groups.grup_bad_region("99.99")
+    )
     assert (await kpu.say(people["komang"], "/grup 51.03")).text == shown(bot.texts.groups.GRUP_GROUPS_ONLY)
     assert await registered_region(kpu, group) is None  # refusals changed nothing
     answer = await kpu.say(people["komang"], "/grup 51.03", group)
@@ -173,8 +192,9 @@ async def test_escalate_resolve_and_fan_out(kpu, people, groups):
     post = await kpu.next(groups["badung"])
     await (await people["made"].press(post, f"i1:t:{incident_id}")).answer()
     await kpu.emu.next_edit(groups["badung"])
-    assert (await kpu.say(people["made"], f"/eskalasi {incident_id} pompa tidak cukup", groups["badung"])).text \
-        == done("eskalasi").format(id=incident_id, to="Provinsi Bali")
+    assert (await kpu.say(people["made"], f"/eskalasi {incident_id} pompa tidak cukup", groups["badung"])).text == done(
+        "eskalasi"
+    ).format(id=incident_id, to="Provinsi Bali")
     upper = await kpu.next(groups["bali"], thread_id=groups["topic"])
     assert f"#{incident_id} " in upper.text and "mengeskalasi ke Provinsi Bali: pompa tidak cukup" in upper.text
     assert "Eskalasi ke-1" in upper.text and len(upper.buttons[0]) == 3
@@ -189,8 +209,12 @@ async def test_escalate_resolve_and_fan_out(kpu, people, groups):
     private = await kpu.next(people["wayan"])
     assert private.text == shown(bot.texts.incidents.resolved_to_reporter(incident_id, "Nyoman", ""))
     history = await kpu.say(people["made"], f"/status {incident_id}")
-    for line in ("Wayan melapor", "Made menangani", "Made mengeskalasi ke Provinsi Bali: pompa tidak cukup",
-                 "Nyoman menyelesaikan"):
+    for line in (
+        "Wayan melapor",
+        "Made menangani",
+        "Made mengeskalasi ke Provinsi Bali: pompa tidak cukup",
+        "Nyoman menyelesaikan",
+    ):
         assert line in history.text
 
 
@@ -323,7 +347,9 @@ async def test_bot_removed_from_group_unregisters_it(kpu, people, groups):
     assert (await kpu.next(groups["badung"])).text == shown(bot.texts.groups.WELCOME_IN_GROUP)
     row = await kpu.rt.db.fetchone("SELECT count(*) FROM groups WHERE chat_id = ?", (groups["badung"].id,))
     assert row[0] == 0
-    assert (await kpu.rt.db.fetchone("SELECT count(*) FROM schedules WHERE chat_id = ?", (groups["badung"].id,)))[0] == 0
+    assert (await kpu.rt.db.fetchone("SELECT count(*) FROM schedules WHERE chat_id = ?", (groups["badung"].id,)))[
+        0
+    ] == 0
 
 
 async def test_incident_list_pages(kpu, people):
@@ -373,8 +399,9 @@ async def test_bot_added_to_a_group_says_how_to_register_it(kpu, people):
 
 
 async def actions_of(kpu, incident_id):
-    rows = await kpu.rt.db.fetchall("SELECT action FROM incident_events WHERE incident_id = ? ORDER BY id",
-                                    (incident_id,))
+    rows = await kpu.rt.db.fetchall(
+        "SELECT action FROM incident_events WHERE incident_id = ? ORDER BY id", (incident_id,)
+    )
     return [r[0] for r in rows]
 
 
@@ -504,7 +531,7 @@ async def test_long_notes_are_limited_and_every_notification_still_arrives(kpu_f
     await kpu.next(badung)
 
     def note(n, length=1000):  # a note of exactly `length` characters, with a NIK and HTML-special text
-        return ((f"catatan {n}: NIK {nik} " + "air naik & <pompa> belum datang ") * 40)[:length - 1] + "."
+        return ((f"catatan {n}: NIK {nik} " + "air naik & <pompa> belum datang ") * 40)[: length - 1] + "."
 
     too_long = refused("note_too_long", id=incident_id, length="1.001", limit="1.000")
     assert (await kpu.say(made, f"/catatan {incident_id} {note(0, 1001)}", badung)).text == too_long
@@ -518,10 +545,14 @@ async def test_long_notes_are_limited_and_every_notification_still_arrives(kpu_f
     assert answer.text == done("eskalasi").format(id=incident_id, to="Provinsi Bali")
     upper = await kpu.next(bali)
     assert f"#{incident_id} " in upper.text and "…" in upper.text and nik not in upper.text
-    assert (await kpu.say(nyoman, f"/catatan {incident_id} {note(5)}", bali)).text == done("catatan").format(id=incident_id)
+    assert (await kpu.say(nyoman, f"/catatan {incident_id} {note(5)}", bali)).text == done("catatan").format(
+        id=incident_id
+    )
     edited = await kpu.emu.next_edit(bali)
     assert "catatan 5" in edited.text and f"(+1 lainnya — /status {incident_id})" in edited.text  # 4 of 5 shown
-    assert (await kpu.say(nyoman, f"/selesai {incident_id} {note(6)}", bali)).text == done("selesai").format(id=incident_id)
+    assert (await kpu.say(nyoman, f"/selesai {incident_id} {note(6)}", bali)).text == done("selesai").format(
+        id=incident_id
+    )
     nyoman_name = "N" * 64 + " " + "O" * 64
     for chat in (badung, bali):
         notice = await kpu.next(chat)
@@ -580,8 +611,9 @@ async def test_a_broken_row_is_retried_and_does_not_block_the_others(kpu, people
     await kpu.settled(people["wayan"])
     second = await report_kritis(kpu, people, "atap roboh")
     assert f"#{second} " in (await kpu.next(groups["badung"])).text
-    row = await kpu.rt.db.fetchone("SELECT attempts, last_error, sent_at, failed_at FROM outbox WHERE incident_id = ?",
-                                   (first,))
+    row = await kpu.rt.db.fetchone(
+        "SELECT attempts, last_error, sent_at, failed_at FROM outbox WHERE incident_id = ?", (first,)
+    )
     assert row["attempts"] >= 1 and "RuntimeError: kartu rusak" in row["last_error"]
     assert row["sent_at"] is None and row["failed_at"] is None  # waiting for its retry
     monkeypatch.setattr(notify, "card_for", real)
@@ -643,7 +675,9 @@ async def test_only_the_requester_turns_the_pages_of_a_list(kpu, people, groups)
     assert stored.edit_date is None and "halaman 1/2" in stored.text  # unchanged
     await (await people["made"].press(first, forward)).answer()
     second = await kpu.emu.next_edit(badung)
-    assert "halaman 2/2" in second.text and [t for row in second.buttons for t, _ in row] == [bot.texts.incidents.PAGE_PREV]
+    assert "halaman 2/2" in second.text and [t for row in second.buttons for t, _ in row] == [
+        bot.texts.incidents.PAGE_PREV
+    ]
     await (await people["made"].press(second, second.callback_data[0])).answer()
     back = await kpu.emu.next_edit(badung)
     assert "halaman 1/2" in back.text and "#12" in back.text

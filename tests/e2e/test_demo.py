@@ -58,7 +58,7 @@ def _answers_follow_their_commands(transcript: str) -> None:
         chat = said["chat"]
         before = [ln for ln in lines[:i] if ln.startswith(f"   🤖 [{chat}] ")]
         assert before and before[-1] == f"   🤖 [{chat}] {welcome}", (line, before[-1:])
-        answer = next(ln for ln in lines[i + 1:] if ln.startswith("   🤖 "))
+        answer = next(ln for ln in lines[i + 1 :] if ln.startswith("   🤖 "))
         assert answer.startswith(f"   🤖 [{chat}] {registered}"), (line, answer)
         name = chat.removeprefix("KPU ").removeprefix("Kabupaten ").removeprefix("Provinsi ")
         assert answer.rstrip(".").endswith(name), (line, answer)

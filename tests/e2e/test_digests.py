@@ -126,7 +126,9 @@ async def test_on_demand_digests_and_their_limit(kpu, people, badung, clock):
     assert (await kpu.say(people["made"], "/bantuan", badung)).text.startswith(help_title(Role.KOORDINATOR))
     clock.advance(seconds=119)
     await people["komang"].send(badung, "/ringkasan")
-    assert (await kpu.say(people["made"], "/bantuan", badung)).text.startswith(help_title(Role.KOORDINATOR))  # still silent
+    assert (await kpu.say(people["made"], "/bantuan", badung)).text.startswith(
+        help_title(Role.KOORDINATOR)
+    )  # still silent
     assert sum((m.text or "").startswith(TOO_SOON) for m in kpu.emu.bot_messages(badung)) == 1
     clock.advance(seconds=1)  # the window is over
     await people["made"].send(badung, "/logistik")
@@ -262,13 +264,15 @@ async def test_a_scheduled_digest_goes_where_the_data_says_now(kpu, people, badu
 
     # Made is now a petugas (an active user's role is not changed by an invite link): no personal digest any more
     async with db.transaction() as conn:
-        await conn.execute("UPDATE users SET role = 'petugas', region_code = '51.03.01' WHERE telegram_id = ?",
-                           (made.id,))
+        await conn.execute(
+            "UPDATE users SET role = 'petugas', region_code = '51.03.01' WHERE telegram_id = ?", (made.id,)
+        )
     await job(kpu, made.id).run(kpu.app)
     # Komang was revoked before revocations dropped schedules: the digest checks and drops it
     async with db.transaction() as conn:
-        await conn.execute("UPDATE users SET revoked_at = '2024-02-12T01:00:00.000000+00:00' WHERE telegram_id = ?",
-                           (komang.id,))
+        await conn.execute(
+            "UPDATE users SET revoked_at = '2024-02-12T01:00:00.000000+00:00' WHERE telegram_id = ?", (komang.id,)
+        )
     await job(kpu, komang.id).run(kpu.app)
     # the group now coordinates another region (moved without its schedule): the current one is used
     async with db.transaction() as conn:
@@ -355,8 +359,9 @@ async def test_catch_up_skips_an_occurrence_due_before_the_schedule_existed(kpu,
     await caught_up()
 
 
-async def test_catch_up_runs_in_the_background_and_coalesces_a_chats_missed_times(kpu, people, badung, clock,
-                                                                                monkeypatch):
+async def test_catch_up_runs_in_the_background_and_coalesces_a_chats_missed_times(
+    kpu, people, badung, clock, monkeypatch
+):
     from bot import charts
 
     await kpu.say(people["komang"], "/jadwal 09:00,09:10", badung)
@@ -386,4 +391,6 @@ async def test_catch_up_runs_in_the_background_and_coalesces_a_chats_missed_time
     await kpu.settled(people["komang"])
     assert len(digests(kpu, badung)) == 1  # 09:00 and 09:10 in one digest
     assert [s.last_run_at for s in await schedule_store.for_chat(kpu.rt.db, badung.id)] == [
-        wita(12, 9, 0), wita(12, 9, 10)]
+        wita(12, 9, 0),
+        wita(12, 9, 10),
+    ]

@@ -87,9 +87,7 @@ Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
 
 
 def build_app(emu: BotApiEmulator, bot: BotHandle, *, rate_limiter: bool = False) -> Application:
-    builder = (
-        ApplicationBuilder().token(bot.token).base_url(f"{emu.url}/bot").base_file_url(f"{emu.url}/file/bot")
-    )
+    builder = ApplicationBuilder().token(bot.token).base_url(f"{emu.url}/bot").base_file_url(f"{emu.url}/file/bot")
     if rate_limiter:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=2))
     return builder.build()
@@ -220,9 +218,7 @@ async def test_bot_sends_photo_and_test_reads_it_back(emu: BotApiEmulator, bot: 
 
     async def chart(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.effective_chat is not None
-        await context.bot.send_photo(
-            update.effective_chat.id, png, caption="<i>Rekap</i> suara", parse_mode="HTML"
-        )
+        await context.bot.send_photo(update.effective_chat.id, png, caption="<i>Rekap</i> suara", parse_mode="HTML")
 
     app = build_app(emu, bot)
     app.add_handler(CommandHandler("rekap", chart))
@@ -254,9 +250,7 @@ async def test_user_upload_downloaded_by_bot(emu: BotApiEmulator, bot: BotHandle
         assert message is not None and message.document is not None
         tg_file = await message.document.get_file()
         received[message.document.file_name or ""] = bytes(await tg_file.download_as_bytearray())
-        await message.reply_text(
-            f"Berkas {message.document.file_name} diterima ({message.document.mime_type})"
-        )
+        await message.reply_text(f"Berkas {message.document.file_name} diterima ({message.document.mime_type})")
 
     app = build_app(emu, bot)
     app.add_handler(MessageHandler(filters.Document.ALL, on_document))

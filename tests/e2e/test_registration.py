@@ -7,8 +7,8 @@ import bot.texts.common
 import bot.texts.incidents
 from bot.domain.access import Reason
 from bot.domain.models import Role
-from tests.conftest import audit_rows
 from storage import users as user_store
+from tests.conftest import audit_rows
 from tests.e2e.conftest import shown
 
 KUTA = "Bali › Badung › Kuta"  # the path of 51.03.01 as the greetings show it
@@ -91,7 +91,9 @@ async def test_strangers_get_one_short_explanation_and_nothing_is_stored(kpu):
     for text in ("/lapor insiden kritis gudang terbakar", "halo", "/start"):
         answer = await kpu.say(stranger, text)
         assert answer.text == shown(bot.texts.common.NOT_REGISTERED)
-    rows = await kpu.rt.db.fetchone("SELECT (SELECT count(*) FROM incidents) + (SELECT count(*) FROM users WHERE telegram_id = 666)")
+    rows = await kpu.rt.db.fetchone(
+        "SELECT (SELECT count(*) FROM incidents) + (SELECT count(*) FROM users WHERE telegram_id = 666)"
+    )
     assert rows[0] == 0
 
 

@@ -23,9 +23,14 @@ NIK_JABAR = "3201011234560002"
 def png(width=32, height=24) -> bytes:
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
     raw = b"".join(b"\x00" + b"\x80" * (width * 3) for _ in range(height))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
 
 
 def error(code: str, **values) -> str:
@@ -57,31 +62,75 @@ SEVERITY = bot.texts.reporting.SUMMARY_SEVERITY
 @pytest.mark.parametrize(
     ("line", "expected", "row"),
     [
-        ("/lapor logistik kotak_suara 118/120 rusak 2 dua kotak penyok",
-         [summary(LOGISTIK_PLANNED + bot.texts.reporting.SUMMARY_LOGISTIK_DAMAGED, label="Kotak suara",
-                  received="118", planned="120", damaged="2"),
-          "dua kotak penyok", summary(SEVERITY, severity="sedang")],
-         {"kind": "logistik", "item": "kotak_suara", "received": 118, "planned": 120, "damaged": 2,
-          "severity": "sedang"}),
-        ("/lapor logistik surat 1.250/2.000",
-         [summary(LOGISTIK_PLANNED, label="Surat suara", received="1.250", planned="2.000"),
-          summary(SEVERITY, severity="tinggi")],
-         {"kind": "logistik", "item": "surat_suara", "received": 1250, "planned": 2000, "severity": "tinggi"}),
-        ("/lapor logistik tinta 40/40",
-         [summary(LOGISTIK_PLANNED, label="Tinta", received="40", planned="40"), summary(SEVERITY, severity="rendah")],
-         {"kind": "logistik", "severity": "rendah"}),
-        ("/lapor data ganda 14 pemilih ganda di Desa Kuta",
-         [summary(bot.texts.reporting.SUMMARY_DATA, label="Pemilih ganda", count="14"), "pemilih ganda di Desa Kuta",
-          summary(SEVERITY, severity="sedang")],
-         {"kind": "data", "item": "ganda", "data_count": 14, "severity": "sedang"}),
-        ("/lapor rekap 180/205 sirekap 150",
-         [summary(bot.texts.reporting.SUMMARY_REKAP + bot.texts.reporting.SUMMARY_REKAP_SIREKAP, done="180",
-                  total="205", percent="87,8%", sirekap="150"),
-          summary(SEVERITY, severity="rendah")],
-         {"kind": "rekap", "tps_done": 180, "tps_total": 205, "sirekap": 150, "severity": "rendah"}),
-        ("/lapor insiden kritis gudang logistik PPK Kuta tergenang banjir",
-         [summary(bot.texts.reporting.SUMMARY_INSIDEN, severity="kritis"), "gudang logistik PPK Kuta tergenang banjir"],
-         {"kind": "insiden", "severity": "kritis", "description": "gudang logistik PPK Kuta tergenang banjir"}),
+        (
+            "/lapor logistik kotak_suara 118/120 rusak 2 dua kotak penyok",
+            [
+                summary(
+                    LOGISTIK_PLANNED + bot.texts.reporting.SUMMARY_LOGISTIK_DAMAGED,
+                    label="Kotak suara",
+                    received="118",
+                    planned="120",
+                    damaged="2",
+                ),
+                "dua kotak penyok",
+                summary(SEVERITY, severity="sedang"),
+            ],
+            {
+                "kind": "logistik",
+                "item": "kotak_suara",
+                "received": 118,
+                "planned": 120,
+                "damaged": 2,
+                "severity": "sedang",
+            },
+        ),
+        (
+            "/lapor logistik surat 1.250/2.000",
+            [
+                summary(LOGISTIK_PLANNED, label="Surat suara", received="1.250", planned="2.000"),
+                summary(SEVERITY, severity="tinggi"),
+            ],
+            {"kind": "logistik", "item": "surat_suara", "received": 1250, "planned": 2000, "severity": "tinggi"},
+        ),
+        (
+            "/lapor logistik tinta 40/40",
+            [
+                summary(LOGISTIK_PLANNED, label="Tinta", received="40", planned="40"),
+                summary(SEVERITY, severity="rendah"),
+            ],
+            {"kind": "logistik", "severity": "rendah"},
+        ),
+        (
+            "/lapor data ganda 14 pemilih ganda di Desa Kuta",
+            [
+                summary(bot.texts.reporting.SUMMARY_DATA, label="Pemilih ganda", count="14"),
+                "pemilih ganda di Desa Kuta",
+                summary(SEVERITY, severity="sedang"),
+            ],
+            {"kind": "data", "item": "ganda", "data_count": 14, "severity": "sedang"},
+        ),
+        (
+            "/lapor rekap 180/205 sirekap 150",
+            [
+                summary(
+                    bot.texts.reporting.SUMMARY_REKAP + bot.texts.reporting.SUMMARY_REKAP_SIREKAP,
+                    done="180",
+                    total="205",
+                    percent="87,8%",
+                    sirekap="150",
+                ),
+                summary(SEVERITY, severity="rendah"),
+            ],
+            {"kind": "rekap", "tps_done": 180, "tps_total": 205, "sirekap": 150, "severity": "rendah"},
+        ),
+        (
+            "/lapor insiden kritis gudang logistik PPK Kuta tergenang banjir",
+            [
+                summary(bot.texts.reporting.SUMMARY_INSIDEN, severity="kritis"),
+                "gudang logistik PPK Kuta tergenang banjir",
+            ],
+            {"kind": "insiden", "severity": "kritis", "description": "gudang logistik PPK Kuta tergenang banjir"},
+        ),
     ],
 )
 async def test_every_kind_in_one_line(kpu, wayan, line, expected, row):
@@ -107,9 +156,14 @@ async def test_every_kind_in_one_line(kpu, wayan, line, expected, row):
         ("/lapor logistik kotak -3", error("negative_number", token="-3")),
         ("/lapor data ganda banyak", error("invalid_number", token="banyak")),
         ("/lapor rekap 206/205", error("tps_done_over_total", token="206", bound="205")),
-        ("/lapor @51.71.01 insiden tinggi banjir",
-         "«@51.71.01» (Bali › Kota Denpasar › Denpasar Selatan) di luar wilayah kerja Anda (Bali › Badung › Kuta)"),
-        ("/lapor @atlantis insiden tinggi banjir", shown(bot.texts.incidents.target_unknown("atlantis", "insiden", "51.03.01"))),
+        (
+            "/lapor @51.71.01 insiden tinggi banjir",
+            "«@51.71.01» (Bali › Kota Denpasar › Denpasar Selatan) di luar wilayah kerja Anda (Bali › Badung › Kuta)",
+        ),
+        (
+            "/lapor @atlantis insiden tinggi banjir",
+            shown(bot.texts.incidents.target_unknown("atlantis", "insiden", "51.03.01")),
+        ),
         ("/lapor @Kuta Selatan rekap 90/120", error("kind_after_target", token="@Kuta_Selatan")),
         ("/lapor insiden kritis", error("missing_description", token="kritis")),
     ],
@@ -169,15 +223,16 @@ async def test_the_same_update_twice_makes_one_incident(kpu, wayan):
 
 
 async def test_photo_with_caption_and_attachments_by_reply(kpu, wayan, made):
-    receipt = await kpu.emu.user(100, "Wayan").send_photo(kpu.bot, png(), caption="/lapor insiden tinggi atap gudang bocor")
+    receipt = await kpu.emu.user(100, "Wayan").send_photo(
+        kpu.bot, png(), caption="/lapor insiden tinggi atap gudang bocor"
+    )
     answer = await kpu.next(wayan)
     incident_id = receipt_id(answer)
     await wayan.send_photo(kpu.bot, png(64, 48), reply_to=answer)
     assert (await kpu.next(wayan)).text == shown(bot.texts.incidents.attached(incident_id, "foto"))
     await wayan.send_location(kpu.bot, -8.7237, 115.1752, reply_to=answer)
     assert (await kpu.next(wayan)).text == shown(bot.texts.incidents.attached(incident_id, "lokasi"))
-    await wayan.send_document(kpu.bot, b"%PDF-1.4 berita acara", "berita_acara.pdf", "application/pdf",
-                              reply_to=answer)
+    await wayan.send_document(kpu.bot, b"%PDF-1.4 berita acara", "berita_acara.pdf", "application/pdf", reply_to=answer)
     assert (await kpu.next(wayan)).text == shown(bot.texts.incidents.attached(incident_id, "dokumen"))
     attachments = await incident_store.attachments(kpu.rt.db, incident_id)
     assert [a.kind for a in attachments] == ["foto", "foto", "lokasi", "dokumen"]
@@ -264,7 +319,9 @@ async def test_guided_flow_times_out(kpu, wayan):
     assert (await kpu.next(wayan)).text == shown(bot.texts.incidents.FLOW_TIMEOUT)
     press = await wayan.press(menu, "lp1:k:data")
     answer = await press.answer()
-    assert answer.show_alert and answer.text == bot.texts.incidents.FLOW_EXPIRED_BUTTON  # the old keyboard no longer works
+    assert (
+        answer.show_alert and answer.text == bot.texts.incidents.FLOW_EXPIRED_BUTTON
+    )  # the old keyboard no longer works
     assert await count(kpu) == 0
 
 
@@ -279,7 +336,8 @@ async def test_guided_flow_asks_a_coordinator_for_the_kecamatan(kpu, made):
     outside = await region_store.path(kpu.rt.db, "51.71.01")
     home = await region_store.path(kpu.rt.db, "51.03")
     assert (await kpu.say(made, "51.71.01")).text == shown(
-        bot.texts.incidents.target_out_of_scope("51.71.01", outside, home, "rekap", "51.03.01"))
+        bot.texts.incidents.target_out_of_scope("51.71.01", outside, home, "rekap", "51.03.01")
+    )
     details = await kpu.say(made, "kuta selatan")
     assert details.text == shown(bot.texts.incidents.FLOW_ASK_REKAP)
     confirm = await kpu.say(made, "90/120 sirekap 40")
@@ -372,8 +430,13 @@ async def test_guided_flow_checks_the_imported_plan_before_kirim(kpu, wayan):
 
 
 async def test_a_document_or_a_capitalised_caption_is_a_report_too(kpu, wayan):
-    answer_doc = await wayan.send_document(kpu.bot, b"%PDF-1.4 berita acara serah terima", "ba.pdf",
-                                           "application/pdf", caption="/lapor logistik segel 400/400")
+    answer_doc = await wayan.send_document(
+        kpu.bot,
+        b"%PDF-1.4 berita acara serah terima",
+        "ba.pdf",
+        "application/pdf",
+        caption="/lapor logistik segel 400/400",
+    )
     receipt = await kpu.next(wayan)
     incident_id = receipt_id(receipt)
     assert receipt.text == await kpu.receipt(incident_id)

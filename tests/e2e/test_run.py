@@ -28,10 +28,16 @@ async def test_run_answers_and_stops_cleanly(tmp_path, stop):
         bot = emu.add_bot("kpu_koordinasi_bot", "KPU Koordinasi")
         admin = emu.user(1, "Admin")
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", cwd=tmp_path,
-            env=_env(tmp_path, TELEGRAM_BOT_TOKEN=bot.token, TELEGRAM_API_URL=emu.url, BOT_ADMIN_IDS="1",
-                     LOG_LEVEL="DEBUG"),
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            cwd=tmp_path,
+            env=_env(
+                tmp_path, TELEGRAM_BOT_TOKEN=bot.token, TELEGRAM_API_URL=emu.url, BOT_ADMIN_IDS="1", LOG_LEVEL="DEBUG"
+            ),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
         )
         try:
             await admin.send(bot, "/bantuan")
@@ -51,8 +57,14 @@ async def test_run_answers_and_stops_cleanly(tmp_path, stop):
 
 async def test_run_without_token_is_one_line_and_exit_2(tmp_path):
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", cwd=tmp_path, env=_env(tmp_path),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=tmp_path,
+        env=_env(tmp_path),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     out, err = await proc.communicate()
     assert proc.returncode == 2
@@ -62,9 +74,14 @@ async def test_run_without_token_is_one_line_and_exit_2(tmp_path):
 
 async def test_run_with_bad_setting(tmp_path):
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", cwd=tmp_path,
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=tmp_path,
         env=_env(tmp_path, TELEGRAM_BOT_TOKEN="123:" + "a" * 35, BOT_TIMEZONE="Bali/Kuta"),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     _, err = await proc.communicate()
     assert proc.returncode == 2
@@ -74,8 +91,14 @@ async def test_run_with_bad_setting(tmp_path):
 
 async def _run_until_exit(tmp_path, **env) -> tuple[int, str]:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", cwd=tmp_path, env=_env(tmp_path, **env),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=tmp_path,
+        env=_env(tmp_path, **env),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     try:
         output, _ = await asyncio.wait_for(proc.communicate(), timeout=60)
@@ -138,8 +161,15 @@ async def test_run_with_a_database_it_cannot_use_is_one_line_and_exits(tmp_path,
 async def test_sandbox_talks_to_the_bot(tmp_path):
     script = "/start\n/undang petugas 51.03.01\n/as 100 Wayan\n/lapor\n/tekan 4\n/keluar\n"
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "sandbox", cwd=tmp_path, env=_env(tmp_path),
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        sys.executable,
+        "-m",
+        "bot",
+        "sandbox",
+        cwd=tmp_path,
+        env=_env(tmp_path),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     out, _ = await asyncio.wait_for(proc.communicate(script.encode()), timeout=60)
     text = out.decode()
@@ -151,8 +181,15 @@ async def test_sandbox_talks_to_the_bot(tmp_path):
 
 async def test_ctrl_c_stops_the_sandbox_at_once_while_it_waits_for_input(tmp_path):
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "sandbox", cwd=tmp_path, env=_env(tmp_path),
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        sys.executable,
+        "-m",
+        "bot",
+        "sandbox",
+        cwd=tmp_path,
+        env=_env(tmp_path),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     try:
         # the prompt is shown: the sandbox now waits for a line that never comes (stdin stays open)

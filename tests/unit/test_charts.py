@@ -19,7 +19,10 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.text import Text
 from PIL import Image
-from tests.unit.test_digest_text import (  # the hand-built digests
+
+from bot import charts
+from bot.domain.digest import ChildCounting, ChildLogistics, Digest, ItemProgress
+from tests.unit.texts.test_digest import (  # the hand-built digests
     NIK,
     PER_TPS,
     badung_digest,
@@ -28,9 +31,6 @@ from tests.unit.test_digest_text import (  # the hand-built digests
     nik_digest,
 )
 
-from bot import charts
-from bot.domain.digest import ChildCounting, ChildLogistics, Digest, ItemProgress
-
 CHARTS = (charts.logistics_chart, charts.counting_chart, charts.incidents_chart)
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 #: The target is 0.3 s per chart on 2 cores, measured by `make bench` (bench/); this guard is looser
@@ -38,12 +38,43 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 BUDGET_SECONDS = 1.0
 
 PROVINCES = [
-    "Aceh", "Sumatera Utara", "Sumatera Barat", "Riau", "Jambi", "Sumatera Selatan", "Bengkulu", "Lampung",
-    "Kepulauan Bangka Belitung", "Kepulauan Riau", "DKI Jakarta", "Jawa Barat", "Jawa Tengah",
-    "Daerah Istimewa Yogyakarta", "Jawa Timur", "Banten", "Bali", "Nusa Tenggara Barat", "Nusa Tenggara Timur",
-    "Kalimantan Barat", "Kalimantan Tengah", "Kalimantan Selatan", "Kalimantan Timur", "Kalimantan Utara",
-    "Sulawesi Utara", "Sulawesi Tengah", "Sulawesi Selatan", "Sulawesi Tenggara", "Gorontalo", "Sulawesi Barat",
-    "Maluku", "Maluku Utara", "Papua", "Papua Barat", "Papua Selatan", "Papua Tengah", "Papua Pegunungan",
+    "Aceh",
+    "Sumatera Utara",
+    "Sumatera Barat",
+    "Riau",
+    "Jambi",
+    "Sumatera Selatan",
+    "Bengkulu",
+    "Lampung",
+    "Kepulauan Bangka Belitung",
+    "Kepulauan Riau",
+    "DKI Jakarta",
+    "Jawa Barat",
+    "Jawa Tengah",
+    "Daerah Istimewa Yogyakarta",
+    "Jawa Timur",
+    "Banten",
+    "Bali",
+    "Nusa Tenggara Barat",
+    "Nusa Tenggara Timur",
+    "Kalimantan Barat",
+    "Kalimantan Tengah",
+    "Kalimantan Selatan",
+    "Kalimantan Timur",
+    "Kalimantan Utara",
+    "Sulawesi Utara",
+    "Sulawesi Tengah",
+    "Sulawesi Selatan",
+    "Sulawesi Tenggara",
+    "Gorontalo",
+    "Sulawesi Barat",
+    "Maluku",
+    "Maluku Utara",
+    "Papua",
+    "Papua Barat",
+    "Papua Selatan",
+    "Papua Tengah",
+    "Papua Pegunungan",
     "Papua Barat Daya",
 ]
 
@@ -146,14 +177,17 @@ def test_titles_name_region_date_and_day(captured_texts: list[str]) -> None:
     assert "Progres penghitungan suara — Provinsi Bali" in captured_texts
     assert "Insiden per jenis dan status — Provinsi Bali" in captured_texts
     assert "Kamis, 15 Februari 2024 · 07:00 WITA · H+1" in captured_texts
-    assert "Kamis, 15 Februari 2024 · 07:00 WITA · H+1\nSeluruh wilayah: TPS dihitung 84,5% · Sirekap 73,5%" \
+    assert (
+        "Kamis, 15 Februari 2024 · 07:00 WITA · H+1\nSeluruh wilayah: TPS dihitung 84,5% · Sirekap 73,5%"
         in captured_texts
+    )
     # cell and bar labels
     assert "100%\n98%\n100%\n100%\n100%\n99%\n71%\n88%\n100%" in captured_texts  # the Total column
     assert "100%\n100%\n100%\n100%\n100%\n100%\n62%\n85%\n100%" in captured_texts  # Surat suara
     assert "50,0% · Sirekap 30,0%" in "\n".join(captured_texts)
-    assert "Jembrana\nTabanan\nBadung\nGianyar\nKlungkung\nBangli\nKarangasem\nBuleleng\nKota Denpasar" \
-        in captured_texts
+    assert (
+        "Jembrana\nTabanan\nBadung\nGianyar\nKlungkung\nBangli\nKarangasem\nBuleleng\nKota Denpasar" in captured_texts
+    )
 
 
 def test_names_are_masked(captured_texts: list[str]) -> None:
@@ -219,8 +253,9 @@ async def test_render_all_async_draws_off_the_event_loop(monkeypatch: pytest.Mon
 
     task = asyncio.create_task(ticker())
     try:
-        first, second = await asyncio.gather(charts.render_all_async(bali_digest()),
-                                             charts.render_all_async(national_digest()))
+        first, second = await asyncio.gather(
+            charts.render_all_async(bali_digest()), charts.render_all_async(national_digest())
+        )
     finally:
         task.cancel()
     assert [name for name, _ in first][0].startswith("logistik_51_")
@@ -255,8 +290,10 @@ def test_long_names_are_shortened_and_long_titles_wrapped(captured_texts: list[s
     for chart in CHARTS:
         assert_png(chart(d))
     assert "Kabupaten Dengan Nama Yang Sangat…\nBali" in captured_texts
-    assert "Kelengkapan logistik\nProvinsi Sangat Panjang Sangat Panjang Sangat Panjang Sangat Panjang Sangat Panjang" \
+    assert (
+        "Kelengkapan logistik\nProvinsi Sangat Panjang Sangat Panjang Sangat Panjang Sangat Panjang Sangat Panjang"
         in captured_texts
+    )
 
 
 def test_render_all_draws_only_the_sections_asked_for() -> None:

@@ -40,7 +40,9 @@ def test_a_remembered_token_is_redacted_even_when_its_id_is_short():
 
     short = "123:" + "b" * 35
     remember_token(short)
-    assert redact(f"The token `{short}` was rejected by the server.") == "The token `<TOKEN>` was rejected by the server."
+    assert (
+        redact(f"The token `{short}` was rejected by the server.") == "The token `<TOKEN>` was rejected by the server."
+    )
 
 
 def test_an_uncaught_traceback_is_printed_without_the_token(capsys):
@@ -67,8 +69,9 @@ def test_ptbs_traceback_of_a_failed_start_is_left_to_the_command_line(capsys):
     try:
         raise RuntimeError("All connection attempts failed")
     except RuntimeError:
-        log.exception("%s Failed run number %s of %s. Aborting.",
-                      "Network Retry Loop (Bootstrap Initialize Application):", 0, 0)
+        log.exception(
+            "%s Failed run number %s of %s. Aborting.", "Network Retry Loop (Bootstrap Initialize Application):", 0, 0
+        )
     log.warning("%s Failed run number %s of %s. Retrying.", "Network Retry Loop (Polling Updates):", 1, -1)
     err = capsys.readouterr().err
     assert "Bootstrap" not in err and "Traceback" not in err

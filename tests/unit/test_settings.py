@@ -78,8 +78,16 @@ def test_database_path_that_is_a_folder_is_refused(tmp_path):
 
 
 def test_empty_values_mean_not_set(monkeypatch):
-    for name in ("TELEGRAM_BOT_TOKEN", "BOT_ADMIN_IDS", "WEBHOOK_URL", "WEBHOOK_SECRET", "DATABASE_PATH",
-                 "REGION_ROOT", "DIGEST_TIMES", "LOG_LEVEL"):
+    for name in (
+        "TELEGRAM_BOT_TOKEN",
+        "BOT_ADMIN_IDS",
+        "WEBHOOK_URL",
+        "WEBHOOK_SECRET",
+        "DATABASE_PATH",
+        "REGION_ROOT",
+        "DIGEST_TIMES",
+        "LOG_LEVEL",
+    ):
         monkeypatch.setenv(name, "")
     s = load_settings()
     assert s.TELEGRAM_BOT_TOKEN is None and s.WEBHOOK_URL is None and s.WEBHOOK_SECRET is None

@@ -109,9 +109,7 @@ async def api(emu: BotApiEmulator, bot: BotHandle) -> AsyncIterator[Api]:
         yield Api(session, emu, bot)
 
 
-async def started_user(
-    emu: BotApiEmulator, bot: BotHandle, api: Api, user_id: int = 1001, name: str = "Budi"
-):
+async def started_user(emu: BotApiEmulator, bot: BotHandle, api: Api, user_id: int = 1001, name: str = "Budi"):
     """A user who pressed START; the /start update is consumed so later assertions see only new ones."""
     user = emu.user(user_id, name)
     await user.send(bot, "/start")
@@ -397,9 +395,7 @@ def test_markdown_v2_and_html_round_trip() -> None:
     assert entities_to_html(parsed_text, parsed_entities) == html
 
 
-async def test_text_limit_counts_characters_after_entity_parsing(
-    emu: BotApiEmulator, bot: BotHandle, api: Api
-) -> None:
+async def test_text_limit_counts_characters_after_entity_parsing(emu: BotApiEmulator, bot: BotHandle, api: Api) -> None:
     await started_user(emu, bot, api)
     body = "ä" * 4096
     ok = await api.ok("sendMessage", chat_id=1001, text=f"<b>{body[:10]}</b>{body[10:]}", parse_mode="HTML")
@@ -460,9 +456,7 @@ async def test_callback_data_byte_limit_and_buttons(emu: BotApiEmulator, bot: Bo
         "sendMessage",
         chat_id=1001,
         text="x",
-        reply_markup={
-            "inline_keyboard": [[{"text": "Dua", "callback_data": "a", "url": "https://kpu.go.id"}]]
-        },
+        reply_markup={"inline_keyboard": [[{"text": "Dua", "callback_data": "a", "url": "https://kpu.go.id"}]]},
     ) == (
         400,
         "Bad Request: can't parse inline keyboard button: InlineKeyboardButton must have exactly one optional field",
@@ -486,9 +480,7 @@ async def test_callback_data_byte_limit_and_buttons(emu: BotApiEmulator, bot: Bo
 async def test_edit_rules(emu: BotApiEmulator, bot: BotHandle, api: Api) -> None:
     user = await started_user(emu, bot, api)
     markup = {"inline_keyboard": [[{"text": "A", "callback_data": "a"}]]}
-    sent = await api.ok(
-        "sendMessage", chat_id=1001, text="<b>Status</b>: baru", parse_mode="HTML", reply_markup=markup
-    )
+    sent = await api.ok("sendMessage", chat_id=1001, text="<b>Status</b>: baru", parse_mode="HTML", reply_markup=markup)
     same = dict(
         chat_id=1001,
         message_id=sent["message_id"],
@@ -511,22 +503,20 @@ async def test_edit_rules(emu: BotApiEmulator, bot: BotHandle, api: Api) -> None
     snapshot = await emu.next_edit(emu.private_chat(user, bot))
     assert snapshot.text == "Status: selesai"
     users_message = await user.send(bot, "pesan saya")
-    assert await api.error(
-        "editMessageText", chat_id=1001, message_id=users_message.message_id, text="y"
-    ) == (400, "Bad Request: message can't be edited")
-    photo = await api.ok(
-        "sendPhoto", how="multipart", files={"photo": ("p.png", make_png(4, 4))}, chat_id=1001
+    assert await api.error("editMessageText", chat_id=1001, message_id=users_message.message_id, text="y") == (
+        400,
+        "Bad Request: message can't be edited",
     )
+    photo = await api.ok("sendPhoto", how="multipart", files={"photo": ("p.png", make_png(4, 4))}, chat_id=1001)
     assert await api.error("editMessageText", chat_id=1001, message_id=photo["message_id"], text="y") == (
         400,
         "Bad Request: there is no text in the message to edit",
     )
-    assert await api.error(
-        "editMessageCaption", chat_id=1001, message_id=sent["message_id"], caption="y"
-    ) == (400, "Bad Request: there is no caption in the message to edit")
-    captioned = await api.ok(
-        "editMessageCaption", chat_id=1001, message_id=photo["message_id"], caption="Foto TPS"
+    assert await api.error("editMessageCaption", chat_id=1001, message_id=sent["message_id"], caption="y") == (
+        400,
+        "Bad Request: there is no caption in the message to edit",
     )
+    captioned = await api.ok("editMessageCaption", chat_id=1001, message_id=photo["message_id"], caption="Foto TPS")
     assert captioned["caption"] == "Foto TPS"
     assert await api.ok("deleteMessage", chat_id=1001, message_id=sent["message_id"]) is True
     assert await api.error("deleteMessage", chat_id=1001, message_id=sent["message_id"]) == (
@@ -546,13 +536,9 @@ async def test_commands_per_scope(emu: BotApiEmulator, bot: BotHandle, api: Api)
         {"command": "lapor", "description": "Kirim laporan"},
         {"command": "bantuan", "description": "Bantuan"},
     ]
-    await api.ok(
-        "setMyCommands", commands=commands[:1], scope={"type": "all_group_chats"}, language_code="id"
-    )
+    await api.ok("setMyCommands", commands=commands[:1], scope={"type": "all_group_chats"}, language_code="id")
     assert await api.ok("getMyCommands", scope={"type": "all_group_chats"}) == []
-    assert (
-        await api.ok("getMyCommands", scope={"type": "all_group_chats"}, language_code="id") == commands[:1]
-    )
+    assert await api.ok("getMyCommands", scope={"type": "all_group_chats"}, language_code="id") == commands[:1]
     assert bot.commands("all_group_chats", "id") == commands[:1]
     await api.ok("deleteMyCommands")
     assert await api.ok("getMyCommands") == []
@@ -581,9 +567,7 @@ async def test_commands_per_scope(emu: BotApiEmulator, bot: BotHandle, api: Api)
 # =============================================================================== updates
 
 
-async def test_get_updates_offset_limit_and_negative_offset(
-    emu: BotApiEmulator, bot: BotHandle, api: Api
-) -> None:
+async def test_get_updates_offset_limit_and_negative_offset(emu: BotApiEmulator, bot: BotHandle, api: Api) -> None:
     user = emu.user(1001, "Budi")
     for i in range(5):
         await user.send(bot, f"pesan {i}")
@@ -659,9 +643,7 @@ async def test_allowed_updates_are_remembered(emu: BotApiEmulator, bot: BotHandl
     assert [list(u)[1] for u in updates] == ["message"]
 
 
-async def test_updates_deserialize_in_ptb_without_unknown_fields(
-    emu: BotApiEmulator, bot: BotHandle, api: Api
-) -> None:
+async def test_updates_deserialize_in_ptb_without_unknown_fields(emu: BotApiEmulator, bot: BotHandle, api: Api) -> None:
     user = emu.user(1001, "Budi", "Santoso", "budi_ppk")
     await user.send(bot, "/start")
     await api.ok(
@@ -732,9 +714,7 @@ async def test_privacy_mode_delivery(emu: BotApiEmulator, bot: BotHandle, api: A
     assert all(u.payload.get("text") != "Silakan lapor" for u in reader.account.pending)
 
 
-async def test_admin_bot_sees_everything_and_membership_updates(
-    emu: BotApiEmulator, bot: BotHandle, api: Api
-) -> None:
+async def test_admin_bot_sees_everything_and_membership_updates(emu: BotApiEmulator, bot: BotHandle, api: Api) -> None:
     admin = emu.user(1001, "Admin")
     group = emu.group("Sekretariat", members=[admin], bots=[bot])
     updates = await api.ok("getUpdates")
@@ -776,8 +756,7 @@ def test_bot_command_entities() -> None:
     entities = find_entities("😀 /mulai")
     assert entities == [{"offset": 3, "length": 6, "type": "bot_command"}]
     kinds = [
-        e["type"]
-        for e in find_entities("Hubungi @admin_kpu atau budi@kpu.go.id, lihat kpu.go.id #Pemilu2024 $IDR")
+        e["type"] for e in find_entities("Hubungi @admin_kpu atau budi@kpu.go.id, lihat kpu.go.id #Pemilu2024 $IDR")
     ]
     assert kinds == ["mention", "email", "url", "hashtag", "cashtag"]
 
@@ -862,9 +841,10 @@ async def test_upload_get_file_download_round_trip(emu: BotApiEmulator, bot: Bot
     doc_file = await api.ok("getFile", file_id=doc["document"]["file_id"])
     async with api.session.get(f"{emu.url}/file/bot{bot.token}/{doc_file['file_path']}") as response:
         assert await response.read() == b"tps,suara\n1,10\n"
-    assert await api.error(
-        "sendPhoto", how="multipart", files={"photo": ("x.png", b"not an image")}, chat_id=1001
-    ) == (400, "Bad Request: IMAGE_PROCESS_FAILED")
+    assert await api.error("sendPhoto", how="multipart", files={"photo": ("x.png", b"not an image")}, chat_id=1001) == (
+        400,
+        "Bad Request: IMAGE_PROCESS_FAILED",
+    )
     assert await api.error(
         "sendPhoto", how="multipart", files={"photo": ("x.png", make_png(2100, 100))}, chat_id=1001
     ) == (400, "Bad Request: PHOTO_INVALID_DIMENSIONS")
@@ -878,9 +858,7 @@ async def test_upload_get_file_download_round_trip(emu: BotApiEmulator, bot: Bot
     )
 
 
-async def test_user_photo_reaches_bot_and_is_downloadable(
-    emu: BotApiEmulator, bot: BotHandle, api: Api
-) -> None:
+async def test_user_photo_reaches_bot_and_is_downloadable(emu: BotApiEmulator, bot: BotHandle, api: Api) -> None:
     user = emu.user(1001, "Budi")
     png = make_png(640, 480)
     await user.send_photo(bot, png, caption="/foto TPS 7 😀")
@@ -939,9 +917,7 @@ async def test_press_and_answer_callback_query(emu: BotApiEmulator, bot: BotHand
         chat_id=user.id,
         text="Konfirmasi?",
         reply_markup={
-            "inline_keyboard": [
-                [{"text": "Ya", "callback_data": "ya"}, {"text": "Tidak", "callback_data": "tidak"}]
-            ]
+            "inline_keyboard": [[{"text": "Ya", "callback_data": "ya"}, {"text": "Tidak", "callback_data": "tidak"}]]
         },
     )
     message = await emu.next_message(emu.private_chat(user, bot))
@@ -954,8 +930,7 @@ async def test_press_and_answer_callback_query(emu: BotApiEmulator, bot: BotHand
     assert query["data"] == "tidak" and query["from"]["id"] == user.id
     assert query["message"]["message_id"] == sent["message_id"] and query["chat_instance"]
     assert (
-        await api.ok("answerCallbackQuery", callback_query_id=query["id"], text="Dibatalkan", show_alert=True)
-        is True
+        await api.ok("answerCallbackQuery", callback_query_id=query["id"], text="Dibatalkan", show_alert=True) is True
     )
     answer = await press.answer(timeout=1)
     assert (answer.text, answer.show_alert) == ("Dibatalkan", True)

@@ -38,22 +38,21 @@ def test_latest_occurrence():
 
 
 async def test_an_occurrence_is_claimed_once(rt, clock):
-    await schedule_store.replace(rt.db, chat_id=-5, times=["07:00", "17:00"], region_code="51", thread_id=None,
-                                 by=1, at=clock())
+    await schedule_store.replace(
+        rt.db, chat_id=-5, times=["07:00", "17:00"], region_code="51", thread_id=None, by=1, at=clock()
+    )
     due = datetime(2024, 2, 12, 7, 0, tzinfo=WITA)
     assert await schedule_store.claim(rt.db, chat_id=-5, at_time="07:00", occurrence=due)
     assert not await schedule_store.claim(rt.db, chat_id=-5, at_time="07:00", occurrence=due)
     assert await schedule_store.claim(rt.db, chat_id=-5, at_time="17:00", occurrence=due.replace(hour=17))
     # changing the times keeps what already ran for the times that stay
-    await schedule_store.replace(rt.db, chat_id=-5, times=["07:00"], region_code="51", thread_id=None, by=1,
-                                 at=clock())
+    await schedule_store.replace(rt.db, chat_id=-5, times=["07:00"], region_code="51", thread_id=None, by=1, at=clock())
     assert not await schedule_store.claim(rt.db, chat_id=-5, at_time="07:00", occurrence=due)
     assert [s.at_time for s in await schedule_store.for_chat(rt.db, -5)] == ["07:00"]
 
 
 async def test_a_claim_is_given_back_only_if_still_ours(rt, clock):
-    await schedule_store.replace(rt.db, chat_id=-5, times=["07:00"], region_code="51", thread_id=None, by=1,
-                                 at=clock())
+    await schedule_store.replace(rt.db, chat_id=-5, times=["07:00"], region_code="51", thread_id=None, by=1, at=clock())
     monday = datetime(2024, 2, 12, 7, 0, tzinfo=WITA)
     tuesday = datetime(2024, 2, 13, 7, 0, tzinfo=WITA)
     first = await schedule_store.claim(rt.db, chat_id=-5, at_time="07:00", occurrence=monday)
@@ -73,7 +72,10 @@ async def test_a_kept_time_keeps_when_it_was_created(rt, clock):
     first = clock()
     await schedule_store.replace(rt.db, chat_id=-5, times=["07:00"], region_code="51", thread_id=None, by=1, at=first)
     clock.advance(minutes=2)
-    await schedule_store.replace(rt.db, chat_id=-5, times=["07:00", "17:00"], region_code="51", thread_id=None,
-                                 by=1, at=clock())
+    await schedule_store.replace(
+        rt.db, chat_id=-5, times=["07:00", "17:00"], region_code="51", thread_id=None, by=1, at=clock()
+    )
     assert [(s.at_time, s.created_at) for s in await schedule_store.for_chat(rt.db, -5)] == [
-        ("07:00", first), ("17:00", clock())]
+        ("07:00", first),
+        ("17:00", clock()),
+    ]

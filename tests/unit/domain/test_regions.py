@@ -3,8 +3,7 @@ from collections import Counter
 
 import pytest
 
-from bot.domain.regions import ancestors, is_within, normalize_code
-from bot.domain.regions import load_rows, query_key, search_key, split_name
+from bot.domain.regions import ancestors, is_within, load_rows, normalize_code, query_key, search_key, split_name
 from storage import baselines as baseline_store
 from storage import regions as region_store
 from storage.db import Database
@@ -14,7 +13,11 @@ from storage.db import Database
     ("raw", "name", "aliases"),
     [
         ("Kuta", "Kuta", ()),
-        ("Selemadeg Timur (Salamadeg Timur, Salemadeg Timur)", "Selemadeg Timur", ("Salamadeg Timur", "Salemadeg Timur")),
+        (
+            "Selemadeg Timur (Salamadeg Timur, Salemadeg Timur)",
+            "Selemadeg Timur",
+            ("Salamadeg Timur", "Salemadeg Timur"),
+        ),
         ("Busungbiu (Busung biu)", "Busungbiu", ("Busung biu",)),
         ("Tiro/Truseb", "Tiro/Truseb", ("Tiro", "Truseb")),
         ("Kulisusu (Kalingsusu/Kalisusu)", "Kulisusu", ("Kalingsusu", "Kalisusu")),
@@ -48,8 +51,17 @@ def test_search_key_ignores_case_accents_and_punctuation():
 
 @pytest.mark.parametrize(
     ("text", "code"),
-    [("51.03.01", "51.03.01"), ("510301", "51.03.01"), ("51", "51"), ("5103", "51.03"), ("id", "ID"),
-     ("51-03-01", "51.03.01"), ("kuta", None), ("5", None), ("51.3", None)],
+    [
+        ("51.03.01", "51.03.01"),
+        ("510301", "51.03.01"),
+        ("51", "51"),
+        ("5103", "51.03"),
+        ("id", "ID"),
+        ("51-03-01", "51.03.01"),
+        ("kuta", None),
+        ("5", None),
+        ("51.3", None),
+    ],
 )
 def test_normalize_code(text, code):
     assert normalize_code(text) == code

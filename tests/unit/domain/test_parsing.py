@@ -81,14 +81,15 @@ def ok(args: str) -> ParsedLapor:
 
 VALID = [
     # logistik
-    ("logistik kotak_suara 118/120 rusak 2 dua kotak penyok",
-     LogistikReport("kotak_suara", 118, 120, 2, "dua kotak penyok")),
+    (
+        "logistik kotak_suara 118/120 rusak 2 dua kotak penyok",
+        LogistikReport("kotak_suara", 118, 120, 2, "dua kotak penyok"),
+    ),
     ("logistik kotak_suara 118", LogistikReport("kotak_suara", 118, None, 0, "")),
     ("logistik tinta 40/40", LogistikReport("tinta", 40, 40, 0, "")),
     ("logistik segel 10 rusak 0", LogistikReport("segel", 10, None, 0, "")),
     ("logistik sampul 5 datang sore", LogistikReport("sampul", 5, None, 0, "datang sore")),
-    ("logistik surat 1.250/1.300 rusak 12 basah",
-     LogistikReport("surat_suara", 1250, 1300, 12, "basah")),
+    ("logistik surat 1.250/1.300 rusak 12 basah", LogistikReport("surat_suara", 1250, 1300, 12, "basah")),
     ("logistik surat_suara 12.500.000", LogistikReport("surat_suara", 12_500_000, None, 0, "")),
     ("logistik kotak suara 3/4", LogistikReport("kotak_suara", 3, 4, 0, "")),
     ("logistik alat bantu tunanetra 0/0", LogistikReport("alat_bantu_tunanetra", 0, 0, 0, "")),
@@ -96,8 +97,10 @@ VALID = [
     ("logistik kotak 0/0", LogistikReport("kotak_suara", 0, 0, 0, "")),
     ("logistik kotak 240/120", LogistikReport("kotak_suara", 240, 120, 0, "")),
     ("logistik kotak 5 rusak 5", LogistikReport("kotak_suara", 5, None, 5, "")),
-    ("logistik formulir 9 catatan  dengan   spasi \n baris dua  ",
-     LogistikReport("formulir", 9, None, 0, "catatan  dengan   spasi \n baris dua")),
+    (
+        "logistik formulir 9 catatan  dengan   spasi \n baris dua  ",
+        LogistikReport("formulir", 9, None, 0, "catatan  dengan   spasi \n baris dua"),
+    ),
     ("logistik kotak 007", LogistikReport("kotak_suara", 7, None, 0, "")),
     # data
     ("data ganda 14 pemilih ganda di Desa Kuta", DataReport("ganda", 14, "pemilih ganda di Desa Kuta")),
@@ -113,12 +116,13 @@ VALID = [
     ("REKAP 0/1 SIREKAP 0", RekapReport(0, 1, 0)),
     ("rekap 1.205/1.205 Sirekap 1.205", RekapReport(1205, 1205, 1205)),
     # insiden
-    ("insiden kritis gudang logistik PPK Kuta tergenang banjir",
-     InsidenReport(Severity.KRITIS, "gudang logistik PPK Kuta tergenang banjir")),
+    (
+        "insiden kritis gudang logistik PPK Kuta tergenang banjir",
+        InsidenReport(Severity.KRITIS, "gudang logistik PPK Kuta tergenang banjir"),
+    ),
     ("insiden rendah x", InsidenReport(Severity.RENDAH, "x")),
     ("Insiden SEDANG listrik padam 2 jam", InsidenReport(Severity.SEDANG, "listrik padam 2 jam")),
-    ("insiden tinggi <b>kotak</b> & segel rusak",
-     InsidenReport(Severity.TINGGI, "<b>kotak</b> & segel rusak")),
+    ("insiden tinggi <b>kotak</b> & segel rusak", InsidenReport(Severity.TINGGI, "<b>kotak</b> & segel rusak")),
 ]
 
 
@@ -156,19 +160,33 @@ def test_models_carry_their_kind() -> None:
 # --- vocabularies ------------------------------------------------------------------------------
 
 ITEM_SPELLINGS = [
-    ("kotak_suara", "kotak_suara"), ("kotak", "kotak_suara"), ("kotak-suara", "kotak_suara"),
-    ("kotaksuara", "kotak_suara"), ("Kotak_Suara", "kotak_suara"), ("KOTAK", "kotak_suara"),
-    ("bilik_suara", "bilik_suara"), ("bilik", "bilik_suara"), ("bilik-suara", "bilik_suara"),
+    ("kotak_suara", "kotak_suara"),
+    ("kotak", "kotak_suara"),
+    ("kotak-suara", "kotak_suara"),
+    ("kotaksuara", "kotak_suara"),
+    ("Kotak_Suara", "kotak_suara"),
+    ("KOTAK", "kotak_suara"),
+    ("bilik_suara", "bilik_suara"),
+    ("bilik", "bilik_suara"),
+    ("bilik-suara", "bilik_suara"),
     ("biliksuara", "bilik_suara"),
-    ("surat_suara", "surat_suara"), ("surat", "surat_suara"), ("suratsuara", "surat_suara"),
+    ("surat_suara", "surat_suara"),
+    ("surat", "surat_suara"),
+    ("suratsuara", "surat_suara"),
     ("surat-suara", "surat_suara"),
-    ("tinta", "tinta"), ("Tinta", "tinta"),
+    ("tinta", "tinta"),
+    ("Tinta", "tinta"),
     ("segel", "segel"),
-    ("formulir", "formulir"), ("form", "formulir"), ("FORM", "formulir"),
+    ("formulir", "formulir"),
+    ("form", "formulir"),
+    ("FORM", "formulir"),
     ("sampul", "sampul"),
-    ("alat_bantu_tunanetra", "alat_bantu_tunanetra"), ("alat-bantu-tunanetra", "alat_bantu_tunanetra"),
-    ("alatbantutunanetra", "alat_bantu_tunanetra"), ("braille", "alat_bantu_tunanetra"),
-    ("tunanetra", "alat_bantu_tunanetra"), ("abt", "alat_bantu_tunanetra"),
+    ("alat_bantu_tunanetra", "alat_bantu_tunanetra"),
+    ("alat-bantu-tunanetra", "alat_bantu_tunanetra"),
+    ("alatbantutunanetra", "alat_bantu_tunanetra"),
+    ("braille", "alat_bantu_tunanetra"),
+    ("tunanetra", "alat_bantu_tunanetra"),
+    ("abt", "alat_bantu_tunanetra"),
     ("alat_bantu", "alat_bantu_tunanetra"),
 ]
 
@@ -181,7 +199,13 @@ def test_item_spellings(spelling: str, item: str) -> None:
 
 def test_every_item_has_label_and_is_reachable() -> None:
     assert list(ITEMS) == [
-        "kotak_suara", "bilik_suara", "surat_suara", "tinta", "segel", "formulir", "sampul",
+        "kotak_suara",
+        "bilik_suara",
+        "surat_suara",
+        "tinta",
+        "segel",
+        "formulir",
+        "sampul",
         "alat_bantu_tunanetra",
     ]
     assert ITEMS["kotak_suara"].label == "Kotak suara"
@@ -192,15 +216,27 @@ def test_every_item_has_label_and_is_reachable() -> None:
 
 
 PROBLEM_SPELLINGS = [
-    ("ganda", "ganda"), ("dobel", "ganda"), ("duplikat", "ganda"), ("GANDA", "ganda"),
-    ("meninggal", "meninggal"), ("meninggal_dunia", "meninggal"), ("wafat", "meninggal"),
-    ("pindah", "pindah"), ("pindah-domisili", "pindah"),
-    ("tms", "tms"), ("TMS", "tms"), ("tidak_memenuhi_syarat", "tms"),
-    ("nik_invalid", "nik_invalid"), ("nik", "nik_invalid"), ("nik-tidak-valid", "nik_invalid"),
+    ("ganda", "ganda"),
+    ("dobel", "ganda"),
+    ("duplikat", "ganda"),
+    ("GANDA", "ganda"),
+    ("meninggal", "meninggal"),
+    ("meninggal_dunia", "meninggal"),
+    ("wafat", "meninggal"),
+    ("pindah", "pindah"),
+    ("pindah-domisili", "pindah"),
+    ("tms", "tms"),
+    ("TMS", "tms"),
+    ("tidak_memenuhi_syarat", "tms"),
+    ("nik_invalid", "nik_invalid"),
+    ("nik", "nik_invalid"),
+    ("nik-tidak-valid", "nik_invalid"),
     ("nikinvalid", "nik_invalid"),
-    ("belum_terdaftar", "belum_terdaftar"), ("belum", "belum_terdaftar"),
+    ("belum_terdaftar", "belum_terdaftar"),
+    ("belum", "belum_terdaftar"),
     ("belumterdaftar", "belum_terdaftar"),
-    ("lainnya", "lainnya"), ("lain", "lainnya"),
+    ("lainnya", "lainnya"),
+    ("lain", "lainnya"),
 ]
 
 
@@ -231,16 +267,30 @@ def test_unknown_spellings(token: str) -> None:
 # --- numbers -----------------------------------------------------------------------------------
 
 NUMBERS = [
-    ("0", 0), ("7", 7), ("120", 120), ("1250", 1250), ("1.250", 1250), ("12.500", 12500),
-    ("12.500.000", 12_500_000), ("999.999.999.999", MAX_NUMBER), ("0007", 7),
-    ("1,5", ErrorCode.INVALID_NUMBER), ("1.25", ErrorCode.INVALID_NUMBER),
-    ("1.2500", ErrorCode.INVALID_NUMBER), ("1250.000.0", ErrorCode.INVALID_NUMBER),
-    (".250", ErrorCode.INVALID_NUMBER), ("1.", ErrorCode.INVALID_NUMBER),
-    ("abc", ErrorCode.INVALID_NUMBER), ("12a", ErrorCode.INVALID_NUMBER),
-    ("+3", ErrorCode.INVALID_NUMBER), ("", ErrorCode.INVALID_NUMBER),
+    ("0", 0),
+    ("7", 7),
+    ("120", 120),
+    ("1250", 1250),
+    ("1.250", 1250),
+    ("12.500", 12500),
+    ("12.500.000", 12_500_000),
+    ("999.999.999.999", MAX_NUMBER),
+    ("0007", 7),
+    ("1,5", ErrorCode.INVALID_NUMBER),
+    ("1.25", ErrorCode.INVALID_NUMBER),
+    ("1.2500", ErrorCode.INVALID_NUMBER),
+    ("1250.000.0", ErrorCode.INVALID_NUMBER),
+    (".250", ErrorCode.INVALID_NUMBER),
+    ("1.", ErrorCode.INVALID_NUMBER),
+    ("abc", ErrorCode.INVALID_NUMBER),
+    ("12a", ErrorCode.INVALID_NUMBER),
+    ("+3", ErrorCode.INVALID_NUMBER),
+    ("", ErrorCode.INVALID_NUMBER),
     ("١٢", ErrorCode.INVALID_NUMBER),  # non-ASCII digits
-    ("-3", ErrorCode.NEGATIVE_NUMBER), ("-1.250", ErrorCode.NEGATIVE_NUMBER),
-    ("1.000.000.000.000", ErrorCode.NUMBER_TOO_LARGE), ("9" * 5000, ErrorCode.NUMBER_TOO_LARGE),
+    ("-3", ErrorCode.NEGATIVE_NUMBER),
+    ("-1.250", ErrorCode.NEGATIVE_NUMBER),
+    ("1.000.000.000.000", ErrorCode.NUMBER_TOO_LARGE),
+    ("9" * 5000, ErrorCode.NUMBER_TOO_LARGE),
 ]
 
 
@@ -464,7 +514,9 @@ def test_severity_order() -> None:
     assert Severity.RENDAH < Severity.SEDANG < Severity.TINGGI < Severity.KRITIS
     assert [s.rank for s in Severity] == [0, 1, 2, 3]
     assert sorted([Severity.KRITIS, Severity.RENDAH, Severity.TINGGI]) == [
-        Severity.RENDAH, Severity.TINGGI, Severity.KRITIS,
+        Severity.RENDAH,
+        Severity.TINGGI,
+        Severity.KRITIS,
     ]
     assert max(Severity) is Severity.KRITIS
     assert Severity.TINGGI >= "sedang"
@@ -488,16 +540,24 @@ def test_kind_values_and_labels() -> None:
 @pytest.mark.parametrize(
     ("report", "severity", "expected"),
     [
-        (LogistikReport("kotak_suara", 118, 120, 2, "dua <penyok>"), Severity.SEDANG,
-         "<b>Logistik</b> Kotak suara: diterima 118 dari rencana 120, rusak 2\n"
-         "<i>dua &lt;penyok&gt;</i>\nTingkat: <b>sedang</b>"),
+        (
+            LogistikReport("kotak_suara", 118, 120, 2, "dua <penyok>"),
+            Severity.SEDANG,
+            "<b>Logistik</b> Kotak suara: diterima 118 dari rencana 120, rusak 2\n"
+            "<i>dua &lt;penyok&gt;</i>\nTingkat: <b>sedang</b>",
+        ),
         (LogistikReport("surat_suara", 12_500), None, "<b>Logistik</b> Surat suara: diterima 12.500"),
-        (DataReport("ganda", 14, "Desa Kuta"), None,
-         "<b>Data pemilih</b> Pemilih ganda: 14 orang\n<i>Desa Kuta</i>"),
-        (RekapReport(180, 205, 150), None,
-         "<b>Rekapitulasi</b>: 180 dari 205 TPS selesai (87,8%), 150 diunggah ke Sirekap"),
-        (InsidenReport(Severity.KRITIS, "banjir & longsor"), None,
-         "<b>Insiden</b> tingkat kritis\n<i>banjir &amp; longsor</i>"),
+        (DataReport("ganda", 14, "Desa Kuta"), None, "<b>Data pemilih</b> Pemilih ganda: 14 orang\n<i>Desa Kuta</i>"),
+        (
+            RekapReport(180, 205, 150),
+            None,
+            "<b>Rekapitulasi</b>: 180 dari 205 TPS selesai (87,8%), 150 diunggah ke Sirekap",
+        ),
+        (
+            InsidenReport(Severity.KRITIS, "banjir & longsor"),
+            None,
+            "<b>Insiden</b> tingkat kritis\n<i>banjir &amp; longsor</i>",
+        ),
     ],
 )
 def test_describe_report(report: object, severity: Severity | None, expected: str) -> None:
@@ -509,9 +569,36 @@ def test_describe_report(report: object, severity: Severity | None, expected: st
 # --- properties --------------------------------------------------------------------------------
 
 _WORDS = st.sampled_from(
-    ["logistik", "data", "rekap", "insiden", "kotak", "suara", "rusak", "sirekap", "kritis",
-     "ganda", "@kuta", "@", "1.250", "118/120", "/", "0", "-3", "1,5", "<b>", "&", "\n", "abc",
-     "99999999999999", "alat", "bantu", "tunanetra", "belum", "terdaftar"]
+    [
+        "logistik",
+        "data",
+        "rekap",
+        "insiden",
+        "kotak",
+        "suara",
+        "rusak",
+        "sirekap",
+        "kritis",
+        "ganda",
+        "@kuta",
+        "@",
+        "1.250",
+        "118/120",
+        "/",
+        "0",
+        "-3",
+        "1,5",
+        "<b>",
+        "&",
+        "\n",
+        "abc",
+        "99999999999999",
+        "alat",
+        "bantu",
+        "tunanetra",
+        "belum",
+        "terdaftar",
+    ]
 )
 _GRAMMARISH = st.lists(st.one_of(_WORDS, st.text(max_size=8)), max_size=8).map(" ".join)
 
@@ -573,9 +660,7 @@ def test_logistik_round_trip(case: tuple[str, LogistikReport]) -> None:
     show=_NUMERAL,
     target=st.none() | st.sampled_from(["51.03.01", "kuta_selatan", "510301"]),
 )
-def test_rekap_round_trip(
-    total: int, data: st.DataObject, show: Callable[[int], str], target: str | None
-) -> None:
+def test_rekap_round_trip(total: int, data: st.DataObject, show: Callable[[int], str], target: str | None) -> None:
     done = data.draw(st.integers(0, total))
     sirekap = data.draw(st.none() | st.integers(0, done))
     line = f"rekap {show(done)}/{show(total)}"
@@ -588,8 +673,14 @@ def test_rekap_round_trip(
 
 @given(st.text(alphabet=st.sampled_from("<>&\"'ab /1"), min_size=1, max_size=30))
 def test_rendered_errors_escape_user_input(junk: str) -> None:
-    for line in (f"logistik {junk} 5", f"data {junk} 5", f"insiden {junk} x", f"rekap 1/2 {junk}",
-                 f"{junk}", f"logistik kotak {junk}"):
+    for line in (
+        f"logistik {junk} 5",
+        f"data {junk} 5",
+        f"insiden {junk} x",
+        f"rekap 1/2 {junk}",
+        f"{junk}",
+        f"logistik kotak {junk}",
+    ):
         result = parse_lapor(line)
         if isinstance(result, LaporError):
             rendered = render_error(result)

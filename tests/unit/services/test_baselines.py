@@ -17,8 +17,8 @@ from bot.domain.baselines import (
 )
 from bot.domain.models import Level
 from bot.services import baselines
-from bot.texts import baselines as texts
 from bot.services.digest import digest_now
+from bot.texts import baselines as texts
 from storage import baselines as store
 from tests.conftest import audit_rows as audit_trail
 
@@ -77,10 +77,7 @@ def test_tps_rows_zero_allowed():
 
 def test_excel_file_bom_semicolon_crlf_header_case_and_padding():
     data = (
-        b"\xef\xbb\xbf Kode_Wilayah ; BARANG ;Jumlah;;\r\n"
-        b"51.03.01;kotak;1.250;;\r\n"
-        b";;;;\r\n"
-        b"51.03.02 ; tinta ; 30\r\n"
+        b"\xef\xbb\xbf Kode_Wilayah ; BARANG ;Jumlah;;\r\n51.03.01;kotak;1.250;;\r\n;;;;\r\n51.03.02 ; tinta ; 30\r\n"
     )
     result = validate_plan(data, REGIONS)
     assert result.rows == (PlanRow("51.03.01", "kotak_suara", 1250, 2), PlanRow("51.03.02", "tinta", 30, 4))
@@ -176,24 +173,43 @@ def test_unclosed_quote():
         ("529901,tinta,1", ErrorCode.UNKNOWN_REGION, "kode wilayah 52.99.01 tidak dikenal"),
         ("Kuta,tinta,1", ErrorCode.INVALID_CODE, 'kode wilayah "Kuta" tidak sah (contoh: 51.03.01 atau 510301)'),
         (",tinta,1", ErrorCode.EMPTY_CODE, "kode wilayah kosong"),
-        ("51.03,tinta,1", ErrorCode.NOT_KECAMATAN,
-         "kode wilayah 51.03 adalah kabupaten/kota, bukan kecamatan; rencana logistik diisi per kecamatan"),
-        ("51,tinta,1", ErrorCode.NOT_KECAMATAN,
-         "kode wilayah 51 adalah provinsi, bukan kecamatan; rencana logistik diisi per kecamatan"),
-        ("5103012001,tinta,1", ErrorCode.DESA_CODE,
-         "kode wilayah 51.03.01.2001 adalah kode desa/kelurahan; rencana logistik diisi per kecamatan (51.03.01)"),
-        ("51.03.01,kursi,1", ErrorCode.UNKNOWN_ITEM, 'barang "kursi" tidak dikenal (pilihan: kotak_suara, '
-         "bilik_suara, surat_suara, tinta, segel, formulir, sampul, alat_bantu_tunanetra)"),
+        (
+            "51.03,tinta,1",
+            ErrorCode.NOT_KECAMATAN,
+            "kode wilayah 51.03 adalah kabupaten/kota, bukan kecamatan; rencana logistik diisi per kecamatan",
+        ),
+        (
+            "51,tinta,1",
+            ErrorCode.NOT_KECAMATAN,
+            "kode wilayah 51 adalah provinsi, bukan kecamatan; rencana logistik diisi per kecamatan",
+        ),
+        (
+            "5103012001,tinta,1",
+            ErrorCode.DESA_CODE,
+            "kode wilayah 51.03.01.2001 adalah kode desa/kelurahan; rencana logistik diisi per kecamatan (51.03.01)",
+        ),
+        (
+            "51.03.01,kursi,1",
+            ErrorCode.UNKNOWN_ITEM,
+            'barang "kursi" tidak dikenal (pilihan: kotak_suara, '
+            "bilik_suara, surat_suara, tinta, segel, formulir, sampul, alat_bantu_tunanetra)",
+        ),
         ("51.03.01, ,1", ErrorCode.EMPTY_ITEM, None),
         ("51.03.01,tinta,-3", ErrorCode.NEGATIVE_NUMBER, 'jumlah "-3" tidak boleh negatif'),
         ("51.03.01,tinta,1.5", ErrorCode.INVALID_NUMBER, 'jumlah "1.5" bukan bilangan bulat (tulis 1250 atau 1.250)'),
         ("51.03.01,tinta,12.5", ErrorCode.INVALID_NUMBER, None),
         ("51.03.01,tinta,sepuluh", ErrorCode.INVALID_NUMBER, None),
         ("51.03.01,tinta,", ErrorCode.EMPTY_NUMBER, "jumlah kosong"),
-        ("51.03.01,tinta,9999999999999", ErrorCode.NUMBER_TOO_LARGE,
-         'jumlah "9999999999999" terlalu besar (paling banyak 999.999.999.999)'),
-        ("51.03.01,tinta", ErrorCode.TOO_FEW_COLUMNS,
-         "kolom kurang: harus 3 kolom (kode_wilayah,barang,jumlah), ada 2"),
+        (
+            "51.03.01,tinta,9999999999999",
+            ErrorCode.NUMBER_TOO_LARGE,
+            'jumlah "9999999999999" terlalu besar (paling banyak 999.999.999.999)',
+        ),
+        (
+            "51.03.01,tinta",
+            ErrorCode.TOO_FEW_COLUMNS,
+            "kolom kurang: harus 3 kolom (kode_wilayah,barang,jumlah), ada 2",
+        ),
     ],
 )
 def test_bad_plan_line(line, code, message):
@@ -237,14 +253,17 @@ def test_tps_desa_and_kecamatan_lines_of_one_kecamatan_are_refused():
     ]
     many = "".join(f"51.03.01.200{i},1\n" for i in range(7))  # lines 2-8
     assert errors(tps(TPS_HEAD + many + "510301,7\n"))[0].startswith(
-        "baris 9: kecamatan 51.03.01 sudah diisi per desa/kelurahan di baris 2, 3, 4, 5, 6 dan 2 lainnya;")
+        "baris 9: kecamatan 51.03.01 sudah diisi per desa/kelurahan di baris 2, 3, 4, 5, 6 dan 2 lainnya;"
+    )
 
 
 def test_tps_desa_duplicates_and_scope():
     assert errors(tps(TPS_HEAD + "51.03.01.2001,3\n51.03.01.2001,4\n")) == [
-        "baris 3: 51.03.01.2001 sudah ada di baris 2"]
+        "baris 3: 51.03.01.2001 sudah ada di baris 2"
+    ]
     assert errors(tps(TPS_HEAD + "51.71.01.1001,2\n", within="51.03")) == [
-        "baris 2: kode wilayah 51.71.01.1001 di luar wilayah Anda (51.03)"]
+        "baris 2: kode wilayah 51.71.01.1001 di luar wilayah Anda (51.03)"
+    ]
     assert tps(TPS_HEAD + "51.71.01.1001,2\n", within="51.71").ok
 
 
@@ -272,15 +291,15 @@ def test_out_of_scope():
 
 def test_every_bad_line_is_reported_with_its_number():
     text = (
-        PLAN_HEAD                      # 1
-        + "51.03.01,kotak,10\n"        # 2 ok
-        + "51.99.01,kotak,10\n"        # 3 unknown region
-        + "\n"                         # 4 blank
-        + "51.03.02,kursi,-1\n"        # 5 unknown item and negative
-        + "51.03.02,tinta,7\n"         # 6 ok
-        + "51.03,tinta,1,5\n"          # 7 too many columns
-        + "51.03.02,tinta,8\n"         # 8 duplicate of 6
-        + "51.03.03,segel,1.250\n"     # 9 ok
+        PLAN_HEAD  # 1
+        + "51.03.01,kotak,10\n"  # 2 ok
+        + "51.99.01,kotak,10\n"  # 3 unknown region
+        + "\n"  # 4 blank
+        + "51.03.02,kursi,-1\n"  # 5 unknown item and negative
+        + "51.03.02,tinta,7\n"  # 6 ok
+        + "51.03,tinta,1,5\n"  # 7 too many columns
+        + "51.03.02,tinta,8\n"  # 8 duplicate of 6
+        + "51.03.03,segel,1.250\n"  # 9 ok
     )
     result = plan(text)
     assert codes(result) == [
@@ -355,7 +374,9 @@ async def test_import_plan_stores_rows_and_audits(rt):
         "rencana logistik: 3 baris diimpor (2 kecamatan, 2 barang; 3 baru, 0 mengganti nilai lama)"
     )
     assert await plan_rows(rt.db) == {
-        ("51.03.01", "kotak_suara"): 120, ("51.03.01", "tinta"): 1250, ("51.03.02", "kotak_suara"): 80,
+        ("51.03.01", "kotak_suara"): 120,
+        ("51.03.01", "tinta"): 1250,
+        ("51.03.02", "kotak_suara"): 80,
     }
     assert await planned_in(rt, "51.03") == {"kotak_suara": 200, "tinta": 1250}
     assert await planned_in(rt, "51.71") == {}
@@ -363,7 +384,13 @@ async def test_import_plan_stores_rows_and_audits(rt):
     assert (row["actor_id"], row["action"], row["target"]) == (1, "impor", "rencana")
     assert row["at"] == rt.clock().isoformat(timespec="microseconds")
     assert row["detail"] == {
-        "jenis": "rencana", "baris": 3, "baru": 3, "diganti": 0, "wilayah": 2, "barang": 2, "jumlah": 1450,
+        "jenis": "rencana",
+        "baris": 3,
+        "baru": 3,
+        "diganti": 0,
+        "wilayah": 2,
+        "barang": 2,
+        "jumlah": 1450,
         "berkas": "rencana.csv",
     }
     imported_at = await rt.db.fetchall("SELECT DISTINCT imported_at FROM logistics_plan")
@@ -405,7 +432,7 @@ async def test_bad_line_17_of_20_leaves_everything_untouched(rt):
 
 
 async def test_import_tps_and_reimport(rt):
-    result = await baselines.import_tps(rt, ("kode_wilayah;jumlah_tps\n510301;205\n51.03.02;1.010\n").encode(), 7)
+    result = await baselines.import_tps(rt, (b"kode_wilayah;jumlah_tps\n510301;205\n51.03.02;1.010\n"), 7)
     assert (result.rows, result.regions, result.total, result.added) == (2, 2, 1215, 2)
     assert texts.summary(result) == (
         "jumlah TPS: 2 baris diimpor (2 kecamatan, total 1.215 TPS; 2 baru, 0 mengganti nilai lama)"
@@ -451,7 +478,7 @@ async def test_import_baseline_takes_the_kind_from_the_header(rt):
     assert result.ok and result.kind is BaselineKind.RENCANA
     result = await baselines.import_baseline(rt, b"kode,jumlah\n51.03.01,4\n", 1)
     assert texts.error_lines(result) == [
-        'baris 1: judul kolom harus kode_wilayah,barang,jumlah (rencana logistik) atau '
+        "baris 1: judul kolom harus kode_wilayah,barang,jumlah (rencana logistik) atau "
         'kode_wilayah,jumlah_tps (jumlah TPS), tertulis "kode,jumlah"'
     ]
     assert result.kind is None and texts.summary(result) == "impor: 1 masalah, tidak ada yang diimpor"

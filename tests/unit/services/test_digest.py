@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.domain.clock import to_db
-from bot.services.digest import compute_digest
 from bot.domain.digest import (
     ChildCounting,
     ChildLogistics,
@@ -26,6 +25,7 @@ from bot.domain.digest import (
     lagging_children,
 )
 from bot.domain.models import NewIncident
+from bot.services.digest import compute_digest
 from bot.texts.digest import render_digest
 from storage import digests as digest_store
 from storage import incidents as incident_store
@@ -54,13 +54,31 @@ class Script:
         self.ids: dict[str, int] = {}
         self._message = 0
 
-    async def report(self, name: str, kind: str, severity: str, region: str, reported: datetime,
-                     arrived: datetime | None = None, description: str = "", **figures) -> int:
+    async def report(
+        self,
+        name: str,
+        kind: str,
+        severity: str,
+        region: str,
+        reported: datetime,
+        arrived: datetime | None = None,
+        description: str = "",
+        **figures,
+    ) -> int:
         self._message += 1
         new = NewIncident(
-            kind=kind, severity=severity, region_code=region, reporter_id=1, description=description,
-            payload={}, source_chat_id=-100, source_message_id=self._message, update_id=None,
-            reported_at=reported, received_at=arrived or reported, **figures,
+            kind=kind,
+            severity=severity,
+            region_code=region,
+            reporter_id=1,
+            description=description,
+            payload={},
+            source_chat_id=-100,
+            source_message_id=self._message,
+            update_id=None,
+            reported_at=reported,
+            received_at=arrived or reported,
+            **figures,
         )
         incident, created = await incident_store.create(self.rt.db, new)
         assert created
@@ -71,8 +89,9 @@ class Script:
         async with self.rt.db.transaction() as conn:
             await conn.execute(statement, params)
 
-    async def lifecycle(self, name: str, *, status: str, taken: datetime | None = None,
-                        resolved: datetime | None = None) -> None:
+    async def lifecycle(
+        self, name: str, *, status: str, taken: datetime | None = None, resolved: datetime | None = None
+    ) -> None:
         await self.sql(
             "UPDATE incidents SET status = ?, taken_at = ?, resolved_at = ? WHERE id = ?",
             (status, to_db(taken) if taken else None, to_db(resolved) if resolved else None, self.ids[name]),
@@ -92,30 +111,38 @@ class Script:
 async def morning(rt) -> Script:
     s = Script(rt)
     # baselines, imported
-    for region, item, quantity in ((KUTA, "tinta", 100), (MENGWI, "kotak_suara", 150),
-                                   (ABIANSEMAL, "kotak_suara", 200), (DENBAR, "surat_suara", 500),
-                                   (UBUD, "segel", 10)):
+    for region, item, quantity in (
+        (KUTA, "tinta", 100),
+        (MENGWI, "kotak_suara", 150),
+        (ABIANSEMAL, "kotak_suara", 200),
+        (DENBAR, "surat_suara", 500),
+        (UBUD, "segel", 10),
+    ):
         await s.sql("INSERT INTO logistics_plan VALUES (?, ?, ?, 't')", (region, item, quantity))
     for region, tps in ((KUTA, 55), (PETANG, 25)):
         await s.sql("INSERT INTO tps_baseline VALUES (?, ?, 't')", (region, tps))
 
     # logistics
     log = "logistik"
-    await s.report("kuta_kotak_old", log, "tinggi", KUTA, ago(30), item="kotak_suara", received=50, planned=120,
-                   damaged=0)
-    await s.report("kuta_kotak", log, "sedang", KUTA, ago(5), item="kotak_suara", received=118, planned=120,
-                   damaged=2)
+    await s.report(
+        "kuta_kotak_old", log, "tinggi", KUTA, ago(30), item="kotak_suara", received=50, planned=120, damaged=0
+    )
+    await s.report("kuta_kotak", log, "sedang", KUTA, ago(5), item="kotak_suara", received=118, planned=120, damaged=2)
     # an older message delivered late: stored, but not the current state
-    await s.report("kuta_kotak_late", log, "sedang", KUTA, ago(10), ago(1), item="kotak_suara", received=90,
-                   planned=120, damaged=1)
+    await s.report(
+        "kuta_kotak_late", log, "sedang", KUTA, ago(10), ago(1), item="kotak_suara", received=90, planned=120, damaged=1
+    )
     await s.report("kuta_tinta", log, "tinggi", KUTA, ago(20), item="tinta", received=80, damaged=0)
-    await s.report("mengwi_kotak", log, "tinggi", MENGWI, ago(3), item="kotak_suara", received=60, planned=100,
-                   damaged=0)
+    await s.report(
+        "mengwi_kotak", log, "tinggi", MENGWI, ago(3), item="kotak_suara", received=60, planned=100, damaged=0
+    )
     await s.report("mengwi_bilik", log, "rendah", MENGWI, ago(2), item="bilik_suara", received=40, damaged=0)
-    await s.report("densel_kotak", log, "sedang", DENSEL, ago(1), item="kotak_suara", received=300, planned=300,
-                   damaged=5)
-    await s.report("densel_surat", log, "tinggi", DENSEL, ago(26), item="surat_suara", received=1000,
-                   planned=2000, damaged=0)
+    await s.report(
+        "densel_kotak", log, "sedang", DENSEL, ago(1), item="kotak_suara", received=300, planned=300, damaged=5
+    )
+    await s.report(
+        "densel_surat", log, "tinggi", DENSEL, ago(26), item="surat_suara", received=1000, planned=2000, damaged=0
+    )
     await s.report("ubud_segel", log, "rendah", UBUD, ago(12), item="segel", received=10, damaged=0)
     await s.report("selemadeg_tinta", log, "rendah", SELEMADEG, ago(40), item="tinta", received=5, damaged=0)
 
@@ -175,11 +202,18 @@ async def test_province_digest(rt, morning):
         ItemProgress("tinta", 80 + 5, 100, 0, unplanned=5),
         ItemProgress("segel", 10, 10, 0),
     )
-    badung = ChildLogistics("51.03", "Badung", (
-        ItemProgress("kotak_suara", 178, 470, 2), ItemProgress("bilik_suara", 40, 0, 0, unplanned=40),
-        ItemProgress("tinta", 80, 100, 0)))
-    denpasar = ChildLogistics("51.71", "Kota Denpasar", (
-        ItemProgress("kotak_suara", 300, 300, 5), ItemProgress("surat_suara", 1000, 2500, 0)))
+    badung = ChildLogistics(
+        "51.03",
+        "Badung",
+        (
+            ItemProgress("kotak_suara", 178, 470, 2),
+            ItemProgress("bilik_suara", 40, 0, 0, unplanned=40),
+            ItemProgress("tinta", 80, 100, 0),
+        ),
+    )
+    denpasar = ChildLogistics(
+        "51.71", "Kota Denpasar", (ItemProgress("kotak_suara", 300, 300, 5), ItemProgress("surat_suara", 1000, 2500, 0))
+    )
     assert d.logistics_children == (
         ChildLogistics("51.01", "Jembrana", ()),
         ChildLogistics("51.02", "Tabanan", (ItemProgress("tinta", 5, 0, 0, unplanned=5),)),
@@ -210,9 +244,20 @@ async def test_province_digest(rt, morning):
 
     # active: Kuta, Mengwi, Kuta Utara (1 µs inside the window), Denpasar Selatan, Ubud
     assert (d.silent_count, d.kecamatan_count) == (52, 57)
-    never = ["51.01.01", "51.01.02", "51.01.03", "51.01.04", "51.01.05",
-             *(f"51.02.{i:02d}" for i in range(2, 11)), ABIANSEMAL, PETANG,
-             "51.04.01", "51.04.02", "51.04.03", "51.04.04"]
+    never = [
+        "51.01.01",
+        "51.01.02",
+        "51.01.03",
+        "51.01.04",
+        "51.01.05",
+        *(f"51.02.{i:02d}" for i in range(2, 11)),
+        ABIANSEMAL,
+        PETANG,
+        "51.04.01",
+        "51.04.02",
+        "51.04.03",
+        "51.04.04",
+    ]
     assert [s.region_code for s in d.silent] == never
     assert all(s.last_report_at is None for s in d.silent)
     assert (d.silent[0].name, d.silent[0].parent_name) == ("Negara", "Jembrana")
@@ -236,7 +281,11 @@ async def test_province_digest(rt, morning):
     ]
     first = d.oldest_open[0]
     assert (first.kind, first.region_code, first.received_at, first.description) == (
-        "insiden", DENSEL, ago(50), "PPK belum terima surat")
+        "insiden",
+        DENSEL,
+        ago(50),
+        "PPK belum terima surat",
+    )
     assert first.received_at.tzinfo == WITA
 
     # taken in the window: 15 min, 30 min, 1 h, 1 h, 4 h − 1 µs → the middle one
@@ -253,15 +302,28 @@ async def test_province_digest(rt, morning):
 async def test_kabupaten_digest(rt, morning):
     d = await compute_digest(rt.db, "51.03", AT, H)
     assert (d.region_name, d.region_title, d.region_path) == ("Badung", "Kabupaten Badung", ("Bali", "Badung"))
-    assert d.logistics == (ItemProgress("kotak_suara", 178, 470, 2),
-                           ItemProgress("bilik_suara", 40, 0, 0, unplanned=40), ItemProgress("tinta", 80, 100, 0))
+    assert d.logistics == (
+        ItemProgress("kotak_suara", 178, 470, 2),
+        ItemProgress("bilik_suara", 40, 0, 0, unplanned=40),
+        ItemProgress("tinta", 80, 100, 0),
+    )
     kuta = ChildLogistics(KUTA, "Kuta", (ItemProgress("kotak_suara", 118, 120, 2), ItemProgress("tinta", 80, 100, 0)))
-    mengwi = ChildLogistics(MENGWI, "Mengwi", (ItemProgress("kotak_suara", 60, 150, 0),  # the imported plan wins
-                                               ItemProgress("bilik_suara", 40, 0, 0, unplanned=40)))
+    mengwi = ChildLogistics(
+        MENGWI,
+        "Mengwi",
+        (
+            ItemProgress("kotak_suara", 60, 150, 0),  # the imported plan wins
+            ItemProgress("bilik_suara", 40, 0, 0, unplanned=40),
+        ),
+    )
     abiansemal = ChildLogistics(ABIANSEMAL, "Abiansemal", (ItemProgress("kotak_suara", 0, 200, 0),))  # plan only
     assert d.logistics_children == (
-        kuta, mengwi, abiansemal, ChildLogistics(PETANG, "Petang", ()),
-        ChildLogistics(KUTA_SELATAN, "Kuta Selatan", ()), ChildLogistics(KUTA_UTARA, "Kuta Utara", ()),
+        kuta,
+        mengwi,
+        abiansemal,
+        ChildLogistics(PETANG, "Petang", ()),
+        ChildLogistics(KUTA_SELATAN, "Kuta Selatan", ()),
+        ChildLogistics(KUTA_UTARA, "Kuta Utara", ()),
     )
     assert d.lagging == (abiansemal, mengwi, kuta)  # 0 %, 40 %, 90 %
     assert d.counting == (
@@ -298,16 +360,22 @@ async def test_kota_digest(rt, morning):
     d = await compute_digest(rt.db, "51.71", AT, H)
     assert (d.region_name, d.region_title) == ("Kota Denpasar", "Kota Denpasar")
     assert d.logistics == (ItemProgress("kotak_suara", 300, 300, 5), ItemProgress("surat_suara", 1000, 2500, 0))
-    densel = ChildLogistics(DENSEL, "Denpasar Selatan", (ItemProgress("kotak_suara", 300, 300, 5),
-                                                         ItemProgress("surat_suara", 1000, 2000, 0)))
+    densel = ChildLogistics(
+        DENSEL,
+        "Denpasar Selatan",
+        (ItemProgress("kotak_suara", 300, 300, 5), ItemProgress("surat_suara", 1000, 2000, 0)),
+    )
     denbar = ChildLogistics(DENBAR, "Denpasar Barat", (ItemProgress("surat_suara", 0, 500, 0),))
-    assert d.logistics_children == (densel, ChildLogistics(DENTIM, "Denpasar Timur", ()), denbar,
-                                    ChildLogistics(DENUT, "Denpasar Utara", ()))
+    assert d.logistics_children == (
+        densel,
+        ChildLogistics(DENTIM, "Denpasar Timur", ()),
+        denbar,
+        ChildLogistics(DENUT, "Denpasar Utara", ()),
+    )
     assert d.lagging == (denbar, densel)
     assert d.counting_total == ChildCounting("51.71", "Kota Denpasar", 7, 70, 7, 1, 4)
     assert d.counting[1] == ChildCounting(DENTIM, "Denpasar Timur", 7, 70, 7, 1, 1)
-    assert [(s.region_code, s.last_report_at) for s in d.silent] == [(DENBAR, None), (DENUT, None),
-                                                                      (DENTIM, ago(30))]
+    assert [(s.region_code, s.last_report_at) for s in d.silent] == [(DENBAR, None), (DENUT, None), (DENTIM, ago(30))]
     assert d.silent[2].last_report_at.tzinfo == WITA
     assert d.new == counts(logistik_sedang=1)
     assert d.open == counts(logistik_sedang=1, insiden_kritis=1)  # not Denpasar Timur's rekap
@@ -351,8 +419,7 @@ async def test_window_moves_with_the_moment(rt, morning):
     assert [s.region_code for s in d.silent] == [ABIANSEMAL, PETANG, KUTA_SELATAN, KUTA_UTARA]
     assert d.new == counts(logistik_sedang=2, logistik_tinggi=2, insiden_tinggi=1, insiden_sedang=1, insiden_kritis=1)
     assert d.open.by_kind_severity[("insiden", "kritis")] == 2
-    assert [o.id for o in d.oldest_open] == [morning.ids["banjir"], morning.ids["mengwi_kotak"],
-                                             morning.ids["future"]]
+    assert [o.id for o in d.oldest_open] == [morning.ids["banjir"], morning.ids["mengwi_kotak"], morning.ids["future"]]
     # the Kuta Selatan flood (taken 08:00 yesterday) is now out: 15 min, 30 min, 1 h, 4 h − 1 µs
     assert d.median_time_to_take == timedelta(minutes=45)
     assert d.escalated == counts(logistik_sedang=1)
@@ -362,7 +429,12 @@ async def test_same_moment_in_another_zone_is_the_same_digest(rt, morning):
     here = await compute_digest(rt.db, "51", AT, H)
     utc = await compute_digest(rt.db, "51", AT.astimezone(UTC), H)
     assert (here.new, here.open, here.escalated, here.resolved, here.silent_count) == (
-        utc.new, utc.open, utc.escalated, utc.resolved, utc.silent_count)
+        utc.new,
+        utc.open,
+        utc.escalated,
+        utc.resolved,
+        utc.silent_count,
+    )
     assert utc.oldest_open[0].received_at.tzinfo == UTC
 
 
@@ -417,8 +489,7 @@ async def test_medians_odd_and_even_with_microseconds(rt):
 async def test_oldest_open_keeps_five_oldest(rt):
     s = Script(rt)
     for i in range(7):
-        await s.report(f"k{i}", "insiden", "kritis" if i % 2 else "tinggi", DENSEL if i % 3 else KUTA,
-                       ago(10 - i))
+        await s.report(f"k{i}", "insiden", "kritis" if i % 2 else "tinggi", DENSEL if i % 3 else KUTA, ago(10 - i))
     await s.report("same_time", "insiden", "kritis", KUTA, ago(10))  # ties: by id
     await s.report("low", "insiden", "sedang", KUTA, ago(20))  # not urgent
     await s.report("closed", "insiden", "kritis", KUTA, ago(30))
@@ -434,13 +505,19 @@ async def test_oldest_open_keeps_five_oldest(rt):
 async def test_national_subtree_is_everything(rt, morning):
     """With REGION_ROOT=51 every row is in Bali: each aggregate over "ID" equals the one over "51"."""
     start, end = to_db(AT - timedelta(hours=24)), to_db(AT)
-    for query, args in ((digest_store.logistics_by_child, (2,)), (digest_store.counting_by_child, (2,)),
-                        (digest_store.silent_kecamatan, (start, 20)), (digest_store.received_counts, (start, end)),
-                        (digest_store.resolved_counts, (start, end)), (digest_store.escalated_counts, (start, end)),
-                        (digest_store.status_counts, ()), (digest_store.open_received_after, (start,)),
-                        (digest_store.oldest_open, (end, 5)),
-                        (digest_store.median_time_to_take, (start, end)),
-                        (digest_store.median_time_to_resolve, (start, end))):
+    for query, args in (
+        (digest_store.logistics_by_child, (2,)),
+        (digest_store.counting_by_child, (2,)),
+        (digest_store.silent_kecamatan, (start, 20)),
+        (digest_store.received_counts, (start, end)),
+        (digest_store.resolved_counts, (start, end)),
+        (digest_store.escalated_counts, (start, end)),
+        (digest_store.status_counts, ()),
+        (digest_store.open_received_after, (start,)),
+        (digest_store.oldest_open, (end, 5)),
+        (digest_store.median_time_to_take, (start, end)),
+        (digest_store.median_time_to_resolve, (start, end)),
+    ):
         assert await query(rt.db, "ID", *args) == await query(rt.db, "51", *args), query.__name__
 
 
@@ -477,30 +554,49 @@ async def test_migration_backfills_state_from_existing_reports(tmp_path):
     try:
         # a database at schema 2 with reports, then brought up to date
         await conn.execute("BEGIN")
-        for number, _, sql in migrations()[:2]:
+        for _number, _, sql in migrations()[:2]:
             for statement in _statements(sql):
                 await conn.execute(statement)
         await conn.execute("PRAGMA user_version = 2")
         await conn.execute("INSERT INTO regions VALUES ('51', NULL, 'provinsi', 'Provinsi', 'Bali', 'bali')")
         await conn.execute("INSERT INTO regions VALUES ('51.03', '51', 'kabkota', 'Kabupaten', 'Badung', 'badung')")
         await conn.execute("INSERT INTO regions VALUES ('51.03.01', '51.03', 'kecamatan', 'Kecamatan', 'Kuta', 'kuta')")
-        await conn.execute("INSERT INTO users (telegram_id, role, region_code, full_name, registered_at)"
-                           " VALUES (1, 'admin', '51', 'A', 't')")
-        rows = [(1, "logistik", "tinta", 7, None, None, None, ago(2)),
-                (2, "logistik", "tinta", 9, None, None, None, ago(1)),
-                (3, "logistik", "tinta", 3, None, None, None, ago(5)),
-                (4, "rekap", None, None, 4, 10, 2, ago(9)),
-                (5, "rekap", None, None, 6, 10, None, ago(8))]
+        await conn.execute(
+            "INSERT INTO users (telegram_id, role, region_code, full_name, registered_at)"
+            " VALUES (1, 'admin', '51', 'A', 't')"
+        )
+        rows = [
+            (1, "logistik", "tinta", 7, None, None, None, ago(2)),
+            (2, "logistik", "tinta", 9, None, None, None, ago(1)),
+            (3, "logistik", "tinta", 3, None, None, None, ago(5)),
+            (4, "rekap", None, None, 4, 10, 2, ago(9)),
+            (5, "rekap", None, None, 6, 10, None, ago(8)),
+        ]
         for i, kind, item, received, done, total, sirekap, at in rows:
             await conn.execute(
                 "INSERT INTO incidents (id, kind, severity, region_code, reporter_id, item, received, damaged,"
                 " tps_done, tps_total, sirekap, source_chat_id, source_message_id, reported_at, received_at,"
                 " handling_region) VALUES (?, ?, 'rendah', '51.03.01', 1, ?, ?, ?, ?, ?, ?, -1, ?, ?, ?, '51.03.01')",
-                (i, kind, item, received, 0 if kind == "logistik" else None, done, total, sirekap, i, to_db(at),
-                 to_db(at)))
+                (
+                    i,
+                    kind,
+                    item,
+                    received,
+                    0 if kind == "logistik" else None,
+                    done,
+                    total,
+                    sirekap,
+                    i,
+                    to_db(at),
+                    to_db(at),
+                ),
+            )
         await conn.execute("UPDATE incidents SET status = 'selesai', resolved_at = received_at WHERE id = 4")
-        await conn.execute("INSERT INTO incident_events (id, incident_id, at, action) VALUES (1, 2, ?, 'eskalasi'),"
-                           " (2, 2, ?, 'catatan')", (to_db(ago(0.5)), to_db(ago(0.4))))
+        await conn.execute(
+            "INSERT INTO incident_events (id, incident_id, at, action) VALUES (1, 2, ?, 'eskalasi'),"
+            " (2, 2, ?, 'catatan')",
+            (to_db(ago(0.5)), to_db(ago(0.4))),
+        )
         await conn.execute("COMMIT")
         await migrate(conn)
         async with conn.execute("SELECT item, received, incident_id FROM logistics_state") as cur:
@@ -512,8 +608,10 @@ async def test_migration_backfills_state_from_existing_reports(tmp_path):
         tally = "SELECT scope, status, kind, n FROM incident_tally ORDER BY scope, status, kind"
         async with conn.execute(tally) as cur:
             assert [tuple(r) for r in await cur.fetchall()] == [
-                (scope, status, kind, n) for scope in ("51", "51.03", "51.03.01", "ID")
-                for status, kind, n in (("baru", "logistik", 3), ("baru", "rekap", 1), ("selesai", "rekap", 1))]
+                (scope, status, kind, n)
+                for scope in ("51", "51.03", "51.03.01", "ID")
+                for status, kind, n in (("baru", "logistik", 3), ("baru", "rekap", 1), ("selesai", "rekap", 1))
+            ]
         async with conn.execute("SELECT event_id, incident_id, region_code, kind FROM incident_escalations") as cur:
             assert [tuple(r) for r in await cur.fetchall()] == [(1, 2, "51.03.01", "logistik")]
     finally:
@@ -562,8 +660,9 @@ async def test_routine_progress_reports_are_not_counted_as_open_problems(rt):
     s = Script(rt)
     for i, done in enumerate((10, 20, 30)):
         await s.report(f"rekap{i}", "rekap", "rendah", KUTA, ago(5 - i), tps_done=done, tps_total=50)
-    await s.report("kotak", "logistik", "rendah", KUTA, ago(4), item="kotak_suara", received=120, planned=120,
-                   damaged=0)
+    await s.report(
+        "kotak", "logistik", "rendah", KUTA, ago(4), item="kotak_suara", received=120, planned=120, damaged=0
+    )
     await s.report("bilik", "logistik", "rendah", KUTA, ago(3), item="bilik_suara", received=80, damaged=0)
     await s.report("tinta", "logistik", "sedang", KUTA, ago(2), item="tinta", received=90, planned=100, damaged=0)
     await s.report("insiden", "insiden", "tinggi", KUTA, ago(1), description="listrik padam di gudang")
@@ -584,16 +683,25 @@ async def test_routine_progress_reports_are_not_counted_as_open_problems(rt):
     assert d.new == d.open == IncidentCounts() and d.progress_new == counts(rekap_rendah=1)
     assert render_digest(d, ("insiden",))[0].endswith(
         "🚨 <b>Insiden 24 jam</b>\n<i>Tidak ada insiden yang perlu ditangani.</i>\n"
-        "📈 Laporan progres 24 jam: 1 (rekap 1) — pembaruan angka, bukan masalah")
+        "📈 Laporan progres 24 jam: 1 (rekap 1) — pembaruan angka, bukan masalah"
+    )
 
 
 def test_lagging_keeps_five_lowest_below_complete():
     def child(code: str, received: int, planned: int) -> ChildLogistics:
         return ChildLogistics(code, code, (ItemProgress("tinta", received, planned, 0),))
 
-    children = (child("a", 50, 100), child("b", 10, 100), child("c", 100, 100), child("d", 150, 100),
-                child("e", 0, 0), child("f", 30, 100), child("g", 10, 100), child("h", 90, 100),
-                child("i", 60, 100))
+    children = (
+        child("a", 50, 100),
+        child("b", 10, 100),
+        child("c", 100, 100),
+        child("d", 150, 100),
+        child("e", 0, 0),
+        child("f", 30, 100),
+        child("g", 10, 100),
+        child("h", 90, 100),
+        child("i", 60, 100),
+    )
     assert [c.region_code for c in lagging_children(children)] == ["b", "g", "f", "a", "i"]
 
 
@@ -606,12 +714,25 @@ async def test_bali_scale_timing(rt):
         moment = to_db(AT - timedelta(seconds=rnd.uniform(0, 7 * 86400)))
         region = rnd.choice(kecamatan)
         kind = rnd.choice(["logistik", "rekap", "data", "insiden"])
-        row = {"kind": kind, "severity": rnd.choice(["rendah", "sedang", "tinggi", "kritis"]), "region": region,
-               "item": None, "received": None, "damaged": None, "tps_done": None, "tps_total": None,
-               "data_count": None, "message": i, "at": moment}
+        row = {
+            "kind": kind,
+            "severity": rnd.choice(["rendah", "sedang", "tinggi", "kritis"]),
+            "region": region,
+            "item": None,
+            "received": None,
+            "damaged": None,
+            "tps_done": None,
+            "tps_total": None,
+            "data_count": None,
+            "message": i,
+            "at": moment,
+        }
         if kind == "logistik":
-            row.update(item=rnd.choice(["kotak_suara", "bilik_suara", "surat_suara", "tinta"]),
-                       received=rnd.randint(0, 500), damaged=rnd.randint(0, 3))
+            row.update(
+                item=rnd.choice(["kotak_suara", "bilik_suara", "surat_suara", "tinta"]),
+                received=rnd.randint(0, 500),
+                damaged=rnd.randint(0, 3),
+            )
         elif kind == "rekap":
             row.update(tps_done=rnd.randint(0, 50), tps_total=50)
         elif kind == "data":
@@ -625,8 +746,10 @@ async def test_bali_scale_timing(rt):
             " -7, :message, :at, :at, :region)",
             rows,
         )
-        await conn.execute("UPDATE incidents SET status = 'selesai', taken_at = received_at,"
-                           " resolved_at = received_at WHERE id % 3 = 0")
+        await conn.execute(
+            "UPDATE incidents SET status = 'selesai', taken_at = received_at,"
+            " resolved_at = received_at WHERE id % 3 = 0"
+        )
     timings = {}
     for code in ("51", "51.03", "51.03.01"):
         start = time.perf_counter()

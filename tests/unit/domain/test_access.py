@@ -29,10 +29,25 @@ EXPECTED = {
     Action.UNDANG: {"petugas": (NO, NO, NO), "koordinator": (Y, Y, NO), "komisioner": (Y, Y, NO), "admin": (Y, Y, Y)},
     Action.CABUT: {"petugas": (NO, NO, NO), "koordinator": (NO, NO, NO), "komisioner": (Y, Y, NO), "admin": (Y, Y, Y)},
     Action.GRUP: {"petugas": (NO, NO, NO), "koordinator": (NO, NO, NO), "komisioner": (Y, Y, NO), "admin": (Y, Y, Y)},
-    Action.JADWAL_GRUP: {"petugas": (NO, NO, NO), "koordinator": (NO, NO, NO), "komisioner": (Y, Y, NO), "admin": (Y, Y, Y)},
-    Action.JADWAL_PRIBADI: {"petugas": (NO, NO, NO), "koordinator": (Y, Y, NO), "komisioner": (Y, Y, NO), "admin": (Y, Y, Y)},
+    Action.JADWAL_GRUP: {
+        "petugas": (NO, NO, NO),
+        "koordinator": (NO, NO, NO),
+        "komisioner": (Y, Y, NO),
+        "admin": (Y, Y, Y),
+    },
+    Action.JADWAL_PRIBADI: {
+        "petugas": (NO, NO, NO),
+        "koordinator": (Y, Y, NO),
+        "komisioner": (Y, Y, NO),
+        "admin": (Y, Y, Y),
+    },
     Action.IMPOR: {"petugas": (NO, NO, NO), "koordinator": (NO, NO, NO), "komisioner": (Y, Y, NO), "admin": (Y, Y, Y)},
-    Action.RINGKASAN: {"petugas": (NO, NO, NO), "koordinator": (Y, Y, NO), "komisioner": (Y, Y, NO), "admin": (Y, Y, Y)},
+    Action.RINGKASAN: {
+        "petugas": (NO, NO, NO),
+        "koordinator": (Y, Y, NO),
+        "komisioner": (Y, Y, NO),
+        "admin": (Y, Y, Y),
+    },
 }
 
 
@@ -40,12 +55,7 @@ def test_every_action_is_in_the_expected_table():
     assert set(EXPECTED) == set(RULES) == set(Action)
 
 
-CASES = [
-    (action, role, column)
-    for action in Action
-    for role in Role
-    for column in range(3)
-]
+CASES = [(action, role, column) for action in Action for role in Role for column in range(3)]
 
 
 @pytest.mark.parametrize(("action", "role", "column"), CASES)

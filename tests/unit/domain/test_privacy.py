@@ -34,8 +34,7 @@ def test_mask_nik_refuses_non_nik(bad: str) -> None:
         (f"NIK:{NIK}.", [NIK], "NIK:5103**********01."),
         (f"a{NIK}b", [NIK], "a5103**********01b"),
         (f"{NIK},{NIK2}", [NIK, NIK2], "5103**********01,5171**********12"),
-        (f"{NIK} dan {NIK2} dan {NIK}", [NIK, NIK2, NIK],
-         "5103**********01 dan 5171**********12 dan 5103**********01"),
+        (f"{NIK} dan {NIK2} dan {NIK}", [NIK, NIK2, NIK], "5103**********01 dan 5171**********12 dan 5103**********01"),
         (f"baris1\n{NIK}\nbaris3", [NIK], "baris1\n5103**********01\nbaris3"),
         # not NIKs: 15 and 17 digits, separated groups, non-ASCII digits
         ("510301123456000", [], "510301123456000"),

@@ -2,9 +2,9 @@
 
 import asyncio
 
+from bot.services.runtime import DIGESTS_AT_ONCE
 from bot.telegram import digests as digest_delivery
 from bot.telegram.digests import PreparedDigest, send_digest
-from bot.services.runtime import DIGESTS_AT_ONCE
 
 NIK = "5103011234560001"
 
@@ -54,10 +54,11 @@ async def test_at_most_a_few_digests_are_prepared_at_once(rt, monkeypatch):
 
 async def test_a_prepared_digest_goes_out_as_text_then_one_album_with_niks_masked(rt):
     bot = FakeBot()
-    digest = PreparedDigest([f"Ringkasan Bali: NIK {NIK} ganda", "Bagian 2"],
-                            [("logistik.png", b"1"), ("rekap.png", b"2"), ("insiden.png", b"3")])
+    digest = PreparedDigest(
+        [f"Ringkasan Bali: NIK {NIK} ganda", "Bagian 2"],
+        [("logistik.png", b"1"), ("rekap.png", b"2"), ("insiden.png", b"3")],
+    )
     assert await send_digest(bot, rt, -1001, "51", prepared=digest) == 5
-    assert bot.sent == [(-1001, "Ringkasan Bali: NIK 5103**********01 ganda"), (-1001, "Bagian 2"),
-                        (-1001, "album:3")]
+    assert bot.sent == [(-1001, "Ringkasan Bali: NIK 5103**********01 ganda"), (-1001, "Bagian 2"), (-1001, "album:3")]
     one = PreparedDigest(["Progres"], [("rekap.png", b"2")])
     assert await send_digest(bot, rt, -1001, "51", prepared=one) == 2 and bot.sent[-1] == (-1001, "photo:rekap.png")

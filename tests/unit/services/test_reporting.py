@@ -32,7 +32,13 @@ async def test_logistik_receipt_and_storage(rt, wayan):
     assert isinstance(result, Receipt) and not result.duplicate
     inc = result.incident
     assert (inc.kind, inc.region_code, inc.item, inc.received, inc.planned, inc.damaged) == (
-        "logistik", "51.03.01", "kotak_suara", 118, 120, 2)
+        "logistik",
+        "51.03.01",
+        "kotak_suara",
+        118,
+        120,
+        2,
+    )
     assert inc.severity == "sedang" and inc.status == "baru" and inc.description == "dua kotak penyok"
     assert inc.reported_at == SENT and inc.received_at == rt.clock()
     assert [r.name for r in result.path] == ["Bali", "Badung", "Kuta"]
@@ -76,8 +82,12 @@ async def test_same_update_or_message_makes_one_incident(rt, wayan):
 
 @pytest.mark.parametrize(
     ("line", "region"),
-    [("@51.03.05 insiden tinggi jalan putus", "51.03.05"), ("@kuta_selatan insiden tinggi jalan putus", "51.03.05"),
-     ("@510305 data tms 3", "51.03.05"), ("@Mengwi rekap 3/10", "51.03.02")],
+    [
+        ("@51.03.05 insiden tinggi jalan putus", "51.03.05"),
+        ("@kuta_selatan insiden tinggi jalan putus", "51.03.05"),
+        ("@510305 data tms 3", "51.03.05"),
+        ("@Mengwi rekap 3/10", "51.03.02"),
+    ],
 )
 async def test_targeting_inside_scope(rt, made, line, region):
     result = await reporting.submit_text(rt, made, line, src(1))
@@ -94,7 +104,11 @@ async def test_targeting_refusals(rt, made, wayan):
     ambiguous = await reporting.submit_text(rt, made, "@kuta data ganda 2", src(4))
     assert isinstance(ambiguous, Refused) is False  # "kuta" is exactly one kecamatan in Badung
     ambiguous = await reporting.submit_text(rt, made, "@kut data ganda 2", src(5))
-    assert isinstance(ambiguous, Refused) and "51.03.01" in refusal_text(ambiguous.why) and "51.03.05" in refusal_text(ambiguous.why)
+    assert (
+        isinstance(ambiguous, Refused)
+        and "51.03.01" in refusal_text(ambiguous.why)
+        and "51.03.05" in refusal_text(ambiguous.why)
+    )
     up = await reporting.submit_text(rt, wayan, "@51.03 insiden tinggi banjir", src(6))
     assert isinstance(up, Refused) and "di luar wilayah" in refusal_text(up.why)
 
@@ -156,10 +170,12 @@ async def test_the_schema_gives_every_incident_its_first_event(rt, wayan):
     await rt.db.write(
         "INSERT INTO incidents (kind, severity, region_code, reporter_id, source_chat_id, source_message_id,"
         " update_id, reported_at, received_at, handling_region, description)"
-        " VALUES ('insiden', 'kritis', '51.03.01', 100, 5, 6, 99, 't1', 't2', '51.03.01', 'banjir')")
+        " VALUES ('insiden', 'kritis', '51.03.01', 100, 5, 6, 99, 't1', 't2', '51.03.01', 'banjir')"
+    )
     row = await rt.db.fetchone("SELECT id FROM incidents WHERE source_message_id = 6")
-    event = await rt.db.fetchone("SELECT at, actor_id, action, from_status, to_status FROM incident_events"
-                                 " WHERE incident_id = ?", (row[0],))
+    event = await rt.db.fetchone(
+        "SELECT at, actor_id, action, from_status, to_status FROM incident_events WHERE incident_id = ?", (row[0],)
+    )
     assert tuple(event) == ("t2", 100, "lapor", None, "baru")
     assert (await rt.db.fetchone("SELECT incident_id FROM processed_updates WHERE update_id = 99"))[0] == row[0]
 

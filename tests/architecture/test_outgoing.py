@@ -11,8 +11,19 @@ from bot.domain.privacy import for_chat
 
 ROOT = Path(__file__).resolve().parents[2]
 NIK = "5103011234560001"
-SENDING = {"reply_text", "send_message", "edit_message_text", "edit_text", "send_photo", "send_media_group",
-           "send_document", "edit_message_caption", "reply_photo", "reply_document", "answer"}
+SENDING = {
+    "reply_text",
+    "send_message",
+    "edit_message_text",
+    "edit_text",
+    "send_photo",
+    "send_media_group",
+    "send_document",
+    "edit_message_caption",
+    "reply_photo",
+    "reply_document",
+    "answer",
+}
 #: modules whose every sending call passes its text through for_chat (checked below)
 SENDERS = {"bot/telegram/replies.py", "bot/telegram/outbox.py", "bot/telegram/digests.py"}
 

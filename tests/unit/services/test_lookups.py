@@ -134,15 +134,19 @@ async def test_list_page_keeps_to_the_scope_and_names_regions(rt, people):
     national = await lifecycle.list_page(rt, people["admin"], kind="insiden", open_only=True, page=1, page_size=10)
     assert national.total == 2
     await registration.revoke(rt, None, 100)
-    assert await lifecycle.list_page(rt, await registration.user(rt, 100), kind=None, open_only=True, page=1,
-                                     page_size=10) is Reason.REVOKED
+    assert (
+        await lifecycle.list_page(rt, await registration.user(rt, 100), kind=None, open_only=True, page=1, page_size=10)
+        is Reason.REVOKED
+    )
 
 
 async def test_perform_named_names_the_assignee_and_the_level_it_went_to(rt, people, clock):
-    await group_store.register(rt.db, chat_id=-1003, region_code=BADUNG, thread_id=None, title="KPU Badung", by=1,
-                               at=clock())
-    await group_store.register(rt.db, chat_id=-1051, region_code=BALI, thread_id=None, title="KPU Bali", by=1,
-                               at=clock())
+    await group_store.register(
+        rt.db, chat_id=-1003, region_code=BADUNG, thread_id=None, title="KPU Badung", by=1, at=clock()
+    )
+    await group_store.register(
+        rt.db, chat_id=-1051, region_code=BALI, thread_id=None, title="KPU Bali", by=1, at=clock()
+    )
     inc = await report(rt, people["wayan"], "insiden kritis gudang banjir", 1)
     await lifecycle.perform(rt, people["made"], inc.id, Move.TANGANI)
     taken = await lifecycle.perform_named(rt, people["nyoman"], inc.id, Move.TANGANI)
@@ -169,8 +173,9 @@ async def test_chat_target_in_a_private_chat_and_in_a_group(rt, people, clock):
     assert await schedules.chat_target(rt, made, made.telegram_id, **private) == Target(BADUNG, None)
     assert await schedules.chat_target(rt, wayan, wayan.telegram_id, **private) == TargetRefused("role")
     assert await schedules.chat_target(rt, made, -1003, **group) == TargetRefused(GROUP_NOT_REGISTERED)
-    await group_store.register(rt.db, chat_id=-1003, region_code=BADUNG, thread_id=5, title="KPU Badung", by=1,
-                               at=clock())
+    await group_store.register(
+        rt.db, chat_id=-1003, region_code=BADUNG, thread_id=5, title="KPU Badung", by=1, at=clock()
+    )
     assert await schedules.chat_target(rt, made, -1003, **group) == TargetRefused("role")  # koordinator
     assert await schedules.chat_target(rt, people["nyoman"], -1003, **group) == Target(BADUNG, 5)
     anyone = {"private": False, "group_action": None, "private_action": Action.RINGKASAN}
@@ -181,8 +186,9 @@ async def test_resolve_target_follows_the_current_data(rt, people, clock):
     assert await schedules.resolve_target(rt, 200) == Target(BADUNG, None)
     assert await schedules.resolve_target(rt, 100) is None  # a petugas has no personal digest
     assert await schedules.resolve_target(rt, -1003) is None
-    await group_store.register(rt.db, chat_id=-1003, region_code=BADUNG, thread_id=None, title="KPU Badung", by=1,
-                               at=clock())
+    await group_store.register(
+        rt.db, chat_id=-1003, region_code=BADUNG, thread_id=None, title="KPU Badung", by=1, at=clock()
+    )
     assert await schedules.resolve_target(rt, -1003) == Target(BADUNG, None)
     await registration.revoke(rt, None, 200)
     assert await schedules.resolve_target(rt, 200) is None
@@ -212,8 +218,9 @@ async def test_register_a_group(rt, people):
     nyoman = people["nyoman"]
     bad = await groups.register(rt, nyoman, chat_id=-1003, region_text="99.99", thread_id=None, title="x")
     assert bad == groups.GroupRefused(groups.BAD_REGION)
-    assert await groups.register(rt, people["made"], chat_id=-1003, region_text=BADUNG, thread_id=None,
-                                 title="x") == groups.GroupRefused("role")
+    assert await groups.register(
+        rt, people["made"], chat_id=-1003, region_text=BADUNG, thread_id=None, title="x"
+    ) == groups.GroupRefused("role")
     first = await groups.register(rt, nyoman, chat_id=-1003, region_text="5103", thread_id=None, title="KPU Badung")
     assert first.region.code == BADUNG and first.times == ["07:00"] and first.previous_region_title is None
     assert [r.code for r in first.path] == [BALI, BADUNG] and first.replaced_chat is None
@@ -230,10 +237,12 @@ async def test_register_a_group(rt, people):
 
 
 async def test_card_data_and_a_post_that_raced_a_change(rt, people, clock):
-    await group_store.register(rt.db, chat_id=-1003, region_code=BADUNG, thread_id=None, title="KPU Badung", by=1,
-                               at=clock())
-    await group_store.register(rt.db, chat_id=-1051, region_code=BALI, thread_id=None, title="KPU Bali", by=1,
-                               at=clock())
+    await group_store.register(
+        rt.db, chat_id=-1003, region_code=BADUNG, thread_id=None, title="KPU Badung", by=1, at=clock()
+    )
+    await group_store.register(
+        rt.db, chat_id=-1051, region_code=BALI, thread_id=None, title="KPU Bali", by=1, at=clock()
+    )
     inc = await report(rt, people["wayan"], "insiden kritis gudang banjir", 1)
     [row] = await outbox.due(rt, clock())
     here = await outbox.card_data(rt, inc, BADUNG)

@@ -29,10 +29,10 @@ async def people(register):
 
 @pytest.fixture
 async def groups(rt, clock):
-    await group_store.register(rt.db, chat_id=-1003, region_code="51.03", thread_id=None, title="KPU Badung",
-                               by=1, at=clock())
-    await group_store.register(rt.db, chat_id=-1051, region_code="51", thread_id=7, title="KPU Bali",
-                               by=1, at=clock())
+    await group_store.register(
+        rt.db, chat_id=-1003, region_code="51.03", thread_id=None, title="KPU Badung", by=1, at=clock()
+    )
+    await group_store.register(rt.db, chat_id=-1051, region_code="51", thread_id=7, title="KPU Bali", by=1, at=clock())
 
 
 async def report(rt, who, line, message_id=1):
@@ -73,8 +73,11 @@ async def test_take_resolve_and_audit(rt, people, groups, clock):
     assert done.ok and done.incident.status == "selesai" and done.incident.resolved_at == clock()
     assert (await lifecycle.perform(rt, people["made"], inc.id, Move.SELESAI)).why == "already_done"
     actions = [(e.action, e.from_status, e.to_status, e.actor_id) for e in await incident_store.events(rt.db, inc.id)]
-    assert actions == [("lapor", None, "baru", 100), ("tangani", "baru", "ditangani", 200),
-                       ("selesai", "ditangani", "selesai", 200)]
+    assert actions == [
+        ("lapor", None, "baru", 100),
+        ("tangani", "baru", "ditangani", 200),
+        ("selesai", "ditangani", "selesai", 200),
+    ]
 
 
 async def test_petugas_may_escalate_and_comment_only_on_own(rt, people, groups):
@@ -101,16 +104,32 @@ async def test_escalation_moves_up_the_groups_and_stops_at_the_top(rt, people, g
 async def test_resolution_is_told_to_every_group_and_the_reporter(rt, people, groups):
     inc = await report(rt, people["wayan"], "insiden kritis gudang banjir")
     for chat, message_id, region in ((-1003, 10, "51.03"),):
-        await incident_store.remember_message(rt.db, chat_id=chat, message_id=message_id, incident_id=inc.id,
-                                              purpose="notifikasi", at=SENT, region_code=region)
+        await incident_store.remember_message(
+            rt.db,
+            chat_id=chat,
+            message_id=message_id,
+            incident_id=inc.id,
+            purpose="notifikasi",
+            at=SENT,
+            region_code=region,
+        )
     await lifecycle.perform(rt, people["made"], inc.id, Move.ESKALASI)
-    await incident_store.remember_message(rt.db, chat_id=-1051, message_id=20, incident_id=inc.id,
-                                          purpose="notifikasi", at=SENT, region_code="51", thread_id=7)
+    await incident_store.remember_message(
+        rt.db,
+        chat_id=-1051,
+        message_id=20,
+        incident_id=inc.id,
+        purpose="notifikasi",
+        at=SENT,
+        region_code="51",
+        thread_id=7,
+    )
     await rt.db.conn.execute("UPDATE outbox SET sent_at = 'x'")
     await lifecycle.perform(rt, people["nyoman"], inc.id, Move.SELESAI, "beres")
     pending = [(p.purpose, p.chat_id) for p in await outbox.due(rt.db, rt.clock())]
-    assert sorted(pending) == sorted([("edit", -1003), ("edit", -1051), ("selesai", -1003), ("selesai", -1051),
-                                      ("pelapor", 100)])
+    assert sorted(pending) == sorted(
+        [("edit", -1003), ("edit", -1051), ("selesai", -1003), ("selesai", -1051), ("pelapor", 100)]
+    )
 
 
 async def test_auto_escalation_waits_the_configured_minutes_and_is_not_repeated(rt, people, groups, clock):
@@ -152,8 +171,16 @@ async def test_no_change_without_an_event(rt, people, groups):
     events = await incident_store.events(rt.db, inc.id)
     assert [e.action for e in events] == ["lapor", "tangani", "catatan", "eskalasi", "selesai"]
     with pytest.raises(ValueError):
-        await incident_store.apply_change(rt.db, inc.id, expect_status=("selesai",), expect_handling=None,
-                                          changes={"severity": "rendah"}, actor_id=1, action="catatan", at=SENT)
+        await incident_store.apply_change(
+            rt.db,
+            inc.id,
+            expect_status=("selesai",),
+            expect_handling=None,
+            changes={"severity": "rendah"},
+            actor_id=1,
+            action="catatan",
+            at=SENT,
+        )
 
 
 async def test_notes_are_limited(rt, people, groups):
@@ -166,13 +193,15 @@ async def test_notes_are_limited(rt, people, groups):
 
 
 async def test_escalation_names_the_group_that_received_it(rt, people, clock):
-    await group_store.register(rt.db, chat_id=-1301, region_code="51.03.01", thread_id=None, title="PPK Kuta",
-                               by=1, at=clock())
+    await group_store.register(
+        rt.db, chat_id=-1301, region_code="51.03.01", thread_id=None, title="PPK Kuta", by=1, at=clock()
+    )
     inc = await report(rt, people["wayan"], "insiden kritis gudang banjir")
     alone = await lifecycle.perform(rt, people["made"], inc.id, Move.ESKALASI)
     assert alone.ok and alone.to_region == "51.03" and not alone.to_group and alone.to_group_region is None
-    await group_store.register(rt.db, chat_id=-1051, region_code="51", thread_id=None, title="KPU Bali",
-                               by=1, at=clock())
+    await group_store.register(
+        rt.db, chat_id=-1051, region_code="51", thread_id=None, title="KPU Bali", by=1, at=clock()
+    )
     second = await report(rt, people["wayan"], "insiden kritis atap roboh", 2)
     up = await lifecycle.perform(rt, people["made"], second.id, Move.ESKALASI)
     assert up.ok and up.to_region == "51.03" and up.to_group and up.to_group_region == "51"
@@ -180,8 +209,9 @@ async def test_escalation_names_the_group_that_received_it(rt, people, clock):
 
 async def test_edits_are_queued_for_posts_remembered_before_the_change(rt, people, groups):
     inc = await report(rt, people["wayan"], "insiden kritis gudang banjir")
-    await incident_store.remember_message(rt.db, chat_id=-1003, message_id=10, incident_id=inc.id,
-                                          purpose="notifikasi", at=SENT, region_code="51.03")
+    await incident_store.remember_message(
+        rt.db, chat_id=-1003, message_id=10, incident_id=inc.id, purpose="notifikasi", at=SENT, region_code="51.03"
+    )
     taken = await lifecycle.perform(rt, people["made"], inc.id, Move.TANGANI)
     event = (await incident_store.events(rt.db, inc.id))[-1]
     row = await rt.db.fetchone("SELECT dedupe_key FROM outbox WHERE purpose = 'edit'")
@@ -195,21 +225,25 @@ async def test_waiting_at_the_top_is_not_counted_as_an_escalation_in_the_digest(
         now = clock().astimezone(rt.settings.tz)
         return (await compute_digest(rt.db, "51", now, rt.settings.ELECTION_DAY)).escalated.total
 
-    await group_store.register(rt.db, chat_id=-1051, region_code="51", thread_id=None, title="KPU Bali",
-                               by=1, at=clock())
+    await group_store.register(
+        rt.db, chat_id=-1051, region_code="51", thread_id=None, title="KPU Bali", by=1, at=clock()
+    )
     top = await report(rt, people["wayan"], "insiden kritis gudang banjir", 1)  # Bali's group is the top
     clock.advance(minutes=30)
     [result] = await lifecycle.auto_escalate(rt, ti.auto_escalation_note)
     assert result.why == "at_top"
     assert (await incident_store.events(rt.db, top.id))[-1].action == "eskalasi_otomatis"  # the history says so
     assert await escalated() == 0
-    await group_store.register(rt.db, chat_id=-1003, region_code="51.03", thread_id=None, title="KPU Badung",
-                               by=1, at=clock())
+    await group_store.register(
+        rt.db, chat_id=-1003, region_code="51.03", thread_id=None, title="KPU Badung", by=1, at=clock()
+    )
     moved = await report(rt, people["wayan"], "insiden kritis atap roboh", 2)
     clock.advance(minutes=30)
     results = await lifecycle.auto_escalate(rt, ti.auto_escalation_note)
     assert [r.ok for r in results] == [True] and results[0].incident.id == moved.id
     assert await escalated() == 1
     clock.advance(minutes=30)
-    assert [r.why for r in await lifecycle.auto_escalate(rt, ti.auto_escalation_note)] == ["at_top"]  # the same one, now at the top
+    assert [r.why for r in await lifecycle.auto_escalate(rt, ti.auto_escalation_note)] == [
+        "at_top"
+    ]  # the same one, now at the top
     assert await escalated() == 1

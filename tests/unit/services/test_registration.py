@@ -4,12 +4,12 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from bot.services import registration
 from bot.domain.models import Role
+from bot.services import registration
 from bot.services.registration import InviteCreated, InviteRefused
 from storage import users as user_store
-from tests.conftest import audit_rows
 from storage.users import RedeemOutcome
+from tests.conftest import audit_rows
 
 
 def code_of(link: str) -> str:
@@ -98,12 +98,21 @@ async def test_registration_and_revocation_are_audited(rt):
 
 
 async def test_revoke_rules(rt):
-    komisioner = (await registration.redeem(
-        rt, (await registration.create_invite(rt, await admin(rt), "komisioner", "51.03")).code, 10, "K", None)).user
-    other_komisioner = (await registration.redeem(
-        rt, (await registration.create_invite(rt, await admin(rt), "komisioner", "51.03")).code, 11, "L", None)).user
-    outside = (await registration.redeem(
-        rt, (await registration.create_invite(rt, await admin(rt), "petugas", "51.71.01")).code, 12, "P", None)).user
+    komisioner = (
+        await registration.redeem(
+            rt, (await registration.create_invite(rt, await admin(rt), "komisioner", "51.03")).code, 10, "K", None
+        )
+    ).user
+    other_komisioner = (
+        await registration.redeem(
+            rt, (await registration.create_invite(rt, await admin(rt), "komisioner", "51.03")).code, 11, "L", None
+        )
+    ).user
+    outside = (
+        await registration.redeem(
+            rt, (await registration.create_invite(rt, await admin(rt), "petugas", "51.71.01")).code, 12, "P", None
+        )
+    ).user
     assert (await registration.revoke(rt, komisioner, other_komisioner.telegram_id)).reason == "role_too_high"
     assert (await registration.revoke(rt, komisioner, outside.telegram_id)).reason == "scope"
     assert (await registration.revoke(rt, komisioner, komisioner.telegram_id)).reason == "self"
@@ -114,8 +123,11 @@ async def test_revoke_rules(rt):
 async def test_a_bootstrap_admin_is_revocable_once_removed_from_bot_admin_ids(rt):
     from dataclasses import replace
 
-    second = (await registration.redeem(
-        rt, (await registration.create_invite(rt, await admin(rt), "admin", "51")).code, 2, "Admin Dua", None)).user
+    second = (
+        await registration.redeem(
+            rt, (await registration.create_invite(rt, await admin(rt), "admin", "51")).code, 2, "Admin Dua", None
+        )
+    ).user
     assert (await registration.revoke(rt, second, 1)).reason == "bootstrap_admin"
     restarted = replace(rt, settings=rt.settings.model_copy(update={"BOT_ADMIN_IDS": []}))  # what CABUT_BOOTSTRAP says
     assert (await registration.revoke(restarted, second, 1)).ok

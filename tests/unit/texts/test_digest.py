@@ -21,8 +21,8 @@ from bot.domain.digest import (
     OpenIncident,
     SilentRegion,
 )
-from bot.texts.formatting import duration, h_label, local_time, long_date, number, percent_whole, share
 from bot.texts.digest import MESSAGE_LIMIT, child_level, render_digest, render_section, split_messages
+from bot.texts.formatting import duration, h_label, local_time, long_date, number, percent_whole, share
 
 WITA = ZoneInfo("Asia/Makassar")
 ELECTION_DAY = date(2024, 2, 14)
@@ -42,8 +42,16 @@ BALI = [
     ("51.71", "Kota Denpasar", 1550, 4),
 ]
 #: Plan per TPS of each item.
-PER_TPS = {"kotak_suara": 5, "bilik_suara": 4, "surat_suara": 300, "tinta": 2, "segel": 40, "formulir": 60,
-           "sampul": 20, "alat_bantu_tunanetra": 1}
+PER_TPS = {
+    "kotak_suara": 5,
+    "bilik_suara": 4,
+    "surat_suara": 300,
+    "tinta": 2,
+    "segel": 40,
+    "formulir": 60,
+    "sampul": 20,
+    "alat_bantu_tunanetra": 1,
+}
 #: Share of the plan received, per kabupaten (index in BALI) and item; default 1.0.
 RECEIVED = {
     6: {"surat_suara": 0.62, "segel": 0.80, "tinta": 0.5},  # Karangasem lags most
@@ -125,11 +133,26 @@ def bali_digest(at: datetime | None = None) -> Digest:
         escalated=counts(logistik__tinggi=1, insiden__kritis=1),
         resolved=counts(logistik__tinggi=1, logistik__sedang=2, data__sedang=2),
         oldest_open=(
-            OpenIncident(87, "insiden", "kritis", "ditangani", "51.03.01", "Kuta",
-                         datetime(2024, 2, 14, 4, 12, tzinfo=WITA),
-                         "Gudang logistik PPK Kuta tergenang banjir setinggi 40 cm, 12 kotak suara basah"),
-            OpenIncident(91, "logistik", "tinggi", "baru", "51.07.01", "Rendang",
-                         datetime(2024, 2, 14, 18, 30, tzinfo=WITA), "Surat suara DPRD kurang 1.250 lembar"),
+            OpenIncident(
+                87,
+                "insiden",
+                "kritis",
+                "ditangani",
+                "51.03.01",
+                "Kuta",
+                datetime(2024, 2, 14, 4, 12, tzinfo=WITA),
+                "Gudang logistik PPK Kuta tergenang banjir setinggi 40 cm, 12 kotak suara basah",
+            ),
+            OpenIncident(
+                91,
+                "logistik",
+                "tinggi",
+                "baru",
+                "51.07.01",
+                "Rendang",
+                datetime(2024, 2, 14, 18, 30, tzinfo=WITA),
+                "Surat suara DPRD kurang 1.250 lembar",
+            ),
         ),
         median_time_to_take=timedelta(minutes=25),
         median_time_to_resolve=timedelta(hours=3, minutes=10),
@@ -143,8 +166,12 @@ def bali_digest(at: datetime | None = None) -> Digest:
 
 
 BADUNG_KECAMATAN = [
-    ("51.03.01", "Kuta"), ("51.03.02", "Mengwi"), ("51.03.03", "Abiansemal"),
-    ("51.03.04", "Petang"), ("51.03.05", "Kuta Selatan"), ("51.03.06", "Kuta Utara"),
+    ("51.03.01", "Kuta"),
+    ("51.03.02", "Mengwi"),
+    ("51.03.03", "Abiansemal"),
+    ("51.03.04", "Petang"),
+    ("51.03.05", "Kuta Selatan"),
+    ("51.03.06", "Kuta Utara"),
 ]
 
 
@@ -159,9 +186,11 @@ def badung_digest() -> Digest:
     children = []
     for code, name in BADUNG_KECAMATAN:
         got = received.get(code, {})
-        children.append(ChildLogistics(code, name, tuple(
-            ItemProgress(item, got.get(item, 0), plan, 0) for item, plan in planned.items()
-        )))
+        children.append(
+            ChildLogistics(
+                code, name, tuple(ItemProgress(item, got.get(item, 0), plan, 0) for item, plan in planned.items())
+            )
+        )
     logistics = (
         ItemProgress("kotak_suara", 1180, 3000, 2),
         ItemProgress("bilik_suara", 900, 2400, 0),
@@ -177,8 +206,7 @@ def badung_digest() -> Digest:
         election_day=ELECTION_DAY,
         logistics=logistics,
         logistics_children=tuple(children),
-        lagging=tuple(sorted((c for c in children if c.share is not None and c.share < 1),
-                             key=lambda c: c.share)[:5]),
+        lagging=tuple(sorted((c for c in children if c.share is not None and c.share < 1), key=lambda c: c.share)[:5]),
         counting=tuple(ChildCounting(code, name, 0, 0, 0, 0, 1) for code, name in BADUNG_KECAMATAN),
         counting_total=ChildCounting("51.03", "Badung", 0, 0, 0, 0, 6),
         silent=(SilentRegion("51.03.04", "Petang", "Badung", None),),
@@ -234,12 +262,26 @@ def nik_digest() -> Digest:
             "silent": (SilentRegion("51.05.01", f"Desa {NIK}", "Klungkung & <Nusa>", None),),
             "silent_count": 1,
             "oldest_open": (
-                OpenIncident(5, "data", "kritis", "baru", "51.05.01", "Nusa Penida",
-                             datetime(2024, 2, 15, 6, 15, tzinfo=WITA),
-                             f"Pemilih   NIK {NIK}\nditolak di <TPS 05> & dimarahi"),
-                OpenIncident(6, "data", "tinggi", "baru", "51.05.01", "Nusa Penida",
-                             datetime(2024, 2, 15, 6, 20, tzinfo=WITA),
-                             "x" * 70 + NIK + " sisa teks yang panjang sekali"),
+                OpenIncident(
+                    5,
+                    "data",
+                    "kritis",
+                    "baru",
+                    "51.05.01",
+                    "Nusa Penida",
+                    datetime(2024, 2, 15, 6, 15, tzinfo=WITA),
+                    f"Pemilih   NIK {NIK}\nditolak di <TPS 05> & dimarahi",
+                ),
+                OpenIncident(
+                    6,
+                    "data",
+                    "tinggi",
+                    "baru",
+                    "51.05.01",
+                    "Nusa Penida",
+                    datetime(2024, 2, 15, 6, 20, tzinfo=WITA),
+                    "x" * 70 + NIK + " sisa teks yang panjang sekali",
+                ),
             ),
         }
     )
@@ -253,7 +295,9 @@ def huge_digest(children: int = 300, silent: int = 600) -> Digest:
         for i in range(children)
     )
     silents = tuple(
-        SilentRegion(f"99.01.{i:03d}", f"Kecamatan <{i}>", "Kabupaten & Kota", None if i % 2 else at - timedelta(days=2))
+        SilentRegion(
+            f"99.01.{i:03d}", f"Kecamatan <{i}>", "Kabupaten & Kota", None if i % 2 else at - timedelta(days=2)
+        )
         for i in range(silent)
     )
     base = bali_digest(at)
@@ -276,7 +320,7 @@ def huge_digest(children: int = 300, silent: int = 600) -> Digest:
 class _TagChecker(HTMLParser):
     """Accepts only <b>, <i>, <code> without attributes, properly nested and closed."""
 
-    ALLOWED = {"b", "i", "code"}
+    ALLOWED = frozenset({"b", "i", "code"})
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -463,8 +507,10 @@ def test_kabupaten_digest_h_minus_2() -> None:
     assert "4. Petang — 31,8% (terendah: Tinta 0,0%)" in lines
     assert "5. Kuta Selatan — 75,5% (terendah: Tinta 0,0%)" in lines
     # no counting yet
-    assert "🧮 <b>Rekapitulasi</b>\n<i>Belum ada data rekapitulasi.</i>\n🔕 <b>Tanpa laporan 24 jam: 1 dari 6 kecamatan</b>\n"\
+    assert (
+        "🧮 <b>Rekapitulasi</b>\n<i>Belum ada data rekapitulasi.</i>\n🔕 <b>Tanpa laporan 24 jam: 1 dari 6 kecamatan</b>\n"
         "• Petang (Badung) — belum pernah melapor" in text
+    )
     assert "Baru <b>1</b> · dieskalasi 0 · selesai 1 · masih terbuka <b>0</b>" in lines
     assert "⏱ Median waktu ditangani: — · diselesaikan: 6 j" in lines
     assert "Terbuka terlama" not in text
@@ -493,8 +539,9 @@ def test_niks_masked_and_user_text_escaped() -> None:
     assert f"• Nusa &lt;Penida&gt; &amp; {MASKED}: 1/4 (25,0%) · Sirekap 0,0%" in text
     assert f"• Desa {MASKED} (Klungkung &amp; &lt;Nusa&gt;) — belum pernah melapor" in text
     # whitespace collapsed, NIK masked, markup escaped
-    assert (f"🔴 <code>#5</code> Nusa Penida · 45 m — Pemilih NIK {MASKED} ditolak di &lt;TPS 05&gt; &amp; dimarahi"
-            in text)
+    assert (
+        f"🔴 <code>#5</code> Nusa Penida · 45 m — Pemilih NIK {MASKED} ditolak di &lt;TPS 05&gt; &amp; dimarahi" in text
+    )
     # shortened after masking: no digits of the NIK survive beyond the mask
     line = next(x for x in text.split("\n") if "<code>#6</code>" in x)
     assert line.endswith("x" * 70 + "5103*****…")

@@ -4,10 +4,10 @@ Telegram's 4,096 characters after HTML parsing, notes shortened without ever cut
 import re
 from datetime import UTC, datetime, timedelta
 
-from bot.emulator import parse_html
-from bot.emulator.entities import utf16_len
 from bot.domain.models import Incident, IncidentEvent, Level, Region, Status
 from bot.domain.privacy import for_chat
+from bot.emulator import parse_html
+from bot.emulator.entities import utf16_len
 from bot.services.reporting import report_of
 from bot.texts import incidents as ti
 
@@ -36,12 +36,32 @@ LONG_PATH = (
 
 def incident(description: str, **changes) -> Incident:
     values = dict(
-        id=123456, kind="insiden", severity="kritis", status=Status.DITANGANI, region_code="51.03.01",
-        reporter_id=100, item=None, received=None, planned=None, damaged=None, data_count=None, tps_done=None,
-        tps_total=None, sirekap=None, description=description, payload={"kind": "insiden", "severity": "kritis",
-                                                                         "description": description},
-        source_chat_id=100, source_message_id=1, reported_at=AT, received_at=AT, handling_region="51",
-        escalations=2, assignee_id=200, taken_at=AT, resolved_at=None, awaiting_since=None,
+        id=123456,
+        kind="insiden",
+        severity="kritis",
+        status=Status.DITANGANI,
+        region_code="51.03.01",
+        reporter_id=100,
+        item=None,
+        received=None,
+        planned=None,
+        damaged=None,
+        data_count=None,
+        tps_done=None,
+        tps_total=None,
+        sirekap=None,
+        description=description,
+        payload={"kind": "insiden", "severity": "kritis", "description": description},
+        source_chat_id=100,
+        source_message_id=1,
+        reported_at=AT,
+        received_at=AT,
+        handling_region="51",
+        escalations=2,
+        assignee_id=200,
+        taken_at=AT,
+        resolved_at=None,
+        awaiting_since=None,
     )
     return Incident(**(values | changes))
 
@@ -52,8 +72,11 @@ def events(n: int, note: str) -> list[IncidentEvent]:
     for i in range(n):
         action = "eskalasi" if i < 2 else "catatan"
         code = regions[i] if i < 2 else "51"
-        out.append(IncidentEvent(i + 2, 123456, AT + timedelta(minutes=i), 200, LONG_NAME, action, "baru", "baru",
-                                 code, f"{i} {note}"))
+        out.append(
+            IncidentEvent(
+                i + 2, 123456, AT + timedelta(minutes=i), 200, LONG_NAME, action, "baru", "baru", code, f"{i} {note}"
+            )
+        )
     return out
 
 
@@ -75,9 +98,17 @@ def test_shorten_keeps_short_text_and_never_cuts_a_nik():
 def test_a_card_with_every_field_at_its_longest_fits_one_message():
     description = "🔥" * 1000  # a /lapor text at its limit, two UTF-16 units per character
     inc = incident(description)
-    text = ti.card(inc, report_of(inc), LONG_PATH, LONG_NAME, LONG_NAME, events(6, worst_note()), TZ,
-                   moved_to="Provinsi " + "Bali " * 20, region_names={"51.03": "Kabupaten " + "Badung " * 10,
-                                                                       "51": "Provinsi " + "Bali " * 20})
+    text = ti.card(
+        inc,
+        report_of(inc),
+        LONG_PATH,
+        LONG_NAME,
+        LONG_NAME,
+        events(6, worst_note()),
+        TZ,
+        moved_to="Provinsi " + "Bali " * 20,
+        region_names={"51.03": "Kabupaten " + "Badung " * 10, "51": "Provinsi " + "Bali " * 20},
+    )
     assert visible(for_chat(text, -100)) < 4096
     assert "…" in text and "(+2 lainnya — /status 123456)" in text
     assert NIK not in for_chat(text, -100)
@@ -115,8 +146,18 @@ def test_status_says_where_an_escalation_went_and_when_it_stayed():
     history = [
         IncidentEvent(1, 1, AT, 100, "Wayan", "lapor", None, "baru", "51.03.01", ""),
         IncidentEvent(2, 1, AT, 200, "Made", "eskalasi", "baru", "baru", "51", "butuh pompa"),
-        IncidentEvent(3, 1, AT, None, None, "eskalasi_otomatis", "baru", "baru", "51",
-                      ti.AUTO_ESCALATION_AT_TOP_NOTE.format(minutes=30)),
+        IncidentEvent(
+            3,
+            1,
+            AT,
+            None,
+            None,
+            "eskalasi_otomatis",
+            "baru",
+            "baru",
+            "51",
+            ti.AUTO_ESCALATION_AT_TOP_NOTE.format(minutes=30),
+        ),
     ]
     [text] = ti.status_messages(inc, report_of(inc), LONG_PATH, "Wayan", history, [], TZ, {"51": "Provinsi Bali"})
     assert "Made mengeskalasi ke Provinsi Bali: butuh pompa" in text

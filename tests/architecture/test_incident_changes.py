@@ -16,8 +16,9 @@ ROOT = Path(__file__).resolve().parents[2]
 STORE = "storage/incidents.py"
 SERVICE = "bot/services/incidents.py"
 #: SQL that changes the incidents table (not incident_events, incident_messages, …)
-CHANGING_SQL = re.compile(r"\b(?:UPDATE|DELETE\s+FROM|INSERT\s+(?:OR\s+\w+\s+)?INTO|REPLACE\s+INTO)\s+incidents\b",
-                          re.IGNORECASE)
+CHANGING_SQL = re.compile(
+    r"\b(?:UPDATE|DELETE\s+FROM|INSERT\s+(?:OR\s+\w+\s+)?INTO|REPLACE\s+INTO)\s+incidents\b", re.IGNORECASE
+)
 
 
 def _sources() -> dict[str, str]:
@@ -42,8 +43,12 @@ def _strings(source: str) -> list[tuple[int, str]]:
 
 def changing_sql(sources: dict[str, str]) -> list[str]:
     """`file:line` of every SQL string that changes the incidents table."""
-    return [f"{rel}:{line}" for rel, source in sources.items() for line, text in _strings(source)
-            if CHANGING_SQL.search(text)]
+    return [
+        f"{rel}:{line}"
+        for rel, source in sources.items()
+        for line, text in _strings(source)
+        if CHANGING_SQL.search(text)
+    ]
 
 
 def apply_change_callers(sources: dict[str, str]) -> list[str]:
@@ -64,8 +69,10 @@ def functions_changing_without_event(source: str) -> list[str]:
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.AsyncFunctionDef | ast.FunctionDef):
             body = ast.get_source_segment(source, node) or ""
-            changes = any(re.search(r"\b(?:UPDATE|DELETE\s+FROM)\s+incidents\b", text, re.IGNORECASE)
-                          for _, text in _strings(body))
+            changes = any(
+                re.search(r"\b(?:UPDATE|DELETE\s+FROM)\s+incidents\b", text, re.IGNORECASE)
+                for _, text in _strings(body)
+            )
             if changes and "_event(" not in body:
                 out.append(node.name)
     return out

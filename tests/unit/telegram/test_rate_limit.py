@@ -9,11 +9,13 @@ from telegram.error import RetryAfter
 from telegram.ext import ExtBot
 
 from bot.emulator import BotApiEmulator
-from bot.telegram.rate_limit import SlidingWindow, TelegramRateLimiter, message_count
 from bot.telegram.http import AiohttpRequest
+from bot.telegram.rate_limit import SlidingWindow, TelegramRateLimiter, message_count
 
-PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde"
-       b"\x00\x00\x00\x0cIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde"
+    b"\x00\x00\x00\x0cIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
+)
 
 
 def test_an_album_counts_its_photos():
@@ -101,9 +103,14 @@ async def test_albums_and_texts_at_full_speed_draw_no_429_from_a_strict_server()
         users = [emu.user(500 + i, f"Petugas {i}") for i in range(30)]
         for user in users:
             await user.send(handle, "/start")
-        ext = ExtBot(handle.token, base_url=f"{emu.url}/bot", base_file_url=f"{emu.url}/file/bot",
-                     request=AiohttpRequest(), get_updates_request=AiohttpRequest(connection_pool_size=1),
-                     rate_limiter=TelegramRateLimiter())
+        ext = ExtBot(
+            handle.token,
+            base_url=f"{emu.url}/bot",
+            base_file_url=f"{emu.url}/file/bot",
+            request=AiohttpRequest(),
+            get_updates_request=AiohttpRequest(connection_pool_size=1),
+            rate_limiter=TelegramRateLimiter(),
+        )
         async with ext:
             loop = asyncio.get_running_loop()
             started = loop.time()

@@ -25,8 +25,11 @@ async def server():
             fields = {}
             async for part in await request.multipart():
                 body = await part.read()
-                fields[part.name] = {"filename": part.filename, "type": part.headers.get("Content-Type"),
-                                     "body": body.decode("latin-1")}
+                fields[part.name] = {
+                    "filename": part.filename,
+                    "type": part.headers.get("Content-Type"),
+                    "body": body.decode("latin-1"),
+                }
             seen.append({"multipart": fields})
         else:
             seen.append({"form": dict(await request.post()), "agent": request.headers.get("User-Agent")})
