@@ -14,6 +14,7 @@ import sqlite3
 from collections.abc import AsyncIterator
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
@@ -70,7 +71,7 @@ async def connect(path: Path | str) -> aiosqlite.Connection:
 async def schema_version(conn: aiosqlite.Connection) -> int:
     async with conn.execute("PRAGMA user_version") as cur:
         row = await cur.fetchone()
-    return int(row[0])
+    return int(row[0]) if row else 0
 
 
 async def migrate(conn: aiosqlite.Connection) -> list[str]:
@@ -231,8 +232,15 @@ class Database:
             _settle(future, outcome)
 
     async def fetchone(self, sql: str, params: tuple | dict = ()) -> aiosqlite.Row | None:
-        rows = await self.conn.execute_fetchall(sql, params)
+        rows = list(await self.conn.execute_fetchall(sql, params))
         return rows[0] if rows else None
+
+    async def fetchvalue(self, sql: str, params: tuple | dict = ()) -> Any:
+        """The first column of the first row of a query that always returns one (an aggregate)."""
+        row = await self.fetchone(sql, params)
+        if row is None:
+            raise LookupError(f"no row: {sql}")
+        return row[0]
 
     async def fetchall(self, sql: str, params: tuple | dict = ()) -> list[aiosqlite.Row]:
         return list(await self.conn.execute_fetchall(sql, params))

@@ -152,6 +152,8 @@ async def silent_kecamatan(db: Database, code: str, since: str, limit: int) -> t
              LIMIT ?""",
         (*params, since, limit),
     )
+    if counts is None:  # an aggregate without GROUP BY always has its row
+        raise LookupError("silent_kecamatan: no count row")
     return counts["silent"], counts["total"], [dict(r) for r in rows]
 
 

@@ -40,7 +40,7 @@ async def register(
         cur = await conn.execute("SELECT chat_id, thread_id FROM groups WHERE region_code = ?", (region_code,))
         row = await cur.fetchone()
         replaced = row["chat_id"] if row and row["chat_id"] != chat_id else None
-        replaced_thread = row["thread_id"] if replaced is not None else None
+        replaced_thread = row["thread_id"] if row and replaced is not None else None
         cur = await conn.execute("SELECT region_code FROM groups WHERE chat_id = ?", (chat_id,))
         row = await cur.fetchone()
         previous_region = row["region_code"] if row and row["region_code"] != region_code else None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import fields
 from datetime import datetime
 
@@ -73,7 +73,7 @@ async def find_duplicate(db: Database, *, update_id: int | None, chat_id: int, m
     return _incident(row) if row else None
 
 
-async def create(db: Database, new: NewIncident, notify: list[OutboxRow] = ()) -> tuple[Incident, bool]:
+async def create(db: Database, new: NewIncident, notify: Sequence[OutboxRow] = ()) -> tuple[Incident, bool]:
     """Insert the incident with its notifications, atomically.
 
     The schema writes the 'lapor' event and the processed update with the row (migration 0006),
@@ -125,7 +125,7 @@ async def apply_change(
     action: str,
     at: datetime,
     note: str = "",
-    notify: list[OutboxRow] = (),
+    notify: Sequence[OutboxRow] = (),
     notify_posts: Callable[[list[dict], int], list[OutboxRow]] | None = None,
 ) -> Incident | None:
     """Change an incident only if it is still as the caller saw it (status, handling region):
@@ -218,7 +218,7 @@ async def list_in_scope(
     if without_progress:
         clauses.append(f"NOT {PROGRESS_SQL}")
     sql_where = " AND ".join(clauses)
-    total = (await db.fetchone(f"SELECT count(*) FROM incidents WHERE {sql_where}", params))[0]
+    total = await db.fetchvalue(f"SELECT count(*) FROM incidents WHERE {sql_where}", params)
     rows = await db.fetchall(
         f"SELECT {_COLUMNS} FROM incidents WHERE {sql_where} ORDER BY id DESC LIMIT ? OFFSET ?",
         (*params, limit, offset),
@@ -243,6 +243,7 @@ async def _event(
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (incident_id, to_db(at), actor_id, action, from_status, to_status, region_code, note),
     )
+    assert cur.lastrowid is not None  # an INSERT always sets it
     return cur.lastrowid
 
 
@@ -341,6 +342,8 @@ async def add_attachment(
             )
             cur = await conn.execute("SELECT status, region_code FROM incidents WHERE id = ?", (incident_id,))
             row = await cur.fetchone()
+            if row is None:  # the attachment's foreign key has just found the incident
+                raise LookupError(f"incident {incident_id} vanished")
             await _event(
                 conn,
                 incident_id,

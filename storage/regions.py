@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import weakref
 
+import aiosqlite
+
 from bot.domain.models import Level, Region, RegionMatch
 from bot.domain.regions import NATIONAL, RegionRow, ancestors, load_rows, query_key, search_key
 from storage.db import Database
@@ -13,6 +15,12 @@ _COLUMNS = "code, parent_code, level, kind, name"
 
 def _region(row) -> Region:
     return Region(row["code"], row["parent_code"], Level(row["level"]), row["kind"], row["name"])
+
+
+async def _count_regions(conn: aiosqlite.Connection) -> int:
+    async with conn.execute("SELECT count(*) FROM regions") as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0
 
 
 async def ensure_loaded(db: Database, root: str) -> int:
@@ -25,7 +33,7 @@ async def ensure_loaded(db: Database, root: str) -> int:
         return 0
     rows: list[RegionRow] = load_rows(root)
     async with db.transaction() as conn:
-        before = (await (await conn.execute("SELECT count(*) FROM regions")).fetchone())[0]
+        before = await _count_regions(conn)
         await conn.executemany(
             "INSERT INTO regions (code, parent_code, level, kind, name, search_name) VALUES (?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (code) DO UPDATE SET parent_code = excluded.parent_code, level = excluded.level,"
@@ -38,7 +46,7 @@ async def ensure_loaded(db: Database, root: str) -> int:
             "INSERT OR IGNORE INTO region_aliases (region_code, alias, search_alias) VALUES (?, ?, ?)",
             [(r.code, alias, search_key(alias)) for r in rows for alias in r.aliases],
         )
-        after = (await (await conn.execute("SELECT count(*) FROM regions")).fetchone())[0]
+        after = await _count_regions(conn)
         roots = set(loaded["value"].split(",")) if loaded else set()
         roots.add(root)
         await conn.execute(

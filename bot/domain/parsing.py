@@ -285,7 +285,7 @@ def parse_lapor(args: str) -> ParsedLapor | LaporError:
         return LaporError(ErrorCode.MISSING_KIND)
     kind = resolve_kind(word)
     if kind is None:
-        if target is not None and tokens.peek() is not None and resolve_kind(tokens.peek()) is not None:
+        if target is not None and (after := tokens.peek()) is not None and resolve_kind(after) is not None:
             return LaporError(ErrorCode.KIND_AFTER_TARGET, f"@{target}_{word}")  # "@Kuta Selatan rekap …"
         return LaporError(ErrorCode.UNKNOWN_KIND, word)
     try:

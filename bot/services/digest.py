@@ -161,7 +161,7 @@ async def _oldest_open(db: Database, region_code: str, end: str, at: datetime) -
                 r["status"],
                 r["region_code"],
                 r["region_name"],
-                _local(r["received_at"], at),
+                from_db(r["received_at"]).astimezone(at.tzinfo),
                 description or "",
                 incident,
             )

@@ -33,5 +33,6 @@ async def export_for(rt: Runtime, actor: User | None, days: int) -> Exported | R
     decision = access.decide(actor, Action.EKSPOR, actor.region_code if actor else None)
     if not decision:
         return decision.reason
+    assert actor is not None  # decide() refuses a missing user
     now = rt.clock()
     return Exported(await export_rows(rt, access.scope_of(actor, Action.EKSPOR), days, now), now)

@@ -45,6 +45,7 @@ async def register(
     decision = access.decide(actor, Action.GRUP, region.code)
     if not decision:
         return GroupRefused(decision.reason.value)
+    assert actor is not None  # decide() refuses a missing user
     result = await group_store.register(
         rt.db,
         chat_id=chat_id,

@@ -126,6 +126,7 @@ async def perform(rt: Runtime, actor: User | None, incident_id: int, move: Move,
     decision = access.decide(actor, MOVE_ACTION[move], incident.region_code, owner_id=incident.reporter_id)
     if not decision:
         return MoveResult(False, decision.reason.value, incident)
+    assert actor is not None  # decide() refuses a missing user
     note = note.strip()
     if move is Move.CATATAN and not note:
         return MoveResult(False, Why.NOTE_REQUIRED, incident)
@@ -208,7 +209,7 @@ async def _escalate(rt: Runtime, actor: User | None, incident: Incident, note: s
             "assignee_id": None,
             "awaiting_since": now,
         },
-        actor_id=None if automatic else actor.telegram_id,
+        actor_id=None if automatic or actor is None else actor.telegram_id,
         action="eskalasi_otomatis" if automatic else "eskalasi",
         at=now,
         note=note,
@@ -301,6 +302,7 @@ async def view(rt: Runtime, actor: User | None, incident_id: int) -> IncidentVie
     decision = access.decide(actor, Action.LIHAT, incident.region_code, owner_id=incident.reporter_id)
     if not decision:
         return NotShown(decision.reason.value)
+    assert actor is not None  # decide() refuses a missing user
     reporter = await user_store.get(rt.db, incident.reporter_id)
     events = masked_for_others(incident, await incident_store.events(rt.db, incident.id))
     return IncidentView(
@@ -332,6 +334,7 @@ async def list_page(
     decision = access.decide(actor, Action.DAFTAR)
     if not decision:
         return decision.reason
+    assert actor is not None  # decide() refuses a missing user
     own_only = access.grant_for(actor.role, Action.DAFTAR) is Grant.OWN
     # open ones of every kind are what needs handling: routine progress reports are left out
     without_progress = open_only and kind is None

@@ -46,7 +46,7 @@ async def card_data(rt: Runtime, incident: Incident, group_region: str | None) -
     current = await group_store.nearest(db, incident.handling_region)
     here = group_region is None or current is None or current.region_code == group_region
     moved_to = None
-    if not here:
+    if current is not None and not here:
         target = await region_store.get(db, current.region_code)
         moved_to = target.title if target else current.region_code
     events = await incident_store.events(db, incident.id)
@@ -109,7 +109,7 @@ async def posted(rt: Runtime, row: Pending, *, message_id: int, thread_id: int |
         }
         rows = lifecycle.edit_rows([post], now_version)
         current = await incident_store.get(rt.db, incident_id)
-        if current.status is Status.SELESAI:
+        if current is not None and current.status is Status.SELESAI:
             resolutions = [e for e in await incident_store.events(rt.db, incident_id) if e.action == "selesai"]
             rows += lifecycle.resolution_rows([post], resolutions[-1].note if resolutions else "")
         await outbox_store.queue(rt.db, incident_id, rows, rt.clock())  # due now: this round sends it

@@ -269,16 +269,15 @@ async def _submit(rt: Runtime, actor: User, parsed: ParsedLapor, source: Source)
 
 def report_of(incident: Incident) -> Report:
     """The report an incident was made from, to restate it with the same words as the receipt."""
-    match incident.kind:
-        case "logistik":
-            return LogistikReport(
-                incident.item, incident.received, incident.planned, incident.damaged or 0, incident.description
-            )
-        case "data":
-            return DataReport(incident.item, incident.data_count, incident.description)
-        case "rekap":
-            return RekapReport(incident.tps_done, incident.tps_total, incident.sirekap)
-    return InsidenReport(Severity(incident.severity), incident.description)
+    # the figures a kind needs are never NULL for it (CHECK constraints of `incidents`)
+    i = incident
+    if i.kind == "logistik" and i.item is not None and i.received is not None:
+        return LogistikReport(i.item, i.received, i.planned, i.damaged or 0, i.description)
+    if i.kind == "data" and i.item is not None and i.data_count is not None:
+        return DataReport(i.item, i.data_count, i.description)
+    if i.kind == "rekap" and i.tps_done is not None and i.tps_total is not None:
+        return RekapReport(i.tps_done, i.tps_total, i.sirekap)
+    return InsidenReport(Severity(i.severity), i.description)
 
 
 # --- where reports are taken, and attachments --------------------------------------------------

@@ -60,6 +60,7 @@ async def chat_target(
         decision = access.decide(actor, private_action, actor.region_code if actor else None)
         if not decision:
             return TargetRefused(decision.reason.value)
+        assert actor is not None  # decide() refuses a missing user
         return Target(actor.region_code, None)
     group = await group_store.by_chat(rt.db, chat_id)
     if group is None:

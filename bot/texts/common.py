@@ -5,7 +5,7 @@ Every user-supplied string is escaped with `esc` before it is put into a message
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from html import escape
 
 from bot.domain.access import Reason
@@ -118,7 +118,7 @@ def undang_bad_region(text: str) -> str:
 def invite_created(role: Role, path_text: str, link: str, expires_local: datetime) -> str:
     return (
         f"Undangan <b>{role.value}</b> untuk <b>{path_text}</b>:\n{esc(link)}\n\n"
-        f"Berlaku sekali pakai sampai {date_time(expires_local, expires_local.tzinfo)}. "
+        f"Berlaku sekali pakai sampai {date_time(expires_local, expires_local.tzinfo or UTC)}. "
         "Kirim tautan ini hanya kepada orang yang dituju."
     )
 

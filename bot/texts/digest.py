@@ -279,18 +279,19 @@ def _insiden_lines(d: Digest) -> list[str]:
         lines.append(progress)
     by_kind = {attr: c.by_kind() for attr, c in counts.items()}
     kind_rows = [
-        _row(esc(kind_label(k)), k, by_kind) for k in ordered({k for m in by_kind.values() for k in m}, KIND_ORDER)
+        row
+        for k in ordered({k for m in by_kind.values() for k in m}, KIND_ORDER)
+        if (row := _row(esc(kind_label(k)), k, by_kind))
     ]
-    kind_rows = [r for r in kind_rows if r]
     if kind_rows:
         lines.append(INSIDEN_BY_KIND)
         lines += kind_rows
     by_sev = {attr: c.by_severity() for attr, c in counts.items()}
     sev_rows = [
-        _row(f"{SEVERITY_MARK.get(s, '•')} {esc(severity_label(s))}", s, by_sev)
+        row
         for s in ordered({s for m in by_sev.values() for s in m}, MOST_SEVERE_FIRST)
+        if (row := _row(f"{SEVERITY_MARK.get(s, '•')} {esc(severity_label(s))}", s, by_sev))
     ]
-    sev_rows = [r for r in sev_rows if r]
     if sev_rows:
         lines.append(INSIDEN_BY_SEVERITY)
         lines += sev_rows

@@ -55,13 +55,23 @@ def auto_escalation_note(minutes: int, at_top: bool) -> str:
 
 def plain_summary(incident: Incident) -> str:
     """A short plain-text line for an incident without words of its own (digests escape it)."""
-    if incident.kind == "logistik" and incident.item in ITEMS:
+    if (
+        incident.kind == "logistik"
+        and incident.item is not None
+        and incident.item in ITEMS
+        and incident.received is not None
+    ):
         planned = f"/{number(incident.planned)}" if incident.planned is not None else ""
         damaged = f", rusak {number(incident.damaged)}" if incident.damaged else ""
         return f"{ITEMS[incident.item].label} diterima {number(incident.received)}{planned}{damaged}"
-    if incident.kind == "data" and incident.item in DATA_PROBLEMS:
+    if (
+        incident.kind == "data"
+        and incident.item is not None
+        and incident.item in DATA_PROBLEMS
+        and incident.data_count is not None
+    ):
         return f"{DATA_PROBLEMS[incident.item].label}: {number(incident.data_count)} orang"
-    if incident.kind == "rekap":
+    if incident.kind == "rekap" and incident.tps_done is not None and incident.tps_total is not None:
         return f"{number(incident.tps_done)}/{number(incident.tps_total)} TPS selesai"
     return incident.description
 
@@ -197,7 +207,7 @@ def _event_lines(
         else:
             tail = ""
             moved = e.action in ("eskalasi", "eskalasi_otomatis") and e.region_code and e.region_code != level
-            if moved:
+            if moved and e.region_code:
                 tail = f" ke {esc(region_names.get(e.region_code, e.region_code))}"
             if e.note:
                 tail += f": {esc(e.note if note_limit is None else shorten(e.note, note_limit))}"
@@ -319,7 +329,8 @@ def _short_report(report: Report) -> Report:
     """The report with its free text shortened like a note (for a card that would not fit)."""
     for name in ("note", "description"):
         if getattr(report, name, ""):
-            return dataclasses.replace(report, **{name: shorten(getattr(report, name))})
+            # mypy cannot type replace() over a union of dataclasses; `name` is a field of this one
+            return dataclasses.replace(report, **{name: shorten(getattr(report, name))})  # type: ignore[arg-type]
     return report
 
 
