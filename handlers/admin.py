@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import cast
 
 from telegram import Document, Update
 from telegram.constants import ChatType
@@ -11,11 +12,13 @@ from telegram.error import TelegramError
 from bot.context import KpuContext
 from bot.domain import access
 from bot.domain.access import Action
+from bot.domain.models import User
 from bot.domain.privacy import for_chat
 from bot.services import baselines, regions, registration
 from bot.services.registration import InviteCreated
 from bot.telegram import digests as digest_delivery
 from bot.telegram.replies import reply, send, send_document
+from bot.telegram.updates import actor_of, args_of, chat_of, job_queue_of, message_of
 from bot.texts import baselines as tb
 from bot.texts import common as t
 from bot.texts.digest import split_messages
@@ -25,14 +28,15 @@ log = logging.getLogger(__name__)
 
 
 async def undang(update: Update, context: KpuContext) -> None:
-    if update.effective_chat.type != ChatType.PRIVATE:
+    if chat_of(update).type != ChatType.PRIVATE:
         await reply(update, t.UNDANG_PRIVATE_ONLY)
         return
-    if len(context.args) != 2:
+    args = args_of(context)
+    if len(args) != 2:
         await reply(update, t.UNDANG_USAGE)
         return
     rt = context.rt
-    result = await registration.create_invite(rt, context.actor, context.args[0], context.args[1])
+    result = await registration.create_invite(rt, actor_of(context), args[0], args[1])
     if isinstance(result, InviteCreated):
         path = t.region_path(await regions.path(rt, result.region.code))
         await reply(
@@ -47,17 +51,20 @@ async def undang(update: Update, context: KpuContext) -> None:
 
 
 async def cabut(update: Update, context: KpuContext) -> None:
-    if len(context.args) != 1 or not context.args[0].isdigit():
+    args = args_of(context)
+    if len(args) != 1 or not args[0].isdigit():
         await reply(update, t.CABUT_USAGE)
         return
-    result = await registration.revoke(context.rt, context.actor, int(context.args[0]))
+    result = await registration.revoke(context.rt, actor_of(context), int(args[0]))
     if result.ok:
-        digest_delivery.remove_chat_jobs(context.job_queue, result.target.telegram_id)  # the rows went with it
-        await reply(update, t.cabut_done(result.target.full_name, result.target.telegram_id))
+        # `RevokeResult.target` is optional for the refusals; a revocation that succeeded has one
+        target = cast(User, result.target)
+        digest_delivery.remove_chat_jobs(job_queue_of(context), target.telegram_id)  # the rows went with it
+        await reply(update, t.cabut_done(target.full_name, target.telegram_id))
         try:  # one private message to the revoked user; one who blocked the bot is simply not told
-            await send(context.bot, result.target.telegram_id, t.cabut_notice())
+            await send(context.bot, target.telegram_id, t.cabut_notice())
         except TelegramError:
-            log.info("could not tell user %s about the revocation", result.target.telegram_id)
+            log.info("could not tell user %s about the revocation", target.telegram_id)
         return
     await reply(
         update,
@@ -72,12 +79,12 @@ async def cabut(update: Update, context: KpuContext) -> None:
 
 async def impor(update: Update, context: KpuContext) -> None:
     """/impor as a reply to an uploaded CSV: plan or TPS baseline, checked whole, all-or-nothing."""
-    msg = update.effective_message
+    msg = message_of(update)
     document = msg.reply_to_message.document if msg.reply_to_message else None
     if document is None:
         await reply(update, tb.IMPOR_USAGE_HTML)
         return
-    actor = context.actor
+    actor = actor_of(context)
     decision = access.decide(actor, Action.IMPOR, actor.region_code)
     if not decision:
         await reply(update, t.refusal(decision.reason))
@@ -89,14 +96,14 @@ async def impor(update: Update, context: KpuContext) -> None:
     # downloading, checking and storing a big file take a while: in the background, so everyone
     # else's updates are handled meanwhile; a failure reaches the error handler through `update`
     context.application.create_task(
-        _impor(update, context, document, within), update=update, name=f"impor:{update.effective_chat.id}"
+        _impor(update, context, document, within), update=update, name=f"impor:{chat_of(update).id}"
     )
 
 
 async def _impor(update: Update, context: KpuContext, document: Document, within: str) -> None:
     data = bytes(await (await document.get_file()).download_as_bytearray())
     result = await baselines.import_baseline(
-        context.rt, data, context.actor.telegram_id, source=document.file_name or "", within=within
+        context.rt, data, actor_of(context).telegram_id, source=document.file_name or "", within=within
     )
     await _impor_answer(update, result)
 
@@ -117,7 +124,7 @@ async def _impor_answer(update: Update, result: baselines.ImportResult) -> None:
     owner = update.effective_user.id if update.effective_user else None
     await send_document(
         update,
-        for_chat(content, update.effective_chat.id, owner).encode("utf-8"),
+        for_chat(content, chat_of(update).id, owner).encode("utf-8"),
         tb.IMPOR_ERRORS_FILE,
         tb.IMPOR_ERRORS_CAPTION_HTML.format(summary=summary),
     )

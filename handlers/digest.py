@@ -21,6 +21,7 @@ from bot.services import regions, schedules
 from bot.services.schedules import GROUP_NOT_REGISTERED, Target, TargetRefused
 from bot.telegram import digests as digest_delivery
 from bot.telegram.replies import reply
+from bot.telegram.updates import actor_of, args_of, chat_of
 from bot.texts import common as tc
 from bot.texts import groups as tg
 
@@ -37,10 +38,10 @@ async def _target(
     update: Update, context: KpuContext, group_action: Action | None, private_action: Action
 ) -> Target | None:
     """The region and topic the command is about, or None after answering why not."""
-    chat = update.effective_chat
+    chat = chat_of(update)
     target = await schedules.chat_target(
         context.rt,
-        context.actor,
+        actor_of(context),
         chat.id,
         private=chat.type == ChatType.PRIVATE,
         group_action=group_action,
@@ -60,15 +61,16 @@ async def jadwal(update: Update, context: KpuContext) -> None:
     if target is None:
         return
     region_code, thread_id = target.region_code, target.thread_id
-    rt, chat_id = context.rt, update.effective_chat.id
-    if not context.args:
+    rt, chat_id = context.rt, chat_of(update).id
+    args = args_of(context)
+    if not args:
         current = await schedules.times(rt, chat_id)
         await reply(update, tg.jadwal_now(current, _zone(context)))
         return
-    if len(context.args) == 1 and context.args[0].lower() in ("mati", "off", "stop"):
+    if len(args) == 1 and args[0].lower() in ("mati", "off", "stop"):
         times: list[str] = []
     else:
-        parsed = digest_delivery.parse_times(context.args)
+        parsed = digest_delivery.parse_times(args)
         if parsed is None:
             await reply(update, tg.JADWAL_USAGE)
             return
@@ -80,7 +82,7 @@ async def jadwal(update: Update, context: KpuContext) -> None:
         times=times,
         region_code=region_code,
         thread_id=thread_id,
-        by=context.actor.telegram_id,
+        by=actor_of(context).telegram_id,
     )
     if not times:
         await reply(update, tg.JADWAL_OFF)
@@ -120,7 +122,7 @@ def _on_demand(sections: tuple[str, ...]):
         if target is None:
             return
         region_code, thread_id = target.region_code, target.thread_id
-        chat_id = update.effective_chat.id
+        chat_id = chat_of(update).id
         turn = _take_turn(context, chat_id)
         if turn is None:
             return
@@ -136,7 +138,7 @@ def _on_demand(sections: tuple[str, ...]):
                 update,
                 turn,
                 region_code,
-                thread_id if update.effective_chat.type != ChatType.PRIVATE else None,
+                thread_id if chat_of(update).type != ChatType.PRIVATE else None,
                 sections,
             ),
             update=update,
@@ -154,7 +156,7 @@ async def _send(
     thread_id: int | None,
     sections: tuple[str, ...],
 ) -> None:
-    chat_id = update.effective_chat.id
+    chat_id = chat_of(update).id
     try:
         await digest_delivery.send_digest(
             context.bot, context.rt, chat_id, region_code, thread_id=thread_id, sections=sections

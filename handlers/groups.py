@@ -13,6 +13,7 @@ from bot.services import groups
 from bot.services.groups import BAD_REGION, GroupRefused
 from bot.telegram import digests as digest_delivery
 from bot.telegram.replies import reply, send
+from bot.telegram.updates import actor_of, args_of, chat_of, message_of
 from bot.texts import common as tc
 from bot.texts import groups as tg
 
@@ -20,22 +21,21 @@ log = logging.getLogger(__name__)
 
 
 async def grup(update: Update, context: KpuContext) -> None:
-    chat, msg = update.effective_chat, update.effective_message
+    chat, msg = chat_of(update), message_of(update)
     if chat.type == ChatType.PRIVATE:
         await reply(update, tg.GRUP_GROUPS_ONLY)
         return
-    if len(context.args) != 1:
+    args = args_of(context)
+    if len(args) != 1:
         await reply(update, tg.GRUP_USAGE)
         return
     rt = context.rt
     thread_id = msg.message_thread_id if msg.is_topic_message else None
     result = await groups.register(
-        rt, context.actor, chat_id=chat.id, region_text=context.args[0], thread_id=thread_id, title=chat.title or ""
+        rt, actor_of(context), chat_id=chat.id, region_text=args[0], thread_id=thread_id, title=chat.title or ""
     )
     if isinstance(result, GroupRefused):
-        await reply(
-            update, tg.grup_bad_region(context.args[0]) if result.reason == BAD_REGION else tc.refusal(result.reason)
-        )
+        await reply(update, tg.grup_bad_region(args[0]) if result.reason == BAD_REGION else tc.refusal(result.reason))
         return
     # this chat's digests (kept times, or the defaults) now cover the region it registered for
     await digest_delivery.set_schedule(
@@ -45,7 +45,7 @@ async def grup(update: Update, context: KpuContext) -> None:
         times=result.times,
         region_code=result.region.code,
         thread_id=thread_id,
-        by=context.actor.telegram_id,
+        by=actor_of(context).telegram_id,
     )
     zone = rt.clock().astimezone(rt.settings.tz).tzname() or rt.settings.BOT_TIMEZONE
     path = tc.region_path(result.path)

@@ -12,6 +12,7 @@ from bot.services.export import Exported
 from bot.services.incidents import Move, MoveResult, NotShown, Why
 from bot.telegram.outbox import CALLBACK_VERSION
 from bot.telegram.replies import edit, reply, send_document
+from bot.telegram.updates import actor_of, args_of, message_of, query_message_of, query_of, sender_of
 from bot.texts import common as tc
 from bot.texts import export as texts_export
 from bot.texts import incidents as ti
@@ -27,11 +28,11 @@ def _incident_id(args: list[str]) -> int | None:
 
 
 async def status(update: Update, context: KpuContext) -> None:
-    incident_id = _incident_id(context.args)
+    incident_id = _incident_id(args_of(context))
     if incident_id is None:
         await reply(update, ti.STATUS_USAGE)
         return
-    view = await lifecycle.view(context.rt, context.actor, incident_id)
+    view = await lifecycle.view(context.rt, actor_of(context), incident_id)
     if isinstance(view, NotShown):
         await reply(update, ti.status_not_found(incident_id) if view.why == Why.NOT_FOUND else tc.refusal(view.why))
         return
@@ -76,7 +77,7 @@ def _move_answer(
 async def _perform(
     context: KpuContext, incident_id: int, move: Move, note: str, *, plain: bool = False
 ) -> tuple[MoveResult, str]:
-    performed = await lifecycle.perform_named(context.rt, context.actor, incident_id, move, note)
+    performed = await lifecycle.perform_named(context.rt, actor_of(context), incident_id, move, note)
     result = performed.result
     if result.ok:
         context.application.bot_data[NOTIFIER_KEY].kick()
@@ -87,7 +88,7 @@ async def _perform(
 
 def _lifecycle_command(move: Move):
     async def command(update: Update, context: KpuContext) -> None:
-        parts = (update.effective_message.text or "").split(maxsplit=2)
+        parts = (message_of(update).text or "").split(maxsplit=2)
         incident_id = _incident_id(parts[1:2]) if len(parts) > 1 else None
         if incident_id is None:
             await reply(update, ti.LIFECYCLE_USAGE[move.value])
@@ -111,7 +112,7 @@ BUTTON_MOVES = {"t": Move.TANGANI, "e": Move.ESKALASI, "s": Move.SELESAI}
 async def incident_button(update: Update, context: KpuContext) -> None:
     """A press on Tangani / Eskalasi / Selesai under a group post: the same checks as the commands;
     a refusal is an alert and changes nothing."""
-    query = update.callback_query
+    query = query_of(update)
     parts = (query.data or "").split(":")
     if len(parts) != 3 or parts[0] != CALLBACK_VERSION or parts[1] not in BUTTON_MOVES or not parts[2].isdigit():
         await query.answer(ti.BUTTON_OUTDATED, show_alert=True)
@@ -142,7 +143,7 @@ def _list_args(args: list[str]) -> tuple[str | None, bool] | None:
 async def _render_list(context: KpuContext, user_id: int, kind: str | None, open_only: bool, page: int):
     rt = context.rt
     listed = await lifecycle.list_page(
-        rt, context.actor, kind=kind, open_only=open_only, page=page, page_size=PAGE_SIZE
+        rt, actor_of(context), kind=kind, open_only=open_only, page=page, page_size=PAGE_SIZE
     )
     if isinstance(listed, Reason):
         return tc.refusal(listed), None
@@ -160,11 +161,11 @@ async def _render_list(context: KpuContext, user_id: int, kind: str | None, open
 
 
 async def insiden(update: Update, context: KpuContext) -> None:
-    parsed = _list_args(context.args)
+    parsed = _list_args(args_of(context))
     if parsed is None:
         await reply(update, ti.INSIDEN_USAGE)
         return
-    text, markup = await _render_list(context, update.effective_user.id, *parsed, page=1)
+    text, markup = await _render_list(context, sender_of(update).id, *parsed, page=1)
     await reply(update, text, markup=markup)
 
 
@@ -181,18 +182,18 @@ def _page_data(data: str) -> tuple[int, str | None, bool, int] | None:
 async def insiden_page(update: Update, context: KpuContext) -> None:
     """◀ ▶ under a /insiden list: only who asked for the list may turn its pages (in a group the
     list shows the requester's scope)."""
-    query = update.callback_query
+    query = query_of(update)
     parsed = _page_data(query.data or "")
     if parsed is None:
         await query.answer(ti.BUTTON_OUTDATED, show_alert=True)
         return
     requester, kind, open_only, page = parsed
-    if requester != update.effective_user.id:
+    if requester != sender_of(update).id:
         await query.answer(ti.LIST_NOT_YOURS, show_alert=True)
         return
     text, markup = await _render_list(context, requester, kind, open_only, page)
     await query.answer()
-    await edit(query.message, text, markup=markup)
+    await edit(query_message_of(query), text, markup=markup)
 
 
 # --- /ekspor -------------------------------------------------------------------------------------
@@ -200,14 +201,15 @@ async def insiden_page(update: Update, context: KpuContext) -> None:
 
 async def ekspor(update: Update, context: KpuContext) -> None:
     """The incidents of the user's scope as CSV (NIKs masked), sent as a document."""
-    if len(context.args) > 1 or (context.args and not context.args[0].isdigit()):
+    args = args_of(context)
+    if len(args) > 1 or (args and not args[0].isdigit()):
         await reply(update, ti.EKSPOR_USAGE)
         return
-    days = int(context.args[0]) if context.args else 7
+    days = int(args[0]) if args else 7
     if not 1 <= days <= export.MAX_DAYS:
         await reply(update, ti.EKSPOR_USAGE)
         return
-    actor, rt = context.actor, context.rt
+    actor, rt = actor_of(context), context.rt
     exported = await export.export_for(rt, actor, days)
     if not isinstance(exported, Exported):
         await reply(update, tc.refusal(exported))

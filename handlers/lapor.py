@@ -37,6 +37,17 @@ from bot.domain.reporting import DATA_PROBLEMS, ITEMS, LaporError, Severity
 from bot.services import reporting
 from bot.services.reporting import Receipt, Refused, Source
 from bot.telegram.replies import edit, reply, send
+from bot.telegram.updates import (
+    actor_of,
+    chat_of,
+    data_of,
+    message_of,
+    query_message_of,
+    query_of,
+    sender_of,
+    text_of,
+    user_data_of,
+)
 from bot.texts import common as tc
 from bot.texts import incidents as ti
 from bot.texts import labels
@@ -59,13 +70,13 @@ def command_args(message: Message) -> str:
 
 
 def source_of(update: Update, message: Message | None = None) -> Source:
-    message = message or update.effective_message
+    message = message or message_of(update)
     return Source(message.chat_id, message.message_id, update.update_id, message.date)
 
 
 async def answer_receipt(update: Update, context: KpuContext, result: Receipt | Refused) -> Message:
     if isinstance(result, Refused):
-        return await reply(update, ti.refusal_text(result.why), owner_id=update.effective_user.id)
+        return await reply(update, ti.refusal_text(result.why), owner_id=sender_of(update).id)
     sent = await reply(update, receipt_text(result), owner_id=result.incident.reporter_id)
     if result.notified:
         context.application.bot_data[NOTIFIER_KEY].kick()
@@ -83,7 +94,7 @@ def receipt_text(result: Receipt) -> str:
 
 async def lapor_line(update: Update, context: KpuContext) -> None:
     result = await reporting.submit_text(
-        context.rt, context.actor, command_args(update.effective_message), source_of(update)
+        context.rt, actor_of(context), command_args(message_of(update)), source_of(update)
     )
     await answer_receipt(update, context, result)
 
@@ -96,8 +107,8 @@ def _continue_in_private(context: KpuContext) -> InlineKeyboardMarkup:
 async def lapor_in_group(update: Update, context: KpuContext) -> None:
     """In a registered coordination group a one-line report is taken there; anything else (the
     guided flow, or any report in a group that is not registered) continues in private."""
-    registered = await reporting.takes_reports(context.rt, update.effective_chat.id, private=False)
-    if registered and command_args(update.effective_message):
+    registered = await reporting.takes_reports(context.rt, chat_of(update).id, private=False)
+    if registered and command_args(message_of(update)):
         await lapor_line(update, context)
         return
     await reply(
@@ -108,13 +119,13 @@ async def lapor_in_group(update: Update, context: KpuContext) -> None:
 async def lapor_with_file(update: Update, context: KpuContext) -> None:
     """A photo or document whose caption is a /lapor line: the report, with the file attached
     (again on a repeat: attaching is idempotent, so a crash between the two heals itself)."""
-    msg = update.effective_message
+    msg = message_of(update)
     if not await reporting.takes_reports(context.rt, msg.chat_id, private=msg.chat.type == ChatType.PRIVATE):
         await reply(update, ti.FLOW_GROUP_NOT_REGISTERED, markup=_continue_in_private(context))
         return
-    result = await reporting.submit_text(context.rt, context.actor, command_args(msg), source_of(update))
+    result = await reporting.submit_text(context.rt, actor_of(context), command_args(msg), source_of(update))
     if isinstance(result, Receipt):
-        await reporting.attach(context.rt, context.actor, result.incident.id, attachment_of(msg))
+        await reporting.attach(context.rt, actor_of(context), result.incident.id, attachment_of(msg))
     await answer_receipt(update, context, result)
 
 
@@ -123,7 +134,7 @@ async def lapor_with_file(update: Update, context: KpuContext) -> None:
 
 def attachment_of(msg: Message) -> NewAttachment:
     """What a message carries: its largest photo, its document, or its location."""
-    where = dict(chat_id=msg.chat_id, message_id=msg.message_id)
+    chat_id, message_id = msg.chat_id, msg.message_id
     if msg.photo:
         photo = msg.photo[-1]
         return NewAttachment(
@@ -133,7 +144,8 @@ def attachment_of(msg: Message) -> NewAttachment:
             file_size=photo.file_size,
             width=photo.width,
             height=photo.height,
-            **where,
+            chat_id=chat_id,
+            message_id=message_id,
         )
     if msg.document:
         doc = msg.document
@@ -144,13 +156,23 @@ def attachment_of(msg: Message) -> NewAttachment:
             file_name=doc.file_name,
             mime_type=doc.mime_type,
             file_size=doc.file_size,
-            **where,
+            chat_id=chat_id,
+            message_id=message_id,
         )
-    return NewAttachment("lokasi", latitude=msg.location.latitude, longitude=msg.location.longitude, **where)
+    location = msg.location
+    if location is None:  # the handlers' filters let through only a photo, a document or a location
+        raise ValueError(f"message {message_id} carries nothing to attach")
+    return NewAttachment(
+        "lokasi",
+        latitude=location.latitude,
+        longitude=location.longitude,
+        chat_id=chat_id,
+        message_id=message_id,
+    )
 
 
 async def attach_by_reply(update: Update, context: KpuContext) -> None:
-    msg = update.effective_message
+    msg = message_of(update)
     replied = msg.reply_to_message
     if replied is None or replied.from_user is None or replied.from_user.id != context.bot.id:
         return
@@ -159,7 +181,7 @@ async def attach_by_reply(update: Update, context: KpuContext) -> None:
     )
     if incident_id is None:
         return  # a reply to another message of the bot: nothing to attach to
-    result = await reporting.attach(context.rt, context.actor, incident_id, attachment_of(msg))
+    result = await reporting.attach(context.rt, actor_of(context), incident_id, attachment_of(msg))
     if isinstance(result, Refused):
         await reply(update, ti.refusal_text(result.why))
     elif result.new:
@@ -191,30 +213,30 @@ ASK_DETAILS = {
 
 
 def _flow(context: KpuContext) -> dict:
-    return context.user_data.setdefault(FLOW_KEY, {})
+    return user_data_of(context).setdefault(FLOW_KEY, {})
 
 
 async def lapor_private(update: Update, context: KpuContext) -> int:
     """`/lapor` in private: with arguments one line, without the guided flow."""
-    if command_args(update.effective_message) and not _is_start(update):
+    if command_args(message_of(update)) and not _is_start(update):
         await lapor_line(update, context)
         return ConversationHandler.END
     decision = access.decide(context.actor, Action.LAPOR)
     if not decision:
         await reply(update, tc.refusal(decision.reason))
         return ConversationHandler.END
-    context.user_data[FLOW_KEY] = {}
+    user_data_of(context)[FLOW_KEY] = {}
     await reply(update, ti.FLOW_CHOOSE_KIND, markup=_keyboard("k", KIND_OPTIONS))
     return KIND
 
 
 def _is_start(update: Update) -> bool:
-    return (update.effective_message.text or "").startswith("/start")
+    return (message_of(update).text or "").startswith("/start")
 
 
 async def _after_region(update: Update, context: KpuContext) -> int:
     kind = _flow(context)["kind"]
-    message = update.callback_query.message if update.callback_query else None
+    message = query_message_of(update.callback_query) if update.callback_query else None
     nxt = {
         "logistik": (ITEM, ti.FLOW_CHOOSE_ITEM, ITEM_OPTIONS, "i"),
         "data": (PROBLEM, ti.FLOW_CHOOSE_PROBLEM, PROBLEM_OPTIONS, "p"),
@@ -233,17 +255,19 @@ async def _after_region(update: Update, context: KpuContext) -> int:
 
 
 async def chose_kind(update: Update, context: KpuContext) -> int:
-    query = update.callback_query
+    query = query_of(update)
     await query.answer()
-    kind = query.data.split(":")[2]
+    kind = data_of(query).split(":")[2]
     flow = _flow(context)
     flow["kind"] = kind
-    home = await reporting.home_region(context.rt, context.actor)
+    home = await reporting.home_region(context.rt, actor_of(context))
+    if home is None:  # the user's own region: a user is registered only for a region that exists
+        raise LookupError(f"the region of user {actor_of(context).telegram_id} is not stored")
     if home.level is Level.KECAMATAN:
         flow["target"] = None
         return await _after_region(update, context)
     if kind in reporting.PER_KECAMATAN:
-        await edit(query.message, ti.FLOW_ASK_REGION)
+        await edit(query_message_of(query), ti.FLOW_ASK_REGION)
     else:
         own = InlineKeyboardMarkup(
             [
@@ -251,19 +275,19 @@ async def chose_kind(update: Update, context: KpuContext) -> int:
                 [InlineKeyboardButton(ti.FLOW_CANCEL_BUTTON, callback_data=f"{CB}:x")],
             ]
         )
-        await edit(query.message, ti.flow_ask_region_own(home), markup=own)
+        await edit(query_message_of(query), ti.flow_ask_region_own(home), markup=own)
     return REGION
 
 
 async def chose_own_region(update: Update, context: KpuContext) -> int:
-    await update.callback_query.answer()
+    await query_of(update).answer()
     _flow(context)["target"] = None
     return await _after_region(update, context)
 
 
 async def typed_region(update: Update, context: KpuContext) -> int:
-    typed = update.effective_message.text.strip().lstrip("@")
-    region = await reporting.region_for(context.rt, context.actor, typed, _flow(context)["kind"])
+    typed = text_of(update).strip().lstrip("@")
+    region = await reporting.region_for(context.rt, actor_of(context), typed, _flow(context)["kind"])
     if isinstance(region, Refused):
         await reply(update, ti.refusal_text(region.why))
         return REGION
@@ -272,11 +296,11 @@ async def typed_region(update: Update, context: KpuContext) -> int:
 
 
 async def chose_option(update: Update, context: KpuContext) -> int:
-    query = update.callback_query
+    query = query_of(update)
     await query.answer()
-    _, field, value = query.data.split(":", 2)
+    _, field, value = data_of(query).split(":", 2)
     _flow(context)[{"i": "item", "p": "problem", "s": "severity"}[field]] = value
-    await edit(query.message, ASK_DETAILS[_flow(context)["kind"]])
+    await edit(query_message_of(query), ASK_DETAILS[_flow(context)["kind"]])
     return DETAILS
 
 
@@ -290,16 +314,16 @@ def _line(flow: dict, typed: str) -> str:
 
 async def typed_details(update: Update, context: KpuContext) -> int:
     flow = _flow(context)
-    parsed = parse_lapor(_line(flow, update.effective_message.text))
+    parsed = parse_lapor(_line(flow, text_of(update)))
     if isinstance(parsed, LaporError):
-        await reply(update, tr.render_error(parsed), owner_id=update.effective_user.id)
+        await reply(update, tr.render_error(parsed), owner_id=sender_of(update).id)
         return DETAILS
-    checked = await reporting.check(context.rt, context.actor, parsed)
+    checked = await reporting.check(context.rt, actor_of(context), parsed)
     if isinstance(checked, Refused):  # e.g. over twice the imported plan: type the figures again
-        await reply(update, ti.refusal_text(checked.why), owner_id=update.effective_user.id)
+        await reply(update, ti.refusal_text(checked.why), owner_id=sender_of(update).id)
         return DETAILS
-    flow["line"] = _line(flow, update.effective_message.text)
-    flow["sent_at"] = update.effective_message.date
+    flow["line"] = _line(flow, text_of(update))
+    flow["sent_at"] = message_of(update).date
     markup = InlineKeyboardMarkup(
         [
             [
@@ -311,49 +335,49 @@ async def typed_details(update: Update, context: KpuContext) -> int:
     await reply(
         update,
         ti.flow_confirm(tr.describe_report(checked.shown, checked.severity), checked.path),
-        owner_id=update.effective_user.id,
+        owner_id=sender_of(update).id,
         markup=markup,
     )
     return CONFIRM
 
 
 async def confirmed(update: Update, context: KpuContext) -> int:
-    query = update.callback_query
-    flow = context.user_data.pop(FLOW_KEY, {})
+    query = query_of(update)
+    flow = user_data_of(context).pop(FLOW_KEY, {})
     parsed = parse_lapor(flow.get("line", ""))
     if isinstance(parsed, LaporError):
         await query.answer(ti.FLOW_EXPIRED_BUTTON, show_alert=True)
         return ConversationHandler.END
     await query.answer()
-    source = Source(
-        query.message.chat_id, query.message.message_id, update.update_id, flow.get("sent_at") or query.message.date
-    )
-    result = await reporting.submit_parsed(context.rt, context.actor, parsed, source)
+    message = query_message_of(query)
+    source = Source(message.chat_id, message.message_id, update.update_id, flow.get("sent_at") or message.date)
+    result = await reporting.submit_parsed(context.rt, actor_of(context), parsed, source)
     if isinstance(result, Refused):
-        await edit(query.message, ti.refusal_text(result.why), owner_id=update.effective_user.id)
+        await edit(message, ti.refusal_text(result.why), owner_id=sender_of(update).id)
         return ConversationHandler.END
-    await edit(query.message, receipt_text(result), owner_id=result.incident.reporter_id)
+    await edit(message, receipt_text(result), owner_id=result.incident.reporter_id)
     if result.notified:
         context.application.bot_data[NOTIFIER_KEY].kick()
     return ConversationHandler.END
 
 
 async def cancel_button(update: Update, context: KpuContext) -> int:
-    context.user_data.pop(FLOW_KEY, None)
-    await update.callback_query.answer()
-    await edit(update.callback_query.message, ti.FLOW_CANCELLED)
+    user_data_of(context).pop(FLOW_KEY, None)
+    query = query_of(update)
+    await query.answer()
+    await edit(query_message_of(query), ti.FLOW_CANCELLED)
     return ConversationHandler.END
 
 
 async def cancel(update: Update, context: KpuContext) -> int:
-    context.user_data.pop(FLOW_KEY, None)
+    user_data_of(context).pop(FLOW_KEY, None)
     await reply(update, ti.FLOW_CANCELLED)
     return ConversationHandler.END
 
 
 async def timed_out(update: Update, context: KpuContext) -> None:
-    context.user_data.pop(FLOW_KEY, None)
-    await send(context.bot, update.effective_chat.id, ti.FLOW_TIMEOUT)
+    user_data_of(context).pop(FLOW_KEY, None)
+    await send(context.bot, chat_of(update).id, ti.FLOW_TIMEOUT)
 
 
 async def type_please(update: Update, context: KpuContext) -> None:
@@ -365,7 +389,7 @@ async def nothing_to_cancel(update: Update, context: KpuContext) -> None:
 
 
 async def stale_button(update: Update, context: KpuContext) -> None:
-    await update.callback_query.answer(ti.FLOW_EXPIRED_BUTTON, show_alert=True)
+    await query_of(update).answer(ti.FLOW_EXPIRED_BUTTON, show_alert=True)
 
 
 def handlers() -> list:

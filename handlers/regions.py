@@ -7,13 +7,14 @@ from telegram import Update
 from bot.context import KpuContext
 from bot.services import regions
 from bot.telegram.replies import reply
+from bot.telegram.updates import args_of
 from bot.texts import common as t
 
 LIMIT = 10
 
 
 async def wilayah(update: Update, context: KpuContext) -> None:
-    query = " ".join(context.args).strip()
+    query = " ".join(args_of(context)).strip()
     if not query:
         await reply(update, t.WILAYAH_USAGE)
         return

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from telegram import Update
 from telegram.constants import ChatType
 
 from bot.context import KpuContext
+from bot.domain.models import User
 from bot.services import regions, registration
 from bot.services.registration import RedeemOutcome
 from bot.telegram.replies import reply
+from bot.telegram.updates import actor_of, chat_of, sender_of
 from bot.texts import commands
 from bot.texts import common as t
 
@@ -18,21 +22,21 @@ async def _path_text(context: KpuContext, code: str) -> str:
 
 
 async def start(update: Update, context: KpuContext) -> None:
-    sender = update.effective_user
-    private = update.effective_chat.type == ChatType.PRIVATE
+    sender = sender_of(update)
+    private = chat_of(update).type == ChatType.PRIVATE
     payload = context.args[0] if context.args else ""
     if private and payload and registration.looks_like_code(payload):
         result = await registration.redeem(context.rt, payload, sender.id, sender.full_name, sender.username)
+        # `Redeemed.user` and `.previous` are optional for the other outcomes; these two set them
         if result.outcome is RedeemOutcome.REGISTERED:
+            user = cast(User, result.user)
             await reply(
                 update,
-                t.greeting_registered(
-                    sender.full_name, result.user.role, await _path_text(context, result.user.region_code)
-                ),
+                t.greeting_registered(sender.full_name, user.role, await _path_text(context, user.region_code)),
             )
             return
         if result.outcome is RedeemOutcome.ALREADY_ACTIVE:
-            current = result.previous
+            current = cast(User, result.previous)
             await reply(
                 update, t.invite_not_for_registered(current.role, await _path_text(context, current.region_code))
             )
@@ -56,6 +60,6 @@ async def start(update: Update, context: KpuContext) -> None:
 
 
 async def bantuan(update: Update, context: KpuContext) -> None:
-    actor = context.actor
+    actor = actor_of(context)
     lines = [(c.name, c.description) for c in commands.for_role(actor.role)]
     await reply(update, t.help_text(actor.role, lines))
