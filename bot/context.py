@@ -16,7 +16,7 @@ RUNTIME_KEY = "runtime"
 NOTIFIER_KEY = "notifier"
 
 
-def job_queue(app: Application) -> JobQueue:
+def job_queue_of(app: Application) -> JobQueue:
     """The application's JobQueue. PTB has none without its `job-queue` extra, which the project
     depends on; without it the bot cannot schedule anything, so that is an error at once."""
     jq = app.job_queue

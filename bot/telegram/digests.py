@@ -31,7 +31,7 @@ from telegram import Bot, InputMediaPhoto
 from telegram.ext import Application, CallbackContext, Job, JobQueue
 
 from bot.charts import render_all_async
-from bot.context import RUNTIME_KEY, job_queue
+from bot.context import RUNTIME_KEY, job_queue_of
 from bot.domain.digest import SECTIONS
 from bot.domain.privacy import for_chat
 from bot.services import schedules
@@ -250,7 +250,7 @@ def remove_chat_jobs(job_queue: JobQueue, chat_id: int) -> None:
 
 def register_chat_jobs(app: Application, rt: Runtime, chat_schedules: list[Schedule], chat_id: int) -> None:
     """Replace the JobQueue jobs of one chat with its current schedules."""
-    jq = job_queue(app)
+    jq = job_queue_of(app)
     remove_chat_jobs(jq, chat_id)
     for s in chat_schedules:
         hh, mm = map(int, s.at_time.split(":"))
@@ -275,7 +275,7 @@ async def start_schedules(app: Application, rt: Runtime) -> int:
         register_chat_jobs(app, rt, items, chat_id)
     if stored:
         # no misfire limit: APScheduler's default (1 s) would drop it if starting took longer
-        job_queue(app).run_once(_catch_up, when=0, name=CATCH_UP_JOB, job_kwargs={"misfire_grace_time": None})
+        job_queue_of(app).run_once(_catch_up, when=0, name=CATCH_UP_JOB, job_kwargs={"misfire_grace_time": None})
     return len(stored)
 
 
