@@ -110,6 +110,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     app = build_application(settings)
     try:
         if args.webhook:
+            assert settings.WEBHOOK_URL, "checked above, before the token"
             app.run_webhook(
                 listen=settings.WEBHOOK_LISTEN,
                 port=settings.WEBHOOK_PORT,
@@ -152,9 +153,11 @@ async def _bot_username(settings: Settings) -> str:
             "(username bot untuk tautan, tanpa token)"
         )
     try:
-        return (await get_me(settings.TELEGRAM_BOT_TOKEN, settings.TELEGRAM_API_URL)).username
+        me = await get_me(settings.TELEGRAM_BOT_TOKEN, settings.TELEGRAM_API_URL)
     except TelegramError as exc:
         raise CliError(f"{_bot_api_error(exc, settings)}; atau beri --bot-username NAMA_BOT") from None
+    assert me.username is not None, "getMe of a bot always has its username"
+    return me.username
 
 
 async def _invite(settings: Settings, role: str, region: str, username: str | None) -> str:

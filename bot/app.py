@@ -22,7 +22,7 @@ from telegram.ext import (
 )
 
 from bot import charts
-from bot.context import NOTIFIER_KEY, RUNTIME_KEY, KpuContext
+from bot.context import NOTIFIER_KEY, RUNTIME_KEY, KpuContext, job_queue_of
 from bot.domain.clock import Clock, utc_now
 from bot.services import incidents as lifecycle
 from bot.services.runtime import Runtime
@@ -83,7 +83,7 @@ async def escalate_overdue(context: CallbackContext) -> None:
 
 def schedule_jobs(app: Application) -> None:
     """The repeating jobs; their state lives in the database, so a restart loses nothing."""
-    jq = app.job_queue
+    jq = job_queue_of(app)
     jq.run_repeating(
         deliver_outbox,
         interval=OUTBOX_INTERVAL_S,

@@ -31,12 +31,14 @@ from io import BytesIO
 from typing import Any, Final, TypeVar
 
 from matplotlib.axes import Axes
+from matplotlib.backend_bases import RendererBase
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Patch
 from matplotlib.text import Text
+from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 from PIL import Image
 
@@ -175,7 +177,7 @@ class _Canvas:
         extra_height = height - (top + rows_height + footer)  # a short chart: spare room goes to the rows
         self.height = height
         self.fig = Figure(figsize=(WIDTH, height), dpi=DPI)
-        FigureCanvasAgg(self.fig)
+        self.agg = FigureCanvasAgg(self.fig)  # attaches itself as `fig.canvas`; kept typed as Agg for `png`
         self.fig.text(
             0.5,
             1 - 0.2 / height,
@@ -218,7 +220,7 @@ class _Canvas:
     def png(self) -> bytes:
         """Draw and encode as a palette PNG of `PNG_COLORS` colours (smaller and faster than
         `savefig`'s full-colour RGBA)."""
-        canvas = self.fig.canvas
+        canvas = self.agg
         canvas.draw()
         image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
         palette = image.convert("RGB").quantize(
@@ -275,7 +277,7 @@ class _RowText(Text):
         )
         self._rows = rows
 
-    def draw(self, renderer) -> None:  # type: ignore[override]
+    def draw(self, renderer: RendererBase) -> None:
         if self.get_visible() and self._rows and self.axes is not None:
             wanted = self.axes.get_window_extent(renderer).height / self._rows
             self.set_linespacing(wanted / _line_pitch(self, renderer))
@@ -289,6 +291,7 @@ def _line_pitch(text: Text, renderer: Any) -> float:
     """Pixels between two lines of `text`'s font at line spacing 1 (measured once per font)."""
     font = text.get_fontproperties()
     figure = text.get_figure(root=True)
+    assert figure is not None, "measured while drawing, so the text is in a figure"
     key = (hash(font), figure.dpi)
     if key not in _PITCH_CACHE:
         heights = []
@@ -381,7 +384,7 @@ def logistics_chart(d: Digest) -> bytes:
     column_width = (WIDTH - left - SIDE_MARGIN) / cols
     header_size = next((size for size in (VALUE_SIZE, MIN_FONT_SIZE) if _fits(wrapped, size, column_width)), None)
     slanted = header_size is None
-    if slanted:  # one line each, slanted up to the left from the column (over the names)
+    if header_size is None:  # one line each, slanted up to the left from the column (over the names)
         header_size = VALUE_SIZE
         slant = math.radians(HEADER_SLANT)
         header = _text_width(headers, header_size) * math.sin(slant) + _lines_height(header_size, 1) + 0.1
@@ -544,7 +547,9 @@ def incidents_chart(d: Digest) -> bytes:
             color=TEXT_COLOR,
         )
     ax.set_xlim(0, xmax)
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    locator = ax.xaxis.get_major_locator()
+    if isinstance(locator, MaxNLocator):  # always: a linear axis's default is AutoLocator, a MaxNLocator
+        locator.set_params(integer=True)
     ax.tick_params(axis="x", labelsize=VALUE_SIZE)
     ax.set_xlabel(texts.AXIS_INCIDENTS, fontsize=VALUE_SIZE, loc="left")
     ax.grid(axis="x", color=COLOR_GRID, linewidth=0.8, zorder=0)

@@ -7,13 +7,22 @@ here, so nothing but the composition root (`bot.app`), the CLI, the dev tools an
 
 from __future__ import annotations
 
-from telegram.ext import Application, CallbackContext, ExtBot
+from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from bot.domain.models import User
 from bot.services.runtime import Runtime
 
 RUNTIME_KEY = "runtime"
 NOTIFIER_KEY = "notifier"
+
+
+def job_queue_of(app: Application) -> JobQueue:
+    """The application's JobQueue. PTB has none without its `job-queue` extra, which the project
+    depends on; without it the bot cannot schedule anything, so that is an error at once."""
+    jq = app.job_queue
+    if jq is None:
+        raise RuntimeError("PTB's JobQueue is missing: install python-telegram-bot[job-queue]")
+    return jq
 
 
 class KpuContext(CallbackContext[ExtBot, dict, dict, dict]):

@@ -28,7 +28,7 @@ def remember_token(token: str | None) -> None:
 
 def redact(text: str, token: str | None = None) -> str:
     """`text` with the bot token (and anything shaped like one) replaced by <TOKEN>."""
-    for secret in {token, *_KNOWN} - {None, ""}:
+    for secret in {s for s in (token, *_KNOWN) if s}:
         text = text.replace(secret, "<TOKEN>")
     return _TOKEN_SHAPE.sub("<TOKEN>", text)
 

@@ -21,13 +21,16 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import TextIO
 
+from telegram.ext import Application, Updater
+
 from bot.app import NOTIFIER_KEY, RUNTIME_KEY, build_application
 from bot.domain.models import Level, Region
 from bot.domain.reporting import ITEMS
 from bot.emulator import BotApiEmulator
-from bot.emulator.client import ChatHandle, SentMessage, UserHandle
+from bot.emulator.client import BotHandle, ChatHandle, SentMessage, UserHandle
 from bot.logging_setup import setup_logging
 from bot.services import registration
+from bot.services.runtime import Runtime
 from bot.settings import Settings, load_settings
 from bot.telegram import digests as digest_delivery
 from storage import regions as region_store
@@ -52,9 +55,40 @@ OFFICERS = [
 ]
 
 
+def _updater(app: Application) -> Updater:
+    """`build_application` always builds an updater (the emulator is polled like Telegram)."""
+    assert app.updater is not None, "build_application builds an updater"
+    return app.updater
+
+
+async def start_polling(app: Application) -> None:
+    """What `run_polling` does before it blocks, in the running loop (the emulator's): start the
+    application, its `post_init` (storage, jobs) and polling."""
+    assert app.post_init is not None, "build_application sets post_init"
+    await app.initialize()
+    await app.post_init(app)
+    await app.start()
+    await _updater(app).start_polling(poll_interval=0.0, timeout=2)
+
+
+async def stop_polling(app: Application) -> None:
+    """Undo `start_polling`, in reverse order, `post_shutdown` (storage) last."""
+    assert app.post_shutdown is not None, "build_application sets post_shutdown"
+    await _updater(app).stop()
+    await app.stop()
+    await app.shutdown()
+    await app.post_shutdown(app)
+
+
+def _text(message: SentMessage) -> str:
+    """The text of an answer the scenario reads (a text message, by the bot's design)."""
+    assert message.text is not None, f"a text message expected, not {message.summary()}"
+    return message.text
+
+
 def _plain(message: SentMessage) -> str:
     body = message.text if message.text is not None else (message.caption or "")
-    if message.photo_bytes:
+    if message.photo_bytes and message.photo_size is not None:  # a photo always has its size
         body = f"[foto {message.photo_size[0]}×{message.photo_size[1]}] " + body
     if message.document_name:
         body = f"[berkas {message.document_name}] " + body
@@ -123,35 +157,35 @@ class DemoClock:
 
 
 class Demo:
-    def __init__(self, settings: Settings, emu: BotApiEmulator, transcript: Transcript, clock: DemoClock) -> None:
-        self.settings, self.emu, self.t, self.clock = settings, emu, transcript, clock
-        self.bot = None
-        self.app = None
-        self.users: dict[int, object] = {}
+    def __init__(
+        self, settings: Settings, emu: BotApiEmulator, transcript: Transcript, clock: DemoClock, bot: BotHandle
+    ) -> None:
+        self.settings, self.emu, self.t, self.clock, self.bot = settings, emu, transcript, clock, bot
+        self._app: Application | None = None
+        self.users: dict[int, UserHandle] = {}
 
     # --- plumbing ---------------------------------------------------------------------------
 
+    @property
+    def app(self) -> Application:
+        assert self._app is not None, "Demo.start() builds the application"
+        return self._app
+
     async def start(self) -> None:
-        self.app = build_application(self.settings, clock=self.clock)
-        await self.app.initialize()
-        await self.app.post_init(self.app)
-        await self.app.start()
-        await self.app.updater.start_polling(poll_interval=0.0, timeout=2)
+        self._app = build_application(self.settings, clock=self.clock)
+        await start_polling(self._app)
 
     async def stop(self) -> None:
-        await self.app.updater.stop()
-        await self.app.stop()
-        await self.app.shutdown()
-        await self.app.post_shutdown(self.app)
+        await stop_polling(self.app)
 
     @property
-    def rt(self):
+    def rt(self) -> Runtime:
         return self.app.bot_data[RUNTIME_KEY]
 
-    def dm(self, user):
+    def dm(self, user: UserHandle) -> ChatHandle:
         return self.emu.private_chat(user, self.bot)
 
-    async def settle(self, user) -> None:
+    async def settle(self, user: UserHandle) -> None:
         """Wait until everything the bot started has finished (updates are handled in order)."""
         chat = self.dm(user)
         self.t.hidden.add(chat.id)
@@ -162,43 +196,51 @@ class Demo:
             self.t.hidden.discard(chat.id)
         await self.app.bot_data[NOTIFIER_KEY].drain()
 
-    async def say(self, user, text: str, chat=None, *, expect: int = 1, thread_id: int | None = None):
+    async def say(
+        self,
+        user: UserHandle,
+        text: str,
+        chat: ChatHandle | None = None,
+        *,
+        expect: int = 1,
+        thread_id: int | None = None,
+    ) -> list[SentMessage]:
         """A user speaks; the bot's answers (`expect` messages) are returned, all printed."""
         target = chat if chat is not None else self.bot
         await user.send(target, text, thread_id=thread_id)
         where = chat if chat is not None else self.dm(user)
         return [await self.emu.next_message(where, timeout=30) for _ in range(expect)]
 
-    async def wait_for(self, chat, needle: str) -> SentMessage:
+    async def wait_for(self, chat: ChatHandle, needle: str) -> SentMessage:
         """The next message the bot sends to `chat` that contains `needle` (earlier ones skipped)."""
         while True:
             message = await self.emu.next_message(chat, timeout=30)
             if needle in (message.text or ""):
                 return message
 
-    async def group(self, title: str, members: list) -> object:
+    async def group(self, title: str, members: list[UserHandle]) -> ChatHandle:
         """A supergroup with the bot in it. The bot greets a group it joins; that welcome is awaited
         here, so the answer to the next command there is the one printed after it."""
         chat = self.emu.group(title, members=members, bots=[self.bot], supergroup=True)
-        self.t.names[chat.id] = chat.title
+        self.t.names[chat.id] = chat.title or title  # a group always has its title
         await self.wait_for(chat, "/grup")
         return chat
 
-    def person(self, uid: int, name: str):
+    def person(self, uid: int, name: str) -> UserHandle:
         user = self.emu.user(uid, name)
         self.users[uid] = user
         self.t.people[uid] = name
         return user
 
-    async def invite(self, inviter, role: str, region: Region, uid: int, name: str):
+    async def invite(self, inviter: UserHandle, role: str, region: Region, uid: int, name: str) -> UserHandle:
         [answer] = await self.say(inviter, f"/undang {role} {region.code}")
-        code = answer.text.split("?start=")[1].split()[0]
+        code = _text(answer).split("?start=")[1].split()[0]
         user = self.person(uid, name)
         await user.start(self.bot, code)
         await self.emu.next_message(self.dm(user), timeout=30)
         return user
 
-    async def quietly(self, user, text: str) -> None:
+    async def quietly(self, user: UserHandle, text: str) -> None:
         await user.send(self.bot, text)
         await self.emu.next_message(self.dm(user), timeout=30)
 
@@ -329,7 +371,7 @@ class Scenario:
         await demo.say(wayan, "/lapor logistik kotak 9999")  # wrong: more than twice the plan
         await demo.say(self.officers[1][0], "/lapor insiden sedang genset cadangan belum datang")
         [receipt] = await demo.say(wayan, "/lapor insiden kritis gudang logistik PPK tergenang banjir")
-        incident_id = int(receipt.text.split("#")[1].split()[0])
+        incident_id = int(_text(receipt).split("#")[1].split()[0])
         photo = _demo_photo()
         await wayan.send_photo(demo.bot, photo, reply_to=receipt)
         await demo.emu.next_message(demo.dm(wayan), timeout=30)
@@ -371,6 +413,8 @@ class Scenario:
         """The root, its kabupaten/kota (for groups), and a handful of kecamatan across it."""
         db = self.demo.rt.db
         root = await region_store.get(db, self.demo.settings.REGION_ROOT)
+        if root is None:  # post_init loaded the regions under REGION_ROOT, so it is there
+            raise LookupError(f"REGION_ROOT {self.demo.settings.REGION_ROOT}: no such region")
         if root.level is Level.NASIONAL:  # whole country: the demo plays in the first province
             root = (await region_store.children(db, root.code))[0]
         kabkota = await region_store.children(db, root.code)
@@ -394,6 +438,7 @@ class Scenario:
                 self.t.hidden.add(demo.dm(user).id)
                 admin = await user_store.get(demo.rt.db, ADMIN_ID)
                 invite = await registration.create_invite(demo.rt, admin, "petugas", kec.code)
+                assert isinstance(invite, registration.InviteCreated), f"the admin's invite was refused: {invite}"
                 await user.start(demo.bot, invite.code)
                 await demo.emu.next_message(demo.dm(user), timeout=30)
                 out.append((user, kec))
@@ -427,9 +472,10 @@ class Scenario:
                     pw.writerow([kec.code, item, n * per_tps[item]])
         return plan.getvalue().encode(), counts.getvalue().encode(), tps
 
-    async def save_digest(self, chat, out: Path) -> None:
+    async def save_digest(self, chat: ChatHandle, out: Path) -> None:
         emu = self.demo.emu
-        texts, charts = [], 0
+        texts: list[str] = []
+        charts = 0
         for message in emu.bot_messages(chat):
             if message.text and message.text.startswith("📊"):
                 texts = [message.html]
@@ -476,8 +522,7 @@ async def run_demo(out: Path | None = None, root: str | None = None, stream: Tex
             }
         )
         clock.settings = settings
-        demo = Demo(settings, emu, transcript, clock)
-        demo.bot = bot
+        demo = Demo(settings, emu, transcript, clock, bot)
         emu.on_bot_message = transcript.bot_said
         emu.on_user_message = transcript.user_said
         await demo.start()

@@ -25,12 +25,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import time, timedelta
 from pathlib import Path
+from typing import cast
 
-from telegram import InputMediaPhoto
-from telegram.ext import Application, CallbackContext, JobQueue
+from telegram import Bot, InputMediaPhoto
+from telegram.ext import Application, CallbackContext, Job, JobQueue
 
 from bot.charts import render_all_async
-from bot.context import RUNTIME_KEY
+from bot.context import RUNTIME_KEY, job_queue_of
 from bot.domain.digest import SECTIONS
 from bot.domain.privacy import for_chat
 from bot.services import schedules
@@ -81,14 +82,14 @@ class PreparedDigest:
     charts: Sequence[tuple[str, bytes | Path]]  # a Path is read when the chart is sent
 
 
-async def _send_parts(bot, chat_id: int, parts: list[str], thread_id: int | None, progress: SendProgress) -> None:
+async def _send_parts(bot: Bot, chat_id: int, parts: list[str], thread_id: int | None, progress: SendProgress) -> None:
     for part in parts:
         await bot.send_message(chat_id, for_chat(part, chat_id), message_thread_id=thread_id)
         progress.sent += 1
 
 
 async def _send_charts(
-    bot, chat_id: int, charts: Sequence[tuple[str, bytes | Path]], thread_id: int | None, progress: SendProgress
+    bot: Bot, chat_id: int, charts: Sequence[tuple[str, bytes | Path]], thread_id: int | None, progress: SendProgress
 ) -> None:
     """The charts as one album (a single chart as a photo)."""
     if len(charts) == 1:
@@ -101,7 +102,7 @@ async def _send_charts(
 
 
 async def send_digest(
-    bot,
+    bot: Bot,
     rt: Runtime,
     chat_id: int,
     region_code: str,
@@ -125,7 +126,7 @@ async def send_digest(
         if prepared is None:
             digest = await digest_now(rt, region_code)
             await _send_parts(bot, chat_id, render_digest(digest, sections=sections), thread_id, progress)
-            charts = await render_all_async(digest, sections) if with_charts else []
+            charts: Sequence[tuple[str, bytes | Path]] = await render_all_async(digest, sections) if with_charts else []
         else:
             await _send_parts(bot, chat_id, prepared.parts, thread_id, progress)
             charts = prepared.charts if with_charts else []
@@ -144,15 +145,21 @@ def _job_name(chat_id: int, at_time: str) -> str:
     return f"{JOB_PREFIX}:{chat_id}:{at_time}"
 
 
+def _running_job(context: CallbackContext) -> Job:
+    """The job a job callback runs for (PTB always sets it for a job's callback)."""
+    assert context.job is not None, "a job callback without its job"
+    return context.job
+
+
 async def _scheduled(context: CallbackContext) -> None:
     """Job: one schedule's daily occurrence."""
-    chat_id, at_time = context.job.data[:2]
+    chat_id, at_time = cast(tuple[int, str], _running_job(context).data)[:2]  # set by `register_chat_jobs`
     await run_due(context.bot, context.application.bot_data[RUNTIME_KEY], chat_id, [at_time], context.job_queue)
 
 
 async def _retry(context: CallbackContext) -> None:
     """Job: the next try of occurrences whose digest could not be sent."""
-    chat_id, at_times = context.job.data
+    chat_id, at_times = cast(tuple[int, tuple[str, ...]], _running_job(context).data)  # set by `_retry_later`
     await run_due(context.bot, context.application.bot_data[RUNTIME_KEY], chat_id, list(at_times), context.job_queue)
 
 
@@ -161,7 +168,7 @@ async def _catch_up(context: CallbackContext) -> None:
     await catch_up(context.bot, context.application.bot_data[RUNTIME_KEY], context.job_queue)
 
 
-async def run_due(bot, rt: Runtime, chat_id: int, at_times: list[str], job_queue: JobQueue | None = None) -> bool:
+async def run_due(bot: Bot, rt: Runtime, chat_id: int, at_times: list[str], job_queue: JobQueue | None = None) -> bool:
     """Send one digest to `chat_id` for the due occurrences of its `at_times` that were not sent
     yet (several make one digest); True if it was sent.
 
@@ -228,7 +235,7 @@ def _retry_later(job_queue: JobQueue | None, rt: Runtime, chat_id: int, claims: 
     log.warning("digest %s for chat %d could not be sent; trying again in %s", times, chat_id, delay, exc_info=True)
 
 
-async def run_occurrence(bot, rt: Runtime, schedule: Schedule, job_queue: JobQueue | None = None) -> bool:
+async def run_occurrence(bot: Bot, rt: Runtime, schedule: Schedule, job_queue: JobQueue | None = None) -> bool:
     """Send the latest due occurrence of one schedule unless it was sent already or is too late
     (what its daily job does)."""
     return await run_due(bot, rt, schedule.chat_id, [schedule.at_time], job_queue)
@@ -243,10 +250,11 @@ def remove_chat_jobs(job_queue: JobQueue, chat_id: int) -> None:
 
 def register_chat_jobs(app: Application, rt: Runtime, chat_schedules: list[Schedule], chat_id: int) -> None:
     """Replace the JobQueue jobs of one chat with its current schedules."""
-    remove_chat_jobs(app.job_queue, chat_id)
+    jq = job_queue_of(app)
+    remove_chat_jobs(jq, chat_id)
     for s in chat_schedules:
         hh, mm = map(int, s.at_time.split(":"))
-        app.job_queue.run_daily(
+        jq.run_daily(
             _scheduled,
             time(hh, mm, tzinfo=rt.settings.tz),
             name=_job_name(s.chat_id, s.at_time),
@@ -267,11 +275,11 @@ async def start_schedules(app: Application, rt: Runtime) -> int:
         register_chat_jobs(app, rt, items, chat_id)
     if stored:
         # no misfire limit: APScheduler's default (1 s) would drop it if starting took longer
-        app.job_queue.run_once(_catch_up, when=0, name=CATCH_UP_JOB, job_kwargs={"misfire_grace_time": None})
+        job_queue_of(app).run_once(_catch_up, when=0, name=CATCH_UP_JOB, job_kwargs={"misfire_grace_time": None})
     return len(stored)
 
 
-async def catch_up(bot, rt: Runtime, job_queue: JobQueue | None = None) -> int:
+async def catch_up(bot: Bot, rt: Runtime, job_queue: JobQueue | None = None) -> int:
     """Send the digests missed within the grace time, one per chat (its missed times coalesced);
     return how many were sent. One chat's failure never stops the others."""
     by_chat: dict[int, list[str]] = {}

@@ -16,12 +16,16 @@ limiter, retries, the outbox — sees no difference.
 from __future__ import annotations
 
 import ssl
+from typing import TYPE_CHECKING
 
 import aiohttp
 import certifi
 from telegram import Bot, User
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+if TYPE_CHECKING:  # PTB's own alias for "a value or DEFAULT_NONE", the type BaseRequest.do_request declares
+    from telegram._utils.types import ODVInput
 
 
 class AiohttpRequest(BaseRequest):
@@ -94,10 +98,10 @@ class AiohttpRequest(BaseRequest):
         url: str,
         method: str,
         request_data: RequestData | None = None,
-        read_timeout: float | None = BaseRequest.DEFAULT_NONE,
-        write_timeout: float | None = BaseRequest.DEFAULT_NONE,
-        connect_timeout: float | None = BaseRequest.DEFAULT_NONE,
-        pool_timeout: float | None = BaseRequest.DEFAULT_NONE,
+        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         """See `BaseRequest.do_request`: (status code, body) of one HTTP request."""
         if self._session is None or self._session.closed:

@@ -50,6 +50,15 @@ def buttons(incident_id: int) -> InlineKeyboardMarkup:
     )
 
 
+async def _incident(rt: Runtime, incident_id: int) -> Incident:
+    """The row's incident as it is now. A row is written in the same transaction as its incident,
+    so a missing one is bad data: the row fails like any other bug (logged, retried later)."""
+    incident = await outbox.incident(rt, incident_id)
+    if incident is None:
+        raise LookupError(f"incident {incident_id} not found")
+    return incident
+
+
 async def card_for(
     rt: Runtime, incident: Incident, group_region: str | None
 ) -> tuple[str, InlineKeyboardMarkup | None]:
@@ -141,7 +150,7 @@ class Notifier:
         rt = self.rt
         now = rt.clock()
         try:
-            message_id = await self._send(row, await outbox.incident(rt, row.incident_id))
+            message_id = await self._send(row, await _incident(rt, row.incident_id))
         except RetryAfter as exc:
             delay = _retry_after(exc)
             await outbox.mark_retry(rt, row.id, error=str(exc), retry_at=now + delay)
@@ -193,7 +202,7 @@ class Notifier:
         rate limiter may hold a send for a while), queue an edit of the new post."""
         rt = self.rt
         drawn = await outbox.version(rt, incident_id)
-        incident = await outbox.incident(rt, incident_id)
+        incident = await _incident(rt, incident_id)
         text, markup = await card_for(rt, incident, row.region_code)
         message, thread_id = await self._to_chat(row, text, markup=markup)
         # remembered; a change made while the card was on its way queues an edit of the new post

@@ -158,8 +158,9 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         assert self._overall is not None
         max_retries = rate_limit_args if rate_limit_args is not None else self._max_retries
         chat_id = data.get("chat_id")
-        with contextlib.suppress(ValueError, TypeError):
-            chat_id = int(chat_id)
+        if chat_id is not None:  # a numeric id (possibly a string); an @username stays as given
+            with contextlib.suppress(ValueError, TypeError):
+                chat_id = int(chat_id)
         windows: list[SlidingWindow] = []
         if chat_id is not None:
             if isinstance(chat_id, str) or chat_id < 0:  # a group, a supergroup or a channel

@@ -12,10 +12,19 @@ from telegram.ext import ExtBot
 from bot.domain.privacy import for_chat
 
 
+def _message(update: Update) -> Message:
+    """The update's message: replies are only made to updates that carry one (a command, a text,
+    a callback query's message), so its absence is a bug, reported as such."""
+    msg = update.effective_message
+    if msg is None:
+        raise ValueError(f"update {update.update_id} has no message to reply to")
+    return msg
+
+
 async def reply(
     update: Update, text: str, *, owner_id: int | None = None, markup: InlineKeyboardMarkup | None = None
 ) -> Message:
-    msg = update.effective_message
+    msg = _message(update)
     return await msg.reply_text(
         for_chat(text, msg.chat_id, owner_id), reply_markup=markup, do_quote=msg.chat.type != "private"
     )
@@ -43,7 +52,7 @@ async def edit(
 
 async def send_document(update: Update, data: bytes, file_name: str, caption: str) -> Message:
     """A file as a reply (its contents are the caller's to mask; the caption is masked here)."""
-    msg = update.effective_message
+    msg = _message(update)
     return await msg.reply_document(
         data, filename=file_name, caption=for_chat(caption, msg.chat_id), do_quote=msg.chat.type != "private"
     )
