@@ -97,10 +97,10 @@ class Sandbox:
             data = [d for row in (last.buttons if last else []) for _, d in row]
             if last is None or not rest.isdigit() or not 1 <= int(rest) <= len(data):  # no message: no buttons
                 print("Tidak ada tombol itu.")
+            elif (pressed := data[int(rest) - 1]) is None:  # a URL button opens a link; Telegram sends nothing
+                print("Tombol itu membuka tautan (t.me), tidak dikirim ke bot.")
             else:
-                # `press` takes str, but a URL button's data is None and is passed on as before (the
-                # emulator then sends a callback query without data); a behaviour question, not typing
-                handle = await self.user.press(last, data[int(rest) - 1])  # type: ignore[arg-type]
+                handle = await self.user.press(last, pressed)
                 answer = await handle.answer(timeout=10)
                 if answer.text:
                     print(f"\n🔔 {answer.text}")

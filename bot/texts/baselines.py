@@ -11,7 +11,7 @@ code has a text. `error_line` words a `LineError`, `summary` / `error_lines` an 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Final, Protocol
+from typing import Any, Final, Protocol
 
 from bot.domain.baselines import PLAN_HEADER, TPS_HEADER, BaselineKind, LineError
 from bot.texts.formatting import number
@@ -146,7 +146,7 @@ def _header(kind: BaselineKind) -> str:
 
 def error_message(error: LineError) -> str:
     """The sentence of one problem (plain text, without its line)."""
-    values = dict(error.details)
+    values: dict[str, Any] = dict(error.details)  # the values of the problem, turned into words below
     kind = values.pop("kind", None)
     if isinstance(kind, BaselineKind):
         values |= {"label": kind_label(kind), "header": _header(kind)}
@@ -158,15 +158,15 @@ def error_message(error: LineError) -> str:
     if "token" in values:
         values["token"] = quote(str(values["token"]))
     if "cells" in values:
-        values["found"] = quote(",".join(values.pop("cells")))  # type: ignore[arg-type]
+        values["found"] = quote(",".join(values.pop("cells")))
     if "level" in values:
         values["level"] = LEVEL_LABELS.get(str(values["level"]), str(values["level"]))
     if "items" in values:
-        values["items"] = ", ".join(values["items"])  # type: ignore[arg-type]
+        values["items"] = ", ".join(values["items"])
     if "lines" in values:
-        values["lines"] = _line_list(values["lines"])  # type: ignore[arg-type]
+        values["lines"] = _line_list(values["lines"])
     if "bound" in values:
-        values["bound"] = number(values["bound"])  # type: ignore[arg-type]
+        values["bound"] = number(values["bound"])
     values |= {"plan_header": ",".join(PLAN_HEADER), "tps_header": ",".join(TPS_HEADER)}
     return ERRORS[error.code.value].format(**values)
 
