@@ -54,6 +54,7 @@ def register(app: Application) -> None:
             CommandHandler("progres", digest.progres),
             CommandHandler("logistik", digest.logistik),
             ChatMemberHandler(groups.bot_membership, ChatMemberHandler.MY_CHAT_MEMBER),
+            *lapor.last_handlers(),
         ]
     )
     app.add_error_handler(errors.on_error)

@@ -8,6 +8,7 @@ answers with a button that continues in private, so the group stays clean.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 from telegram import (
@@ -33,9 +34,10 @@ from bot.domain import access
 from bot.domain.access import Action
 from bot.domain.models import Level, NewAttachment
 from bot.domain.parsing import parse_lapor
-from bot.domain.reporting import DATA_PROBLEMS, ITEMS, LaporError, Severity
+from bot.domain.reporting import DATA_PROBLEMS, ITEMS, LaporError, ParsedLapor, Severity
+from bot.domain.suggest import closest_command, correct_line, report_in_plain_text
 from bot.services import reporting
-from bot.services.reporting import Receipt, Refused, Source
+from bot.services.reporting import Batch, Receipt, Refused, Source
 from bot.telegram.replies import edit, reply, send
 from bot.telegram.updates import (
     actor_of,
@@ -48,6 +50,7 @@ from bot.telegram.updates import (
     text_of,
     user_data_of,
 )
+from bot.texts import commands as tcommands
 from bot.texts import common as tc
 from bot.texts import incidents as ti
 from bot.texts import labels
@@ -55,6 +58,15 @@ from bot.texts import reporting as tr
 
 FLOW_TIMEOUT_S = 600
 CB = "lp1"  # callback data prefix of the guided flow, versioned
+#: Buttons under an answer that quotes the user's message (what they are about is that message,
+#: read again when pressed, never the callback data): send the suggested report, attach the file
+#: to incident <id>, start a report with the file.
+CB_SUGGESTION = "lps1"
+CB_ATTACH = "lpa1"
+CB_NEW_WITH_FILE = "lpn1"
+#: How many of the sender's latest incidents a file without a caption may be attached to.
+LATEST_FOR_FILE = 3
+FILE_KEY = "file"
 KIND, REGION, ITEM, PROBLEM, SEVERITY, DETAILS, CONFIRM = range(7)
 FLOW_KEY = "lapor_flow"
 
@@ -74,29 +86,59 @@ def source_of(update: Update, message: Message | None = None) -> Source:
     return Source(message.chat_id, message.message_id, update.update_id, message.date)
 
 
-async def answer_receipt(update: Update, context: KpuContext, result: Receipt | Refused) -> Message:
+async def answer_receipt(
+    update: Update, context: KpuContext, result: Receipt | Batch | Refused, args: str | None = None
+) -> Message:
+    """The receipt(s), or the refusal; for a refused near miss of a typed line (`args`), the
+    corrected report with a button that sends it."""
     if isinstance(result, Refused):
-        return await reply(update, ti.refusal_text(result.why), owner_id=sender_of(update).id)
-    sent = await reply(update, receipt_text(result), owner_id=result.incident.reporter_id)
+        text = refused_text(result)
+        suggestion = correct_line(args) if args is not None and isinstance(result.why, LaporError) else None
+        if suggestion is None:
+            return await reply(update, text, owner_id=sender_of(update).id)
+        text += "\n\n" + tr.did_you_mean(f"/lapor {suggestion}")
+        return await reply(update, text, owner_id=sender_of(update).id, markup=_suggestion_button(), quote=True)
+    owner = result.receipts[0].incident.reporter_id if isinstance(result, Batch) else result.incident.reporter_id
+    sent = await reply(update, receipt_text(result), owner_id=owner)
     if result.notified:
         context.application.bot_data[NOTIFIER_KEY].kick()
     return sent
 
 
-def receipt_text(result: Receipt) -> str:
+def refused_text(result: Refused) -> str:
+    text = ti.refusal_text(result.why)
+    return tr.in_line(result.line, text) if result.line is not None else text
+
+
+def receipt_text(result: Receipt | Batch) -> str:
+    if isinstance(result, Batch):
+        return ti.batch_receipt(
+            [
+                (r.incident, reporting.report_of(r.incident), r.path, r.nik_warnings, r.duplicate, r.repeat_minutes)
+                for r in result.receipts
+            ]
+        )
     return ti.receipt(
-        result.incident, reporting.report_of(result.incident), result.path, result.nik_warnings, result.duplicate
+        result.incident,
+        reporting.report_of(result.incident),
+        result.path,
+        result.nik_warnings,
+        result.duplicate,
+        result.repeat_minutes,
     )
+
+
+def _suggestion_button() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton(tr.SEND_SUGGESTION_BUTTON, callback_data=CB_SUGGESTION)]])
 
 
 # --- one line ----------------------------------------------------------------------------------
 
 
 async def lapor_line(update: Update, context: KpuContext) -> None:
-    result = await reporting.submit_text(
-        context.rt, actor_of(context), command_args(message_of(update)), source_of(update)
-    )
-    await answer_receipt(update, context, result)
+    args = command_args(message_of(update))
+    result = await reporting.submit_text(context.rt, actor_of(context), args, source_of(update))
+    await answer_receipt(update, context, result, args)
 
 
 def _continue_in_private(context: KpuContext) -> InlineKeyboardMarkup:
@@ -124,8 +166,9 @@ async def lapor_with_file(update: Update, context: KpuContext) -> None:
         await reply(update, ti.FLOW_GROUP_NOT_REGISTERED, markup=_continue_in_private(context))
         return
     result = await reporting.submit_text(context.rt, actor_of(context), command_args(msg), source_of(update))
-    if isinstance(result, Receipt):
-        await reporting.attach(context.rt, actor_of(context), result.incident.id, attachment_of(msg))
+    first = result.receipts[0] if isinstance(result, Batch) else result
+    if isinstance(first, Receipt):  # a message is attached once: to its first report
+        await reporting.attach(context.rt, actor_of(context), first.incident.id, attachment_of(msg))
     await answer_receipt(update, context, result)
 
 
@@ -318,10 +361,15 @@ async def typed_details(update: Update, context: KpuContext) -> int:
     if isinstance(parsed, LaporError):
         await reply(update, tr.render_error(parsed), owner_id=sender_of(update).id)
         return DETAILS
-    checked = await reporting.check(context.rt, actor_of(context), parsed)
-    if isinstance(checked, Refused):  # e.g. over twice the imported plan: type the figures again
-        await reply(update, ti.refusal_text(checked.why), owner_id=sender_of(update).id)
-        return DETAILS
+    summaries: list[str] = []
+    path: tuple = ()
+    for report in parsed.reports:
+        checked = await reporting.check(context.rt, actor_of(context), parsed.target, report)
+        if isinstance(checked, Refused):  # e.g. over twice the imported plan: type the figures again
+            await reply(update, ti.refusal_text(checked.why), owner_id=sender_of(update).id)
+            return DETAILS
+        summaries.append(tr.describe_report(checked.shown, checked.severity))
+        path = checked.path
     flow["line"] = _line(flow, text_of(update))
     flow["sent_at"] = message_of(update).date
     markup = InlineKeyboardMarkup(
@@ -332,12 +380,10 @@ async def typed_details(update: Update, context: KpuContext) -> int:
             ]
         ]
     )
-    await reply(
-        update,
-        ti.flow_confirm(tr.describe_report(checked.shown, checked.severity), checked.path),
-        owner_id=sender_of(update).id,
-        markup=markup,
-    )
+    summary = "\n\n".join(summaries)
+    if FILE_KEY in flow:
+        summary += "\n" + tr.FLOW_FILE_KEPT
+    await reply(update, ti.flow_confirm(summary, path), owner_id=sender_of(update).id, markup=markup)
     return CONFIRM
 
 
@@ -353,9 +399,12 @@ async def confirmed(update: Update, context: KpuContext) -> int:
     source = Source(message.chat_id, message.message_id, update.update_id, flow.get("sent_at") or message.date)
     result = await reporting.submit_parsed(context.rt, actor_of(context), parsed, source)
     if isinstance(result, Refused):
-        await edit(message, ti.refusal_text(result.why), owner_id=sender_of(update).id)
+        await edit(message, refused_text(result), owner_id=sender_of(update).id)
         return ConversationHandler.END
-    await edit(message, receipt_text(result), owner_id=result.incident.reporter_id)
+    first = result.receipts[0] if isinstance(result, Batch) else result
+    if FILE_KEY in flow:  # the flow started from a file without a caption: it joins the report
+        await reporting.attach(context.rt, actor_of(context), first.incident.id, NewAttachment(**flow[FILE_KEY]))
+    await edit(message, receipt_text(result), owner_id=first.incident.reporter_id)
     if result.notified:
         context.application.bot_data[NOTIFIER_KEY].kick()
     return ConversationHandler.END
@@ -392,6 +441,166 @@ async def stale_button(update: Update, context: KpuContext) -> None:
     await query_of(update).answer(ti.FLOW_EXPIRED_BUTTON, show_alert=True)
 
 
+# --- near misses, plain text, mistyped commands, files without a caption (private chats) -------
+
+
+def _command_word(text: str) -> str:
+    """`/laporan@kpu_bot …` → `laporan`."""
+    return text.split(maxsplit=1)[0].lstrip("/").split("@", 1)[0] if text.strip() else ""
+
+
+def _command_names() -> list[str]:
+    return [command.name for command in tcommands.CATALOGUE]
+
+
+def suggestion_for(message: Message) -> str | None:
+    """The report a message most likely meant, as `/lapor` arguments that parse: a `/lapor` line
+    with a near miss, a mistyped `/laporan …`, or plain text that reads as a report. Computed
+    from the message itself, when it is answered and again when its button is pressed."""
+    text = message.text or ""
+    if not text.startswith("/"):
+        return report_in_plain_text(text)
+    word = _command_word(text)
+    args = command_args(message)
+    if word.casefold() == "lapor":
+        return correct_line(args)
+    if closest_command(word, _command_names()) != "lapor" or not args:
+        return None
+    return args if isinstance(parse_lapor(args), ParsedLapor) else correct_line(args)
+
+
+async def plain_text(update: Update, context: KpuContext) -> None:
+    """Text without a command in a private chat is not stored: say so, and offer the report it
+    reads as, if it reads as one."""
+    suggestion = suggestion_for(message_of(update))
+    if suggestion is None:
+        await reply(update, tr.PLAIN_TEXT)
+        return
+    await reply(update, tr.plain_text_report(f"/lapor {suggestion}"), markup=_suggestion_button(), quote=True)
+
+
+async def unknown_command(update: Update, context: KpuContext) -> None:
+    """A command the bot does not know, in a private chat: named, with the one it most likely
+    stands for (and for a mistyped /lapor with a report, a button that sends it)."""
+    message = message_of(update)
+    typed = (message.text or "").split(maxsplit=1)[0]
+    known = closest_command(_command_word(typed), _command_names())
+    suggestion = suggestion_for(message)
+    if suggestion is None:
+        await reply(update, tr.unknown_command(typed, known))
+        return
+    text = tr.unknown_command(typed, known) + "\n\n" + tr.did_you_mean(f"/lapor {suggestion}")
+    await reply(update, text, markup=_suggestion_button(), quote=True)
+
+
+def _quoted_original(query) -> Message | None:
+    """The user's message the pressed answer quotes, when the presser is the one who sent it."""
+    message = query.message
+    original = message.reply_to_message if isinstance(message, Message) else None
+    return original if original is not None and original.from_user is not None else None
+
+
+async def send_suggestion(update: Update, context: KpuContext) -> None:
+    """The "send it" button: the corrected report, checked and stored exactly as if typed (the
+    presser's rights and scope), with the original message as its source, so pressing twice
+    stores it once."""
+    query = query_of(update)
+    original = _quoted_original(query)
+    if original is None or original.from_user is None:
+        await query.answer(tr.SUGGESTION_GONE, show_alert=True)
+        return
+    if original.from_user.id != query.from_user.id:
+        await query.answer(tr.ONLY_THE_SENDER, show_alert=True)
+        return
+    suggestion = suggestion_for(original)
+    if suggestion is None:
+        await query.answer(tr.SUGGESTION_GONE, show_alert=True)
+        return
+    await query.answer()
+    source = Source(original.chat_id, original.message_id, None, original.date)
+    result = await reporting.submit_text(context.rt, actor_of(context), suggestion, source)
+    message = query_message_of(query)
+    if isinstance(result, Refused):
+        await edit(message, refused_text(result), owner_id=query.from_user.id)
+        return
+    await edit(message, receipt_text(result), owner_id=query.from_user.id)
+    if result.notified:
+        context.application.bot_data[NOTIFIER_KEY].kick()
+
+
+async def file_without_caption(update: Update, context: KpuContext) -> None:
+    """A photo or document sent privately with no /lapor caption and not as a reply: buttons to
+    attach it to one of the sender's latest incidents, or to start a report with it."""
+    latest = await reporting.latest_incidents(context.rt, actor_of(context), LATEST_FOR_FILE)
+    rows = [
+        [
+            InlineKeyboardButton(
+                tr.attach_to_button(incident.id, ti.incident_label(incident)),
+                callback_data=f"{CB_ATTACH}:{incident.id}",
+            )
+        ]
+        for incident in latest
+    ]
+    rows.append([InlineKeyboardButton(tr.NEW_REPORT_WITH_FILE_BUTTON, callback_data=CB_NEW_WITH_FILE)])
+    text = tr.FILE_WITHOUT_CAPTION if latest else tr.FILE_WITHOUT_CAPTION_NO_REPORTS
+    await reply(update, text, markup=InlineKeyboardMarkup(rows), quote=True)
+
+
+async def attach_button(update: Update, context: KpuContext) -> None:
+    """Attach the quoted file to the incident the button names — if the presser sent the file and
+    may add to that incident (the service checks the incident's scope and owner, as for a reply)."""
+    query = query_of(update)
+    original = _quoted_original(query)
+    if original is None or original.from_user is None or not (original.photo or original.document):
+        await query.answer(tr.SUGGESTION_GONE, show_alert=True)
+        return
+    if original.from_user.id != query.from_user.id:
+        await query.answer(tr.ONLY_THE_SENDER, show_alert=True)
+        return
+    incident_id = int(data_of(query).split(":", 1)[1])
+    result = await reporting.attach(context.rt, actor_of(context), incident_id, attachment_of(original))
+    if isinstance(result, Refused):
+        await query.answer(ti.refusal_alert(result.why), show_alert=True)
+        return
+    await query.answer()
+    text = ti.attached(incident_id, result.kind) if result.new else ti.already_attached(result.incident_id)
+    await edit(query_message_of(query), text)
+
+
+async def report_with_file(update: Update, context: KpuContext) -> int:
+    """Start the guided flow with the quoted file: it is attached to the report once sent."""
+    query = query_of(update)
+    original = _quoted_original(query)
+    if original is None or original.from_user is None or not (original.photo or original.document):
+        await query.answer(tr.SUGGESTION_GONE, show_alert=True)
+        return ConversationHandler.END
+    if original.from_user.id != query.from_user.id:
+        await query.answer(tr.ONLY_THE_SENDER, show_alert=True)
+        return ConversationHandler.END
+    decision = access.decide(context.actor, Action.LAPOR)
+    if not decision:
+        await query.answer(tc.refusal(decision.reason), show_alert=True)
+        return ConversationHandler.END
+    await query.answer()
+    user_data_of(context)[FLOW_KEY] = {FILE_KEY: dataclasses.asdict(attachment_of(original))}
+    await edit(query_message_of(query), ti.FLOW_CHOOSE_KIND, markup=_keyboard("k", KIND_OPTIONS))
+    return KIND
+
+
+def _is_import_file(message: Message) -> bool:
+    """A CSV is an /impor upload (answered by replying /impor to it), not a report's evidence."""
+    doc = message.document
+    return doc is not None and (
+        (doc.file_name or "").casefold().endswith(".csv") or (doc.mime_type or "") in ("text/csv", "text/plain")
+    )
+
+
+async def file_in_private(update: Update, context: KpuContext) -> None:
+    if _is_import_file(message_of(update)):
+        return
+    await file_without_caption(update, context)
+
+
 def handlers() -> list:
     """The /lapor handlers in order; `handlers.register` adds them."""
     private = filters.ChatType.PRIVATE
@@ -409,8 +618,20 @@ def handlers() -> list:
             (filters.PHOTO | filters.Document.ALL) & filters.CaptionRegex(r"(?i)^/lapor(@\w+)?(\s|$)"), lapor_with_file
         ),
         MessageHandler((filters.PHOTO | filters.Document.ALL | filters.LOCATION) & filters.REPLY, attach_by_reply),
+        MessageHandler((filters.PHOTO | filters.Document.ALL) & private, file_in_private),
         CommandHandler("batal", nothing_to_cancel),
-        CallbackQueryHandler(stale_button, pattern=f"^{CB}:"),
+        CallbackQueryHandler(send_suggestion, pattern=f"^{CB_SUGGESTION}$"),
+        CallbackQueryHandler(attach_button, pattern=f"^{CB_ATTACH}:[0-9]{{1,18}}$"),
+        CallbackQueryHandler(stale_button, pattern=f"^{CB}:|^{CB_NEW_WITH_FILE}$"),
+    ]
+
+
+def last_handlers() -> list:
+    """Registered after every other handler: what no other handler took in a private chat."""
+    private = filters.ChatType.PRIVATE
+    return [
+        MessageHandler(filters.TEXT & ~filters.COMMAND & private, plain_text),
+        MessageHandler(filters.COMMAND & private, unknown_command),
     ]
 
 
@@ -419,6 +640,7 @@ def _conversation(private, text, cancel_cb) -> ConversationHandler:
         entry_points=[
             CommandHandler("lapor", lapor_private, filters=private),
             CommandHandler("start", lapor_private, filters=private & filters.Regex(r"^/start lapor$")),
+            CallbackQueryHandler(report_with_file, pattern=f"^{CB_NEW_WITH_FILE}$"),
         ],
         states={
             KIND: [CallbackQueryHandler(chose_kind, pattern=f"^{CB}:k:"), cancel_cb],

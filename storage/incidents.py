@@ -73,6 +73,75 @@ async def find_duplicate(db: Database, *, update_id: int | None, chat_id: int, m
     return _incident(row) if row else None
 
 
+#: A message that carries several reports stores its first under its own message id and report
+#: `k` (k ≥ 1) under `part_message_id(message_id, k)`: negative, so no Telegram message has it, and
+#: unique per part, so the UNIQUE key (source_chat_id, source_message_id) still makes a repeated
+#: delivery store nothing twice. At most `PART_STRIDE - 1` further reports per message.
+PART_STRIDE = 100
+
+
+def part_message_id(message_id: int, part: int) -> int:
+    """The `source_message_id` of report `part` (0-based) of message `message_id`."""
+    if not 0 <= part < PART_STRIDE:
+        raise ValueError(f"a message carries at most {PART_STRIDE} reports, not part {part}")
+    return message_id if part == 0 else -(message_id * PART_STRIDE + part)
+
+
+async def parts_of(db: Database, chat_id: int, message_id: int) -> list[Incident]:
+    """Every incident made from one message, in the order of its reports."""
+    rows = await db.fetchall(
+        f"SELECT {_COLUMNS} FROM incidents WHERE source_chat_id = ?"
+        " AND (source_message_id = ? OR source_message_id BETWEEN ? AND ?)",
+        (chat_id, message_id, -(message_id * PART_STRIDE + PART_STRIDE - 1), -(message_id * PART_STRIDE + 1)),
+    )
+    found = [_incident(row) for row in rows]
+    return sorted(found, key=lambda i: 0 if i.source_message_id == message_id else -i.source_message_id)
+
+
+#: Figures compared to tell a repeated report from a new one (description: the uraian of an
+#: insiden, the keterangan of a data problem, which says where).
+SAME_REPORT_COLUMNS = (
+    "item",
+    "received",
+    "planned",
+    "damaged",
+    "data_count",
+    "tps_done",
+    "tps_total",
+    "sirekap",
+)
+
+
+async def same_recent(
+    db: Database, new: NewIncident, since: datetime, *, with_text: bool, with_severity: bool
+) -> Incident | None:
+    """The first incident since `since` by the same reporter, of the same kind and region, with the
+    same figures (and, when asked, the same description and severity) as `new`, if any."""
+    figures = " AND ".join(f"{column} IS ?" for column in SAME_REPORT_COLUMNS)
+    args: list = [new.reporter_id, new.kind, new.region_code, to_db(since)]
+    args += [getattr(new, column) for column in SAME_REPORT_COLUMNS]
+    sql = (
+        f"SELECT {_COLUMNS} FROM incidents WHERE reporter_id = ? AND kind = ? AND region_code = ?"
+        f" AND received_at >= ? AND {figures}"
+    )
+    if with_text:
+        sql += " AND description = ?"
+        args.append(new.description)
+    if with_severity:
+        sql += " AND severity = ?"
+        args.append(new.severity)
+    row = await db.fetchone(sql + " ORDER BY id LIMIT 1", tuple(args))
+    return _incident(row) if row else None
+
+
+async def latest_by_reporter(db: Database, reporter_id: int, limit: int) -> list[Incident]:
+    """The reporter's `limit` newest incidents, newest first."""
+    rows = await db.fetchall(
+        f"SELECT {_COLUMNS} FROM incidents WHERE reporter_id = ? ORDER BY id DESC LIMIT ?", (reporter_id, limit)
+    )
+    return [_incident(row) for row in rows]
+
+
 async def create(db: Database, new: NewIncident, notify: Sequence[OutboxRow] = ()) -> tuple[Incident, bool]:
     """Insert the incident with its notifications, atomically.
 

@@ -21,6 +21,7 @@ pindah             pindah_domisili
 tms                tidak_memenuhi_syarat
 nik_invalid        nik, nik_tidak_valid
 belum_terdaftar    belum
+dptb               pindah_memilih
 lainnya            lain
 =================  ===============================================
 """
@@ -38,6 +39,9 @@ from bot.domain.models import Region
 
 __all__ = [
     "DATA_PROBLEMS",
+    "DEFAULT_SEVERITY",
+    "KIND_WORDS",
+    "SEVERITY_WORDS",
     "ITEMS",
     "MAX_NUMBER",
     "KIND_ORDER",
@@ -150,20 +154,38 @@ def ordered(values: Iterable[str], order: Iterable[str]) -> list[str]:
     return known + sorted(present - set(known))
 
 
+#: The words of the field for each kind: `penghitungan` and `rekapitulasi` are how KPU names
+#: counting; `kejadian` is an incident. (Counting at the TPS and the rekapitulasi kecamatan are
+#: one kind today, `rekap` with TPS figures.)
+KIND_WORDS: Final[Mapping[str, Kind]] = MappingProxyType(
+    {
+        "logistik": Kind.LOGISTIK,
+        "data": Kind.DATA,
+        "rekap": Kind.REKAP,
+        "rekapitulasi": Kind.REKAP,
+        "hitung": Kind.REKAP,
+        "penghitungan": Kind.REKAP,
+        "insiden": Kind.INSIDEN,
+        "kejadian": Kind.INSIDEN,
+    }
+)
+
+#: Severity words: the four levels and the words officers use for them.
+SEVERITY_WORDS: Final[Mapping[str, Severity]] = MappingProxyType(
+    {s.value: s for s in Severity} | {"darurat": Severity.KRITIS, "mendesak": Severity.TINGGI}
+)
+#: Severity of an incident reported without one.
+DEFAULT_SEVERITY: Final = Severity.SEDANG
+
+
 def resolve_kind(token: str) -> Kind | None:
-    """The kind named by `token` (case-insensitive), or None."""
-    try:
-        return Kind(token.strip().casefold())
-    except ValueError:
-        return None
+    """The kind named by `token` (case-insensitive, synonyms included), or None."""
+    return KIND_WORDS.get(token.strip().casefold())
 
 
 def resolve_severity(token: str) -> Severity | None:
-    """The severity named by `token` (case-insensitive), or None."""
-    try:
-        return Severity(token.strip().casefold())
-    except ValueError:
-        return None
+    """The severity named by `token` (case-insensitive, `darurat`/`mendesak` included), or None."""
+    return SEVERITY_WORDS.get(token.strip().casefold())
 
 
 # --- vocabularies ------------------------------------------------------------------------------
@@ -235,6 +257,8 @@ DATA_PROBLEMS: Final[Mapping[str, Term]] = MappingProxyType(
             Term("tms", "Tidak memenuhi syarat (TMS)", ("tidak_memenuhi_syarat",)),
             Term("nik_invalid", "NIK tidak valid", ("nik", "nik_tidak_valid")),
             Term("belum_terdaftar", "Belum terdaftar", ("belum",)),
+            Term("dptb", "Pindah memilih (DPTb)", ("pindah_memilih",)),
+            Term("dpk", "Pemilih khusus (DPK)", ()),
             Term("lainnya", "Lainnya", ("lain",)),
         )
     }
@@ -303,7 +327,7 @@ Report: TypeAlias = LogistikReport | DataReport | RekapReport | InsidenReport
 
 @dataclass(frozen=True, slots=True)
 class ParsedLapor:
-    """A parsed `/lapor` line.
+    """A parsed `/lapor` line: one report, or several items of one logistics line.
 
     `target` is the region argument as typed after `@` (without the `@`; underscores stand for
     spaces in names, e.g. `kuta_selatan`), or None for the reporter's own region. Resolving it
@@ -311,7 +335,7 @@ class ParsedLapor:
     """
 
     target: str | None
-    report: Report
+    reports: tuple[Report, ...]
 
 
 # --- severity and plan checks ------------------------------------------------------------------
@@ -391,7 +415,6 @@ class ErrorCode(StrEnum):
     UNKNOWN_ITEM = "unknown_item"
     MISSING_PROBLEM = "missing_problem"
     UNKNOWN_PROBLEM = "unknown_problem"
-    MISSING_SEVERITY = "missing_severity"
     UNKNOWN_SEVERITY = "unknown_severity"
     MISSING_NUMBER = "missing_number"
     INVALID_NUMBER = "invalid_number"
@@ -406,13 +429,18 @@ class ErrorCode(StrEnum):
     MISSING_DESCRIPTION = "missing_description"
     TEXT_TOO_LONG = "text_too_long"
     UNEXPECTED_TOKEN = "unexpected_token"
+    SPLIT_NUMBER = "split_number"
+    LEFTOVER_FIGURE = "leftover_figure"
+    TOO_MANY_REPORTS = "too_many_reports"
+    DUPLICATE_ITEM = "duplicate_item"
 
 
 @dataclass(frozen=True, slots=True)
 class LaporError:
     """A refused `/lapor` line: what was wrong (`code`), the offending input as typed (`token`),
     the kind of report it concerns (None before the kind is known) and, where one applies, the
-    limit that was broken (`bound`: the plan, the received count, the TPS total, …).
+    limit that was broken (`bound`: the plan, the received count, the TPS total, …) and a
+    `hint` where the input can be written right (`293.150` for `293 150`).
 
     Returned, not raised. `bot.texts.reporting.render_error` gives the message for the user.
     """
@@ -421,6 +449,8 @@ class LaporError:
     token: str | None = None
     kind: Kind | None = None
     bound: int | None = None
+    hint: str | None = None  # how to write it instead (`293.150` for `293 150`)
+    line: int | None = None  # which /lapor line of a message of several (1-based)
 
 
 # --- why a report is refused after parsing ----------------------------------------------------

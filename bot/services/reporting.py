@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.domain import access
 from bot.domain.access import Action, Reason
 from bot.domain.models import Incident, Level, NewAttachment, NewIncident, Region, User
-from bot.domain.parsing import parse_lapor
+from bot.domain.parsing import parse_message
 from bot.domain.privacy import nik_region_mismatches
 from bot.domain.regions import normalize_code
 from bot.domain.reporting import (
@@ -44,6 +44,9 @@ from storage import regions as region_store
 
 #: kinds whose figures are cumulative per kecamatan, so they must name one
 PER_KECAMATAN = {"logistik", "rekap"}
+#: The same report from the same reporter within this time is one report (an officer unsure it
+#: went through sends it again): no second incident, no second post.
+REPEAT_WINDOW = timedelta(minutes=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,11 +56,24 @@ class Receipt:
     duplicate: bool = False
     nik_warnings: tuple[str, ...] = field(default=())
     notified: bool = False  # notifications were queued with it (the outbox has work)
+    repeat_minutes: int | None = None  # sent again within REPEAT_WINDOW: minutes since the first
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """The receipts of a message that carried several reports, in the order of the message."""
+
+    receipts: tuple[Receipt, ...]
+
+    @property
+    def notified(self) -> bool:
+        return any(r.notified for r in self.receipts)
 
 
 @dataclass(frozen=True, slots=True)
 class Refused:
     why: Refusal
+    line: int | None = None  # the /lapor line it concerns, in a message of several
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,17 +171,45 @@ def _text_of(report: Report) -> str:
     return ""
 
 
-async def submit_text(rt: Runtime, actor: User, args: str, source: Source) -> Receipt | Refused:
-    """A one-line `/lapor …` (the text after the command).
+async def submit_text(rt: Runtime, actor: User, args: str, source: Source) -> Receipt | Batch | Refused:
+    """A message of one or more `/lapor …` lines (the text after the first command).
 
-    A repeat of a stored report (the same update or message) gets that report's receipt: storing
-    it again is refused by the UNIQUE keys, and a refusal first makes sure it is not a repeat —
-    so the common case, a new report, costs no separate look-up."""
-    parsed = parse_lapor(args)
-    result = Refused(parsed) if isinstance(parsed, LaporError) else await _submit(rt, actor, parsed, source)
-    if isinstance(result, Refused):
-        return await _duplicate(rt, source) or result
-    return result
+    Every report of the message is checked before any is stored: one bad line refuses the whole
+    message, naming the line. A repeat of a stored message (the same update or message) gets its
+    receipts: storing it again is refused by the UNIQUE keys, and a refusal first makes sure it
+    is not a repeat — so the common case, a new report, costs no separate look-up."""
+    parsed = parse_message(args)
+    if isinstance(parsed, LaporError):
+        return await _redelivered(rt, source) or Refused(parsed)
+    several = len(parsed) > 1
+    checked: list[Checked] = []
+    for number, line in enumerate(parsed, start=1):
+        for report in line.reports:
+            one = await check(rt, actor, line.target, report)
+            if isinstance(one, Refused):
+                return await _redelivered(rt, source) or _on_line(one, number if several else None)
+            checked.append(one)
+    # stored last to first: the first carries the update id, so the update counts as processed
+    # only once every report of it is stored (a crash in between stores the rest on redelivery)
+    receipts = [await _store(rt, actor, checked[part], source, part) for part in reversed(range(len(checked)))]
+    receipts.reverse()
+    return receipts[0] if len(receipts) == 1 else Batch(tuple(receipts))
+
+
+def _on_line(refused: Refused, line: int | None) -> Refused:
+    if line is None:
+        return refused
+    if isinstance(refused.why, LaporError):
+        return Refused(dataclasses.replace(refused.why, line=line))
+    return Refused(refused.why, line)
+
+
+async def _redelivered(rt: Runtime, source: Source) -> Receipt | Batch | None:
+    """The receipts of a message already stored (the same update delivered again)."""
+    parts = await incident_store.parts_of(rt.db, source.chat_id, source.message_id)
+    if len(parts) > 1:
+        return Batch(tuple([await _receipt_of(rt, part) for part in parts]))
+    return await _duplicate(rt, source)
 
 
 async def _duplicate(rt: Runtime, source: Source) -> Receipt | None:
@@ -186,12 +230,20 @@ async def _receipt_of(rt: Runtime, existing: Incident) -> Receipt:
     )
 
 
-async def submit_parsed(rt: Runtime, actor: User, parsed: ParsedLapor, source: Source) -> Receipt | Refused:
-    """A report already parsed (the guided flow's answers)."""
-    duplicate = await _duplicate(rt, source)
+async def submit_parsed(rt: Runtime, actor: User, parsed: ParsedLapor, source: Source) -> Receipt | Batch | Refused:
+    """Reports already parsed (the guided flow's answers): all checked, then all stored."""
+    duplicate = await _redelivered(rt, source)
     if duplicate is not None:
         return duplicate
-    return await _submit(rt, actor, parsed, source)
+    checked: list[Checked] = []
+    for report in parsed.reports:
+        one = await check(rt, actor, parsed.target, report)
+        if isinstance(one, Refused):
+            return one
+        checked.append(one)
+    receipts = [await _store(rt, actor, checked[part], source, part) for part in reversed(range(len(checked)))]
+    receipts.reverse()
+    return receipts[0] if len(receipts) == 1 else Batch(tuple(receipts))
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,14 +265,13 @@ class Checked:
         return self.report
 
 
-async def check(rt: Runtime, actor: User, parsed: ParsedLapor) -> Checked | Refused:
+async def check(rt: Runtime, actor: User, target: str | None, report: Report) -> Checked | Refused:
     """Every rule a report must pass before it is stored: the region (own, or `@target` in scope),
     the reporter's right there, a kecamatan for cumulative figures, the figures against the plan.
     The guided flow shows the result before "Kirim"; storing checks again."""
-    region = await region_for(rt, actor, parsed.target, parsed.report.kind.value)
+    region = await region_for(rt, actor, target, report.kind.value)
     if isinstance(region, Refused):
         return region
-    report = parsed.report
     plan = None
     if isinstance(report, LogistikReport) and report.planned is None:
         plan = await incident_store.plan_for(rt.db, region.code, report.item)
@@ -230,11 +281,9 @@ async def check(rt: Runtime, actor: User, parsed: ParsedLapor) -> Checked | Refu
     return Checked(report, region, await region_store.path(rt.db, region.code), plan, derive_severity(report, plan))
 
 
-async def _submit(rt: Runtime, actor: User, parsed: ParsedLapor, source: Source) -> Receipt | Refused:
-    """Check and store a report whose source was not seen before."""
-    checked = await check(rt, actor, parsed)
-    if isinstance(checked, Refused):
-        return checked
+async def _store(rt: Runtime, actor: User, checked: Checked, source: Source, part: int) -> Receipt:
+    """Store one checked report as report `part` of its message — unless the same reporter sent
+    the same report (kind, region, figures) within REPEAT_WINDOW: then the first one's receipt."""
     report, region, plan, severity = checked.report, checked.region, checked.plan, checked.severity
     text = _text_of(report)
     figures = _figures(report)
@@ -244,6 +293,7 @@ async def _submit(rt: Runtime, actor: User, parsed: ParsedLapor, source: Source)
         payload["rencana_dari"] = "laporan" if report.planned is not None else ("impor" if plan is not None else None)
         if report.planned is None:
             figures["planned"] = plan
+    now = rt.clock()
     new = NewIncident(
         kind=report.kind.value,
         severity=severity.value,
@@ -252,12 +302,22 @@ async def _submit(rt: Runtime, actor: User, parsed: ParsedLapor, source: Source)
         description=text,
         payload=payload,
         source_chat_id=source.chat_id,
-        source_message_id=source.message_id,
-        update_id=source.update_id,
+        source_message_id=incident_store.part_message_id(source.message_id, part),
+        update_id=source.update_id if part == 0 else None,
         reported_at=source.sent_at,
-        received_at=rt.clock(),
+        received_at=now,
         **figures,
     )
+    # an uraian or keterangan says what and where: the same figures with other words are news
+    worded = isinstance(report, InsidenReport | DataReport)
+    first = await incident_store.same_recent(
+        rt.db, new, now - REPEAT_WINDOW, with_text=worded, with_severity=isinstance(report, InsidenReport)
+    )
+    if first is not None:
+        if (first.source_chat_id, first.source_message_id) == (new.source_chat_id, new.source_message_id):
+            return await _receipt_of(rt, first)  # this very message, delivered again
+        minutes = max(int((now - first.received_at).total_seconds() // 60), 0)
+        return dataclasses.replace(await _receipt_of(rt, first), repeat_minutes=minutes)
     notify = await lifecycle.route_new(rt, region.code, severity.value)
     incident, created = await incident_store.create(rt.db, new, notify)
     if not created:  # the same update or message was stored before: its receipt, as it was
@@ -325,3 +385,8 @@ async def incident_of_message(rt: Runtime, chat_id: int, message_id: int) -> int
     """The incident a user's message made, if it made one."""
     existing = await incident_store.find_duplicate(rt.db, update_id=None, chat_id=chat_id, message_id=message_id)
     return existing.id if existing is not None else None
+
+
+async def latest_incidents(rt: Runtime, actor: User, limit: int) -> list[Incident]:
+    """The actor's own newest reports, to attach a file to one of them."""
+    return await incident_store.latest_by_reporter(rt.db, actor.telegram_id, limit)

@@ -22,12 +22,18 @@ def _message(update: Update) -> Message:
 
 
 async def reply(
-    update: Update, text: str, *, owner_id: int | None = None, markup: InlineKeyboardMarkup | None = None
+    update: Update,
+    text: str,
+    *,
+    owner_id: int | None = None,
+    markup: InlineKeyboardMarkup | None = None,
+    quote: bool | None = None,
 ) -> Message:
+    """Answer the update's message; quoted in groups, and in private when `quote` (a button under
+    the answer then finds the message it is about as the answer's `reply_to_message`)."""
     msg = _message(update)
-    return await msg.reply_text(
-        for_chat(text, msg.chat_id, owner_id), reply_markup=markup, do_quote=msg.chat.type != "private"
-    )
+    do_quote = quote if quote is not None else msg.chat.type != "private"
+    return await msg.reply_text(for_chat(text, msg.chat_id, owner_id), reply_markup=markup, do_quote=do_quote)
 
 
 async def send(

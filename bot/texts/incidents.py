@@ -26,7 +26,7 @@ from bot.domain.reporting import (
 from bot.texts import reporting as tr
 from bot.texts.common import esc, refusal, region_path
 from bot.texts.formatting import date_time, number
-from bot.texts.labels import KIND_LABELS, SEVERITY_MARK, STATUS_LABEL
+from bot.texts.labels import KIND_LABELS, SEVERITY_MARK, STATUS_LABEL, kind_label
 from bot.texts.messages import ELLIPSIS, MESSAGE_LIMIT, split_messages
 from bot.texts.reporting import describe_report, render_error
 
@@ -147,8 +147,37 @@ def receipt_incident_id(text: str | None) -> int | None:
     return int(found.group(1)) if found else None
 
 
+#: A report sent again within the repeat window: `{id}` the first one, `{ago}` how long ago.
+REPEAT_NOTE = "↩️ Laporan yang sama sudah Anda kirim {ago} sebagai #{id}; tidak dicatat dua kali."
+REPEAT_JUST_NOW = "baru saja"
+REPEAT_MINUTES_AGO = "{minutes} menit lalu"
+ATTACH_HINT = "Balas pesan ini dengan foto, dokumen atau lokasi untuk melampirkannya."
+#: Head of the receipt of a message that carried several reports.
+BATCH_HEAD = "✅ <b>{count} laporan dari pesan ini</b>"
+BATCH_NEW = "<b>#{id} diterima</b>"
+BATCH_KNOWN = "<b>#{id} sudah tercatat</b>"
+
+
+def repeat_note(incident_id: int, minutes: int) -> str:
+    ago = REPEAT_JUST_NOW if minutes < 1 else REPEAT_MINUTES_AGO.format(minutes=minutes)
+    return REPEAT_NOTE.format(ago=ago, id=incident_id)
+
+
+def _nik_lines(nik_warnings: tuple[str, ...]) -> list[str]:
+    return [
+        f"⚠️ NIK {esc(nik)} tidak berasal dari wilayah ini (6 angka awal NIK = kode kecamatan). "
+        "Laporan tetap dicatat; periksa kembali NIK-nya."
+        for nik in nik_warnings
+    ]
+
+
 def receipt(
-    incident: Incident, report: Report, path: tuple[Region, ...], nik_warnings: tuple[str, ...], duplicate: bool
+    incident: Incident,
+    report: Report,
+    path: tuple[Region, ...],
+    nik_warnings: tuple[str, ...],
+    duplicate: bool,
+    repeat_minutes: int | None = None,
 ) -> str:
     head = "✅ <b>Laporan #{id} diterima</b>" if not duplicate else "✅ <b>Laporan #{id} sudah tercatat</b>"
     lines = [
@@ -157,13 +186,26 @@ def receipt(
         describe_report(report, Severity(incident.severity)),
         f"Status: {STATUS_LABEL[incident.status.value]}",
     ]
-    for nik in nik_warnings:
-        lines.append(
-            f"⚠️ NIK {esc(nik)} tidak berasal dari wilayah ini (6 angka awal NIK = kode kecamatan). "
-            "Laporan tetap dicatat; periksa kembali NIK-nya."
-        )
-    lines.append("Balas pesan ini dengan foto, dokumen atau lokasi untuk melampirkannya.")
+    if repeat_minutes is not None:
+        lines.append(repeat_note(incident.id, repeat_minutes))
+    lines += _nik_lines(nik_warnings)
+    lines.append(ATTACH_HINT)
     return "\n".join(lines)
+
+
+def batch_receipt(parts: list[tuple[Incident, Report, tuple[Region, ...], tuple[str, ...], bool, int | None]]) -> str:
+    """One receipt for a message of several reports: each with its number, region and figures."""
+    blocks = [BATCH_HEAD.format(count=len(parts))]
+    for incident, report, path, nik_warnings, duplicate, repeat_minutes in parts:
+        lines = [
+            (BATCH_KNOWN if duplicate else BATCH_NEW).format(id=incident.id) + f" · {region_path(path)}",
+            describe_report(report, Severity(incident.severity)),
+        ]
+        if repeat_minutes is not None:
+            lines.append(repeat_note(incident.id, repeat_minutes))
+        lines += _nik_lines(nik_warnings)
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
 
 
 #: characters of a note shown in a group card or a notice (/status shows it whole)
@@ -505,3 +547,17 @@ EKSPOR_USAGE = "Bentuk: <code>/ekspor [hari]</code> (bawaan 7, paling banyak 90)
 
 def ekspor_caption(count: int, days: int, path_text: str) -> str:
     return f"📄 {count} laporan {days} hari terakhir, {path_text}. NIK disamarkan."
+
+
+#: characters of an incident's summary on a button
+BUTTON_SUMMARY = 40
+
+
+def incident_label(incident: Incident) -> str:
+    """An incident on a button, plain text: "Logistik: Kotak suara diterima 700/1.025"."""
+    return f"{kind_label(incident.kind)}: {shorten(plain_summary(incident), BUTTON_SUMMARY)}"
+
+
+def refusal_alert(why: Refusal) -> str:
+    """A refusal as a button alert (plain text, at most 200 characters)."""
+    return alert(html.unescape(_TAG.sub("", refusal_text(why))))

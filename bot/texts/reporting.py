@@ -37,10 +37,10 @@ from bot.texts.messages import ELLIPSIS
 
 #: One-line form of each kind (raw text, escaped when shown).
 FORMS: Final[dict[str, str]] = {
-    "logistik": "/lapor logistik <barang> <diterima>[/<rencana>] [rusak <n>] [catatan]",
+    "logistik": "/lapor logistik <barang> <diterima>[/<rencana>] [rusak <n>] [<barang> <diterima> …] [catatan]",
     "data": "/lapor data <jenis> <jumlah> [keterangan]",
     "rekap": "/lapor rekap <tps_selesai>/<tps_total> [sirekap <n>]",
-    "insiden": "/lapor insiden <rendah|sedang|tinggi|kritis> <uraian>",
+    "insiden": "/lapor insiden [rendah|sedang|tinggi|kritis] <uraian>",
 }
 
 #: One example of each kind (raw text, escaped when shown).
@@ -57,6 +57,12 @@ USAGE_TITLE: Final = "<b>Cara melapor</b>"
 USAGE_GUIDED: Final = "Kirim /lapor saja untuk dipandu langkah demi langkah, atau tulis satu baris:"
 #: One menu entry; `{label}` is plain, `{form}` and `{example}` are escaped before filling.
 USAGE_ENTRY: Final = "<b>{label}</b>: <code>{form}</code>\nContoh: <code>{example}</code>"
+USAGE_WORDS: Final = (
+    "Angka boleh ditulis <code>1.025</code>, <code>293 ribu</code>, <code>118 dari 120</code>; "
+    "beberapa barang sekaligus: <code>kotak 1025 bilik 820</code>; beberapa baris /lapor dalam satu pesan. "
+    "<i>hitung</i>, <i>penghitungan</i> dan <i>rekapitulasi</i> sama dengan <i>rekap</i>; "
+    "<i>kejadian</i> sama dengan <i>insiden</i>; <i>darurat</i> = kritis, <i>mendesak</i> = tinggi."
+)
 USAGE_TARGET: Final = (
     "Untuk wilayah lain di bawah Anda, tulis @kode atau @nama wilayah di depan, "
     "mis. <code>/lapor @51.03.01 rekap 180/205</code>."
@@ -87,7 +93,6 @@ ERRORS: Final[dict[str, str]] = {
     "unknown_item": "Barang «{token}» tidak dikenal.",
     "missing_problem": "Jenis masalah data belum ditulis.",
     "unknown_problem": "Jenis masalah «{token}» tidak dikenal.",
-    "missing_severity": "Tingkat insiden belum ditulis.",
     "unknown_severity": "Tingkat «{token}» tidak dikenal.",
     "missing_number": "Sesudah «{token}» harus ada angka.",
     "invalid_number": "«{token}» bukan angka yang benar. Tulis bilangan bulat, mis. 120 atau 1.250.",
@@ -102,7 +107,19 @@ ERRORS: Final[dict[str, str]] = {
     "missing_description": "Sesudah «{token}» tulis uraian kejadiannya.",
     "text_too_long": "Teksnya terlalu panjang ({token} karakter, paling banyak {bound}).",
     "unexpected_token": "«{token}» tidak dimengerti di sini.",
+    "split_number": "«{token}» terbaca dua angka, padahal di sini hanya ada satu.",
+    "leftover_figure": (
+        "«{token}» berisi angka yang tidak punya tempat di format ini, jadi tidak dicatat sebagai keterangan."
+    ),
+    "duplicate_item": "«{token}» disebut dua kali dalam satu baris. Tulis setiap barang sekali.",
+    "too_many_reports": "Terlalu banyak laporan dalam satu pesan (paling banyak {bound}). Kirim dalam beberapa pesan.",
 }
+#: After the first sentence, when the input can be written right: `{hint}` escaped.
+HINT_LINE: Final = "Bila maksudnya satu angka, tulis <code>{hint}</code>."
+#: Before the sentence, when a message of several /lapor lines was refused for one of them.
+LINE_PREFIX: Final = "Baris {line}: "
+#: After the whole message, in that case.
+NOTHING_STORED: Final = "Tidak ada laporan dari pesan ini yang disimpan; perbaiki baris itu lalu kirim lagi semuanya."
 
 # --- restating an understood report (the confirmation) -----------------------------------------
 
@@ -125,7 +142,7 @@ def _usage() -> str:
         USAGE_ENTRY.format(label=KIND_LABELS[kind], form=escape(FORMS[kind]), example=escape(EXAMPLES[kind]))
         for kind in FORMS
     ]
-    return "\n\n".join([USAGE_TITLE + "\n" + USAGE_GUIDED, *entries, USAGE_TARGET])
+    return "\n\n".join([USAGE_TITLE + "\n" + USAGE_GUIDED, *entries, USAGE_WORDS, USAGE_TARGET])
 
 
 #: The menu shown for `/lapor` with arguments but no valid kind: the four forms with examples.
@@ -140,7 +157,6 @@ _VALID_CHOICES: Final[dict[ErrorCode, tuple[str, tuple[str, ...]]]] = {
     ErrorCode.UNKNOWN_ITEM: (VALID_ITEMS, tuple(ITEMS)),
     ErrorCode.MISSING_PROBLEM: (VALID_PROBLEMS, tuple(DATA_PROBLEMS)),
     ErrorCode.UNKNOWN_PROBLEM: (VALID_PROBLEMS, tuple(DATA_PROBLEMS)),
-    ErrorCode.MISSING_SEVERITY: (VALID_SEVERITIES, tuple(Severity)),
     ErrorCode.UNKNOWN_SEVERITY: (VALID_SEVERITIES, tuple(Severity)),
     ErrorCode.UNKNOWN_KIND: (VALID_KINDS, tuple(Kind)),
     ErrorCode.KIND_AFTER_TARGET: (VALID_KINDS, tuple(Kind)),
@@ -160,12 +176,10 @@ def render_error(error: LaporError) -> str:
     token = error.token or ""
     if len(token) > MAX_QUOTED_TOKEN:
         token = token[:MAX_QUOTED_TOKEN] + ELLIPSIS
-    lines = [
-        ERRORS[error.code].format(
-            token=escape(token),
-            bound=number(error.bound) if error.bound is not None else "",
-        )
-    ]
+    first = ERRORS[error.code].format(token=escape(token), bound=number(error.bound) if error.bound is not None else "")
+    lines = [LINE_PREFIX.format(line=error.line) + first if error.line is not None else first]
+    if error.hint is not None:
+        lines.append(HINT_LINE.format(hint=escape(error.hint)))
     if error.code in _VALID_CHOICES:
         template, names = _VALID_CHOICES[error.code]
         lines.append(template.format(names=", ".join(names)))
@@ -175,6 +189,8 @@ def render_error(error: LaporError) -> str:
     else:
         lines.append(FORM_LINE.format(form=escape(FORMS[error.kind])))
         lines.append(EXAMPLE_LINE.format(example=escape(EXAMPLES[error.kind])))
+    if error.line is not None:
+        lines.append(NOTHING_STORED)
     return "\n".join(lines)
 
 
@@ -215,3 +231,63 @@ def describe_report(report: Report, severity: Severity | None = None) -> str:
     if severity is not None:
         lines.append(SUMMARY_SEVERITY.format(severity=severity.value))
     return "\n".join(lines)
+
+
+# --- near misses, plain text, files without a caption ------------------------------------------
+
+#: After a refusal, when a near miss parses once corrected: `{line}` the whole command, escaped.
+DID_YOU_MEAN: Final = "Maksud Anda:\n<code>{line}</code>?"
+#: The button that sends the corrected report (checked as if typed).
+SEND_SUGGESTION_BUTTON: Final = "✅ Ya, kirim laporan ini"
+#: A message without a command in a private chat: it is not stored.
+PLAIN_TEXT: Final = (
+    "Pesan ini tidak dicatat. Untuk melapor kirim /lapor (dipandu langkah demi langkah) atau satu baris, "
+    "mis. <code>/lapor logistik kotak suara 1025</code>. Semua perintah: /bantuan."
+)
+#: ... when it reads as a report: `{line}` the command it most likely means, escaped.
+PLAIN_TEXT_REPORT: Final = "Pesan ini belum dicatat sebagai laporan. Maksud Anda:\n<code>{line}</code>?"
+#: A command the bot does not know: `{command}` as typed, escaped.
+UNKNOWN_COMMAND: Final = "Perintah «{command}» tidak dikenal. Semua perintah: /bantuan."
+#: ... that is close to one it knows: `{command}` as typed, `{known}` the right one.
+UNKNOWN_COMMAND_CLOSE: Final = "Perintah «{command}» tidak dikenal. Maksud Anda /{known}? Semua perintah: /bantuan."
+#: A photo or document without a caption in a private chat.
+FILE_WITHOUT_CAPTION: Final = (
+    "Berkas ini belum terlampir ke laporan mana pun. Lampirkan ke salah satu laporan terakhir Anda, "
+    "atau buat laporan baru dengan berkas ini:"
+)
+#: ... when the sender has no report yet.
+FILE_WITHOUT_CAPTION_NO_REPORTS: Final = (
+    "Berkas ini belum terlampir ke laporan mana pun. Buat laporan baru dengan berkas ini, "
+    "atau kirim ulang dengan keterangan <code>/lapor …</code>:"
+)
+#: A button attaching the file to one of the sender's incidents: `{id}`, `{label}` (plain text).
+ATTACH_TO_BUTTON: Final = "📎 #{id} {label}"
+NEW_REPORT_WITH_FILE_BUTTON: Final = "📝 Laporan baru dengan berkas ini"
+#: Shown when the guided flow that started from a file ends with a stored report.
+FLOW_FILE_KEPT: Final = "Berkas Anda akan dilampirkan ke laporan ini."
+#: Alerts for the buttons above.
+ONLY_THE_SENDER: Final = "Tombol ini hanya untuk pengirim pesan tersebut."
+SUGGESTION_GONE: Final = "Pesan aslinya tidak dapat dibaca lagi. Ketik ulang laporannya dengan /lapor."
+
+
+def did_you_mean(line: str) -> str:
+    return DID_YOU_MEAN.format(line=escape(line))
+
+
+def plain_text_report(line: str) -> str:
+    return PLAIN_TEXT_REPORT.format(line=escape(line))
+
+
+def unknown_command(command: str, known: str | None) -> str:
+    if known is None:
+        return UNKNOWN_COMMAND.format(command=escape(command))
+    return UNKNOWN_COMMAND_CLOSE.format(command=escape(command), known=escape(known))
+
+
+def attach_to_button(incident_id: int, label: str) -> str:
+    return ATTACH_TO_BUTTON.format(id=incident_id, label=label)
+
+
+def in_line(line: int, refusal_html: str) -> str:
+    """A refusal of one line of a message of several: the line named, and nothing stored."""
+    return LINE_PREFIX.format(line=line) + refusal_html + "\n" + NOTHING_STORED
