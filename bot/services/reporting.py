@@ -189,10 +189,15 @@ async def submit_text(rt: Runtime, actor: User, args: str, source: Source) -> Re
             if isinstance(one, Refused):
                 return await _redelivered(rt, source) or _on_line(one, number if several else None)
             checked.append(one)
-    # stored last to first: the first carries the update id, so the update counts as processed
-    # only once every report of it is stored (a crash in between stores the rest on redelivery)
-    receipts = [await _store(rt, actor, checked[part], source, part) for part in reversed(range(len(checked)))]
-    receipts.reverse()
+    return await _store_all(rt, actor, checked, source)
+
+
+async def _store_all(rt: Runtime, actor: User, checked: list[Checked], source: Source) -> Receipt | Batch:
+    """Store the checked reports of one message in its order. The last carries the update id, so
+    the update counts as processed only once every report of it is stored (after a crash in
+    between, the redelivered update stores the rest; the stored ones are caught by their keys)."""
+    last = len(checked) - 1
+    receipts = [await _store(rt, actor, one, source, part, part == last) for part, one in enumerate(checked)]
     return receipts[0] if len(receipts) == 1 else Batch(tuple(receipts))
 
 
@@ -241,9 +246,7 @@ async def submit_parsed(rt: Runtime, actor: User, parsed: ParsedLapor, source: S
         if isinstance(one, Refused):
             return one
         checked.append(one)
-    receipts = [await _store(rt, actor, checked[part], source, part) for part in reversed(range(len(checked)))]
-    receipts.reverse()
-    return receipts[0] if len(receipts) == 1 else Batch(tuple(receipts))
+    return await _store_all(rt, actor, checked, source)
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,7 +284,7 @@ async def check(rt: Runtime, actor: User, target: str | None, report: Report) ->
     return Checked(report, region, await region_store.path(rt.db, region.code), plan, derive_severity(report, plan))
 
 
-async def _store(rt: Runtime, actor: User, checked: Checked, source: Source, part: int) -> Receipt:
+async def _store(rt: Runtime, actor: User, checked: Checked, source: Source, part: int, last: bool) -> Receipt:
     """Store one checked report as report `part` of its message — unless the same reporter sent
     the same report (kind, region, figures) within REPEAT_WINDOW: then the first one's receipt."""
     report, region, plan, severity = checked.report, checked.region, checked.plan, checked.severity
@@ -303,7 +306,7 @@ async def _store(rt: Runtime, actor: User, checked: Checked, source: Source, par
         payload=payload,
         source_chat_id=source.chat_id,
         source_message_id=incident_store.part_message_id(source.message_id, part),
-        update_id=source.update_id if part == 0 else None,
+        update_id=source.update_id if last else None,
         reported_at=source.sent_at,
         received_at=now,
         **figures,
