@@ -369,7 +369,10 @@ class Scenario:
         wayan, _ = self.officers[0]
         await demo.say(wayan, "/lapor data ganda 14 pemilih ganda, antara lain NIK 5103011234560001")
         await demo.say(wayan, "/lapor logistik kotak 9999")  # wrong: more than twice the plan
+        await demo.say(wayan, "/lapor logistik surat suara 293 150")  # two numbers: refused, with a hint
+        await demo.say(wayan, "kotak suara sudah tiba 1025")  # no command: not stored, the command offered
         await demo.say(self.officers[1][0], "/lapor insiden sedang genset cadangan belum datang")
+        await demo.say(self.officers[1][0], "/lapor insiden sedang genset cadangan belum datang")  # unsure: again
         [receipt] = await demo.say(wayan, "/lapor insiden kritis gudang logistik PPK tergenang banjir")
         incident_id = int(_text(receipt).split("#")[1].split()[0])
         photo = _demo_photo()

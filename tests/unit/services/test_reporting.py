@@ -210,3 +210,40 @@ async def test_a_receipt_names_its_incident_in_the_text_telegram_gives_back(rt, 
         assert ti.receipt_incident_id(plain) == result.incident.id
     assert ti.receipt_incident_id("Perintah yang bisa Anda pakai: #12") is None
     assert ti.receipt_incident_id(None) is None
+
+
+async def test_a_message_of_several_reports_is_stored_once_in_its_order(rt, wayan):
+    from bot.services.reporting import Batch
+
+    text = "logistik kotak 10 bilik 20\n/lapor data ganda 3"
+    first = await reporting.submit_text(rt, wayan, text, src(5, update_id=50))
+    assert isinstance(first, Batch) and [r.duplicate for r in first.receipts] == [False, False, False]
+    ids = [r.incident.id for r in first.receipts]
+    assert ids == sorted(ids)
+    assert [r.incident.source_message_id for r in first.receipts] == [5, -501, -502]
+    # the update is processed once every report of it is stored: the last one carries it
+    processed = await rt.db.fetchone("SELECT incident_id FROM processed_updates WHERE update_id = 50")
+    assert processed[0] == ids[-1]
+    again = await reporting.submit_text(rt, wayan, text, src(5, update_id=50))  # delivered twice
+    assert isinstance(again, Batch) and [r.incident.id for r in again.receipts] == ids
+    assert all(r.duplicate for r in again.receipts)
+    assert (await rt.db.fetchone("SELECT count(*) FROM incidents"))[0] == 3
+    assert [i.id for i in await incident_store.parts_of(rt.db, 100, 5)] == ids
+
+
+async def test_a_bad_line_stores_nothing_of_the_message(rt, wayan):
+    result = await reporting.submit_text(rt, wayan, "logistik kotak 10\n/lapor @51.71.01 rekap 1/2", src(6))
+    assert isinstance(result, Refused) and result.line == 2
+    assert (await rt.db.fetchone("SELECT count(*) FROM incidents"))[0] == 0
+
+
+async def test_a_repeat_within_ten_minutes_names_the_first(rt, wayan, clock):
+    first = await reporting.submit_text(rt, wayan, "data ganda 14 Desa Kuta", src(1))
+    clock.advance(minutes=9, seconds=59)
+    again = await reporting.submit_text(rt, wayan, "data ganda 14 Desa Kuta", src(2))
+    assert isinstance(again, Receipt) and again.incident.id == first.incident.id and again.repeat_minutes == 9
+    other_words = await reporting.submit_text(rt, wayan, "data ganda 14 Desa Legian", src(3))
+    assert other_words.incident.id != first.incident.id  # the keterangan says where: news
+    clock.advance(seconds=2)
+    later = await reporting.submit_text(rt, wayan, "data ganda 14 Desa Kuta", src(4))
+    assert later.incident.id not in (first.incident.id, other_words.incident.id) and later.repeat_minutes is None
