@@ -217,13 +217,18 @@ def attachment_of(msg: Message) -> NewAttachment:
 async def attach_by_reply(update: Update, context: KpuContext) -> None:
     msg = message_of(update)
     replied = msg.reply_to_message
+    private = msg.chat.type == ChatType.PRIVATE
     if replied is None or replied.from_user is None or replied.from_user.id != context.bot.id:
+        if private and (msg.photo or msg.document):
+            await file_in_private(update, context)  # a reply to something else: not lost either
         return
     incident_id = await reporting.incident_of_bot_message(
         context.rt, msg.chat_id, replied.message_id, ti.receipt_incident_id(replied.text)
     )
-    if incident_id is None:
-        return  # a reply to another message of the bot: nothing to attach to
+    if incident_id is None:  # a reply to another message of the bot: nothing to attach to
+        if private and (msg.photo or msg.document):
+            await file_in_private(update, context)
+        return
     result = await reporting.attach(context.rt, actor_of(context), incident_id, attachment_of(msg))
     if isinstance(result, Refused):
         await reply(update, ti.refusal_text(result.why))

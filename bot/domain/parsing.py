@@ -26,7 +26,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from difflib import get_close_matches
 from typing import Final
 
 from bot.domain.numbers import Figure, NumberProblem, Token, TokenKind, Unread, lex, looks_numeric, read_figure
@@ -407,13 +406,30 @@ def _rekap(line: _Line, kind_word: str) -> list[Report]:
     return [RekapReport(done.value, total.value, sirekap)]
 
 
+def _typo(word: str, meant: str) -> bool:
+    """`word` is `meant` with two letters swapped (`kritsi`), one left out (`tingi`) or one doubled
+    or added (`kritiss`) — the slips of a thumb, not another word (`krisis`, `sedangkan`)."""
+    if word == meant:
+        return False
+    if len(word) == len(meant):
+        diff = [i for i, (a, b) in enumerate(zip(word, meant, strict=True)) if a != b]
+        return (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and word[diff[0]] == meant[diff[1]]
+            and word[diff[1]] == meant[diff[0]]
+        )
+    shorter, longer = sorted((word, meant), key=len)
+    return len(longer) - len(shorter) == 1 and any(longer[:i] + longer[i + 1 :] == shorter for i in range(len(longer)))
+
+
 def _insiden(line: _Line, kind_word: str) -> list[Report]:
     """`[tingkat] <uraian…>`; without a tingkat, sedang."""
     first = line.word()
     severity = resolve_severity(first) if first is not None else None
     if severity is not None:
         line.pos += 1
-    elif first is not None and len(first) >= _SEVERITY_TYPO_MIN and get_close_matches(first, SEVERITY_WORDS, 1, 0.8):
+    elif first is not None and len(first) >= _SEVERITY_TYPO_MIN and any(_typo(first, w) for w in SEVERITY_WORDS):
         raise line.refuse(ErrorCode.UNKNOWN_SEVERITY, line.tokens[line.pos].text)  # `kritsi`: not sedang
     description = _free_text(line)
     if not description:

@@ -244,7 +244,8 @@ async def test_photo_with_caption_and_attachments_by_reply(kpu, wayan, made):
 
 async def test_a_reply_to_a_receipt_attaches_after_a_restart_and_other_replies_do_nothing(kpu, wayan, made):
     """A receipt names its incident: no database row is kept for it, and a reply to it works
-    whenever it comes. A reply to any other message of the bot attaches nothing."""
+    whenever it comes. A reply to any other message of the bot attaches nothing (the file is
+    answered as one without a caption)."""
     receipt = await kpu.say(wayan, "/lapor insiden sedang genset PPK mati")
     incident_id = receipt_id(receipt)
     help_answer = await kpu.say(wayan, "/bantuan")
@@ -252,7 +253,8 @@ async def test_a_reply_to_a_receipt_attaches_after_a_restart_and_other_replies_d
     await wayan.send_photo(kpu.bot, png(), reply_to=receipt)
     assert (await kpu.next(wayan)).text == shown(bot.texts.incidents.attached(incident_id, "foto"))
     await wayan.send_photo(kpu.bot, png(), reply_to=help_answer)
-    await kpu.settled(wayan)
+    offered = await kpu.next(wayan)  # not attached, not lost: the buttons to attach it
+    assert offered.text == shown(bot.texts.reporting.FILE_WITHOUT_CAPTION)
     assert [a.kind for a in await incident_store.attachments(kpu.rt.db, incident_id)] == ["foto"]
     rows = await kpu.rt.db.fetchone("SELECT count(*) FROM incident_messages WHERE purpose = 'tanda_terima'")
     assert rows[0] == 0

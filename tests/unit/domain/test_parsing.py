@@ -123,6 +123,10 @@ VALID = [
     ("insiden rendah x", InsidenReport(Severity.RENDAH, "x")),
     ("Insiden SEDANG listrik padam 2 jam", InsidenReport(Severity.SEDANG, "listrik padam 2 jam")),
     ("insiden tinggi <b>kotak</b> & segel rusak", InsidenReport(Severity.TINGGI, "<b>kotak</b> & segel rusak")),
+    # no severity: sedang, and a word that only looks like one is the uraian's (not a typo)
+    ("insiden krisis air bersih", InsidenReport(Severity.SEDANG, "krisis air bersih")),
+    ("kejadian sedangkan genset mati", InsidenReport(Severity.SEDANG, "sedangkan genset mati")),
+    ("insiden Darurat banjir", InsidenReport(Severity.KRITIS, "banjir")),
 ]
 
 
@@ -330,6 +334,8 @@ ERRORS = [
     ("insiden", ErrorCode.MISSING_DESCRIPTION, "insiden", INS),
     ("insiden kritsi banjir", ErrorCode.UNKNOWN_SEVERITY, "kritsi", INS),
     ("kejadian Darurrat banjir", ErrorCode.UNKNOWN_SEVERITY, "Darurrat", INS),
+    ("insiden tingi banjir", ErrorCode.UNKNOWN_SEVERITY, "tingi", INS),
+    ("insiden mendsak banjir", ErrorCode.UNKNOWN_SEVERITY, "mendsak", INS),
     ("logistik kotak", ErrorCode.MISSING_NUMBER, "kotak", LOG),
     ("logistik kotak suara", ErrorCode.MISSING_NUMBER, "kotak suara", LOG),
     ("logistik kotak 5 rusak", ErrorCode.MISSING_NUMBER, "rusak", LOG),
