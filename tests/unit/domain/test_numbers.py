@@ -211,7 +211,7 @@ def _values_in(text: str) -> set[int]:
     letters are a keyword taking a number or a scale. Written independently of the parser."""
     values: set[int] = set()
     for run in _RUN.finditer(text):
-        before = re.search(r"[^\W\d_]+$", text[: run.start()])
+        before = re.search(r"[^\W\d_]+\Z", text[: run.start()])
         after = re.match(r"[^\W\d_]+\.?", text[run.end() :])
         if before and before.group().casefold() not in _TAKES_NUMBER:
             continue
@@ -307,6 +307,7 @@ def _report_lines(draw: st.DrawFn) -> str:
 @example("logistik kotak 12rb")
 @example("rekap 10 dari 20TPS")
 @example("data ganda 14rusak")
+@example("logistik  kotak\n0")
 def test_figures_are_never_fragments(line: str) -> None:
     result = parse_lapor(line)
     if isinstance(result, LaporError):
