@@ -494,7 +494,7 @@ async def unknown_command(update: Update, context: KpuContext) -> None:
     if suggestion is None:
         await reply(update, tr.unknown_command(typed, known))
         return
-    text = tr.unknown_command(typed, known) + "\n\n" + tr.did_you_mean(f"/lapor {suggestion}")
+    text = tr.unknown_command(typed, None) + "\n\n" + tr.did_you_mean(f"/lapor {suggestion}")
     await reply(update, text, markup=_suggestion_button(), quote=True)
 
 

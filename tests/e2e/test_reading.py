@@ -173,6 +173,8 @@ async def test_a_near_miss_is_answered_with_the_report_and_a_button_that_sends_i
     kpu, wayan, message, corrected, expected
 ):
     answer = await kpu.say(wayan, message)
+    if message.startswith("/laporan"):
+        assert answer.text.startswith(shown(tr.unknown_command("/laporan", None)))
     assert shown(tr.did_you_mean(corrected)) in answer.text or shown(tr.plain_text_report(corrected)) == answer.text
     assert answer.callback_data == [CB_SUGGESTION] and await count(kpu) == 0
     await wayan.press(answer, CB_SUGGESTION)
