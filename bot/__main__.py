@@ -1,9 +1,14 @@
-"""Command line: `python -m bot <verb>` (run, demo, sandbox, migrate, import-plan, import-tps, invite,
-backup).
+"""Command line: `kpu-bot <verb>` or `python -m bot <verb>` (run, demo, sandbox, migrate,
+import-plan, import-tps, invite, backup, restore, --version).
 
-Bad settings or bad input are one line on stderr and exit code 2, never a traceback; so are a
-token the Bot API rejects, a Bot API that cannot be reached at start, and a database that cannot
-be opened. Nothing printed or logged shows the token.
+Every failure is one line on stderr, never a traceback, and its exit code tells a service manager
+what to do (sysexits.h):
+
+- 2: bad input (a missing file, a bad CSV line), or another bot already runs on the database;
+- 78 (EX_CONFIG): a bad setting, a token the Bot API rejects — restarting will not help;
+- 69 (EX_UNAVAILABLE): the Bot API cannot be reached, or the database cannot be opened — try again.
+
+Nothing printed or logged shows the token.
 """
 
 from __future__ import annotations
@@ -14,12 +19,13 @@ import logging
 import sqlite3
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import aiosqlite
 from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 
+from bot import version
 from bot.app import POLL_INTERVAL_S, build_application, open_runtime
 from bot.devtools.demo import run_demo
 from bot.devtools.sandbox import run_sandbox
@@ -28,19 +34,42 @@ from bot.logging_setup import install_excepthook, redact, remember_token, setup_
 from bot.services import baselines, registration
 from bot.settings import Settings, SettingsError, load_settings
 from bot.telegram.http import get_me
+from bot.telegram.ops import alert_once, host_name
 from bot.texts import baselines as tb
+from bot.texts import ops as ops_texts
+from storage import backup as backups
 from storage.db import DatabaseUnavailable, connect, migrate
+from storage.instance import InstanceLock, InstanceRunning
 
 EXIT_USAGE = 2
+EXIT_UNAVAILABLE = 69  # sysexits EX_UNAVAILABLE: the Bot API or the database cannot be reached; retry
+EXIT_CONFIG = 78  # sysexits EX_CONFIG: a bad setting; retrying without a fix will not help
+#: a refused second instance tells the operators' chat, but never waits longer than this for it
+REFUSAL_ALERT_TIMEOUT_S = 1.0
 log = logging.getLogger("bot")
 
 
 class CliError(Exception):
     """A user error on the command line: printed as one line, exit code 2."""
 
+    exit_code = EXIT_USAGE
+
+
+class ConfigError(CliError):
+    """A setting the Bot API refuses (the token, WEBHOOK_URL): exit code 78."""
+
+    exit_code = EXIT_CONFIG
+
+
+class Unavailable(CliError):
+    """The Bot API cannot be reached or answers with an error at start: exit code 69."""
+
+    exit_code = EXIT_UNAVAILABLE
+
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bot", description="Bot koordinasi KPU di Telegram")
+    parser = argparse.ArgumentParser(prog="kpu-bot", description="Bot koordinasi KPU di Telegram")
+    parser.add_argument("--version", action="version", version=f"kpu-bot {version()}")
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
     run = verbs.add_parser("run", help="jalankan bot (long polling; --webhook untuk mode webhook)")
     run.add_argument("--webhook", action="store_true", help="terima update lewat webhook (WEBHOOK_URL)")
@@ -55,8 +84,10 @@ def _parser() -> argparse.ArgumentParser:
     invite.add_argument(
         "--bot-username", default=None, help="username bot untuk tautan (bawaan: ditanyakan ke Bot API dengan token)"
     )
-    backup = verbs.add_parser("backup", help="salinan daring basis data yang konsisten")
+    backup = verbs.add_parser("backup", help="salinan daring basis data yang konsisten, diperiksa, mode 0600")
     backup.add_argument("file", type=Path)
+    restore = verbs.add_parser("restore", help="pulihkan basis data dari cadangan (bot harus berhenti)")
+    restore.add_argument("file", type=Path)
     import_plan = verbs.add_parser("import-plan", help="impor rencana logistik dari CSV (kode_wilayah,barang,jumlah)")
     import_plan.add_argument("file", type=Path, metavar="FILE.csv")
     import_tps = verbs.add_parser("import-tps", help="impor jumlah TPS dari CSV (kode_wilayah,jumlah_tps)")
@@ -76,20 +107,22 @@ def _settings() -> Settings:
 
 
 def _bot_api_error(exc: Exception, settings: Settings, *, webhook: bool = False) -> CliError:
-    """A Bot API failure at start as one line that names the setting to check (never the token)."""
+    """A Bot API failure at start as one line that names the setting to check (never the token):
+    a refusal is a configuration error (78), no answer is "unavailable" (69)."""
     url = settings.TELEGRAM_API_URL
     if isinstance(exc, InvalidToken):
-        return CliError(
+        return ConfigError(
             f"TELEGRAM_BOT_TOKEN: ditolak oleh server Bot API di {url} "
             "(periksa token dari BotFather, dan TELEGRAM_API_URL)"
         )
     detail = redact(str(exc), settings.TELEGRAM_BOT_TOKEN)
     if isinstance(exc, BadRequest):  # a subclass of NetworkError: the server answered, and said no
         name = "WEBHOOK_URL" if webhook else "TELEGRAM_API_URL"
-        return CliError(f"{name}: Bot API di {url} menolak permintaan ({detail})")
+        return ConfigError(f"{name}: Bot API di {url} menolak permintaan ({detail})")
+    via = f" lewat proxy {settings.TELEGRAM_PROXY_URL}" if settings.TELEGRAM_PROXY_URL else ""
     if isinstance(exc, NetworkError):
-        return CliError(f"TELEGRAM_API_URL: Bot API di {url} tidak terjangkau ({detail})")
-    return CliError(f"TELEGRAM_API_URL: Bot API di {url} menjawab dengan galat ({detail})")
+        return Unavailable(f"TELEGRAM_API_URL: Bot API di {url} tidak terjangkau{via} ({detail})")
+    return Unavailable(f"TELEGRAM_API_URL: Bot API di {url} menjawab dengan galat ({detail})")
 
 
 def webhook_path(url: str) -> str:
@@ -97,17 +130,53 @@ def webhook_path(url: str) -> str:
     return urlsplit(url).path.strip("/")
 
 
+def _refuse_second(settings: Settings, exc: InstanceRunning) -> CliError:
+    """Another bot runs on the database: tell the operators' chat (best effort, within a second)
+    and answer with one line naming the holder's pid."""
+    path = settings.DATABASE_PATH.resolve()
+    if settings.OPS_CHAT_ID is not None and settings.TELEGRAM_BOT_TOKEN:
+        text = ops_texts.second_instance(str(path), exc.pid, host_name())
+        asyncio.run(
+            alert_once(
+                settings.TELEGRAM_BOT_TOKEN,
+                settings.TELEGRAM_API_URL,
+                settings.TELEGRAM_PROXY_URL,
+                settings.OPS_CHAT_ID,
+                text,
+                REFUSAL_ALERT_TIMEOUT_S,
+            )
+        )
+    holder = f"pid {exc.pid}" if exc.pid is not None else "proses lain"
+    return CliError(f"DATABASE_PATH: {path} sudah dipakai bot lain ({holder}); hanya satu bot per basis data")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings()
     token = settings.require_token()
-    setup_logging(settings.LOG_LEVEL, token)
+    setup_logging(settings.LOG_LEVEL, token, settings.LOG_FORMAT)
     if args.webhook and not settings.WEBHOOK_URL:
         raise SettingsError("WEBHOOK_URL: wajib diisi untuk mode --webhook")
+    lock = InstanceLock(settings.DATABASE_PATH.resolve())
+    try:  # first, so that a second bot is refused at once, before it talks to Telegram
+        lock.acquire()
+    except InstanceRunning as exc:
+        raise _refuse_second(settings, exc) from None
+    except OSError as exc:
+        raise DatabaseUnavailable(
+            f"{settings.DATABASE_PATH}: kunci {exc.filename} tidak bisa dibuat ({exc.strerror})"
+        ) from None
+    try:
+        return _run_locked(args, settings, token)
+    finally:
+        lock.release()
+
+
+def _run_locked(args: argparse.Namespace, settings: Settings, token: str) -> int:
     try:  # the token and the server first, with clients that are closed if they fail
-        asyncio.run(get_me(token, settings.TELEGRAM_API_URL))
+        asyncio.run(get_me(token, settings.TELEGRAM_API_URL, settings.TELEGRAM_PROXY_URL))
     except TelegramError as exc:
         raise _bot_api_error(exc, settings, webhook=args.webhook) from None
-    app = build_application(settings)
+    app = build_application(settings, webhook=args.webhook)
     try:
         if args.webhook:
             assert settings.WEBHOOK_URL, "checked above, before the token"
@@ -155,7 +224,8 @@ async def _bot_username(settings: Settings) -> str:
     try:
         me = await get_me(settings.TELEGRAM_BOT_TOKEN, settings.TELEGRAM_API_URL)
     except TelegramError as exc:
-        raise CliError(f"{_bot_api_error(exc, settings)}; atau beri --bot-username NAMA_BOT") from None
+        error = _bot_api_error(exc, settings)
+        raise type(error)(f"{error}; atau beri --bot-username NAMA_BOT") from None
     assert me.username is not None, "getMe of a bot always has its username"
     return me.username
 
@@ -193,21 +263,51 @@ async def _backup(settings: Settings, target: Path) -> None:
         raise CliError(f"{settings.DATABASE_PATH}: basis data belum ada")
     if target.exists():
         raise CliError(f"{target}: berkas sudah ada; pilih nama lain")
-    source = await connect(settings.DATABASE_PATH)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        async with aiosqlite.connect(str(target)) as dest:
-            await source.backup(dest)
+        await backups.backup(settings.DATABASE_PATH, target)
+    except backups.BackupFailed as exc:
+        raise CliError(str(exc)) from None
+    except FileExistsError:
+        raise CliError(f"{target}: berkas sudah ada; pilih nama lain") from None
     except (sqlite3.Error, OSError) as exc:
         raise CliError(f"{target}: cadangan tidak bisa ditulis ({getattr(exc, 'strerror', None) or exc})") from None
-    finally:
-        await source.close()
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
     settings = _settings()
     asyncio.run(_backup(settings, args.file))
-    print(f"cadangan ditulis ke {args.file}")
+    print(f"cadangan ditulis ke {args.file} (diperiksa: ok, mode 0600)")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """Check the backup, refuse while a bot runs, move the current database aside, put the backup
+    in place and migrate it."""
+    settings = _settings()
+    database = settings.DATABASE_PATH.resolve()
+    source: Path = args.file
+    if source.resolve() == database:
+        raise CliError(f"{source}: ini basis data yang sedang dipakai, bukan cadangan")
+    try:
+        lock = InstanceLock(database).acquire()
+    except InstanceRunning as exc:
+        holder = f"pid {exc.pid}" if exc.pid is not None else "proses lain"
+        raise CliError(
+            f"DATABASE_PATH: {database} sedang dipakai bot ({holder}); hentikan bot dulu, lalu ulangi"
+        ) from None
+    try:
+        try:
+            moved = backups.restore(database, source, datetime.now(UTC))
+        except backups.BackupFailed as exc:
+            raise CliError(str(exc)) from None
+        except OSError as exc:
+            raise CliError(f"{database}: tidak bisa dipulihkan ({exc.strerror or exc})") from None
+        applied = asyncio.run(_migrate(settings))
+    finally:
+        lock.release()
+    for path in moved:
+        print(f"basis data lama dipindahkan ke {path}")
+    print(f"{database}: dipulihkan dari {source}" + (f"; skema diperbarui: {', '.join(applied)}" if applied else ""))
     return 0
 
 
@@ -264,6 +364,7 @@ VERBS = {
     "migrate": cmd_migrate,
     "invite": cmd_invite,
     "backup": cmd_backup,
+    "restore": cmd_restore,
     "demo": cmd_demo,
     "sandbox": cmd_sandbox,
     "import-plan": cmd_import_plan,
@@ -277,12 +378,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return VERBS[args.verb](args)
-    except (SettingsError, CliError) as exc:
+    except SettingsError as exc:
         print(f"error: {redact(str(exc))}", file=sys.stderr)
-        return EXIT_USAGE
+        return EXIT_CONFIG
+    except CliError as exc:
+        print(f"error: {redact(str(exc))}", file=sys.stderr)
+        return exc.exit_code
     except DatabaseUnavailable as exc:
         print(f"error: DATABASE_PATH: {redact(str(exc))}", file=sys.stderr)
-        return EXIT_USAGE
+        return EXIT_UNAVAILABLE
     except KeyboardInterrupt:
         return 0
 
