@@ -65,7 +65,6 @@ class OpsAlerts:
 
     def report(self, key: str, text: str) -> bool:
         """Queue `text` for the operators; False when it was folded into an earlier alert or held."""
-        log.warning("ops alert %s", key)
         if self.bot is None or self.chat_id is None:
             return False
         now = self.clock()
@@ -85,6 +84,7 @@ class OpsAlerts:
             self._held = 0
         self._seen[key] = _Seen(now)
         self._sent.append(now)
+        log.info("ops alert %s sent to chat %d", key, self.chat_id)
         task = asyncio.get_running_loop().create_task(self._send(text), name=f"ops-alert:{key}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
