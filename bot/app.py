@@ -12,7 +12,7 @@ import logging
 import sqlite3
 from typing import Any
 
-from telegram import LinkPreviewOptions
+from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
@@ -20,11 +20,13 @@ from telegram.ext import (
     CallbackContext,
     ContextTypes,
     Defaults,
+    TypeHandler,
 )
 
 from bot import charts, version
 from bot.context import NOTIFIER_KEY, RUNTIME_KEY, KpuContext, job_queue_of
 from bot.domain.clock import Clock, utc_now
+from bot.logging_setup import bind_ids
 from bot.services import incidents as lifecycle
 from bot.services.runtime import Runtime
 from bot.settings import Settings
@@ -88,6 +90,17 @@ async def escalate_overdue(context: CallbackContext) -> None:
     )
     if any(r.ok for r in results):
         context.application.bot_data[NOTIFIER_KEY].kick()
+
+
+async def bind_update_ids(update: object, context: CallbackContext) -> None:
+    """Handler group -2: every record logged while this update is handled names it, its chat and
+    its sender (`LOG_FORMAT=json` writes them as fields)."""
+    if isinstance(update, Update):
+        bind_ids(
+            update_id=update.update_id,
+            chat_id=update.effective_chat.id if update.effective_chat else None,
+            user_id=update.effective_user.id if update.effective_user else None,
+        )
 
 
 def schedule_jobs(app: Application) -> None:
@@ -196,5 +209,6 @@ def build_application(
         builder = builder.rate_limiter(TelegramRateLimiter(max_retries=flood_retries))
     app = builder.build()
 
+    app.add_handler(TypeHandler(Update, bind_update_ids), group=-2)
     register(app)
     return app

@@ -15,6 +15,7 @@ import logging
 import re
 import sys
 import traceback
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from types import TracebackType
 
@@ -23,6 +24,44 @@ _TOKEN_SHAPE = re.compile(r"(?<![0-9])\d{1,20}:[A-Za-z0-9_-]{30,64}")
 _NIK_SHAPE = re.compile(r"(?<![0-9])(\d{4})\d{10}(\d{2})(?![0-9])")
 #: `extra=` fields a record may carry, written as their own keys in JSON lines
 CONTEXT_FIELDS = ("update_id", "chat_id", "user_id", "incident_id")
+#: the ids of the update being handled, for every record logged while it is (see `bind_ids`)
+_IDS: ContextVar[tuple[tuple[str, int], ...]] = ContextVar("kpu_log_ids", default=())
+
+
+def bind_ids(**ids: int | None) -> None:
+    """From here on in this task (the handling of one update), records carry these ids."""
+    _IDS.set(tuple((name, value) for name, value in ids.items() if value is not None))
+
+
+class ContextIds(logging.Filter):
+    """Adds the ids bound with `bind_ids` to each record that does not carry its own."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        for name, value in _IDS.get():
+            if getattr(record, name, None) is None:
+                setattr(record, name, value)
+        return True
+
+
+class TextFormatter(logging.Formatter):
+    """One readable line: time, level, logger, message, then the ids a record carries."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        ids = [
+            f"{name.removesuffix('_id')}={getattr(record, name)}"
+            for name in CONTEXT_FIELDS
+            if getattr(record, name, None) is not None
+        ]
+        if not ids:
+            return line
+        head, sep, rest = line.partition("\n")  # a traceback stays below the line
+        return f"{head} [{' '.join(ids)}]{sep}{rest}"
+
+
 _KNOWN: set[str] = set()  # the tokens this process was given
 
 
@@ -118,9 +157,8 @@ def setup_logging(level: str = "INFO", token: str | None = None, fmt: str = "tex
             root.removeHandler(handler)
     handler = logging.StreamHandler()
     handler._kpu_bot = True  # type: ignore[attr-defined]
-    handler.setFormatter(
-        JsonFormatter() if fmt == "json" else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    )
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    handler.addFilter(ContextIds())
     handler.addFilter(RedactTokenFilter(token))
     handler.addFilter(DropBootstrapFailure())
     root.addHandler(handler)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import socket
 from datetime import timedelta
@@ -17,6 +18,7 @@ from telegram.error import Conflict
 import bot.texts.ops
 from bot.app import ALERTS_KEY, MENUS_KEY, open_runtime
 from bot.domain.models import Role
+from bot.logging_setup import setup_logging
 from bot.services import registration
 from bot.telegram.http import AiohttpRequest
 from bot.telegram.outbox import Notifier
@@ -211,3 +213,26 @@ async def test_menus_fit_the_chat_and_the_role(kpu):
     await kpu.restart()
     await kpu.app.bot_data[MENUS_KEY]
     assert _menu(kpu, kpu.dm(kpu.admin)) == admin
+
+
+# --- logs -------------------------------------------------------------------------------------------
+
+
+async def test_json_log_has_one_line_per_report_and_change_with_its_ids(kpu, capsys):
+    wayan = await kpu.person("wayan")
+    made = await kpu.person("made")
+    setup_logging("INFO", kpu.bot.token, "json")
+    nik = "5103011234560001"
+    answer = await kpu.say(wayan, f"/lapor insiden tinggi pemilih NIK {nik} ditolak di TPS 3")
+    incident_id = int(answer.text.split("#", 1)[1].split()[0])
+    await kpu.say(made, f"/tangani {incident_id}")
+    await kpu.settled(made)
+    raw = capsys.readouterr().err
+    lines = [json.loads(line) for line in raw.splitlines() if line.startswith("{")]
+    stored = [e for e in lines if e["message"].startswith(f"report stored: incident {incident_id},")]
+    taken = [e for e in lines if e["message"].startswith(f"incident {incident_id}: tangani")]
+    assert len(stored) == 1 and len(taken) == 1, raw
+    assert stored[0]["incident_id"] == incident_id and stored[0]["chat_id"] == wayan.id and stored[0]["update_id"]
+    assert taken[0]["incident_id"] == incident_id and taken[0]["chat_id"] == made.id and taken[0]["user_id"] == made.id
+    assert taken[0]["update_id"] > stored[0]["update_id"]
+    assert nik not in raw and kpu.bot.token not in raw
