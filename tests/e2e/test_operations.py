@@ -25,6 +25,7 @@ from bot.telegram.outbox import Notifier
 from bot.texts import commands
 from storage import outbox as outbox_store
 from storage.outbox import OutboxRow
+from tests.architecture.test_deploy import healthcheck_command
 from tests.e2e.conftest import shown
 
 
@@ -113,6 +114,7 @@ async def test_healthz_follows_the_bot_api_and_metrics_have_the_figures(kpu_fact
         assert 'kpu_incidents{status="baru"} 1' in metrics
         assert "kpu_reports_received_total 1" in metrics
         assert "# TYPE kpu_handler_errors_total counter" in metrics
+        assert await _docker_healthcheck(port) == 0  # the Dockerfile's HEALTHCHECK, run here
         await emulator.stop()  # the Bot API is gone
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 60
@@ -124,6 +126,14 @@ async def test_healthz_follows_the_bot_api_and_metrics_have_the_figures(kpu_fact
             assert loop.time() < deadline, "/healthz still 200 a minute after the Bot API stopped"
             await asyncio.sleep(0.2)  # the bot's next long poll fails within its 1 s timeout
     assert body["status"] == "error" and "getUpdates" in body["reason"]
+    assert await _docker_healthcheck(port) != 0
+
+
+async def _docker_healthcheck(port: int) -> int:
+    proc = await asyncio.create_subprocess_exec(
+        *healthcheck_command(port), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
+    )
+    return await asyncio.wait_for(proc.wait(), timeout=30)
 
 
 # --- alerts to the operators' chat ----------------------------------------------------------------
