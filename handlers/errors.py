@@ -36,10 +36,11 @@ class _Conflicts:
 async def on_error(update: object, context: KpuContext) -> None:
     error = context.error
     rt = context.application.bot_data.get(RUNTIME_KEY)
-    if update is None and isinstance(error, Conflict):
+    fetching = update is None and context.job is None  # PTB's polling loop, not a job
+    if fetching and isinstance(error, Conflict):
         _on_conflict(error, context)
         return
-    if update is None and isinstance(error, NetworkError):
+    if fetching and isinstance(error, NetworkError):
         log.warning("fetching updates failed: %s (retrying)", error)
         return
     ops.count("handler_errors")

@@ -16,6 +16,9 @@ import os
 from pathlib import Path
 
 OWNER_ONLY = 0o600
+#: the locks this process holds, by lock file: taking one again in the same process (the command
+#: line's fast start, then `run` itself) shares it instead of refusing itself
+_HELD: dict[Path, int] = {}
 
 
 class InstanceRunning(Exception):
@@ -49,10 +52,13 @@ class InstanceLock:
 
     @property
     def held(self) -> bool:
-        return self._fd is not None
+        return self.path in _HELD
 
     def acquire(self) -> InstanceLock:
-        """Take the lock or raise `InstanceRunning` at once (never waits)."""
+        """Take the lock or raise `InstanceRunning` at once (never waits). Held already by this
+        process: shared (and left held by its first taker when this one is released)."""
+        if self.path in _HELD:
+            return self
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, OWNER_ONLY)
         try:
@@ -67,10 +73,12 @@ class InstanceLock:
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         self._fd = fd
+        _HELD[self.path] = fd
         return self
 
     def release(self) -> None:
         if self._fd is not None:
+            _HELD.pop(self.path, None)
             with contextlib.suppress(OSError):
                 os.ftruncate(self._fd, 0)
             os.close(self._fd)  # closing the descriptor drops the flock

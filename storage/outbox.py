@@ -111,11 +111,13 @@ async def claim(db: Database, now: datetime, lease_until: datetime, limit: int =
 
 async def release(db: Database, row_ids: list[int], now: datetime) -> None:
     """End the lease of claimed rows that were not sent (the sender stops): due at `now`."""
-    async with db.transaction() as conn:
-        await conn.executemany(
-            "UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND sent_at IS NULL AND failed_at IS NULL",
-            [(to_db(now), row_id) for row_id in row_ids],
-        )
+    if not row_ids:
+        return
+    marks = ", ".join("?" for _ in row_ids)
+    await db.write(
+        f"UPDATE outbox SET next_attempt_at = ? WHERE id IN ({marks}) AND sent_at IS NULL AND failed_at IS NULL",
+        (to_db(now), *row_ids),
+    )
 
 
 async def mark_sent(db: Database, outbox_id: int, *, at: datetime, message_id: int | None) -> None:

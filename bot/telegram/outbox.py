@@ -135,8 +135,11 @@ class Notifier:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         if self._claimed:  # stopped mid-batch: the rows are due again at once, not after the lease
-            await outbox.release(self.rt, sorted(self._claimed), self.rt.clock())
-            self._claimed.clear()
+            claimed, self._claimed = sorted(self._claimed), set()
+            try:
+                await outbox.release(self.rt, claimed, self.rt.clock())
+            except Exception as exc:  # noqa: BLE001 - stopping anyway: the lease runs out by itself
+                log.warning("outbox rows %s stay claimed until their lease runs out: %s", claimed, exc)
 
     async def deliver_due(self) -> int:
         """Send every row that is due; return how many were sent."""
