@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 
-.PHONY: demo test lint format run bench migrate clean
+.PHONY: demo test lint format run bench migrate lock clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,16 @@ migrate: $(STAMP)
 
 bench: $(TSTAMP)
 	$(PY) -m bench
+
+# requirements.lock: the production install (README), pinned to the versions the tests run with, hashed
+lock: $(TSTAMP)
+	$(PY) -m pip install --quiet uv
+	$(PY) -m pip freeze --exclude-editable > $(VENV)/tested-versions.txt
+	$(VENV)/bin/uv pip compile pyproject.toml --generate-hashes --universal --python-version 3.11 --no-header \
+		-c $(VENV)/tested-versions.txt -o requirements.lock.new
+	sed -i '/#   -c /d' requirements.lock.new
+	{ sed -n '1,3p' requirements.lock; cat requirements.lock.new; } > requirements.lock.tmp && rm requirements.lock.new
+	mv requirements.lock.tmp requirements.lock
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -1,290 +1,42 @@
-"""Command line: `python -m bot <verb>` (run, demo, sandbox, migrate, import-plan, import-tps, invite,
-backup).
+"""`kpu-bot` and `python -m bot`: starts the command line (`bot/cli.py`).
 
-Bad settings or bad input are one line on stderr and exit code 2, never a traceback; so are a
-token the Bot API rejects, a Bot API that cannot be reached at start, and a database that cannot
-be opened. Nothing printed or logged shows the token.
+`run` first takes the one-bot-per-database lock (`bot/instance.py`), and only then loads the
+application: python-telegram-bot, the handlers and matplotlib take about a second to import (more on
+a busy server), and a second `run` on the same database must be refused at once, with one line
+naming the first one's pid. Loading the command line with `importlib` after the lock is the one
+deliberate exception to "no project import inside a function"; `tests/architecture/test_layers.py`
+checks that this module stays light.
 """
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import logging
-import sqlite3
+import importlib
 import sys
 from collections.abc import Sequence
-from pathlib import Path
-from urllib.parse import urlsplit
 
-import aiosqlite
-from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
-
-from bot.app import POLL_INTERVAL_S, build_application, open_runtime
-from bot.devtools.demo import run_demo
-from bot.devtools.sandbox import run_sandbox
-from bot.domain.baselines import BaselineKind
-from bot.logging_setup import install_excepthook, redact, remember_token, setup_logging
-from bot.services import baselines, registration
-from bot.settings import Settings, SettingsError, load_settings
-from bot.telegram.http import get_me
-from bot.texts import baselines as tb
-from storage.db import DatabaseUnavailable, connect, migrate
+from bot import instance
+from bot.settings import SettingsError, load_settings
 
 EXIT_USAGE = 2
-log = logging.getLogger("bot")
-
-
-class CliError(Exception):
-    """A user error on the command line: printed as one line, exit code 2."""
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bot", description="Bot koordinasi KPU di Telegram")
-    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
-    run = verbs.add_parser("run", help="jalankan bot (long polling; --webhook untuk mode webhook)")
-    run.add_argument("--webhook", action="store_true", help="terima update lewat webhook (WEBHOOK_URL)")
-    demo = verbs.add_parser("demo", help="skenario contoh melawan emulator Bot API, tanpa token dan jaringan")
-    demo.add_argument("--out", type=Path, default=None, help="folder keluaran (bawaan: demo-output-<waktu>)")
-    demo.add_argument("--root", default=None, help="wilayah akar demo (bawaan: REGION_ROOT)")
-    verbs.add_parser("sandbox", help="emulator interaktif: ketik sebagai pengguna, lihat jawaban bot")
-    verbs.add_parser("migrate", help="perbarui skema basis data")
-    invite = verbs.add_parser("invite", help="cetak tautan undangan sekali pakai")
-    invite.add_argument("--role", required=True)
-    invite.add_argument("--region", required=True)
-    invite.add_argument(
-        "--bot-username", default=None, help="username bot untuk tautan (bawaan: ditanyakan ke Bot API dengan token)"
-    )
-    backup = verbs.add_parser("backup", help="salinan daring basis data yang konsisten")
-    backup.add_argument("file", type=Path)
-    import_plan = verbs.add_parser("import-plan", help="impor rencana logistik dari CSV (kode_wilayah,barang,jumlah)")
-    import_plan.add_argument("file", type=Path, metavar="FILE.csv")
-    import_tps = verbs.add_parser("import-tps", help="impor jumlah TPS dari CSV (kode_wilayah,jumlah_tps)")
-    import_tps.add_argument("file", type=Path, metavar="FILE.csv")
-    return parser
-
-
-#: the updates `run` asks for: edited messages too, so that the gate (handlers/gate.py) can stop
-#: them — an edit changes nothing, and an edited /lapor is answered with one line saying so
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
-
-
-def _settings() -> Settings:
-    settings = load_settings()
-    remember_token(settings.TELEGRAM_BOT_TOKEN)
-    return settings
-
-
-def _bot_api_error(exc: Exception, settings: Settings, *, webhook: bool = False) -> CliError:
-    """A Bot API failure at start as one line that names the setting to check (never the token)."""
-    url = settings.TELEGRAM_API_URL
-    if isinstance(exc, InvalidToken):
-        return CliError(
-            f"TELEGRAM_BOT_TOKEN: ditolak oleh server Bot API di {url} "
-            "(periksa token dari BotFather, dan TELEGRAM_API_URL)"
-        )
-    detail = redact(str(exc), settings.TELEGRAM_BOT_TOKEN)
-    if isinstance(exc, BadRequest):  # a subclass of NetworkError: the server answered, and said no
-        name = "WEBHOOK_URL" if webhook else "TELEGRAM_API_URL"
-        return CliError(f"{name}: Bot API di {url} menolak permintaan ({detail})")
-    if isinstance(exc, NetworkError):
-        return CliError(f"TELEGRAM_API_URL: Bot API di {url} tidak terjangkau ({detail})")
-    return CliError(f"TELEGRAM_API_URL: Bot API di {url} menjawab dengan galat ({detail})")
-
-
-def webhook_path(url: str) -> str:
-    """The local path the webhook listens on: the path of WEBHOOK_URL ("" for the root)."""
-    return urlsplit(url).path.strip("/")
-
-
-def cmd_run(args: argparse.Namespace) -> int:
-    settings = _settings()
-    token = settings.require_token()
-    setup_logging(settings.LOG_LEVEL, token)
-    if args.webhook and not settings.WEBHOOK_URL:
-        raise SettingsError("WEBHOOK_URL: wajib diisi untuk mode --webhook")
-    try:  # the token and the server first, with clients that are closed if they fail
-        asyncio.run(get_me(token, settings.TELEGRAM_API_URL))
-    except TelegramError as exc:
-        raise _bot_api_error(exc, settings, webhook=args.webhook) from None
-    app = build_application(settings)
-    try:
-        if args.webhook:
-            assert settings.WEBHOOK_URL, "checked above, before the token"
-            app.run_webhook(
-                listen=settings.WEBHOOK_LISTEN,
-                port=settings.WEBHOOK_PORT,
-                url_path=webhook_path(settings.WEBHOOK_URL),
-                webhook_url=settings.WEBHOOK_URL,
-                secret_token=settings.WEBHOOK_SECRET,
-                allowed_updates=ALLOWED_UPDATES,
-                drop_pending_updates=False,
-            )
-        else:
-            app.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False, poll_interval=POLL_INTERVAL_S)
-    except TelegramError as exc:  # only a failure while starting gets here: running, PTB retries
-        raise _bot_api_error(exc, settings, webhook=args.webhook) from None
-    return 0
-
-
-async def _migrate(settings: Settings) -> list[str]:
-    conn = await connect(settings.DATABASE_PATH)
-    try:
-        return await migrate(conn)
-    except DatabaseUnavailable as exc:
-        raise DatabaseUnavailable(f"{settings.DATABASE_PATH}: {exc}") from exc
-    except sqlite3.Error as exc:
-        raise DatabaseUnavailable(f"{settings.DATABASE_PATH}: skema tidak bisa diperbarui ({exc})") from exc
-    finally:
-        await conn.close()
-
-
-def cmd_migrate(args: argparse.Namespace) -> int:
-    settings = _settings()
-    applied = asyncio.run(_migrate(settings))
-    print(f"{settings.DATABASE_PATH}: " + (", ".join(applied) if applied else "skema sudah terbaru"))
-    return 0
-
-
-async def _bot_username(settings: Settings) -> str:
-    if not settings.TELEGRAM_BOT_TOKEN:
-        raise SettingsError(
-            "TELEGRAM_BOT_TOKEN: belum diisi; isi token, atau beri --bot-username NAMA_BOT "
-            "(username bot untuk tautan, tanpa token)"
-        )
-    try:
-        me = await get_me(settings.TELEGRAM_BOT_TOKEN, settings.TELEGRAM_API_URL)
-    except TelegramError as exc:
-        raise CliError(f"{_bot_api_error(exc, settings)}; atau beri --bot-username NAMA_BOT") from None
-    assert me.username is not None, "getMe of a bot always has its username"
-    return me.username
-
-
-async def _invite(settings: Settings, role: str, region: str, username: str | None) -> str:
-    bot_username = username or await _bot_username(settings)
-    rt = await open_runtime(settings)
-    try:
-        rt.bot_username = bot_username
-        result = await registration.create_invite(rt, None, role, region)
-    finally:
-        await rt.db.close()
-    if isinstance(result, registration.InviteRefused):
-        raise CliError(
-            f"--role: peran {role!r} tidak dikenal (petugas, koordinator, komisioner, admin)"
-            if result.reason == "bad_role"
-            else f"--region: wilayah {region!r} tidak ada di bawah REGION_ROOT={settings.REGION_ROOT}"
-        )
-    expires = result.expires_at.astimezone(settings.tz)
-    return (
-        f"{result.link}\n"
-        f"peran {result.role.value}, wilayah {result.region.code} {result.region.name}, "
-        f"sekali pakai, berlaku sampai {expires:%Y-%m-%d %H:%M %Z}"
-    )
-
-
-def cmd_invite(args: argparse.Namespace) -> int:
-    settings = _settings()
-    print(asyncio.run(_invite(settings, args.role, args.region, args.bot_username)))
-    return 0
-
-
-async def _backup(settings: Settings, target: Path) -> None:
-    if not settings.DATABASE_PATH.exists():
-        raise CliError(f"{settings.DATABASE_PATH}: basis data belum ada")
-    if target.exists():
-        raise CliError(f"{target}: berkas sudah ada; pilih nama lain")
-    source = await connect(settings.DATABASE_PATH)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        async with aiosqlite.connect(str(target)) as dest:
-            await source.backup(dest)
-    except (sqlite3.Error, OSError) as exc:
-        raise CliError(f"{target}: cadangan tidak bisa ditulis ({getattr(exc, 'strerror', None) or exc})") from None
-    finally:
-        await source.close()
-
-
-def cmd_backup(args: argparse.Namespace) -> int:
-    settings = _settings()
-    asyncio.run(_backup(settings, args.file))
-    print(f"cadangan ditulis ke {args.file}")
-    return 0
-
-
-def _read_csv(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise CliError(f"{path}: berkas tidak ada") from None
-    except IsADirectoryError:
-        raise CliError(f"{path}: ini folder, bukan berkas CSV") from None
-    except OSError as exc:
-        raise CliError(f"{path}: tidak bisa dibaca ({exc.strerror or exc})") from None
-
-
-async def _import_baseline(settings: Settings, kind: str, path: Path, data: bytes) -> str:
-    rt = await open_runtime(settings)
-    try:
-        result = await baselines.import_baseline(rt, data, None, BaselineKind(kind), source=str(path))
-    except sqlite3.Error as exc:  # busy (the bot is writing), locked, read-only, disk full: nothing stored
-        raise CliError(tb.DATABASE_FAILED.format(path=settings.DATABASE_PATH, reason=exc)) from None
-    finally:
-        await rt.db.close()
-    if not result.ok:
-        raise CliError(
-            "\n".join([f"{path}: {tb.summary(result)}", *(f"{path}: {line}" for line in tb.error_lines(result))])
-        )
-    return f"{path}: {tb.summary(result)}"
-
-
-def cmd_import_plan(args: argparse.Namespace) -> int:
-    settings = _settings()
-    data = _read_csv(args.file)
-    print(asyncio.run(_import_baseline(settings, "rencana", args.file, data)))
-    return 0
-
-
-def cmd_import_tps(args: argparse.Namespace) -> int:
-    settings = _settings()
-    data = _read_csv(args.file)
-    print(asyncio.run(_import_baseline(settings, "tps", args.file, data)))
-    return 0
-
-
-def cmd_demo(args: argparse.Namespace) -> int:
-    return asyncio.run(run_demo(out=args.out, root=args.root))
-
-
-def cmd_sandbox(args: argparse.Namespace) -> int:
-    return asyncio.run(run_sandbox())
-
-
-VERBS = {
-    "run": cmd_run,
-    "migrate": cmd_migrate,
-    "invite": cmd_invite,
-    "backup": cmd_backup,
-    "demo": cmd_demo,
-    "sandbox": cmd_sandbox,
-    "import-plan": cmd_import_plan,
-    "import-tps": cmd_import_tps,
-}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    install_excepthook()  # a traceback nobody expected still never shows the token
-    setup_logging("WARNING")  # `run` sets LOG_LEVEL; the other verbs only tell what went wrong
-    args = _parser().parse_args(argv)
-    try:
-        return VERBS[args.verb](args)
-    except (SettingsError, CliError) as exc:
-        print(f"error: {redact(str(exc))}", file=sys.stderr)
-        return EXIT_USAGE
-    except DatabaseUnavailable as exc:
-        print(f"error: DATABASE_PATH: {redact(str(exc))}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        return 0
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["run"]:
+        try:
+            settings = load_settings()
+        except SettingsError:
+            pass  # the command line says what is wrong, as for every verb
+        else:
+            try:
+                instance.hold(settings)  # held until the process ends; `run` finds it held
+            except instance.InstanceRunning as exc:
+                print(f"error: {instance.refusal(settings, exc)}", file=sys.stderr)
+                return EXIT_USAGE
+            except OSError:
+                pass  # a folder that cannot be created: the command line says so
+    cli = importlib.import_module("bot.cli")  # the application, loaded once the lock is held
+    return int(cli.main(args))
 
 
 if __name__ == "__main__":

@@ -7,11 +7,12 @@ server at `TELEGRAM_API_URL` (the built-in emulator included).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 from typing import Any
 
-from telegram import BotCommand, LinkPreviewOptions
+from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
@@ -19,25 +20,29 @@ from telegram.ext import (
     CallbackContext,
     ContextTypes,
     Defaults,
+    TypeHandler,
 )
 
-from bot import charts
+from bot import charts, version
 from bot.context import NOTIFIER_KEY, RUNTIME_KEY, KpuContext, job_queue_of
 from bot.domain.clock import Clock, utc_now
+from bot.logging_setup import bind_ids
 from bot.services import incidents as lifecycle
 from bot.services.runtime import Runtime
 from bot.settings import Settings
 from bot.telegram import digests as digest_delivery
+from bot.telegram import menus
+from bot.telegram.health import HealthServer, Liveness, PollingRequest
 from bot.telegram.http import AiohttpRequest
+from bot.telegram.ops import OpsAlerts
 from bot.telegram.outbox import Notifier
 from bot.telegram.rate_limit import TelegramRateLimiter
 from bot.telegram.update_order import PerChatUpdateProcessor
-from bot.texts import commands
 from bot.texts import incidents as incident_texts
 from handlers import register
 from storage import regions as region_store
 from storage import users as user_store
-from storage.db import Database, DatabaseUnavailable
+from storage.db import Database, DatabaseUnavailable, schema_version
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +52,11 @@ log = logging.getLogger(__name__)
 POLL_INTERVAL_S = 0.03
 OUTBOX_INTERVAL_S = 5
 ESCALATION_INTERVAL_S = 60
+#: keys of what `build_application` keeps in `bot_data` besides the runtime and the notifier
+LIVENESS_KEY = "liveness"
+HEALTH_KEY = "health_server"
+ALERTS_KEY = "ops_alerts"
+MENUS_KEY = "menus_task"
 
 
 async def open_runtime(settings: Settings, clock: Clock = utc_now) -> Runtime:
@@ -54,6 +64,7 @@ async def open_runtime(settings: Settings, clock: Clock = utc_now) -> Runtime:
     db = await Database.open(settings.DATABASE_PATH)
     try:
         rt = Runtime(settings=settings, db=db, clock=clock)
+        log.info("database %s (schema version %d)", settings.DATABASE_PATH.resolve(), await schema_version(db.conn))
         added = await region_store.ensure_loaded(db, settings.REGION_ROOT)
         if added:
             log.info("loaded %d regions under %s", added, settings.REGION_ROOT)
@@ -81,6 +92,17 @@ async def escalate_overdue(context: CallbackContext) -> None:
         context.application.bot_data[NOTIFIER_KEY].kick()
 
 
+async def bind_update_ids(update: object, context: CallbackContext) -> None:
+    """Handler group -2: every record logged while this update is handled names it, its chat and
+    its sender (`LOG_FORMAT=json` writes them as fields)."""
+    if isinstance(update, Update):
+        bind_ids(
+            update_id=update.update_id,
+            chat_id=update.effective_chat.id if update.effective_chat else None,
+            user_id=update.effective_user.id if update.effective_user else None,
+        )
+
+
 def schedule_jobs(app: Application) -> None:
     """The repeating jobs; their state lives in the database, so a restart loses nothing."""
     jq = job_queue_of(app)
@@ -101,7 +123,12 @@ def schedule_jobs(app: Application) -> None:
 
 
 def build_application(
-    settings: Settings, *, clock: Clock = utc_now, rate_limiter: bool = True, flood_retries: int = 3
+    settings: Settings,
+    *,
+    clock: Clock = utc_now,
+    rate_limiter: bool = True,
+    flood_retries: int = 3,
+    webhook: bool = False,
 ) -> Application:
     """Build the bot. Needs `TELEGRAM_BOT_TOKEN`; storage opens in `post_init`.
 
@@ -109,25 +136,56 @@ def build_application(
     (`bot.telegram.update_order`); the Bot API is spoken to over aiohttp (`bot.telegram.http`).
 
     The rate limiter keeps within Telegram's limits and waits out a 429's `retry_after` up to
-    `flood_retries` times before the request fails (the outbox then reschedules it)."""
+    `flood_retries` times before the request fails (the outbox then reschedules it).
+
+    With `HEALTH_PORT` set, `/healthz` and `/metrics` are served while the bot runs
+    (`bot.telegram.health`); operational alerts go to `OPS_CHAT_ID` (`bot.telegram.ops`)."""
     token = settings.require_token()
     api = settings.TELEGRAM_API_URL
+    proxy = settings.TELEGRAM_PROXY_URL
+    liveness = Liveness(webhook=webhook)
 
     async def post_init(app: Application) -> None:
         rt = await open_runtime(settings, clock)
         rt.bot_username = app.bot.username
+        alerts = OpsAlerts(app.bot, settings.OPS_CHAT_ID)
+        rt.alert = alerts.report
+        app.bot_data[ALERTS_KEY] = alerts
         app.bot_data[RUNTIME_KEY] = rt
+        app.bot_data[LIVENESS_KEY] = liveness
         notifier = Notifier(rt, app.bot)
         app.bot_data[NOTIFIER_KEY] = notifier
-        await app.bot.set_my_commands([BotCommand(name, desc) for name, desc in commands.menu()])
+        if settings.HEALTH_PORT:
+            health = HealthServer(rt, liveness, settings.HEALTH_LISTEN, settings.HEALTH_PORT)
+            await health.start()
+            app.bot_data[HEALTH_KEY] = health
+        await menus.set_defaults(app.bot)
+        app.bot_data[MENUS_KEY] = asyncio.get_running_loop().create_task(
+            menus.sync_all(app.bot, rt), name="command-menus"
+        )
         schedule_jobs(app)
         await digest_delivery.start_schedules(app, rt)  # missed digests follow in the background
-        log.info("bot @%s ready (root region %s)", app.bot.username, settings.REGION_ROOT)
+        log.info(
+            "bot @%s ready: kpu-bot %s, %s, root region %s",
+            app.bot.username,
+            version(),
+            "webhook" if webhook else "long polling",
+            settings.REGION_ROOT,
+        )
 
     async def post_shutdown(app: Application) -> None:
+        menus_task = app.bot_data.pop(MENUS_KEY, None)
+        if menus_task is not None and not menus_task.done():
+            menus_task.cancel()
+        health: HealthServer | None = app.bot_data.pop(HEALTH_KEY, None)
+        if health is not None:
+            await health.stop()
         notifier: Notifier | None = app.bot_data.pop(NOTIFIER_KEY, None)
         if notifier is not None:
             await notifier.close()
+        alerts: OpsAlerts | None = app.bot_data.pop(ALERTS_KEY, None)
+        if alerts is not None:
+            await alerts.close()
         rt: Runtime | None = app.bot_data.pop(RUNTIME_KEY, None)
         if rt is not None:
             await rt.db.close()
@@ -141,8 +199,9 @@ def build_application(
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .context_types(ContextTypes(context=KpuContext))
         .concurrent_updates(PerChatUpdateProcessor())
-        .request(AiohttpRequest())
-        .get_updates_request(AiohttpRequest(connection_pool_size=1))
+        .request(AiohttpRequest(proxy=proxy))
+        .get_updates_request(PollingRequest(liveness, connection_pool_size=1, proxy=proxy))
+        .local_mode(settings.TELEGRAM_LOCAL_MODE)
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )
@@ -150,5 +209,6 @@ def build_application(
         builder = builder.rate_limiter(TelegramRateLimiter(max_retries=flood_retries))
     app = builder.build()
 
+    app.add_handler(TypeHandler(Update, bind_update_ids), group=-2)
     register(app)
     return app

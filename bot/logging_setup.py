@@ -10,13 +10,58 @@ for one, puts the token in its message).
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
 import traceback
+from contextvars import ContextVar
+from datetime import UTC, datetime
 from types import TracebackType
 
 _TOKEN_SHAPE = re.compile(r"(?<![0-9])\d{1,20}:[A-Za-z0-9_-]{30,64}")
+#: a NIK (16 digits, not part of a longer number): never in the log in clear
+_NIK_SHAPE = re.compile(r"(?<![0-9])(\d{4})\d{10}(\d{2})(?![0-9])")
+#: `extra=` fields a record may carry, written as their own keys in JSON lines
+CONTEXT_FIELDS = ("update_id", "chat_id", "user_id", "incident_id")
+#: the ids of the update being handled, for every record logged while it is (see `bind_ids`)
+_IDS: ContextVar[tuple[tuple[str, int], ...]] = ContextVar("kpu_log_ids", default=())
+
+
+def bind_ids(**ids: int | None) -> None:
+    """From here on in this task (the handling of one update), records carry these ids."""
+    _IDS.set(tuple((name, value) for name, value in ids.items() if value is not None))
+
+
+class ContextIds(logging.Filter):
+    """Adds the ids bound with `bind_ids` to each record that does not carry its own."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        for name, value in _IDS.get():
+            if getattr(record, name, None) is None:
+                setattr(record, name, value)
+        return True
+
+
+class TextFormatter(logging.Formatter):
+    """One readable line: time, level, logger, message, then the ids a record carries."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        ids = [
+            f"{name.removesuffix('_id')}={getattr(record, name)}"
+            for name in CONTEXT_FIELDS
+            if getattr(record, name, None) is not None
+        ]
+        if not ids:
+            return line
+        head, sep, rest = line.partition("\n")  # a traceback stays below the line
+        return f"{head} [{' '.join(ids)}]{sep}{rest}"
+
+
 _KNOWN: set[str] = set()  # the tokens this process was given
 
 
@@ -33,6 +78,11 @@ def redact(text: str, token: str | None = None) -> str:
     return _TOKEN_SHAPE.sub("<TOKEN>", text)
 
 
+def mask_nik(text: str) -> str:
+    """`text` with every 16-digit number masked as in messages (5103**********01)."""
+    return _NIK_SHAPE.sub(lambda m: f"{m.group(1)}{'*' * 10}{m.group(2)}", text)
+
+
 class RedactTokenFilter(logging.Filter):
     """Replaces the configured token and anything shaped like a bot token with a placeholder."""
 
@@ -41,7 +91,7 @@ class RedactTokenFilter(logging.Filter):
         self.token = token
 
     def _clean(self, text: str) -> str:
-        return redact(text, self.token)
+        return mask_nik(redact(text, self.token))
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
@@ -75,8 +125,31 @@ def install_excepthook() -> None:
     sys.excepthook = _redacting_excepthook
 
 
-def setup_logging(level: str = "INFO", token: str | None = None) -> None:
-    """Configure the root logger once: one line per record, token redacted."""
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time (UTC, ISO 8601), level, logger, message, the update, chat,
+    user and incident ids a record carries (`extra=`), and the traceback if any."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for name in CONTEXT_FIELDS:
+            value = getattr(record, name, None)
+            if value is not None:
+                entry[name] = value
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["traceback"] = record.exc_text
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def setup_logging(level: str = "INFO", token: str | None = None, fmt: str = "text") -> None:
+    """Configure the root logger once: one line per record (`fmt` text or json), token redacted,
+    NIKs masked."""
     remember_token(token)
     root = logging.getLogger()
     for handler in list(root.handlers):
@@ -84,7 +157,8 @@ def setup_logging(level: str = "INFO", token: str | None = None) -> None:
             root.removeHandler(handler)
     handler = logging.StreamHandler()
     handler._kpu_bot = True  # type: ignore[attr-defined]
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    handler.addFilter(ContextIds())
     handler.addFilter(RedactTokenFilter(token))
     handler.addFilter(DropBootstrapFailure())
     root.addHandler(handler)

@@ -1,7 +1,7 @@
 """Settings: environment variables or a `.env` file, names and defaults as in spec.md.
 
 A bad or missing value is reported as one line naming the variable (see `load_settings`);
-the CLI turns that into exit code 2, never a traceback.
+the CLI turns that into exit code 78 (a configuration error), never a traceback.
 """
 
 from __future__ import annotations
@@ -56,9 +56,17 @@ class Settings(BaseSettings):
     AUTO_ESCALATE_KRITIS_MIN: int = Field(default=30, ge=1)
     AUTO_ESCALATE_TINGGI_MIN: int = Field(default=120, ge=1)
     LOG_LEVEL: str = "INFO"
+    LOG_FORMAT: str = "text"
+    OPS_CHAT_ID: int | None = None
+    HEALTH_PORT: int = Field(default=0, ge=0, le=65535)
+    HEALTH_LISTEN: str = "127.0.0.1"
+    #: an outbound proxy for every Bot API request (http://host:port, with user:password@ if needed)
+    TELEGRAM_PROXY_URL: str | None = None
+    #: a self-hosted Bot API server started with --local: files come as local paths
+    TELEGRAM_LOCAL_MODE: bool = False
 
     WEBHOOK_URL: str | None = None
-    WEBHOOK_LISTEN: str = "0.0.0.0"
+    WEBHOOK_LISTEN: str = "127.0.0.1"
     WEBHOOK_PORT: int = Field(default=8443, ge=1, le=65535)
     WEBHOOK_SECRET: str | None = None
 
@@ -138,6 +146,24 @@ class Settings(BaseSettings):
     def _db_path(cls, value: Path) -> Path:
         if str(value) in ("", ".") or value.is_dir():
             raise ValueError(f"{str(value)!r} adalah folder; beri nama berkas, misalnya {value / 'bot.sqlite3'}")
+        return value
+
+    @field_validator("LOG_FORMAT")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in {"text", "json"}:
+            raise ValueError("harus text atau json")
+        return value
+
+    @field_validator("TELEGRAM_PROXY_URL")
+    @classmethod
+    def _proxy(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("harus URL proxy http(s), misalnya http://127.0.0.1:3128")
         return value
 
     @field_validator("LOG_LEVEL")

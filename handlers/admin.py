@@ -17,6 +17,7 @@ from bot.domain.privacy import for_chat
 from bot.services import baselines, regions, registration
 from bot.services.registration import InviteCreated
 from bot.telegram import digests as digest_delivery
+from bot.telegram import menus
 from bot.telegram.replies import reply, send, send_document
 from bot.telegram.updates import actor_of, args_of, chat_of, job_queue_of, message_of
 from bot.texts import baselines as tb
@@ -60,6 +61,7 @@ async def cabut(update: Update, context: KpuContext) -> None:
         # `RevokeResult.target` is optional for the refusals; a revocation that succeeded has one
         target = cast(User, result.target)
         digest_delivery.remove_chat_jobs(job_queue_of(context), target.telegram_id)  # the rows went with it
+        await menus.set_for_user(context.bot, target.telegram_id, None)  # back to the plain menu
         await reply(update, t.cabut_done(target.full_name, target.telegram_id))
         try:  # one private message to the revoked user; one who blocked the bot is simply not told
             await send(context.bot, target.telegram_id, t.cabut_notice())

@@ -11,6 +11,7 @@ from bot.context import KpuContext
 from bot.domain.models import User
 from bot.services import regions, registration
 from bot.services.registration import RedeemOutcome
+from bot.telegram import menus
 from bot.telegram.replies import reply
 from bot.telegram.updates import actor_of, chat_of, sender_of
 from bot.texts import commands
@@ -30,6 +31,7 @@ async def start(update: Update, context: KpuContext) -> None:
         # `Redeemed.user` and `.previous` are optional for the other outcomes; these two set them
         if result.outcome is RedeemOutcome.REGISTERED:
             user = cast(User, result.user)
+            await menus.set_for_user(context.bot, user.telegram_id, user.role)
             await reply(
                 update,
                 t.greeting_registered(sender.full_name, user.role, await _path_text(context, user.region_code)),
@@ -56,6 +58,8 @@ async def start(update: Update, context: KpuContext) -> None:
         await reply(update, t.refusal("revoked") if known is not None else t.NOT_REGISTERED)
         return
     actor = context.actor
+    if private:  # a bootstrap admin's first chat: their menu could not be set before it existed
+        await menus.set_for_user(context.bot, actor.telegram_id, actor.role)
     await reply(update, t.greeting_again(actor.full_name, actor.role, await _path_text(context, actor.region_code)))
 
 

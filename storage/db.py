@@ -18,6 +18,8 @@ from typing import Any
 
 import aiosqlite
 
+from storage.instance import create_private
+
 BUSY_TIMEOUT_MS = 10_000
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
@@ -54,11 +56,12 @@ async def _configure(conn: aiosqlite.Connection) -> None:
 
 
 async def connect(path: Path | str) -> aiosqlite.Connection:
-    """Open (creating the folder) a configured connection; `DatabaseUnavailable` if that fails."""
+    """Open (creating the folder, and the file with mode 0600) a configured connection;
+    `DatabaseUnavailable` if that fails."""
     path = Path(path)
     conn = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        create_private(path)
         conn = await aiosqlite.connect(str(path), isolation_level=None)
         await _configure(conn)
     except (sqlite3.Error, OSError) as exc:
@@ -244,13 +247,6 @@ class Database:
 
     async def fetchall(self, sql: str, params: tuple | dict = ()) -> list[aiosqlite.Row]:
         return list(await self.conn.execute_fetchall(sql, params))
-
-    async def backup_to(self, target: Path | str) -> None:
-        """Consistent online copy with SQLite's backup API, while the bot keeps running."""
-        target = Path(target)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        async with aiosqlite.connect(str(target)) as dest:
-            await self.conn.backup(dest)
 
 
 def _settle(future: asyncio.Future, outcome: object) -> None:

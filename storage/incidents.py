@@ -7,6 +7,7 @@ transaction; there is no other way to change an incident in this module.
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import fields
@@ -19,6 +20,10 @@ from bot.domain.models import Attachment, Incident, IncidentEvent, NewIncident, 
 from storage import outbox
 from storage.db import Database
 from storage.outbox import OutboxRow
+
+#: one INFO line per report stored and per lifecycle change committed (ids, kinds and statuses only:
+#: never the free text, which may hold a NIK)
+log = logging.getLogger("bot.incidents")
 
 _COLUMNS = (
     "id, kind, severity, status, region_code, reporter_id, item, received, planned, damaged, data_count,"
@@ -174,7 +179,17 @@ async def create(db: Database, new: NewIncident, notify: Sequence[OutboxRow] = (
         if existing is None:
             raise
         return existing, False
-    return _incident(row), True
+    incident = _incident(row)
+    log.info(
+        "report stored: incident %d, %s %s, region %s, reporter %d",
+        incident.id,
+        new.kind,
+        new.severity,
+        new.region_code,
+        new.reporter_id,
+        extra={"incident_id": incident.id, "update_id": new.update_id, "chat_id": new.source_chat_id},
+    )
+    return incident, True
 
 
 #: columns a lifecycle change may set
@@ -236,6 +251,15 @@ async def apply_change(
             cur = await conn.execute(_POSTS_SQL, (incident_id,))
             rows += notify_posts([dict(r) for r in await cur.fetchall()], event_id)
         await outbox.add(conn, incident_id, rows, at)
+    log.info(
+        "incident %d: %s (%s -> %s) by %s",
+        incident_id,
+        action,
+        row["status"],
+        to_status,
+        actor_id if actor_id is not None else "the bot",
+        extra={"incident_id": incident_id},
+    )
     return await get(db, incident_id)
 
 

@@ -69,28 +69,55 @@ async def queue(db: Database, incident_id: int, rows: list[OutboxRow], at: datet
         await add(conn, incident_id, rows, at)
 
 
-async def due(db: Database, now: datetime, limit: int = 50) -> list[Pending]:
-    rows = await db.fetchall(
-        "SELECT id, purpose, incident_id, chat_id, thread_id, message_id, region_code, note, attempts, created_at"
-        " FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?"
-        " ORDER BY next_attempt_at, id LIMIT ?",
-        (to_db(now), limit),
+_COLUMNS = "id, purpose, incident_id, chat_id, thread_id, message_id, region_code, note, attempts, created_at"
+_DUE = "sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?"
+
+
+def _pending(r: aiosqlite.Row) -> Pending:
+    return Pending(
+        r["id"],
+        r["purpose"],
+        r["incident_id"],
+        r["chat_id"],
+        r["thread_id"],
+        r["message_id"],
+        r["region_code"],
+        r["note"],
+        r["attempts"],
+        from_db(r["created_at"]),
     )
-    return [
-        Pending(
-            r["id"],
-            r["purpose"],
-            r["incident_id"],
-            r["chat_id"],
-            r["thread_id"],
-            r["message_id"],
-            r["region_code"],
-            r["note"],
-            r["attempts"],
-            from_db(r["created_at"]),
-        )
-        for r in rows
-    ]
+
+
+async def due(db: Database, now: datetime, limit: int = 50) -> list[Pending]:
+    """The rows due by `now`, oldest first (a look, not a claim: see `claim` to send them)."""
+    rows = await db.fetchall(
+        f"SELECT {_COLUMNS} FROM outbox WHERE {_DUE} ORDER BY next_attempt_at, id LIMIT ?", (to_db(now), limit)
+    )
+    return [_pending(r) for r in rows]
+
+
+async def claim(db: Database, now: datetime, lease_until: datetime, limit: int = 20) -> list[Pending]:
+    """Take up to `limit` due rows for sending, in one statement: their next attempt moves to
+    `lease_until`, so no other sender (another process on the same database included) sees them
+    as due until the lease runs out. Sending ends the lease (`mark_sent`, `mark_retry`,
+    `mark_failed`); a sender that dies leaves the rows to be taken again when it expires."""
+    rows = await db.write(
+        f"UPDATE outbox SET next_attempt_at = ? WHERE id IN"
+        f" (SELECT id FROM outbox WHERE {_DUE} ORDER BY next_attempt_at, id LIMIT ?) RETURNING {_COLUMNS}",
+        (to_db(lease_until), to_db(now), limit),
+    )
+    return sorted((_pending(r) for r in rows), key=lambda p: p.id)
+
+
+async def release(db: Database, row_ids: list[int], now: datetime) -> None:
+    """End the lease of claimed rows that were not sent (the sender stops): due at `now`."""
+    if not row_ids:
+        return
+    marks = ", ".join("?" for _ in row_ids)
+    await db.write(
+        f"UPDATE outbox SET next_attempt_at = ? WHERE id IN ({marks}) AND sent_at IS NULL AND failed_at IS NULL",
+        (to_db(now), *row_ids),
+    )
 
 
 async def mark_sent(db: Database, outbox_id: int, *, at: datetime, message_id: int | None) -> None:

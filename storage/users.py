@@ -36,6 +36,17 @@ async def get_active(db: Database, telegram_id: int) -> User | None:
     return user if user is not None and user.active else None
 
 
+async def active_above(db: Database, role: Role) -> list[User]:
+    """Active users whose role ranks above `role` (the ones whose command menu is their own)."""
+    names = [r.value for r in Role if r.rank > role.rank]
+    marks = ", ".join("?" for _ in names)
+    rows = await db.fetchall(
+        f"SELECT {_USER_COLUMNS} FROM users WHERE revoked_at IS NULL AND role IN ({marks}) ORDER BY telegram_id",
+        tuple(names),
+    )
+    return [_user(r) for r in rows]
+
+
 async def ensure_admins(db: Database, admin_ids: list[int], root: str, now: datetime) -> list[int]:
     """Make every BOT_ADMIN_IDS user an active admin of the root region; return the ids changed."""
     changed = []

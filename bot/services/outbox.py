@@ -8,7 +8,7 @@ they announce; this module reads them and records how their delivery went.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.domain.models import Incident, IncidentEvent, Region, Status
 from bot.services import incidents as lifecycle
@@ -64,6 +64,16 @@ async def card_data(rt: Runtime, incident: Incident, group_region: str | None) -
 async def due(rt: Runtime, now: datetime) -> list[Pending]:
     """The next rows to send (not sent, not failed for good, due by `now`), oldest first."""
     return await outbox_store.due(rt.db, now)
+
+
+async def claim(rt: Runtime, now: datetime, lease: timedelta) -> list[Pending]:
+    """Take the next due rows for sending until `now + lease` (see `storage.outbox.claim`)."""
+    return await outbox_store.claim(rt.db, now, now + lease)
+
+
+async def release(rt: Runtime, row_ids: list[int], now: datetime) -> None:
+    """Give claimed rows back unsent: due again at `now`."""
+    await outbox_store.release(rt.db, row_ids, now)
 
 
 async def incident(rt: Runtime, incident_id: int) -> Incident | None:

@@ -136,3 +136,8 @@ async def identify(rt: Runtime, telegram_id: int, full_name: str, username: str 
         await user_store.update_profile(rt.db, telegram_id, full_name, username)
         found = replace(found, full_name=full_name, username=username)
     return found
+
+
+async def users_with_own_menu(rt: Runtime) -> list[User]:
+    """Active users whose role opens more commands than a petugas's (their menu is set per chat)."""
+    return await user_store.active_above(rt.db, Role.PETUGAS)

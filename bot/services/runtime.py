@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.domain.clock import Clock, utc_now
@@ -22,6 +23,9 @@ class Runtime:
     clock: Clock = field(default=utc_now)
     bot_username: str = ""
     digest_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(DIGESTS_AT_ONCE))
+    #: `alert(key, text)`: an operational alert for the operators' chat (bot.telegram.ops.OpsAlerts
+    #: once the bot runs; nothing before, nor in the command line's verbs)
+    alert: Callable[[str, str], object] = field(default=lambda key, text: None)
 
     @property
     def root(self) -> str:

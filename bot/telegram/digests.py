@@ -38,6 +38,8 @@ from bot.services import schedules
 from bot.services.digest import digest_now
 from bot.services.runtime import Runtime
 from bot.services.schedules import GRACE, Claim, Schedule
+from bot.telegram import ops
+from bot.texts import ops as ops_texts
 from bot.texts.digest import render_digest
 
 log = logging.getLogger(__name__)
@@ -206,6 +208,7 @@ async def run_due(bot: Bot, rt: Runtime, chat_id: int, at_times: list[str], job_
         await schedules.release(rt, claims)
         _retry_later(job_queue, rt, chat_id, claims)
         return False
+    ops.count("digests_sent")
     return True
 
 
@@ -223,6 +226,8 @@ def _retry_later(job_queue: JobQueue | None, rt: Runtime, chat_id: int, claims: 
             "" if job_queue is not None else " (no job queue)",
             exc_info=True,
         )
+        ops.count("digests_given_up")
+        rt.alert(f"digest:{chat_id}", ops_texts.digest_given_up(chat_id, times))
         return
     delay = min(RETRY_DELAY, left)
     job_queue.run_once(

@@ -7,8 +7,8 @@ compiled; every report costs one or two calls, so on election morning this is mo
 own CPU. aiohttp is already a dependency (the emulator serves with it).
 
 `AiohttpRequest` follows `telegram.request.HTTPXRequest`'s contract: the same default timeouts,
-a connection pool, TLS certificates from `certifi` (as httpx), proxies from the usual
-environment variables (`HTTPS_PROXY`, `NO_PROXY`, ...), file uploads as multipart/form-data, and
+a connection pool, TLS certificates from `certifi` (as httpx), an outbound proxy given as
+`proxy` (`TELEGRAM_PROXY_URL`; without it the usual `HTTPS_PROXY`, `NO_PROXY`, ... apply), file uploads as multipart/form-data, and
 its failures as PTB's own errors (`TimedOut`, `NetworkError`), so the rest of the bot — the rate
 limiter, retries, the outbox — sees no difference.
 """
@@ -38,7 +38,7 @@ class AiohttpRequest(BaseRequest):
     by write + read timeout.
     """
 
-    __slots__ = ("_connect", "_media_write", "_pool", "_pool_size", "_read", "_session", "_write")
+    __slots__ = ("_connect", "_media_write", "_pool", "_pool_size", "_proxy", "_read", "_session", "_write")
 
     def __init__(
         self,
@@ -48,6 +48,7 @@ class AiohttpRequest(BaseRequest):
         connect_timeout: float | None = 5.0,
         pool_timeout: float | None = 1.0,
         media_write_timeout: float | None = 20.0,
+        proxy: str | None = None,
     ) -> None:
         if connection_pool_size < 1:
             raise ValueError("connection_pool_size must be at least 1")
@@ -57,6 +58,7 @@ class AiohttpRequest(BaseRequest):
         self._connect = connect_timeout
         self._pool = pool_timeout
         self._media_write = media_write_timeout
+        self._proxy = proxy
         self._session: aiohttp.ClientSession | None = None
 
     @property
@@ -118,7 +120,7 @@ class AiohttpRequest(BaseRequest):
             body = form
         timeout = self._timeout(bool(files), read_timeout, write_timeout, connect_timeout, pool_timeout)
         try:
-            async with self._session.request(method, url, data=body, timeout=timeout) as response:
+            async with self._session.request(method, url, data=body, timeout=timeout, proxy=self._proxy) as response:
                 return response.status, await response.read()
         except TimeoutError as exc:  # aiohttp's timeouts are TimeoutError (ServerTimeoutError too)
             raise TimedOut from exc
@@ -126,13 +128,16 @@ class AiohttpRequest(BaseRequest):
             raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc
 
 
-async def get_me(token: str, api_url: str) -> User:
+async def get_me(token: str, api_url: str, proxy: str | None = None) -> User:
     """The bot's own account (`getMe`), with clients that are closed whatever happens.
 
     PTB's `Bot.shutdown` does nothing when `initialize` failed (a rejected token, an unreachable
     server), which would leave aiohttp's sessions open; the command line checks the token with
     this before it starts the bot, so a bad start is one line and nothing left open."""
-    requests = (AiohttpRequest(connection_pool_size=1), AiohttpRequest(connection_pool_size=1))
+    requests = (
+        AiohttpRequest(connection_pool_size=1, proxy=proxy),
+        AiohttpRequest(connection_pool_size=1, proxy=proxy),
+    )
     bot = Bot(
         token,
         base_url=f"{api_url}/bot",

@@ -31,11 +31,15 @@ from bot.services import outbox, reporting
 from bot.services.outbox import Pending
 from bot.services.runtime import Runtime
 from bot.texts import incidents as ti
+from bot.texts import ops as ops_texts
 
 log = logging.getLogger(__name__)
 
 CALLBACK_VERSION = "i1"  # incident buttons: i1:<t|e|s>:<id>
 MAX_BACKOFF = timedelta(minutes=10)
+#: how long a claimed row is this sender's before another may take it (a sender that died): longer
+#: than a batch takes at a group's 20 messages a minute, flood waits included
+LEASE = timedelta(minutes=5)
 
 
 def buttons(incident_id: int) -> InlineKeyboardMarkup:
@@ -101,6 +105,7 @@ class Notifier:
         self._lock = asyncio.Lock()
         self._task: asyncio.Task | None = None
         self._again = False
+        self._claimed: set[int] = set()  # rows of the batch being sent, not yet marked
 
     def kick(self) -> None:
         """Deliver what is due soon, without waiting for it."""
@@ -129,20 +134,28 @@ class Notifier:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        if self._claimed:  # stopped mid-batch: the rows are due again at once, not after the lease
+            claimed, self._claimed = sorted(self._claimed), set()
+            try:
+                await outbox.release(self.rt, claimed, self.rt.clock())
+            except Exception as exc:  # noqa: BLE001 - stopping anyway: the lease runs out by itself
+                log.warning("outbox rows %s stay claimed until their lease runs out: %s", claimed, exc)
 
     async def deliver_due(self) -> int:
         """Send every row that is due; return how many were sent."""
         sent = 0
         async with self._lock:
             while True:
-                batch = await outbox.due(self.rt, self.rt.clock())
+                batch = await outbox.claim(self.rt, self.rt.clock(), LEASE)
                 if not batch:
                     return sent
+                self._claimed = {row.id for row in batch}
                 progressed = False
                 for row in batch:
                     if await self._deliver(row):
                         sent += 1
                         progressed = True
+                    self._claimed.discard(row.id)
                 if not progressed:
                     return sent
 
@@ -162,6 +175,9 @@ class Notifier:
                 return True
             await outbox.mark_failed(rt, row.id, error=str(exc), at=now)
             log.warning("outbox %d (%s to chat %d) failed for good: %s", row.id, row.purpose, row.chat_id, exc)
+            rt.alert(
+                f"outbox:{row.chat_id}", ops_texts.notification_given_up(row.id, row.incident_id, row.chat_id, str(exc))
+            )
             return False
         except (NetworkError, TelegramError) as exc:
             backoff = _backoff(row)

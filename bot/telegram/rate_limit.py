@@ -37,6 +37,8 @@ from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.telegram import ops
+
 log = logging.getLogger(__name__)
 
 OVERALL_PER_SECOND = 30
@@ -177,6 +179,7 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
                     acquired.append(window)
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
+                ops.count("telegram_429")
                 wait = _seconds(exc) + 0.1
                 if attempt == max_retries:
                     log.warning("Telegram's flood control: %s still refused after %d retries", endpoint, max_retries)

@@ -47,6 +47,16 @@ def for_role(role: Role) -> list[Command]:
     return [c for c in CATALOGUE if c.action is None or grant_for(role, c.action) is not Grant.NONE]
 
 
-def menu() -> list[tuple[str, str]]:
-    """The public command menu (everyone sees it; each command still checks rights)."""
-    return [(c.name, c.description) for c in CATALOGUE]
+#: commands that only make sense in a private chat (an invite link, a revocation, a file to import,
+#: registering with a link); a group's menu leaves them out
+PRIVATE_ONLY = frozenset({"undang", "cabut", "impor", "start"})
+
+
+def private_menu(role: Role) -> list[tuple[str, str]]:
+    """The menu of a private chat with a user of `role` (a petugas's is every private chat's default)."""
+    return [(c.name, c.description) for c in for_role(role)]
+
+
+def group_menu() -> list[tuple[str, str]]:
+    """The menu in groups: what members use there; each command still checks the sender's rights."""
+    return [(c.name, c.description) for c in CATALOGUE if c.name not in PRIVATE_ONLY]

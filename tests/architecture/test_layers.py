@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import ast
 import pathlib
+import subprocess
+import sys
 from dataclasses import dataclass
 
 import pytest
@@ -33,6 +35,8 @@ LAYERS: dict[str, str] = {
     "bot.logging_setup": "logging",
     "bot.app": "root",
     "bot.__main__": "root",
+    "bot.cli": "root",
+    "bot.instance": "root",
     "bot": "package",
 }
 
@@ -257,3 +261,13 @@ def test_a_lazy_import_is_caught(tmp_path: pathlib.Path) -> None:
 def test_a_cycle_is_caught() -> None:
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b"}, "b": {"c"}}) is None
+
+
+def test_the_entry_point_takes_the_lock_before_loading_the_application() -> None:
+    """`python -m bot run` refuses a second bot before PTB's application, the handlers and matplotlib
+    are imported (bot/__main__.py): importing the entry point loads none of them."""
+    probe = "import sys, bot.__main__; print(sorted(m for m in ('bot.app', 'bot.cli', 'handlers', 'matplotlib') if m in sys.modules))"
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.strip() == "[]", out.stdout

@@ -63,7 +63,14 @@ class Harness:
         await self.app.initialize()
         await self.app.post_init(self.app)  # run_polling does this; here we drive the steps ourselves
         await self.app.start()
-        await self.app.updater.start_polling(poll_interval=0.0, timeout=1, drop_pending_updates=False)
+        app = self.app
+        await app.updater.start_polling(
+            poll_interval=0.0,
+            timeout=1,
+            drop_pending_updates=False,
+            # as run_polling does: a failed getUpdates goes to the application's error handler
+            error_callback=lambda exc: app.create_task(app.process_error(error=exc, update=None)),
+        )
 
     async def stop(self) -> None:
         if self.app is None:

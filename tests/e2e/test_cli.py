@@ -13,6 +13,7 @@ from bot.emulator import BotApiEmulator
 def run(tmp_path, *args, **env):
     full_env = {
         "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": os.environ.get("PYTHONPATH", ""),  # the code under test, not an installed copy
         "HOME": str(tmp_path),
         "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
         **env,
@@ -92,7 +93,7 @@ def test_a_database_that_cannot_be_used_is_one_line_for_every_verb(tmp_path, ver
     (tmp_path / "tps.csv").write_text("kode_wilayah,jumlah_tps\n51.03.01,10\n")
     args = [arg.format(tmp=tmp_path) for arg in VERB_ARGS[verb]]
     result = run(tmp_path, verb, *args, DATABASE_PATH=str(db_path))
-    assert result.returncode == 2, result.stderr
+    assert result.returncode == 69, result.stderr
     line = _one_line(result)
     assert line.startswith(f"error: DATABASE_PATH: {db_path}"), line
     if kind == "newer_schema":
@@ -101,7 +102,7 @@ def test_a_database_that_cannot_be_used_is_one_line_for_every_verb(tmp_path, ver
 
 def test_invite_without_a_token_points_to_bot_username(tmp_path):
     result = run(tmp_path, "invite", "--role", "petugas", "--region", "51")
-    assert result.returncode == 2
+    assert result.returncode == 78
     line = _one_line(result)
     assert line.startswith("error: TELEGRAM_BOT_TOKEN: ") and "--bot-username" in line
 
@@ -122,7 +123,7 @@ async def test_invite_with_a_token_the_server_rejects_says_so_without_the_token(
             TELEGRAM_BOT_TOKEN=token,
             TELEGRAM_API_URL=emu.url,
         )
-    assert result.returncode == 2
+    assert result.returncode == 78
     line = _one_line(result)
     assert line.startswith("error: TELEGRAM_BOT_TOKEN: ditolak") and "--bot-username" in line
     assert "tidak terjangkau" not in line

@@ -21,6 +21,7 @@ def run(tmp_path):
     db_path = tmp_path / "data" / "bot.sqlite3"
     env = {
         "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": os.environ.get("PYTHONPATH", ""),  # the code under test, not an installed copy
         "HOME": str(tmp_path),
         "DATABASE_PATH": str(db_path),
         "REGION_ROOT": "51",

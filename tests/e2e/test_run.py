@@ -1,5 +1,6 @@
 """`python -m bot run` as a process: answers over HTTP, stops cleanly on SIGTERM/SIGINT with exit
-code 0, never logs the token; bad settings are one line and exit code 2."""
+code 0, never logs the token; bad settings are one line and exit code 78, an unreachable Bot API
+or an unusable database exit code 69."""
 
 import asyncio
 import os
@@ -17,7 +18,12 @@ from tests.e2e.conftest import shown
 
 
 def _env(tmp_path, **extra) -> dict:
-    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "DATABASE_PATH": str(tmp_path / "bot.sqlite3")}
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": os.environ.get("PYTHONPATH", ""),  # the code under test, not an installed copy
+        "HOME": str(tmp_path),
+        "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
+    }
     env.update(extra)
     return env
 
@@ -55,7 +61,7 @@ async def test_run_answers_and_stops_cleanly(tmp_path, stop):
         assert "Traceback" not in log
 
 
-async def test_run_without_token_is_one_line_and_exit_2(tmp_path):
+async def test_run_without_token_is_one_line_and_exit_78(tmp_path):
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -67,7 +73,7 @@ async def test_run_without_token_is_one_line_and_exit_2(tmp_path):
         stderr=asyncio.subprocess.PIPE,
     )
     out, err = await proc.communicate()
-    assert proc.returncode == 2
+    assert proc.returncode == 78
     lines = err.decode().strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: TELEGRAM_BOT_TOKEN:")
 
@@ -84,7 +90,7 @@ async def test_run_with_bad_setting(tmp_path):
         stderr=asyncio.subprocess.PIPE,
     )
     _, err = await proc.communicate()
-    assert proc.returncode == 2
+    assert proc.returncode == 78
     assert err.decode().strip().splitlines() == [err.decode().strip()]
     assert "BOT_TIMEZONE" in err.decode()
 
@@ -119,7 +125,7 @@ async def test_run_with_a_token_the_server_rejects_is_one_line_without_the_token
     token = "123456:" + "Z" * 35  # well-formed, but no bot of the emulator has it
     async with BotApiEmulator() as emu:
         rc, output = await _run_until_exit(tmp_path, TELEGRAM_BOT_TOKEN=token, TELEGRAM_API_URL=emu.url)
-    assert rc == 2, output
+    assert rc == 78, output
     assert _one_line(output).startswith("error: TELEGRAM_BOT_TOKEN: ditolak oleh server Bot API")
     assert token not in output and "Z" * 35 not in output
 
@@ -130,15 +136,15 @@ async def test_run_with_an_unreachable_bot_api_is_one_line_naming_the_url(tmp_pa
         port = probe.getsockname()[1]
     token = "123:" + "a" * 35
     rc, output = await _run_until_exit(tmp_path, TELEGRAM_BOT_TOKEN=token, TELEGRAM_API_URL=f"http://127.0.0.1:{port}")
-    assert rc == 2, output
+    assert rc == 69, output
     line = _one_line(output)
     assert line.startswith("error: TELEGRAM_API_URL: ") and "tidak terjangkau" in line
     assert token not in output
 
 
-async def test_run_with_an_unknown_province_exits_2_at_once(tmp_path):
+async def test_run_with_an_unknown_province_exits_78_at_once(tmp_path):
     rc, output = await _run_until_exit(tmp_path, TELEGRAM_BOT_TOKEN="123:" + "a" * 35, REGION_ROOT="99")
-    assert rc == 2 and _one_line(output).startswith("error: REGION_ROOT: "), output
+    assert rc == 78 and _one_line(output).startswith("error: REGION_ROOT: "), output
 
 
 @pytest.mark.parametrize("kind", ["not_a_database", "newer_schema"])
@@ -153,7 +159,7 @@ async def test_run_with_a_database_it_cannot_use_is_one_line_and_exits(tmp_path,
     async with BotApiEmulator() as emu:
         bot = emu.add_bot("kpu_koordinasi_bot", "KPU Koordinasi")
         rc, output = await _run_until_exit(tmp_path, TELEGRAM_BOT_TOKEN=bot.token, TELEGRAM_API_URL=emu.url)
-    assert rc == 2, output
+    assert rc == 69, output
     assert _one_line(output).startswith(f"error: DATABASE_PATH: {db_path}")
     assert bot.token not in output
 

@@ -76,3 +76,28 @@ def test_ptbs_traceback_of_a_failed_start_is_left_to_the_command_line(capsys):
     err = capsys.readouterr().err
     assert "Bootstrap" not in err and "Traceback" not in err
     assert "Polling Updates" in err  # other PTB records still reach the log
+
+
+def test_json_lines_carry_the_ids_and_mask_niks_and_the_token(capsys):
+    import json
+
+    setup_logging("INFO", TOKEN, "json")
+    log = logging.getLogger("bot.reporting")
+    log.info("report from NIK %s via /bot%s/x", "5103011234560001", TOKEN, extra={"update_id": 7, "incident_id": 12})
+    try:
+        raise ValueError("bad NIK 5103011234560001")
+    except ValueError:
+        log.exception("failed", extra={"chat_id": -100})
+    first, second = (json.loads(line) for line in capsys.readouterr().err.strip().splitlines())
+    assert first["level"] == "INFO" and first["logger"] == "bot.reporting"
+    assert (first["update_id"], first["incident_id"]) == (7, 12) and "chat_id" not in first
+    assert first["message"] == "report from NIK 5103**********01 via /bot<TOKEN>/x"
+    assert first["time"].endswith("+00:00")
+    assert second["chat_id"] == -100 and "ValueError: bad NIK 5103**********01" in second["traceback"]
+    assert "5103011234560001" not in second["traceback"]
+
+
+def test_a_longer_number_is_not_taken_for_a_nik():
+    from bot.logging_setup import mask_nik
+
+    assert mask_nik("id 51030112345600012 and 5103011234560001.") == "id 51030112345600012 and 5103**********01."

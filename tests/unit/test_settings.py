@@ -121,7 +121,7 @@ def test_webhook_needs_secret(monkeypatch):
 
 
 def test_webhook_path_is_the_urls_path():
-    from bot.__main__ import webhook_path
+    from bot.cli import webhook_path
 
     assert webhook_path("https://kpu.example.org/telegram/hook") == "telegram/hook"
     assert webhook_path("https://kpu.example.org/") == ""
@@ -129,7 +129,7 @@ def test_webhook_path_is_the_urls_path():
 
 
 def test_run_asks_for_what_the_handlers_use():
-    from bot.__main__ import ALLOWED_UPDATES
+    from bot.cli import ALLOWED_UPDATES
 
     # edited messages only to tell an officer that an edited /lapor changed nothing
     assert set(ALLOWED_UPDATES) == {"message", "edited_message", "callback_query", "my_chat_member"}
