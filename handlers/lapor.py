@@ -35,7 +35,7 @@ from bot.domain.models import Level, NewAttachment
 from bot.domain.parsing import parse_lapor
 from bot.domain.reporting import DATA_PROBLEMS, ITEMS, LaporError, Severity
 from bot.services import reporting
-from bot.services.reporting import Receipt, Refused, Source
+from bot.services.reporting import Held, Receipt, Refused, Source
 from bot.telegram.replies import edit, reply, send
 from bot.telegram.updates import (
     actor_of,
@@ -74,9 +74,31 @@ def source_of(update: Update, message: Message | None = None) -> Source:
     return Source(message.chat_id, message.message_id, update.update_id, message.date)
 
 
-async def answer_receipt(update: Update, context: KpuContext, result: Receipt | Refused) -> Message:
+#: callback data prefix of the Benar / Batal buttons of a figure that went down
+HELD_CB = "turun1"
+
+
+def _held_buttons(report_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(tr.HELD_CONFIRM_BUTTON, callback_data=f"{HELD_CB}:{report_id}:ya"),
+                InlineKeyboardButton(tr.HELD_CANCEL_BUTTON, callback_data=f"{HELD_CB}:{report_id}:tidak"),
+            ]
+        ]
+    )
+
+
+async def answer_receipt(update: Update, context: KpuContext, result: Receipt | Refused | Held) -> Message:
     if isinstance(result, Refused):
         return await reply(update, ti.refusal_text(result.why), owner_id=sender_of(update).id)
+    if isinstance(result, Held):
+        return await reply(
+            update,
+            tr.held(result.report, result.current),
+            owner_id=sender_of(update).id,
+            markup=_held_buttons(result.report_id),
+        )
     sent = await reply(update, receipt_text(result), owner_id=result.incident.reporter_id)
     if result.notified:
         context.application.bot_data[NOTIFIER_KEY].kick()
@@ -85,8 +107,34 @@ async def answer_receipt(update: Update, context: KpuContext, result: Receipt | 
 
 def receipt_text(result: Receipt) -> str:
     return ti.receipt(
-        result.incident, reporting.report_of(result.incident), result.path, result.nik_warnings, result.duplicate
+        result.incident,
+        reporting.report_of(result.incident),
+        result.path,
+        result.nik_warnings,
+        result.duplicate,
+        updated=result.updated,
+        closed=result.closed,
     )
+
+
+async def held_button(update: Update, context: KpuContext) -> None:
+    """Benar / Batal under a report whose figure went down: only its reporter may answer, once."""
+    query = query_of(update)
+    _, report_id, answer = data_of(query).split(":")
+    result = await reporting.confirm_held(context.rt, actor_of(context), int(report_id), answer == "ya")
+    message = query_message_of(query)
+    if result is None:
+        await query.answer()
+        text = tr.HELD_CANCELLED if answer != "ya" else tr.HELD_ALREADY
+        await edit(message, text, owner_id=sender_of(update).id)
+        return
+    await query.answer()
+    if isinstance(result, Refused):
+        await edit(message, ti.refusal_text(result.why), owner_id=sender_of(update).id)
+        return
+    await edit(message, receipt_text(result), owner_id=result.incident.reporter_id)
+    if result.notified:
+        context.application.bot_data[NOTIFIER_KEY].kick()
 
 
 # --- one line ----------------------------------------------------------------------------------
@@ -200,13 +248,14 @@ def _keyboard(prefix: str, options: list[tuple[str, str]], per_row: int = 2) -> 
     return InlineKeyboardMarkup(rows)
 
 
-KIND_OPTIONS = [(k, labels.KIND_LABELS[k]) for k in ("logistik", "data", "rekap", "insiden")]
+KIND_OPTIONS = [(k, labels.KIND_LABELS[k]) for k in ("logistik", "data", "hitung", "rekap", "insiden")]
 ITEM_OPTIONS = [(name, term.label) for name, term in ITEMS.items()]
 PROBLEM_OPTIONS = [(name, term.label) for name, term in DATA_PROBLEMS.items()]
 SEVERITY_OPTIONS = [(s.value, f"{labels.SEVERITY_MARK[s.value]} {s.value}") for s in Severity]
 ASK_DETAILS = {
     "logistik": ti.FLOW_ASK_LOGISTIK,
     "data": ti.FLOW_ASK_DATA,
+    "hitung": ti.FLOW_ASK_HITUNG,
     "rekap": ti.FLOW_ASK_REKAP,
     "insiden": ti.FLOW_ASK_INSIDEN,
 }
@@ -354,6 +403,10 @@ async def confirmed(update: Update, context: KpuContext) -> int:
     result = await reporting.submit_parsed(context.rt, actor_of(context), parsed, source)
     if isinstance(result, Refused):
         await edit(message, ti.refusal_text(result.why), owner_id=sender_of(update).id)
+        return ConversationHandler.END
+    if isinstance(result, Held):
+        markup = _held_buttons(result.report_id)
+        await edit(message, tr.held(result.report, result.current), owner_id=sender_of(update).id, markup=markup)
         return ConversationHandler.END
     await edit(message, receipt_text(result), owner_id=result.incident.reporter_id)
     if result.notified:

@@ -102,9 +102,11 @@ async def migrate(conn: aiosqlite.Connection) -> list[str]:
                 await conn.execute(statement)
             if rebuild:
                 async with conn.execute("PRAGMA foreign_key_check") as cur:
-                    broken = await cur.fetchall()
+                    broken = list(await cur.fetchall())
                 if broken:
-                    raise RuntimeError(f"{name}: foreign keys broken by the migration: {list(map(tuple, broken[:5]))}")
+                    raise RuntimeError(
+                        f"{name}: foreign keys broken by the migration: {[tuple(r) for r in broken[:5]]}"
+                    )
             await conn.execute(f"PRAGMA user_version = {number}")
             await conn.execute("COMMIT")
         except BaseException:

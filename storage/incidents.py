@@ -16,14 +16,16 @@ import aiosqlite
 
 from bot.domain.clock import from_db, to_db
 from bot.domain.models import Attachment, Incident, IncidentEvent, NewIncident, Status
+from bot.domain.reporting import STATEFUL
 from storage import outbox
 from storage.db import Database
 from storage.outbox import OutboxRow
 
 _COLUMNS = (
     "id, kind, severity, status, region_code, reporter_id, item, received, planned, damaged, data_count,"
-    " tps_done, tps_total, sirekap, description, payload, source_chat_id, source_message_id, reported_at,"
-    " received_at, handling_region, escalations, assignee_id, taken_at, resolved_at, awaiting_since"
+    " tps_done, tps_total, sirekap, desa_done, desa_total, description, payload, source_chat_id, source_message_id,"
+    " reported_at, received_at, handling_region, escalations, assignee_id, taken_at, resolved_at, awaiting_since,"
+    " last_reported_at"
 )
 
 
@@ -43,6 +45,8 @@ def _incident(row) -> Incident:
         tps_done=row["tps_done"],
         tps_total=row["tps_total"],
         sirekap=row["sirekap"],
+        desa_done=row["desa_done"],
+        desa_total=row["desa_total"],
         description=row["description"],
         payload=json.loads(row["payload"]),
         source_chat_id=row["source_chat_id"],
@@ -55,6 +59,7 @@ def _incident(row) -> Incident:
         taken_at=from_db(row["taken_at"]),
         resolved_at=from_db(row["resolved_at"]),
         awaiting_since=from_db(row["awaiting_since"]),
+        last_reported_at=from_db(row["last_reported_at"]),
     )
 
 
@@ -64,12 +69,18 @@ async def get(db: Database, incident_id: int) -> Incident | None:
 
 
 async def find_duplicate(db: Database, *, update_id: int | None, chat_id: int, message_id: int) -> Incident | None:
-    """The incident already made from this update or this message, if any."""
+    """The incident already made or updated from this update or this message, if any."""
     row = await db.fetchone(
         f"SELECT {_COLUMNS} FROM incidents WHERE (source_chat_id = ? AND source_message_id = ?)"
         " OR (? IS NOT NULL AND update_id = ?) LIMIT 1",
         (chat_id, message_id, update_id, update_id),
     )
+    if row is None:
+        row = await db.fetchone(
+            f"SELECT {_COLUMNS} FROM incidents WHERE id = (SELECT incident_id FROM incident_reports"
+            " WHERE (source_chat_id = ? AND source_message_id = ?) OR (? IS NOT NULL AND update_id = ?) LIMIT 1)",
+            (chat_id, message_id, update_id, update_id),
+        )
     return _incident(row) if row else None
 
 
@@ -88,13 +99,17 @@ async def create(db: Database, new: NewIncident, notify: Sequence[OutboxRow] = (
     values["received_at"] = to_db(new.received_at)
     values["handling_region"] = new.region_code
     values["awaiting_since"] = values["received_at"]
+    values["last_reported_at"] = values["reported_at"]
     columns = ", ".join(values)
     marks = ", ".join(f":{name}" for name in values)
     insert = f"INSERT INTO incidents ({columns}) VALUES ({marks}) RETURNING {_COLUMNS}"
+    stateful = new.kind in STATEFUL
     try:
-        if notify:
+        if notify or stateful:
             async with db.transaction() as conn:
                 [row] = await conn.execute_fetchall(insert, values)
+                if stateful:
+                    await _add_report(conn, new, row["id"], "berlaku")
                 await outbox.add(conn, row["id"], list(notify), new.received_at)
         else:
             [row] = await db.write(insert, values)
@@ -106,6 +121,218 @@ async def create(db: Database, new: NewIncident, notify: Sequence[OutboxRow] = (
             raise
         return existing, False
     return _incident(row), True
+
+
+_REPORT_FIGURES = (
+    "item",
+    "received",
+    "planned",
+    "damaged",
+    "tps_done",
+    "tps_total",
+    "sirekap",
+    "desa_done",
+    "desa_total",
+)
+
+
+async def _add_report(conn: aiosqlite.Connection, new: NewIncident, incident_id: int | None, state: str) -> int:
+    """Keep one report of a stateful incident (the first, a later one, or one waiting to be confirmed)."""
+    values = {name: getattr(new, name) for name in _REPORT_FIGURES}
+    values |= {
+        "incident_id": incident_id,
+        "kind": new.kind,
+        "region_code": new.region_code,
+        "description": new.description,
+        "reporter_id": new.reporter_id,
+        "source_chat_id": new.source_chat_id,
+        "source_message_id": new.source_message_id,
+        "update_id": new.update_id,
+        "reported_at": to_db(new.reported_at),
+        "received_at": to_db(new.received_at),
+        "state": state,
+        "decided_at": None if state == "menunggu" else to_db(new.received_at),
+    }
+    columns = ", ".join(values)
+    marks = ", ".join(f":{name}" for name in values)
+    cur = await conn.execute(f"INSERT INTO incident_reports ({columns}) VALUES ({marks})", values)
+    assert cur.lastrowid is not None  # an INSERT always sets it
+    return cur.lastrowid
+
+
+async def open_stateful(db: Database, kind: str, region_code: str, item: str | None) -> Incident | None:
+    """The open incident of a kecamatan × item (logistik), kecamatan (hitung) or kecamatan × jenis
+    (rekap): at most one (a partial UNIQUE index of migration 0007)."""
+    row = await db.fetchone(
+        f"SELECT {_COLUMNS} FROM incidents WHERE kind = ? AND region_code = ? AND coalesce(item, '') = ?"
+        " AND status <> 'selesai'",
+        (kind, region_code, item or ""),
+    )
+    return _incident(row) if row else None
+
+
+async def current_state(db: Database, kind: str, region_code: str, item: str | None) -> dict | None:
+    """The current figures of a kecamatan (× item / jenis), from the state tables."""
+    params: tuple = (region_code, item)
+    if kind == "logistik":
+        sql = "SELECT received, planned, damaged FROM logistics_state WHERE region_code = ? AND item = ?"
+    elif kind == "hitung":
+        sql, params = "SELECT tps_done, tps_total, sirekap FROM counting_state WHERE region_code = ?", (region_code,)
+    else:
+        sql = "SELECT desa_done, desa_total FROM recap_state WHERE region_code = ? AND jenis = ?"
+    row = await db.fetchone(sql, params)
+    return dict(row) if row else None
+
+
+async def hold_report(db: Database, new: NewIncident, incident_id: int | None) -> int:
+    """A report whose figure went down, kept until its reporter confirms or cancels it; its number."""
+    async with db.transaction() as conn:
+        return await _add_report(conn, new, incident_id, "menunggu")
+
+
+async def held_report(db: Database, report_id: int) -> tuple[NewIncident, str] | None:
+    """A kept report as it was sent, and its state ('menunggu', 'berlaku', 'batal')."""
+    row = await db.fetchone("SELECT * FROM incident_reports WHERE id = ?", (report_id,))
+    if row is None:
+        return None
+    new = NewIncident(
+        kind=row["kind"],
+        severity="rendah",
+        region_code=row["region_code"],
+        reporter_id=row["reporter_id"],
+        description=row["description"],
+        payload={},
+        source_chat_id=row["source_chat_id"],
+        source_message_id=row["source_message_id"],
+        update_id=row["update_id"],
+        reported_at=from_db(row["reported_at"]),
+        received_at=from_db(row["received_at"]),
+        **{name: row[name] for name in _REPORT_FIGURES},
+    )
+    return new, row["state"]
+
+
+async def decide_held(db: Database, report_id: int, state: str, at: datetime) -> bool:
+    """Mark a waiting report cancelled ('batal'); False if it was decided before."""
+    rows = await db.write(
+        "UPDATE incident_reports SET state = ?, decided_at = ? WHERE id = ? AND state = 'menunggu' RETURNING id",
+        (state, to_db(at), report_id),
+    )
+    return bool(rows)
+
+
+async def report_count(db: Database, incident_id: int) -> int:
+    """How many reports count for an incident (the number of its latest)."""
+    return await db.fetchvalue(
+        "SELECT count(*) FROM incident_reports WHERE incident_id = ? AND state = 'berlaku'", (incident_id,)
+    )
+
+
+async def apply_report(
+    db: Database,
+    incident_id: int,
+    new: NewIncident,
+    *,
+    held_id: int | None,
+    severity: str,
+    close_note: str | None,
+    at: datetime,
+    notify: Callable[[list[dict], int], list[OutboxRow]],
+) -> tuple[Incident, int] | None:
+    """A later report of an open stateful incident: its figures, severity and latest report time
+    updated in place, the report kept (or a held one confirmed), a 'laporan' event, and — when
+    `close_note` is given — the automatic closing with its 'selesai_otomatis' event; `notify(posts,
+    event_id)` gives the notifications (card edits, a first posting). One transaction. Returns the
+    new state and the report's number among the incident's reports, or None if the incident was
+    closed meanwhile."""
+    figures = {name: getattr(new, name) for name in _REPORT_FIGURES if name != "item"}
+    async with db.transaction() as conn:
+        cur = await conn.execute("SELECT status, handling_region FROM incidents WHERE id = ?", (incident_id,))
+        row = await cur.fetchone()
+        if row is None or row["status"] == "selesai":
+            return None
+        if held_id is None:
+            report_id = await _add_report(conn, new, incident_id, "berlaku")
+        else:
+            report_id = held_id
+            await conn.execute(
+                "UPDATE incident_reports SET state = 'berlaku', decided_at = ?, incident_id = ? WHERE id = ?",
+                (to_db(at), incident_id, held_id),
+            )
+        cur = await conn.execute(
+            "SELECT count(*) FROM incident_reports WHERE incident_id = ? AND state = 'berlaku' AND id <= ?",
+            (incident_id, report_id),
+        )
+        counted = await cur.fetchone()
+        number = counted[0] if counted else 1
+        changes = figures | {"severity": severity, "last_reported_at": to_db(new.reported_at)}
+        if new.description:
+            changes["description"] = new.description
+        assignments = ", ".join(f"{column} = :{column}" for column in changes)
+        await conn.execute(f"UPDATE incidents SET {assignments} WHERE id = :id", changes | {"id": incident_id})
+        event_id = await _event(
+            conn,
+            incident_id,
+            at=at,
+            actor_id=new.reporter_id,
+            action="laporan",
+            from_status=row["status"],
+            to_status=row["status"],
+            region_code=row["handling_region"],
+            note=str(number),
+        )
+        if close_note is not None:
+            await conn.execute(
+                "UPDATE incidents SET status = 'selesai', resolved_at = ?, awaiting_since = NULL WHERE id = ?",
+                (to_db(at), incident_id),
+            )
+            event_id = await _event(
+                conn,
+                incident_id,
+                at=at,
+                actor_id=None,
+                action="selesai_otomatis",
+                from_status=row["status"],
+                to_status="selesai",
+                region_code=row["handling_region"],
+                note=close_note,
+            )
+        cur = await conn.execute(_POSTS_SQL, (incident_id,))
+        await outbox.add(conn, incident_id, notify([dict(r) for r in await cur.fetchall()], event_id), at)
+    incident = await get(db, incident_id)
+    assert incident is not None  # it was just updated
+    return incident, number
+
+
+async def close_complete(db: Database, incident_id: int, *, at: datetime, note: str) -> Incident | None:
+    """Close a stateful incident whose first report was already complete ('selesai_otomatis')."""
+    async with db.transaction() as conn:
+        cur = await conn.execute("SELECT status, handling_region FROM incidents WHERE id = ?", (incident_id,))
+        row = await cur.fetchone()
+        if row is None or row["status"] == "selesai":
+            return None
+        await conn.execute(
+            "UPDATE incidents SET status = 'selesai', resolved_at = ?, awaiting_since = NULL WHERE id = ?",
+            (to_db(at), incident_id),
+        )
+        await _event(
+            conn,
+            incident_id,
+            at=at,
+            actor_id=None,
+            action="selesai_otomatis",
+            from_status=row["status"],
+            to_status="selesai",
+            region_code=row["handling_region"],
+            note=note,
+        )
+    return await get(db, incident_id)
+
+
+async def tps_baseline(db: Database, region_code: str) -> int | None:
+    """The imported number of TPS of a kecamatan."""
+    row = await db.fetchone("SELECT tps_count FROM tps_baseline WHERE region_code = ?", (region_code,))
+    return row["tps_count"] if row else None
 
 
 #: columns a lifecycle change may set
@@ -189,7 +416,7 @@ _POSTS_SQL = (
 
 
 #: routine progress reports, as `bot.services.digest.is_progress` defines them (kept equal by a test)
-PROGRESS_SQL = "(kind = 'rekap' OR (kind = 'logistik' AND severity = 'rendah'))"
+PROGRESS_SQL = "(kind IN ('hitung', 'rekap') OR (kind = 'logistik' AND severity = 'rendah'))"
 
 
 async def list_in_scope(

@@ -187,10 +187,10 @@ def item_order(item: str) -> tuple[int, str]:
 
 def is_progress(kind: str, severity: str) -> bool:
     """A routine cumulative progress report: every rekap, and a logistik report without shortfall
-    or damage (severity rendah). Officers send them again and again as figures grow; they update
+    or damage (severity rendah), every hitung. Officers send them again and again as figures grow; they update
     the state (the logistics and counting sections) and are not problems for a coordinator to
     handle, so the incident figures leave them out."""
-    return kind == "rekap" or (kind == "logistik" and severity == "rendah")
+    return kind in ("hitung", "rekap") or (kind == "logistik" and severity == "rendah")
 
 
 def lagging_children(children: tuple[ChildLogistics, ...], limit: int = MAX_LAGGING) -> tuple[ChildLogistics, ...]:

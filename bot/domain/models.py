@@ -108,6 +108,8 @@ class Incident:
     tps_done: int | None
     tps_total: int | None
     sirekap: int | None
+    desa_done: int | None
+    desa_total: int | None
     description: str
     payload: dict
     source_chat_id: int
@@ -120,6 +122,7 @@ class Incident:
     taken_at: datetime | None
     resolved_at: datetime | None
     awaiting_since: datetime | None = None  # when it started waiting to be taken at its current level
+    last_reported_at: datetime | None = None  # message time of the report whose figures it shows
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +180,8 @@ class NewIncident:
     tps_done: int | None = None
     tps_total: int | None = None
     sirekap: int | None = None
+    desa_done: int | None = None
+    desa_total: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

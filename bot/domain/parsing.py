@@ -5,7 +5,8 @@ never raises. The grammar (spec.md, "Reporting: /lapor"), after an optional `@<r
 
     logistik <barang> <diterima>[/<rencana>] [rusak <n>] [catatan…]
     data     <jenis> <jumlah> [keterangan…]
-    rekap    <tps_selesai>/<tps_total> [sirekap <n>]
+    hitung   <tps_selesai>[/<tps_total>] [sirekap <n>]     (also: rekap <tps_selesai>…)
+    rekap    <jenis_pemilihan> <desa_selesai>/<desa_total>
     insiden  <rendah|sedang|tinggi|kritis> <uraian…>
 
 Keywords, kinds, items, problems and severities are case-insensitive. An item or problem may be
@@ -26,6 +27,7 @@ from bot.domain.reporting import (
     MAX_TEXT,
     DataReport,
     ErrorCode,
+    HitungReport,
     InsidenReport,
     Kind,
     LaporError,
@@ -36,6 +38,7 @@ from bot.domain.reporting import (
     check_against_plan,
     format_number,
     resolve_item,
+    resolve_jenis,
     resolve_kind,
     resolve_problem,
     resolve_severity,
@@ -49,8 +52,8 @@ _NUMBER: Final = re.compile(r"[0-9]+|[0-9]{1,3}(?:\.[0-9]{3})+")
 _NEGATIVE: Final = re.compile(r"[-\u2212][0-9][0-9.]*")
 #: Digits beyond which a number is certainly above MAX_NUMBER (and `int()` stays cheap).
 _MAX_DIGITS: Final = len(str(MAX_NUMBER))
-#: Longest item or problem name, in words (`alat bantu tunanetra`, `tidak memenuhi syarat`).
-_MAX_TERM_WORDS: Final = 3
+#: Longest item or problem name, in words (`surat suara dprd kab kota`, `tidak memenuhi syarat`).
+_MAX_TERM_WORDS: Final = 5
 
 _DAMAGED_KEYWORD: Final = "rusak"
 _SIREKAP_KEYWORD: Final = "sirekap"
@@ -218,20 +221,19 @@ def _data(tokens: _Tokens, kind_word: str) -> DataReport:
     return DataReport(problem, count, _free_text(tokens, kind))
 
 
-def _rekap(tokens: _Tokens, kind_word: str) -> RekapReport:
-    """`<tps_selesai>/<tps_total> [sirekap <n>]`"""
-    kind = Kind.REKAP
+def _hitung(tokens: _Tokens, kind_word: str) -> HitungReport:
+    """`<tps_selesai>[/<tps_total>] [sirekap <n>]`; without a total the imported number of TPS is used."""
+    kind = Kind.HITUNG
     token = _required(tokens, ErrorCode.MISSING_NUMBER, kind_word, kind)
-    if "/" not in token:
-        # A lone number is a missing total; anything else is not a number at all.
-        if isinstance(parse_number(token), int):
-            raise _Refused(LaporError(ErrorCode.INVALID_FRACTION, token, kind))
-        _number(token, kind)
-    done, total = _fraction(token, kind)
-    if total == 0:
-        raise _Refused(LaporError(ErrorCode.TPS_TOTAL_ZERO, token, kind))
-    if done > total:
-        raise _Refused(LaporError(ErrorCode.TPS_DONE_OVER_TOTAL, token.split("/")[0], kind, bound=total))
+    total: int | None
+    if "/" in token:
+        done, total = _fraction(token, kind)
+        if total == 0:
+            raise _Refused(LaporError(ErrorCode.TPS_TOTAL_ZERO, token, kind))
+        if done > total:
+            raise _Refused(LaporError(ErrorCode.TPS_DONE_OVER_TOTAL, token.split("/")[0], kind, bound=total))
+    else:
+        done, total = _number(token, kind), None
     sirekap = None
     keyword = tokens.peek()
     if keyword is not None and keyword.casefold() == _SIREKAP_KEYWORD:
@@ -240,7 +242,30 @@ def _rekap(tokens: _Tokens, kind_word: str) -> RekapReport:
         if sirekap > done:
             raise _Refused(LaporError(ErrorCode.SIREKAP_OVER_DONE, sirekap_token, kind, bound=done))
     _no_more(tokens, kind)
-    return RekapReport(done, total, sirekap)
+    return HitungReport(done, total, sirekap)
+
+
+def _rekap(tokens: _Tokens, kind_word: str) -> HitungReport | RekapReport:
+    """`<jenis_pemilihan> <desa_selesai>/<desa_total>` (rekapitulasi kecamatan); `rekap` followed
+    directly by a number is penghitungan, as it was written before `hitung` existed."""
+    kind = Kind.REKAP
+    first = tokens.peek()
+    if first is None:
+        raise _Refused(LaporError(ErrorCode.MISSING_JENIS, None, kind))
+    if first[:1].isdigit():
+        return _hitung(tokens, kind_word)
+    jenis, jenis_words = _term(tokens, resolve_jenis, ErrorCode.MISSING_JENIS, ErrorCode.UNKNOWN_JENIS, kind)
+    token = _required(tokens, ErrorCode.MISSING_NUMBER, jenis_words, kind)
+    if "/" not in token:
+        _number(token, kind)  # refuses what is not a number; a lone number misses its total
+        raise _Refused(LaporError(ErrorCode.INVALID_FRACTION, token, kind))
+    done, total = _fraction(token, kind)
+    if total == 0:
+        raise _Refused(LaporError(ErrorCode.DESA_TOTAL_ZERO, token, kind))
+    if done > total:
+        raise _Refused(LaporError(ErrorCode.DESA_DONE_OVER_TOTAL, token.split("/")[0], kind, bound=total))
+    _no_more(tokens, kind)
+    return RekapReport(jenis, done, total)
 
 
 def _insiden(tokens: _Tokens, kind_word: str) -> InsidenReport:
@@ -260,6 +285,7 @@ def _insiden(tokens: _Tokens, kind_word: str) -> InsidenReport:
 _PARSERS: Final[dict[Kind, Callable[[_Tokens, str], Report]]] = {
     Kind.LOGISTIK: _logistik,
     Kind.DATA: _data,
+    Kind.HITUNG: _hitung,
     Kind.REKAP: _rekap,
     Kind.INSIDEN: _insiden,
 }

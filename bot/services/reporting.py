@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.domain import access
 from bot.domain.access import Action, Reason
@@ -19,7 +19,11 @@ from bot.domain.parsing import parse_lapor
 from bot.domain.privacy import nik_region_mismatches
 from bot.domain.regions import normalize_code
 from bot.domain.reporting import (
+    STATEFUL,
+    URGENT_SEVERITIES,
     DataReport,
+    ErrorCode,
+    HitungReport,
     IncidentNotFound,
     InsidenReport,
     LaporError,
@@ -35,6 +39,8 @@ from bot.domain.reporting import (
     TargetUnknown,
     check_against_plan,
     derive_severity,
+    is_complete,
+    went_down,
 )
 from bot.services import incidents as lifecycle
 from bot.services.runtime import Runtime
@@ -43,7 +49,7 @@ from storage import incidents as incident_store
 from storage import regions as region_store
 
 #: kinds whose figures are cumulative per kecamatan, so they must name one
-PER_KECAMATAN = {"logistik", "rekap"}
+PER_KECAMATAN = STATEFUL
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +59,20 @@ class Receipt:
     duplicate: bool = False
     nik_warnings: tuple[str, ...] = field(default=())
     notified: bool = False  # notifications were queued with it (the outbox has work)
+    updated: int | None = None  # the report updated this open incident; its number among its reports
+    closed: bool = False  # the report completed the figures: the incident was closed automatically
+    plan: int | None = None  # the kebutuhan / number of TPS the report was read against (imported)
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """A report whose figure is below the current one: kept as `report_id`, not counted until its
+    reporter presses Benar (or Batal)."""
+
+    report_id: int
+    report: Report
+    current: Report
+    path: tuple[Region, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,8 +161,10 @@ def _figures(report: Report) -> dict:
             }
         case DataReport():
             return {"item": report.problem, "data_count": report.count}
-        case RekapReport():
+        case HitungReport():
             return {"tps_done": report.tps_done, "tps_total": report.tps_total, "sirekap": report.sirekap}
+        case RekapReport():
+            return {"item": report.jenis, "desa_done": report.desa_done, "desa_total": report.desa_total}
     return {}
 
 
@@ -155,7 +177,7 @@ def _text_of(report: Report) -> str:
     return ""
 
 
-async def submit_text(rt: Runtime, actor: User, args: str, source: Source) -> Receipt | Refused:
+async def submit_text(rt: Runtime, actor: User, args: str, source: Source) -> Receipt | Refused | Held:
     """A one-line `/lapor …` (the text after the command).
 
     A repeat of a stored report (the same update or message) gets that report's receipt: storing
@@ -186,7 +208,7 @@ async def _receipt_of(rt: Runtime, existing: Incident) -> Receipt:
     )
 
 
-async def submit_parsed(rt: Runtime, actor: User, parsed: ParsedLapor, source: Source) -> Receipt | Refused:
+async def submit_parsed(rt: Runtime, actor: User, parsed: ParsedLapor, source: Source) -> Receipt | Refused | Held:
     """A report already parsed (the guided flow's answers)."""
     duplicate = await _duplicate(rt, source)
     if duplicate is not None:
@@ -207,64 +229,196 @@ class Checked:
 
     @property
     def shown(self) -> Report:
-        """The report as the receipt will restate it (the imported plan filled in)."""
-        if isinstance(self.report, LogistikReport) and self.report.planned is None and self.plan is not None:
+        """The report as the receipt will restate it (the imported kebutuhan or number of TPS in force)."""
+        if isinstance(self.report, LogistikReport) and self.plan is not None:
             return dataclasses.replace(self.report, planned=self.plan)
+        if isinstance(self.report, HitungReport) and self.plan is not None:
+            return dataclasses.replace(self.report, tps_total=self.plan)
         return self.report
+
+
+def past_deadline(rt: Runtime) -> bool:
+    """Whether logistics are due now: from H minus LOGISTICS_DEADLINE_DAYS (local date)."""
+    today = rt.clock().astimezone(rt.settings.tz).date()
+    return today >= rt.settings.ELECTION_DAY - timedelta(days=rt.settings.LOGISTICS_DEADLINE_DAYS)
 
 
 async def check(rt: Runtime, actor: User, parsed: ParsedLapor) -> Checked | Refused:
     """Every rule a report must pass before it is stored: the region (own, or `@target` in scope),
-    the reporter's right there, a kecamatan for cumulative figures, the figures against the plan.
-    The guided flow shows the result before "Kirim"; storing checks again."""
+    the reporter's right there, a kecamatan for cumulative figures, the figures against the
+    imported kebutuhan or number of TPS. The guided flow shows the result before "Kirim"; storing
+    checks again."""
     region = await region_for(rt, actor, parsed.target, parsed.report.kind.value)
     if isinstance(region, Refused):
         return region
     report = parsed.report
     plan = None
-    if isinstance(report, LogistikReport) and report.planned is None:
+    if isinstance(report, LogistikReport):
         plan = await incident_store.plan_for(rt.db, region.code, report.item)
+    elif isinstance(report, HitungReport):
+        plan = await incident_store.tps_baseline(rt.db, region.code)
+        if plan is None and report.tps_total is None:
+            return Refused(LaporError(ErrorCode.MISSING_TPS_TOTAL, str(report.tps_done), report.kind))
+        bound = plan if plan is not None else report.tps_total
+        if bound is not None and report.tps_done > bound:
+            return Refused(LaporError(ErrorCode.TPS_OVER_BASELINE, str(report.tps_done), report.kind, bound=bound))
     error = check_against_plan(report, plan)
     if error is not None:
         return Refused(error)
-    return Checked(report, region, await region_store.path(rt.db, region.code), plan, derive_severity(report, plan))
+    severity = derive_severity(report, plan, past_deadline=past_deadline(rt))
+    return Checked(report, region, await region_store.path(rt.db, region.code), plan, severity)
 
 
-async def _submit(rt: Runtime, actor: User, parsed: ParsedLapor, source: Source) -> Receipt | Refused:
-    """Check and store a report whose source was not seen before."""
-    checked = await check(rt, actor, parsed)
-    if isinstance(checked, Refused):
-        return checked
-    report, region, plan, severity = checked.report, checked.region, checked.plan, checked.severity
-    text = _text_of(report)
+def _new_incident(checked: Checked, actor: User, source: Source, now: datetime) -> NewIncident:
+    report = checked.shown
     figures = _figures(report)
     payload: dict = {}
-    if isinstance(report, LogistikReport):
-        # the plan in force when reported, and where it came from, for the receipt and history
-        payload["rencana_dari"] = "laporan" if report.planned is not None else ("impor" if plan is not None else None)
-        if report.planned is None:
-            figures["planned"] = plan
-    new = NewIncident(
+    if isinstance(checked.report, LogistikReport):
+        # where the kebutuhan came from, for the receipt and history
+        typed = checked.report.planned
+        payload["kebutuhan_dari"] = "impor" if checked.plan is not None else ("laporan" if typed is not None else None)
+    return NewIncident(
         kind=report.kind.value,
-        severity=severity.value,
-        region_code=region.code,
+        severity=checked.severity.value,
+        region_code=checked.region.code,
         reporter_id=actor.telegram_id,
-        description=text,
+        description=_text_of(report),
         payload=payload,
         source_chat_id=source.chat_id,
         source_message_id=source.message_id,
         update_id=source.update_id,
         reported_at=source.sent_at,
-        received_at=rt.clock(),
+        received_at=now,
         **figures,
     )
-    notify = await lifecycle.route_new(rt, region.code, severity.value)
+
+
+def _current_report(kind: str, state: dict | None, item: str | None) -> Report | None:
+    if state is None:
+        return None
+    if kind == "logistik" and item is not None:
+        return LogistikReport(item, state["received"], state["planned"], state["damaged"])
+    if kind == "hitung":
+        return HitungReport(state["tps_done"], state["tps_total"], state["sirekap"])
+    if kind == "rekap" and item is not None:
+        return RekapReport(item, state["desa_done"], state["desa_total"])
+    return None
+
+
+async def _submit(rt: Runtime, actor: User, parsed: ParsedLapor, source: Source) -> Receipt | Refused | Held:
+    """Check and store a report whose source was not seen before."""
+    checked = await check(rt, actor, parsed)
+    if isinstance(checked, Refused):
+        return checked
+    new = _new_incident(checked, actor, source, rt.clock())
+    if new.kind in STATEFUL:
+        current = _current_report(
+            new.kind, await incident_store.current_state(rt.db, new.kind, new.region_code, new.item), new.item
+        )
+        if current is not None and went_down(checked.shown, current):
+            open_one = await incident_store.open_stateful(rt.db, new.kind, new.region_code, new.item)
+            held = await incident_store.hold_report(rt.db, new, open_one.id if open_one else None)
+            return Held(held, checked.shown, current, checked.path)
+    return await _store(rt, checked, new, held_id=None)
+
+
+async def _store(rt: Runtime, checked: Checked, new: NewIncident, *, held_id: int | None) -> Receipt | Refused:
+    """Store a checked report: a stateful one updates its kecamatan's open incident in place (and
+    closes it when complete), or opens one; any other kind is a new incident."""
+    complete = new.kind in STATEFUL and is_complete(checked.shown, checked.plan)
+    nik = tuple(nik_region_mismatches(new.description, new.region_code))
+    if new.kind in STATEFUL:
+        open_one = await incident_store.open_stateful(rt.db, new.kind, new.region_code, new.item)
+        if open_one is not None:
+            return await _update(rt, checked, new, open_one, held_id=held_id, complete=complete, nik=nik)
+    notify = [] if complete else await lifecycle.route_new(rt, new.region_code, new.severity)
     incident, created = await incident_store.create(rt.db, new, notify)
     if not created:  # the same update or message was stored before: its receipt, as it was
         return await _receipt_of(rt, incident)
-    return Receipt(
-        incident, checked.path, nik_warnings=tuple(nik_region_mismatches(text, region.code)), notified=bool(notify)
+    if held_id is not None:
+        await incident_store.decide_held(rt.db, held_id, "batal", rt.clock())  # replaced by the row just made
+    closed = False
+    if complete:
+        done = await incident_store.close_complete(rt.db, incident.id, at=rt.clock(), note="1")
+        incident, closed = (done or incident), done is not None
+    return Receipt(incident, checked.path, nik_warnings=nik, notified=bool(notify), closed=closed, plan=checked.plan)
+
+
+async def _update(
+    rt: Runtime,
+    checked: Checked,
+    new: NewIncident,
+    open_one: Incident,
+    *,
+    held_id: int | None,
+    complete: bool,
+    nik: tuple[str, ...],
+) -> Receipt | Refused:
+    """A later report of an open incident: figures in place, its group cards edited; posted first
+    when it becomes urgent now (the deadline came, or damage); closed when complete."""
+    first_post = (
+        []
+        if complete or open_one.severity in URGENT_SEVERITIES
+        else await lifecycle.route_new(rt, new.region_code, new.severity)
     )
+
+    def notify(posts: list[dict], event_id: int) -> list:
+        rows = lifecycle.edit_rows(posts, event_id)
+        if complete:
+            rows += lifecycle.resolution_rows(posts, "")
+        return rows + ([] if posts else first_post)
+
+    number = await incident_store.report_count(rt.db, open_one.id) + 1
+    applied = await incident_store.apply_report(
+        rt.db,
+        open_one.id,
+        new,
+        held_id=held_id,
+        severity=new.severity,
+        close_note=str(number) if complete else None,
+        at=rt.clock(),
+        notify=notify,
+    )
+    if applied is None:  # closed meanwhile: the report opens a new one
+        return await _store(rt, checked, new, held_id=held_id)
+    incident, number = applied
+    return Receipt(
+        incident, checked.path, nik_warnings=nik, notified=True, updated=number, closed=complete, plan=checked.plan
+    )
+
+
+async def confirm_held(rt: Runtime, actor: User, report_id: int, confirmed: bool) -> Receipt | Refused | None:
+    """The reporter's answer to a report whose figure went down: Benar stores it, Batal drops it.
+    None when it was answered before (or is not theirs to answer)."""
+    held = await incident_store.held_report(rt.db, report_id)
+    if held is None:
+        return None
+    new, state = held
+    if state != "menunggu" or new.reporter_id != actor.telegram_id:
+        return None
+    if not confirmed:
+        await incident_store.decide_held(rt.db, report_id, "batal", rt.clock())
+        return None
+    region = await region_store.get(rt.db, new.region_code)
+    if region is None:
+        return Refused(Reason.SCOPE)
+    report = _report_from(new)
+    parsed = ParsedLapor(region.code, report)
+    checked = await check(rt, actor, parsed)
+    if isinstance(checked, Refused):
+        return checked
+    fresh = dataclasses.replace(new, severity=checked.severity.value)
+    return await _store(rt, checked, fresh, held_id=report_id)
+
+
+def _report_from(new: NewIncident) -> Report:
+    if new.kind == "logistik" and new.item is not None and new.received is not None:
+        return LogistikReport(new.item, new.received, new.planned, new.damaged or 0, new.description)
+    if new.kind == "hitung" and new.tps_done is not None:
+        return HitungReport(new.tps_done, new.tps_total, new.sirekap)
+    if new.kind == "rekap" and new.item is not None and new.desa_done is not None and new.desa_total is not None:
+        return RekapReport(new.item, new.desa_done, new.desa_total)
+    raise ValueError(f"not a held report: {new.kind}")
 
 
 def report_of(incident: Incident) -> Report:
@@ -275,8 +429,10 @@ def report_of(incident: Incident) -> Report:
         return LogistikReport(i.item, i.received, i.planned, i.damaged or 0, i.description)
     if i.kind == "data" and i.item is not None and i.data_count is not None:
         return DataReport(i.item, i.data_count, i.description)
-    if i.kind == "rekap" and i.tps_done is not None and i.tps_total is not None:
-        return RekapReport(i.tps_done, i.tps_total, i.sirekap)
+    if i.kind == "hitung" and i.tps_done is not None and i.tps_total is not None:
+        return HitungReport(i.tps_done, i.tps_total, i.sirekap)
+    if i.kind == "rekap" and i.item is not None and i.desa_done is not None and i.desa_total is not None:
+        return RekapReport(i.item, i.desa_done, i.desa_total)
     return InsidenReport(Severity(i.severity), i.description)
 
 

@@ -13,6 +13,7 @@ from bot.domain.models import Attachment, Incident, IncidentEvent, Region
 from bot.domain.reporting import (
     DATA_PROBLEMS,
     ITEMS,
+    JENIS_PEMILIHAN,
     IncidentNotFound,
     LaporError,
     NeedsKecamatan,
@@ -32,10 +33,12 @@ from bot.texts.reporting import describe_report, render_error
 
 ACTION_LABEL = {
     "lapor": "melapor",
+    "laporan": "mengirim laporan",
     "tangani": "menangani",
     "eskalasi": "mengeskalasi",
     "eskalasi_otomatis": "eskalasi otomatis",
     "selesai": "menyelesaikan",
+    "selesai_otomatis": "selesai otomatis",
     "catatan": "mencatat",
     "lampiran": "melampirkan",
 }
@@ -46,6 +49,13 @@ AUTO_ESCALATION_NOTE = "tidak ditangani dalam {minutes} menit"
 AUTO_ESCALATION_AT_TOP_NOTE = (
     "tidak ditangani dalam {minutes} menit; sudah di tingkat tertinggi, tetap menunggu ditangani"
 )
+
+
+#: the history line of an incident the bot closed because the figures are complete
+AUTO_CLOSE_NOTE = "lengkap, laporan #{number}"
+RECEIPT_UPDATED = "Laporan #{number} untuk kejadian ini; angka #{id} diperbarui (kartu di grup ikut diperbarui)."
+RECEIPT_CLOSED = "✅ #{id} selesai otomatis: lengkap, laporan #{number}."
+RECEIPT_CLOSED_FIRST = "✅ #{id} langsung selesai otomatis: lengkap."
 
 
 def auto_escalation_note(minutes: int, at_top: bool) -> str:
@@ -71,8 +81,11 @@ def plain_summary(incident: Incident) -> str:
         and incident.data_count is not None
     ):
         return f"{DATA_PROBLEMS[incident.item].label}: {number(incident.data_count)} orang"
-    if incident.kind == "rekap" and incident.tps_done is not None and incident.tps_total is not None:
-        return f"{number(incident.tps_done)}/{number(incident.tps_total)} TPS selesai"
+    if incident.kind == "hitung" and incident.tps_done is not None and incident.tps_total is not None:
+        return f"{number(incident.tps_done)}/{number(incident.tps_total)} TPS selesai dihitung"
+    if incident.kind == "rekap" and incident.desa_done is not None and incident.desa_total is not None:
+        jenis = JENIS_PEMILIHAN[incident.item].label if incident.item and incident.item in JENIS_PEMILIHAN else ""
+        return f"Rekapitulasi {jenis}: {number(incident.desa_done)}/{number(incident.desa_total)} desa"
     return incident.description
 
 
@@ -137,7 +150,7 @@ def refusal_text(why: Refusal) -> str:
     raise TypeError(f"not a refusal: {why!r}")  # pragma: no cover - exhaustive above
 
 
-_RECEIPT_HEAD = re.compile(r"✅ Laporan #(\d{1,18}) (?:diterima|sudah tercatat)\n")
+_RECEIPT_HEAD = re.compile(r"✅ Laporan #(\d{1,18}) (?:diterima|sudah tercatat|diperbarui)\n")
 
 
 def receipt_incident_id(text: str | None) -> int | None:
@@ -148,15 +161,35 @@ def receipt_incident_id(text: str | None) -> int | None:
 
 
 def receipt(
-    incident: Incident, report: Report, path: tuple[Region, ...], nik_warnings: tuple[str, ...], duplicate: bool
+    incident: Incident,
+    report: Report,
+    path: tuple[Region, ...],
+    nik_warnings: tuple[str, ...],
+    duplicate: bool,
+    *,
+    updated: int | None = None,
+    closed: bool = False,
 ) -> str:
-    head = "✅ <b>Laporan #{id} diterima</b>" if not duplicate else "✅ <b>Laporan #{id} sudah tercatat</b>"
+    if duplicate:
+        head = "✅ <b>Laporan #{id} sudah tercatat</b>"
+    elif updated is not None:
+        head = "✅ <b>Laporan #{id} diperbarui</b>"
+    else:
+        head = "✅ <b>Laporan #{id} diterima</b>"
     lines = [
         head.format(id=incident.id),
         f"Wilayah: {region_path(path)}",
         describe_report(report, Severity(incident.severity)),
         f"Status: {STATUS_LABEL[incident.status.value]}",
     ]
+    if updated is not None and not duplicate:
+        lines.append(RECEIPT_UPDATED.format(number=updated, id=incident.id))
+    if closed and not duplicate:
+        lines.append(
+            RECEIPT_CLOSED.format(id=incident.id, number=updated)
+            if updated is not None
+            else RECEIPT_CLOSED_FIRST.format(id=incident.id)
+        )
     for nik in nik_warnings:
         lines.append(
             f"⚠️ NIK {esc(nik)} tidak berasal dari wilayah ini (6 angka awal NIK = kode kecamatan). "
@@ -204,6 +237,10 @@ def _event_lines(
         who = esc(e.actor_name) if e.actor_name else "sistem"
         if e.action == "lampiran":
             tail = f" {ATTACHMENT_LABEL.get(e.note, e.note).lower()}"
+        elif e.action == "laporan":
+            tail = f" #{esc(e.note)}"
+        elif e.action == "selesai_otomatis":
+            tail = ": " + AUTO_CLOSE_NOTE.format(number=esc(e.note))
         else:
             tail = ""
             moved = e.action in ("eskalasi", "eskalasi_otomatis") and e.region_code and e.region_code != level
@@ -291,9 +328,11 @@ FLOW_ASK_LOGISTIK = (
     "<code>118</code> atau <code>118/120 rusak 2 dua kotak penyok</code>"
 )
 FLOW_ASK_DATA = "Ketik jumlah pemilih dan keterangan:\n<code>14 pemilih ganda di Desa Kuta</code>"
-FLOW_ASK_REKAP = (
-    "Ketik TPS selesai/jumlah TPS, dan yang sudah diunggah ke Sirekap bila ada:\n<code>180/205 sirekap 150</code>"
+FLOW_ASK_HITUNG = (
+    "Ketik TPS yang selesai dihitung (dan jumlah TPS bila belum diimpor), dan C.Hasil yang sudah diunggah ke "
+    "Sirekap bila ada:\n<code>180/205 sirekap 150</code>"
 )
+FLOW_ASK_REKAP = "Ketik jenis pemilihan dan desa selesai/jumlah desa:\n<code>dpr 12/18</code>"
 FLOW_ASK_INSIDEN = "Ceritakan kejadiannya dalam satu pesan."
 
 
