@@ -337,8 +337,18 @@ async def tps_baseline(db: Database, region_code: str) -> int | None:
 
 #: columns a lifecycle change may set
 CHANGEABLE = frozenset(
-    {"status", "handling_region", "escalations", "assignee_id", "taken_at", "resolved_at", "awaiting_since"}
+    {"status", "handling_region", "escalations", "assignee_id", "taken_at", "resolved_at", "awaiting_since", "severity"}
 )
+
+
+async def tracked_shortfalls(db: Database, limit: int = 200) -> list[Incident]:
+    """Open logistics incidents still tracked (prioritas sedang: a shortfall before the deadline)."""
+    rows = await db.fetchall(
+        f"SELECT {_COLUMNS} FROM incidents WHERE status IN ('baru', 'ditangani') AND severity = 'sedang'"
+        " AND kind = 'logistik' ORDER BY received_at, id LIMIT ?",
+        (limit,),
+    )
+    return [_incident(row) for row in rows]
 
 
 async def apply_change(

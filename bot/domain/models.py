@@ -50,6 +50,16 @@ class Region:
             return self.name  # city names already carry "Kota"
         return f"{self.kind} {self.name}"
 
+    @property
+    def office(self) -> str:
+        """The institution of the region, as an escalation target: "KPU Provinsi Bali", "KPU
+        Kabupaten Badung", "KPU Kota Denpasar", "PPK Kuta", "KPU RI"."""
+        if self.level is Level.NASIONAL:
+            return "KPU RI"
+        if self.level is Level.KECAMATAN:
+            return f"PPK {self.name}"
+        return f"KPU {self.title}"
+
 
 @dataclass(frozen=True, slots=True)
 class RegionMatch:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date, timedelta
 from enum import StrEnum
 from types import MappingProxyType
 from typing import ClassVar, Final, TypeAlias
@@ -37,6 +38,7 @@ from bot.domain.access import Reason
 from bot.domain.models import Region
 
 __all__ = [
+    "logistics_due",
     "resolve_jenis",
     "went_down",
     "is_complete",
@@ -281,7 +283,7 @@ DATA_PROBLEMS: Final[Mapping[str, Term]] = MappingProxyType(
     {
         t.name: t
         for t in (
-            Term("ganda", "Pemilih ganda", ("dobel", "duplikat")),
+            Term("ganda", "Ganda", ("dobel", "duplikat")),
             Term("meninggal", "Meninggal dunia", ("meninggal_dunia", "wafat")),
             Term("pindah", "Pindah domisili", ("pindah_domisili",)),
             Term("tms", "Tidak memenuhi syarat (TMS)", ("tidak_memenuhi_syarat",)),
@@ -409,6 +411,12 @@ def derive_severity(report: Report, plan: int | None = None, *, past_deadline: b
                 return Severity.TINGGI if past_deadline else Severity.SEDANG
             return Severity.RENDAH
     raise TypeError(f"not a report: {report!r}")  # pragma: no cover - exhaustive above
+
+
+def logistics_due(today: date, election_day: date, deadline_days: int) -> bool:
+    """Whether logistics must be complete by now: from H minus `deadline_days` (local dates). Before
+    it a shortfall is tracked; from it a shortfall is a problem."""
+    return today >= election_day - timedelta(days=deadline_days)
 
 
 def is_complete(report: Report, plan: int | None = None) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from bot.domain import access
 from bot.domain.access import Action, Reason
@@ -239,8 +239,7 @@ class Checked:
 
 def past_deadline(rt: Runtime) -> bool:
     """Whether logistics are due now: from H minus LOGISTICS_DEADLINE_DAYS (local date)."""
-    today = rt.clock().astimezone(rt.settings.tz).date()
-    return today >= rt.settings.ELECTION_DAY - timedelta(days=rt.settings.LOGISTICS_DEADLINE_DAYS)
+    return lifecycle.logistics_due_now(rt)
 
 
 async def check(rt: Runtime, actor: User, parsed: ParsedLapor) -> Checked | Refused:

@@ -19,9 +19,9 @@ from bot.texts.formatting import number
 #: Longest user token quoted back in a message, in characters.
 MAX_QUOTED: Final = 40
 
-#: What each kind of file is, in a sentence ("rencana logistik").
+#: What each kind of file is, in a sentence ("kebutuhan logistik").
 KIND_LABELS: Final[dict[str, str]] = {
-    "rencana": "rencana logistik",
+    "rencana": "kebutuhan logistik",
     "tps": "jumlah TPS",
 }
 
@@ -54,7 +54,7 @@ ERRORS: Final[dict[str, str]] = {
     "missing_header": "baris judul tidak ada; baris pertama harus {header}",
     "wrong_header": "judul kolom harus {header}, tertulis {found}",
     "other_kind_header": "ini judul berkas {other_label} ({other_header}), bukan {label} ({header})",
-    "unknown_header": "judul kolom harus {plan_header} (rencana logistik) atau {tps_header} (jumlah TPS), "
+    "unknown_header": "judul kolom harus {plan_header} (kebutuhan logistik) atau {tps_header} (jumlah TPS), "
     "tertulis {found}",
     "no_data": "tidak ada baris data di bawah judul kolom",
     # one line
@@ -94,7 +94,7 @@ FAILED: Final = "{label}: {count} masalah, tidak ada yang diimpor"
 
 #: After a good import (one line).
 PLAN_DONE: Final = (
-    "rencana logistik: {rows} baris diimpor ({regions} kecamatan, {items} barang; "
+    "kebutuhan logistik: {rows} baris diimpor ({regions} kecamatan, {items} barang; "
     "{added} baru, {replaced} mengganti nilai lama)"
 )
 TPS_DONE: Final = (
@@ -125,7 +125,7 @@ def quote(token: str) -> str:
 
 
 def kind_label(kind: BaselineKind) -> str:
-    """ "rencana logistik" / "jumlah TPS"."""
+    """ "kebutuhan logistik" / "jumlah TPS"."""
     return KIND_LABELS[kind.value]
 
 
@@ -230,7 +230,7 @@ def error_lines(result: ImportOutcome) -> list[str]:
 
 IMPOR_USAGE_HTML: Final = (
     "Kirim berkas CSV ke chat ini, lalu <b>balas berkas itu</b> dengan /impor.\n"
-    "Rencana logistik: kolom <code>kode_wilayah,barang,jumlah</code> (per kecamatan)\n"
+    "Kebutuhan logistik: kolom <code>kode_wilayah,barang,jumlah</code> (per kecamatan)\n"
     "Jumlah TPS: kolom <code>kode_wilayah,jumlah_tps</code> (per kecamatan atau per desa/kelurahan)"
 )
 IMPOR_TOO_BIG_HTML: Final = "Berkas terlalu besar (paling besar {limit} MB). Bagi menjadi beberapa berkas."

@@ -39,7 +39,7 @@ CATALOGUE: tuple[Command, ...] = (
     Command("wilayah", "Cari wilayah dan kodenya: /wilayah kuta", None),
     Command("undang", "Buat tautan undangan: /undang petugas 51.03.01", Action.UNDANG),
     Command("cabut", "Cabut akses pengguna: /cabut <id_telegram>", Action.CABUT),
-    Command("impor", "Impor rencana logistik / jumlah TPS: balas berkas CSV", Action.IMPOR),
+    Command("impor", "Impor kebutuhan logistik / jumlah TPS: balas berkas CSV", Action.IMPOR),
 )
 
 

@@ -39,6 +39,7 @@ ACTION_LABEL = {
     "eskalasi_otomatis": "eskalasi otomatis",
     "selesai": "menyelesaikan",
     "selesai_otomatis": "selesai otomatis",
+    "prioritas": "prioritas naik",
     "catatan": "mencatat",
     "lampiran": "melampirkan",
 }
@@ -52,9 +53,13 @@ AUTO_ESCALATION_AT_TOP_NOTE = (
 
 
 #: the history line of an incident the bot closed because the figures are complete
-AUTO_CLOSE_NOTE = "lengkap, laporan #{number}"
-RECEIPT_UPDATED = "Laporan #{number} untuk kejadian ini; angka #{id} diperbarui (kartu di grup ikut diperbarui)."
-RECEIPT_CLOSED = "✅ #{id} selesai otomatis: lengkap, laporan #{number}."
+AUTO_CLOSE_NOTE = "lengkap, laporan ke-{number}"
+DEADLINE_RAISED_NOTE = "batas logistik lengkap di PPK sudah tiba, kekurangan ini kini prioritas {severity}"
+RECEIPT_UPDATED = (
+    "Ini laporan ke-{number} untuk #{id}: angkanya diperbarui, tidak dibuat laporan baru "
+    "(kartu di grup, bila ada, ikut diperbarui)."
+)
+RECEIPT_CLOSED = "✅ #{id} selesai otomatis: lengkap, laporan ke-{number}."
 RECEIPT_CLOSED_FIRST = "✅ #{id} langsung selesai otomatis: lengkap."
 
 
@@ -238,9 +243,11 @@ def _event_lines(
         if e.action == "lampiran":
             tail = f" {ATTACHMENT_LABEL.get(e.note, e.note).lower()}"
         elif e.action == "laporan":
-            tail = f" #{esc(e.note)}"
+            tail = f" ke-{esc(e.note)}"
         elif e.action == "selesai_otomatis":
             tail = ": " + AUTO_CLOSE_NOTE.format(number=esc(e.note))
+        elif e.action == "prioritas":
+            tail = ": " + DEADLINE_RAISED_NOTE.format(severity=esc(e.note))
         else:
             tail = ""
             moved = e.action in ("eskalasi", "eskalasi_otomatis") and e.region_code and e.region_code != level
@@ -324,7 +331,7 @@ def flow_ask_region_own(region: Region) -> str:
 
 
 FLOW_ASK_LOGISTIK = (
-    "Ketik jumlah yang <b>sudah diterima</b> (total sampai sekarang), boleh dengan rencana dan rusak:\n"
+    "Ketik jumlah yang <b>sudah diterima</b> (total sampai sekarang), boleh dengan kebutuhan dan rusak:\n"
     "<code>118</code> atau <code>118/120 rusak 2 dua kotak penyok</code>"
 )
 FLOW_ASK_DATA = "Ketik jumlah pemilih dan keterangan:\n<code>14 pemilih ganda di Desa Kuta</code>"

@@ -77,7 +77,8 @@ SELECT id, CASE kind WHEN 'rekap' THEN 'hitung' ELSE kind END, severity, status,
 
 -- --- incident_events: two new actions ----------------------------------------------------------
 -- 'laporan': a later report updated the incident's figures (note: its number in incident_reports);
--- 'selesai_otomatis': the bot closed it because the figures are complete (note: that report).
+-- 'selesai_otomatis': the bot closed it because the figures are complete (note: that report);
+-- 'prioritas': its prioritas changed without a report (a shortfall reaching the logistics deadline).
 ALTER TABLE incident_events RENAME TO incident_events_0006;
 
 CREATE TABLE incident_events (
@@ -87,7 +88,7 @@ CREATE TABLE incident_events (
     actor_id    INTEGER REFERENCES users(telegram_id),  -- NULL: the bot itself (automatic)
     action      TEXT NOT NULL CHECK (action IN (
                     'lapor', 'laporan', 'tangani', 'eskalasi', 'eskalasi_otomatis', 'selesai', 'selesai_otomatis',
-                    'catatan', 'lampiran')),
+                    'prioritas', 'catatan', 'lampiran')),
     from_status TEXT CHECK (from_status IN ('baru', 'ditangani', 'selesai')),
     to_status   TEXT CHECK (to_status IN ('baru', 'ditangani', 'selesai')),
     region_code TEXT REFERENCES regions(code),
