@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any, Final, Protocol
 
 from bot.domain.baselines import PLAN_HEADER, TPS_HEADER, BaselineKind, LineError
+from bot.domain.reporting import JENIS_PEMILIHAN
 from bot.texts.formatting import number
 
 #: Longest user token quoted back in a message, in characters.
@@ -124,6 +125,17 @@ def quote(token: str) -> str:
     return f'"{token}"'
 
 
+#: how the items per jenis pemilihan are named in a list of choices (they are too many to list)
+PER_JENIS_CHOICES: Final = "; per jenis pemilihan mis. surat_suara_dpr, kotak_suara_ppwp"
+
+
+def _item_choices(names: object) -> str:
+    """The items a plan line may name: the plain ones, and how the per-jenis ones are written."""
+    listed = [str(n) for n in names] if isinstance(names, list | tuple) else [str(names)]
+    plain = [n for n in listed if not any(n.endswith(f"_{jenis}") for jenis in JENIS_PEMILIHAN)]
+    return ", ".join(plain) + (PER_JENIS_CHOICES if len(plain) < len(listed) else "")
+
+
 def kind_label(kind: BaselineKind) -> str:
     """ "kebutuhan logistik" / "jumlah TPS"."""
     return KIND_LABELS[kind.value]
@@ -162,7 +174,7 @@ def error_message(error: LineError) -> str:
     if "level" in values:
         values["level"] = LEVEL_LABELS.get(str(values["level"]), str(values["level"]))
     if "items" in values:
-        values["items"] = ", ".join(values["items"])
+        values["items"] = _item_choices(values["items"])
     if "lines" in values:
         values["lines"] = _line_list(values["lines"])
     if "bound" in values:

@@ -62,6 +62,10 @@ LOGISTIK_DEADLINE_PAST: Final = "lewat {n} hari"
 LOGISTIK_CHILDREN: Final = "<i>Per {level}: PPK lengkap · barang terlemah</i>"
 LOGISTIK_CHILD: Final = "• {name}: {ready} dari {total} PPK lengkap · terlemah {label} {share}"
 LOGISTIK_CHILD_READY: Final = "• {name}: {ready} dari {total} PPK lengkap ✅"
+#: a child that is itself a kecamatan (the digest of a kabupaten/kota)
+LOGISTIK_KECAMATAN_READY: Final = "• {name}: lengkap ✅"
+LOGISTIK_KECAMATAN_SHORT: Final = "• {name}: belum lengkap · terlemah {label} {share}"
+LOGISTIK_KECAMATAN_LAGGING: Final = "{rank}. {name} — terlemah {label} {share}"
 LOGISTIK_ITEMS: Final = "<i>Per barang (diterima/kebutuhan):</i>"
 #: received up to each kecamatan's kebutuhan / kebutuhan (a surplus elsewhere never fills a gap)
 LOGISTIK_ITEM: Final = "{label}: {received}/{planned} ({share})"
@@ -190,8 +194,17 @@ def _weakest(child: ChildLogistics) -> tuple[str, str]:
     return esc(item_label(weakest.item)), share(weakest.ready_share)
 
 
+def _is_kecamatan(child: ChildLogistics) -> bool:
+    return child.region_code.count(".") == 2
+
+
 def _child_line(child: ChildLogistics) -> str:
     ready, total = number(child.kecamatan_ready), number(child.kecamatan_planned)
+    if _is_kecamatan(child):
+        if child.kecamatan_planned and child.kecamatan_ready == child.kecamatan_planned:
+            return LOGISTIK_KECAMATAN_READY.format(name=_name(child.name))
+        label, weakest = _weakest(child)
+        return LOGISTIK_KECAMATAN_SHORT.format(name=_name(child.name), label=label, share=weakest)
     if child.kecamatan_planned and child.kecamatan_ready == child.kecamatan_planned:
         return LOGISTIK_CHILD_READY.format(name=_name(child.name), ready=ready, total=total)
     label, weakest = _weakest(child)
@@ -200,6 +213,8 @@ def _child_line(child: ChildLogistics) -> str:
 
 def _lagging_line(rank: int, child: ChildLogistics) -> str:
     label, weakest = _weakest(child)
+    if _is_kecamatan(child) or not child.kecamatan_planned:
+        return LOGISTIK_KECAMATAN_LAGGING.format(rank=rank, name=_name(child.name), label=label, share=weakest)
     return LOGISTIK_LAGGING_LINE.format(
         rank=rank,
         name=_name(child.name),
