@@ -270,16 +270,15 @@ async def oldest_open(db: Database, code: str, until: str, limit: int) -> list[d
     reads its regions' entries of the partial index `incidents_open_urgent`.
     """
     if code == NATIONAL:
-        ids_sql = (
-            " UNION ALL ".join(
-                f"""SELECT * FROM (SELECT id, received_at, severity FROM incidents
-                 WHERE status = '{status}' AND severity = '{severity}' AND received_at <= :until
-                 ORDER BY received_at, id LIMIT :limit)"""
-                for status in OPEN_STATUSES
-                for severity in URGENT_SEVERITIES
-            )
-            + " ORDER BY severity = 'kritis' DESC, received_at, id LIMIT :limit"
+        candidates = " UNION ALL ".join(
+            f"""SELECT * FROM (SELECT id, received_at, severity FROM incidents
+             WHERE status = '{status}' AND severity = '{severity}' AND received_at <= :until
+             ORDER BY received_at, id LIMIT :limit)"""
+            for status in OPEN_STATUSES
+            for severity in URGENT_SEVERITIES
         )
+        ids_sql = f"""SELECT id FROM ({candidates})
+                       ORDER BY severity = 'kritis' DESC, received_at, id LIMIT :limit"""
         params: dict = {"until": until, "limit": limit}
     else:
         # the status and severity terms are written exactly as in the partial index's WHERE;

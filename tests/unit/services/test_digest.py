@@ -25,6 +25,7 @@ from bot.domain.digest import (
     lagging_children,
 )
 from bot.domain.models import NewIncident
+from bot.domain.reporting import STATEFUL
 from bot.services.digest import compute_digest
 from bot.texts.digest import render_digest
 from storage import digests as digest_store
@@ -80,6 +81,27 @@ class Script:
             received_at=arrived or reported,
             **figures,
         )
+        if kind in STATEFUL:
+            # as the reporting service does: a later report of the same kecamatan × item updates its
+            # open incident in place, and one whose figure went down waits for confirmation
+            open_one = await incident_store.open_stateful(self.rt.db, kind, region, new.item)
+            if open_one is not None:
+                current = (open_one.received, open_one.tps_done)
+                if (new.received, new.tps_done) < current:
+                    await incident_store.hold_report(self.rt.db, new, open_one.id)
+                else:
+                    await incident_store.apply_report(
+                        self.rt.db,
+                        open_one.id,
+                        new,
+                        held_id=None,
+                        severity=severity,
+                        close_note=None,
+                        at=new.received_at,
+                        notify=lambda posts, event_id: [],
+                    )
+                self.ids[name] = open_one.id
+                return open_one.id
         incident, created = await incident_store.create(self.rt.db, new)
         assert created
         self.ids[name] = incident.id
@@ -127,6 +149,7 @@ async def morning(rt) -> Script:
     await s.report(
         "kuta_kotak_old", log, "tinggi", KUTA, ago(30), item="kotak_suara", received=50, planned=120, damaged=0
     )
+    await s.lifecycle("kuta_kotak_old", status="selesai", taken=ago(29), resolved=ago(24))  # resolved at the edge
     await s.report("kuta_kotak", log, "sedang", KUTA, ago(5), item="kotak_suara", received=118, planned=120, damaged=2)
     # an older message delivered late: stored, but not the current state
     await s.report(
@@ -147,11 +170,11 @@ async def morning(rt) -> Script:
     await s.report("selemadeg_tinta", log, "rendah", SELEMADEG, ago(40), item="tinta", received=5, damaged=0)
 
     # counting
-    await s.report("kuta_rekap_1", "rekap", "rendah", KUTA, ago(4), tps_done=10, tps_total=50, sirekap=5)
-    await s.report("kuta_rekap_2", "rekap", "rendah", KUTA, ago(2), tps_done=30, tps_total=50, sirekap=20)
-    await s.report("kuta_rekap_late", "rekap", "rendah", KUTA, ago(3), ago(0.5), tps_done=25, tps_total=50)
-    await s.report("mengwi_rekap", "rekap", "rendah", MENGWI, ago(6), tps_done=20, tps_total=40)
-    await s.report("dentim_rekap", "rekap", "rendah", DENTIM, ago(30), tps_done=7, tps_total=70, sirekap=7)
+    await s.report("kuta_rekap_1", "hitung", "rendah", KUTA, ago(4), tps_done=10, tps_total=50, sirekap=5)
+    await s.report("kuta_rekap_2", "hitung", "rendah", KUTA, ago(2), tps_done=30, tps_total=50, sirekap=20)
+    await s.report("kuta_rekap_late", "hitung", "rendah", KUTA, ago(3), ago(0.5), tps_done=25, tps_total=50)
+    await s.report("mengwi_rekap", "hitung", "rendah", MENGWI, ago(6), tps_done=20, tps_total=40)
+    await s.report("dentim_rekap", "hitung", "rendah", DENTIM, ago(30), tps_done=7, tps_total=70, sirekap=7)
 
     # other reports
     await s.report("banjir", "insiden", "kritis", KUTA_SELATAN, ago(24), description="gudang logistik banjir")
@@ -168,7 +191,6 @@ async def morning(rt) -> Script:
     await s.lifecycle("ganda", status="ditangani", taken=ago(20))  # 4 h − 1 µs
     await s.lifecycle("kuta_tinta", status="selesai", taken=ago(19), resolved=ago(10))  # 1 h, 10 h
     await s.lifecycle("densel_kritis", status="ditangani", taken=ago(49))  # taken before the window
-    await s.lifecycle("kuta_kotak_old", status="selesai", taken=ago(29), resolved=ago(24))  # resolved at the edge
     await s.lifecycle("densel_surat", status="selesai", taken=ago(24), resolved=AT)  # taken at the edge; 26 h
     await s.event("banjir", "eskalasi_otomatis", ago(23.5))
     await s.event("banjir", "eskalasi", ago(23.2))  # the same incident: counted once
@@ -486,7 +508,7 @@ async def test_medians_odd_and_even_with_microseconds(rt):
     assert d.median_time_to_take == timedelta(minutes=25)
 
 
-async def test_oldest_open_keeps_five_oldest(rt):
+async def test_urgent_list_kritis_first_then_tinggi_oldest_first(rt):
     s = Script(rt)
     for i in range(7):
         await s.report(f"k{i}", "insiden", "kritis" if i % 2 else "tinggi", DENSEL if i % 3 else KUTA, ago(10 - i))
@@ -494,12 +516,13 @@ async def test_oldest_open_keeps_five_oldest(rt):
     await s.report("low", "insiden", "sedang", KUTA, ago(20))  # not urgent
     await s.report("closed", "insiden", "kritis", KUTA, ago(30))
     await s.lifecycle("closed", status="selesai", resolved=ago(29))
-    for code, expected in (("51", ["k0", "same_time", "k1", "k2", "k3"]), ("51.71", ["k1", "k2", "k4", "k5"])):
+    # kritis: same_time, k1, k3, k5 (oldest first); then tinggi: k0, k2, …
+    for code, expected in (("51", ["same_time", "k1", "k3", "k5", "k0"]), ("51.71", ["k1", "k5", "k2", "k4"])):
         d = await compute_digest(rt.db, code, AT, H)
         assert [o.id for o in d.oldest_open] == [s.ids[n] for n in expected]
     # the national form of the query (one top-5 per status and severity) agrees
     nationally = await digest_store.oldest_open(rt.db, "ID", to_db(AT), 5)
-    assert [r["id"] for r in nationally] == [s.ids[n] for n in ("k0", "same_time", "k1", "k2", "k3")]
+    assert [r["id"] for r in nationally] == [s.ids[n] for n in ("same_time", "k1", "k3", "k5", "k0")]
 
 
 async def test_national_subtree_is_everything(rt, morning):
