@@ -54,6 +54,8 @@ AUTO_ESCALATION_AT_TOP_NOTE = (
 
 #: the history line of an incident the bot closed because the figures are complete
 AUTO_CLOSE_NOTE = "lengkap, laporan ke-{number}"
+#: closed when the database was upgraded: a later report of the same kecamatan and item carries the figures
+SUPERSEDED_NOTE = "digantikan laporan #{id} (satu laporan terbuka per kecamatan dan barang)"
 DEADLINE_RAISED_NOTE = "batas logistik lengkap di PPK sudah tiba, kekurangan ini kini prioritas {severity}"
 RECEIPT_UPDATED = (
     "Ini laporan ke-{number} untuk #{id}: angkanya diperbarui, tidak dibuat laporan baru "
@@ -244,6 +246,8 @@ def _event_lines(
             tail = f" {ATTACHMENT_LABEL.get(e.note, e.note).lower()}"
         elif e.action == "laporan":
             tail = f" ke-{esc(e.note)}"
+        elif e.action == "selesai_otomatis" and e.note.startswith("#"):
+            tail = ": " + SUPERSEDED_NOTE.format(id=esc(e.note[1:]))
         elif e.action == "selesai_otomatis":
             tail = ": " + AUTO_CLOSE_NOTE.format(number=esc(e.note))
         elif e.action == "prioritas":

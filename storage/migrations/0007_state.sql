@@ -393,20 +393,23 @@ DELETE FROM incident_tally WHERE kind = 'rekap';
 UPDATE incident_escalations SET kind = 'hitung' WHERE kind = 'rekap';
 
 -- Close all but the newest open incident of each kecamatan × item (old databases made one per
--- report): the newest carries the current figures.
-INSERT INTO incident_events (incident_id, at, actor_id, action, from_status, to_status, region_code, note)
-SELECT o.id, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), NULL, 'selesai_otomatis', o.status, 'selesai', o.handling_region,
-       (SELECT max(n.id) FROM incidents n
-         WHERE n.kind = o.kind AND n.region_code = o.region_code AND n.item IS o.item AND n.status <> 'selesai')
+-- report): the one whose report is the latest (by the message's own time, then id) carries the
+-- current figures and stays open; the others are closed with a 'selesai_otomatis' event naming it.
+CREATE TEMP TABLE superseded AS
+SELECT o.id, o.status, o.handling_region,
+       (SELECT n.id FROM incidents n
+         WHERE n.kind = o.kind AND n.region_code = o.region_code AND n.item IS o.item AND n.status <> 'selesai'
+         ORDER BY n.reported_at DESC, n.id DESC LIMIT 1) AS kept
   FROM incidents o
- WHERE o.kind IN ('logistik', 'hitung') AND o.status <> 'selesai'
-   AND o.id < (SELECT max(n.id) FROM incidents n
-                WHERE n.kind = o.kind AND n.region_code = o.region_code AND n.item IS o.item AND n.status <> 'selesai');
-UPDATE incidents SET status = 'selesai', resolved_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), awaiting_since = NULL
- WHERE kind IN ('logistik', 'hitung') AND status <> 'selesai'
-   AND id < (SELECT max(n.id) FROM incidents n
-              WHERE n.kind = incidents.kind AND n.region_code = incidents.region_code AND n.item IS incidents.item
-                AND n.status <> 'selesai');
+ WHERE o.kind IN ('logistik', 'hitung') AND o.status <> 'selesai';
+DELETE FROM superseded WHERE id = kept;
+INSERT INTO incident_events (incident_id, at, actor_id, action, from_status, to_status, region_code, note)
+SELECT id, strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now'), NULL, 'selesai_otomatis', status, 'selesai', handling_region,
+       '#' || kept
+  FROM superseded;
+UPDATE incidents SET status = 'selesai', resolved_at = strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now'), awaiting_since = NULL
+ WHERE id IN (SELECT id FROM superseded);
+DROP TABLE superseded;
 
 -- The rule of issue 11: at most one open incident per kecamatan × item / kecamatan / kecamatan × jenis.
 CREATE UNIQUE INDEX incidents_one_open_state ON incidents(kind, region_code, coalesce(item, ''))
