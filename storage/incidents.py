@@ -221,13 +221,6 @@ async def decide_held(db: Database, report_id: int, state: str, at: datetime) ->
     return bool(rows)
 
 
-async def report_count(db: Database, incident_id: int) -> int:
-    """How many reports count for an incident (the number of its latest)."""
-    return await db.fetchvalue(
-        "SELECT count(*) FROM incident_reports WHERE incident_id = ? AND state = 'berlaku'", (incident_id,)
-    )
-
-
 async def apply_report(
     db: Database,
     incident_id: int,
@@ -235,13 +228,14 @@ async def apply_report(
     *,
     held_id: int | None,
     severity: str,
-    close_note: str | None,
+    close: bool,
     at: datetime,
     notify: Callable[[list[dict], int], list[OutboxRow]],
 ) -> tuple[Incident, int] | None:
     """A later report of an open stateful incident: its figures, severity and latest report time
     updated in place, the report kept (or a held one confirmed), a 'laporan' event, and — when
-    `close_note` is given — the automatic closing with its 'selesai_otomatis' event; `notify(posts,
+    `close` — the automatic closing with its 'selesai_otomatis' event (naming the report's number
+    among the incident's reports); `notify(posts,
     event_id)` gives the notifications (card edits, a first posting). One transaction. Returns the
     new state and the report's number among the incident's reports, or None if the incident was
     closed meanwhile."""
@@ -281,7 +275,7 @@ async def apply_report(
             region_code=row["handling_region"],
             note=str(number),
         )
-        if close_note is not None:
+        if close:
             await conn.execute(
                 "UPDATE incidents SET status = 'selesai', resolved_at = ?, awaiting_since = NULL WHERE id = ?",
                 (to_db(at), incident_id),
@@ -295,7 +289,7 @@ async def apply_report(
                 from_status=row["status"],
                 to_status="selesai",
                 region_code=row["handling_region"],
-                note=close_note,
+                note=str(number),
             )
         cur = await conn.execute(_POSTS_SQL, (incident_id,))
         await outbox.add(conn, incident_id, notify([dict(r) for r in await cur.fetchall()], event_id), at)

@@ -118,8 +118,6 @@ class Incident:
     tps_done: int | None
     tps_total: int | None
     sirekap: int | None
-    desa_done: int | None
-    desa_total: int | None
     description: str
     payload: dict
     source_chat_id: int
@@ -133,6 +131,8 @@ class Incident:
     resolved_at: datetime | None
     awaiting_since: datetime | None = None  # when it started waiting to be taken at its current level
     last_reported_at: datetime | None = None  # message time of the report whose figures it shows
+    desa_done: int | None = None  # rekap (rekapitulasi kecamatan): desa recapitulated
+    desa_total: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

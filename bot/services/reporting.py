@@ -367,14 +367,13 @@ async def _update(
             rows += lifecycle.resolution_rows(posts, "")
         return rows + ([] if posts else first_post)
 
-    number = await incident_store.report_count(rt.db, open_one.id) + 1
     applied = await incident_store.apply_report(
         rt.db,
         open_one.id,
         new,
         held_id=held_id,
         severity=new.severity,
-        close_note=str(number) if complete else None,
+        close=complete,
         at=rt.clock(),
         notify=notify,
     )

@@ -96,7 +96,7 @@ class Script:
                         new,
                         held_id=None,
                         severity=severity,
-                        close_note=None,
+                        close=False,
                         at=new.received_at,
                         notify=lambda posts, event_id: [],
                     )

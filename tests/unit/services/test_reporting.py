@@ -39,7 +39,7 @@ async def test_logistik_receipt_and_storage(rt, wayan):
         120,
         2,
     )
-    assert inc.severity == "sedang" and inc.status == "baru" and inc.description == "dua kotak penyok"
+    assert inc.severity == "tinggi" and inc.status == "baru" and inc.description == "dua kotak penyok"  # damage
     assert inc.reported_at == SENT and inc.received_at == rt.clock()
     assert [r.name for r in result.path] == ["Bali", "Badung", "Kuta"]
     [event] = await incident_store.events(rt.db, inc.id)
@@ -142,26 +142,30 @@ async def test_plain_summary_for_digests(rt, wayan):
     rekap = await reporting.submit_text(rt, wayan, "rekap 180/205", src(3))
     insiden = await reporting.submit_text(rt, wayan, "insiden kritis <banjir>", src(4))
     assert plain_summary(logistik.incident) == "Surat suara diterima 1.250/2.000, rusak 3"
-    assert plain_summary(data.incident) == "Pemilih ganda: 14 orang"
-    assert plain_summary(rekap.incident) == "180/205 TPS selesai"
+    assert plain_summary(data.incident) == "Ganda: 14 orang"
+    assert plain_summary(rekap.incident) == "180/205 TPS selesai dihitung"
     assert plain_summary(insiden.incident) == "<banjir>"  # plain: the digest escapes it
 
 
 async def test_a_report_is_few_database_trips(rt, wayan):
-    """The hot path of election morning: one statement for the incident (its 'lapor' event and
-    processed update are written by the schema with it; a repeat is caught by the UNIQUE keys)."""
-    await reporting.submit_text(rt, wayan, "rekap 1/205", src(1))  # warm: the region table is loaded
+    """The hot path of election night: a penghitungan report reads the kecamatan's number of TPS,
+    its current figures and its open incident, then writes in one transaction (the report, the
+    figures in place, the 'laporan' event; the processed update by the schema)."""
+    await reporting.submit_text(rt, wayan, "hitung 1/205", src(1))  # warm; opens Kuta's incident
     statements: list[str] = []
     await rt.db.conn.set_trace_callback(statements.append)
     try:
-        result = await reporting.submit_text(rt, wayan, "rekap 180/205 sirekap 150", src(2, update_id=77))
+        result = await reporting.submit_text(rt, wayan, "hitung 180/205 sirekap 150", src(2, update_id=77))
     finally:
         await rt.db.conn.set_trace_callback(None)
     # SQLite traces each trigger step with the text of the statement that fired it
     trips = [s for i, s in enumerate(statements) if i == 0 or s != statements[i - 1]]
-    assert [s.split()[0] for s in trips] == ["INSERT"], trips
-    [event] = await incident_store.events(rt.db, result.incident.id)
-    assert (event.action, event.actor_id, event.region_code) == ("lapor", 100, "51.03.01")
+    reads = trips[: trips.index("BEGIN IMMEDIATE")]
+    assert [s.split()[0] for s in reads] == ["SELECT"] * 3, reads
+    assert trips.count("BEGIN IMMEDIATE") == 1 and trips[-1].split()[0] in ("COMMIT", "SELECT"), trips
+    assert result.updated == 2
+    events = await incident_store.events(rt.db, result.incident.id)
+    assert [(e.action, e.actor_id) for e in events] == [("lapor", 100), ("laporan", 100)]
     processed = await rt.db.fetchone("SELECT incident_id FROM processed_updates WHERE update_id = 77")
     assert processed[0] == result.incident.id
 
@@ -169,8 +173,8 @@ async def test_a_report_is_few_database_trips(rt, wayan):
 async def test_the_schema_gives_every_incident_its_first_event(rt, wayan):
     await rt.db.write(
         "INSERT INTO incidents (kind, severity, region_code, reporter_id, source_chat_id, source_message_id,"
-        " update_id, reported_at, received_at, handling_region, description)"
-        " VALUES ('insiden', 'kritis', '51.03.01', 100, 5, 6, 99, 't1', 't2', '51.03.01', 'banjir')"
+        " update_id, reported_at, received_at, handling_region, description, last_reported_at)"
+        " VALUES ('insiden', 'kritis', '51.03.01', 100, 5, 6, 99, 't1', 't2', '51.03.01', 'banjir', 't1')"
     )
     row = await rt.db.fetchone("SELECT id FROM incidents WHERE source_message_id = 6")
     event = await rt.db.fetchone(
