@@ -184,10 +184,28 @@ async def current_state(db: Database, kind: str, region_code: str, item: str | N
     return dict(row) if row else None
 
 
+class AlreadyStored(Exception):
+    """This update or message was stored before (the UNIQUE keys of `incident_reports` said so)."""
+
+
 async def hold_report(db: Database, new: NewIncident, incident_id: int | None) -> int:
-    """A report whose figure went down, kept until its reporter confirms or cancels it; its number."""
-    async with db.transaction() as conn:
-        return await _add_report(conn, new, incident_id, "menunggu")
+    """A report whose figure went down, kept until its reporter confirms or cancels it; its number.
+    `AlreadyStored` when the same update or message was kept before."""
+    try:
+        async with db.transaction() as conn:
+            return await _add_report(conn, new, incident_id, "menunggu")
+    except sqlite3.IntegrityError as exc:
+        raise AlreadyStored from exc
+
+
+async def report_of_message(db: Database, *, update_id: int | None, chat_id: int, message_id: int) -> int | None:
+    """The kept report made from this update or message, if any."""
+    row = await db.fetchone(
+        "SELECT id FROM incident_reports WHERE (source_chat_id = ? AND source_message_id = ?)"
+        " OR (? IS NOT NULL AND update_id = ?) LIMIT 1",
+        (chat_id, message_id, update_id, update_id),
+    )
+    return row["id"] if row else None
 
 
 async def held_report(db: Database, report_id: int) -> tuple[NewIncident, str] | None:
@@ -238,7 +256,28 @@ async def apply_report(
     among the incident's reports); `notify(posts,
     event_id)` gives the notifications (card edits, a first posting). One transaction. Returns the
     new state and the report's number among the incident's reports, or None if the incident was
-    closed meanwhile."""
+    closed meanwhile; `AlreadyStored` when this update or message updated it before."""
+    try:
+        return await _apply_report(
+            db, incident_id, new, held_id=held_id, severity=severity, close=close, at=at, notify=notify
+        )
+    except sqlite3.IntegrityError as exc:
+        if held_id is None:
+            raise AlreadyStored from exc  # the same update or message, stored before
+        raise
+
+
+async def _apply_report(
+    db: Database,
+    incident_id: int,
+    new: NewIncident,
+    *,
+    held_id: int | None,
+    severity: str,
+    close: bool,
+    at: datetime,
+    notify: Callable[[list[dict], int], list[OutboxRow]],
+) -> tuple[Incident, int] | None:
     figures = {name: getattr(new, name) for name in _REPORT_FIGURES if name != "item"}
     async with db.transaction() as conn:
         cur = await conn.execute("SELECT status, handling_region FROM incidents WHERE id = ?", (incident_id,))

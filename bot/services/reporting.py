@@ -316,9 +316,23 @@ async def _submit(rt: Runtime, actor: User, parsed: ParsedLapor, source: Source)
         )
         if current is not None and went_down(checked.shown, current):
             open_one = await incident_store.open_stateful(rt.db, new.kind, new.region_code, new.item)
-            held = await incident_store.hold_report(rt.db, new, open_one.id if open_one else None)
+            try:
+                held = await incident_store.hold_report(rt.db, new, open_one.id if open_one else None)
+            except incident_store.AlreadyStored:  # asked before: the same question again
+                same = await incident_store.report_of_message(
+                    rt.db, update_id=source.update_id, chat_id=source.chat_id, message_id=source.message_id
+                )
+                if same is None:
+                    raise
+                held = same
             return Held(held, checked.shown, current, checked.path)
-    return await _store(rt, checked, new, held_id=None)
+    try:
+        return await _store(rt, checked, new, held_id=None)
+    except incident_store.AlreadyStored:  # the same update or message, delivered twice at once
+        duplicate = await _duplicate(rt, source)
+        if duplicate is None:
+            raise
+        return duplicate
 
 
 async def _store(rt: Runtime, checked: Checked, new: NewIncident, *, held_id: int | None) -> Receipt | Refused:
