@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Sequence
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 import aiosqlite
@@ -117,6 +117,8 @@ async def create(db: Database, new: NewIncident, notify: Sequence[OutboxRow] = (
         existing = await find_duplicate(
             db, update_id=new.update_id, chat_id=new.source_chat_id, message_id=new.source_message_id
         )
+        if existing is None and stateful:
+            raise StateChanged(new.kind, new.region_code, new.item) from None  # one was opened meanwhile
         if existing is None:
             raise
         return existing, False
@@ -171,17 +173,54 @@ async def open_stateful(db: Database, kind: str, region_code: str, item: str | N
     return _incident(row) if row else None
 
 
-async def current_state(db: Database, kind: str, region_code: str, item: str | None) -> dict | None:
-    """The current figures of a kecamatan (× item / jenis), from the state tables."""
-    params: tuple = (region_code, item)
-    if kind == "logistik":
-        sql = "SELECT received, planned, damaged FROM logistics_state WHERE region_code = ? AND item = ?"
-    elif kind == "hitung":
-        sql, params = "SELECT tps_done, tps_total, sirekap FROM counting_state WHERE region_code = ?", (region_code,)
-    else:
-        sql = "SELECT desa_done, desa_total FROM recap_state WHERE region_code = ? AND jenis = ?"
-    row = await db.fetchone(sql, params)
-    return dict(row) if row else None
+@dataclass(frozen=True, slots=True)
+class StateContext:
+    """What a cumulative report is checked and stored against, read in one round trip: the
+    imported kebutuhan (logistik) or number of TPS (hitung), the current figures of the kecamatan
+    (× item / jenis), and its open incident."""
+
+    plan: int | None
+    current: dict | None
+    open_id: int | None
+    open_severity: str | None
+
+
+#: per kind: the imported baseline, the state table, its figures and its key
+_STATE_SQL = {
+    "logistik": (
+        "(SELECT quantity FROM logistics_plan WHERE region_code = :region AND item = :item)",
+        "logistics_state WHERE region_code = :region AND item = :item",
+        ("received", "planned", "damaged"),
+    ),
+    "hitung": (
+        "(SELECT tps_count FROM tps_baseline WHERE region_code = :region)",
+        "counting_state WHERE region_code = :region",
+        ("tps_done", "tps_total", "sirekap"),
+    ),
+    "rekap": ("NULL", "recap_state WHERE region_code = :region AND jenis = :item", ("desa_done", "desa_total")),
+}
+
+
+async def state_context(db: Database, kind: str, region_code: str, item: str | None) -> StateContext:
+    """The `StateContext` of a kecamatan for a report of `kind` (logistik, hitung, rekap)."""
+    plan_sql, state_from, columns = _STATE_SQL[kind]
+    row = await db.fetchone(
+        f"""SELECT {plan_sql} AS plan,
+                   (SELECT json_array({", ".join(columns)}) FROM {state_from}) AS current,
+                   o.id AS open_id, o.severity AS open_severity
+              FROM (SELECT 1) LEFT JOIN incidents o
+                ON o.kind = :kind AND o.region_code = :region AND coalesce(o.item, '') = :key
+               AND o.status <> 'selesai'""",
+        {"kind": kind, "region": region_code, "item": item, "key": item or ""},
+    )
+    assert row is not None  # a LEFT JOIN from one row always has its row
+    current = dict(zip(columns, json.loads(row["current"]), strict=True)) if row["current"] else None
+    return StateContext(row["plan"], current, row["open_id"], row["open_severity"])
+
+
+class StateChanged(Exception):
+    """Another report opened the kecamatan's incident (of this item) while this one was checked:
+    read the state again and update it."""
 
 
 class AlreadyStored(Exception):
@@ -360,12 +399,6 @@ async def close_complete(db: Database, incident_id: int, *, at: datetime, note: 
             note=note,
         )
     return await get(db, incident_id)
-
-
-async def tps_baseline(db: Database, region_code: str) -> int | None:
-    """The imported number of TPS of a kecamatan."""
-    row = await db.fetchone("SELECT tps_count FROM tps_baseline WHERE region_code = ?", (region_code,))
-    return row["tps_count"] if row else None
 
 
 #: columns a lifecycle change may set

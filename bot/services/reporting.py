@@ -226,6 +226,8 @@ class Checked:
     path: tuple[Region, ...]
     plan: int | None
     severity: Severity
+    #: cumulative kinds: the kecamatan's current figures and open incident, read with the plan
+    context: incident_store.StateContext | None = None
 
     @property
     def shown(self) -> Report:
@@ -251,11 +253,12 @@ async def check(rt: Runtime, actor: User, parsed: ParsedLapor) -> Checked | Refu
     if isinstance(region, Refused):
         return region
     report = parsed.report
-    plan = None
-    if isinstance(report, LogistikReport):
-        plan = await incident_store.plan_for(rt.db, region.code, report.item)
-    elif isinstance(report, HitungReport):
-        plan = await incident_store.tps_baseline(rt.db, region.code)
+    context = None
+    if report.kind.value in STATEFUL:
+        key = report.item if isinstance(report, LogistikReport) else getattr(report, "jenis", None)
+        context = await incident_store.state_context(rt.db, report.kind.value, region.code, key)
+    plan = context.plan if context is not None else None
+    if isinstance(report, HitungReport):
         if plan is None and report.tps_total is None:
             return Refused(LaporError(ErrorCode.MISSING_TPS_TOTAL, str(report.tps_done), report.kind))
         bound = plan if plan is not None else report.tps_total
@@ -265,7 +268,7 @@ async def check(rt: Runtime, actor: User, parsed: ParsedLapor) -> Checked | Refu
     if error is not None:
         return Refused(error)
     severity = derive_severity(report, plan, past_deadline=past_deadline(rt))
-    return Checked(report, region, await region_store.path(rt.db, region.code), plan, severity)
+    return Checked(report, region, await region_store.path(rt.db, region.code), plan, severity, context)
 
 
 def _new_incident(checked: Checked, actor: User, source: Source, now: datetime) -> NewIncident:
@@ -310,14 +313,11 @@ async def _submit(rt: Runtime, actor: User, parsed: ParsedLapor, source: Source)
     if isinstance(checked, Refused):
         return checked
     new = _new_incident(checked, actor, source, rt.clock())
-    if new.kind in STATEFUL:
-        current = _current_report(
-            new.kind, await incident_store.current_state(rt.db, new.kind, new.region_code, new.item), new.item
-        )
+    if checked.context is not None:
+        current = _current_report(new.kind, checked.context.current, new.item)
         if current is not None and went_down(checked.shown, current):
-            open_one = await incident_store.open_stateful(rt.db, new.kind, new.region_code, new.item)
             try:
-                held = await incident_store.hold_report(rt.db, new, open_one.id if open_one else None)
+                held = await incident_store.hold_report(rt.db, new, checked.context.open_id)
             except incident_store.AlreadyStored:  # asked before: the same question again
                 same = await incident_store.report_of_message(
                     rt.db, update_id=source.update_id, chat_id=source.chat_id, message_id=source.message_id
@@ -327,7 +327,13 @@ async def _submit(rt: Runtime, actor: User, parsed: ParsedLapor, source: Source)
                 held = same
             return Held(held, checked.shown, current, checked.path)
     try:
-        return await _store(rt, checked, new, held_id=None)
+        try:
+            return await _store(rt, checked, new, held_id=None)
+        except incident_store.StateChanged:  # a colleague's report opened it a moment ago
+            again = await check(rt, actor, parsed)
+            if isinstance(again, Refused):
+                return again
+            return await _store(rt, again, dataclasses.replace(new, severity=again.severity.value), held_id=None)
     except incident_store.AlreadyStored:  # the same update or message, delivered twice at once
         duplicate = await _duplicate(rt, source)
         if duplicate is None:
@@ -340,10 +346,11 @@ async def _store(rt: Runtime, checked: Checked, new: NewIncident, *, held_id: in
     closes it when complete), or opens one; any other kind is a new incident."""
     complete = new.kind in STATEFUL and is_complete(checked.shown, checked.plan)
     nik = tuple(nik_region_mismatches(new.description, new.region_code))
-    if new.kind in STATEFUL:
-        open_one = await incident_store.open_stateful(rt.db, new.kind, new.region_code, new.item)
-        if open_one is not None:
-            return await _update(rt, checked, new, open_one, held_id=held_id, complete=complete, nik=nik)
+    context = checked.context
+    if context is not None and context.open_id is not None and context.open_severity is not None:
+        return await _update(
+            rt, checked, new, context.open_id, context.open_severity, held_id=held_id, complete=complete, nik=nik
+        )
     notify = [] if complete else await lifecycle.route_new(rt, new.region_code, new.severity)
     incident, created = await incident_store.create(rt.db, new, notify)
     if not created:  # the same update or message was stored before: its receipt, as it was
@@ -361,7 +368,8 @@ async def _update(
     rt: Runtime,
     checked: Checked,
     new: NewIncident,
-    open_one: Incident,
+    open_id: int,
+    open_severity: str,
     *,
     held_id: int | None,
     complete: bool,
@@ -371,7 +379,7 @@ async def _update(
     when it becomes urgent now (the deadline came, or damage); closed when complete."""
     first_post = (
         []
-        if complete or open_one.severity in URGENT_SEVERITIES
+        if complete or open_severity in URGENT_SEVERITIES
         else await lifecycle.route_new(rt, new.region_code, new.severity)
     )
 
@@ -383,7 +391,7 @@ async def _update(
 
     applied = await incident_store.apply_report(
         rt.db,
-        open_one.id,
+        open_id,
         new,
         held_id=held_id,
         severity=new.severity,
@@ -392,7 +400,7 @@ async def _update(
         notify=notify,
     )
     if applied is None:  # closed meanwhile: the report opens a new one
-        return await _store(rt, checked, new, held_id=held_id)
+        return await _store(rt, dataclasses.replace(checked, context=None), new, held_id=held_id)
     incident, number = applied
     return Receipt(
         incident, checked.path, nik_warnings=nik, notified=True, updated=number, closed=complete, plan=checked.plan
