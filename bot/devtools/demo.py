@@ -315,7 +315,7 @@ class Scenario:
     async def import_baselines(self) -> None:
         demo, admin = self.demo, self.admin
         self.t.write()
-        self.t.write("== 3. Impor rencana logistik dan jumlah TPS ==")
+        self.t.write("== 3. Impor kebutuhan logistik dan jumlah TPS ==")
         plan_csv, tps_csv, self.tps = await self.baselines(self.root)
         for name, data in (("rencana_logistik.csv", plan_csv), ("jumlah_tps.csv", tps_csv)):
             (self.out / name).write_bytes(data)
