@@ -489,7 +489,7 @@ def counting_chart(d: Digest) -> bytes:
     ax.barh(positions, done, height=0.78, color=COLOR_DONE, zorder=2)
     ax.barh(positions, sirekap, height=0.36, color=COLOR_SIREKAP, zorder=3)
     # a Sirekap figure never reported is not 0 %: a hatched outline across the counted bar
-    unknown = [y for y, c in zip(positions, children, strict=True) if c.has_counting and c.share_sirekap is None]
+    unknown = [y for y, c in zip(positions, children, strict=True) if c.kecamatan_reporting and c.share_sirekap is None]
     if unknown:
         ax.barh(
             unknown,
@@ -506,12 +506,12 @@ def counting_chart(d: Digest) -> bytes:
             done=share(c.share_done),
             sirekap=share(c.share_sirekap) if c.share_sirekap is not None else texts.NOT_REPORTED,
         )
-        if c.has_counting
+        if c.kecamatan_reporting
         else texts.NO_COUNTING_REPORT
         for c in children
     ]
     ax.add_artist(_RowText(ax, labels, 102.5, ha="left", fontsize=VALUE_SIZE, color=TEXT_COLOR))
-    ax.set_xlim(0, 160)
+    ax.set_xlim(0, 185)  # room right of 100 % for "100,0% · Sirekap belum dilaporkan"
     ax.set_xticks(
         [0, 25, 50, 75, 100], labels=[percent_whole(t / 100) for t in (0, 25, 50, 75, 100)], fontsize=VALUE_SIZE
     )

@@ -265,7 +265,7 @@ def _sirekap(child: ChildCounting) -> str:
 
 
 def _child_counting_line(child: ChildCounting) -> str:
-    if not child.has_counting:
+    if not child.kecamatan_reporting:  # a baseline alone is not a report: not "0 %"
         return HITUNG_CHILD_EMPTY.format(name=_name(child.name))
     return HITUNG_CHILD.format(
         name=_name(child.name),

@@ -338,3 +338,16 @@ def test_a_child_is_never_shown_above_its_weakest_item(captured_texts: list[str]
     assert "0/4\n0/4" in captured_texts  # the row's own figure: no kecamatan ready
     # the chart keeps the least ready rows and orders them as the text does
     assert "Klungkung\nBangli" in captured_texts
+
+
+def test_counting_is_capped_and_unreported_sirekap_is_not_zero(captured_texts: list[str]) -> None:
+    """208 of 205 TPS is drawn as 100 %; a Sirekap figure never reported is hatched and named, not
+    drawn as 0 %; a kecamatan that never reported is "belum ada laporan", not 0 %."""
+    over = ChildCounting("51.03", "Badung", 208, 205, 0, 1, 6, 0)
+    silent = ChildCounting("51.05", "Klungkung", 0, 600, 0, 0, 4, 0)
+    d = replace(bali_digest(), counting=(over, silent), counting_total=over)
+    charts.counting_chart(d)
+    drawn = "\n".join(captured_texts)
+    assert "100,0% · Sirekap belum dilaporkan" in drawn and "101" not in drawn
+    assert "belum ada laporan" in drawn and "\n0,0%" not in drawn and not drawn.startswith("0,0%")
+    assert "Sirekap belum dilaporkan" in captured_texts  # the legend of the hatched bar
