@@ -20,7 +20,7 @@ class Command:
 
 
 CATALOGUE: tuple[Command, ...] = (
-    Command("lapor", "Kirim laporan (logistik, data, rekap, insiden)", Action.LAPOR),
+    Command("lapor", "Kirim laporan (logistik, data, hitung, rekap, insiden)", Action.LAPOR),
     Command("status", "Rincian dan riwayat laporan: /status 12", Action.LIHAT),
     Command("insiden", "Daftar laporan di wilayah Anda", Action.DAFTAR),
     Command("tangani", "Tangani laporan: /tangani 12", Action.TANGANI),
