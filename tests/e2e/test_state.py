@@ -6,9 +6,11 @@ from datetime import UTC, datetime
 
 import pytest
 
+import bot.texts.digest
 import bot.texts.incidents
 import bot.texts.reporting
 from bot.services import baselines
+from bot.services.digest import digest_now
 from tests.e2e.conftest import shown
 
 #: H = 14 February 2024; LOGISTICS_DEADLINE_DAYS = 2 (default): logistics due from H-2.
@@ -75,8 +77,12 @@ async def test_a_staged_delivery_is_one_incident_that_closes_itself(story, clock
     assert await db.fetchvalue("SELECT count(*) FROM outbox WHERE purpose = 'posting'") == 0
     assert await posts_in(kpu, badung) == [] and await posts_in(kpu, bali) == []
     assert await open_logistics(db) == 0
+    # the H-3 digest: nothing open in logistics, the delivery not listed, Kuta counted as ready
+    d = await digest_now(kpu.rt, "51")
+    assert d.open.by_kind().get("logistik", 0) == 0 and d.kecamatan_ready == 1
     digest = await kpu.say(nyoman, "/ringkasan")
     assert f"#{incident_id} " not in digest.text
+    assert shown(bot.texts.digest.LOGISTIK_READY.format(ready="1", total="1")) in digest.text
 
 
 async def test_the_same_shortfall_past_the_deadline_is_tinggi_and_posted(story, clock):
@@ -133,3 +139,30 @@ async def test_a_count_that_goes_down_waits_for_benar(story, clock):
     assert (await kpu.emu.next_edit(kpu.dm(wayan))).text == shown(bot.texts.reporting.HELD_CANCELLED)
     state = await kpu.rt.db.fetchone("SELECT tps_done FROM counting_state WHERE region_code = '51.03.01'")
     assert state["tps_done"] == 18
+
+
+async def test_the_h_plus_1_digest_lists_an_open_kritis_first(story, clock):
+    kpu, wayan, nyoman, badung, bali = story
+    clock.now = day(-1)
+    shortfall = await kpu.say(wayan, "/lapor logistik kotak suara 700")  # tinggi, the older one
+    clock.now = day(1)
+    kritis = await kpu.say(wayan, "/lapor insiden kritis Sirekap gagal unggah di 60 TPS")
+    await kpu.settled(wayan)
+    digest = await kpu.say(nyoman, "/ringkasan")
+    urgent = digest.text.split(shown(bot.texts.digest.INSIDEN_OLDEST), 1)[1].split("\n")[1:3]
+    assert f"#{bot.texts.incidents.receipt_incident_id(kritis.text)} " in urgent[0] and "kritis" in urgent[0]
+    assert f"#{bot.texts.incidents.receipt_incident_id(shortfall.text)} " in urgent[1] and "tinggi" in urgent[1]
+    # from H+1 the rekapitulasi comes first, then penghitungan; logistics last
+    order = [digest.text.index(shown(t)) for t in (bot.texts.digest.REKAP_TITLE, bot.texts.digest.HITUNG_TITLE)]
+    assert order == sorted(order) and digest.text.index(shown(bot.texts.digest.HITUNG_TITLE)) < digest.text.index(
+        shown(bot.texts.digest.LOGISTIK_TITLE)
+    )
+
+
+async def test_without_a_tps_baseline_the_total_is_needed(kpu_factory, clock):
+    kpu = await kpu_factory()
+    wayan = await kpu.person("wayan")
+    answer = await kpu.say(wayan, "/lapor hitung 180")
+    expected = bot.texts.reporting.ERRORS["missing_tps_total"].format(token="180", bound="")
+    assert answer.text.startswith(shown(expected))
+    assert await kpu.rt.db.fetchvalue("SELECT count(*) FROM incidents") == 0
