@@ -12,8 +12,14 @@ kecamatan, one petugas per kecamatan and one koordinator per kabupaten/kota and 
   "received so far" against the imported plan (sometimes the plan written in the report), some
   damage; severity by the bot's own rule (`bot.domain.reporting.derive_severity`).
 * data (15 %): voter-data problems, sedang; mostly kecamatan, some kabupaten/kota or province.
-* rekap (15 %): kecamatan, from 13:00 on voting day; TPS counted rising to the baseline,
-  Sirekap uploads behind; rendah.
+* hitung (15 %): penghitungan, kecamatan, from 13:00 on voting day; TPS counted rising to the
+  baseline, Sirekap uploads behind; rendah.
+
+Logistics and penghitungan are state (migration 0007): at most one open incident per kecamatan ×
+item (kecamatan for hitung). The generator writes every report as its own incident, as a database
+upgraded from before 0007 holds them, and closes all but the latest of each key as the migration
+does ('selesai_otomatis' naming the one that carries the figures), so the partial UNIQUE index
+holds and the digest reads the same state tables.
 * insiden (25 %): half spread over the 30 days, half on voting day and the night after;
   rendah 35 % / sedang 35 % / tinggi 22 % / kritis 8 %.
 
@@ -48,7 +54,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 TZ = ZoneInfo("Asia/Makassar")
 ELECTION_DAY = date(2024, 2, 14)
 AT = datetime(2024, 2, 15, 7, 0, tzinfo=TZ)  # the digest moment: H+1, 07:00 WITA
@@ -56,7 +62,7 @@ DAYS = 30
 ITEMS = ("kotak_suara", "bilik_suara", "surat_suara", "tinta", "segel", "formulir", "sampul", "alat_bantu_tunanetra")
 #: plan per TPS of each item
 PER_TPS = (1.0, 4.0, 1_500.0, 2.0, 20.0, 30.0, 25.0, 1.0)
-KINDS = ("logistik", "data", "rekap", "insiden")
+KINDS = ("logistik", "data", "hitung", "insiden")
 KIND_P = (0.45, 0.15, 0.15, 0.25)
 SEVERITIES = ("rendah", "sedang", "tinggi", "kritis")
 INSIDEN_P = (0.35, 0.35, 0.22, 0.08)
@@ -265,6 +271,22 @@ def generate(path: Path, incidents: int, seed: int) -> dict:
     resolve_mean = np.where(severity == 3, 4 * 3600, 8 * 3600)
     resolved = taken + rng.exponential(1.0, n) * resolve_mean
     status = np.where(resolved <= at, 2, np.where(taken <= at, 1, 0))
+    # one open incident per kecamatan × item (hitung: kecamatan): every earlier report of a key is
+    # closed when the next one arrives, naming it (as migration 0007 closes them)
+    stateful = (kind == 0) | (kind == 2)
+    key = np.where(kind == 0, kec_i * len(ITEMS) + item_i, len(kec) * len(ITEMS) + kec_i)
+    idx = np.flatnonzero(stateful)
+    ordered_idx = idx[np.lexsort((idx, t[idx], key[idx]))]
+    same_next = key[ordered_idx][1:] == key[ordered_idx][:-1]
+    superseded = ordered_idx[:-1][same_next]
+    superseded_by = np.zeros(n, "int64")
+    superseded_by[superseded] = ordered_idx[1:][same_next] + 1  # the incident id of the next report
+    closes_at = np.full(n, np.inf)
+    closes_at[superseded] = received_at[ordered_idx[1:][same_next]]
+    replaced = (superseded_by > 0) & (closes_at <= at) & (closes_at < resolved)
+    resolved = np.where(replaced, closes_at, resolved)
+    taken = np.where(replaced & (taken > resolved), np.inf, taken)
+    status = np.where(resolved <= at, 2, np.where(taken <= at, 1, 0))
     assignee_tab = np.array([KOORD_KAB_BASE + kab_index[parent[code]] for code in kec])
     assignee = assignee_tab[kec_i]
 
@@ -276,7 +298,7 @@ def generate(path: Path, incidents: int, seed: int) -> dict:
         hi = min(n, lo + CHUNK)
         s = slice(lo, hi)
         rep_s, rec_s = _stamps(reported[s]), _stamps(received_at[s])
-        tak_s = _maybe(_stamps(np.where(np.isfinite(taken[s]), taken[s], at)), status[s] >= 1)
+        tak_s = _maybe(_stamps(np.where(np.isfinite(taken[s]), taken[s], at)), (status[s] >= 1) & np.isfinite(taken[s]))
         res_s = _maybe(_stamps(np.where(np.isfinite(resolved[s]), resolved[s], at)), status[s] == 2)
         rows, ev = [], []
         for j in range(hi - lo):
@@ -302,7 +324,7 @@ def generate(path: Path, incidents: int, seed: int) -> dict:
             elif k == "data":
                 item, count = PROBLEMS[problem_i[i]], int(data_count[i])
                 description = f"temuan pencocokan di desa {tps_no[i]}"
-            elif k == "rekap":
+            elif k == "hitung":
                 done, total, sir = int(tps_done[i]), int(tps_total[i]), int(sirekap[i])
             else:
                 description = f"{INSIDEN_TEXTS[text_i[i]]} {tps_no[i]}"
@@ -311,7 +333,7 @@ def generate(path: Path, incidents: int, seed: int) -> dict:
             minutes = AUTO_ESCALATE_MIN.get(int(severity[i]))
             if minutes is not None:
                 step, moment = minutes * 60.0, float(received_at[i])
-                until = min(float(taken[i]), at)
+                until = min(float(taken[i]), float(resolved[i]), at)
                 while moment + step <= until:
                     moment += step
                     stamp = datetime.fromtimestamp(moment, UTC).isoformat(timespec="microseconds")
@@ -323,7 +345,7 @@ def generate(path: Path, incidents: int, seed: int) -> dict:
                     handling, waiting, esc_n = up, stamp, esc_n + 1
                     escalation_events.append((stamp, handling, auto_escalation_note(minutes, False)))
             waiting = waiting if st == "baru" else None
-            assigned = int(assignee[i]) if st != "baru" else None
+            assigned = int(assignee[i]) if st != "baru" and np.isfinite(taken[i]) else None
             rows.append(
                 (
                     incident_id,
@@ -353,20 +375,36 @@ def generate(path: Path, incidents: int, seed: int) -> dict:
                     tak_s[j],
                     res_s[j],
                     waiting,
+                    rep_s[j],
                 )
             )
             for stamp, level_code, note in escalation_events:
                 ev.append((incident_id, stamp, None, "eskalasi_otomatis", "baru", "baru", level_code, note))
-            if st != "baru":
+            took = tak_s[j] is not None and np.isfinite(taken[i])
+            if st != "baru" and took:
                 ev.append((incident_id, tak_s[j], assigned, "tangani", "baru", "ditangani", handling, ""))
-            if st == "selesai":
+            if st == "selesai" and replaced[i]:
+                before = "ditangani" if took else "baru"
+                ev.append(
+                    (
+                        incident_id,
+                        res_s[j],
+                        None,
+                        "selesai_otomatis",
+                        before,
+                        "selesai",
+                        handling,
+                        f"#{superseded_by[i]}",
+                    )
+                )
+            elif st == "selesai":
                 ev.append((incident_id, res_s[j], assigned, "selesai", "ditangani", "selesai", handling, ""))
         conn.executemany(
             "INSERT INTO incidents (id, kind, severity, status, region_code, reporter_id, item, received, planned,"
             " damaged, data_count, tps_done, tps_total, sirekap, description, payload, source_chat_id,"
             " source_message_id, update_id, reported_at, received_at, handling_region, escalations, assignee_id,"
-            " taken_at, resolved_at, awaiting_since) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-            " ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " taken_at, resolved_at, awaiting_since, last_reported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+            " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
         conn.executemany(
@@ -413,7 +451,7 @@ def verify(conn: sqlite3.Connection) -> dict:
         "logistics_state": one(
             "SELECT count(*) FROM (SELECT DISTINCT region_code, item FROM incidents WHERE kind = 'logistik')"
         ),
-        "counting_state": one("SELECT count(DISTINCT region_code) FROM incidents WHERE kind = 'rekap'"),
+        "counting_state": one("SELECT count(DISTINCT region_code) FROM incidents WHERE kind = 'hitung'"),
         "region_activity": one("SELECT count(DISTINCT region_code) FROM incidents"),
     }
     if out != expected or not all(out.values()):
@@ -430,7 +468,7 @@ def verify(conn: sqlite3.Connection) -> dict:
     sample = conn.execute("SELECT region_code, incident_id FROM counting_state ORDER BY random() LIMIT 200")
     for code, incident_id in sample.fetchall():
         latest = conn.execute(
-            "SELECT id FROM incidents WHERE kind = 'rekap' AND region_code = ?"
+            "SELECT id FROM incidents WHERE kind = 'hitung' AND region_code = ?"
             " ORDER BY reported_at DESC, id DESC LIMIT 1",
             (code,),
         ).fetchone()[0]

@@ -111,7 +111,7 @@ def report_line(rng: random.Random) -> str:
     if roll < 0.80:  # counting progress → rendah
         total = rng.randint(50, 300)
         done = rng.randint(0, total)
-        return f"rekap {done}/{total} sirekap {rng.randint(0, done)}"
+        return f"hitung {done}/{total} sirekap {rng.randint(0, done)}"
     if roll < 0.98:
         severity = "rendah" if roll < 0.89 else "sedang"
         return f"insiden {severity} {rng.choice(INCIDENTS_LOW).format(n=n)}"
@@ -363,9 +363,20 @@ async def register_group(rt: Any, chat_id: int) -> None:
     )
 
 
+#: every report stored: a new incident (data, insiden), or a kept report of a cumulative kind
+#: (logistik, hitung, rekap) — the first of its kecamatan opens the incident, later ones update
+#: it in place, one whose figure went down waits for its reporter's answer
+_STORED_SQL = """SELECT source_chat_id, source_message_id, id AS incident_id, 'berlaku' AS state FROM incidents
+                  WHERE kind NOT IN ('logistik', 'hitung', 'rekap')
+                 UNION ALL
+                 SELECT source_chat_id, source_message_id, incident_id, state FROM incident_reports"""
+
+
 async def db_counts(rt: Any, sent: list[tuple[int, int]]) -> tuple[int, int]:
-    """(lost, duplicated): reports sent without exactly one incident, from the database."""
-    rows = await rt.db.fetchall("SELECT source_chat_id, source_message_id, count(*) AS n FROM incidents GROUP BY 1, 2")
+    """(lost, duplicated): reports sent that were not stored exactly once, from the database."""
+    rows = await rt.db.fetchall(
+        f"SELECT source_chat_id, source_message_id, count(*) FROM ({_STORED_SQL}) GROUP BY 1, 2"
+    )
     stored = {(r[0], r[1]): r[2] for r in rows}
     wanted = set(sent)
     lost = len(wanted - set(stored))
@@ -374,14 +385,18 @@ async def db_counts(rt: Any, sent: list[tuple[int, int]]) -> tuple[int, int]:
 
 
 async def check_receipts(rt: Any, run: dict) -> int:
-    """Receipts of A whose incident number is not the incident made from the report they answer."""
+    """Receipts of A that do not name the incident their report made or updated (a report that
+    waits for Benar / Batal is answered with the question, which names none)."""
     number = re.compile(r"#(\d+)")
-    rows = await rt.db.fetchall("SELECT id, source_chat_id, source_message_id FROM incidents")
-    source = {r[0]: (r[1], r[2]) for r in rows}
+    rows = await rt.db.fetchall(_STORED_SQL)
+    made = {(r[0], r[1]): (r[2], r[3]) for r in rows}
     wrong = 0
     for key, text in run["pairs"]:
+        incident_id, state = made.get(tuple(key), (None, None))
         found = number.search(text)
-        if found is None or source.get(int(found.group(1))) != tuple(key):
+        if state == "menunggu":
+            wrong += found is not None
+        elif found is None or int(found.group(1)) != incident_id:
             wrong += 1
     return wrong
 

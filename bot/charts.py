@@ -42,7 +42,7 @@ from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 from PIL import Image
 
-from bot.domain.digest import SECTIONS, ChildLogistics, Digest
+from bot.domain.digest import ChildLogistics, Digest
 from bot.domain.models import Status
 from bot.domain.privacy import mask_niks
 from bot.domain.reporting import ITEMS, KIND_ORDER, ordered
@@ -123,6 +123,8 @@ BANDS: Final = tuple(
     )
 )
 NO_PLAN_COLOR: Final = "#d9d9d9"
+#: a cell with damaged units still to be replaced (light enough for black text)
+DAMAGED_COLOR: Final = "#c9a0dc"
 
 STATUS_ORDER: Final = tuple(s.value for s in Status)
 
@@ -358,14 +360,16 @@ def _logistics_items(children: Sequence[ChildLogistics]) -> list[str]:
 
 
 def logistics_chart(d: Digest) -> bytes:
-    """Heat-map of completeness (received / plan) per child region (rows) and item (columns), the
-    percentage written in each cell, each child's overall completeness in the last column."""
+    """Readiness heat-map per child region (rows) and item (columns): each cell the item's
+    completeness (damaged units count as missing), coloured complete / short (by how short) /
+    damaged; the last column the PPK with every item complete, "n/N", coloured by their share.
+    Nothing adds units of different items together: a row is as ready as its weakest cell."""
     children = [c for c in d.logistics_children if c.share is not None]
     items = _logistics_items(children)
     if not children or not items:
         return _empty_chart(texts.TITLE_LOGISTICS, d, texts.NO_DATA_LOGISTICS)
     total_children = len(children)
-    children, cut = _keep_lowest(children, lambda c: c.share if c.share is not None else -1.0)
+    children, cut = _keep_lowest(children, lambda c: c.ready_share if c.ready_share is not None else -1.0)
     extra = (
         texts.ROWS_CUT.format(shown=len(children), level=child_level(d.region_code), total=total_children)
         if cut
@@ -373,13 +377,15 @@ def logistics_chart(d: Digest) -> bytes:
     )
 
     values: list[list[float | None]] = []
+    damaged: list[list[bool]] = []
     for child in children:
-        by_item = {i.item: i.share for i in child.items}
-        values.append([by_item.get(name) for name in items] + [child.share])
+        by_item = {i.item: i for i in child.items}
+        values.append([by_item[name].ready_share if name in by_item else None for name in items] + [child.ready_share])
+        damaged.append([name in by_item and by_item[name].damaged > 0 for name in items] + [False])
     rows, cols = len(values), len(items) + 1
     names = [_row_label(c.name) for c in children]
     left = _names_margin(names)
-    headers = [item_label(name) for name in items] + [texts.TOTAL_COLUMN]
+    headers = [item_label(name) for name in items] + [texts.READY_COLUMN]
     wrapped = [_wrap(h) for h in headers]
     column_width = (WIDTH - left - SIDE_MARGIN) / cols
     header_size = next((size for size in (VALUE_SIZE, MIN_FONT_SIZE) if _fits(wrapped, size, column_width)), None)
@@ -395,21 +401,30 @@ def logistics_chart(d: Digest) -> bytes:
     )
     ax = canvas.ax
 
-    # cells: band index, or -1 (drawn grey) without a plan
-    bands = [[_band(v) if v is not None else -1 for v in row] for row in values]
-    cmap = ListedColormap([NO_PLAN_COLOR] + [band.color for band in BANDS])
+    # cells: band index, -1 (drawn grey) without a kebutuhan, len(BANDS) with damaged units
+    bands = [
+        [len(BANDS) if hurt else (_band(v) if v is not None else -1) for v, hurt in zip(row, harm, strict=True)]
+        for row, harm in zip(values, damaged, strict=True)
+    ]
+    cmap = ListedColormap([NO_PLAN_COLOR] + [band.color for band in BANDS] + [DAMAGED_COLOR])
     ax.pcolormesh(
         [x - 0.5 for x in range(cols + 1)],
         [y - 0.5 for y in range(rows + 1)],
         bands,
         cmap=cmap,
         vmin=-1.5,
-        vmax=len(BANDS) - 0.5,
+        vmax=len(BANDS) + 0.5,
         edgecolors="white",
         linewidth=1.5,
     )
+    ready_cells = [
+        texts.READY_CELL.format(ready=number(c.kecamatan_ready), total=number(c.kecamatan_planned)) for c in children
+    ]
     for c in range(cols):
-        lines = [percent_whole(row[c]) if row[c] is not None else NO_VALUE for row in values]
+        if c == cols - 1:
+            lines = ready_cells
+        else:
+            lines = [percent_whole(row[c]) if row[c] is not None else NO_VALUE for row in values]
         ax.add_artist(
             _RowText(ax, lines, c, color="black", fontsize=VALUE_SIZE, fontweight="bold" if c == cols - 1 else "normal")
         )
@@ -434,6 +449,8 @@ def logistics_chart(d: Digest) -> bytes:
     for spine in ax.spines.values():
         spine.set_visible(False)
     legend = [Patch(color=band.color, label=band.label) for band in BANDS]
+    if any(hurt for row in damaged for hurt in row):
+        legend.append(Patch(color=DAMAGED_COLOR, label=texts.DAMAGED_LABEL))
     if any(v is None for row in values for v in row):
         legend.append(Patch(color=NO_PLAN_COLOR, label=texts.NO_PLAN_LABEL))
     canvas.legend(legend, len(legend))
@@ -451,7 +468,10 @@ def counting_chart(d: Digest) -> bytes:
     total_children = len(d.counting)
     children, cut = _keep_lowest(d.counting, lambda c: c.share_done if c.share_done is not None else -1.0)
     total = d.counting_total
-    extra = texts.COUNTING_TOTAL.format(done=share(total.share_done), sirekap=share(total.share_sirekap))
+    extra = texts.COUNTING_TOTAL.format(
+        done=share(total.share_done),
+        sirekap=share(total.share_sirekap) if total.share_sirekap is not None else texts.NOT_REPORTED,
+    )
     if cut:
         extra += " · " + texts.ROWS_CUT.format(
             shown=len(children), level=child_level(d.region_code), total=total_children
@@ -468,14 +488,30 @@ def counting_chart(d: Digest) -> bytes:
     sirekap = [min(100 * (c.share_sirekap or 0.0), 100) for c in children]
     ax.barh(positions, done, height=0.78, color=COLOR_DONE, zorder=2)
     ax.barh(positions, sirekap, height=0.36, color=COLOR_SIREKAP, zorder=3)
+    # a Sirekap figure never reported is not 0 %: a hatched outline across the counted bar
+    unknown = [y for y, c in zip(positions, children, strict=True) if c.kecamatan_reporting and c.share_sirekap is None]
+    if unknown:
+        ax.barh(
+            unknown,
+            [max(done[y], 2.0) for y in unknown],
+            height=0.36,
+            facecolor="none",
+            edgecolor=MUTED_COLOR,
+            hatch="///",
+            linewidth=0.8,
+            zorder=3,
+        )
     labels = [
-        texts.COUNTING_LABEL.format(done=share(c.share_done), sirekap=share(c.share_sirekap))
-        if c.has_counting
-        else NO_VALUE
+        texts.COUNTING_LABEL.format(
+            done=share(c.share_done),
+            sirekap=share(c.share_sirekap) if c.share_sirekap is not None else texts.NOT_REPORTED,
+        )
+        if c.kecamatan_reporting
+        else texts.NO_COUNTING_REPORT
         for c in children
     ]
     ax.add_artist(_RowText(ax, labels, 102.5, ha="left", fontsize=VALUE_SIZE, color=TEXT_COLOR))
-    ax.set_xlim(0, 160)
+    ax.set_xlim(0, 185)  # room right of 100 % for "100,0% · Sirekap belum dilaporkan"
     ax.set_xticks(
         [0, 25, 50, 75, 100], labels=[percent_whole(t / 100) for t in (0, 25, 50, 75, 100)], fontsize=VALUE_SIZE
     )
@@ -485,9 +521,10 @@ def counting_chart(d: Digest) -> bytes:
     ax.spines[["top", "right", "left"]].set_visible(False)
     ax.spines["bottom"].set_bounds(0, 100)
     _row_names(ax, names)
-    canvas.legend(
-        [Patch(color=COLOR_DONE, label=texts.LEGEND_DONE), Patch(color=COLOR_SIREKAP, label=texts.LEGEND_SIREKAP)], 2
-    )
+    legend = [Patch(color=COLOR_DONE, label=texts.LEGEND_DONE), Patch(color=COLOR_SIREKAP, label=texts.LEGEND_SIREKAP)]
+    if unknown:
+        legend.append(Patch(facecolor="none", edgecolor=MUTED_COLOR, hatch="///", label=texts.LEGEND_SIREKAP_UNKNOWN))
+    canvas.legend(legend, len(legend))
     return canvas.png()
 
 
@@ -566,14 +603,11 @@ def incidents_chart(d: Digest) -> bytes:
 
 
 def render_all(d: Digest, sections: tuple[str, ...] | None = None) -> list[tuple[str, bytes]]:
-    """(file name, PNG) of the charts of `sections` (all three by default), e.g.
-    ("logistik_51_20240215_0700.png", b"\\x89PNG…")."""
-    charts = (logistics_chart, counting_chart, incidents_chart)
-    return [
-        (texts.file_name(name, d), chart(d))
-        for name, chart in zip(SECTIONS, charts, strict=True)
-        if sections is None or name in sections
-    ]
+    """(file name, PNG) of the charts of `sections` in their order (the digest's phase by default),
+    e.g. ("logistik_51_20240215_0700.png", b"\\x89PNG…"). The rekapitulasi has no chart."""
+    charts = {"logistik": logistics_chart, "hitung": counting_chart, "insiden": incidents_chart}
+    chosen = d.sections if sections is None else sections
+    return [(texts.file_name(name, d), charts[name](d)) for name in chosen if name in charts]
 
 
 _executor: ThreadPoolExecutor | None = None

@@ -85,7 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     backup.add_argument("file", type=Path)
     restore = verbs.add_parser("restore", help="pulihkan basis data dari cadangan (bot harus berhenti)")
     restore.add_argument("file", type=Path)
-    import_plan = verbs.add_parser("import-plan", help="impor rencana logistik dari CSV (kode_wilayah,barang,jumlah)")
+    import_plan = verbs.add_parser("import-plan", help="impor kebutuhan logistik dari CSV (kode_wilayah,barang,jumlah)")
     import_plan.add_argument("file", type=Path, metavar="FILE.csv")
     import_tps = verbs.add_parser("import-tps", help="impor jumlah TPS dari CSV (kode_wilayah,jumlah_tps)")
     import_tps.add_argument("file", type=Path, metavar="FILE.csv")

@@ -48,6 +48,7 @@ def register(app: Application) -> None:
             CommandHandler("ekspor", incidents.ekspor),
             CallbackQueryHandler(incidents.incident_button, pattern=r"^i\d+:"),
             CallbackQueryHandler(incidents.insiden_page, pattern=r"^il\d+:"),
+            CallbackQueryHandler(lapor.held_button, pattern=rf"^{lapor.HELD_CB}:\d+:(ya|tidak)$"),
             CommandHandler("grup", groups.grup),
             CommandHandler("jadwal", digest.jadwal),
             CommandHandler("ringkasan", digest.ringkasan),

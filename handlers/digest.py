@@ -115,7 +115,7 @@ def _take_turn(context: KpuContext, chat_id: int) -> _Window | int | None:
     return windows[chat_id]
 
 
-def _on_demand(sections: tuple[str, ...]):
+def _on_demand(sections: tuple[str, ...] | None):
     async def command(update: Update, context: KpuContext) -> None:
         # in a registered group anyone registered may ask (the group gets the digest anyway)
         target = await _target(update, context, None, Action.RINGKASAN)
@@ -154,7 +154,7 @@ async def _send(
     turn: _Window,
     region_code: str,
     thread_id: int | None,
-    sections: tuple[str, ...],
+    sections: tuple[str, ...] | None,
 ) -> None:
     chat_id = chat_of(update).id
     try:
@@ -168,6 +168,6 @@ async def _send(
         raise
 
 
-ringkasan = _on_demand(digest_delivery.SECTIONS)
-progres = _on_demand(("rekap",))
+ringkasan = _on_demand(None)  # the sections of the election's phase
+progres = _on_demand(("hitung", "rekap"))
 logistik = _on_demand(("logistik",))

@@ -125,7 +125,7 @@ async def incident_button(update: Update, context: KpuContext) -> None:
 
 PAGE_SIZE = 10
 LIST_CB = "il2"  # il2:<requester id>:<kind or *>:<o|a>:<page> (well under 64 bytes)
-KINDS = ("logistik", "data", "rekap", "insiden")
+KINDS = ("logistik", "data", "hitung", "rekap", "insiden")
 
 
 def _list_args(args: list[str]) -> tuple[str | None, bool] | None:

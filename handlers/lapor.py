@@ -37,7 +37,7 @@ from bot.domain.parsing import parse_lapor
 from bot.domain.reporting import DATA_PROBLEMS, ITEMS, LaporError, ParsedLapor, Severity
 from bot.domain.suggest import closest_command, correct_line, report_in_plain_text
 from bot.services import reporting
-from bot.services.reporting import Batch, Receipt, Refused, Source
+from bot.services.reporting import Batch, Held, Receipt, Refused, Source
 from bot.telegram.replies import edit, reply, send
 from bot.telegram.updates import (
     actor_of,
@@ -86,11 +86,28 @@ def source_of(update: Update, message: Message | None = None) -> Source:
     return Source(message.chat_id, message.message_id, update.update_id, message.date)
 
 
+#: callback data prefix of the Benar / Batal buttons of a figure that went down
+HELD_CB = "turun1"
+
+
+def _held_buttons(report_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(tr.HELD_CONFIRM_BUTTON, callback_data=f"{HELD_CB}:{report_id}:ya"),
+                InlineKeyboardButton(tr.HELD_CANCEL_BUTTON, callback_data=f"{HELD_CB}:{report_id}:tidak"),
+            ]
+        ]
+    )
+
+
 async def answer_receipt(
-    update: Update, context: KpuContext, result: Receipt | Batch | Refused, args: str | None = None
+    update: Update, context: KpuContext, result: Receipt | Batch | Held | Refused, args: str | None = None
 ) -> Message:
-    """The receipt(s), or the refusal; for a refused near miss of a typed line (`args`), the
-    corrected report with a button that sends it."""
+    """The receipt(s), the question of a figure that went down (with Benar / Batal), or the
+    refusal; for a refused near miss of a typed line (`args`), the corrected report with a button
+    that sends it. In a message of several reports, each figure that went down is asked after the
+    receipt, in a message of its own."""
     if isinstance(result, Refused):
         text = refused_text(result)
         suggestion = correct_line(args) if args is not None and isinstance(result.why, LaporError) else None
@@ -98,8 +115,14 @@ async def answer_receipt(
             return await reply(update, text, owner_id=sender_of(update).id)
         text += "\n\n" + tr.did_you_mean(f"/lapor {suggestion}")
         return await reply(update, text, owner_id=sender_of(update).id, markup=_suggestion_button(), quote=True)
-    owner = result.receipts[0].incident.reporter_id if isinstance(result, Batch) else result.incident.reporter_id
-    sent = await reply(update, receipt_text(result), owner_id=owner)
+    if isinstance(result, Held):
+        return await _ask_held(update, result)
+    owner = result.reporter_id if isinstance(result, Batch) else result.incident.reporter_id
+    sent = await reply(update, receipt_text(result), owner_id=owner if owner is not None else sender_of(update).id)
+    if isinstance(result, Batch):
+        for held in result.receipts:
+            if isinstance(held, Held):
+                await _ask_held(update, held)
     if result.notified:
         context.application.bot_data[NOTIFIER_KEY].kick()
     return sent
@@ -110,26 +133,79 @@ def refused_text(result: Refused) -> str:
     return tr.in_line(result.line, text) if result.line is not None else text
 
 
-def receipt_text(result: Receipt | Batch) -> str:
+async def _ask_held_after(context: KpuContext, chat_id: int, owner_id: int, result: Receipt | Batch) -> None:
+    """After a receipt edited into place: ask each figure of the batch that went down."""
+    for held in result.receipts if isinstance(result, Batch) else ():
+        if isinstance(held, Held):
+            text, markup = tr.held(held.report, held.current), _held_buttons(held.report_id)
+            await send(context.bot, chat_id, text, owner_id=owner_id, markup=markup)
+
+
+async def _ask_held(update: Update, held: Held) -> Message:
+    return await reply(
+        update, tr.held(held.report, held.current), owner_id=sender_of(update).id, markup=_held_buttons(held.report_id)
+    )
+
+
+def first_receipt(result: Receipt | Batch | Held | Refused) -> Receipt | None:
+    """The receipt of the first report stored from a message (a file joins that one), if any."""
     if isinstance(result, Batch):
-        return ti.batch_receipt(
-            [
-                (r.incident, reporting.report_of(r.incident), r.path, r.nik_warnings, r.duplicate, r.repeat_minutes)
-                for r in result.receipts
-            ]
-        )
-    return ti.receipt(
+        return next((r for r in result.receipts if isinstance(r, Receipt)), None)
+    return result if isinstance(result, Receipt) else None
+
+
+def _part(result: Receipt | Held) -> ti.ReceiptPart | ti.HeldPart:
+    if isinstance(result, Held):
+        return ti.HeldPart(result.report, result.current, result.path)
+    return ti.ReceiptPart(
         result.incident,
         reporting.report_of(result.incident),
         result.path,
         result.nik_warnings,
         result.duplicate,
         result.repeat_minutes,
+        result.updated,
+        result.closed,
+    )
+
+
+def receipt_text(result: Receipt | Batch) -> str:
+    if isinstance(result, Batch):
+        return ti.batch_receipt([_part(r) for r in result.receipts])
+    return ti.receipt(
+        result.incident,
+        reporting.report_of(result.incident),
+        result.path,
+        result.nik_warnings,
+        result.duplicate,
+        repeat_minutes=result.repeat_minutes,
+        updated=result.updated,
+        closed=result.closed,
     )
 
 
 def _suggestion_button() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[InlineKeyboardButton(tr.SEND_SUGGESTION_BUTTON, callback_data=CB_SUGGESTION)]])
+
+
+async def held_button(update: Update, context: KpuContext) -> None:
+    """Benar / Batal under a report whose figure went down: only its reporter may answer, once."""
+    query = query_of(update)
+    _, report_id, answer = data_of(query).split(":")
+    result = await reporting.confirm_held(context.rt, actor_of(context), int(report_id), answer == "ya")
+    message = query_message_of(query)
+    if result is None:
+        await query.answer()
+        text = tr.HELD_CANCELLED if answer != "ya" else tr.HELD_ALREADY
+        await edit(message, text, owner_id=sender_of(update).id)
+        return
+    await query.answer()
+    if isinstance(result, Refused):
+        await edit(message, ti.refusal_text(result.why), owner_id=sender_of(update).id)
+        return
+    await edit(message, receipt_text(result), owner_id=result.incident.reporter_id)
+    if result.notified:
+        context.application.bot_data[NOTIFIER_KEY].kick()
 
 
 # --- one line ----------------------------------------------------------------------------------
@@ -166,8 +242,8 @@ async def lapor_with_file(update: Update, context: KpuContext) -> None:
         await reply(update, ti.FLOW_GROUP_NOT_REGISTERED, markup=_continue_in_private(context))
         return
     result = await reporting.submit_text(context.rt, actor_of(context), command_args(msg), source_of(update))
-    first = result.receipts[0] if isinstance(result, Batch) else result
-    if isinstance(first, Receipt):  # a message is attached once: to its first report
+    first = first_receipt(result)
+    if first is not None:  # a message is attached once: to its first report
         await reporting.attach(context.rt, actor_of(context), first.incident.id, attachment_of(msg))
     await answer_receipt(update, context, result)
 
@@ -248,13 +324,14 @@ def _keyboard(prefix: str, options: list[tuple[str, str]], per_row: int = 2) -> 
     return InlineKeyboardMarkup(rows)
 
 
-KIND_OPTIONS = [(k, labels.KIND_LABELS[k]) for k in ("logistik", "data", "rekap", "insiden")]
+KIND_OPTIONS = [(k, labels.KIND_LABELS[k]) for k in ("logistik", "data", "hitung", "rekap", "insiden")]
 ITEM_OPTIONS = [(name, term.label) for name, term in ITEMS.items()]
 PROBLEM_OPTIONS = [(name, term.label) for name, term in DATA_PROBLEMS.items()]
 SEVERITY_OPTIONS = [(s.value, f"{labels.SEVERITY_MARK[s.value]} {s.value}") for s in Severity]
 ASK_DETAILS = {
     "logistik": ti.FLOW_ASK_LOGISTIK,
     "data": ti.FLOW_ASK_DATA,
+    "hitung": ti.FLOW_ASK_HITUNG,
     "rekap": ti.FLOW_ASK_REKAP,
     "insiden": ti.FLOW_ASK_INSIDEN,
 }
@@ -406,10 +483,15 @@ async def confirmed(update: Update, context: KpuContext) -> int:
     if isinstance(result, Refused):
         await edit(message, refused_text(result), owner_id=sender_of(update).id)
         return ConversationHandler.END
-    first = result.receipts[0] if isinstance(result, Batch) else result
-    if FILE_KEY in flow:  # the flow started from a file without a caption: it joins the report
+    if isinstance(result, Held):
+        markup = _held_buttons(result.report_id)
+        await edit(message, tr.held(result.report, result.current), owner_id=sender_of(update).id, markup=markup)
+        return ConversationHandler.END
+    first = first_receipt(result)
+    if first is not None and FILE_KEY in flow:  # the flow started from a file without a caption: it joins the report
         await reporting.attach(context.rt, actor_of(context), first.incident.id, NewAttachment(**flow[FILE_KEY]))
-    await edit(message, receipt_text(result), owner_id=first.incident.reporter_id)
+    await edit(message, receipt_text(result), owner_id=first.incident.reporter_id if first else sender_of(update).id)
+    await _ask_held_after(context, message.chat_id, sender_of(update).id, result)
     if result.notified:
         context.application.bot_data[NOTIFIER_KEY].kick()
     return ConversationHandler.END
@@ -528,7 +610,12 @@ async def send_suggestion(update: Update, context: KpuContext) -> None:
     if isinstance(result, Refused):
         await edit(message, refused_text(result), owner_id=query.from_user.id)
         return
+    if isinstance(result, Held):
+        markup = _held_buttons(result.report_id)
+        await edit(message, tr.held(result.report, result.current), owner_id=query.from_user.id, markup=markup)
+        return
     await edit(message, receipt_text(result), owner_id=query.from_user.id)
+    await _ask_held_after(context, message.chat_id, query.from_user.id, result)
     if result.notified:
         context.application.bot_data[NOTIFIER_KEY].kick()
 

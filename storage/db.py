@@ -22,6 +22,8 @@ from storage.instance import create_private
 
 BUSY_TIMEOUT_MS = 10_000
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+#: a migration that rebuilds tables runs with foreign keys off (checked before it commits)
+_REBUILD_MARK = "-- migrate: foreign keys off while tables are rebuilt"
 
 
 class DatabaseUnavailable(Exception):
@@ -90,16 +92,32 @@ async def migrate(conn: aiosqlite.Connection) -> list[str]:
     for number, name, sql in known:
         if number <= current:
             continue
+        # A migration that rebuilds a table (SQLite's "12-step" procedure) needs foreign keys off
+        # while the old table is renamed and dropped; it says so on a line of its own, and the
+        # keys are checked before it commits.
+        rebuild = _REBUILD_MARK in sql.splitlines()
+        if rebuild:
+            await conn.execute("PRAGMA foreign_keys = OFF")
         # executescript would COMMIT on its own; run statement by statement inside BEGIN.
         await conn.execute("BEGIN IMMEDIATE")
         try:
             for statement in _statements(sql):
                 await conn.execute(statement)
+            if rebuild:
+                async with conn.execute("PRAGMA foreign_key_check") as cur:
+                    broken = list(await cur.fetchall())
+                if broken:
+                    raise RuntimeError(
+                        f"{name}: foreign keys broken by the migration: {[tuple(r) for r in broken[:5]]}"
+                    )
             await conn.execute(f"PRAGMA user_version = {number}")
             await conn.execute("COMMIT")
         except BaseException:
             await conn.execute("ROLLBACK")
             raise
+        finally:
+            if rebuild:
+                await conn.execute("PRAGMA foreign_keys = ON")
         applied.append(name)
     return applied
 

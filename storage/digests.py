@@ -107,17 +107,63 @@ async def logistics_by_child(db: Database, code: str, child_length: int) -> list
     return [dict(r) for r in rows]
 
 
+async def readiness_by_child(db: Database, code: str, child_length: int) -> list[dict]:
+    """Per child region: kecamatan with a kebutuhan for some item (`planned`), and those whose every
+    item with a kebutuhan is complete — received ≥ kebutuhan and nothing damaged (`ready`). The
+    kebutuhan is the imported plan, else the one written in the latest report."""
+    s_where, s_params = subtree("s.region_code", code)
+    p_where, p_params = subtree("p.region_code", code)
+    rows = await db.fetchall(
+        f"""WITH cur(region_code, complete) AS (
+                SELECT s.region_code,
+                       s.received >= coalesce(p.quantity, s.planned) AND s.damaged = 0
+                  FROM logistics_state s
+                  LEFT JOIN logistics_plan p ON p.region_code = s.region_code AND p.item = s.item
+                 WHERE {s_where} AND coalesce(p.quantity, s.planned) IS NOT NULL
+                UNION ALL
+                SELECT p.region_code, p.quantity = 0
+                  FROM logistics_plan p
+                 WHERE {p_where} AND NOT EXISTS (
+                       SELECT 1 FROM logistics_state s WHERE s.region_code = p.region_code AND s.item = p.item)
+            ),
+            per_kecamatan AS (
+                SELECT cur.region_code, min(cur.complete) AS ready
+                  FROM cur JOIN regions r ON r.code = cur.region_code AND r.level = 'kecamatan'
+                 GROUP BY cur.region_code
+            )
+            SELECT substr(region_code, 1, ?) AS child, count(*) AS planned, sum(ready) AS ready
+              FROM per_kecamatan GROUP BY child ORDER BY child""",
+        (*s_params, *p_params, child_length),
+    )
+    return [dict(r) for r in rows]
+
+
+async def recap_by_jenis(db: Database, code: str) -> list[dict]:
+    """Rekapitulasi kecamatan per jenis pemilihan over the subtree: Σ desa done and desa of the
+    kecamatan that reported, how many reported, how many finished."""
+    where, params = subtree("region_code", code)
+    rows = await db.fetchall(
+        f"""SELECT jenis, sum(desa_done) AS desa_done, sum(desa_total) AS desa_total,
+                   count(*) AS kecamatan_reporting, sum(desa_done >= desa_total) AS kecamatan_done
+              FROM recap_state WHERE {where} GROUP BY jenis""",
+        params,
+    )
+    return [dict(r) for r in rows]
+
+
 async def counting_by_child(db: Database, code: str, child_length: int) -> list[dict]:
-    """Per child region: Σ latest tps_done and sirekap per kecamatan, Σ TPS (baseline, else the
-    latest reported total), kecamatan with a rekap report, kecamatan in all."""
+    """Per child region: Σ current tps_done and sirekap per kecamatan (each at most the kecamatan's
+    number of TPS), Σ TPS (baseline, else the latest reported total), kecamatan with a penghitungan
+    report, those that reported Sirekap, kecamatan in all."""
     where, params = subtree("r.code", code)
     rows = await db.fetchall(
         f"""SELECT substr(r.code, 1, ?) AS child,
-                   coalesce(sum(c.tps_done), 0) AS tps_done,
+                   coalesce(sum(min(c.tps_done, coalesce(b.tps_count, c.tps_total))), 0) AS tps_done,
                    coalesce(sum(coalesce(b.tps_count, c.tps_total)), 0) AS tps_total,
-                   coalesce(sum(c.sirekap), 0) AS sirekap,
+                   coalesce(sum(min(c.sirekap, coalesce(b.tps_count, c.tps_total))), 0) AS sirekap,
                    count(c.region_code) AS kecamatan_reporting,
-                   count(*) AS kecamatan_total
+                   count(*) AS kecamatan_total,
+                   count(c.sirekap) AS kecamatan_sirekap
               FROM regions r
               LEFT JOIN counting_state c ON c.region_code = r.code
               LEFT JOIN tps_baseline b ON b.region_code = r.code
@@ -216,23 +262,23 @@ async def open_received_after(db: Database, code: str, moment: str) -> list[dict
 
 
 async def oldest_open(db: Database, code: str, until: str, limit: int) -> list[dict]:
-    """Open (baru, ditangani) tinggi/kritis incidents received at or before `until`, oldest first.
+    """Open (baru, ditangani) tinggi/kritis incidents received at or before `until`: the urgent
+    list, kritis first, then tinggi, oldest first.
 
     The ids come from indexes alone: nationally each (status, severity) pair is read in
     `received_at` order from `incidents_open` and only its first `limit` rows are kept; a subtree
     reads its regions' entries of the partial index `incidents_open_urgent`.
     """
     if code == NATIONAL:
-        ids_sql = (
-            " UNION ALL ".join(
-                f"""SELECT * FROM (SELECT id, received_at FROM incidents
-                 WHERE status = '{status}' AND severity = '{severity}' AND received_at <= :until
-                 ORDER BY received_at, id LIMIT :limit)"""
-                for status in OPEN_STATUSES
-                for severity in URGENT_SEVERITIES
-            )
-            + " ORDER BY received_at, id LIMIT :limit"
+        candidates = " UNION ALL ".join(
+            f"""SELECT * FROM (SELECT id, received_at, severity FROM incidents
+             WHERE status = '{status}' AND severity = '{severity}' AND received_at <= :until
+             ORDER BY received_at, id LIMIT :limit)"""
+            for status in OPEN_STATUSES
+            for severity in URGENT_SEVERITIES
         )
+        ids_sql = f"""SELECT id FROM ({candidates})
+                       ORDER BY severity = 'kritis' DESC, received_at, id LIMIT :limit"""
         params: dict = {"until": until, "limit": limit}
     else:
         # the status and severity terms are written exactly as in the partial index's WHERE;
@@ -242,14 +288,14 @@ async def oldest_open(db: Database, code: str, until: str, limit: int) -> list[d
                       WHERE status IN ('baru', 'ditangani') AND severity IN ('tinggi', 'kritis')
                         AND region_code IN (SELECT code FROM regions WHERE code >= :low AND code < :high)
                         AND received_at <= :until
-                      ORDER BY received_at, id LIMIT :limit"""
+                      ORDER BY severity = 'kritis' DESC, received_at, id LIMIT :limit"""
         params = {"until": until, "limit": limit, "low": code, "high": code + "/"}
     rows = await db.fetchall(
         f"""SELECT i.id, i.kind, i.severity, i.status, i.region_code, r.name AS region_name,
                    i.received_at, i.description
               FROM incidents i JOIN regions r ON r.code = i.region_code
              WHERE i.id IN (SELECT id FROM ({ids_sql}))
-             ORDER BY i.received_at, i.id""",
+             ORDER BY i.severity = 'kritis' DESC, i.received_at, i.id""",
         params,
     )
     return [dict(r) for r in rows]

@@ -10,13 +10,14 @@ import json
 import logging
 import sqlite3
 from collections.abc import Callable, Sequence
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 import aiosqlite
 
 from bot.domain.clock import from_db, to_db
 from bot.domain.models import Attachment, Incident, IncidentEvent, NewIncident, Status
+from bot.domain.reporting import STATEFUL
 from storage import outbox
 from storage.db import Database
 from storage.outbox import OutboxRow
@@ -27,8 +28,9 @@ log = logging.getLogger("bot.incidents")
 
 _COLUMNS = (
     "id, kind, severity, status, region_code, reporter_id, item, received, planned, damaged, data_count,"
-    " tps_done, tps_total, sirekap, description, payload, source_chat_id, source_message_id, reported_at,"
-    " received_at, handling_region, escalations, assignee_id, taken_at, resolved_at, awaiting_since"
+    " tps_done, tps_total, sirekap, desa_done, desa_total, description, payload, source_chat_id, source_message_id,"
+    " reported_at, received_at, handling_region, escalations, assignee_id, taken_at, resolved_at, awaiting_since,"
+    " last_reported_at"
 )
 
 
@@ -48,6 +50,8 @@ def _incident(row) -> Incident:
         tps_done=row["tps_done"],
         tps_total=row["tps_total"],
         sirekap=row["sirekap"],
+        desa_done=row["desa_done"],
+        desa_total=row["desa_total"],
         description=row["description"],
         payload=json.loads(row["payload"]),
         source_chat_id=row["source_chat_id"],
@@ -60,6 +64,7 @@ def _incident(row) -> Incident:
         taken_at=from_db(row["taken_at"]),
         resolved_at=from_db(row["resolved_at"]),
         awaiting_since=from_db(row["awaiting_since"]),
+        last_reported_at=from_db(row["last_reported_at"]),
     )
 
 
@@ -69,12 +74,18 @@ async def get(db: Database, incident_id: int) -> Incident | None:
 
 
 async def find_duplicate(db: Database, *, update_id: int | None, chat_id: int, message_id: int) -> Incident | None:
-    """The incident already made from this update or this message, if any."""
+    """The incident already made or updated from this update or this message, if any."""
     row = await db.fetchone(
         f"SELECT {_COLUMNS} FROM incidents WHERE (source_chat_id = ? AND source_message_id = ?)"
         " OR (? IS NOT NULL AND update_id = ?) LIMIT 1",
         (chat_id, message_id, update_id, update_id),
     )
+    if row is None:
+        row = await db.fetchone(
+            f"SELECT {_COLUMNS} FROM incidents WHERE id = (SELECT incident_id FROM incident_reports"
+            " WHERE (source_chat_id = ? AND source_message_id = ?) OR (? IS NOT NULL AND update_id = ?) LIMIT 1)",
+            (chat_id, message_id, update_id, update_id),
+        )
     return _incident(row) if row else None
 
 
@@ -93,14 +104,25 @@ def part_message_id(message_id: int, part: int) -> int:
 
 
 async def parts_of(db: Database, chat_id: int, message_id: int) -> list[Incident]:
-    """Every incident made from one message, in the order of its reports."""
+    """Every incident made or updated (a stateful report kept in `incident_reports`) from one
+    message, in the order of its reports; one incident once, at its first part."""
+    low, high = -(message_id * PART_STRIDE + PART_STRIDE - 1), -(message_id * PART_STRIDE + 1)
     rows = await db.fetchall(
-        f"SELECT {_COLUMNS} FROM incidents WHERE source_chat_id = ?"
-        " AND (source_message_id = ? OR source_message_id BETWEEN ? AND ?)",
-        (chat_id, message_id, -(message_id * PART_STRIDE + PART_STRIDE - 1), -(message_id * PART_STRIDE + 1)),
+        "SELECT source_message_id AS part, id AS incident_id FROM incidents WHERE source_chat_id = :chat"
+        " AND (source_message_id = :mid OR source_message_id BETWEEN :low AND :high)"
+        " UNION SELECT source_message_id, incident_id FROM incident_reports WHERE source_chat_id = :chat"
+        " AND incident_id IS NOT NULL AND (source_message_id = :mid OR source_message_id BETWEEN :low AND :high)",
+        {"chat": chat_id, "mid": message_id, "low": low, "high": high},
     )
-    found = [_incident(row) for row in rows]
-    return sorted(found, key=lambda i: 0 if i.source_message_id == message_id else -i.source_message_id)
+    ordered = sorted(rows, key=lambda r: 0 if r["part"] == message_id else -r["part"])
+    found: list[Incident] = []
+    for row in ordered:
+        if any(i.id == row["incident_id"] for i in found):
+            continue
+        incident = await get(db, row["incident_id"])
+        if incident is not None:
+            found.append(incident)
+    return found
 
 
 #: Figures compared to tell a repeated report from a new one (description: the uraian of an
@@ -114,35 +136,69 @@ SAME_REPORT_COLUMNS = (
     "tps_done",
     "tps_total",
     "sirekap",
+    "desa_done",
+    "desa_total",
 )
+
+
+@dataclass(frozen=True, slots=True)
+class EarlierReport:
+    """A report found again: the incident it made or updated, its own source and time."""
+
+    incident: Incident
+    source_chat_id: int
+    source_message_id: int
+    received_at: datetime
 
 
 async def same_recent(
     db: Database, new: NewIncident, since: datetime, *, with_text: bool, with_severity: bool
-) -> Incident | None:
-    """The first incident since `since` by the same reporter, of the same kind and region, with the
-    same figures (and, when asked, the same description and severity) as `new`, if any."""
-    figures = " AND ".join(f"{column} IS ?" for column in SAME_REPORT_COLUMNS)
+) -> EarlierReport | None:
+    """The first report since `since` by the same reporter, of the same kind and region, with the
+    same figures (and, when asked, the same description and severity) as `new`, if any. A stateful kind's reports
+    are kept in `incident_reports` (a later report updates the incident in place), the others are
+    the incidents themselves; a report waiting for confirmation or cancelled is no repeat."""
+    stateful = new.kind in STATEFUL
+    columns = [c for c in SAME_REPORT_COLUMNS if c != "data_count" or not stateful]
+    figures = " AND ".join(f"{column} IS ?" for column in columns)
     args: list = [new.reporter_id, new.kind, new.region_code, to_db(since)]
-    args += [getattr(new, column) for column in SAME_REPORT_COLUMNS]
-    sql = (
-        f"SELECT {_COLUMNS} FROM incidents WHERE reporter_id = ? AND kind = ? AND region_code = ?"
-        f" AND received_at >= ? AND {figures}"
-    )
+    args += [getattr(new, column) for column in columns]
+    if stateful:
+        sql = (
+            "SELECT incident_id AS id, source_chat_id, source_message_id, received_at FROM incident_reports"
+            " WHERE reporter_id = ? AND kind = ? AND region_code = ? AND received_at >= ?"
+            f" AND state = 'berlaku' AND incident_id IS NOT NULL AND {figures}"
+        )
+    else:
+        sql = (
+            "SELECT id, source_chat_id, source_message_id, received_at FROM incidents"
+            f" WHERE reporter_id = ? AND kind = ? AND region_code = ? AND received_at >= ? AND {figures}"
+        )
     if with_text:
         sql += " AND description = ?"
         args.append(new.description)
-    if with_severity:
+    if with_severity and not stateful:
         sql += " AND severity = ?"
         args.append(new.severity)
     row = await db.fetchone(sql + " ORDER BY id LIMIT 1", tuple(args))
-    return _incident(row) if row else None
+    if row is None:
+        return None
+    incident = await get(db, row["id"])
+    if incident is None:
+        return None
+    received_at = from_db(row["received_at"])
+    assert received_at is not None  # NOT NULL in both tables
+    return EarlierReport(incident, row["source_chat_id"], row["source_message_id"], received_at)
 
 
 async def latest_by_reporter(db: Database, reporter_id: int, limit: int) -> list[Incident]:
-    """The reporter's `limit` newest incidents, newest first."""
+    """The `limit` incidents the reporter reported on last (opened, or updated in place by a later
+    report of theirs), newest first."""
     rows = await db.fetchall(
-        f"SELECT {_COLUMNS} FROM incidents WHERE reporter_id = ? ORDER BY id DESC LIMIT ?", (reporter_id, limit)
+        f"SELECT {_COLUMNS} FROM incidents JOIN (SELECT incident_id, max(id) AS last FROM incident_events"
+        " WHERE actor_id = ? AND action IN ('lapor', 'laporan') GROUP BY incident_id) e ON e.incident_id = id"
+        " ORDER BY e.last DESC LIMIT ?",
+        (reporter_id, limit),
     )
     return [_incident(row) for row in rows]
 
@@ -162,13 +218,17 @@ async def create(db: Database, new: NewIncident, notify: Sequence[OutboxRow] = (
     values["received_at"] = to_db(new.received_at)
     values["handling_region"] = new.region_code
     values["awaiting_since"] = values["received_at"]
+    values["last_reported_at"] = values["reported_at"]
     columns = ", ".join(values)
     marks = ", ".join(f":{name}" for name in values)
     insert = f"INSERT INTO incidents ({columns}) VALUES ({marks}) RETURNING {_COLUMNS}"
+    stateful = new.kind in STATEFUL
     try:
-        if notify:
+        if notify or stateful:
             async with db.transaction() as conn:
                 [row] = await conn.execute_fetchall(insert, values)
+                if stateful:
+                    await _add_report(conn, new, row["id"], "berlaku")
                 await outbox.add(conn, row["id"], list(notify), new.received_at)
         else:
             [row] = await db.write(insert, values)
@@ -176,6 +236,8 @@ async def create(db: Database, new: NewIncident, notify: Sequence[OutboxRow] = (
         existing = await find_duplicate(
             db, update_id=new.update_id, chat_id=new.source_chat_id, message_id=new.source_message_id
         )
+        if existing is None and stateful:
+            raise StateChanged(new.kind, new.region_code, new.item) from None  # one was opened meanwhile
         if existing is None:
             raise
         return existing, False
@@ -192,10 +254,296 @@ async def create(db: Database, new: NewIncident, notify: Sequence[OutboxRow] = (
     return incident, True
 
 
+_REPORT_FIGURES = (
+    "item",
+    "received",
+    "planned",
+    "damaged",
+    "tps_done",
+    "tps_total",
+    "sirekap",
+    "desa_done",
+    "desa_total",
+)
+
+
+async def _add_report(conn: aiosqlite.Connection, new: NewIncident, incident_id: int | None, state: str) -> int:
+    """Keep one report of a stateful incident (the first, a later one, or one waiting to be confirmed)."""
+    values = {name: getattr(new, name) for name in _REPORT_FIGURES}
+    values |= {
+        "incident_id": incident_id,
+        "kind": new.kind,
+        "region_code": new.region_code,
+        "description": new.description,
+        "reporter_id": new.reporter_id,
+        "source_chat_id": new.source_chat_id,
+        "source_message_id": new.source_message_id,
+        "update_id": new.update_id,
+        "reported_at": to_db(new.reported_at),
+        "received_at": to_db(new.received_at),
+        "state": state,
+        "decided_at": None if state == "menunggu" else to_db(new.received_at),
+    }
+    columns = ", ".join(values)
+    marks = ", ".join(f":{name}" for name in values)
+    cur = await conn.execute(f"INSERT INTO incident_reports ({columns}) VALUES ({marks})", values)
+    assert cur.lastrowid is not None  # an INSERT always sets it
+    return cur.lastrowid
+
+
+async def open_stateful(db: Database, kind: str, region_code: str, item: str | None) -> Incident | None:
+    """The open incident of a kecamatan × item (logistik), kecamatan (hitung) or kecamatan × jenis
+    (rekap): at most one (a partial UNIQUE index of migration 0007)."""
+    row = await db.fetchone(
+        f"SELECT {_COLUMNS} FROM incidents WHERE kind = ? AND region_code = ? AND coalesce(item, '') = ?"
+        " AND status <> 'selesai'",
+        (kind, region_code, item or ""),
+    )
+    return _incident(row) if row else None
+
+
+@dataclass(frozen=True, slots=True)
+class StateContext:
+    """What a cumulative report is checked and stored against, read in one round trip: the
+    imported kebutuhan (logistik) or number of TPS (hitung), the current figures of the kecamatan
+    (× item / jenis), and its open incident."""
+
+    plan: int | None
+    current: dict | None
+    open_id: int | None
+    open_severity: str | None
+
+
+#: per kind: the imported baseline, the state table, its figures and its key
+_STATE_SQL = {
+    "logistik": (
+        "(SELECT quantity FROM logistics_plan WHERE region_code = :region AND item = :item)",
+        "logistics_state WHERE region_code = :region AND item = :item",
+        ("received", "planned", "damaged"),
+    ),
+    "hitung": (
+        "(SELECT tps_count FROM tps_baseline WHERE region_code = :region)",
+        "counting_state WHERE region_code = :region",
+        ("tps_done", "tps_total", "sirekap"),
+    ),
+    "rekap": ("NULL", "recap_state WHERE region_code = :region AND jenis = :item", ("desa_done", "desa_total")),
+}
+
+
+async def state_context(db: Database, kind: str, region_code: str, item: str | None) -> StateContext:
+    """The `StateContext` of a kecamatan for a report of `kind` (logistik, hitung, rekap)."""
+    plan_sql, state_from, columns = _STATE_SQL[kind]
+    row = await db.fetchone(
+        f"""SELECT {plan_sql} AS plan,
+                   (SELECT json_array({", ".join(columns)}) FROM {state_from}) AS current,
+                   o.id AS open_id, o.severity AS open_severity
+              FROM (SELECT 1) LEFT JOIN incidents o
+                ON o.kind = :kind AND o.region_code = :region AND coalesce(o.item, '') = :key
+               AND o.status <> 'selesai'""",
+        {"kind": kind, "region": region_code, "item": item, "key": item or ""},
+    )
+    assert row is not None  # a LEFT JOIN from one row always has its row
+    current = dict(zip(columns, json.loads(row["current"]), strict=True)) if row["current"] else None
+    return StateContext(row["plan"], current, row["open_id"], row["open_severity"])
+
+
+class StateChanged(Exception):
+    """Another report opened the kecamatan's incident (of this item) while this one was checked:
+    read the state again and update it."""
+
+
+class AlreadyStored(Exception):
+    """This update or message was stored before (the UNIQUE keys of `incident_reports` said so)."""
+
+
+async def hold_report(db: Database, new: NewIncident, incident_id: int | None) -> int:
+    """A report whose figure went down, kept until its reporter confirms or cancels it; its number.
+    `AlreadyStored` when the same update or message was kept before."""
+    try:
+        async with db.transaction() as conn:
+            return await _add_report(conn, new, incident_id, "menunggu")
+    except sqlite3.IntegrityError as exc:
+        raise AlreadyStored from exc
+
+
+async def report_of_message(db: Database, *, update_id: int | None, chat_id: int, message_id: int) -> int | None:
+    """The kept report made from this update or message, if any."""
+    row = await db.fetchone(
+        "SELECT id FROM incident_reports WHERE (source_chat_id = ? AND source_message_id = ?)"
+        " OR (? IS NOT NULL AND update_id = ?) LIMIT 1",
+        (chat_id, message_id, update_id, update_id),
+    )
+    return row["id"] if row else None
+
+
+async def held_report(db: Database, report_id: int) -> tuple[NewIncident, str] | None:
+    """A kept report as it was sent, and its state ('menunggu', 'berlaku', 'batal')."""
+    row = await db.fetchone("SELECT * FROM incident_reports WHERE id = ?", (report_id,))
+    if row is None:
+        return None
+    new = NewIncident(
+        kind=row["kind"],
+        severity="rendah",
+        region_code=row["region_code"],
+        reporter_id=row["reporter_id"],
+        description=row["description"],
+        payload={},
+        source_chat_id=row["source_chat_id"],
+        source_message_id=row["source_message_id"],
+        update_id=row["update_id"],
+        reported_at=from_db(row["reported_at"]),
+        received_at=from_db(row["received_at"]),
+        **{name: row[name] for name in _REPORT_FIGURES},
+    )
+    return new, row["state"]
+
+
+async def decide_held(db: Database, report_id: int, state: str, at: datetime) -> bool:
+    """Mark a waiting report cancelled ('batal'); False if it was decided before."""
+    rows = await db.write(
+        "UPDATE incident_reports SET state = ?, decided_at = ? WHERE id = ? AND state = 'menunggu' RETURNING id",
+        (state, to_db(at), report_id),
+    )
+    return bool(rows)
+
+
+async def apply_report(
+    db: Database,
+    incident_id: int,
+    new: NewIncident,
+    *,
+    held_id: int | None,
+    severity: str,
+    close: bool,
+    at: datetime,
+    notify: Callable[[list[dict], int], list[OutboxRow]],
+) -> tuple[Incident, int] | None:
+    """A later report of an open stateful incident: its figures, severity and latest report time
+    updated in place, the report kept (or a held one confirmed), a 'laporan' event, and — when
+    `close` — the automatic closing with its 'selesai_otomatis' event (naming the report's number
+    among the incident's reports); `notify(posts,
+    event_id)` gives the notifications (card edits, a first posting). One transaction. Returns the
+    new state and the report's number among the incident's reports, or None if the incident was
+    closed meanwhile; `AlreadyStored` when this update or message updated it before."""
+    try:
+        return await _apply_report(
+            db, incident_id, new, held_id=held_id, severity=severity, close=close, at=at, notify=notify
+        )
+    except sqlite3.IntegrityError as exc:
+        if held_id is None:
+            raise AlreadyStored from exc  # the same update or message, stored before
+        raise
+
+
+async def _apply_report(
+    db: Database,
+    incident_id: int,
+    new: NewIncident,
+    *,
+    held_id: int | None,
+    severity: str,
+    close: bool,
+    at: datetime,
+    notify: Callable[[list[dict], int], list[OutboxRow]],
+) -> tuple[Incident, int] | None:
+    figures = {name: getattr(new, name) for name in _REPORT_FIGURES if name != "item"}
+    async with db.transaction() as conn:
+        cur = await conn.execute("SELECT status, handling_region FROM incidents WHERE id = ?", (incident_id,))
+        row = await cur.fetchone()
+        if row is None or row["status"] == "selesai":
+            return None
+        if held_id is None:
+            report_id = await _add_report(conn, new, incident_id, "berlaku")
+        else:
+            report_id = held_id
+            await conn.execute(
+                "UPDATE incident_reports SET state = 'berlaku', decided_at = ?, incident_id = ? WHERE id = ?",
+                (to_db(at), incident_id, held_id),
+            )
+        cur = await conn.execute(
+            "SELECT count(*) FROM incident_reports WHERE incident_id = ? AND state = 'berlaku' AND id <= ?",
+            (incident_id, report_id),
+        )
+        counted = await cur.fetchone()
+        number = counted[0] if counted else 1
+        changes = figures | {"severity": severity, "last_reported_at": to_db(new.reported_at)}
+        if new.description:
+            changes["description"] = new.description
+        assignments = ", ".join(f"{column} = :{column}" for column in changes)
+        await conn.execute(f"UPDATE incidents SET {assignments} WHERE id = :id", changes | {"id": incident_id})
+        event_id = await _event(
+            conn,
+            incident_id,
+            at=at,
+            actor_id=new.reporter_id,
+            action="laporan",
+            from_status=row["status"],
+            to_status=row["status"],
+            region_code=row["handling_region"],
+            note=str(number),
+        )
+        if close:
+            await conn.execute(
+                "UPDATE incidents SET status = 'selesai', resolved_at = ?, awaiting_since = NULL WHERE id = ?",
+                (to_db(at), incident_id),
+            )
+            event_id = await _event(
+                conn,
+                incident_id,
+                at=at,
+                actor_id=None,
+                action="selesai_otomatis",
+                from_status=row["status"],
+                to_status="selesai",
+                region_code=row["handling_region"],
+                note=str(number),
+            )
+        cur = await conn.execute(_POSTS_SQL, (incident_id,))
+        await outbox.add(conn, incident_id, notify([dict(r) for r in await cur.fetchall()], event_id), at)
+    incident = await get(db, incident_id)
+    assert incident is not None  # it was just updated
+    return incident, number
+
+
+async def close_complete(db: Database, incident_id: int, *, at: datetime, note: str) -> Incident | None:
+    """Close a stateful incident whose first report was already complete ('selesai_otomatis')."""
+    async with db.transaction() as conn:
+        cur = await conn.execute("SELECT status, handling_region FROM incidents WHERE id = ?", (incident_id,))
+        row = await cur.fetchone()
+        if row is None or row["status"] == "selesai":
+            return None
+        await conn.execute(
+            "UPDATE incidents SET status = 'selesai', resolved_at = ?, awaiting_since = NULL WHERE id = ?",
+            (to_db(at), incident_id),
+        )
+        await _event(
+            conn,
+            incident_id,
+            at=at,
+            actor_id=None,
+            action="selesai_otomatis",
+            from_status=row["status"],
+            to_status="selesai",
+            region_code=row["handling_region"],
+            note=note,
+        )
+    return await get(db, incident_id)
+
+
 #: columns a lifecycle change may set
 CHANGEABLE = frozenset(
-    {"status", "handling_region", "escalations", "assignee_id", "taken_at", "resolved_at", "awaiting_since"}
+    {"status", "handling_region", "escalations", "assignee_id", "taken_at", "resolved_at", "awaiting_since", "severity"}
 )
+
+
+async def tracked_shortfalls(db: Database, limit: int = 200) -> list[Incident]:
+    """Open logistics incidents still tracked (prioritas sedang: a shortfall before the deadline)."""
+    rows = await db.fetchall(
+        f"SELECT {_COLUMNS} FROM incidents WHERE status IN ('baru', 'ditangani') AND severity = 'sedang'"
+        " AND kind = 'logistik' ORDER BY received_at, id LIMIT ?",
+        (limit,),
+    )
+    return [_incident(row) for row in rows]
 
 
 async def apply_change(
@@ -282,7 +630,7 @@ _POSTS_SQL = (
 
 
 #: routine progress reports, as `bot.services.digest.is_progress` defines them (kept equal by a test)
-PROGRESS_SQL = "(kind = 'rekap' OR (kind = 'logistik' AND severity = 'rendah'))"
+PROGRESS_SQL = "(kind IN ('hitung', 'rekap') OR (kind = 'logistik' AND severity = 'rendah'))"
 
 
 async def list_in_scope(

@@ -2,11 +2,15 @@
 
 No token and no network: an emulator on 127.0.0.1 plays Telegram, simulated officers of the
 root region talk to the bot through it, and everything goes over real HTTP through the same
-`Application` that `run` uses. The scenario: the admin invites commissioners, coordinators and
-PPK officers, who register; coordination groups are registered for every kabupaten/kota and the
-province; the plan and TPS baselines are imported; a day of reports arrives (one of them wrong);
-an incident is taken, escalated and resolved; the province gets its digest with charts. The
-conversation is printed as a transcript and written, with the digest and charts, to a folder.
+`Application` that `run` uses. The scenario plays election week: the admin invites commissioners,
+coordinators and PPK officers, who register; coordination groups are registered for every
+kabupaten/kota and the province; the kebutuhan and TPS baselines are imported; logistics arrive in
+stages that complete (one incident per kecamatan and item, updated and closed automatically), a
+damaged item is replaced, a shortfall past the deadline is posted; on H penghitungan runs into the
+night (a figure typed wrong is questioned), an incident is taken, escalated and resolved and one
+real kritis stays open; on H+1 the rekapitulasi kecamatan starts and the province asks for its
+digest with charts. The conversation is printed as a transcript and written, with the digest and
+charts, to a folder.
 """
 
 from __future__ import annotations
@@ -24,17 +28,15 @@ from typing import TextIO
 from telegram.ext import Application, Updater
 
 from bot.app import NOTIFIER_KEY, RUNTIME_KEY, build_application
+from bot.domain.digest import sections_for
 from bot.domain.models import Level, Region
-from bot.domain.reporting import ITEMS
 from bot.emulator import BotApiEmulator
 from bot.emulator.client import BotHandle, ChatHandle, SentMessage, UserHandle
 from bot.logging_setup import setup_logging
 from bot.services import registration
 from bot.services.runtime import Runtime
 from bot.settings import Settings, load_settings
-from bot.telegram import digests as digest_delivery
 from storage import regions as region_store
-from storage import schedules as schedule_store
 from storage import users as user_store
 
 ADMIN_ID = 1
@@ -267,16 +269,18 @@ class Scenario:
         self.kab_a = self.kabkota[0]
         self.t.write(
             f"== Wilayah demo: {self.root.title} ({len(self.kabkota)} kabupaten/kota); hari pemungutan "
-            f"suara (H): {demo.settings.ELECTION_DAY:%d-%m-%Y} =="
+            f"suara (H): {demo.settings.ELECTION_DAY:%d-%m-%Y}; logistik lengkap di PPK paling lambat "
+            f"H-{demo.settings.LOGISTICS_DEADLINE_DAYS} =="
         )
         self.t.write()
         await self.registration()
         await self.coordination_groups()
         await self.import_baselines()
         await self.logistics_arrive()
+        await self.logistics_deadline()
         incident_id, post = await self.counting_and_incidents()
         await self.incident_handled(incident_id, post)
-        await self.scheduled_digest()
+        await self.recap_and_digest()
 
     async def registration(self) -> None:
         demo, t, admin = self.demo, self.t, self.admin
@@ -311,7 +315,7 @@ class Scenario:
     async def import_baselines(self) -> None:
         demo, admin = self.demo, self.admin
         self.t.write()
-        self.t.write("== 3. Impor rencana logistik dan jumlah TPS ==")
+        self.t.write("== 3. Impor kebutuhan logistik dan jumlah TPS ==")
         plan_csv, tps_csv, self.tps = await self.baselines(self.root)
         for name, data in (("rencana_logistik.csv", plan_csv), ("jumlah_tps.csv", tps_csv)):
             (self.out / name).write_bytes(data)
@@ -320,55 +324,99 @@ class Scenario:
             await demo.emu.next_message(demo.dm(admin), timeout=60)
 
     async def logistics_arrive(self) -> None:
-        demo, t, rng, tps = self.demo, self.t, self.rng, self.tps
+        """H-7 to H-3: deliveries in two stages, as they really run; partial arrivals before the
+        deadline are tracked, not problems, and close themselves once complete."""
+        demo, t, tps = self.demo, self.t, self.tps
         t.write()
-        demo.clock.jump(-1, "10:00")
-        t.write("== 4. H-1: logistik tiba di gudang PPK ==")
-        for officer, kec in self.officers:
-            n = tps.get(kec.code, 10)
-            boxes = n * 2
-            received = boxes - rng.choice([0, 0, 2, boxes // 5])
-            await demo.say(officer, f"/lapor logistik kotak_suara {received} rusak {rng.choice([0, 1])}")
-            await demo.say(officer, f"/lapor logistik bilik {n * 4 - rng.choice([0, 3])}")
-            await demo.say(officer, f"/lapor logistik surat {n * 1500 - rng.choice([0, 0, 250, 1200])}")
-            await demo.say(officer, f"/lapor logistik tinta {n * 2}")
+        demo.clock.jump(-7, "10:00")
+        t.write("== 4. H-7 s.d. H-3: logistik tiba bertahap di gudang PPK ==")
+        wayan, kuta = self.officers[0]
+        boxes = tps[kuta.code] * KOTAK_PER_TPS
+        await demo.say(wayan, f"/lapor logistik kotak suara {_dotted(boxes * 7 // 10)}")
+        demo.clock.jump(-5, "11:00")
+        await demo.say(wayan, f"/lapor logistik kotak suara {_dotted(boxes * 9 // 10)}")
+        demo.clock.jump(-3, "09:30")
+        await demo.say(wayan, f"/lapor logistik kotak suara {_dotted(boxes)}")
+        for officer, kec in self.officers[1:]:
+            await self.deliver(officer, kec, STAGE_ONE[:1], quiet=False)
+        damaged_officer, damaged_kec = self.officers[1]
+        n = tps[damaged_kec.code]
+        await demo.say(damaged_officer, f"/lapor logistik kotak suara {n * KOTAK_PER_TPS} rusak 3 tiga kotak penyok")
         self.others = await self.quiet_officers(self.root, {kec.code for _, kec in self.officers})
-        t.write(f"   … dan {len(self.others)} PPK lain melapor logistik dengan cara yang sama (tidak ditampilkan)")
-        for officer, kec in self.others:
-            n = tps.get(kec.code, 10)
-            for item, per in (
-                ("kotak_suara", 2),
-                ("bilik_suara", 4),
-                ("surat_suara", 1500),
-                ("tinta", 2),
-                ("segel", 20),
-                ("formulir", 30),
-                ("sampul", 12),
-                ("alat_bantu_tunanetra", 1),
-            ):
-                if rng.random() < 0.85:
-                    short = rng.choice([0, 0, 0, 0, 1, 2, n * per // 10, n * per // 3])
-                    await demo.quietly(officer, f"/lapor logistik {item} {max(n * per - short, 0)}")
+        t.write(f"   … dan {len(self.others)} PPK lain melapor logistik tahap 1 dan 2 (tidak ditampilkan)")
+        for stage in (STAGE_ONE, STAGE_TWO):
+            for officer, kec in self.others:
+                await self.deliver(officer, kec, stage)
+        shown = {self.demo.dm(officer).id for officer, _ in self.officers}
+        self.t.hidden |= shown
+        for officer, kec in self.officers:
+            await self.deliver(officer, kec, STAGE_ONE[1:] + STAGE_TWO, quiet=True)
+        self.t.hidden -= shown
+        t.write("   … dan PPK di atas melapor barang lainnya (tidak ditampilkan)")
+
+    async def deliver(self, officer: UserHandle, kec: Region, items: tuple[str, ...], *, quiet: bool = True) -> None:
+        """One PPK's arrival of `items`: mostly complete, some short (the laggards of the digest)."""
+        n = self.tps[kec.code]
+        parts = []
+        for item in items:
+            need = PLAN_PER_TPS[item](n)
+            short = self.rng.choice([0] * 40 + [1, need // 10, need // 4])
+            parts.append(f"{item} {max(need - short, 0)}")
+        for part in parts:
+            line = f"/lapor logistik {part}"
+            if quiet:
+                await self.demo.quietly(officer, line)
+            else:
+                await self.demo.say(officer, line)
+
+    async def logistics_deadline(self) -> None:
+        """H-2: the damaged boxes are replaced (the incident closes); H-1: a shortfall past the
+        deadline is a problem, posted to the kabupaten's group."""
+        demo, t, tps = self.demo, self.t, self.tps
+        t.write()
+        demo.clock.jump(-2, "09:00")
+        t.write("== 5. H-2 s.d. H-1: batas logistik lengkap di PPK ==")
+        damaged_officer, damaged_kec = self.officers[1]
+        n = tps[damaged_kec.code]
+        await demo.say(damaged_officer, f"/lapor logistik kotak suara {n * KOTAK_PER_TPS} rusak 0 sudah diganti")
+        demo.clock.jump(-2, "09:05")
+        [job] = [j for j in demo.app.job_queue.jobs() if j.name == "eskalasi_otomatis"] if demo.app.job_queue else []
+        await job.run(demo.app)  # what the every-minute job does once the deadline has come
+        await demo.settle(damaged_officer)
+        raised = await demo.rt.db.fetchvalue(
+            "SELECT count(DISTINCT incident_id) FROM incident_events WHERE action = 'prioritas'"
+        )
+        t.write(
+            f"   (batas H-2 tiba: {raised} kekurangan yang masih terbuka kini prioritas tinggi dan dikirim ke grup)"
+        )
+        demo.clock.jump(-1, "10:00")
+        late_officer, late_kec = self.officers[2]
+        need = PLAN_PER_TPS["surat_suara_dpd"](tps[late_kec.code])
+        await demo.say(late_officer, f"/lapor logistik surat suara dpd {need - 450} kiriman susulan belum tiba")
+        await demo.settle(late_officer)
 
     async def counting_and_incidents(self) -> tuple[int, SentMessage]:
-        """Scene 5; returns the critical incident's number and its post in the kabupaten group."""
+        """Scene 6; returns the flood incident's number and its post in the kabupaten group."""
         demo, t, rng, tps = self.demo, self.t, self.rng, self.tps
-        demo.clock.jump(0, "21:00")
+        demo.clock.jump(0, "19:00")
         t.write()
-        t.write("== 5. Hari H: penghitungan suara dan laporan kejadian ==")
-        for officer, kec in self.officers:
-            n = tps.get(kec.code, 10)
-            done = rng.randint(n // 2, n)
-            await demo.say(officer, f"/lapor rekap {done}/{n} sirekap {rng.randint(done // 2, done)}")
+        t.write("== 6. Hari H: penghitungan suara sampai larut malam ==")
+        counted: dict[str, int] = {}
+        for i, (officer, kec) in enumerate(self.officers):
+            n = tps[kec.code]
+            done = rng.randint(n // 3, n // 2)
+            counted[kec.code] = done
+            sirekap = f" sirekap {rng.randint(done // 2, done)}" if i % 3 else ""
+            await demo.say(officer, f"/lapor hitung {done}{sirekap}")
         t.write("   … dan PPK lain melaporkan progres penghitungan (tidak ditampilkan)")
         for officer, kec in self.others:
             if rng.random() < 0.9:
-                n = tps.get(kec.code, 10)
+                n = tps[kec.code]
                 done = rng.randint(n // 3, n)
-                await demo.quietly(officer, f"/lapor rekap {done}/{n} sirekap {rng.randint(done // 3, done)}")
-        wayan, _ = self.officers[0]
+                await demo.quietly(officer, f"/lapor hitung {done}/{n} sirekap {rng.randint(done // 3, done)}")
+        wayan, kuta = self.officers[0]
         await demo.say(wayan, "/lapor data ganda 14 pemilih ganda, antara lain NIK 5103011234560001")
-        await demo.say(wayan, "/lapor logistik kotak 9999")  # wrong: more than twice the plan
+        await demo.say(wayan, "/lapor logistik kotak 9999")  # wrong: more than twice the kebutuhan
         await demo.say(wayan, "/lapor logistik surat suara 293 150")  # two numbers: refused, with a hint
         await demo.say(wayan, "kotak suara sudah tiba 1025")  # no command: not stored, the command offered
         await demo.say(self.officers[1][0], "/lapor insiden sedang genset cadangan belum datang")
@@ -378,6 +426,16 @@ class Scenario:
         photo = _demo_photo()
         await wayan.send_photo(demo.bot, photo, reply_to=receipt)
         await demo.emu.next_message(demo.dm(wayan), timeout=30)
+        demo.clock.jump(1, "02:10")
+        t.write("   (pukul 02.10, penghitungan masih berjalan)")
+        done = counted[kuta.code]
+        [question] = await demo.say(wayan, f"/lapor hitung {done // 10}")  # typed at 2 a.m.: a digit lost
+        cancel = question.buttons[0][1][1]  # the second button: Batal
+        assert cancel is not None, "Benar and Batal carry callback data"
+        press = await wayan.press(question, cancel)
+        await press.answer()
+        await demo.emu.next_edit(demo.dm(wayan), timeout=30)
+        await demo.say(wayan, f"/lapor hitung {tps[kuta.code] - 2} sirekap {tps[kuta.code] - 40}")
         await demo.settle(wayan)
         post = await demo.wait_for(self.groups[self.kab_a.code], f"#{incident_id} ")
         return incident_id, post
@@ -385,7 +443,7 @@ class Scenario:
     async def incident_handled(self, incident_id: int, post: SentMessage) -> None:
         demo, t, koordinator, commissioner = self.demo, self.t, self.koordinator, self.commissioner
         t.write()
-        t.write("== 6. Ditangani, dieskalasi, diselesaikan ==")
+        t.write("== 7. Ditangani, dieskalasi, diselesaikan; satu kritis masih terbuka ==")
         press = await koordinator.press(post, f"i1:t:{incident_id}")
         t.write(f"[{t.chat_label(post)}] Made Wirawan menekan [Tangani] → {(await press.answer()).text}")
         await demo.settle(koordinator)
@@ -400,14 +458,29 @@ class Scenario:
         t.write(f"[{self.province.title}] Nyoman Suarda menekan [Selesai] → {(await press.answer()).text}")
         await demo.settle(commissioner)
         await demo.say(commissioner, f"/status {incident_id}")
+        demo.clock.jump(1, "03:00")
+        officer, _ = self.officers[5]
+        await demo.say(officer, "/lapor insiden kritis Sirekap gagal unggah di 60 TPS, jaringan seluler putus")
 
-    async def scheduled_digest(self) -> None:
+    async def recap_and_digest(self) -> None:
         demo, t = self.demo, self.t
         t.write()
-        demo.clock.jump(1, "07:00")
-        t.write("== 7. H+1 pukul 07:00: ringkasan terjadwal grup provinsi, dengan grafik ==")
-        [schedule] = await schedule_store.for_chat(demo.rt.db, self.province.id)
-        await digest_delivery.run_occurrence(demo.app.bot, demo.rt, schedule)  # what the 07:00 job does
+        demo.clock.jump(1, "16:00")
+        t.write("== 8. H+1: rekapitulasi kecamatan dimulai; ringkasan grup provinsi, dengan grafik ==")
+        for i, (officer, kec) in enumerate(self.officers[:4]):
+            desa = len(await region_store.children(demo.rt.db, kec.code)) or 12 + i
+            await demo.say(officer, f"/lapor rekap ppwp {desa // 2 + i}/{desa}")
+        officer, kec = self.officers[0]
+        desa = len(await region_store.children(demo.rt.db, kec.code)) or 12
+        await demo.say(officer, f"/lapor rekap dpr {desa // 3}/{desa}")
+        await demo.settle(officer)
+        demo.clock.jump(1, "17:00")
+        await self.commissioner.send(self.province, "/ringkasan")
+        await demo.wait_for(self.province, "📊")
+        charts = 0
+        while charts < len(charts_of(demo.settings, 1)):  # the text comes first, then the charts
+            message = await demo.emu.next_message(self.province, timeout=60)
+            charts += bool(message.photo_bytes)
         await self.save_digest(self.province, self.out)
 
     # --- the data of the story ------------------------------------------------------------------
@@ -461,18 +534,8 @@ class Scenario:
                 n = rng.randint(40, 220)
                 tps[kec.code] = n
                 tw.writerow([kec.code, n])
-                per_tps = {
-                    "kotak_suara": 2,
-                    "bilik_suara": 4,
-                    "surat_suara": 1500,
-                    "tinta": 2,
-                    "segel": 20,
-                    "formulir": 30,
-                    "sampul": 12,
-                    "alat_bantu_tunanetra": 1,
-                }
-                for item in ITEMS:
-                    pw.writerow([kec.code, item, n * per_tps[item]])
+                for item, need in PLAN_PER_TPS.items():
+                    pw.writerow([kec.code, item, need(n)])
         return plan.getvalue().encode(), counts.getvalue().encode(), tps
 
     async def save_digest(self, chat: ChatHandle, out: Path) -> None:
@@ -490,6 +553,40 @@ class Scenario:
                 (out / f"grafik_{charts}.png").write_bytes(message.photo_bytes)
         (out / "ringkasan.html").write_text("\n\n".join(texts), encoding="utf-8")
         self.t.write(f"(ringkasan: {len(texts)} pesan, {charts} grafik)")
+
+
+#: kotak suara per TPS: one per jenis pemilihan
+KOTAK_PER_TPS = 5
+#: voters per TPS in the demo (at most 300 in 2024); surat suara per jenis = DPT + 2 %
+DPT_PER_TPS = 280
+#: kebutuhan of each item for a kecamatan of n TPS (domain.md, "How logistics and counting really run")
+PLAN_PER_TPS = {
+    "kotak_suara": lambda n: n * KOTAK_PER_TPS,
+    "bilik_suara": lambda n: n * 4,
+    "tinta": lambda n: n * 2,
+    "segel": lambda n: n * 20,
+    "hologram": lambda n: n * 10,
+    **{
+        f"surat_suara_{jenis}": (lambda n: n * DPT_PER_TPS * 102 // 100)
+        for jenis in ("ppwp", "dpr", "dpd", "dprd_prov", "dprd_kabkota")
+    },
+    "formulir": lambda n: n * 30,
+    "sampul": lambda n: n * 12,
+    "alat_bantu_tunanetra": lambda n: n * 2,
+}
+#: the two stages of distribution: first kotak suara, bilik, tinta, segel; then surat suara and forms
+STAGE_ONE = ("kotak_suara", "bilik_suara", "tinta", "segel", "hologram")
+STAGE_TWO = tuple(item for item in PLAN_PER_TPS if item not in STAGE_ONE)
+
+
+def charts_of(settings: Settings, day_offset: int) -> list[str]:
+    """The charts a digest sends `day_offset` days from H (the rekapitulasi has none)."""
+    return [section for section in sections_for(day_offset) if section != "rekap"]
+
+
+def _dotted(value: int) -> str:
+    """A count as an officer types it, dots between thousands (1.025)."""
+    return f"{value:,}".replace(",", ".")
 
 
 def _demo_photo() -> bytes:

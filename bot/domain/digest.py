@@ -1,8 +1,13 @@
 """The digest of a region at a moment, as typed figures: what the text (`bot.texts.digest`) and
 the charts (`bot.charts`) are drawn from, and from nothing else.
 
-Figures are cumulative where the reports are: the latest logistik report per kecamatan and item
-and the latest rekap per kecamatan are the current state. `bot.services.digest` computes them.
+Figures are cumulative where the reports are: the current figures per kecamatan and item
+(logistik), per kecamatan (hitung, penghitungan) and per kecamatan and jenis pemilihan (rekap,
+rekapitulasi kecamatan) are the state. `bot.services.digest` computes them.
+
+Logistics are readiness: a kecamatan is ready when every item with a kebutuhan is complete
+(received ≥ kebutuhan, nothing damaged), and a region is as ready as its weakest item; units of
+different items are never added together.
 """
 
 from __future__ import annotations
@@ -13,8 +18,22 @@ from datetime import date, datetime, timedelta
 from bot.domain.models import Incident
 from bot.domain.reporting import ITEMS
 
-#: The parts of a digest, in their order: text sections, charts and on-demand commands.
-SECTIONS: tuple[str, ...] = ("logistik", "rekap", "insiden")
+#: The parts of a digest: text sections, charts and on-demand commands. Which ones a digest shows,
+#: and in which order, follows the election's phase (`sections_for`).
+SECTIONS: tuple[str, ...] = ("logistik", "hitung", "rekap", "insiden")
+
+
+def sections_for(day_offset: int) -> tuple[str, ...]:
+    """The sections of a digest `day_offset` days from H: before H logistics first and no
+    counting; on H penghitungan first; from H+1 the rekapitulasi kecamatan first, then
+    penghitungan (TPS still uploading to Sirekap)."""
+    if day_offset < 0:
+        return ("logistik", "insiden")
+    if day_offset == 0:
+        return ("hitung", "insiden", "logistik")
+    return ("rekap", "hitung", "insiden", "logistik")
+
+
 WINDOW = timedelta(hours=24)
 MAX_LAGGING = 5
 MAX_SILENT = 20
@@ -48,6 +67,13 @@ class ItemProgress:
         """covered / planned in 0..1, None without a plan."""
         return self.covered / self.planned if self.planned else None
 
+    @property
+    def ready_share(self) -> float | None:
+        """(covered − damaged) / planned in 0..1: a damaged unit still has to be replaced."""
+        if not self.planned:
+            return None
+        return max(min(self.covered, self.planned) - self.damaged, 0) / self.planned
+
 
 @dataclass(frozen=True, slots=True)
 class ChildLogistics:
@@ -56,15 +82,26 @@ class ChildLogistics:
     region_code: str
     name: str
     items: tuple[ItemProgress, ...]  # every item with a plan or a report in that child
+    kecamatan_ready: int = 0  # kecamatan with every item complete (received ≥ kebutuhan, none damaged)
+    kecamatan_planned: int = 0  # kecamatan with a kebutuhan for at least one item
+
+    @property
+    def weakest(self) -> ItemProgress | None:
+        """The item with the lowest completeness (damaged units count against it), None without a plan."""
+        planned = [i for i in self.items if i.planned]
+        return min(planned, key=lambda i: (i.ready_share or 0.0, item_order(i.item))) if planned else None
 
     @property
     def share(self) -> float | None:
-        """Overall completeness: Σ covered / Σ planned over items with a plan (each item's covered
-        is already capped per kecamatan)."""
-        planned = sum(i.planned for i in self.items if i.planned)
-        if not planned:
-            return None
-        return sum(min(i.covered, i.planned) for i in self.items if i.planned) / planned
+        """Completeness of the child: that of its weakest item — never more (a TPS cannot open
+        without ink however many ballot papers arrived). None without a plan."""
+        weakest = self.weakest
+        return weakest.ready_share if weakest is not None else None
+
+    @property
+    def ready_share(self) -> float | None:
+        """Share of its kecamatan (with a kebutuhan) that are ready."""
+        return self.kecamatan_ready / self.kecamatan_planned if self.kecamatan_planned else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,11 +110,12 @@ class ChildCounting:
 
     region_code: str
     name: str
-    tps_done: int  # Σ latest tps_done per kecamatan
+    tps_done: int  # Σ current tps_done per kecamatan, each at most its number of TPS
     tps_total: int  # Σ baseline TPS per kecamatan (imported), else the latest reported total
-    sirekap: int  # Σ latest uploaded to Sirekap
-    kecamatan_reporting: int  # kecamatan with at least one rekap report
+    sirekap: int  # Σ current C.Hasil uploaded to Sirekap, each at most its number of TPS
+    kecamatan_reporting: int  # kecamatan with a penghitungan report
     kecamatan_total: int
+    kecamatan_sirekap: int = 0  # kecamatan whose reports say how many reached Sirekap
 
     @property
     def has_counting(self) -> bool:
@@ -87,11 +125,30 @@ class ChildCounting:
 
     @property
     def share_done(self) -> float | None:
-        return self.tps_done / self.tps_total if self.tps_total else None
+        return min(self.tps_done / self.tps_total, 1.0) if self.tps_total else None
 
     @property
     def share_sirekap(self) -> float | None:
-        return self.sirekap / self.tps_total if self.tps_total else None
+        """None when no kecamatan reported Sirekap at all ("belum dilaporkan", not 0 %)."""
+        if not self.tps_total or not self.kecamatan_sirekap:
+            return None
+        return min(self.sirekap / self.tps_total, 1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class RecapProgress:
+    """Rekapitulasi kecamatan of one jenis pemilihan over the region: desa recapitulated of the desa
+    of the kecamatan that reported, and how many kecamatan reported."""
+
+    jenis: str
+    desa_done: int
+    desa_total: int
+    kecamatan_reporting: int
+    kecamatan_done: int  # kecamatan with every desa recapitulated
+
+    @property
+    def share(self) -> float | None:
+        return min(self.desa_done / self.desa_total, 1.0) if self.desa_total else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +205,7 @@ class Digest:
     election_day: date
     logistics: tuple[ItemProgress, ...]  # per item over the whole region, in ITEMS order
     logistics_children: tuple[ChildLogistics, ...]  # per child region, in code order
-    lagging: tuple[ChildLogistics, ...]  # the children with the lowest completeness, worst first (≤ 5)
+    lagging: tuple[ChildLogistics, ...]  # the least ready children, worst first (≤ 5)
     counting: tuple[ChildCounting, ...]  # per child region, in code order
     counting_total: ChildCounting  # the whole region
     silent: tuple[SilentRegion, ...]  # kecamatan without any report in the last 24 h (≤ 20, oldest first)
@@ -165,6 +222,20 @@ class Digest:
     median_time_to_resolve: timedelta | None  # over incidents resolved in the last 24 h
     status_by_kind: dict[str, dict[str, int]] = field(default_factory=dict)  # kind → status → count (all time)
     progress_new: IncidentCounts = field(default_factory=IncidentCounts)  # progress reports received in 24 h
+    kecamatan_ready: int = 0  # kecamatan with every item complete
+    kecamatan_planned: int = 0  # kecamatan with a kebutuhan
+    recap: tuple[RecapProgress, ...] = ()  # rekapitulasi kecamatan per jenis pemilihan
+    logistics_deadline_days: int = 2  # logistics due at H minus this many days
+
+    @property
+    def sections(self) -> tuple[str, ...]:
+        """The sections this digest shows, in order, for its phase."""
+        return sections_for(self.day_offset)
+
+    @property
+    def days_to_deadline(self) -> int:
+        """Days until logistics are due (negative: overdue by that many days)."""
+        return -self.logistics_deadline_days - self.day_offset
 
     @property
     def has_children(self) -> bool:
@@ -187,14 +258,15 @@ def item_order(item: str) -> tuple[int, str]:
 
 def is_progress(kind: str, severity: str) -> bool:
     """A routine cumulative progress report: every rekap, and a logistik report without shortfall
-    or damage (severity rendah). Officers send them again and again as figures grow; they update
+    or damage (severity rendah), every hitung. Officers send them again and again as figures grow; they update
     the state (the logistics and counting sections) and are not problems for a coordinator to
     handle, so the incident figures leave them out."""
-    return kind == "rekap" or (kind == "logistik" and severity == "rendah")
+    return kind in ("hitung", "rekap") or (kind == "logistik" and severity == "rendah")
 
 
 def lagging_children(children: tuple[ChildLogistics, ...], limit: int = MAX_LAGGING) -> tuple[ChildLogistics, ...]:
-    """Children with a known completeness below 100 %, lowest first (then by code), at most `limit`."""
-    known = [c for c in children if c.share is not None and c.share < 1]
-    known.sort(key=lambda c: (c.share, c.region_code))
+    """Children not ready everywhere, the least ready first: by the share of their kecamatan that are
+    ready, then by their weakest item, then by code; at most `limit`."""
+    known = [c for c in children if c.share is not None and (c.share < 1 or c.kecamatan_ready < c.kecamatan_planned)]
+    known.sort(key=lambda c: (c.ready_share or 0.0, c.share or 0.0, c.region_code))
     return tuple(known[:limit])

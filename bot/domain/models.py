@@ -50,6 +50,16 @@ class Region:
             return self.name  # city names already carry "Kota"
         return f"{self.kind} {self.name}"
 
+    @property
+    def office(self) -> str:
+        """The institution of the region, as an escalation target: "KPU Provinsi Bali", "KPU
+        Kabupaten Badung", "KPU Kota Denpasar", "PPK Kuta", "KPU RI"."""
+        if self.level is Level.NASIONAL:
+            return "KPU RI"
+        if self.level is Level.KECAMATAN:
+            return f"PPK {self.name}"
+        return f"KPU {self.title}"
+
 
 @dataclass(frozen=True, slots=True)
 class RegionMatch:
@@ -120,6 +130,9 @@ class Incident:
     taken_at: datetime | None
     resolved_at: datetime | None
     awaiting_since: datetime | None = None  # when it started waiting to be taken at its current level
+    last_reported_at: datetime | None = None  # message time of the report whose figures it shows
+    desa_done: int | None = None  # rekap (rekapitulasi kecamatan): desa recapitulated
+    desa_total: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +190,8 @@ class NewIncident:
     tps_done: int | None = None
     tps_total: int | None = None
     sirekap: int | None = None
+    desa_done: int | None = None
+    desa_total: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,13 +5,15 @@ never raises. The grammar (spec.md, "Reporting: /lapor"), after an optional `@<r
 
     logistik <barang> [:|=] <diterima>[/<rencana>] [rusak <n>] {<barang> <diterima>…} [catatan…]
     data     [pemilih|DPT] <jenis> [:|=] <jumlah> [keterangan…]
-    rekap    <tps_selesai>/<tps_total> [TPS] [sirekap|upload [:|=] <n>]
+    hitung   <tps_selesai>[/<tps_total>] [TPS] [sirekap|upload [:|=] <n>]   (also: rekap <tps_selesai>…)
+    rekap    <jenis_pemilihan> <desa_selesai>/<desa_total> [desa]
     insiden  [rendah|sedang|tinggi|kritis|darurat|mendesak] <uraian…>
 
-The kind may be written in the field's words (`hitung`, `penghitungan`, `rekapitulasi`,
-`kejadian`: `bot.domain.reporting.KIND_WORDS`). Keywords, kinds, items, problems and severities
-are case-insensitive; an item or problem may be written as up to three words (`kotak suara`,
-`pindah memilih`). Figures follow the one grammar of `bot.domain.numbers`: `1.025`, `293 ribu`,
+The kind may be written in the field's words (`penghitungan` for `hitung`, `rekapitulasi` for
+`rekap`, `kejadian` for `insiden`: `bot.domain.reporting.KIND_WORDS`); `rekap` followed directly by
+numbers is penghitungan, as it was written before `hitung` existed. Keywords, kinds, items,
+problems, jenis pemilihan and severities are case-insensitive; an item or problem may be written
+as up to five words (`kotak suara`, `pindah memilih`, `surat suara dprd kab kota`). Figures follow the one grammar of `bot.domain.numbers`: `1.025`, `293 ribu`,
 `1,2 rb`, `118/120`, `118 dari 120`, `180 / 205`; damage as `rusak 2`, `rusak2`, `3 rusak` or
 `(5 rusak)`. Nothing that looks like a figure is kept as a note: a number left over where the
 form has none is refused (`LEFTOVER_FIGURE`), and two numbers where one is expected are refused
@@ -36,6 +38,7 @@ from bot.domain.reporting import (
     SEVERITY_WORDS,
     DataReport,
     ErrorCode,
+    HitungReport,
     InsidenReport,
     Kind,
     LaporError,
@@ -46,6 +49,7 @@ from bot.domain.reporting import (
     check_against_plan,
     format_number,
     resolve_item,
+    resolve_jenis,
     resolve_kind,
     resolve_problem,
     resolve_severity,
@@ -53,14 +57,15 @@ from bot.domain.reporting import (
 
 __all__ = ["MAX_REPORTS", "parse_lapor", "parse_message", "parse_number", "split_message"]
 
-#: Longest item or problem name, in words (`alat bantu tunanetra`, `tidak memenuhi syarat`).
-_MAX_TERM_WORDS: Final = 3
+#: Longest item or problem name, in words (`surat suara dprd kab kota`, `tidak memenuhi syarat`).
+_MAX_TERM_WORDS: Final = 5
 #: Most reports one message may carry (lines, or items of one logistics line).
 MAX_REPORTS: Final = 20
 
 _DAMAGED: Final = "rusak"
 _OF: Final = "dari"
 _TPS: Final = "tps"
+_DESA: Final = "desa"
 _SIREKAP: Final = frozenset({"sirekap", "upload", "unggah", "diunggah"})
 _VOTER_PREFIX: Final = frozenset({"pemilih", "dpt"})
 _TARGET_PREFIX: Final = "@"
@@ -166,7 +171,7 @@ class _Line:
 
 
 def _term(line: _Line, resolve: Callable[[str], str | None], missing: ErrorCode, unknown: ErrorCode) -> tuple[str, str]:
-    """A vocabulary term of up to three words (longest match first): its canonical name and the
+    """A vocabulary term of up to `_MAX_TERM_WORDS` words (longest match first): its canonical name and the
     words as typed."""
     first = line.peek()
     if first is None:
@@ -376,19 +381,19 @@ def _data(line: _Line, kind_word: str) -> list[Report]:
     return [DataReport(problem, count.value, _free_text(line))]
 
 
-def _rekap(line: _Line, kind_word: str) -> list[Report]:
-    """`<tps_selesai>/<tps_total> [TPS] [sirekap|upload <n>]`"""
+def _hitung(line: _Line, kind_word: str) -> list[Report]:
+    """`<tps_selesai>[/<tps_total>] [TPS] [sirekap|upload <n>]`; without a total the imported number
+    of TPS is used (the reporting service checks it)."""
+    line.kind = Kind.HITUNG
     line.skip(TokenKind.SEP)
     _slash_first(line)
     done = line.figure(kind_word)
     total = _pair(line, done)
-    if total is None:
-        raise line.refuse(ErrorCode.INVALID_FRACTION, done.text)
     if line.word() == _TPS:
         line.pos += 1
-    if total.value == 0:
+    if total is not None and total.value == 0:
         raise line.refuse(ErrorCode.TPS_TOTAL_ZERO, f"{done.text}/{total.text}")
-    if done.value > total.value:
+    if total is not None and done.value > total.value:
         raise line.refuse(ErrorCode.TPS_DONE_OVER_TOTAL, done.text, total.value)
     sirekap = None
     line.skip(TokenKind.COMMA)
@@ -403,7 +408,32 @@ def _rekap(line: _Line, kind_word: str) -> list[Report]:
         if sirekap > done.value:
             raise line.refuse(ErrorCode.SIREKAP_OVER_DONE, figure.text, done.value)
     _no_more(line)
-    return [RekapReport(done.value, total.value, sirekap)]
+    return [HitungReport(done.value, total.value if total is not None else None, sirekap)]
+
+
+def _rekap(line: _Line, kind_word: str) -> list[Report]:
+    """`<jenis_pemilihan> <desa_selesai>/<desa_total> [desa]` (rekapitulasi kecamatan); `rekap`
+    followed directly by a number is penghitungan, as it was written before `hitung` existed."""
+    first = line.peek()
+    if first is None:
+        raise line.refuse(ErrorCode.MISSING_JENIS, None)
+    if first.kind is not TokenKind.WORD or looks_numeric(first):
+        return _hitung(line, kind_word)
+    jenis, jenis_words = _term(line, resolve_jenis, ErrorCode.MISSING_JENIS, ErrorCode.UNKNOWN_JENIS)
+    line.skip(TokenKind.SEP)
+    _slash_first(line)
+    done = line.figure(jenis_words)
+    total = _pair(line, done)
+    if total is None:
+        raise line.refuse(ErrorCode.INVALID_FRACTION, done.text)
+    if line.word() == _DESA:
+        line.pos += 1
+    if total.value == 0:
+        raise line.refuse(ErrorCode.DESA_TOTAL_ZERO, f"{done.text}/{total.text}")
+    if done.value > total.value:
+        raise line.refuse(ErrorCode.DESA_DONE_OVER_TOTAL, done.text, total.value)
+    _no_more(line)
+    return [RekapReport(jenis, done.value, total.value)]
 
 
 def _typo(word: str, meant: str) -> bool:
@@ -441,6 +471,7 @@ def _insiden(line: _Line, kind_word: str) -> list[Report]:
 _PARSERS: Final[dict[Kind, Callable[[_Line, str], list[Report]]]] = {
     Kind.LOGISTIK: _logistik,
     Kind.DATA: _data,
+    Kind.HITUNG: _hitung,
     Kind.REKAP: _rekap,
     Kind.INSIDEN: _insiden,
 }

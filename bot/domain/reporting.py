@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date, timedelta
 from enum import StrEnum
 from types import MappingProxyType
 from typing import ClassVar, Final, TypeAlias
@@ -38,6 +39,13 @@ from bot.domain.access import Reason
 from bot.domain.models import Region
 
 __all__ = [
+    "logistics_due",
+    "resolve_jenis",
+    "went_down",
+    "is_complete",
+    "STATEFUL",
+    "JENIS_PEMILIHAN",
+    "HitungReport",
     "DATA_PROBLEMS",
     "DEFAULT_SEVERITY",
     "KIND_WORDS",
@@ -85,12 +93,19 @@ MAX_TEXT: Final = 1000
 
 
 class Kind(StrEnum):
-    """The four kinds of report (and of incident)."""
+    """The kinds of report (and of incident). `hitung` is penghitungan at the TPS on H (C.Hasil,
+    Sirekap); `rekap` is the rekapitulasi kecamatan at the PPK from H+1, per jenis pemilihan."""
 
     LOGISTIK = "logistik"
     DATA = "data"
+    HITUNG = "hitung"
     REKAP = "rekap"
     INSIDEN = "insiden"
+
+
+#: kinds whose figures are cumulative state per kecamatan (× item or jenis): one open incident
+#: each, updated in place by later reports
+STATEFUL: Final[frozenset[str]] = frozenset({"logistik", "hitung", "rekap"})
 
 
 class Severity(StrEnum):
@@ -154,17 +169,17 @@ def ordered(values: Iterable[str], order: Iterable[str]) -> list[str]:
     return known + sorted(present - set(known))
 
 
-#: The words of the field for each kind: `penghitungan` and `rekapitulasi` are how KPU names
-#: counting; `kejadian` is an incident. (Counting at the TPS and the rekapitulasi kecamatan are
-#: one kind today, `rekap` with TPS figures.)
+#: The words of the field for each kind: `penghitungan` is counting at the TPS (`hitung`),
+#: `rekapitulasi` the recap kecamatan (`rekap`; `rekap` followed directly by numbers is still read
+#: as `hitung` by the parser, as it was written before `hitung` existed); `kejadian` is an incident.
 KIND_WORDS: Final[Mapping[str, Kind]] = MappingProxyType(
     {
         "logistik": Kind.LOGISTIK,
         "data": Kind.DATA,
+        "hitung": Kind.HITUNG,
+        "penghitungan": Kind.HITUNG,
         "rekap": Kind.REKAP,
         "rekapitulasi": Kind.REKAP,
-        "hitung": Kind.REKAP,
-        "penghitungan": Kind.REKAP,
         "insiden": Kind.INSIDEN,
         "kejadian": Kind.INSIDEN,
     }
@@ -225,16 +240,55 @@ def _resolve(index: Mapping[str, str], token: str) -> str | None:
     return index.get(key) or index.get(key.replace("_", ""))
 
 
+#: The five ballots of 2024 (jenis pemilihan), canonical name → term, in the order they are shown.
+JENIS_PEMILIHAN: Final[Mapping[str, Term]] = MappingProxyType(
+    {
+        t.name: t
+        for t in (
+            Term("ppwp", "PPWP", ("presiden", "pilpres", "pwp")),
+            Term("dpr", "DPR", ("dpr_ri",)),
+            Term("dpd", "DPD", ()),
+            Term("dprd_prov", "DPRD Provinsi", ("dprd_provinsi", "dprd_prop", "dprdprov")),
+            Term("dprd_kabkota", "DPRD Kab/Kota", ("dprd_kab_kota", "dprd_kabupaten", "dprd_kab", "dprd_kota")),
+        )
+    }
+)
+
+#: Items that have one per jenis pemilihan (the plain item means "all jenis together").
+_PER_JENIS: Final = (("kotak_suara", "Kotak suara", ("kotak",)), ("surat_suara", "Surat suara", ("surat",)))
+
+
+def _per_jenis(name: str, label: str, aliases: tuple[str, ...]) -> tuple[Term, ...]:
+    """`kotak_suara` and `kotak_suara_dpr`, `kotak_dpr`, `kotak_suara_dprd_provinsi`, … for every jenis."""
+    terms = [Term(name, label, aliases)]
+    for jenis in JENIS_PEMILIHAN.values():
+        spellings = (jenis.name, *jenis.aliases)
+        terms.append(
+            Term(
+                f"{name}_{jenis.name}",
+                f"{label} {jenis.label}",
+                tuple(
+                    f"{base}_{j}"
+                    for base in (name, *aliases)
+                    for j in spellings
+                    if f"{base}_{j}" != f"{name}_{jenis.name}"
+                ),
+            )
+        )
+    return tuple(terms)
+
+
 #: Logistics items, canonical name → term, in the order they are shown.
 ITEMS: Final[Mapping[str, Term]] = MappingProxyType(
     {
         t.name: t
         for t in (
-            Term("kotak_suara", "Kotak suara", ("kotak",)),
+            *_per_jenis(*_PER_JENIS[0]),
             Term("bilik_suara", "Bilik suara", ("bilik",)),
-            Term("surat_suara", "Surat suara", ("surat",)),
+            *_per_jenis(*_PER_JENIS[1]),
             Term("tinta", "Tinta", ()),
             Term("segel", "Segel", ()),
+            Term("hologram", "Hologram", ()),
             Term("formulir", "Formulir", ("form",)),
             Term("sampul", "Sampul", ()),
             Term(
@@ -251,7 +305,7 @@ DATA_PROBLEMS: Final[Mapping[str, Term]] = MappingProxyType(
     {
         t.name: t
         for t in (
-            Term("ganda", "Pemilih ganda", ("dobel", "duplikat")),
+            Term("ganda", "Ganda", ("dobel", "duplikat")),
             Term("meninggal", "Meninggal dunia", ("meninggal_dunia", "wafat")),
             Term("pindah", "Pindah domisili", ("pindah_domisili",)),
             Term("tms", "Tidak memenuhi syarat (TMS)", ("tidak_memenuhi_syarat",)),
@@ -265,12 +319,18 @@ DATA_PROBLEMS: Final[Mapping[str, Term]] = MappingProxyType(
 )
 
 _ITEM_INDEX: Final = _index(ITEMS)
+_JENIS_INDEX: Final = _index(JENIS_PEMILIHAN)
 _PROBLEM_INDEX: Final = _index(DATA_PROBLEMS)
 
 
 def resolve_item(token: str) -> str | None:
     """Canonical item name for a name or alias (`kotak`, `Kotak-Suara`, `kotaksuara`), or None."""
     return _resolve(_ITEM_INDEX, token)
+
+
+def resolve_jenis(token: str) -> str | None:
+    """Canonical jenis pemilihan for a name or alias (`DPR`, `dprd-provinsi`, `presiden`), or None."""
+    return _resolve(_JENIS_INDEX, token)
 
 
 def resolve_problem(token: str) -> str | None:
@@ -304,13 +364,24 @@ class DataReport:
 
 
 @dataclass(frozen=True, slots=True)
+class HitungReport:
+    """Penghitungan at the TPS (cumulative): TPS that finished counting, of all TPS (None: the
+    imported number of TPS), and C.Hasil uploaded to Sirekap (None: not reported)."""
+
+    kind: ClassVar[Kind] = Kind.HITUNG
+    tps_done: int
+    tps_total: int | None = None
+    sirekap: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class RekapReport:
-    """Counting progress (cumulative): TPS counted of all TPS, and uploaded to Sirekap if known."""
+    """Rekapitulasi kecamatan (cumulative, from H+1): desa recapitulated of all desa, per jenis."""
 
     kind: ClassVar[Kind] = Kind.REKAP
-    tps_done: int
-    tps_total: int
-    sirekap: int | None = None
+    jenis: str
+    desa_done: int
+    desa_total: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,7 +393,7 @@ class InsidenReport:
     description: str
 
 
-Report: TypeAlias = LogistikReport | DataReport | RekapReport | InsidenReport
+Report: TypeAlias = LogistikReport | DataReport | HitungReport | RekapReport | InsidenReport
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,30 +412,72 @@ class ParsedLapor:
 # --- severity and plan checks ------------------------------------------------------------------
 
 
-def derive_severity(report: Report, plan: int | None = None) -> Severity:
-    """Severity of a new report, as spec.md says.
+def derive_severity(report: Report, plan: int | None = None, *, past_deadline: bool = False) -> Severity:
+    """Severity of a report, as spec.md says.
 
-    rekap → rendah; data → sedang; insiden → the severity given. Logistik, against the plan
-    written in the report or else `plan` (the imported plan): a shortfall of more than 10 % of
-    the plan → tinggi; any other shortfall, or any damage → sedang; complete and undamaged →
-    rendah. Without any plan: sedang if damaged, else rendah.
+    hitung, rekap → rendah (progress); data → sedang; insiden → the severity given. Logistik,
+    against `plan` (the kebutuhan in force: the imported one, else the one written in the report):
+    damaged units → tinggi at once; a shortfall → sedang (tracked) before the logistics deadline,
+    tinggi from it (`past_deadline`); complete and undamaged → rendah.
     """
     match report:
-        case RekapReport():
+        case HitungReport() | RekapReport():
             return Severity.RENDAH
         case DataReport():
             return Severity.SEDANG
         case InsidenReport(severity=severity):
             return severity
         case LogistikReport():
-            target = report.planned if report.planned is not None else plan
-            shortfall = 0 if target is None else max(target - report.received, 0)
-            if target is not None and shortfall * 10 > target:
+            target = plan if plan is not None else report.planned
+            if report.damaged > 0:
                 return Severity.TINGGI
-            if shortfall > 0 or report.damaged > 0:
-                return Severity.SEDANG
+            if target is not None and report.received < target:
+                return Severity.TINGGI if past_deadline else Severity.SEDANG
             return Severity.RENDAH
     raise TypeError(f"not a report: {report!r}")  # pragma: no cover - exhaustive above
+
+
+def logistics_due(today: date, election_day: date, deadline_days: int) -> bool:
+    """Whether logistics must be complete by now: from H minus `deadline_days` (local dates). Before
+    it a shortfall is tracked; from it a shortfall is a problem."""
+    return today >= election_day - timedelta(days=deadline_days)
+
+
+def is_complete(report: Report, plan: int | None = None) -> bool:
+    """Whether a cumulative report closes its incident: logistics received ≥ kebutuhan with no
+    damaged unit left unreplaced; penghitungan with every TPS counted and uploaded to Sirekap
+    (`plan`: the number of TPS); a rekapitulasi with every desa done."""
+    match report:
+        case LogistikReport():
+            target = plan if plan is not None else report.planned
+            return target is not None and report.received >= target and report.damaged == 0
+        case HitungReport():
+            total = plan if plan is not None else report.tps_total
+            return (
+                total is not None
+                and report.tps_done >= total
+                and report.sirekap is not None
+                and report.sirekap >= total
+            )
+        case RekapReport():
+            return report.desa_done >= report.desa_total
+    return False
+
+
+def went_down(report: Report, current: Report | None) -> bool:
+    """Whether a cumulative figure of `report` is below the current state's: such a report waits
+    for its reporter's confirmation (a 2 a.m. typo must not become the official state)."""
+    match report, current:
+        case LogistikReport(), LogistikReport():
+            return report.received < current.received
+        case HitungReport(), HitungReport():
+            lower_sirekap = (
+                report.sirekap is not None and current.sirekap is not None and report.sirekap < current.sirekap
+            )
+            return report.tps_done < current.tps_done or lower_sirekap
+        case RekapReport(), RekapReport():
+            return report.desa_done < current.desa_done
+    return False
 
 
 def check_against_plan(
@@ -376,14 +489,14 @@ def check_against_plan(
 ) -> LaporError | None:
     """Why a logistics report cannot be right, or None.
 
-    Received more than twice the plan (the one written in the report, else `plan`, the imported
-    one) is a typo, as is more damaged units than received ones. Other kinds always pass. The
+    Received more than twice the kebutuhan (`plan`, the imported one, else the one written in the
+    report) is a typo, as is more damaged units than received ones. Other kinds always pass. The
     error quotes `received_token` / `damaged_token` (the input as typed) when given, else the
     formatted number.
     """
     if not isinstance(report, LogistikReport):
         return None
-    target = report.planned if report.planned is not None else plan
+    target = plan if plan is not None else report.planned
     if target is not None and report.received > target * 2:
         return LaporError(
             ErrorCode.RECEIVED_OVER_PLAN,
@@ -425,6 +538,12 @@ class ErrorCode(StrEnum):
     DAMAGED_OVER_RECEIVED = "damaged_over_received"
     TPS_TOTAL_ZERO = "tps_total_zero"
     TPS_DONE_OVER_TOTAL = "tps_done_over_total"
+    TPS_OVER_BASELINE = "tps_over_baseline"
+    MISSING_TPS_TOTAL = "missing_tps_total"
+    MISSING_JENIS = "missing_jenis"
+    UNKNOWN_JENIS = "unknown_jenis"
+    DESA_TOTAL_ZERO = "desa_total_zero"
+    DESA_DONE_OVER_TOTAL = "desa_done_over_total"
     SIREKAP_OVER_DONE = "sirekap_over_done"
     MISSING_DESCRIPTION = "missing_description"
     TEXT_TOO_LONG = "text_too_long"

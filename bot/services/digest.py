@@ -2,8 +2,8 @@
 
 `compute_digest(db, region_code, at, election_day)` returns a `Digest`; the text
 (`bot.texts.digest`) and the charts (`bot.charts`) are drawn from it and from nothing else.
-Figures are cumulative where the reports are: the latest logistik report per kecamatan and item
-and the latest rekap per kecamatan are the current state.
+Figures are the current state per kecamatan (logistics per item, penghitungan, rekapitulasi per
+jenis pemilihan), read from the state tables.
 """
 
 from __future__ import annotations
@@ -21,12 +21,14 @@ from bot.domain.digest import (
     IncidentCounts,
     ItemProgress,
     OpenIncident,
+    RecapProgress,
     SilentRegion,
     is_progress,
     item_order,
     lagging_children,
 )
 from bot.domain.models import Region
+from bot.domain.reporting import JENIS_PEMILIHAN
 from bot.services.runtime import Runtime
 from storage import digests as store
 from storage import incidents as incident_store
@@ -77,18 +79,42 @@ def _items(rows) -> tuple[ItemProgress, ...]:
 async def _logistics(
     db: Database, region_code: str, child_length: int, child_regions: list[Region]
 ) -> tuple[tuple[ItemProgress, ...], tuple[ChildLogistics, ...]]:
-    """Logistics per item over the region, and per child region and item."""
+    """Logistics per item over the region, and per child region and item with its ready kecamatan."""
     logistics_rows = await store.logistics_by_child(db, region_code, child_length)
+    readiness = {r["child"]: r for r in await store.readiness_by_child(db, region_code, child_length)}
     by_child: dict[str, list] = {}
     for row in logistics_rows:
         by_child.setdefault(row["child"], []).append(row)
     logistics_children = tuple(
-        ChildLogistics(child.code, child.name, _items(by_child.get(child.code, ()))) for child in child_regions
+        ChildLogistics(
+            child.code,
+            child.name,
+            _items(by_child.get(child.code, ())),
+            kecamatan_ready=int(readiness[child.code]["ready"] or 0) if child.code in readiness else 0,
+            kecamatan_planned=int(readiness[child.code]["planned"]) if child.code in readiness else 0,
+        )
+        for child in child_regions
     )
     return _items(logistics_rows), logistics_children
 
 
-_COUNTING_FIELDS = ("tps_done", "tps_total", "sirekap", "kecamatan_reporting", "kecamatan_total")
+async def _recap(db: Database, region_code: str) -> tuple[RecapProgress, ...]:
+    """Rekapitulasi kecamatan per jenis pemilihan, in the order of JENIS_PEMILIHAN."""
+    rows = {r["jenis"]: r for r in await store.recap_by_jenis(db, region_code)}
+    return tuple(
+        RecapProgress(
+            jenis,
+            rows[jenis]["desa_done"],
+            rows[jenis]["desa_total"],
+            rows[jenis]["kecamatan_reporting"],
+            rows[jenis]["kecamatan_done"],
+        )
+        for jenis in JENIS_PEMILIHAN
+        if jenis in rows
+    )
+
+
+_COUNTING_FIELDS = ("tps_done", "tps_total", "sirekap", "kecamatan_reporting", "kecamatan_total", "kecamatan_sirekap")
 
 
 async def _counting(
@@ -169,7 +195,9 @@ async def _oldest_open(db: Database, region_code: str, end: str, at: datetime) -
     return tuple(oldest_open)
 
 
-async def compute_digest(db: Database, region_code: str, at: datetime, election_day: date) -> Digest:
+async def compute_digest(
+    db: Database, region_code: str, at: datetime, election_day: date, logistics_deadline_days: int = 2
+) -> Digest:
     """The digest of `region_code`'s subtree at the aware moment `at`.
 
     Logistics and counting are the current state (the latest report per kecamatan, read from the
@@ -232,10 +260,16 @@ async def compute_digest(db: Database, region_code: str, at: datetime, election_
         median_time_to_resolve=_median(await store.median_time_to_resolve(db, region_code, start, end)),
         status_by_kind=status_by_kind,
         progress_new=_counts(received, progress=True),
+        kecamatan_ready=sum(c.kecamatan_ready for c in logistics_children),
+        kecamatan_planned=sum(c.kecamatan_planned for c in logistics_children),
+        recap=await _recap(db, region_code),
+        logistics_deadline_days=logistics_deadline_days,
     )
 
 
 async def digest_now(rt: Runtime, region_code: str) -> Digest:
     """The digest of `region_code` as of the runtime clock's now, in the bot's time zone."""
     now_local = rt.clock().astimezone(rt.settings.tz)
-    return await compute_digest(rt.db, region_code, now_local, rt.settings.ELECTION_DAY)
+    return await compute_digest(
+        rt.db, region_code, now_local, rt.settings.ELECTION_DAY, rt.settings.LOGISTICS_DEADLINE_DAYS
+    )

@@ -21,7 +21,7 @@ from bot.domain.access import Action, Grant, Reason
 from bot.domain.models import Attachment, Incident, IncidentEvent, Region, Status, User
 from bot.domain.privacy import mask_niks
 from bot.domain.regions import parent_of
-from bot.domain.reporting import URGENT_SEVERITIES
+from bot.domain.reporting import URGENT_SEVERITIES, Severity, logistics_due
 from bot.services.runtime import Runtime
 from storage import groups as group_store
 from storage import incidents as incident_store
@@ -228,12 +228,47 @@ async def _escalate(rt: Runtime, actor: User | None, incident: Incident, note: s
     )
 
 
+def logistics_due_now(rt: Runtime) -> bool:
+    """Whether logistics must be complete at every PPK by now (LOGISTICS_DEADLINE_DAYS before H)."""
+    today = rt.clock().astimezone(rt.settings.tz).date()
+    return logistics_due(today, rt.settings.ELECTION_DAY, rt.settings.LOGISTICS_DEADLINE_DAYS)
+
+
+async def raise_due_shortfalls(rt: Runtime) -> list[Incident]:
+    """Once the logistics deadline has come, every shortfall still tracked (sedang) becomes a
+    problem: prioritas tinggi, posted to the nearest group and, untaken, escalated like any other.
+    Each change is a compare-and-set with a 'prioritas' event, so a restart never repeats one."""
+    if not logistics_due_now(rt):
+        return []
+    now = rt.clock()
+    raised = []
+    for incident in await incident_store.tracked_shortfalls(rt.db):
+        updated = await incident_store.apply_change(
+            rt.db,
+            incident.id,
+            expect_status=(incident.status.value,),
+            expect_handling=incident.handling_region,
+            changes={"severity": Severity.TINGGI.value, "awaiting_since": now},
+            actor_id=None,
+            action="prioritas",
+            at=now,
+            note=Severity.TINGGI.value,
+            notify=await route_new(rt, incident.region_code, Severity.TINGGI.value),
+            notify_posts=edit_rows,
+        )
+        if updated is not None:
+            raised.append(updated)
+    return raised
+
+
 async def auto_escalate(rt: Runtime, auto_note: AutoNote) -> list[MoveResult]:
-    """Escalate every kritis / tinggi incident left untaken too long at its level.
+    """Escalate every kritis / tinggi incident left untaken too long at its level (after raising
+    the shortfalls the logistics deadline made problems).
 
     The waiting time is measured from `awaiting_since` in the database, and each escalation is a
     compare-and-set on the incident's level, so a restart neither loses nor repeats one.
     """
+    await raise_due_shortfalls(rt)
     now = rt.clock()
     limits = {"kritis": rt.settings.AUTO_ESCALATE_KRITIS_MIN, "tinggi": rt.settings.AUTO_ESCALATE_TINGGI_MIN}
     results = []
@@ -265,10 +300,10 @@ async def auto_escalate(rt: Runtime, auto_note: AutoNote) -> list[MoveResult]:
 
 
 async def region_titles(rt: Runtime, events: list[IncidentEvent]) -> dict[str, str]:
-    """The titles of the regions escalations went to ("Provinsi Bali"), for the history lines."""
+    """The offices escalations went to ("KPU Provinsi Bali"), for the history lines."""
     codes = {e.region_code for e in events if e.action.startswith("eskalasi") and e.region_code}
     found = await region_store.get_many(rt.db, codes)
-    return {code: found[code].title if code in found else code for code in codes}
+    return {code: found[code].office if code in found else code for code in codes}
 
 
 def masked_for_others(incident: Incident, events: list[IncidentEvent]) -> list[IncidentEvent]:
@@ -377,5 +412,5 @@ async def perform_named(rt: Runtime, actor: User | None, incident_id: int, move:
         # name the level whose group received it (it may be above the parent), else the parent
         code = result.to_group_region or result.to_region
         region = await region_store.get(rt.db, code)
-        to_title = region.title if region else result.to_region
+        to_title = region.office if region else result.to_region
     return Performed(result, who, to_title)

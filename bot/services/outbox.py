@@ -48,7 +48,7 @@ async def card_data(rt: Runtime, incident: Incident, group_region: str | None) -
     moved_to = None
     if current is not None and not here:
         target = await region_store.get(db, current.region_code)
-        moved_to = target.title if target else current.region_code
+        moved_to = target.office if target else current.region_code
     events = await incident_store.events(db, incident.id)
     return CardData(
         await region_store.path(db, incident.region_code),

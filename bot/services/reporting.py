@@ -1,9 +1,17 @@
 """The reporting use case: parse → resolve the region → check rights → check the plan → store.
 
 Handlers give it the text after `/lapor` and where the message came from; it answers with a
-`Receipt` (the stored incident) or a `Refused` (why, as a domain value that
-`bot.texts.incidents.refusal_text` says in Indonesian). Nothing
-is stored when it refuses. The same update or message processed twice gives the same receipt.
+`Receipt` (the stored or updated incident), a `Batch` of them (a message of several reports), a
+`Held` (a figure that went down, waiting for its reporter's Benar or Batal) or a `Refused` (why, as
+a domain value that `bot.texts.incidents.refusal_text` says in Indonesian). Nothing is stored when
+it refuses. The same update or message processed twice gives the same receipt; the same report
+sent again within `REPEAT_WINDOW` is answered with the first one's receipt.
+
+A message of several reports stores its first under its own message id and report k (k ≥ 1)
+under `storage.incidents.part_message_id` (negative, unique per part), with the update id on the
+last one only: the same ids whether the report opens an incident or is kept in
+`incident_reports` as a later report (or a held one) of an open one, so one message is stored once
+by either table's UNIQUE keys.
 """
 
 from __future__ import annotations
@@ -19,7 +27,11 @@ from bot.domain.parsing import parse_message
 from bot.domain.privacy import nik_region_mismatches
 from bot.domain.regions import normalize_code
 from bot.domain.reporting import (
+    STATEFUL,
+    URGENT_SEVERITIES,
     DataReport,
+    ErrorCode,
+    HitungReport,
     IncidentNotFound,
     InsidenReport,
     LaporError,
@@ -35,6 +47,8 @@ from bot.domain.reporting import (
     TargetUnknown,
     check_against_plan,
     derive_severity,
+    is_complete,
+    went_down,
 )
 from bot.services import incidents as lifecycle
 from bot.services.runtime import Runtime
@@ -43,7 +57,7 @@ from storage import incidents as incident_store
 from storage import regions as region_store
 
 #: kinds whose figures are cumulative per kecamatan, so they must name one
-PER_KECAMATAN = {"logistik", "rekap"}
+PER_KECAMATAN = STATEFUL
 #: The same report from the same reporter within this time is one report (an officer unsure it
 #: went through sends it again): no second incident, no second post.
 REPEAT_WINDOW = timedelta(minutes=10)
@@ -56,18 +70,38 @@ class Receipt:
     duplicate: bool = False
     nik_warnings: tuple[str, ...] = field(default=())
     notified: bool = False  # notifications were queued with it (the outbox has work)
+    updated: int | None = None  # the report updated this open incident; its number among its reports
+    closed: bool = False  # the report completed the figures: the incident was closed automatically
+    plan: int | None = None  # the kebutuhan / number of TPS the report was read against (imported)
     repeat_minutes: int | None = None  # sent again within REPEAT_WINDOW: minutes since the first
 
 
 @dataclass(frozen=True, slots=True)
-class Batch:
-    """The receipts of a message that carried several reports, in the order of the message."""
+class Held:
+    """A report whose figure is below the current one: kept as `report_id`, not counted until its
+    reporter presses Benar (or Batal)."""
 
-    receipts: tuple[Receipt, ...]
+    report_id: int
+    report: Report
+    current: Report
+    path: tuple[Region, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """The answers to a message that carried several reports, in the order of the message: a
+    receipt each, or the question of a figure that went down."""
+
+    receipts: tuple[Receipt | Held, ...]
 
     @property
     def notified(self) -> bool:
-        return any(r.notified for r in self.receipts)
+        return any(isinstance(r, Receipt) and r.notified for r in self.receipts)
+
+    @property
+    def reporter_id(self) -> int | None:
+        first = next((r for r in self.receipts if isinstance(r, Receipt)), None)
+        return first.incident.reporter_id if first is not None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,8 +191,10 @@ def _figures(report: Report) -> dict:
             }
         case DataReport():
             return {"item": report.problem, "data_count": report.count}
-        case RekapReport():
+        case HitungReport():
             return {"tps_done": report.tps_done, "tps_total": report.tps_total, "sirekap": report.sirekap}
+        case RekapReport():
+            return {"item": report.jenis, "desa_done": report.desa_done, "desa_total": report.desa_total}
     return {}
 
 
@@ -171,7 +207,7 @@ def _text_of(report: Report) -> str:
     return ""
 
 
-async def submit_text(rt: Runtime, actor: User, args: str, source: Source) -> Receipt | Batch | Refused:
+async def submit_text(rt: Runtime, actor: User, args: str, source: Source) -> Receipt | Batch | Held | Refused:
     """A message of one or more `/lapor …` lines (the text after the first command).
 
     Every report of the message is checked before any is stored: one bad line refuses the whole
@@ -192,13 +228,19 @@ async def submit_text(rt: Runtime, actor: User, args: str, source: Source) -> Re
     return await _store_all(rt, actor, checked, source)
 
 
-async def _store_all(rt: Runtime, actor: User, checked: list[Checked], source: Source) -> Receipt | Batch:
+async def _store_all(rt: Runtime, actor: User, checked: list[Checked], source: Source) -> Receipt | Batch | Held:
     """Store the checked reports of one message in its order. The last carries the update id, so
     the update counts as processed only once every report of it is stored (after a crash in
-    between, the redelivered update stores the rest; the stored ones are caught by their keys)."""
+    between, the redelivered update stores the rest; the stored ones are caught by their keys).
+    A cumulative report after the first is read again against the state the reports before it
+    left (`kotak 700` then `kotak 900` in one message update one incident)."""
     last = len(checked) - 1
-    receipts = [await _store(rt, actor, one, source, part, part == last) for part, one in enumerate(checked)]
-    return receipts[0] if len(receipts) == 1 else Batch(tuple(receipts))
+    answers: list[Receipt | Held] = []
+    for part, one in enumerate(checked):
+        if part > 0 and one.context is not None:
+            one = dataclasses.replace(one, context=await _context(rt, one.report, one.region.code))
+        answers.append(await _store_part(rt, actor, one, source, part, part == last))
+    return answers[0] if len(answers) == 1 else Batch(tuple(answers))
 
 
 def _on_line(refused: Refused, line: int | None) -> Refused:
@@ -235,7 +277,9 @@ async def _receipt_of(rt: Runtime, existing: Incident) -> Receipt:
     )
 
 
-async def submit_parsed(rt: Runtime, actor: User, parsed: ParsedLapor, source: Source) -> Receipt | Batch | Refused:
+async def submit_parsed(
+    rt: Runtime, actor: User, parsed: ParsedLapor, source: Source
+) -> Receipt | Batch | Held | Refused:
     """Reports already parsed (the guided flow's answers): all checked, then all stored."""
     duplicate = await _redelivered(rt, source)
     if duplicate is not None:
@@ -259,50 +303,67 @@ class Checked:
     path: tuple[Region, ...]
     plan: int | None
     severity: Severity
+    #: cumulative kinds: the kecamatan's current figures and open incident, read with the plan
+    context: incident_store.StateContext | None = None
 
     @property
     def shown(self) -> Report:
-        """The report as the receipt will restate it (the imported plan filled in)."""
-        if isinstance(self.report, LogistikReport) and self.report.planned is None and self.plan is not None:
+        """The report as the receipt will restate it (the imported kebutuhan or number of TPS in force)."""
+        if isinstance(self.report, LogistikReport) and self.plan is not None:
             return dataclasses.replace(self.report, planned=self.plan)
+        if isinstance(self.report, HitungReport) and self.plan is not None:
+            return dataclasses.replace(self.report, tps_total=self.plan)
         return self.report
+
+
+def past_deadline(rt: Runtime) -> bool:
+    """Whether logistics are due now: from H minus LOGISTICS_DEADLINE_DAYS (local date)."""
+    return lifecycle.logistics_due_now(rt)
 
 
 async def check(rt: Runtime, actor: User, target: str | None, report: Report) -> Checked | Refused:
     """Every rule a report must pass before it is stored: the region (own, or `@target` in scope),
-    the reporter's right there, a kecamatan for cumulative figures, the figures against the plan.
-    The guided flow shows the result before "Kirim"; storing checks again."""
+    the reporter's right there, a kecamatan for cumulative figures, the figures against the
+    imported kebutuhan or number of TPS. The guided flow shows the result before "Kirim"; storing
+    checks again."""
     region = await region_for(rt, actor, target, report.kind.value)
     if isinstance(region, Refused):
         return region
-    plan = None
-    if isinstance(report, LogistikReport) and report.planned is None:
-        plan = await incident_store.plan_for(rt.db, region.code, report.item)
+    context = await _context(rt, report, region.code) if report.kind.value in STATEFUL else None
+    plan = context.plan if context is not None else None
+    if isinstance(report, HitungReport):
+        if plan is None and report.tps_total is None:
+            return Refused(LaporError(ErrorCode.MISSING_TPS_TOTAL, str(report.tps_done), report.kind))
+        bound = plan if plan is not None else report.tps_total
+        if bound is not None and report.tps_done > bound:
+            return Refused(LaporError(ErrorCode.TPS_OVER_BASELINE, str(report.tps_done), report.kind, bound=bound))
     error = check_against_plan(report, plan)
     if error is not None:
         return Refused(error)
-    return Checked(report, region, await region_store.path(rt.db, region.code), plan, derive_severity(report, plan))
+    severity = derive_severity(report, plan, past_deadline=past_deadline(rt))
+    return Checked(report, region, await region_store.path(rt.db, region.code), plan, severity, context)
 
 
-async def _store(rt: Runtime, actor: User, checked: Checked, source: Source, part: int, last: bool) -> Receipt:
-    """Store one checked report as report `part` of its message — unless the same reporter sent
-    the same report (kind, region, figures) within REPEAT_WINDOW: then the first one's receipt."""
-    report, region, plan, severity = checked.report, checked.region, checked.plan, checked.severity
-    text = _text_of(report)
+async def _context(rt: Runtime, report: Report, region_code: str) -> incident_store.StateContext:
+    """The state a cumulative report is read against: its kecamatan (× item or jenis)."""
+    key = report.item if isinstance(report, LogistikReport) else getattr(report, "jenis", None)
+    return await incident_store.state_context(rt.db, report.kind.value, region_code, key)
+
+
+def _new_incident(checked: Checked, actor: User, source: Source, now: datetime, part: int, last: bool) -> NewIncident:
+    report = checked.shown
     figures = _figures(report)
     payload: dict = {}
-    if isinstance(report, LogistikReport):
-        # the plan in force when reported, and where it came from, for the receipt and history
-        payload["rencana_dari"] = "laporan" if report.planned is not None else ("impor" if plan is not None else None)
-        if report.planned is None:
-            figures["planned"] = plan
-    now = rt.clock()
-    new = NewIncident(
+    if isinstance(checked.report, LogistikReport):
+        # where the kebutuhan came from, for the receipt and history
+        typed = checked.report.planned
+        payload["kebutuhan_dari"] = "impor" if checked.plan is not None else ("laporan" if typed is not None else None)
+    return NewIncident(
         kind=report.kind.value,
-        severity=severity.value,
-        region_code=region.code,
+        severity=checked.severity.value,
+        region_code=checked.region.code,
         reporter_id=actor.telegram_id,
-        description=text,
+        description=_text_of(report),
         payload=payload,
         source_chat_id=source.chat_id,
         source_message_id=incident_store.part_message_id(source.message_id, part),
@@ -311,23 +372,164 @@ async def _store(rt: Runtime, actor: User, checked: Checked, source: Source, par
         received_at=now,
         **figures,
     )
+
+
+def _current_report(kind: str, state: dict | None, item: str | None) -> Report | None:
+    if state is None:
+        return None
+    if kind == "logistik" and item is not None:
+        return LogistikReport(item, state["received"], state["planned"], state["damaged"])
+    if kind == "hitung":
+        return HitungReport(state["tps_done"], state["tps_total"], state["sirekap"])
+    if kind == "rekap" and item is not None:
+        return RekapReport(item, state["desa_done"], state["desa_total"])
+    return None
+
+
+async def _store_part(
+    rt: Runtime, actor: User, checked: Checked, source: Source, part: int, last: bool
+) -> Receipt | Held:
+    """Store one checked report as report `part` of its message — unless the same reporter sent
+    the same report (kind, region, figures) within REPEAT_WINDOW: then the first one's receipt. A
+    cumulative figure below the current one is held for its reporter's Benar or Batal; any other
+    cumulative report updates its kecamatan's open incident, or opens one."""
+    now = rt.clock()
+    new = _new_incident(checked, actor, source, now, part, last)
     # an uraian or keterangan says what and where: the same figures with other words are news
-    worded = isinstance(report, InsidenReport | DataReport)
+    worded = isinstance(checked.report, InsidenReport | DataReport)
     first = await incident_store.same_recent(
-        rt.db, new, now - REPEAT_WINDOW, with_text=worded, with_severity=isinstance(report, InsidenReport)
+        rt.db, new, now - REPEAT_WINDOW, with_text=worded, with_severity=isinstance(checked.report, InsidenReport)
     )
     if first is not None:
         if (first.source_chat_id, first.source_message_id) == (new.source_chat_id, new.source_message_id):
-            return await _receipt_of(rt, first)  # this very message, delivered again
+            return await _receipt_of(rt, first.incident)  # this very message, delivered again
         minutes = max(int((now - first.received_at).total_seconds() // 60), 0)
-        return dataclasses.replace(await _receipt_of(rt, first), repeat_minutes=minutes)
-    notify = await lifecycle.route_new(rt, region.code, severity.value)
+        return dataclasses.replace(await _receipt_of(rt, first.incident), repeat_minutes=minutes)
+    if checked.context is not None:
+        current = _current_report(new.kind, checked.context.current, new.item)
+        if current is not None and went_down(checked.shown, current):
+            try:
+                held = await incident_store.hold_report(rt.db, new, checked.context.open_id)
+            except incident_store.AlreadyStored:  # asked before: the same question again
+                same = await incident_store.report_of_message(
+                    rt.db, update_id=new.update_id, chat_id=new.source_chat_id, message_id=new.source_message_id
+                )
+                if same is None:
+                    raise
+                held = same
+            return Held(held, checked.shown, current, checked.path)
+    try:
+        try:
+            return await _store(rt, checked, new, held_id=None)
+        except incident_store.StateChanged:  # a colleague's report opened it a moment ago
+            context = await _context(rt, checked.report, checked.region.code)
+            return await _store(rt, dataclasses.replace(checked, context=context), new, held_id=None)
+    except incident_store.AlreadyStored:  # the same update or message, delivered twice at once
+        found = await incident_store.find_duplicate(
+            rt.db, update_id=new.update_id, chat_id=new.source_chat_id, message_id=new.source_message_id
+        )
+        if found is None:
+            raise
+        return await _receipt_of(rt, found)
+
+
+async def _store(rt: Runtime, checked: Checked, new: NewIncident, *, held_id: int | None) -> Receipt:
+    """Store a checked report: a stateful one updates its kecamatan's open incident in place (and
+    closes it when complete), or opens one; any other kind is a new incident."""
+    complete = new.kind in STATEFUL and is_complete(checked.shown, checked.plan)
+    nik = tuple(nik_region_mismatches(new.description, new.region_code))
+    context = checked.context
+    if context is not None and context.open_id is not None and context.open_severity is not None:
+        return await _update(
+            rt, checked, new, context.open_id, context.open_severity, held_id=held_id, complete=complete, nik=nik
+        )
+    notify = [] if complete else await lifecycle.route_new(rt, new.region_code, new.severity)
     incident, created = await incident_store.create(rt.db, new, notify)
     if not created:  # the same update or message was stored before: its receipt, as it was
         return await _receipt_of(rt, incident)
-    return Receipt(
-        incident, checked.path, nik_warnings=tuple(nik_region_mismatches(text, region.code)), notified=bool(notify)
+    if held_id is not None:
+        await incident_store.decide_held(rt.db, held_id, "batal", rt.clock())  # replaced by the row just made
+    closed = False
+    if complete:
+        done = await incident_store.close_complete(rt.db, incident.id, at=rt.clock(), note="1")
+        incident, closed = (done or incident), done is not None
+    return Receipt(incident, checked.path, nik_warnings=nik, notified=bool(notify), closed=closed, plan=checked.plan)
+
+
+async def _update(
+    rt: Runtime,
+    checked: Checked,
+    new: NewIncident,
+    open_id: int,
+    open_severity: str,
+    *,
+    held_id: int | None,
+    complete: bool,
+    nik: tuple[str, ...],
+) -> Receipt:
+    """A later report of an open incident: figures in place, its group cards edited; posted first
+    when it becomes urgent now (the deadline came, or damage); closed when complete."""
+    first_post = (
+        []
+        if complete or open_severity in URGENT_SEVERITIES
+        else await lifecycle.route_new(rt, new.region_code, new.severity)
     )
+
+    def notify(posts: list[dict], event_id: int) -> list:
+        rows = lifecycle.edit_rows(posts, event_id)
+        if complete:
+            rows += lifecycle.resolution_rows(posts, "")
+        return rows + ([] if posts else first_post)
+
+    applied = await incident_store.apply_report(
+        rt.db,
+        open_id,
+        new,
+        held_id=held_id,
+        severity=new.severity,
+        close=complete,
+        at=rt.clock(),
+        notify=notify,
+    )
+    if applied is None:  # closed meanwhile: the report opens a new one
+        return await _store(rt, dataclasses.replace(checked, context=None), new, held_id=held_id)
+    incident, number = applied
+    return Receipt(
+        incident, checked.path, nik_warnings=nik, notified=True, updated=number, closed=complete, plan=checked.plan
+    )
+
+
+async def confirm_held(rt: Runtime, actor: User, report_id: int, confirmed: bool) -> Receipt | Refused | None:
+    """The reporter's answer to a report whose figure went down: Benar stores it, Batal drops it.
+    None when it was answered before (or is not theirs to answer)."""
+    held = await incident_store.held_report(rt.db, report_id)
+    if held is None:
+        return None
+    new, state = held
+    if state != "menunggu" or new.reporter_id != actor.telegram_id:
+        return None
+    if not confirmed:
+        await incident_store.decide_held(rt.db, report_id, "batal", rt.clock())
+        return None
+    region = await region_store.get(rt.db, new.region_code)
+    if region is None:
+        return Refused(Reason.SCOPE)
+    report = _report_from(new)
+    checked = await check(rt, actor, region.code, report)
+    if isinstance(checked, Refused):
+        return checked
+    fresh = dataclasses.replace(new, severity=checked.severity.value)
+    return await _store(rt, checked, fresh, held_id=report_id)
+
+
+def _report_from(new: NewIncident) -> Report:
+    if new.kind == "logistik" and new.item is not None and new.received is not None:
+        return LogistikReport(new.item, new.received, new.planned, new.damaged or 0, new.description)
+    if new.kind == "hitung" and new.tps_done is not None:
+        return HitungReport(new.tps_done, new.tps_total, new.sirekap)
+    if new.kind == "rekap" and new.item is not None and new.desa_done is not None and new.desa_total is not None:
+        return RekapReport(new.item, new.desa_done, new.desa_total)
+    raise ValueError(f"not a held report: {new.kind}")
 
 
 def report_of(incident: Incident) -> Report:
@@ -338,8 +540,10 @@ def report_of(incident: Incident) -> Report:
         return LogistikReport(i.item, i.received, i.planned, i.damaged or 0, i.description)
     if i.kind == "data" and i.item is not None and i.data_count is not None:
         return DataReport(i.item, i.data_count, i.description)
-    if i.kind == "rekap" and i.tps_done is not None and i.tps_total is not None:
-        return RekapReport(i.tps_done, i.tps_total, i.sirekap)
+    if i.kind == "hitung" and i.tps_done is not None and i.tps_total is not None:
+        return HitungReport(i.tps_done, i.tps_total, i.sirekap)
+    if i.kind == "rekap" and i.item is not None and i.desa_done is not None and i.desa_total is not None:
+        return RekapReport(i.item, i.desa_done, i.desa_total)
     return InsidenReport(Severity(i.severity), i.description)
 
 

@@ -32,7 +32,6 @@ from telegram.ext import Application, CallbackContext, Job, JobQueue
 
 from bot.charts import render_all_async
 from bot.context import RUNTIME_KEY, job_queue_of
-from bot.domain.digest import SECTIONS
 from bot.domain.privacy import for_chat
 from bot.services import schedules
 from bot.services.digest import digest_now
@@ -110,13 +109,13 @@ async def send_digest(
     region_code: str,
     *,
     thread_id: int | None = None,
-    sections: tuple[str, ...] = SECTIONS,
+    sections: tuple[str, ...] | None = None,
     with_charts: bool = True,
     progress: SendProgress | None = None,
     prepared: PreparedDigest | None = None,
 ) -> int:
     """Compute and send a digest: the text at once, the charts (drawn off the event loop) after
-    it. Returns the number of messages sent (also counted in `progress`). NIKs are masked on the
+    it. `sections` None: those of the election's phase (`Digest.sections`). Returns the number of messages sent (also counted in `progress`). NIKs are masked on the
     way out.
 
     At most `DIGESTS_AT_ONCE` digests are computed and sent at a time (`Runtime.digest_slots`):
@@ -127,8 +126,9 @@ async def send_digest(
     async with rt.digest_slots:
         if prepared is None:
             digest = await digest_now(rt, region_code)
-            await _send_parts(bot, chat_id, render_digest(digest, sections=sections), thread_id, progress)
-            charts: Sequence[tuple[str, bytes | Path]] = await render_all_async(digest, sections) if with_charts else []
+            chosen = sections if sections is not None else digest.sections
+            await _send_parts(bot, chat_id, render_digest(digest, sections=chosen), thread_id, progress)
+            charts: Sequence[tuple[str, bytes | Path]] = await render_all_async(digest, chosen) if with_charts else []
         else:
             await _send_parts(bot, chat_id, prepared.parts, thread_id, progress)
             charts = prepared.charts if with_charts else []
@@ -136,11 +136,12 @@ async def send_digest(
     return progress.sent
 
 
-async def prepare_digest(rt: Runtime, region_code: str, *, sections: tuple[str, ...] = SECTIONS) -> PreparedDigest:
+async def prepare_digest(rt: Runtime, region_code: str, *, sections: tuple[str, ...] | None = None) -> PreparedDigest:
     """A digest computed now with its text and charts, to hand to `send_digest` later."""
 
     digest = await digest_now(rt, region_code)
-    return PreparedDigest(render_digest(digest, sections=sections), await render_all_async(digest, sections))
+    chosen = sections if sections is not None else digest.sections
+    return PreparedDigest(render_digest(digest, sections=chosen), await render_all_async(digest, chosen))
 
 
 def _job_name(chat_id: int, at_time: str) -> str:

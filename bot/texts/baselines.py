@@ -14,14 +14,15 @@ from collections.abc import Sequence
 from typing import Any, Final, Protocol
 
 from bot.domain.baselines import PLAN_HEADER, TPS_HEADER, BaselineKind, LineError
+from bot.domain.reporting import JENIS_PEMILIHAN
 from bot.texts.formatting import number
 
 #: Longest user token quoted back in a message, in characters.
 MAX_QUOTED: Final = 40
 
-#: What each kind of file is, in a sentence ("rencana logistik").
+#: What each kind of file is, in a sentence ("kebutuhan logistik").
 KIND_LABELS: Final[dict[str, str]] = {
-    "rencana": "rencana logistik",
+    "rencana": "kebutuhan logistik",
     "tps": "jumlah TPS",
 }
 
@@ -54,7 +55,7 @@ ERRORS: Final[dict[str, str]] = {
     "missing_header": "baris judul tidak ada; baris pertama harus {header}",
     "wrong_header": "judul kolom harus {header}, tertulis {found}",
     "other_kind_header": "ini judul berkas {other_label} ({other_header}), bukan {label} ({header})",
-    "unknown_header": "judul kolom harus {plan_header} (rencana logistik) atau {tps_header} (jumlah TPS), "
+    "unknown_header": "judul kolom harus {plan_header} (kebutuhan logistik) atau {tps_header} (jumlah TPS), "
     "tertulis {found}",
     "no_data": "tidak ada baris data di bawah judul kolom",
     # one line
@@ -94,7 +95,7 @@ FAILED: Final = "{label}: {count} masalah, tidak ada yang diimpor"
 
 #: After a good import (one line).
 PLAN_DONE: Final = (
-    "rencana logistik: {rows} baris diimpor ({regions} kecamatan, {items} barang; "
+    "kebutuhan logistik: {rows} baris diimpor ({regions} kecamatan, {items} barang; "
     "{added} baru, {replaced} mengganti nilai lama)"
 )
 TPS_DONE: Final = (
@@ -124,8 +125,19 @@ def quote(token: str) -> str:
     return f'"{token}"'
 
 
+#: how the items per jenis pemilihan are named in a list of choices (they are too many to list)
+PER_JENIS_CHOICES: Final = "; per jenis pemilihan mis. surat_suara_dpr, kotak_suara_ppwp"
+
+
+def _item_choices(names: object) -> str:
+    """The items a plan line may name: the plain ones, and how the per-jenis ones are written."""
+    listed = [str(n) for n in names] if isinstance(names, list | tuple) else [str(names)]
+    plain = [n for n in listed if not any(n.endswith(f"_{jenis}") for jenis in JENIS_PEMILIHAN)]
+    return ", ".join(plain) + (PER_JENIS_CHOICES if len(plain) < len(listed) else "")
+
+
 def kind_label(kind: BaselineKind) -> str:
-    """ "rencana logistik" / "jumlah TPS"."""
+    """ "kebutuhan logistik" / "jumlah TPS"."""
     return KIND_LABELS[kind.value]
 
 
@@ -162,7 +174,7 @@ def error_message(error: LineError) -> str:
     if "level" in values:
         values["level"] = LEVEL_LABELS.get(str(values["level"]), str(values["level"]))
     if "items" in values:
-        values["items"] = ", ".join(values["items"])
+        values["items"] = _item_choices(values["items"])
     if "lines" in values:
         values["lines"] = _line_list(values["lines"])
     if "bound" in values:
@@ -230,7 +242,7 @@ def error_lines(result: ImportOutcome) -> list[str]:
 
 IMPOR_USAGE_HTML: Final = (
     "Kirim berkas CSV ke chat ini, lalu <b>balas berkas itu</b> dengan /impor.\n"
-    "Rencana logistik: kolom <code>kode_wilayah,barang,jumlah</code> (per kecamatan)\n"
+    "Kebutuhan logistik: kolom <code>kode_wilayah,barang,jumlah</code> (per kecamatan)\n"
     "Jumlah TPS: kolom <code>kode_wilayah,jumlah_tps</code> (per kecamatan atau per desa/kelurahan)"
 )
 IMPOR_TOO_BIG_HTML: Final = "Berkas terlalu besar (paling besar {limit} MB). Bagi menjadi beberapa berkas."

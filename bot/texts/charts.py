@@ -9,7 +9,7 @@ from typing import Final
 from bot.domain.digest import Digest
 from bot.texts.formatting import h_label, local_time, long_date
 
-TITLE_LOGISTICS: Final = "Kelengkapan logistik"
+TITLE_LOGISTICS: Final = "Kesiapan logistik per barang"
 TITLE_COUNTING: Final = "Progres penghitungan suara"
 TITLE_INCIDENTS: Final = "Insiden per jenis dan status"
 #: the title with the region, on one line or (a long region name) on two
@@ -17,18 +17,24 @@ HEADING: Final = "{title} — {region}"
 HEADING_WRAPPED: Final = "{title}\n{region}"
 SUBTITLE: Final = "{date} · {time} · {h}"
 NO_DATA: Final = "Belum ada data"
-NO_DATA_LOGISTICS: Final = "Belum ada laporan logistik dengan rencana untuk wilayah ini."
-NO_DATA_COUNTING: Final = "Belum ada laporan rekapitulasi untuk wilayah ini."
+NO_DATA_LOGISTICS: Final = "Belum ada kebutuhan logistik untuk wilayah ini."
+NO_DATA_COUNTING: Final = "Belum ada laporan penghitungan suara untuk wilayah ini."
 NO_DATA_INCIDENTS: Final = "Belum ada insiden tercatat untuk wilayah ini."
-TOTAL_COLUMN: Final = "Total"
-NO_PLAN_LABEL: Final = "tanpa rencana"
+#: the last column of the readiness heat-map: PPK with every item complete, "n/N"
+READY_COLUMN: Final = "PPK lengkap"
+READY_CELL: Final = "{ready}/{total}"
+NO_PLAN_LABEL: Final = "tanpa kebutuhan"
+DAMAGED_LABEL: Final = "ada yang rusak"
 #: legend of the completeness bands of the logistics heat-map, lowest first (`bot.charts.BANDS`)
-BAND_LABELS: Final = ("< 50%", "50–74%", "75–89%", "90–99%", "100%")
+BAND_LABELS: Final = ("kurang, < 50%", "kurang, 50–74%", "kurang, 75–89%", "kurang, 90–99%", "lengkap")
 ROWS_CUT: Final = "{shown} {level} terendah dari {total}"
 COUNTING_TOTAL: Final = "Seluruh wilayah: TPS dihitung {done} · Sirekap {sirekap}"
 COUNTING_LABEL: Final = "{done} · Sirekap {sirekap}"
 LEGEND_DONE: Final = "TPS dihitung"
-LEGEND_SIREKAP: Final = "Diunggah ke Sirekap"
+LEGEND_SIREKAP: Final = "C.Hasil diunggah ke Sirekap"
+LEGEND_SIREKAP_UNKNOWN: Final = "Sirekap belum dilaporkan"
+NOT_REPORTED: Final = "belum dilaporkan"
+NO_COUNTING_REPORT: Final = "belum ada laporan"
 AXIS_PERCENT_TPS: Final = "% dari jumlah TPS"
 AXIS_INCIDENTS: Final = "Insiden yang perlu ditangani, sejak awal (laporan progres tidak dihitung)"
 

@@ -20,7 +20,7 @@ class Command:
 
 
 CATALOGUE: tuple[Command, ...] = (
-    Command("lapor", "Kirim laporan (logistik, data, rekap, insiden)", Action.LAPOR),
+    Command("lapor", "Kirim laporan (logistik, data, hitung, rekap, insiden)", Action.LAPOR),
     Command("status", "Rincian dan riwayat laporan: /status 12", Action.LIHAT),
     Command("insiden", "Daftar laporan di wilayah Anda", Action.DAFTAR),
     Command("tangani", "Tangani laporan: /tangani 12", Action.TANGANI),
@@ -39,7 +39,7 @@ CATALOGUE: tuple[Command, ...] = (
     Command("wilayah", "Cari wilayah dan kodenya: /wilayah kuta", None),
     Command("undang", "Buat tautan undangan: /undang petugas 51.03.01", Action.UNDANG),
     Command("cabut", "Cabut akses pengguna: /cabut <id_telegram>", Action.CABUT),
-    Command("impor", "Impor rencana logistik / jumlah TPS: balas berkas CSV", Action.IMPOR),
+    Command("impor", "Impor kebutuhan logistik / jumlah TPS: balas berkas CSV", Action.IMPOR),
 )
 
 

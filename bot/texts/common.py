@@ -26,13 +26,14 @@ ROLE_LABEL = {
 
 #: what each role can do, in one short paragraph for the greeting
 ROLE_CAN = {
-    Role.PETUGAS: "melaporkan logistik, masalah data pemilih, progres rekap dan kejadian di wilayah Anda, "
+    Role.PETUGAS: "melaporkan logistik, masalah data pemilih, progres penghitungan dan rekapitulasi, dan kejadian "
+    "di wilayah Anda, "
     "serta melihat dan menindaklanjuti laporan Anda sendiri.",
-    Role.KOORDINATOR: "semua yang bisa dilakukan petugas, ditambah melihat, menangani, mengeskalasi dan "
+    Role.KOORDINATOR: "melakukan semua yang bisa dilakukan petugas, ditambah melihat, menangani, mengeskalasi dan "
     "menyelesaikan semua laporan di wilayah Anda, serta mengundang petugas.",
-    Role.KOMISIONER: "semua yang bisa dilakukan koordinator, ditambah mendaftarkan grup koordinasi, mengatur "
+    Role.KOMISIONER: "melakukan semua yang bisa dilakukan koordinator, ditambah mendaftarkan grup koordinasi, mengatur "
     "jadwal ringkasan, mengundang koordinator/petugas dan mencabut akses pengguna di wilayah Anda.",
-    Role.ADMIN: "semua perintah, di seluruh wilayah, termasuk mengundang peran apa pun.",
+    Role.ADMIN: "melakukan semua perintah, di seluruh wilayah, termasuk mengundang peran apa pun.",
 }
 
 NOT_REGISTERED = (

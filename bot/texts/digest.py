@@ -17,7 +17,7 @@ from typing import Final
 
 from bot.domain.digest import SECTIONS, ChildCounting, ChildLogistics, Digest, IncidentCounts, ItemProgress
 from bot.domain.privacy import mask_niks
-from bot.domain.reporting import KIND_ORDER, MOST_SEVERE_FIRST, ordered
+from bot.domain.reporting import JENIS_PEMILIHAN, KIND_ORDER, MOST_SEVERE_FIRST, ordered
 from bot.texts.common import esc
 from bot.texts.formatting import (
     duration,
@@ -53,28 +53,49 @@ HEADER_WHEN: Final = "{date} · {time} · <b>{h}</b>"
 
 LOGISTIK_TITLE: Final = "📦 <b>Logistik</b>"
 LOGISTIK_EMPTY: Final = "<i>Belum ada data logistik.</i>"
-#: received up to each kecamatan's plan / planned (a surplus elsewhere never fills a gap)
+#: readiness: a kecamatan is ready when every item with a kebutuhan is complete and none is damaged
+LOGISTIK_READY: Final = "PPK lengkap semua barang: <b>{ready} dari {total}</b>"
+LOGISTIK_DEADLINE: Final = "Batas logistik lengkap di PPK: {h} ({when})"
+LOGISTIK_DEADLINE_AHEAD: Final = "{n} hari lagi"
+LOGISTIK_DEADLINE_TODAY: Final = "hari ini"
+LOGISTIK_DEADLINE_PAST: Final = "lewat {n} hari"
+LOGISTIK_CHILDREN: Final = "<i>Per {level}: PPK lengkap · barang terlemah</i>"
+LOGISTIK_CHILD: Final = "• {name}: {ready} dari {total} PPK lengkap · terlemah {label} {share}"
+LOGISTIK_CHILD_READY: Final = "• {name}: {ready} dari {total} PPK lengkap ✅"
+#: a child that is itself a kecamatan (the digest of a kabupaten/kota)
+LOGISTIK_KECAMATAN_READY: Final = "• {name}: lengkap ✅"
+LOGISTIK_KECAMATAN_SHORT: Final = "• {name}: belum lengkap · terlemah {label} {share}"
+LOGISTIK_KECAMATAN_LAGGING: Final = "{rank}. {name} — terlemah {label} {share}"
+LOGISTIK_ITEMS: Final = "<i>Per barang (diterima/kebutuhan):</i>"
+#: received up to each kecamatan's kebutuhan / kebutuhan (a surplus elsewhere never fills a gap)
 LOGISTIK_ITEM: Final = "{label}: {received}/{planned} ({share})"
-LOGISTIK_ITEM_NO_PLAN: Final = "{label}: {received} diterima (rencana belum ada)"
+LOGISTIK_ITEM_NO_PLAN: Final = "{label}: {received} diterima (kebutuhan belum diimpor)"
 LOGISTIK_SURPLUS: Final = " · lebih {n}"
-LOGISTIK_UNPLANNED: Final = " · {n} di kecamatan tanpa rencana"
+LOGISTIK_UNPLANNED: Final = " · {n} di kecamatan tanpa kebutuhan"
 LOGISTIK_DAMAGED: Final = " · rusak {n}"
 LOGISTIK_NOTE: Final = (
-    "<i>Diterima dihitung per kecamatan, paling banyak sebesar rencananya; kelebihan (lebih) dan "
-    "kiriman ke kecamatan tanpa rencana ditulis terpisah.</i>"
+    "<i>Diterima dihitung per kecamatan, paling banyak sebesar kebutuhannya; kelebihan (lebih) dan "
+    "kiriman ke kecamatan tanpa kebutuhan ditulis terpisah.</i>"
 )
-LOGISTIK_LAGGING: Final = "<i>Paling tertinggal:</i>"
-LOGISTIK_LAGGING_LINE: Final = "{rank}. {name} — {share}"
-LOGISTIK_LAGGING_WORST: Final = " (terendah: {label} {share})"
+LOGISTIK_LAGGING: Final = "<i>Paling tertinggal (PPK lengkap, lalu barang terlemah):</i>"
+LOGISTIK_LAGGING_LINE: Final = "{rank}. {name} — {ready} dari {total} PPK lengkap · terlemah {label} {share}"
 
-REKAP_TITLE: Final = "🧮 <b>Rekapitulasi</b>"
-REKAP_EMPTY: Final = "<i>Belum ada data rekapitulasi.</i>"
-REKAP_TPS: Final = "TPS dihitung: <b>{done}</b> dari {total} ({share})"
-REKAP_SIREKAP: Final = "Unggah Sirekap: {n} ({share})"
-REKAP_KECAMATAN: Final = "Kecamatan melapor: {n} dari {total}"
-REKAP_CHILDREN: Final = "<i>Per {level}:</i>"
-REKAP_CHILD: Final = "• {name}: {done}/{total} ({share}) · Sirekap {sirekap}"
-REKAP_CHILD_EMPTY: Final = "• {name}: belum ada laporan"
+HITUNG_TITLE: Final = "🗳 <b>Penghitungan suara</b>"
+HITUNG_EMPTY: Final = "<i>Belum ada laporan penghitungan suara.</i>"
+HITUNG_TPS: Final = "TPS selesai dihitung: <b>{done}</b> dari {total} ({share})"
+HITUNG_SIREKAP: Final = "C.Hasil diunggah ke Sirekap: {n} ({share})"
+HITUNG_SIREKAP_UNKNOWN: Final = "C.Hasil diunggah ke Sirekap: belum dilaporkan"
+HITUNG_KECAMATAN: Final = "Kecamatan melapor: {n} dari {total}"
+HITUNG_CHILDREN: Final = "<i>Per {level}:</i>"
+HITUNG_CHILD: Final = "• {name}: {done}/{total} ({share}) · Sirekap {sirekap}"
+HITUNG_CHILD_EMPTY: Final = "• {name}: belum ada laporan"
+#: what a Sirekap figure never reported is called (not 0 %)
+NOT_REPORTED: Final = "belum dilaporkan"
+
+REKAP_TITLE: Final = "🧮 <b>Rekapitulasi kecamatan</b>"
+REKAP_EMPTY: Final = "<i>Belum ada laporan rekapitulasi kecamatan.</i>"
+REKAP_JENIS: Final = "{label}: {done} dari {total} desa ({share}) · {finished} dari {reporting} PPK selesai"
+REKAP_NOTE: Final = "<i>Desa dihitung dari kecamatan yang sudah melapor: {reporting} dari {total} kecamatan.</i>"
 SILENT_TITLE: Final = "🔕 <b>Tanpa laporan 24 jam: {n} dari {total} kecamatan</b>"
 SILENT_TITLE_NO_TOTAL: Final = "🔕 <b>Tanpa laporan 24 jam: {n} kecamatan</b>"
 SILENT_NEVER: Final = "• {name} ({parent}) — belum pernah melapor"
@@ -84,22 +105,27 @@ SILENT_NO_PARENT_LAST: Final = "• {name} — terakhir {when}"
 SILENT_MORE: Final = "… dan {n} kecamatan lainnya"
 SILENT_NONE: Final = "✅ Semua kecamatan melapor dalam 24 jam terakhir."
 
-INSIDEN_TITLE: Final = "🚨 <b>Insiden 24 jam</b>"
+INSIDEN_TITLE: Final = "🚨 <b>Insiden</b>"
 INSIDEN_EMPTY: Final = "<i>Belum ada data insiden: tidak ada insiden baru dan tidak ada yang masih terbuka.</i>"
-INSIDEN_TOTALS: Final = "Baru <b>{new}</b> · dieskalasi {escalated} · selesai {resolved} · masih terbuka <b>{open}</b>"
+INSIDEN_OPEN_NOW: Final = "Terbuka sekarang: <b>{open}</b>"
+INSIDEN_MOVEMENT: Final = "24 jam terakhir: baru {new} · dieskalasi {escalated} · selesai {resolved}"
 #: what the figures above count (routine progress reports are status updates, not problems)
 INSIDEN_COUNTED: Final = "<i>Dihitung: laporan yang perlu ditangani; laporan progres tidak termasuk.</i>"
 INSIDEN_NONE: Final = "<i>Tidak ada insiden yang perlu ditangani.</i>"
 INSIDEN_PROGRESS: Final = "📈 Laporan progres 24 jam: {n} ({detail}) — pembaruan angka, bukan masalah"
 #: the kinds of progress report, in the order named
-PROGRESS_LABELS: Final = (("rekap", "rekap"), ("logistik", "logistik tanpa kekurangan"))
+PROGRESS_LABELS: Final = (
+    ("hitung", "penghitungan"),
+    ("rekap", "rekapitulasi"),
+    ("logistik", "logistik tanpa kekurangan"),
+)
 INSIDEN_BY_KIND: Final = "<i>Per jenis:</i>"
-INSIDEN_BY_SEVERITY: Final = "<i>Per tingkat:</i>"
+INSIDEN_BY_SEVERITY: Final = "<i>Per prioritas:</i>"
 INSIDEN_ROW: Final = "{label}: {counts}"
 #: Names of the four categories in a per-kind / per-severity row, in the order shown.
-INSIDEN_CATEGORIES: Final = (("new", "baru"), ("escalated", "dieskalasi"), ("resolved", "selesai"), ("open", "terbuka"))
-INSIDEN_OLDEST: Final = "⏳ <b>Terbuka terlama (tinggi/kritis):</b>"
-INSIDEN_OLDEST_LINE: Final = "{mark} <code>#{id}</code> {region} · {age} — {description}"
+INSIDEN_CATEGORIES: Final = (("open", "terbuka"), ("new", "baru"), ("escalated", "dieskalasi"), ("resolved", "selesai"))
+INSIDEN_OLDEST: Final = "⏳ <b>Perlu tindakan sekarang</b> (kritis dulu, lalu tinggi; terlama dulu):"
+INSIDEN_OLDEST_LINE: Final = "{mark} <code>#{id}</code> {severity} · {region} · {age} — {description}"
 INSIDEN_MEDIANS: Final = "⏱ Median waktu ditangani: {take} · diselesaikan: {resolve}"
 
 #: Children of a region, by the depth of its code ("" / "ID" is the whole country).
@@ -160,19 +186,68 @@ def _item_line(item: ItemProgress) -> str:
     return line
 
 
+def _weakest(child: ChildLogistics) -> tuple[str, str]:
+    """The label and completeness of a child's weakest item (what it is as ready as)."""
+    weakest = child.weakest
+    if weakest is None:
+        return "", share(None)
+    return esc(item_label(weakest.item)), share(weakest.ready_share)
+
+
+def _is_kecamatan(child: ChildLogistics) -> bool:
+    return child.region_code.count(".") == 2
+
+
+def _child_line(child: ChildLogistics) -> str:
+    ready, total = number(child.kecamatan_ready), number(child.kecamatan_planned)
+    if _is_kecamatan(child):
+        if child.kecamatan_planned and child.kecamatan_ready == child.kecamatan_planned:
+            return LOGISTIK_KECAMATAN_READY.format(name=_name(child.name))
+        label, weakest = _weakest(child)
+        return LOGISTIK_KECAMATAN_SHORT.format(name=_name(child.name), label=label, share=weakest)
+    if child.kecamatan_planned and child.kecamatan_ready == child.kecamatan_planned:
+        return LOGISTIK_CHILD_READY.format(name=_name(child.name), ready=ready, total=total)
+    label, weakest = _weakest(child)
+    return LOGISTIK_CHILD.format(name=_name(child.name), ready=ready, total=total, label=label, share=weakest)
+
+
 def _lagging_line(rank: int, child: ChildLogistics) -> str:
-    line = LOGISTIK_LAGGING_LINE.format(rank=rank, name=_name(child.name), share=share(child.share))
-    planned = [i for i in child.items if i.planned]
-    if len(planned) > 1:
-        worst = min(planned, key=lambda i: (i.share, i.item))
-        line += LOGISTIK_LAGGING_WORST.format(label=esc(item_label(worst.item)), share=share(worst.share))
-    return line
+    label, weakest = _weakest(child)
+    if _is_kecamatan(child) or not child.kecamatan_planned:
+        return LOGISTIK_KECAMATAN_LAGGING.format(rank=rank, name=_name(child.name), label=label, share=weakest)
+    return LOGISTIK_LAGGING_LINE.format(
+        rank=rank,
+        name=_name(child.name),
+        ready=number(child.kecamatan_ready),
+        total=number(child.kecamatan_planned),
+        label=label,
+        share=weakest,
+    )
+
+
+def _deadline_line(d: Digest) -> str:
+    days = d.days_to_deadline
+    if days > 0:
+        when = LOGISTIK_DEADLINE_AHEAD.format(n=days)
+    elif days == 0:
+        when = LOGISTIK_DEADLINE_TODAY
+    else:
+        when = LOGISTIK_DEADLINE_PAST.format(n=-days)
+    return LOGISTIK_DEADLINE.format(h=h_label(-d.logistics_deadline_days), when=when)
 
 
 def _logistik_lines(d: Digest) -> list[str]:
     lines = [LOGISTIK_TITLE]
     if not d.logistics:
         return [*lines, LOGISTIK_EMPTY]
+    if d.kecamatan_planned:
+        lines.append(LOGISTIK_READY.format(ready=number(d.kecamatan_ready), total=number(d.kecamatan_planned)))
+    lines.append(_deadline_line(d))
+    planned_children = [c for c in d.logistics_children if c.kecamatan_planned]
+    if d.has_children and planned_children:
+        lines.append(LOGISTIK_CHILDREN.format(level=child_level(d.region_code)))
+        lines += [_child_line(child) for child in planned_children]
+    lines.append(LOGISTIK_ITEMS)
     lines += [_item_line(item) for item in d.logistics]
     if any(item.planned and (item.surplus or item.unplanned) for item in d.logistics):
         lines.append(LOGISTIK_NOTE)
@@ -182,18 +257,22 @@ def _logistik_lines(d: Digest) -> list[str]:
     return lines
 
 
-# --- rekap ---------------------------------------------------------------------------------------
+# --- hitung (penghitungan) and rekap (rekapitulasi kecamatan) --------------------------------------
+
+
+def _sirekap(child: ChildCounting) -> str:
+    return share(child.share_sirekap) if child.share_sirekap is not None else NOT_REPORTED
 
 
 def _child_counting_line(child: ChildCounting) -> str:
-    if not child.has_counting:
-        return REKAP_CHILD_EMPTY.format(name=_name(child.name))
-    return REKAP_CHILD.format(
+    if not child.kecamatan_reporting:  # a baseline alone is not a report: not "0 %"
+        return HITUNG_CHILD_EMPTY.format(name=_name(child.name))
+    return HITUNG_CHILD.format(
         name=_name(child.name),
         done=number(child.tps_done),
         total=number(child.tps_total),
         share=share(child.share_done),
-        sirekap=share(child.share_sirekap),
+        sirekap=_sirekap(child),
     )
 
 
@@ -219,24 +298,47 @@ def _silent_lines(d: Digest, tz: tzinfo | None) -> list[str]:
     return lines
 
 
-def _rekap_lines(d: Digest) -> list[str]:
-    lines = [REKAP_TITLE]
+def _hitung_lines(d: Digest) -> list[str]:
+    lines = [HITUNG_TITLE]
     total = d.counting_total
     if not total.has_counting and not any(c.has_counting for c in d.counting):
-        lines.append(REKAP_EMPTY)
+        lines.append(HITUNG_EMPTY)
     else:
         lines.append(
-            REKAP_TPS.format(done=number(total.tps_done), total=number(total.tps_total), share=share(total.share_done))
+            HITUNG_TPS.format(done=number(total.tps_done), total=number(total.tps_total), share=share(total.share_done))
         )
-        lines.append(REKAP_SIREKAP.format(n=number(total.sirekap), share=share(total.share_sirekap)))
+        if total.share_sirekap is None:
+            lines.append(HITUNG_SIREKAP_UNKNOWN)
+        else:
+            lines.append(HITUNG_SIREKAP.format(n=number(total.sirekap), share=share(total.share_sirekap)))
         if total.kecamatan_total:
             lines.append(
-                REKAP_KECAMATAN.format(n=number(total.kecamatan_reporting), total=number(total.kecamatan_total))
+                HITUNG_KECAMATAN.format(n=number(total.kecamatan_reporting), total=number(total.kecamatan_total))
             )
         if d.counting and d.has_children:  # a kecamatan's only "child" is itself
-            lines.append(REKAP_CHILDREN.format(level=child_level(d.region_code)))
+            lines.append(HITUNG_CHILDREN.format(level=child_level(d.region_code)))
             lines += [_child_counting_line(child) for child in d.counting]
     lines += _silent_lines(d, d.at.tzinfo)
+    return lines
+
+
+def _rekap_lines(d: Digest) -> list[str]:
+    lines = [REKAP_TITLE]
+    if not d.recap:
+        return [*lines, REKAP_EMPTY]
+    for recap in d.recap:
+        lines.append(
+            REKAP_JENIS.format(
+                label=esc(JENIS_PEMILIHAN[recap.jenis].label),
+                done=number(recap.desa_done),
+                total=number(recap.desa_total),
+                share=share(recap.share),
+                finished=number(recap.kecamatan_done),
+                reporting=number(recap.kecamatan_reporting),
+            )
+        )
+    reporting = max(r.kecamatan_reporting for r in d.recap)
+    lines.append(REKAP_NOTE.format(reporting=number(reporting), total=number(d.kecamatan_count)))
     return lines
 
 
@@ -266,12 +368,10 @@ def _insiden_lines(d: Digest) -> list[str]:
     progress = _progress_line(d)
     if not any(c.total for c in counts.values()) and not d.oldest_open:
         return [*lines, INSIDEN_NONE, progress] if progress else [*lines, INSIDEN_EMPTY]
+    lines.append(INSIDEN_OPEN_NOW.format(open=number(d.open.total)))
     lines.append(
-        INSIDEN_TOTALS.format(
-            new=number(d.new.total),
-            escalated=number(d.escalated.total),
-            resolved=number(d.resolved.total),
-            open=number(d.open.total),
+        INSIDEN_MOVEMENT.format(
+            new=number(d.new.total), escalated=number(d.escalated.total), resolved=number(d.resolved.total)
         )
     )
     lines.append(INSIDEN_COUNTED)
@@ -302,6 +402,7 @@ def _insiden_lines(d: Digest) -> list[str]:
                 INSIDEN_OLDEST_LINE.format(
                     mark=SEVERITY_MARK.get(incident.severity, "•"),
                     id=incident.id,
+                    severity=esc(severity_label(incident.severity)),
                     region=_name(incident.region_name),
                     age=duration(d.at - incident.received_at),
                     description=_description(
@@ -315,7 +416,12 @@ def _insiden_lines(d: Digest) -> list[str]:
     return lines
 
 
-_SECTION_LINES: Final = {"logistik": _logistik_lines, "rekap": _rekap_lines, "insiden": _insiden_lines}
+_SECTION_LINES: Final = {
+    "logistik": _logistik_lines,
+    "hitung": _hitung_lines,
+    "rekap": _rekap_lines,
+    "insiden": _insiden_lines,
+}
 
 # --- splitting -----------------------------------------------------------------------------------
 
@@ -323,12 +429,15 @@ _SECTION_LINES: Final = {"logistik": _logistik_lines, "rekap": _rekap_lines, "in
 # --- public --------------------------------------------------------------------------------------
 
 
-def render_digest(d: Digest, sections: Sequence[str] = SECTIONS) -> list[str]:
+def render_digest(d: Digest, sections: Sequence[str] | None = None) -> list[str]:
     """The digest of `d` as Telegram HTML messages, each below 4,096 characters.
 
-    `sections` picks and orders the parts among "logistik", "rekap", "insiden". The header (region,
-    date, local time, H-n) opens the first message. Raises ValueError for an unknown section.
+    `sections` picks and orders the parts among "logistik", "hitung", "rekap", "insiden"; by default
+    those of the digest's phase (`Digest.sections`). The header (region, date, local time, H-n)
+    opens the first message. Raises ValueError for an unknown section.
     """
+    if sections is None:
+        sections = d.sections
     unknown = [s for s in sections if s not in _SECTION_LINES]
     if unknown:
         raise ValueError(f"unknown digest section(s): {', '.join(unknown)}")
@@ -337,5 +446,5 @@ def render_digest(d: Digest, sections: Sequence[str] = SECTIONS) -> list[str]:
 
 
 def render_section(d: Digest, section: str) -> list[str]:
-    """One section with the header, for `/progres` ("rekap") and `/logistik` ("logistik")."""
+    """One section with the header, for `/logistik` ("logistik") and the parts of `/progres`."""
     return render_digest(d, (section,))

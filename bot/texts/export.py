@@ -20,7 +20,7 @@ from bot.texts.labels import KIND_LABELS, STATUS_LABEL
 COLUMNS: Final = (
     "id",
     "jenis",
-    "tingkat",
+    "prioritas",
     "status",
     "kode_wilayah",
     "wilayah",
@@ -29,7 +29,7 @@ COLUMNS: Final = (
     "diterima",
     "barang_atau_masalah",
     "diterima_jumlah",
-    "rencana",
+    "kebutuhan",
     "rusak",
     "jumlah_data",
     "tps_selesai",

@@ -156,18 +156,18 @@ def h_label(day_offset: int) -> str:
 
 
 def duration(td: timedelta | None) -> str:
-    """Short readable duration, rounded to the minute: "45 m", "1 j 25 m", "2 hr 3 j".
+    """Readable duration, rounded to the minute: "45 menit", "1 jam 25 menit", "1 hari 21 jam".
 
-    Units: hr (hari), j (jam), m (menit). From one day on, whole hours (rounded); zero parts are
-    left out ("3 j", "2 hr"). Negative durations count as 0; None gives "—".
+    From one day on, whole hours (rounded); zero parts are left out ("3 jam", "2 hari"). Negative
+    durations count as 0; None gives "—".
     """
     if td is None:
         return NO_VALUE
     minutes = max(0, math.floor(td.total_seconds() / 60 + 0.5))
     if minutes >= 24 * 60:
         days, hours = divmod((minutes + 30) // 60, 24)
-        return f"{days} hr {hours} j" if hours else f"{days} hr"
+        return f"{days} hari {hours} jam" if hours else f"{days} hari"
     hours, minutes = divmod(minutes, 60)
     if hours:
-        return f"{hours} j {minutes} m" if minutes else f"{hours} j"
-    return f"{minutes} m"
+        return f"{hours} jam {minutes} menit" if minutes else f"{hours} jam"
+    return f"{minutes} menit"

@@ -20,7 +20,7 @@ def grup_registered(path_text: str, topic: bool, moved_from_chat: bool, previous
     if topic:
         lines.append("Laporan akan dikirim ke topik ini.")
     lines.append(
-        "Laporan tingkat tinggi dan kritis di wilayah ini akan dikirim ke sini dengan tombol "
+        "Laporan berprioritas tinggi dan kritis di wilayah ini akan dikirim ke sini dengan tombol "
         "Tangani, Eskalasi dan Selesai."
     )
     if moved_from_chat:

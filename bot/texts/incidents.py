@@ -5,14 +5,16 @@ from __future__ import annotations
 import dataclasses
 import html
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import tzinfo
+from typing import NamedTuple
 
 from bot.domain.access import Reason
 from bot.domain.models import Attachment, Incident, IncidentEvent, Region
 from bot.domain.reporting import (
     DATA_PROBLEMS,
     ITEMS,
+    JENIS_PEMILIHAN,
     IncidentNotFound,
     LaporError,
     NeedsKecamatan,
@@ -32,10 +34,13 @@ from bot.texts.reporting import describe_report, render_error
 
 ACTION_LABEL = {
     "lapor": "melapor",
+    "laporan": "mengirim laporan",
     "tangani": "menangani",
     "eskalasi": "mengeskalasi",
     "eskalasi_otomatis": "eskalasi otomatis",
     "selesai": "menyelesaikan",
+    "selesai_otomatis": "selesai otomatis",
+    "prioritas": "prioritas naik",
     "catatan": "mencatat",
     "lampiran": "melampirkan",
 }
@@ -46,6 +51,19 @@ AUTO_ESCALATION_NOTE = "tidak ditangani dalam {minutes} menit"
 AUTO_ESCALATION_AT_TOP_NOTE = (
     "tidak ditangani dalam {minutes} menit; sudah di tingkat tertinggi, tetap menunggu ditangani"
 )
+
+
+#: the history line of an incident the bot closed because the figures are complete
+AUTO_CLOSE_NOTE = "lengkap, laporan ke-{number}"
+#: closed when the database was upgraded: a later report of the same kecamatan and item carries the figures
+SUPERSEDED_NOTE = "digantikan laporan #{id} (satu laporan terbuka per kecamatan dan barang)"
+DEADLINE_RAISED_NOTE = "batas logistik lengkap di PPK sudah tiba, kekurangan ini kini prioritas {severity}"
+RECEIPT_UPDATED = (
+    "Ini laporan ke-{number} untuk #{id}: angkanya diperbarui, tidak dibuat laporan baru "
+    "(kartu di grup, bila ada, ikut diperbarui)."
+)
+RECEIPT_CLOSED = "✅ #{id} selesai otomatis: lengkap, laporan ke-{number}."
+RECEIPT_CLOSED_FIRST = "✅ #{id} langsung selesai otomatis: lengkap."
 
 
 def auto_escalation_note(minutes: int, at_top: bool) -> str:
@@ -71,8 +89,11 @@ def plain_summary(incident: Incident) -> str:
         and incident.data_count is not None
     ):
         return f"{DATA_PROBLEMS[incident.item].label}: {number(incident.data_count)} orang"
-    if incident.kind == "rekap" and incident.tps_done is not None and incident.tps_total is not None:
-        return f"{number(incident.tps_done)}/{number(incident.tps_total)} TPS selesai"
+    if incident.kind == "hitung" and incident.tps_done is not None and incident.tps_total is not None:
+        return f"{number(incident.tps_done)}/{number(incident.tps_total)} TPS selesai dihitung"
+    if incident.kind == "rekap" and incident.desa_done is not None and incident.desa_total is not None:
+        jenis = JENIS_PEMILIHAN[incident.item].label if incident.item and incident.item in JENIS_PEMILIHAN else ""
+        return f"Rekapitulasi {jenis}: {number(incident.desa_done)}/{number(incident.desa_total)} desa"
     return incident.description
 
 
@@ -137,7 +158,7 @@ def refusal_text(why: Refusal) -> str:
     raise TypeError(f"not a refusal: {why!r}")  # pragma: no cover - exhaustive above
 
 
-_RECEIPT_HEAD = re.compile(r"✅ Laporan #(\d{1,18}) (?:diterima|sudah tercatat)\n")
+_RECEIPT_HEAD = re.compile(r"✅ Laporan #(\d{1,18}) (?:diterima|sudah tercatat|diperbarui)\n")
 
 
 def receipt_incident_id(text: str | None) -> int | None:
@@ -156,6 +177,9 @@ ATTACH_HINT = "Balas pesan ini dengan foto, dokumen atau lokasi untuk melampirka
 BATCH_HEAD = "✅ <b>{count} laporan dari pesan ini</b>"
 BATCH_NEW = "<b>#{id} diterima</b>"
 BATCH_KNOWN = "<b>#{id} sudah tercatat</b>"
+BATCH_UPDATED = "<b>#{id} diperbarui</b>"
+#: a report of the message whose figure went down: asked below with Benar / Batal
+BATCH_HELD = "⚠️ <b>Belum dihitung, angkanya turun</b> · {path} (jawab pertanyaan di bawah)"
 
 
 def repeat_note(incident_id: int, minutes: int) -> str:
@@ -171,15 +195,37 @@ def _nik_lines(nik_warnings: tuple[str, ...]) -> list[str]:
     ]
 
 
+def _state_lines(incident_id: int, updated: int | None, closed: bool) -> list[str]:
+    """What a cumulative report did to its open incident: updated in place, closed automatically."""
+    lines = []
+    if updated is not None:
+        lines.append(RECEIPT_UPDATED.format(number=updated, id=incident_id))
+    if closed:
+        lines.append(
+            RECEIPT_CLOSED.format(id=incident_id, number=updated)
+            if updated is not None
+            else RECEIPT_CLOSED_FIRST.format(id=incident_id)
+        )
+    return lines
+
+
 def receipt(
     incident: Incident,
     report: Report,
     path: tuple[Region, ...],
     nik_warnings: tuple[str, ...],
     duplicate: bool,
+    *,
     repeat_minutes: int | None = None,
+    updated: int | None = None,
+    closed: bool = False,
 ) -> str:
-    head = "✅ <b>Laporan #{id} diterima</b>" if not duplicate else "✅ <b>Laporan #{id} sudah tercatat</b>"
+    if duplicate:
+        head = "✅ <b>Laporan #{id} sudah tercatat</b>"
+    elif updated is not None:
+        head = "✅ <b>Laporan #{id} diperbarui</b>"
+    else:
+        head = "✅ <b>Laporan #{id} diterima</b>"
     lines = [
         head.format(id=incident.id),
         f"Wilayah: {region_path(path)}",
@@ -188,22 +234,59 @@ def receipt(
     ]
     if repeat_minutes is not None:
         lines.append(repeat_note(incident.id, repeat_minutes))
+    if not duplicate:
+        lines += _state_lines(incident.id, updated, closed)
     lines += _nik_lines(nik_warnings)
     lines.append(ATTACH_HINT)
     return "\n".join(lines)
 
 
-def batch_receipt(parts: list[tuple[Incident, Report, tuple[Region, ...], tuple[str, ...], bool, int | None]]) -> str:
+class ReceiptPart(NamedTuple):
+    """One stored report of a message of several, as the batch receipt lists it."""
+
+    incident: Incident
+    report: Report
+    path: tuple[Region, ...]
+    nik_warnings: tuple[str, ...]
+    duplicate: bool
+    repeat_minutes: int | None = None
+    updated: int | None = None
+    closed: bool = False
+
+
+class HeldPart(NamedTuple):
+    """One report of a message of several whose figure went down: asked on its own, not counted."""
+
+    report: Report
+    current: Report
+    path: tuple[Region, ...]
+
+
+def batch_receipt(parts: Sequence[ReceiptPart | HeldPart]) -> str:
     """One receipt for a message of several reports: each with its number, region and figures."""
     blocks = [BATCH_HEAD.format(count=len(parts))]
-    for incident, report, path, nik_warnings, duplicate, repeat_minutes in parts:
+    for part in parts:
+        if isinstance(part, HeldPart):
+            blocks.append(
+                BATCH_HELD.format(path=region_path(part.path)) + "\n" + describe_report(part.report).split("\n")[0]
+            )
+            continue
+        incident = part.incident
+        if part.duplicate:
+            head = BATCH_KNOWN
+        elif part.updated is not None:
+            head = BATCH_UPDATED
+        else:
+            head = BATCH_NEW
         lines = [
-            (BATCH_KNOWN if duplicate else BATCH_NEW).format(id=incident.id) + f" · {region_path(path)}",
-            describe_report(report, Severity(incident.severity)),
+            head.format(id=incident.id) + f" · {region_path(part.path)}",
+            describe_report(part.report, Severity(incident.severity)),
         ]
-        if repeat_minutes is not None:
-            lines.append(repeat_note(incident.id, repeat_minutes))
-        lines += _nik_lines(nik_warnings)
+        if part.repeat_minutes is not None:
+            lines.append(repeat_note(incident.id, part.repeat_minutes))
+        if not part.duplicate:
+            lines += _state_lines(incident.id, part.updated, part.closed)
+        lines += _nik_lines(part.nik_warnings)
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
 
@@ -246,6 +329,14 @@ def _event_lines(
         who = esc(e.actor_name) if e.actor_name else "sistem"
         if e.action == "lampiran":
             tail = f" {ATTACHMENT_LABEL.get(e.note, e.note).lower()}"
+        elif e.action == "laporan":
+            tail = f" ke-{esc(e.note)}"
+        elif e.action == "selesai_otomatis" and e.note.startswith("#"):
+            tail = ": " + SUPERSEDED_NOTE.format(id=esc(e.note[1:]))
+        elif e.action == "selesai_otomatis":
+            tail = ": " + AUTO_CLOSE_NOTE.format(number=esc(e.note))
+        elif e.action == "prioritas":
+            tail = ": " + DEADLINE_RAISED_NOTE.format(severity=esc(e.note))
         else:
             tail = ""
             moved = e.action in ("eskalasi", "eskalasi_otomatis") and e.region_code and e.region_code != level
@@ -329,13 +420,15 @@ def flow_ask_region_own(region: Region) -> str:
 
 
 FLOW_ASK_LOGISTIK = (
-    "Ketik jumlah yang <b>sudah diterima</b> (total sampai sekarang), boleh dengan rencana dan rusak:\n"
+    "Ketik jumlah yang <b>sudah diterima</b> (total sampai sekarang), boleh dengan kebutuhan dan rusak:\n"
     "<code>118</code> atau <code>118/120 rusak 2 dua kotak penyok</code>"
 )
 FLOW_ASK_DATA = "Ketik jumlah pemilih dan keterangan:\n<code>14 pemilih ganda di Desa Kuta</code>"
-FLOW_ASK_REKAP = (
-    "Ketik TPS selesai/jumlah TPS, dan yang sudah diunggah ke Sirekap bila ada:\n<code>180/205 sirekap 150</code>"
+FLOW_ASK_HITUNG = (
+    "Ketik TPS yang selesai dihitung (dan jumlah TPS bila belum diimpor), dan C.Hasil yang sudah diunggah ke "
+    "Sirekap bila ada:\n<code>180/205 sirekap 150</code>"
 )
+FLOW_ASK_REKAP = "Ketik jenis pemilihan dan desa selesai/jumlah desa:\n<code>dpr 12/18</code>"
 FLOW_ASK_INSIDEN = "Ceritakan kejadiannya dalam satu pesan."
 
 

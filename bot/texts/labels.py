@@ -15,7 +15,8 @@ from bot.domain.reporting import ITEMS
 KIND_LABELS: Final[dict[str, str]] = {
     "logistik": "Logistik",
     "data": "Data pemilih",
-    "rekap": "Rekapitulasi",
+    "hitung": "Penghitungan suara",
+    "rekap": "Rekapitulasi kecamatan",
     "insiden": "Insiden",
 }
 

@@ -19,8 +19,10 @@ from typing import Final
 from bot.domain.reporting import (
     DATA_PROBLEMS,
     ITEMS,
+    JENIS_PEMILIHAN,
     DataReport,
     ErrorCode,
+    HitungReport,
     InsidenReport,
     Kind,
     LaporError,
@@ -33,13 +35,14 @@ from bot.texts.formatting import number, percent_of
 from bot.texts.labels import KIND_LABELS
 from bot.texts.messages import ELLIPSIS
 
-# --- the four one-line forms -------------------------------------------------------------------
+# --- the one-line forms -------------------------------------------------------------------
 
 #: One-line form of each kind (raw text, escaped when shown).
 FORMS: Final[dict[str, str]] = {
-    "logistik": "/lapor logistik <barang> <diterima>[/<rencana>] [rusak <n>] [<barang> <diterima> …] [catatan]",
+    "logistik": "/lapor logistik <barang> <diterima>[/<kebutuhan>] [rusak <n>] [<barang> <diterima> …] [catatan]",
     "data": "/lapor data <jenis> <jumlah> [keterangan]",
-    "rekap": "/lapor rekap <tps_selesai>/<tps_total> [sirekap <n>]",
+    "hitung": "/lapor hitung <tps_selesai>[/<tps_total>] [sirekap <n>]",
+    "rekap": "/lapor rekap <jenis_pemilihan> <desa_selesai>/<desa_total>",
     "insiden": "/lapor insiden [rendah|sedang|tinggi|kritis] <uraian>",
 }
 
@@ -47,7 +50,8 @@ FORMS: Final[dict[str, str]] = {
 EXAMPLES: Final[dict[str, str]] = {
     "logistik": "/lapor logistik kotak_suara 118/120 rusak 2 dua kotak penyok",
     "data": "/lapor data ganda 14 pemilih ganda di Desa Kuta",
-    "rekap": "/lapor rekap 180/205 sirekap 150",
+    "hitung": "/lapor hitung 180/205 sirekap 150",
+    "rekap": "/lapor rekap dpr 12/18",
     "insiden": "/lapor insiden kritis gudang logistik PPK Kuta tergenang banjir",
 }
 
@@ -60,12 +64,13 @@ USAGE_ENTRY: Final = "<b>{label}</b>: <code>{form}</code>\nContoh: <code>{exampl
 USAGE_WORDS: Final = (
     "Angka boleh ditulis <code>1.025</code>, <code>293 ribu</code>, <code>118 dari 120</code>; "
     "beberapa barang sekaligus: <code>kotak 1025 bilik 820</code>; beberapa baris /lapor dalam satu pesan. "
-    "<i>hitung</i>, <i>penghitungan</i> dan <i>rekapitulasi</i> sama dengan <i>rekap</i>; "
+    "<i>penghitungan</i> sama dengan <i>hitung</i> (juga <i>rekap</i> yang langsung diikuti angka); "
+    "<i>rekapitulasi</i> sama dengan <i>rekap</i>; "
     "<i>kejadian</i> sama dengan <i>insiden</i>; <i>darurat</i> = kritis, <i>mendesak</i> = tinggi."
 )
 USAGE_TARGET: Final = (
     "Untuk wilayah lain di bawah Anda, tulis @kode atau @nama wilayah di depan, "
-    "mis. <code>/lapor @51.03.01 rekap 180/205</code>."
+    "mis. <code>/lapor @51.03.01 hitung 180/205</code>."
 )
 
 # --- parts of an error message -----------------------------------------------------------------
@@ -74,7 +79,8 @@ FORM_LINE: Final = "Format: <code>{form}</code>"
 EXAMPLE_LINE: Final = "Contoh: <code>{example}</code>"
 VALID_ITEMS: Final = "Barang: {names}."
 VALID_PROBLEMS: Final = "Jenis masalah: {names}."
-VALID_SEVERITIES: Final = "Tingkat: {names}."
+VALID_SEVERITIES: Final = "Prioritas: {names}."
+VALID_JENIS: Final = "Jenis pemilihan: {names}."
 VALID_KINDS: Final = "Jenis laporan: {names}."
 #: Longest user token quoted back in an error message, in characters.
 MAX_QUOTED_TOKEN: Final = 40
@@ -93,17 +99,25 @@ ERRORS: Final[dict[str, str]] = {
     "unknown_item": "Barang «{token}» tidak dikenal.",
     "missing_problem": "Jenis masalah data belum ditulis.",
     "unknown_problem": "Jenis masalah «{token}» tidak dikenal.",
-    "unknown_severity": "Tingkat «{token}» tidak dikenal.",
+    "unknown_severity": "Prioritas «{token}» tidak dikenal.",
     "missing_number": "Sesudah «{token}» harus ada angka.",
     "invalid_number": "«{token}» bukan angka yang benar. Tulis bilangan bulat, mis. 120 atau 1.250.",
     "negative_number": "«{token}» negatif. Jumlah tidak boleh kurang dari 0.",
     "number_too_large": "«{token}» terlalu besar (paling banyak {bound}).",
     "invalid_fraction": "«{token}» harus ditulis dua angka dengan garis miring: angka/angka.",
-    "received_over_plan": "Diterima «{token}» lebih dari dua kali rencana ({bound}). Periksa angkanya.",
+    "received_over_plan": "Diterima «{token}» lebih dari dua kali kebutuhan ({bound}). Periksa angkanya.",
     "damaged_over_received": "Rusak «{token}» lebih banyak dari yang diterima ({bound}).",
     "tps_total_zero": "Jumlah TPS di «{token}» tidak boleh 0.",
     "tps_done_over_total": "TPS selesai «{token}» lebih banyak dari jumlah TPS ({bound}).",
     "sirekap_over_done": "Sirekap «{token}» lebih banyak dari TPS selesai ({bound}).",
+    "tps_over_baseline": "TPS selesai «{token}» lebih banyak dari jumlah TPS kecamatan ini ({bound}). Periksa angkanya.",
+    "missing_tps_total": (
+        "Jumlah TPS kecamatan ini belum diimpor: tulis TPS selesai dan jumlah TPS, mis. {token}/205."
+    ),
+    "missing_jenis": "Jenis pemilihan belum ditulis.",
+    "unknown_jenis": "Jenis pemilihan «{token}» tidak dikenal.",
+    "desa_total_zero": "Jumlah desa di «{token}» tidak boleh 0.",
+    "desa_done_over_total": "Desa selesai «{token}» lebih banyak dari jumlah desa ({bound}).",
     "missing_description": "Sesudah «{token}» tulis uraian kejadiannya.",
     "text_too_long": "Teksnya terlalu panjang ({token} karakter, paling banyak {bound}).",
     "unexpected_token": "«{token}» tidak dimengerti di sini.",
@@ -125,15 +139,18 @@ NOTHING_STORED: Final = "Tidak ada laporan dari pesan ini yang disimpan; perbaik
 
 #: `{label}` item label, `{received}`/`{planned}`/`{damaged}` formatted numbers, `{note}` escaped.
 SUMMARY_LOGISTIK: Final = "<b>Logistik</b> {label}: diterima {received}"
-SUMMARY_LOGISTIK_PLAN: Final = " dari rencana {planned}"
+SUMMARY_LOGISTIK_PLAN: Final = " dari kebutuhan {planned}"
 SUMMARY_LOGISTIK_DAMAGED: Final = ", rusak {damaged}"
-SUMMARY_DATA: Final = "<b>Data pemilih</b> {label}: {count} orang"
-SUMMARY_REKAP: Final = "<b>Rekapitulasi</b>: {done} dari {total} TPS selesai ({percent})"
-SUMMARY_REKAP_SIREKAP: Final = ", {sirekap} diunggah ke Sirekap"
-SUMMARY_INSIDEN: Final = "<b>Insiden</b> tingkat {severity}"
+SUMMARY_DATA: Final = "<b>Data pemilih</b>, {label}: {count} orang"
+SUMMARY_HITUNG: Final = "<b>Penghitungan suara</b>: {done} dari {total} TPS selesai ({percent})"
+SUMMARY_HITUNG_NO_TOTAL: Final = "<b>Penghitungan suara</b>: {done} TPS selesai"
+SUMMARY_HITUNG_SIREKAP: Final = ", C.Hasil diunggah ke Sirekap: {sirekap}"
+SUMMARY_HITUNG_NO_SIREKAP: Final = ", Sirekap: belum dilaporkan"
+SUMMARY_REKAP: Final = "<b>Rekapitulasi kecamatan</b> {jenis}: {done} dari {total} desa selesai ({percent})"
+SUMMARY_INSIDEN: Final = "<b>Insiden</b> prioritas {severity}"
 #: Second line of a summary, for catatan / keterangan / uraian.
 SUMMARY_NOTE: Final = "<i>{note}</i>"
-SUMMARY_SEVERITY: Final = "Tingkat: <b>{severity}</b>"
+SUMMARY_SEVERITY: Final = "Prioritas: <b>{severity}</b>"
 
 
 def _usage() -> str:
@@ -145,7 +162,7 @@ def _usage() -> str:
     return "\n\n".join([USAGE_TITLE + "\n" + USAGE_GUIDED, *entries, USAGE_WORDS, USAGE_TARGET])
 
 
-#: The menu shown for `/lapor` with arguments but no valid kind: the four forms with examples.
+#: The menu shown for `/lapor` with arguments but no valid kind: every form with an example.
 USAGE: Final[str] = _usage()
 
 
@@ -159,6 +176,8 @@ _VALID_CHOICES: Final[dict[ErrorCode, tuple[str, tuple[str, ...]]]] = {
     ErrorCode.UNKNOWN_PROBLEM: (VALID_PROBLEMS, tuple(DATA_PROBLEMS)),
     ErrorCode.UNKNOWN_SEVERITY: (VALID_SEVERITIES, tuple(Severity)),
     ErrorCode.UNKNOWN_KIND: (VALID_KINDS, tuple(Kind)),
+    ErrorCode.MISSING_JENIS: (VALID_JENIS, tuple(JENIS_PEMILIHAN)),
+    ErrorCode.UNKNOWN_JENIS: (VALID_JENIS, tuple(JENIS_PEMILIHAN)),
     ErrorCode.KIND_AFTER_TARGET: (VALID_KINDS, tuple(Kind)),
 }
 
@@ -212,14 +231,26 @@ def describe_report(report: Report, severity: Severity | None = None) -> str:
         case DataReport():
             line = SUMMARY_DATA.format(label=DATA_PROBLEMS[report.problem].label, count=number(report.count))
             note = report.note
+        case HitungReport():
+            if report.tps_total is None:
+                line = SUMMARY_HITUNG_NO_TOTAL.format(done=number(report.tps_done))
+            else:
+                line = SUMMARY_HITUNG.format(
+                    done=number(report.tps_done),
+                    total=number(report.tps_total),
+                    percent=percent_of(report.tps_done, report.tps_total),
+                )
+            if report.sirekap is not None:
+                line += SUMMARY_HITUNG_SIREKAP.format(sirekap=number(report.sirekap))
+            else:
+                line += SUMMARY_HITUNG_NO_SIREKAP
         case RekapReport():
             line = SUMMARY_REKAP.format(
-                done=number(report.tps_done),
-                total=number(report.tps_total),
-                percent=percent_of(report.tps_done, report.tps_total),
+                jenis=JENIS_PEMILIHAN[report.jenis].label,
+                done=number(report.desa_done),
+                total=number(report.desa_total),
+                percent=percent_of(report.desa_done, report.desa_total),
             )
-            if report.sirekap is not None:
-                line += SUMMARY_REKAP_SIREKAP.format(sirekap=number(report.sirekap))
         case InsidenReport():
             line = SUMMARY_INSIDEN.format(severity=report.severity.value)
             note = report.description
@@ -231,6 +262,26 @@ def describe_report(report: Report, severity: Severity | None = None) -> str:
     if severity is not None:
         lines.append(SUMMARY_SEVERITY.format(severity=severity.value))
     return "\n".join(lines)
+
+
+# --- a figure that went down -------------------------------------------------------------------
+
+HELD: Final = (
+    "⚠️ <b>Angka ini lebih kecil dari yang tercatat</b>\n"
+    "Tercatat: {current}\n"
+    "Laporan Anda: {report}\n"
+    "Angka yang turun biasanya salah ketik. Laporan belum dihitung: tekan <b>Benar</b> bila angkanya "
+    "memang turun, atau <b>Batal</b>."
+)
+HELD_CONFIRM_BUTTON: Final = "Benar"
+HELD_CANCEL_BUTTON: Final = "Batal"
+HELD_CANCELLED: Final = "Laporan dibatalkan; angka yang tercatat tetap berlaku."
+HELD_ALREADY: Final = "Laporan ini sudah dijawab sebelumnya."
+
+
+def held(report: Report, current: Report) -> str:
+    """The question asked when a cumulative figure goes down (first lines of both restatements)."""
+    return HELD.format(current=describe_report(current).split("\n")[0], report=describe_report(report).split("\n")[0])
 
 
 # --- near misses, plain text, files without a caption ------------------------------------------

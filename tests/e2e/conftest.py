@@ -113,11 +113,23 @@ class Harness:
         return await self.register(self.emu.user(uid, first_name), role, region)
 
     async def receipt(self, incident_id: int, *, duplicate: bool = False, nik_warnings: tuple[str, ...] = ()) -> str:
-        """The receipt of a stored incident as its reporter reads it, from `bot.texts.incidents.receipt`."""
+        """The receipt of a stored incident as its reporter read it after its latest report, from
+        `bot.texts.incidents.receipt`: naming the report's number when it updated the incident, and
+        the automatic closing when it completed the figures."""
         incident = await incident_store.get(self.rt.db, incident_id)
         path = await region_store.path(self.rt.db, incident.region_code)
+        actions = [e.action for e in await incident_store.events(self.rt.db, incident_id)]
+        updates = actions.count("laporan")
         return shown(
-            bot.texts.incidents.receipt(incident, reporting.report_of(incident), path, nik_warnings, duplicate)
+            bot.texts.incidents.receipt(
+                incident,
+                reporting.report_of(incident),
+                path,
+                nik_warnings,
+                duplicate,
+                updated=updates + 1 if updates else None,
+                closed="selesai_otomatis" in actions,
+            )
         )
 
     async def say(self, user, text: str, chat=None, *, thread_id=None, reply_to=None):

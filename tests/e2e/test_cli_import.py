@@ -25,6 +25,7 @@ def run(tmp_path):
         "HOME": str(tmp_path),
         "DATABASE_PATH": str(db_path),
         "REGION_ROOT": "51",
+        "PYTHONPATH": os.environ.get("PYTHONPATH", ""),  # the code under test, not an installed copy
     }
 
     def go(*args: str) -> subprocess.CompletedProcess[str]:
@@ -57,7 +58,7 @@ def test_good_plan_file(run, tmp_path):
     done = run("import-plan", "rencana.csv")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == (
-        "rencana.csv: rencana logistik: 3 baris diimpor (2 kecamatan, 3 barang; 3 baru, 0 mengganti nilai lama)"
+        "rencana.csv: kebutuhan logistik: 3 baris diimpor (2 kecamatan, 3 barang; 3 baru, 0 mengganti nilai lama)"
     )
     assert sorted(query(run.db_path, "SELECT region_code, item, quantity FROM logistics_plan")) == [
         ("51.03.01", "kotak_suara", 120),

@@ -194,12 +194,12 @@ async def test_escalate_resolve_and_fan_out(kpu, people, groups):
     await kpu.emu.next_edit(groups["badung"])
     assert (await kpu.say(people["made"], f"/eskalasi {incident_id} pompa tidak cukup", groups["badung"])).text == done(
         "eskalasi"
-    ).format(id=incident_id, to="Provinsi Bali")
+    ).format(id=incident_id, to="KPU Provinsi Bali")
     upper = await kpu.next(groups["bali"], thread_id=groups["topic"])
-    assert f"#{incident_id} " in upper.text and "mengeskalasi ke Provinsi Bali: pompa tidak cukup" in upper.text
+    assert f"#{incident_id} " in upper.text and "mengeskalasi ke KPU Provinsi Bali: pompa tidak cukup" in upper.text
     assert "Eskalasi ke-1" in upper.text and len(upper.buttons[0]) == 3
     old = await kpu.emu.next_edit(groups["badung"])
-    assert "Dieskalasi ke Provinsi Bali" in old.text and old.buttons == []
+    assert "Dieskalasi ke KPU Provinsi Bali" in old.text and old.buttons == []
     # the province resolves it by button
     press = await people["nyoman"].press(upper, f"i1:s:{incident_id}")
     assert (await press.answer()).text == done("selesai").format(id=incident_id)
@@ -212,7 +212,7 @@ async def test_escalate_resolve_and_fan_out(kpu, people, groups):
     for line in (
         "Wayan melapor",
         "Made menangani",
-        "Made mengeskalasi ke Provinsi Bali: pompa tidak cukup",
+        "Made mengeskalasi ke KPU Provinsi Bali: pompa tidak cukup",
         "Nyoman menyelesaikan",
     ):
         assert line in history.text
@@ -270,7 +270,7 @@ HISTORY = "Riwayat"  # the heading of /status's history (a section title, not a 
 async def test_commands_by_role_and_scope(kpu, people, groups, who, command, expected):
     incident_id = await report_kritis(kpu, people)
     answer = await kpu.say(people[who], command.format(id=incident_id))
-    expected = expected.format(id=incident_id, to="Provinsi Bali")  # the escalation goes to Bali's group
+    expected = expected.format(id=incident_id, to="KPU Provinsi Bali")  # the escalation goes to Bali's group
     if expected == HISTORY:  # /status: the incident and its history
         assert f"#{incident_id} " in answer.text and HISTORY in answer.text
     else:
@@ -303,7 +303,7 @@ async def test_automatic_escalation(kpu_factory, clock):
     await job.run(kpu.app)
     upper = await kpu.next(bali)
     note = bot.texts.incidents.AUTO_ESCALATION_NOTE.format(minutes=1)
-    assert f"#{incident_id} " in upper.text and f"eskalasi otomatis ke Provinsi Bali: {note}" in upper.text
+    assert f"#{incident_id} " in upper.text and f"eskalasi otomatis ke KPU Provinsi Bali: {note}" in upper.text
     await kpu.restart()  # the state is in the database: a restart does not escalate again
     [job] = [j for j in kpu.app.job_queue.jobs() if j.name == "eskalasi_otomatis"]
     await job.run(kpu.app)
@@ -379,7 +379,7 @@ async def test_export_is_csv_for_excel_with_niks_masked(kpu, people):
     data = answer.document_bytes
     assert data.startswith("\ufeff".encode())
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
-    assert [r["jenis"] for r in rows] == ["Data pemilih", "Rekapitulasi"]
+    assert [r["jenis"] for r in rows] == ["Data pemilih", "Penghitungan suara"]
     assert rows[0]["uraian"] == "NIK 5103**********01 salah ketik" and rows[1]["tps_total"] == "20"
     assert "5103011234560001" not in data.decode("utf-8-sig")
     assert (await kpu.say(people["wayan"], "/ekspor")).text == refusal(Reason.ROLE)
@@ -423,12 +423,12 @@ async def test_the_escalate_button_moves_the_post_up(kpu, people, groups):
     incident_id = await report_kritis(kpu, people)
     post = await kpu.next(groups["badung"])
     answer = await (await people["made"].press(post, f"i1:e:{incident_id}")).answer()
-    assert not answer.show_alert and answer.text == done("eskalasi").format(id=incident_id, to="Provinsi Bali")
+    assert not answer.show_alert and answer.text == done("eskalasi").format(id=incident_id, to="KPU Provinsi Bali")
     upper = await kpu.next(groups["bali"], thread_id=groups["topic"])
-    assert f"#{incident_id} " in upper.text and "Made mengeskalasi ke Provinsi Bali" in upper.text
+    assert f"#{incident_id} " in upper.text and "Made mengeskalasi ke KPU Provinsi Bali" in upper.text
     assert len(upper.buttons[0]) == 3
     old = await kpu.emu.next_edit(groups["badung"])
-    assert "Dieskalasi ke Provinsi Bali" in old.text and old.buttons == []
+    assert "Dieskalasi ke KPU Provinsi Bali" in old.text and old.buttons == []
     assert await actions_of(kpu, incident_id) == ["lapor", "eskalasi"]
 
 
@@ -471,12 +471,12 @@ async def test_the_escalation_answer_names_the_level_whose_group_received_it(kpu
     await kpu.next(kuta)
     answer = await kpu.say(people["made"], f"/eskalasi {first}", kuta)
     no_group = shown(bot.texts.incidents.ESCALATED_NO_GROUP)
-    assert answer.text == done("eskalasi").format(id=first, to="Kabupaten Badung") + no_group
+    assert answer.text == done("eskalasi").format(id=first, to="KPU Kabupaten Badung") + no_group
     bali = await kpu.coordination_group("KPU Bali", "51", people["nyoman"])
     second = await report_kritis(kpu, people, "atap roboh")
     await kpu.next(kuta)
     answer = await kpu.say(people["made"], f"/eskalasi {second}", kuta)  # Badung has no group: Bali gets it
-    assert answer.text == done("eskalasi").format(id=second, to="Provinsi Bali")
+    assert answer.text == done("eskalasi").format(id=second, to="KPU Provinsi Bali")
     assert f"#{second} " in (await kpu.next(bali)).text
 
 
@@ -542,7 +542,7 @@ async def test_long_notes_are_limited_and_every_notification_still_arrives(kpu_f
         answer = await kpu.say(made, f"/catatan {incident_id} {note(n)}", badung)
         assert answer.text == done("catatan").format(id=incident_id)
     answer = await kpu.say(made, f"/eskalasi {incident_id} {note(4)}", badung)
-    assert answer.text == done("eskalasi").format(id=incident_id, to="Provinsi Bali")
+    assert answer.text == done("eskalasi").format(id=incident_id, to="KPU Provinsi Bali")
     upper = await kpu.next(bali)
     assert f"#{incident_id} " in upper.text and "…" in upper.text and nik not in upper.text
     assert (await kpu.say(nyoman, f"/catatan {incident_id} {note(5)}", bali)).text == done("catatan").format(
@@ -645,7 +645,7 @@ async def test_overdue_while_stopped_is_escalated_after_start_and_only_once(kpu,
     clock.advance(minutes=45)  # kritis: 30 minutes; the bot was down meanwhile
     await kpu.start()
     upper = await kpu.next(groups["bali"], timeout=20)  # the escalation job's first run after start
-    assert f"#{incident_id} " in upper.text and "eskalasi otomatis ke Provinsi Bali" in upper.text
+    assert f"#{incident_id} " in upper.text and "eskalasi otomatis ke KPU Provinsi Bali" in upper.text
     for _ in range(2):
         [job] = [j for j in kpu.app.job_queue.jobs() if j.name == "eskalasi_otomatis"]
         await job.run(kpu.app)
@@ -684,8 +684,8 @@ async def test_only_the_requester_turns_the_pages_of_a_list(kpu, people, groups)
 
 
 async def test_open_incidents_leave_out_routine_progress_reports(kpu, people):
-    """/insiden lists what needs handling, as the digest counts it: a rekap or a complete delivery
-    is a progress report, listed when asked for by kind or with 'semua'."""
+    """/insiden lists what needs handling, as the digest counts it: penghitungan or a complete
+    delivery (closed at once) is progress, listed when asked for by kind or with 'semua'."""
     wayan, made = people["wayan"], people["made"]
     rekap = await kpu.say(wayan, "/lapor rekap 100/205")
     complete = await kpu.say(wayan, "/lapor logistik tinta 40/40")
@@ -695,7 +695,7 @@ async def test_open_incidents_leave_out_routine_progress_reports(kpu, people):
     assert f"#{ids[2]}" in listed.text and f"#{ids[0]}" not in listed.text and f"#{ids[1]}" not in listed.text
     left_out = shown(bot.texts.incidents.PROGRESS_LEFT_OUT)
     assert left_out in listed.text
-    assert f"#{ids[0]}" in (await kpu.say(made, "/insiden rekap")).text
+    assert f"#{ids[0]}" in (await kpu.say(made, "/insiden hitung")).text
     every = await kpu.say(made, "/insiden semua")
     assert all(f"#{i}" in every.text for i in ids) and left_out not in every.text
 
@@ -707,7 +707,7 @@ def test_the_progress_rule_is_the_same_in_sql_and_python():
     from storage.incidents import PROGRESS_SQL
 
     conn = sqlite3.connect(":memory:")
-    for kind in ("logistik", "data", "rekap", "insiden"):
+    for kind in ("logistik", "data", "hitung", "rekap", "insiden"):
         for severity in ("rendah", "sedang", "tinggi", "kritis"):
             [(sql,)] = conn.execute(f"SELECT {PROGRESS_SQL} FROM (SELECT ? AS kind, ? AS severity)", (kind, severity))
             assert bool(sql) == is_progress(kind, severity), (kind, severity)

@@ -6,6 +6,8 @@ import struct
 
 import bot.texts.common
 import bot.texts.groups
+import bot.texts.incidents
+import bot.texts.reporting
 from bot.devtools.demo import run_demo
 from tests.e2e.conftest import shown
 
@@ -19,12 +21,22 @@ async def test_demo_tells_the_whole_story(tmp_path):
         "Selamat datang, Wayan Sudarsana",  # registration through an invite link
         "tautan undangan",  # a stranger is turned away
         "Laporan #",  # reports of every kind
-        "Rekapitulasi",
-        "lebih dari dua kali rencana",  # the wrong report and its error
-        "rencana logistik: 456 baris diimpor",  # baselines by /impor
+        "kebutuhan logistik: 741 baris diimpor",  # baselines by /impor: 57 kecamatan × 13 items
         "grup koordinasi",
+        # a staged delivery is one incident, updated in place and closed when complete
+        shown(bot.texts.incidents.RECEIPT_UPDATED.format(number=2, id=1)),
+        shown(bot.texts.incidents.RECEIPT_CLOSED.format(id=1, number=3)),
+        # damaged boxes are a problem at once, replaced, closed; the deadline raises what is still short
+        "rusak 3",
+        "kekurangan ini kini prioritas tinggi",
+        # penghitungan and rekapitulasi, a 2 a.m. figure that went down is questioned and cancelled
+        "Penghitungan suara:",
+        shown(bot.texts.reporting.HELD.split("\n")[0]),
+        shown(bot.texts.reporting.HELD_CANCELLED),
+        "Rekapitulasi kecamatan PPWP",
+        "lebih dari dua kali kebutuhan",  # the wrong report and its error
         "Made Wirawan menangani",
-        "dieskalasi ke Provinsi Bali",
+        "dieskalasi ke KPU Provinsi Bali",
         "telah diselesaikan oleh Nyoman Suarda",
         "Ringkasan Provinsi Bali",
         f"Keluaran demo ada di folder: {out.resolve()}",
@@ -34,9 +46,17 @@ async def test_demo_tells_the_whole_story(tmp_path):
     _answers_follow_their_commands(transcript)
     assert (out / "transkrip.txt").read_text(encoding="utf-8").count("Laporan #") > 10
     digest = (out / "ringkasan.html").read_text(encoding="utf-8")
-    assert "Kamis, 15 Februari 2024 · 07:00 WITA" in digest and "H+1" in digest
+    assert "Kamis, 15 Februari 2024 · 17:00 WITA" in digest and "H+1" in digest
+    # H+1: the rekapitulasi first, then penghitungan, incidents, logistics as readiness
+    order = [digest.index(shown_title) for shown_title in ("Rekapitulasi kecamatan", "Penghitungan suara", "🚨", "📦")]
+    assert order == sorted(order)
+    assert "PPK lengkap semua barang:" in digest and "terlemah" in digest and "Total" not in digest
+    # the urgent list: the open kritis first (Sirekap cannot upload), then the tinggi shortfalls
+    urgent = digest.split("Perlu tindakan sekarang", 1)[1].split("\n")[1:]
+    assert urgent[0].startswith("🔴") and "Sirekap gagal unggah di 60 TPS" in urgent[0]
+    assert urgent[1].startswith("🟠")
     pngs = sorted(out.glob("grafik_*.png"))
-    assert len(pngs) == 3
+    assert len(pngs) == 3  # penghitungan, incidents, readiness (the rekapitulasi has no chart)
     for png in pngs:
         data = png.read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">I", data[16:20])[0] >= 1000

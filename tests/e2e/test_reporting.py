@@ -73,7 +73,7 @@ SEVERITY = bot.texts.reporting.SUMMARY_SEVERITY
                     damaged="2",
                 ),
                 "dua kotak penyok",
-                summary(SEVERITY, severity="sedang"),
+                summary(SEVERITY, severity="tinggi"),  # damage is a problem at once
             ],
             {
                 "kind": "logistik",
@@ -81,7 +81,7 @@ SEVERITY = bot.texts.reporting.SUMMARY_SEVERITY
                 "received": 118,
                 "planned": 120,
                 "damaged": 2,
-                "severity": "sedang",
+                "severity": "tinggi",
             },
         ),
         (
@@ -98,22 +98,22 @@ SEVERITY = bot.texts.reporting.SUMMARY_SEVERITY
                 summary(LOGISTIK_PLANNED, label="Tinta", received="40", planned="40"),
                 summary(SEVERITY, severity="rendah"),
             ],
-            {"kind": "logistik", "severity": "rendah"},
+            {"kind": "logistik", "severity": "rendah", "status": "selesai"},  # complete: closed at once
         ),
         (
             "/lapor data ganda 14 pemilih ganda di Desa Kuta",
             [
-                summary(bot.texts.reporting.SUMMARY_DATA, label="Pemilih ganda", count="14"),
+                summary(bot.texts.reporting.SUMMARY_DATA, label="Ganda", count="14"),
                 "pemilih ganda di Desa Kuta",
                 summary(SEVERITY, severity="sedang"),
             ],
             {"kind": "data", "item": "ganda", "data_count": 14, "severity": "sedang"},
         ),
         (
-            "/lapor rekap 180/205 sirekap 150",
+            "/lapor rekap 180/205 sirekap 150",  # `rekap` followed by numbers: penghitungan
             [
                 summary(
-                    bot.texts.reporting.SUMMARY_REKAP + bot.texts.reporting.SUMMARY_REKAP_SIREKAP,
+                    bot.texts.reporting.SUMMARY_HITUNG + bot.texts.reporting.SUMMARY_HITUNG_SIREKAP,
                     done="180",
                     total="205",
                     percent="87,8%",
@@ -121,7 +121,15 @@ SEVERITY = bot.texts.reporting.SUMMARY_SEVERITY
                 ),
                 summary(SEVERITY, severity="rendah"),
             ],
-            {"kind": "rekap", "tps_done": 180, "tps_total": 205, "sirekap": 150, "severity": "rendah"},
+            {"kind": "hitung", "tps_done": 180, "tps_total": 205, "sirekap": 150, "severity": "rendah"},
+        ),
+        (
+            "/lapor rekap dpr 12/18",
+            [
+                summary(bot.texts.reporting.SUMMARY_REKAP, jenis="DPR", done="12", total="18", percent="66,7%"),
+                summary(SEVERITY, severity="rendah"),
+            ],
+            {"kind": "rekap", "item": "dpr", "desa_done": 12, "desa_total": 18, "severity": "rendah"},
         ),
         (
             "/lapor insiden kritis gudang logistik PPK Kuta tergenang banjir",
@@ -143,7 +151,8 @@ async def test_every_kind_in_one_line(kpu, wayan, line, expected, row):
     stored = await kpu.rt.db.fetchone("SELECT * FROM incidents WHERE id = ?", (incident_id,))
     for key, value in row.items():
         assert stored[key] == value, key
-    assert stored["status"] == "baru" and stored["reporter_id"] == 100 and stored["region_code"] == "51.03.01"
+    assert stored["status"] == row.get("status", "baru")
+    assert stored["reporter_id"] == 100 and stored["region_code"] == "51.03.01"
 
 
 @pytest.mark.parametrize(
@@ -187,9 +196,9 @@ async def test_region_targeting_and_ambiguity(kpu, made):
     assert "cocok dengan beberapa wilayah" in answer.text and "@51.03.05" in answer.text
     answer = await kpu.say(made, "/lapor @kuta_selatan rekap 90/120")
     assert "Bali › Badung › Kuta Selatan" in answer.text
-    answer = await kpu.say(made, "/lapor rekap 90/120")
+    answer = await kpu.say(made, "/lapor rekap 90/120")  # `rekap` and numbers: penghitungan
     badung = await region_store.get(kpu.rt.db, "51.03")
-    assert answer.text == shown(bot.texts.incidents.needs_kecamatan("rekap", badung))
+    assert answer.text == shown(bot.texts.incidents.needs_kecamatan("hitung", badung))
 
 
 async def test_nik_is_masked_outside_the_reporters_private_chat(kpu, wayan, made):
@@ -289,7 +298,7 @@ async def test_guided_flow_in_private(kpu, wayan):
     await wayan.press(confirm, "lp1:ok")
     receipt = await kpu.emu.next_edit(kpu.dm(wayan))
     assert receipt.text == await kpu.receipt(receipt_id(receipt))
-    assert "Kotak suara: diterima 118 dari rencana 120, rusak 2" in receipt.text
+    assert "Kotak suara: diterima 118 dari kebutuhan 120, rusak 2" in receipt.text
     stored = await kpu.rt.db.fetchone("SELECT kind, item, received FROM incidents")
     assert tuple(stored) == ("logistik", "kotak_suara", 118)
     # pressing "Kirim" again (a double tap) does not make a second incident
@@ -427,7 +436,7 @@ async def test_guided_flow_checks_the_imported_plan_before_kirim(kpu, wayan):
     await wayan.press(confirm, "lp1:ok")
     receipt = await kpu.emu.next_edit(kpu.dm(wayan))
     assert receipt.text == await kpu.receipt(receipt_id(receipt))
-    assert "diterima 80 dari rencana 100" in receipt.text
+    assert "diterima 80 dari kebutuhan 100" in receipt.text
     assert await count(kpu) == 1
 
 
@@ -442,7 +451,7 @@ async def test_a_document_or_a_capitalised_caption_is_a_report_too(kpu, wayan):
     receipt = await kpu.next(wayan)
     incident_id = receipt_id(receipt)
     assert receipt.text == await kpu.receipt(incident_id)
-    assert "Segel: diterima 400 dari rencana 400" in receipt.text and answer_doc.caption
+    assert "Segel: diterima 400 dari kebutuhan 400" in receipt.text and answer_doc.caption
     await wayan.send_photo(kpu.bot, png(), caption="/LAPOR insiden sedang tenda TPS roboh")
     second = await kpu.next(wayan)
     assert "tenda TPS roboh" in second.text
@@ -476,7 +485,7 @@ async def test_guided_data_flow_cancel_at_each_step_and_a_double_tap_on_kirim(kp
         await made.press(problems, "lp1:p:ganda")
         await kpu.emu.next_edit(kpu.dm(made))
         confirm = await kpu.say(made, "14 pemilih ganda di Desa Jimbaran")
-        assert "Pemilih ganda: 14 orang" in confirm.text and "Kuta Selatan" in confirm.text
+        assert "Ganda: 14 orang" in confirm.text and "Kuta Selatan" in confirm.text
         if stop == "confirm":
             assert (await kpu.say(made, "/batal")).text == shown(bot.texts.incidents.FLOW_CANCELLED)
             continue

@@ -21,7 +21,7 @@ from matplotlib.text import Text
 from PIL import Image
 
 from bot import charts
-from bot.domain.digest import ChildCounting, ChildLogistics, Digest, ItemProgress
+from bot.domain.digest import ChildCounting, ChildLogistics, Digest, ItemProgress, lagging_children
 from tests.unit.texts.test_digest import (  # the hand-built digests
     NIK,
     PER_TPS,
@@ -93,7 +93,7 @@ def national_digest(children: list[str] | None = None) -> Digest:
         logistics.append(ChildLogistics(code, name, items))
         total = rnd.randint(5_000, 140_000)
         done = int(total * rnd.random())
-        counting.append(ChildCounting(code, name, done, total, int(done * rnd.uniform(0.5, 1)), 10, 12))
+        counting.append(ChildCounting(code, name, done, total, int(done * rnd.uniform(0.5, 1)), 10, 12, 10))
     return replace(
         bali_digest(),
         region_code="ID",
@@ -173,7 +173,7 @@ def test_all_zero_figures_count_as_no_data(captured_texts: list[str]) -> None:
 
 def test_titles_name_region_date_and_day(captured_texts: list[str]) -> None:
     charts.render_all(bali_digest())
-    assert "Kelengkapan logistik — Provinsi Bali" in captured_texts
+    assert "Kesiapan logistik per barang — Provinsi Bali" in captured_texts
     assert "Progres penghitungan suara — Provinsi Bali" in captured_texts
     assert "Insiden per jenis dan status — Provinsi Bali" in captured_texts
     assert "Kamis, 15 Februari 2024 · 07:00 WITA · H+1" in captured_texts
@@ -182,7 +182,8 @@ def test_titles_name_region_date_and_day(captured_texts: list[str]) -> None:
         in captured_texts
     )
     # cell and bar labels
-    assert "100%\n98%\n100%\n100%\n100%\n99%\n71%\n88%\n100%" in captured_texts  # the Total column
+    assert "5/5\n7/10\n5/6\n7/7\n4/4\n3/4\n0/8\n3/9\n4/4" in captured_texts  # PPK lengkap, no Total column
+    assert "Total" not in captured_texts
     assert "100%\n100%\n100%\n100%\n100%\n100%\n62%\n85%\n100%" in captured_texts  # Surat suara
     assert "50,0% · Sirekap 30,0%" in "\n".join(captured_texts)
     assert (
@@ -207,11 +208,11 @@ def test_many_children_keep_the_lowest_rows(captured_texts: list[str]) -> None:
 
 
 def test_render_all_names_the_files() -> None:
-    out = charts.render_all(bali_digest())
+    out = charts.render_all(bali_digest())  # H+1: penghitungan, incidents, logistics (no rekapitulasi chart)
     assert [name for name, _ in out] == [
-        "logistik_51_20240215_0700.png",
-        "rekap_51_20240215_0700.png",
+        "hitung_51_20240215_0700.png",
         "insiden_51_20240215_0700.png",
+        "logistik_51_20240215_0700.png",
     ]
     for _, data in out:
         assert_png(data)
@@ -258,8 +259,8 @@ async def test_render_all_async_draws_off_the_event_loop(monkeypatch: pytest.Mon
         )
     finally:
         task.cancel()
-    assert [name for name, _ in first][0].startswith("logistik_51_")
-    assert [name for name, _ in second][0].startswith("logistik_ID_")
+    assert [name for name, _ in first][0].startswith("hitung_51_")
+    assert [name for name, _ in second][0].startswith("hitung_ID_")
     for _, data in first + second:
         assert_png(data)
     assert len(threads) == 2 and all(name.startswith("charts") for name in threads)
@@ -291,13 +292,62 @@ def test_long_names_are_shortened_and_long_titles_wrapped(captured_texts: list[s
         assert_png(chart(d))
     assert "Kabupaten Dengan Nama Yang Sangat…\nBali" in captured_texts
     assert (
-        "Kelengkapan logistik\nProvinsi Sangat Panjang Sangat Panjang Sangat Panjang Sangat Panjang Sangat Panjang"
+        "Kesiapan logistik per barang\nProvinsi Sangat Panjang Sangat Panjang Sangat Panjang Sangat Panjang Sangat Panjang"
         in captured_texts
     )
 
 
 def test_render_all_draws_only_the_sections_asked_for() -> None:
     d = national_digest()
-    names = [name.split("_")[0] for name, _ in charts.render_all(d, ("rekap",))]
-    assert names == ["rekap"]
-    assert [name.split("_")[0] for name, _ in charts.render_all(d)] == ["logistik", "rekap", "insiden"]
+    names = [name.split("_")[0] for name, _ in charts.render_all(d, ("hitung", "rekap"))]
+    assert names == ["hitung"]  # the rekapitulasi kecamatan has no chart
+    assert [name.split("_")[0] for name, _ in charts.render_all(d)] == ["hitung", "insiden", "logistik"]
+
+
+def test_a_child_is_never_shown_above_its_weakest_item(captured_texts: list[str]) -> None:
+    """Surat suara at 100 % and every other item at 0 %: the child is as ready as its weakest item
+    (0 %) in the text and on the chart, and is ranked below a child at 50 % everywhere; ballot
+    papers (~95 % of all units) never lift it."""
+    from bot.texts.digest import render_section
+
+    def child(code: str, name: str, share_of: dict[str, float], ready: int) -> ChildLogistics:
+        items = tuple(
+            ItemProgress(item, int(per * 100 * share_of.get(item, 0.0)), per * 100, 0) for item, per in PER_TPS.items()
+        )
+        return ChildLogistics(code, name, items, kecamatan_ready=ready, kecamatan_planned=4)
+
+    ballots_only = child("51.05", "Klungkung", {"surat_suara": 1.0}, 0)
+    half = child("51.06", "Bangli", dict.fromkeys(PER_TPS, 0.5), 0)
+    assert ballots_only.share == 0.0 and ballots_only.weakest is not None
+    assert ballots_only.weakest.item != "surat_suara"
+    d = replace(
+        bali_digest(),
+        logistics_children=(ballots_only, half),
+        lagging=lagging_children((ballots_only, half)),
+        kecamatan_ready=0,
+        kecamatan_planned=8,
+    )
+    assert d.lagging == (ballots_only, half)
+    (text,) = render_section(d, "logistik")
+    line = next(x for x in text.split("\n") if x.startswith("• Klungkung"))
+    assert line.endswith("0,0%") and "100" not in line
+    assert text.index("1. Klungkung") < text.index("2. Bangli")
+    charts.logistics_chart(d)
+    assert "Total" not in captured_texts
+    assert any(" ".join(t.split()) == "PPK lengkap" for t in captured_texts)  # the column, maybe wrapped
+    assert "0/4\n0/4" in captured_texts  # the row's own figure: no kecamatan ready
+    # the chart keeps the least ready rows and orders them as the text does
+    assert "Klungkung\nBangli" in captured_texts
+
+
+def test_counting_is_capped_and_unreported_sirekap_is_not_zero(captured_texts: list[str]) -> None:
+    """208 of 205 TPS is drawn as 100 %; a Sirekap figure never reported is hatched and named, not
+    drawn as 0 %; a kecamatan that never reported is "belum ada laporan", not 0 %."""
+    over = ChildCounting("51.03", "Badung", 208, 205, 0, 1, 6, 0)
+    silent = ChildCounting("51.05", "Klungkung", 0, 600, 0, 0, 4, 0)
+    d = replace(bali_digest(), counting=(over, silent), counting_total=over)
+    charts.counting_chart(d)
+    drawn = "\n".join(captured_texts)
+    assert "100,0% · Sirekap belum dilaporkan" in drawn and "101" not in drawn
+    assert "belum ada laporan" in drawn and "\n0,0%" not in drawn and not drawn.startswith("0,0%")
+    assert "Sirekap belum dilaporkan" in captured_texts  # the legend of the hatched bar

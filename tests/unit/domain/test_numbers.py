@@ -18,6 +18,7 @@ from bot.domain.parsing import MAX_REPORTS, parse_lapor, parse_message, split_me
 from bot.domain.reporting import (
     DataReport,
     ErrorCode,
+    HitungReport,
     InsidenReport,
     LaporError,
     LogistikReport,
@@ -117,14 +118,21 @@ READ = [
         (LogistikReport(K, 1025, note="tiba pagi"), LogistikReport(B, 820, note="tiba pagi")),
     ),
     ("logistik kotak 1025 sampai di TPS 12", (LogistikReport(K, 1025, note="sampai di TPS 12"),)),
-    ("rekap 180 dari 205 TPS", (RekapReport(180, 205),)),
-    ("rekap 180 / 205", (RekapReport(180, 205),)),
-    ("rekap 180/205 sirekap: 150", (RekapReport(180, 205, 150),)),
-    ("rekap 180/205 upload 150", (RekapReport(180, 205, 150),)),
-    ("rekap 180/205, sirekap150", (RekapReport(180, 205, 150),)),
-    ("rekapitulasi 180/205", (RekapReport(180, 205),)),
-    ("penghitungan 180/205", (RekapReport(180, 205),)),
-    ("hitung 180/205 sirekap 150", (RekapReport(180, 205, 150),)),
+    ("rekap 180 dari 205 TPS", (HitungReport(180, 205),)),
+    ("rekap 180 / 205", (HitungReport(180, 205),)),
+    ("rekap 180/205 sirekap: 150", (HitungReport(180, 205, 150),)),
+    ("rekap 180/205 upload 150", (HitungReport(180, 205, 150),)),
+    ("rekap 180/205, sirekap150", (HitungReport(180, 205, 150),)),
+    ("rekapitulasi 180/205", (HitungReport(180, 205),)),
+    ("penghitungan 180/205", (HitungReport(180, 205),)),
+    ("hitung 180/205 sirekap 150", (HitungReport(180, 205, 150),)),
+    ("rekap 180", (HitungReport(180),)),  # the imported number of TPS is the total
+    ("rekapitulasi dpr 12 dari 18 desa", (RekapReport("dpr", 12, 18),)),
+    ("rekap DPRD kab kota: 4 / 18", (RekapReport("dprd_kabkota", 4, 18),)),
+    (
+        "logistik surat suara dprd provinsi 2 rb hologram 410",
+        (LogistikReport("surat_suara_dprd_prov", 2000), LogistikReport("hologram", 410)),
+    ),
     ("data pemilih ganda 14", (DataReport("ganda", 14),)),
     ("data DPT ganda 14", (DataReport("ganda", 14),)),
     ("data dptb 3", (DataReport("dptb", 3),)),
@@ -152,7 +160,7 @@ REFUSED = [
     ("logistik ktak suara 1000", ErrorCode.UNKNOWN_ITEM, "ktak", None),
     ("logistic kotak 1000", ErrorCode.UNKNOWN_KIND, "logistic", None),
     ("data pemilih 4 orang", ErrorCode.UNKNOWN_PROBLEM, "pemilih", None),
-    ("rekap 180", ErrorCode.INVALID_FRACTION, "180", None),
+    ("rekap dpr 12", ErrorCode.INVALID_FRACTION, "12", None),
     ("rekap 180/205 sirekap 150 150", ErrorCode.SPLIT_NUMBER, "150 150", "150.150"),
     ("data ganda 14rusak", ErrorCode.INVALID_NUMBER, "14rusak", None),
 ]
@@ -240,8 +248,11 @@ def _figures(parsed: ParsedLapor) -> list[int]:
                 found += [report.damaged] if report.damaged else []
             case DataReport():
                 found.append(report.count)
+            case HitungReport():
+                found += [report.tps_done] + ([report.tps_total] if report.tps_total is not None else [])
+                found += [report.sirekap] if report.sirekap is not None else []
             case RekapReport():
-                found += [report.tps_done, report.tps_total] + ([report.sirekap] if report.sirekap is not None else [])
+                found += [report.desa_done, report.desa_total]
     return found
 
 
@@ -281,6 +292,8 @@ _PIECES = st.one_of(
             "pemilih",
             "ganda",
             "DPT",
+            "desa",
+            "dpr",
             "kritis",
             "darurat",
             "x",
@@ -294,7 +307,9 @@ _GLUE = st.sampled_from([" ", " ", " ", "", "\n"])
 
 @st.composite
 def _report_lines(draw: st.DrawFn) -> str:
-    kind = draw(st.sampled_from(["logistik", "data", "rekap", "hitung", "insiden", "logistik kotak", "data ganda"]))
+    kind = draw(
+        st.sampled_from(["logistik", "data", "rekap", "hitung", "insiden", "logistik kotak", "data ganda", "rekap dpr"])
+    )
     pieces = draw(st.lists(st.tuples(_GLUE, _PIECES), max_size=12))
     return kind + " " + "".join(glue + piece for glue, piece in pieces)
 
@@ -306,6 +321,7 @@ def _report_lines(draw: st.DrawFn) -> str:
 @example("logistik kotak 1,2 rb bilik 1.02")
 @example("logistik kotak 12rb")
 @example("rekap 10 dari 20TPS")
+@example("rekap dpr 12 dari 18 desa")
 @example("data ganda 14rusak")
 @example("logistik  kotak\n0")
 def test_figures_are_never_fragments(line: str) -> None:

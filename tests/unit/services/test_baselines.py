@@ -144,7 +144,7 @@ def test_header_of_the_other_kind():
     assert codes(tps(PLAN_HEAD + "51.03.01,tinta,1\n")) == [(1, ErrorCode.OTHER_KIND_HEADER)]
     assert errors(plan(TPS_HEAD + "51.03.01,1\n")) == [
         "baris 1: ini judul berkas jumlah TPS (kode_wilayah,jumlah_tps), "
-        "bukan rencana logistik (kode_wilayah,barang,jumlah)"
+        "bukan kebutuhan logistik (kode_wilayah,barang,jumlah)"
     ]
 
 
@@ -176,23 +176,24 @@ def test_unclosed_quote():
         (
             "51.03,tinta,1",
             ErrorCode.NOT_KECAMATAN,
-            "kode wilayah 51.03 adalah kabupaten/kota, bukan kecamatan; rencana logistik diisi per kecamatan",
+            "kode wilayah 51.03 adalah kabupaten/kota, bukan kecamatan; kebutuhan logistik diisi per kecamatan",
         ),
         (
             "51,tinta,1",
             ErrorCode.NOT_KECAMATAN,
-            "kode wilayah 51 adalah provinsi, bukan kecamatan; rencana logistik diisi per kecamatan",
+            "kode wilayah 51 adalah provinsi, bukan kecamatan; kebutuhan logistik diisi per kecamatan",
         ),
         (
             "5103012001,tinta,1",
             ErrorCode.DESA_CODE,
-            "kode wilayah 51.03.01.2001 adalah kode desa/kelurahan; rencana logistik diisi per kecamatan (51.03.01)",
+            "kode wilayah 51.03.01.2001 adalah kode desa/kelurahan; kebutuhan logistik diisi per kecamatan (51.03.01)",
         ),
         (
             "51.03.01,kursi,1",
             ErrorCode.UNKNOWN_ITEM,
-            'barang "kursi" tidak dikenal (pilihan: kotak_suara, '
-            "bilik_suara, surat_suara, tinta, segel, formulir, sampul, alat_bantu_tunanetra)",
+            'barang "kursi" tidak dikenal (pilihan: kotak_suara, bilik_suara, surat_suara, tinta, segel, '
+            "hologram, formulir, sampul, alat_bantu_tunanetra; per jenis pemilihan mis. surat_suara_dpr, "
+            "kotak_suara_ppwp)",
         ),
         ("51.03.01, ,1", ErrorCode.EMPTY_ITEM, None),
         ("51.03.01,tinta,-3", ErrorCode.NEGATIVE_NUMBER, 'jumlah "-3" tidak boleh negatif'),
@@ -371,7 +372,7 @@ async def test_import_plan_stores_rows_and_audits(rt):
     assert (result.added, result.replaced) == (3, 0)
     assert result.per_item == {"kotak_suara": 200, "tinta": 1250}
     assert texts.summary(result) == (
-        "rencana logistik: 3 baris diimpor (2 kecamatan, 2 barang; 3 baru, 0 mengganti nilai lama)"
+        "kebutuhan logistik: 3 baris diimpor (2 kecamatan, 2 barang; 3 baru, 0 mengganti nilai lama)"
     )
     assert await plan_rows(rt.db) == {
         ("51.03.01", "kotak_suara"): 120,
@@ -426,7 +427,7 @@ async def test_bad_line_17_of_20_leaves_everything_untouched(rt):
     result = await baselines.import_plan(rt, (PLAN_HEAD + "\n".join(lines) + "\n").encode(), 1)
     assert not result.ok and result.rows == 0
     assert texts.error_lines(result) == ["baris 17: kode wilayah 51.99.01 tidak dikenal"]
-    assert texts.summary(result) == "rencana logistik: 1 masalah, tidak ada yang diimpor"
+    assert texts.summary(result) == "kebutuhan logistik: 1 masalah, tidak ada yang diimpor"
     assert await plan_rows(rt.db) == before_plan
     assert await audit_rows(rt) == before_audit
 
@@ -478,7 +479,7 @@ async def test_import_baseline_takes_the_kind_from_the_header(rt):
     assert result.ok and result.kind is BaselineKind.RENCANA
     result = await baselines.import_baseline(rt, b"kode,jumlah\n51.03.01,4\n", 1)
     assert texts.error_lines(result) == [
-        "baris 1: judul kolom harus kode_wilayah,barang,jumlah (rencana logistik) atau "
+        "baris 1: judul kolom harus kode_wilayah,barang,jumlah (kebutuhan logistik) atau "
         'kode_wilayah,jumlah_tps (jumlah TPS), tertulis "kode,jumlah"'
     ]
     assert result.kind is None and texts.summary(result) == "impor: 1 masalah, tidak ada yang diimpor"

@@ -25,6 +25,7 @@ from bot.domain.digest import (
     lagging_children,
 )
 from bot.domain.models import NewIncident
+from bot.domain.reporting import STATEFUL
 from bot.services.digest import compute_digest
 from bot.texts.digest import render_digest
 from storage import digests as digest_store
@@ -80,6 +81,27 @@ class Script:
             received_at=arrived or reported,
             **figures,
         )
+        if kind in STATEFUL:
+            # as the reporting service does: a later report of the same kecamatan × item updates its
+            # open incident in place, and one whose figure went down waits for confirmation
+            open_one = await incident_store.open_stateful(self.rt.db, kind, region, new.item)
+            if open_one is not None:
+                current = (open_one.received, open_one.tps_done)
+                if (new.received, new.tps_done) < current:
+                    await incident_store.hold_report(self.rt.db, new, open_one.id)
+                else:
+                    await incident_store.apply_report(
+                        self.rt.db,
+                        open_one.id,
+                        new,
+                        held_id=None,
+                        severity=severity,
+                        close=False,
+                        at=new.received_at,
+                        notify=lambda posts, event_id: [],
+                    )
+                self.ids[name] = open_one.id
+                return open_one.id
         incident, created = await incident_store.create(self.rt.db, new)
         assert created
         self.ids[name] = incident.id
@@ -127,6 +149,7 @@ async def morning(rt) -> Script:
     await s.report(
         "kuta_kotak_old", log, "tinggi", KUTA, ago(30), item="kotak_suara", received=50, planned=120, damaged=0
     )
+    await s.lifecycle("kuta_kotak_old", status="selesai", taken=ago(29), resolved=ago(24))  # resolved at the edge
     await s.report("kuta_kotak", log, "sedang", KUTA, ago(5), item="kotak_suara", received=118, planned=120, damaged=2)
     # an older message delivered late: stored, but not the current state
     await s.report(
@@ -147,11 +170,11 @@ async def morning(rt) -> Script:
     await s.report("selemadeg_tinta", log, "rendah", SELEMADEG, ago(40), item="tinta", received=5, damaged=0)
 
     # counting
-    await s.report("kuta_rekap_1", "rekap", "rendah", KUTA, ago(4), tps_done=10, tps_total=50, sirekap=5)
-    await s.report("kuta_rekap_2", "rekap", "rendah", KUTA, ago(2), tps_done=30, tps_total=50, sirekap=20)
-    await s.report("kuta_rekap_late", "rekap", "rendah", KUTA, ago(3), ago(0.5), tps_done=25, tps_total=50)
-    await s.report("mengwi_rekap", "rekap", "rendah", MENGWI, ago(6), tps_done=20, tps_total=40)
-    await s.report("dentim_rekap", "rekap", "rendah", DENTIM, ago(30), tps_done=7, tps_total=70, sirekap=7)
+    await s.report("kuta_rekap_1", "hitung", "rendah", KUTA, ago(4), tps_done=10, tps_total=50, sirekap=5)
+    await s.report("kuta_rekap_2", "hitung", "rendah", KUTA, ago(2), tps_done=30, tps_total=50, sirekap=20)
+    await s.report("kuta_rekap_late", "hitung", "rendah", KUTA, ago(3), ago(0.5), tps_done=25, tps_total=50)
+    await s.report("mengwi_rekap", "hitung", "rendah", MENGWI, ago(6), tps_done=20, tps_total=40)
+    await s.report("dentim_rekap", "hitung", "rendah", DENTIM, ago(30), tps_done=7, tps_total=70, sirekap=7)
 
     # other reports
     await s.report("banjir", "insiden", "kritis", KUTA_SELATAN, ago(24), description="gudang logistik banjir")
@@ -168,7 +191,6 @@ async def morning(rt) -> Script:
     await s.lifecycle("ganda", status="ditangani", taken=ago(20))  # 4 h − 1 µs
     await s.lifecycle("kuta_tinta", status="selesai", taken=ago(19), resolved=ago(10))  # 1 h, 10 h
     await s.lifecycle("densel_kritis", status="ditangani", taken=ago(49))  # taken before the window
-    await s.lifecycle("kuta_kotak_old", status="selesai", taken=ago(29), resolved=ago(24))  # resolved at the edge
     await s.lifecycle("densel_surat", status="selesai", taken=ago(24), resolved=AT)  # taken at the edge; 26 h
     await s.event("banjir", "eskalasi_otomatis", ago(23.5))
     await s.event("banjir", "eskalasi", ago(23.2))  # the same incident: counted once
@@ -210,37 +232,45 @@ async def test_province_digest(rt, morning):
             ItemProgress("bilik_suara", 40, 0, 0, unplanned=40),
             ItemProgress("tinta", 80, 100, 0),
         ),
+        kecamatan_ready=0,  # Kuta, Mengwi and Abiansemal have a kebutuhan; none is complete
+        kecamatan_planned=3,
     )
     denpasar = ChildLogistics(
-        "51.71", "Kota Denpasar", (ItemProgress("kotak_suara", 300, 300, 5), ItemProgress("surat_suara", 1000, 2500, 0))
+        "51.71",
+        "Kota Denpasar",
+        (ItemProgress("kotak_suara", 300, 300, 5), ItemProgress("surat_suara", 1000, 2500, 0)),
+        kecamatan_ready=0,
+        kecamatan_planned=2,
     )
     assert d.logistics_children == (
         ChildLogistics("51.01", "Jembrana", ()),
         ChildLogistics("51.02", "Tabanan", (ItemProgress("tinta", 5, 0, 0, unplanned=5),)),
         badung,
-        ChildLogistics("51.04", "Gianyar", (ItemProgress("segel", 10, 10, 0),)),
+        ChildLogistics("51.04", "Gianyar", (ItemProgress("segel", 10, 10, 0),), kecamatan_ready=1, kecamatan_planned=1),
         ChildLogistics("51.05", "Klungkung", ()),
         ChildLogistics("51.06", "Bangli", ()),
         ChildLogistics("51.07", "Karangasem", ()),
         ChildLogistics("51.08", "Buleleng", ()),
         denpasar,
     )
-    # Badung 258/570 = 45.3 %, Denpasar 1300/2800 = 46.4 %; Gianyar is complete, Tabanan has no plan
+    # no kecamatan ready in either; Badung's weakest item is kotak suara (178 − 2 damaged of 470),
+    # Denpasar's surat suara (1000/2500); Gianyar is complete, Tabanan has no kebutuhan
     assert d.lagging == (badung, denpasar)
-    assert badung.share == pytest.approx(258 / 570) and denpasar.share == pytest.approx(1300 / 2800)
+    assert badung.share == pytest.approx(176 / 470) and denpasar.share == pytest.approx(1000 / 2500)
+    assert (d.kecamatan_ready, d.kecamatan_planned) == (1, 6)
 
     assert d.counting == (
         zero_counting("51.01", "Jembrana", 5),
         zero_counting("51.02", "Tabanan", 10),
-        ChildCounting("51.03", "Badung", 30 + 20, 55 + 40 + 25, 20, 2, 6),
+        ChildCounting("51.03", "Badung", 30 + 20, 55 + 40 + 25, 20, 2, 6, 1),  # Mengwi: Sirekap not reported
         zero_counting("51.04", "Gianyar", 7),
         zero_counting("51.05", "Klungkung", 4),
         zero_counting("51.06", "Bangli", 4),
         zero_counting("51.07", "Karangasem", 8),
         zero_counting("51.08", "Buleleng", 9),
-        ChildCounting("51.71", "Kota Denpasar", 7, 70, 7, 1, 4),
+        ChildCounting("51.71", "Kota Denpasar", 7, 70, 7, 1, 4, 1),
     )
-    assert d.counting_total == ChildCounting("51", "Bali", 57, 190, 27, 3, 57)
+    assert d.counting_total == ChildCounting("51", "Bali", 57, 190, 27, 3, 57, 2)
 
     # active: Kuta, Mengwi, Kuta Utara (1 µs inside the window), Denpasar Selatan, Ubud
     assert (d.silent_count, d.kecamatan_count) == (52, 57)
@@ -264,14 +294,16 @@ async def test_province_digest(rt, morning):
     assert (d.silent[15].name, d.silent[15].parent_name) == ("Petang", "Badung")
 
     # what needs handling; the routine progress reports of the window (Mengwi's booths and Ubud's
-    # seals, logistik rendah; Kuta's three and Mengwi's rekap) are counted apart
-    assert d.new == counts(logistik_sedang=3, logistik_tinggi=2, data_sedang=1, insiden_tinggi=1, insiden_sedang=1)
-    assert d.new.total == 8
-    assert d.progress_new == counts(logistik_rendah=2, rekap_rendah=4)
-    # open: kuta_kotak, kuta_kotak_late, densel_kotak (sedang), mengwi_kotak (tinggi), the Badung
-    # meeting (sedang; received exactly at the moment), banjir and densel_kritis, ganda — not the
-    # three logistik rendah and the five rekap, still "baru" forever
-    assert d.open == counts(logistik_sedang=3, logistik_tinggi=1, insiden_sedang=1, insiden_kritis=2, data_sedang=1)
+    # seals, logistik rendah; Kuta's and Mengwi's penghitungan) are counted apart. Kuta's later
+    # kotak suara and penghitungan reports updated their open incidents; the late ones went down
+    # and wait for confirmation: none is a new incident
+    assert d.new == counts(logistik_sedang=2, logistik_tinggi=2, data_sedang=1, insiden_tinggi=1, insiden_sedang=1)
+    assert d.new.total == 7
+    assert d.progress_new == counts(logistik_rendah=2, hitung_rendah=2)
+    # open: kuta_kotak, densel_kotak (sedang), mengwi_kotak (tinggi), the Badung meeting (sedang;
+    # received exactly at the moment), banjir and densel_kritis, ganda — not the three logistik
+    # rendah and the penghitungan, which are progress
+    assert d.open == counts(logistik_sedang=2, logistik_tinggi=1, insiden_sedang=1, insiden_kritis=2, data_sedang=1)
     assert d.escalated == counts(insiden_kritis=2, logistik_sedang=1)
     assert d.resolved == counts(insiden_tinggi=1, logistik_tinggi=2)
     assert [(o.id, o.region_name, o.status, o.severity) for o in d.oldest_open] == [
@@ -293,7 +325,7 @@ async def test_province_digest(rt, morning):
     # resolved in the window: 2 h, 10 h, 26 h
     assert d.median_time_to_resolve == timedelta(hours=10)
     assert d.status_by_kind == {
-        "logistik": {"baru": 3, "ditangani": 1, "selesai": 3},  # 6 baru less the 3 rendah
+        "logistik": {"baru": 2, "ditangani": 1, "selesai": 3},  # 5 baru less the 3 rendah
         "data": {"ditangani": 1},
         "insiden": {"baru": 2, "ditangani": 2, "selesai": 1},
     }
@@ -307,7 +339,10 @@ async def test_kabupaten_digest(rt, morning):
         ItemProgress("bilik_suara", 40, 0, 0, unplanned=40),
         ItemProgress("tinta", 80, 100, 0),
     )
-    kuta = ChildLogistics(KUTA, "Kuta", (ItemProgress("kotak_suara", 118, 120, 2), ItemProgress("tinta", 80, 100, 0)))
+    not_ready = {"kecamatan_ready": 0, "kecamatan_planned": 1}
+    kuta = ChildLogistics(
+        KUTA, "Kuta", (ItemProgress("kotak_suara", 118, 120, 2), ItemProgress("tinta", 80, 100, 0)), **not_ready
+    )
     mengwi = ChildLogistics(
         MENGWI,
         "Mengwi",
@@ -315,8 +350,11 @@ async def test_kabupaten_digest(rt, morning):
             ItemProgress("kotak_suara", 60, 150, 0),  # the imported plan wins
             ItemProgress("bilik_suara", 40, 0, 0, unplanned=40),
         ),
+        **not_ready,
     )
-    abiansemal = ChildLogistics(ABIANSEMAL, "Abiansemal", (ItemProgress("kotak_suara", 0, 200, 0),))  # plan only
+    abiansemal = ChildLogistics(
+        ABIANSEMAL, "Abiansemal", (ItemProgress("kotak_suara", 0, 200, 0),), **not_ready
+    )  # plan only
     assert d.logistics_children == (
         kuta,
         mengwi,
@@ -325,32 +363,32 @@ async def test_kabupaten_digest(rt, morning):
         ChildLogistics(KUTA_SELATAN, "Kuta Selatan", ()),
         ChildLogistics(KUTA_UTARA, "Kuta Utara", ()),
     )
-    assert d.lagging == (abiansemal, mengwi, kuta)  # 0 %, 40 %, 90 %
+    assert d.lagging == (abiansemal, mengwi, kuta)  # none ready; weakest items 0 %, 40 %, 80 %
     assert d.counting == (
-        ChildCounting(KUTA, "Kuta", 30, 55, 20, 1, 1),  # the latest rekap; the TPS baseline
-        ChildCounting(MENGWI, "Mengwi", 20, 40, 0, 1, 1),  # no baseline: the reported total
+        ChildCounting(KUTA, "Kuta", 30, 55, 20, 1, 1, 1),  # the current figures; the TPS baseline
+        ChildCounting(MENGWI, "Mengwi", 20, 40, 0, 1, 1, 0),  # no baseline: the reported total; no Sirekap
         zero_counting(ABIANSEMAL, "Abiansemal", 1),
         ChildCounting(PETANG, "Petang", 0, 25, 0, 0, 1),  # a baseline without reports
         zero_counting(KUTA_SELATAN, "Kuta Selatan", 1),
         zero_counting(KUTA_UTARA, "Kuta Utara", 1),
     )
-    assert d.counting_total == ChildCounting("51.03", "Badung", 50, 120, 20, 2, 6)
+    assert d.counting_total == ChildCounting("51.03", "Badung", 50, 120, 20, 2, 6, 1)
     assert (d.silent_count, d.kecamatan_count) == (3, 6)
     assert [(s.region_code, s.name, s.parent_name, s.last_report_at) for s in d.silent] == [
         (ABIANSEMAL, "Abiansemal", "Badung", None),
         (PETANG, "Petang", "Badung", None),
         (KUTA_SELATAN, "Kuta Selatan", "Badung", ago(24)),  # exactly 24 h ago: silent
     ]
-    assert d.new == counts(logistik_sedang=2, logistik_tinggi=2, data_sedang=1, insiden_tinggi=1, insiden_sedang=1)
-    assert d.progress_new == counts(logistik_rendah=1, rekap_rendah=4)  # Mengwi's booths; 3 Kuta + 1 Mengwi rekap
-    assert d.open == counts(logistik_sedang=2, insiden_sedang=1, logistik_tinggi=1, insiden_kritis=1, data_sedang=1)
+    assert d.new == counts(logistik_sedang=1, logistik_tinggi=2, data_sedang=1, insiden_tinggi=1, insiden_sedang=1)
+    assert d.progress_new == counts(logistik_rendah=1, hitung_rendah=2)  # Mengwi's booths; Kuta's and Mengwi's hitung
+    assert d.open == counts(logistik_sedang=1, insiden_sedang=1, logistik_tinggi=1, insiden_kritis=1, data_sedang=1)
     assert d.escalated == counts(insiden_kritis=1, logistik_sedang=1)
     assert d.resolved == counts(insiden_tinggi=1, logistik_tinggi=1)
     assert [o.id for o in d.oldest_open] == [morning.ids["banjir"], morning.ids["mengwi_kotak"]]
     assert d.median_time_to_take == timedelta(hours=1)
     assert d.median_time_to_resolve == timedelta(hours=6)  # (2 h + 10 h) / 2
     assert d.status_by_kind == {
-        "logistik": {"baru": 2, "ditangani": 1, "selesai": 2},  # kuta_kotak, kuta_kotak_late; not Mengwi's booths
+        "logistik": {"baru": 1, "ditangani": 1, "selesai": 2},  # kuta_kotak; not Mengwi's booths
         "data": {"ditangani": 1},
         "insiden": {"baru": 2, "ditangani": 1, "selesai": 1},
     }
@@ -364,8 +402,12 @@ async def test_kota_digest(rt, morning):
         DENSEL,
         "Denpasar Selatan",
         (ItemProgress("kotak_suara", 300, 300, 5), ItemProgress("surat_suara", 1000, 2000, 0)),
+        kecamatan_ready=0,
+        kecamatan_planned=1,
     )
-    denbar = ChildLogistics(DENBAR, "Denpasar Barat", (ItemProgress("surat_suara", 0, 500, 0),))
+    denbar = ChildLogistics(
+        DENBAR, "Denpasar Barat", (ItemProgress("surat_suara", 0, 500, 0),), kecamatan_ready=0, kecamatan_planned=1
+    )
     assert d.logistics_children == (
         densel,
         ChildLogistics(DENTIM, "Denpasar Timur", ()),
@@ -373,8 +415,8 @@ async def test_kota_digest(rt, morning):
         ChildLogistics(DENUT, "Denpasar Utara", ()),
     )
     assert d.lagging == (denbar, densel)
-    assert d.counting_total == ChildCounting("51.71", "Kota Denpasar", 7, 70, 7, 1, 4)
-    assert d.counting[1] == ChildCounting(DENTIM, "Denpasar Timur", 7, 70, 7, 1, 1)
+    assert d.counting_total == ChildCounting("51.71", "Kota Denpasar", 7, 70, 7, 1, 4, 1)
+    assert d.counting[1] == ChildCounting(DENTIM, "Denpasar Timur", 7, 70, 7, 1, 1, 1)
     assert [(s.region_code, s.last_report_at) for s in d.silent] == [(DENBAR, None), (DENUT, None), (DENTIM, ago(30))]
     assert d.silent[2].last_report_at.tzinfo == WITA
     assert d.new == counts(logistik_sedang=1)
@@ -390,26 +432,32 @@ async def test_kota_digest(rt, morning):
 async def test_kecamatan_digest(rt, morning):
     d = await compute_digest(rt.db, KUTA, AT, H)
     assert (d.region_title, d.region_path) == ("Kecamatan Kuta", ("Bali", "Badung", "Kuta"))
-    kuta = ChildLogistics(KUTA, "Kuta", (ItemProgress("kotak_suara", 118, 120, 2), ItemProgress("tinta", 80, 100, 0)))
+    kuta = ChildLogistics(
+        KUTA,
+        "Kuta",
+        (ItemProgress("kotak_suara", 118, 120, 2), ItemProgress("tinta", 80, 100, 0)),
+        kecamatan_ready=0,
+        kecamatan_planned=1,
+    )
     assert d.logistics == kuta.items
     assert d.logistics_children == (kuta,)  # one row for the charts
     assert d.lagging == () and not d.has_children  # the kecamatan does not lag behind itself
-    assert d.counting == (ChildCounting(KUTA, "Kuta", 30, 55, 20, 1, 1),)
-    assert d.counting_total == ChildCounting(KUTA, "Kuta", 30, 55, 20, 1, 1)
+    assert d.counting == (ChildCounting(KUTA, "Kuta", 30, 55, 20, 1, 1, 1),)
+    assert d.counting_total == ChildCounting(KUTA, "Kuta", 30, 55, 20, 1, 1, 1)
     assert (d.silent, d.silent_count, d.kecamatan_count) == ((), 0, 1)
-    assert d.new == counts(logistik_sedang=2, logistik_tinggi=1, insiden_tinggi=1)
-    assert d.progress_new == counts(rekap_rendah=3)
-    assert d.open == counts(logistik_sedang=2)  # the kritis received after the moment is not
+    assert d.new == counts(logistik_sedang=1, logistik_tinggi=1, insiden_tinggi=1)
+    assert d.progress_new == counts(hitung_rendah=1)  # one penghitungan incident, updated in place
+    assert d.open == counts(logistik_sedang=1)  # the kritis received after the moment is not
     assert d.escalated == counts(logistik_sedang=1)
     assert d.resolved == counts(insiden_tinggi=1, logistik_tinggi=1)
     assert d.oldest_open == ()
     assert d.median_time_to_take == timedelta(minutes=45)  # (30 min + 1 h) / 2
     assert d.median_time_to_resolve == timedelta(hours=6)
-    assert d.status_by_kind == {"logistik": {"baru": 2, "selesai": 2}, "insiden": {"baru": 1, "selesai": 1}}
+    assert d.status_by_kind == {"logistik": {"baru": 1, "selesai": 2}, "insiden": {"baru": 1, "selesai": 1}}
     # the text lists no children: no "Per desa/kelurahan:" followed by Kuta itself, no "Paling tertinggal"
     text = "\n".join(render_digest(d))
     assert "Per desa" not in text and "• Kuta:" not in text and "Paling tertinggal" not in text
-    assert "TPS dihitung: <b>30</b> dari 55 (54,5%)" in text
+    assert "TPS selesai dihitung: <b>30</b> dari 55 (54,5%)" in text
 
 
 async def test_window_moves_with_the_moment(rt, morning):
@@ -417,9 +465,10 @@ async def test_window_moves_with_the_moment(rt, morning):
     d = await compute_digest(rt.db, "51.03", later, H)
     # Kuta Utara's report (24 h − 1 µs before 07:00) is now outside; Kuta's future insiden counts
     assert [s.region_code for s in d.silent] == [ABIANSEMAL, PETANG, KUTA_SELATAN, KUTA_UTARA]
-    assert d.new == counts(logistik_sedang=2, logistik_tinggi=2, insiden_tinggi=1, insiden_sedang=1, insiden_kritis=1)
+    assert d.new == counts(logistik_sedang=1, logistik_tinggi=2, insiden_tinggi=1, insiden_sedang=1, insiden_kritis=1)
     assert d.open.by_kind_severity[("insiden", "kritis")] == 2
-    assert [o.id for o in d.oldest_open] == [morning.ids["banjir"], morning.ids["mengwi_kotak"], morning.ids["future"]]
+    # the urgent list: kritis first, then tinggi, oldest first
+    assert [o.id for o in d.oldest_open] == [morning.ids["banjir"], morning.ids["future"], morning.ids["mengwi_kotak"]]
     # the Kuta Selatan flood (taken 08:00 yesterday) is now out: 15 min, 30 min, 1 h, 4 h − 1 µs
     assert d.median_time_to_take == timedelta(minutes=45)
     assert d.escalated == counts(logistik_sedang=1)
@@ -486,7 +535,7 @@ async def test_medians_odd_and_even_with_microseconds(rt):
     assert d.median_time_to_take == timedelta(minutes=25)
 
 
-async def test_oldest_open_keeps_five_oldest(rt):
+async def test_urgent_list_kritis_first_then_tinggi_oldest_first(rt):
     s = Script(rt)
     for i in range(7):
         await s.report(f"k{i}", "insiden", "kritis" if i % 2 else "tinggi", DENSEL if i % 3 else KUTA, ago(10 - i))
@@ -494,12 +543,13 @@ async def test_oldest_open_keeps_five_oldest(rt):
     await s.report("low", "insiden", "sedang", KUTA, ago(20))  # not urgent
     await s.report("closed", "insiden", "kritis", KUTA, ago(30))
     await s.lifecycle("closed", status="selesai", resolved=ago(29))
-    for code, expected in (("51", ["k0", "same_time", "k1", "k2", "k3"]), ("51.71", ["k1", "k2", "k4", "k5"])):
+    # kritis: same_time, k1, k3, k5 (oldest first); then tinggi: k0, k2, …
+    for code, expected in (("51", ["same_time", "k1", "k3", "k5", "k0"]), ("51.71", ["k1", "k5", "k2", "k4"])):
         d = await compute_digest(rt.db, code, AT, H)
         assert [o.id for o in d.oldest_open] == [s.ids[n] for n in expected]
     # the national form of the query (one top-5 per status and severity) agrees
     nationally = await digest_store.oldest_open(rt.db, "ID", to_db(AT), 5)
-    assert [r["id"] for r in nationally] == [s.ids[n] for n in ("k0", "same_time", "k1", "k2", "k3")]
+    assert [r["id"] for r in nationally] == [s.ids[n] for n in ("same_time", "k1", "k3", "k5", "k0")]
 
 
 async def test_national_subtree_is_everything(rt, morning):
@@ -523,24 +573,21 @@ async def test_national_subtree_is_everything(rt, morning):
 
 async def test_state_follows_reports_and_deletions(rt):
     s = Script(rt)
-    await s.report("a", "logistik", "rendah", KUTA, ago(3), item="segel", received=10, planned=20, damaged=0)
-    await s.report("b", "logistik", "rendah", KUTA, ago(3), item="segel", received=12, planned=20, damaged=0)
-    await s.report("c", "logistik", "rendah", KUTA, ago(4), ago(0.1), item="segel", received=5, damaged=1)
+    await s.report("a", "logistik", "sedang", KUTA, ago(3), item="segel", received=10, planned=20, damaged=0)
+    await s.report("b", "logistik", "sedang", KUTA, ago(3), item="segel", received=12, planned=20, damaged=0)
+    await s.report("c", "logistik", "tinggi", KUTA, ago(4), ago(0.1), item="segel", received=5, damaged=1)
     await s.report("x", "insiden", "tinggi", KUTA, ago(2))
     await s.event("x", "eskalasi", ago(1))
+    assert s.ids["a"] == s.ids["b"] == s.ids["c"]  # one incident per kecamatan × item
     d = await compute_digest(rt.db, KUTA, AT, H)
-    assert d.logistics == (ItemProgress("segel", 12, 20, 0),)  # same time: the later id wins
-    assert d.open == counts(insiden_tinggi=1) and d.escalated == counts(insiden_tinggi=1)  # segel: progress
+    assert d.logistics == (ItemProgress("segel", 12, 20, 0),)  # b updated it; c went down and waits
+    assert await rt.db.fetchvalue("SELECT count(*) FROM incident_reports WHERE state = 'menunggu'") == 1
+    assert d.open == counts(logistik_sedang=1, insiden_tinggi=1) and d.escalated == counts(insiden_tinggi=1)
     await s.sql("UPDATE incidents SET severity = 'kritis' WHERE id = ?", (s.ids["x"],))  # a repair by hand
     d = await compute_digest(rt.db, KUTA, AT, H)
-    assert d.open == counts(insiden_kritis=1) and d.escalated == counts(insiden_kritis=1)
-    await s.sql("DELETE FROM incident_events WHERE incident_id = ?", (s.ids["x"],))
-    await s.sql("DELETE FROM incidents WHERE id = ?", (s.ids["x"],))
-    await s.sql("DELETE FROM incident_events WHERE incident_id = ?", (s.ids["b"],))
-    await s.sql("DELETE FROM incidents WHERE id = ?", (s.ids["b"],))
-    d = await compute_digest(rt.db, KUTA, AT, H)
-    assert d.logistics == (ItemProgress("segel", 10, 20, 0),)
-    for name in ("a", "c"):
+    assert d.open == counts(logistik_sedang=1, insiden_kritis=1) and d.escalated == counts(insiden_kritis=1)
+    for name in ("x", "a"):
+        await s.sql("DELETE FROM incident_reports WHERE incident_id = ?", (s.ids[name],))
         await s.sql("DELETE FROM incident_events WHERE incident_id = ?", (s.ids[name],))
         await s.sql("DELETE FROM incidents WHERE id = ?", (s.ids[name],))
     d = await compute_digest(rt.db, KUTA, AT, H)
@@ -610,10 +657,30 @@ async def test_migration_backfills_state_from_existing_reports(tmp_path):
             assert [tuple(r) for r in await cur.fetchall()] == [
                 (scope, status, kind, n)
                 for scope in ("51", "51.03", "51.03.01", "ID")
-                for status, kind, n in (("baru", "logistik", 3), ("baru", "rekap", 1), ("selesai", "rekap", 1))
+                for status, kind, n in (
+                    ("baru", "hitung", 1),
+                    ("baru", "logistik", 1),
+                    ("selesai", "hitung", 1),
+                    ("selesai", "logistik", 2),
+                )
             ]
         async with conn.execute("SELECT event_id, incident_id, region_code, kind FROM incident_escalations") as cur:
             assert [tuple(r) for r in await cur.fetchall()] == [(1, 2, "51.03.01", "logistik")]
+        # 0007: the stored 'rekap' rows were penghitungan; one open incident per kecamatan × item stays,
+        # the one with the latest report (#2), and the others say so in their history
+        async with conn.execute("SELECT id, kind, status FROM incidents ORDER BY id") as cur:
+            assert [tuple(r) for r in await cur.fetchall()] == [
+                (1, "logistik", "selesai"),
+                (2, "logistik", "baru"),
+                (3, "logistik", "selesai"),
+                (4, "hitung", "selesai"),
+                (5, "hitung", "baru"),
+            ]
+        superseded = "SELECT incident_id, note FROM incident_events WHERE action = 'selesai_otomatis' ORDER BY 1"
+        async with conn.execute(superseded) as cur:
+            assert [tuple(r) for r in await cur.fetchall()] == [(1, "#2"), (3, "#2")]
+        async with conn.execute("SELECT incident_id, state FROM incident_reports ORDER BY id") as cur:
+            assert [tuple(r) for r in await cur.fetchall()] == [(i, "berlaku") for i in range(1, 6)]
     finally:
         await conn.close()
 
@@ -634,15 +701,20 @@ async def test_a_surplus_or_an_unplanned_delivery_never_hides_a_kecamatan_withou
     d = await compute_digest(rt.db, "51", AT, H)
     assert d.logistics == (tinta,)
     assert (tinta.covered, tinta.share) == (100, 0.5)
-    badung = ChildLogistics("51.03", "Badung", (tinta,))
+    badung = ChildLogistics("51.03", "Badung", (tinta,), kecamatan_ready=1, kecamatan_planned=2)
     assert d.lagging == (badung,)  # 50 %: Badung lags, although it received more than planned
     text = "\n".join(render_digest(d, ("logistik",)))
-    assert "Tinta: 100/200 (50,0%) · lebih 100 · 50 di kecamatan tanpa rencana" in text
-    assert "1. Badung — 50,0%" in text and "paling banyak sebesar rencananya" in text
+    assert "Tinta: 100/200 (50,0%) · lebih 100 · 50 di kecamatan tanpa kebutuhan" in text
+    assert "1. Badung — 1 dari 2 PPK lengkap · terlemah Tinta 50,0%" in text
+    assert "paling banyak sebesar kebutuhannya" in text
 
     d = await compute_digest(rt.db, "51.03", AT, H)
-    kuta = ChildLogistics(KUTA, "Kuta", (ItemProgress("tinta", 200, 100, 0, surplus=100),))  # 100 %
-    mengwi = ChildLogistics(MENGWI, "Mengwi", (ItemProgress("tinta", 0, 100, 0),))  # 0 %
+    kuta = ChildLogistics(
+        KUTA, "Kuta", (ItemProgress("tinta", 200, 100, 0, surplus=100),), kecamatan_ready=1, kecamatan_planned=1
+    )  # 100 %
+    mengwi = ChildLogistics(
+        MENGWI, "Mengwi", (ItemProgress("tinta", 0, 100, 0),), kecamatan_ready=0, kecamatan_planned=1
+    )  # 0 %
     abiansemal = ChildLogistics(ABIANSEMAL, "Abiansemal", (ItemProgress("tinta", 50, 0, 0, unplanned=50),))
     assert d.logistics_children[:3] == (kuta, mengwi, abiansemal)
     assert (kuta.share, mengwi.share, abiansemal.share) == (1.0, 0.0, None)
@@ -650,16 +722,16 @@ async def test_a_surplus_or_an_unplanned_delivery_never_hides_a_kecamatan_withou
 
 
 async def test_routine_progress_reports_are_not_counted_as_open_problems(rt):
-    """Kuta sends its counting three times and complete, undamaged logistics twice (cumulative
-    progress, every one stays "baru"), one logistics shortfall and one insiden tinggi.
+    """Kuta sends its counting three times (one penghitungan incident, updated in place) and
+    complete, undamaged logistics twice (progress), one logistics shortfall and one insiden tinggi.
 
     By hand: needs handling = the shortfall (logistik sedang) and the insiden (tinggi): new 2,
-    open 2; progress = 3 rekap + 2 logistik rendah = 5, counted apart; the status chart has
-    logistik baru 1 and insiden baru 1, no rekap row.
+    open 2; progress = 1 hitung + 2 logistik rendah = 3, counted apart; the status chart has
+    logistik baru 1 and insiden baru 1, no hitung row.
     """
     s = Script(rt)
     for i, done in enumerate((10, 20, 30)):
-        await s.report(f"rekap{i}", "rekap", "rendah", KUTA, ago(5 - i), tps_done=done, tps_total=50)
+        await s.report(f"hitung{i}", "hitung", "rendah", KUTA, ago(5 - i), tps_done=done, tps_total=50)
     await s.report(
         "kotak", "logistik", "rendah", KUTA, ago(4), item="kotak_suara", received=120, planned=120, damaged=0
     )
@@ -669,21 +741,21 @@ async def test_routine_progress_reports_are_not_counted_as_open_problems(rt):
     d = await compute_digest(rt.db, "51.03", AT, H)
     assert d.new == d.open == counts(logistik_sedang=1, insiden_tinggi=1)
     assert (d.new.total, d.open.total) == (2, 2)
-    assert d.progress_new == counts(rekap_rendah=3, logistik_rendah=2) and d.progress_new.total == 5
+    assert d.progress_new == counts(hitung_rendah=1, logistik_rendah=2) and d.progress_new.total == 3
     assert d.status_by_kind == {"logistik": {"baru": 1}, "insiden": {"baru": 1}}
     text = "\n".join(render_digest(d, ("insiden",)))
-    assert "Baru <b>2</b> · dieskalasi 0 · selesai 0 · masih terbuka <b>2</b>" in text
+    assert "Terbuka sekarang: <b>2</b>\n24 jam terakhir: baru 2 · dieskalasi 0 · selesai 0" in text
     assert "laporan progres tidak termasuk" in text
-    assert "📈 Laporan progres 24 jam: 5 (rekap 3 · logistik tanpa kekurangan 2)" in text
-    assert "Rekapitulasi:" not in text  # no per-kind row for progress
+    assert "📈 Laporan progres 24 jam: 3 (penghitungan 1 · logistik tanpa kekurangan 2)" in text
+    assert "Penghitungan suara:" not in text  # no per-kind row for progress
 
     # only progress (Mengwi): nothing needs handling, and the progress is named
-    await s.report("mengwi", "rekap", "rendah", MENGWI, ago(1), tps_done=5, tps_total=40)
+    await s.report("mengwi", "hitung", "rendah", MENGWI, ago(1), tps_done=5, tps_total=40)
     d = await compute_digest(rt.db, MENGWI, AT, H)
-    assert d.new == d.open == IncidentCounts() and d.progress_new == counts(rekap_rendah=1)
+    assert d.new == d.open == IncidentCounts() and d.progress_new == counts(hitung_rendah=1)
     assert render_digest(d, ("insiden",))[0].endswith(
-        "🚨 <b>Insiden 24 jam</b>\n<i>Tidak ada insiden yang perlu ditangani.</i>\n"
-        "📈 Laporan progres 24 jam: 1 (rekap 1) — pembaruan angka, bukan masalah"
+        "🚨 <b>Insiden</b>\n<i>Tidak ada insiden yang perlu ditangani.</i>\n"
+        "📈 Laporan progres 24 jam: 1 (penghitungan 1) — pembaruan angka, bukan masalah"
     )
 
 
@@ -710,10 +782,11 @@ async def test_bali_scale_timing(rt):
     rnd = random.Random(7)
     kecamatan = [r["code"] for r in await rt.db.fetchall("SELECT code FROM regions WHERE level = 'kecamatan'")]
     rows = []
+    open_state: set[tuple] = set()  # at most one open incident per kecamatan × item (migration 0007)
     for i in range(20_000):
         moment = to_db(AT - timedelta(seconds=rnd.uniform(0, 7 * 86400)))
         region = rnd.choice(kecamatan)
-        kind = rnd.choice(["logistik", "rekap", "data", "insiden"])
+        kind = rnd.choice(["logistik", "hitung", "data", "insiden"])
         row = {
             "kind": kind,
             "severity": rnd.choice(["rendah", "sedang", "tinggi", "kritis"]),
@@ -726,6 +799,8 @@ async def test_bali_scale_timing(rt):
             "data_count": None,
             "message": i,
             "at": moment,
+            "status": "baru",
+            "resolved": None,
         }
         if kind == "logistik":
             row.update(
@@ -733,17 +808,23 @@ async def test_bali_scale_timing(rt):
                 received=rnd.randint(0, 500),
                 damaged=rnd.randint(0, 3),
             )
-        elif kind == "rekap":
+        elif kind == "hitung":
             row.update(tps_done=rnd.randint(0, 50), tps_total=50)
         elif kind == "data":
             row.update(item="ganda", data_count=rnd.randint(1, 9))
+        key = (kind, region, row["item"])
+        if kind in ("logistik", "hitung"):
+            if key in open_state:
+                row.update(status="selesai", resolved=moment)
+            open_state.add(key)
         rows.append(row)
     async with rt.db.transaction() as conn:
         await conn.executemany(
             "INSERT INTO incidents (kind, severity, region_code, reporter_id, item, received, damaged, tps_done,"
-            " tps_total, data_count, source_chat_id, source_message_id, reported_at, received_at, handling_region)"
+            " tps_total, data_count, source_chat_id, source_message_id, reported_at, received_at, handling_region,"
+            " last_reported_at, status, resolved_at)"
             " VALUES (:kind, :severity, :region, 1, :item, :received, :damaged, :tps_done, :tps_total, :data_count,"
-            " -7, :message, :at, :at, :region)",
+            " -7, :message, :at, :at, :region, :at, :status, :resolved)",
             rows,
         )
         await conn.execute(

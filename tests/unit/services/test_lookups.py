@@ -118,7 +118,7 @@ async def test_escalation_titles_come_from_escalation_events_only(rt, people):
     inc = await report(rt, people["wayan"], "insiden kritis gudang banjir", 1)
     await lifecycle.perform(rt, people["made"], inc.id, Move.ESKALASI, "butuh provinsi")
     events = await incident_store.events(rt.db, inc.id)
-    assert await lifecycle.region_titles(rt, events) == {BADUNG: "Kabupaten Badung"}  # no group: one level up
+    assert await lifecycle.region_titles(rt, events) == {BADUNG: "KPU Kabupaten Badung"}  # no group: one level up
 
 
 async def test_list_page_keeps_to_the_scope_and_names_regions(rt, people):
@@ -152,7 +152,7 @@ async def test_perform_named_names_the_assignee_and_the_level_it_went_to(rt, peo
     taken = await lifecycle.perform_named(rt, people["nyoman"], inc.id, Move.TANGANI)
     assert taken.result.why == Why.ALREADY_TAKEN and taken.assignee_name == "User 200"
     up = await lifecycle.perform_named(rt, people["made"], inc.id, Move.ESKALASI)
-    assert up.result.ok and up.to_title == "Provinsi Bali" and up.assignee_name is None
+    assert up.result.ok and up.to_title == "KPU Provinsi Bali" and up.assignee_name is None
 
 
 async def test_export_for_checks_the_right_and_covers_the_scope(rt, people):
@@ -257,4 +257,5 @@ async def test_card_data_and_a_post_that_raced_a_change(rt, people, clock):
     inc2 = await report(rt, people["wayan"], "insiden kritis atap roboh", 2)
     await lifecycle.perform(rt, people["made"], inc2.id, Move.ESKALASI)
     moved = await outbox.card_data(rt, await outbox.incident(rt, inc2.id), BADUNG)
-    assert not moved.here and moved.moved_to == "Provinsi Bali" and moved.region_titles == {BALI: "Provinsi Bali"}
+    assert not moved.here and moved.moved_to == "KPU Provinsi Bali"
+    assert moved.region_titles == {BALI: "KPU Provinsi Bali"}

@@ -54,8 +54,8 @@ async def test_failed_migration_leaves_nothing_half_done(tmp_path, monkeypatch):
         "INSERT INTO incidents (kind, severity, region_code, reporter_id, source_chat_id, source_message_id,"
         " reported_at, received_at, handling_region) VALUES ('gosip', 'rendah', '51', 1, 1, 1, 't', 't', '51')",
         "INSERT INTO incidents (kind, severity, region_code, reporter_id, source_chat_id, source_message_id,"
-        " reported_at, received_at, handling_region, tps_done, tps_total)"
-        " VALUES ('rekap', 'rendah', '51', 1, 1, 1, 't', 't', '51', 9, 5)",
+        " reported_at, received_at, handling_region, tps_done, tps_total, last_reported_at)"
+        " VALUES ('hitung', 'rendah', '51', 1, 1, 1, 't', 't', '51', 9, 5, 't')",
         "INSERT INTO invites (code_hash, role, region_code, created_at, expires_at) VALUES ('short', 'petugas', '51', 'a', 'b')",
         "INSERT INTO schedules (chat_id, at_time, region_code, created_at) VALUES (-1, '7:00', '51', 't')",
     ],
@@ -69,8 +69,8 @@ async def test_schema_refuses_what_must_never_be(rt, sql):
 async def test_same_message_cannot_make_two_incidents(rt):
     insert = (
         "INSERT INTO incidents (kind, severity, region_code, reporter_id, source_chat_id, source_message_id,"
-        " reported_at, received_at, handling_region, description) VALUES ('insiden', 'kritis', '51.03.01', 1, 10, 20,"
-        " 't', 't', '51.03.01', 'banjir')"
+        " reported_at, received_at, handling_region, description, last_reported_at) VALUES ('insiden', 'kritis',"
+        " '51.03.01', 1, 10, 20, 't', 't', '51.03.01', 'banjir', 't')"
     )
     async with rt.db.transaction() as conn:
         await conn.execute(insert)

@@ -6,6 +6,7 @@ Digests are built by hand; expected lines are written out as reviewed text, not 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
@@ -20,6 +21,7 @@ from bot.domain.digest import (
     ItemProgress,
     OpenIncident,
     SilentRegion,
+    lagging_children,
 )
 from bot.texts.digest import MESSAGE_LIMIT, child_level, render_digest, render_section, split_messages
 from bot.texts.formatting import duration, h_label, local_time, long_date, number, percent_whole, share
@@ -60,6 +62,8 @@ RECEIVED = {
     5: {"bilik_suara": 0.95},  # Bangli
 }
 DAMAGED = {(2, "kotak_suara"): 12, (7, "bilik_suara"): 3}
+#: kecamatan not ready, per kabupaten (index in BALI): those with a shortfall or damage above
+NOT_READY = {6: 8, 7: 6, 1: 3, 5: 1, 2: 1}
 
 
 def _items(index: int, tps: int) -> tuple[ItemProgress, ...]:
@@ -84,8 +88,7 @@ def _sum_items(children: list[ChildLogistics]) -> tuple[ItemProgress, ...]:
 
 
 def _lagging(children: list[ChildLogistics]) -> tuple[ChildLogistics, ...]:
-    lagging = [c for c in children if c.share is not None and c.share < 1]
-    return tuple(sorted(lagging, key=lambda c: c.share)[:5])
+    return lagging_children(tuple(children))
 
 
 def counts(**by: int) -> IncidentCounts:
@@ -100,15 +103,20 @@ def empty_counting(code: str = "51", name: str = "Bali") -> ChildCounting:
 def bali_digest(at: datetime | None = None) -> Digest:
     """Provinsi Bali on H+1 morning: logistics almost complete, counting under way, incidents."""
     at = at or datetime(2024, 2, 15, 7, 0, tzinfo=WITA)
-    logistics_children = [ChildLogistics(code, name, _items(i, tps)) for i, (code, name, tps, _) in enumerate(BALI)]
+    logistics_children = [
+        ChildLogistics(code, name, _items(i, tps), kecamatan_ready=kec - NOT_READY.get(i, 0), kecamatan_planned=kec)
+        for i, (code, name, tps, kec) in enumerate(BALI)
+    ]
     done = [800, 1190, 1500, 1215, 600, 560, 650, 1400, 1550]
     sirekap = [760, 1000, 1420, 1100, 540, 420, 390, 1100, 1500]
     reporting = [5, 9, 6, 7, 4, 3, 5, 7, 4]
     counting = [
-        ChildCounting(code, name, done[i], tps, sirekap[i], reporting[i], kec)
+        ChildCounting(code, name, done[i], tps, sirekap[i], reporting[i], kec, reporting[i])
         for i, (code, name, tps, kec) in enumerate(BALI)
     ]
-    total = ChildCounting("51", "Bali", sum(done), sum(t for _, _, t, _ in BALI), sum(sirekap), sum(reporting), 57)
+    total = ChildCounting(
+        "51", "Bali", sum(done), sum(t for _, _, t, _ in BALI), sum(sirekap), sum(reporting), 57, sum(reporting)
+    )
     return Digest(
         region_code="51",
         region_name="Bali",
@@ -161,7 +169,9 @@ def bali_digest(at: datetime | None = None) -> Digest:
             "insiden": {"baru": 0, "ditangani": 2, "selesai": 5},
             "data": {"baru": 2, "ditangani": 1, "selesai": 9},
         },
-        progress_new=counts(rekap__rendah=4, logistik__rendah=2),  # status updates, named apart
+        progress_new=counts(hitung__rendah=4, logistik__rendah=2),  # status updates, named apart
+        kecamatan_ready=57 - sum(NOT_READY.values()),
+        kecamatan_planned=57,
     )
 
 
@@ -186,11 +196,9 @@ def badung_digest() -> Digest:
     children = []
     for code, name in BADUNG_KECAMATAN:
         got = received.get(code, {})
-        children.append(
-            ChildLogistics(
-                code, name, tuple(ItemProgress(item, got.get(item, 0), plan, 0) for item, plan in planned.items())
-            )
-        )
+        items = tuple(ItemProgress(item, got.get(item, 0), plan, 0) for item, plan in planned.items())
+        ready = all(i.received >= i.planned for i in items)
+        children.append(ChildLogistics(code, name, items, kecamatan_ready=int(ready), kecamatan_planned=1))
     logistics = (
         ItemProgress("kotak_suara", 1180, 3000, 2),
         ItemProgress("bilik_suara", 900, 2400, 0),
@@ -403,15 +411,15 @@ def test_h_label(offset: int, label: str) -> None:
 @pytest.mark.parametrize(
     ("td", "text"),
     [
-        (timedelta(minutes=45), "45 m"),
-        (timedelta(hours=1, minutes=25), "1 j 25 m"),
-        (timedelta(hours=1, minutes=24, seconds=40), "1 j 25 m"),
-        (timedelta(hours=3), "3 j"),
-        (timedelta(days=2, hours=3, minutes=10), "2 hr 3 j"),
-        (timedelta(days=1, hours=2, minutes=48), "1 hr 3 j"),
-        (timedelta(days=2), "2 hr"),
-        (timedelta(seconds=20), "0 m"),
-        (timedelta(minutes=-5), "0 m"),
+        (timedelta(minutes=45), "45 menit"),
+        (timedelta(hours=1, minutes=25), "1 jam 25 menit"),
+        (timedelta(hours=1, minutes=24, seconds=40), "1 jam 25 menit"),
+        (timedelta(hours=3), "3 jam"),
+        (timedelta(days=2, hours=3, minutes=10), "2 hari 3 jam"),
+        (timedelta(days=1, hours=2, minutes=48), "1 hari 3 jam"),
+        (timedelta(days=2), "2 hari"),
+        (timedelta(seconds=20), "0 menit"),
+        (timedelta(minutes=-5), "0 menit"),
         (None, "—"),
     ],
 )
@@ -440,24 +448,12 @@ BALI_TEXT = """\
 📊 <b>Ringkasan Provinsi Bali</b>
 Kamis, 15 Februari 2024 · 07:00 WITA · <b>H+1</b>
 
-📦 <b>Logistik</b>
-Kotak suara: 56.000/56.000 (100,0%) · rusak 12
-Bilik suara: 44.660/44.800 (99,7%) · rusak 3
-Surat suara: 3.121.800/3.360.000 (92,9%)
-Tinta: 21.100/22.400 (94,2%)
-Segel: 437.600/448.000 (97,7%)
-Formulir: 660.000/672.000 (98,2%)
-Sampul: 217.000/224.000 (96,9%)
-Alat bantu tunanetra: 11.200/11.200 (100,0%)
-<i>Paling tertinggal:</i>
-1. Karangasem — 71,5% (terendah: Tinta 50,0%)
-2. Buleleng — 88,2% (terendah: Surat suara 85,0%)
-3. Tabanan — 98,8% (terendah: Sampul 75,0%)
-4. Bangli — 99,9% (terendah: Bilik suara 95,0%)
+🧮 <b>Rekapitulasi kecamatan</b>
+<i>Belum ada laporan rekapitulasi kecamatan.</i>
 
-🧮 <b>Rekapitulasi</b>
-TPS dihitung: <b>9.465</b> dari 11.200 (84,5%)
-Unggah Sirekap: 8.230 (73,5%)
+🗳 <b>Penghitungan suara</b>
+TPS selesai dihitung: <b>9.465</b> dari 11.200 (84,5%)
+C.Hasil diunggah ke Sirekap: 8.230 (73,5%)
 Kecamatan melapor: 50 dari 57
 <i>Per kabupaten/kota:</i>
 • Jembrana: 800/800 (100,0%) · Sirekap 95,0%
@@ -474,22 +470,52 @@ Kecamatan melapor: 50 dari 57
 • Abang (Karangasem) — terakhir 13 Feb 21:15
 • Pupuan (Tabanan) — terakhir 14 Feb 05:40
 
-🚨 <b>Insiden 24 jam</b>
-Baru <b>8</b> · dieskalasi 2 · selesai 5 · masih terbuka <b>7</b>
+🚨 <b>Insiden</b>
+Terbuka sekarang: <b>7</b>
+24 jam terakhir: baru 8 · dieskalasi 2 · selesai 5
 <i>Dihitung: laporan yang perlu ditangani; laporan progres tidak termasuk.</i>
-📈 Laporan progres 24 jam: 6 (rekap 4 · logistik tanpa kekurangan 2) — pembaruan angka, bukan masalah
+📈 Laporan progres 24 jam: 6 (penghitungan 4 · logistik tanpa kekurangan 2) — pembaruan angka, bukan masalah
 <i>Per jenis:</i>
-Logistik: 5 baru · 1 dieskalasi · 3 selesai · 2 terbuka
-Data pemilih: 1 baru · 2 selesai · 3 terbuka
-Insiden: 2 baru · 1 dieskalasi · 2 terbuka
-<i>Per tingkat:</i>
-🔴 kritis: 1 baru · 1 dieskalasi · 1 terbuka
-🟠 tinggi: 4 baru · 1 dieskalasi · 1 selesai · 3 terbuka
-🟡 sedang: 3 baru · 4 selesai · 3 terbuka
-⏳ <b>Terbuka terlama (tinggi/kritis):</b>
-🔴 <code>#87</code> Kuta · 1 hr 3 j — Gudang logistik PPK Kuta tergenang banjir setinggi 40 cm, 12 kotak suara basah
-🟠 <code>#91</code> Rendang · 12 j 30 m — Surat suara DPRD kurang 1.250 lembar
-⏱ Median waktu ditangani: 25 m · diselesaikan: 3 j 10 m"""
+Logistik: 2 terbuka · 5 baru · 1 dieskalasi · 3 selesai
+Data pemilih: 3 terbuka · 1 baru · 2 selesai
+Insiden: 2 terbuka · 2 baru · 1 dieskalasi
+<i>Per prioritas:</i>
+🔴 kritis: 1 terbuka · 1 baru · 1 dieskalasi
+🟠 tinggi: 3 terbuka · 4 baru · 1 dieskalasi · 1 selesai
+🟡 sedang: 3 terbuka · 3 baru · 4 selesai
+⏳ <b>Perlu tindakan sekarang</b> (kritis dulu, lalu tinggi; terlama dulu):
+🔴 <code>#87</code> kritis · Kuta · 1 hari 3 jam — Gudang logistik PPK Kuta tergenang banjir setinggi 40 cm, 12 kotak suara basah
+🟠 <code>#91</code> tinggi · Rendang · 12 jam 30 menit — Surat suara DPRD kurang 1.250 lembar
+⏱ Median waktu ditangani: 25 menit · diselesaikan: 3 jam 10 menit
+
+📦 <b>Logistik</b>
+PPK lengkap semua barang: <b>38 dari 57</b>
+Batas logistik lengkap di PPK: H-2 (lewat 3 hari)
+<i>Per kabupaten/kota: PPK lengkap · barang terlemah</i>
+• Jembrana: 5 dari 5 PPK lengkap ✅
+• Tabanan: 7 dari 10 PPK lengkap · terlemah Sampul 75,0%
+• Badung: 5 dari 6 PPK lengkap · terlemah Kotak suara 99,8%
+• Gianyar: 7 dari 7 PPK lengkap ✅
+• Klungkung: 4 dari 4 PPK lengkap ✅
+• Bangli: 3 dari 4 PPK lengkap · terlemah Bilik suara 95,0%
+• Karangasem: 0 dari 8 PPK lengkap · terlemah Tinta 50,0%
+• Buleleng: 3 dari 9 PPK lengkap · terlemah Surat suara 85,0%
+• Kota Denpasar: 4 dari 4 PPK lengkap ✅
+<i>Per barang (diterima/kebutuhan):</i>
+Kotak suara: 56.000/56.000 (100,0%) · rusak 12
+Bilik suara: 44.660/44.800 (99,7%) · rusak 3
+Surat suara: 3.121.800/3.360.000 (92,9%)
+Tinta: 21.100/22.400 (94,2%)
+Segel: 437.600/448.000 (97,7%)
+Formulir: 660.000/672.000 (98,2%)
+Sampul: 217.000/224.000 (96,9%)
+Alat bantu tunanetra: 11.200/11.200 (100,0%)
+<i>Paling tertinggal (PPK lengkap, lalu barang terlemah):</i>
+1. Karangasem — 0 dari 8 PPK lengkap · terlemah Tinta 50,0%
+2. Buleleng — 3 dari 9 PPK lengkap · terlemah Surat suara 85,0%
+3. Tabanan — 7 dari 10 PPK lengkap · terlemah Sampul 75,0%
+4. Bangli — 3 dari 4 PPK lengkap · terlemah Bilik suara 95,0%
+5. Badung — 5 dari 6 PPK lengkap · terlemah Kotak suara 99,8%"""
 
 
 def test_kabupaten_digest_h_minus_2() -> None:
@@ -501,19 +527,20 @@ def test_kabupaten_digest_h_minus_2() -> None:
     )
     lines = text.split("\n")
     assert "Kotak suara: 1.180/3.000 (39,3%) · rusak 2" in lines
-    assert "Segel: 1.234 diterima (rencana belum ada)" in lines
-    # children never reported are lagging at 0 %; worst first, with their weakest item
-    assert "1. Mengwi — 0,0% (terendah: Bilik suara 0,0%)" in lines
-    assert "4. Petang — 31,8% (terendah: Tinta 0,0%)" in lines
-    assert "5. Kuta Selatan — 75,5% (terendah: Tinta 0,0%)" in lines
-    # no counting yet
-    assert (
-        "🧮 <b>Rekapitulasi</b>\n<i>Belum ada data rekapitulasi.</i>\n🔕 <b>Tanpa laporan 24 jam: 1 dari 6 kecamatan</b>\n"
-        "• Petang (Badung) — belum pernah melapor" in text
-    )
-    assert "Baru <b>1</b> · dieskalasi 0 · selesai 1 · masih terbuka <b>0</b>" in lines
-    assert "⏱ Median waktu ditangani: — · diselesaikan: 6 j" in lines
-    assert "Terbuka terlama" not in text
+    assert "Segel: 1.234 diterima (kebutuhan belum diimpor)" in lines
+    assert "Batas logistik lengkap di PPK: H-2 (hari ini)" in lines
+    # per kecamatan: ready, or its weakest item; no total that adds units of different items
+    assert "• Kuta: lengkap ✅" in lines
+    assert "• Kuta Selatan: belum lengkap · terlemah Tinta 0,0%" in lines
+    assert "1. Mengwi — terlemah Kotak suara 0,0%" in lines
+    assert "4. Kuta Selatan — terlemah Tinta 0,0%" in lines
+    assert "Total" not in text
+    # before H: no counting section at all
+    assert "Penghitungan" not in text and "Rekapitulasi" not in text
+    assert "Terbuka sekarang: <b>0</b>" in lines
+    assert "24 jam terakhir: baru 1 · dieskalasi 0 · selesai 1" in lines
+    assert "⏱ Median waktu ditangani: — · diselesaikan: 6 jam" in lines
+    assert "Perlu tindakan" not in text
 
 
 def test_empty_digest_says_no_data_in_every_section() -> None:
@@ -522,10 +549,10 @@ def test_empty_digest_says_no_data_in_every_section() -> None:
     assert parts == [
         "📊 <b>Ringkasan Kabupaten Klungkung</b>\n"
         "Rabu, 14 Februari 2024 · 21:30 WITA · <b>H</b>\n\n"
-        "📦 <b>Logistik</b>\n<i>Belum ada data logistik.</i>\n\n"
-        "🧮 <b>Rekapitulasi</b>\n<i>Belum ada data rekapitulasi.</i>\n\n"
-        "🚨 <b>Insiden 24 jam</b>\n"
-        "<i>Belum ada data insiden: tidak ada insiden baru dan tidak ada yang masih terbuka.</i>"
+        "🗳 <b>Penghitungan suara</b>\n<i>Belum ada laporan penghitungan suara.</i>\n\n"
+        "🚨 <b>Insiden</b>\n"
+        "<i>Belum ada data insiden: tidak ada insiden baru dan tidak ada yang masih terbuka.</i>\n\n"
+        "📦 <b>Logistik</b>\n<i>Belum ada data logistik.</i>"
     ]
 
 
@@ -535,12 +562,13 @@ def test_niks_masked_and_user_text_escaped() -> None:
     text = "\n\n".join(parts)
     assert NIK not in text
     assert "📊 <b>Ringkasan Provinsi Bali &lt;uji&gt; &amp; coba</b>" in text
-    assert f"1. Nusa &lt;Penida&gt; &amp; {MASKED} — 25,0%" in text
-    assert f"• Nusa &lt;Penida&gt; &amp; {MASKED}: 1/4 (25,0%) · Sirekap 0,0%" in text
+    assert f"1. Nusa &lt;Penida&gt; &amp; {MASKED} — terlemah Kotak suara 25,0%" in text
+    assert f"• Nusa &lt;Penida&gt; &amp; {MASKED}: 1/4 (25,0%) · Sirekap belum dilaporkan" in text
     assert f"• Desa {MASKED} (Klungkung &amp; &lt;Nusa&gt;) — belum pernah melapor" in text
     # whitespace collapsed, NIK masked, markup escaped
     assert (
-        f"🔴 <code>#5</code> Nusa Penida · 45 m — Pemilih NIK {MASKED} ditolak di &lt;TPS 05&gt; &amp; dimarahi" in text
+        f"🔴 <code>#5</code> kritis · Nusa Penida · 45 menit — Pemilih NIK {MASKED} ditolak di &lt;TPS 05&gt; &amp; dimarahi"
+        in text
     )
     # shortened after masking: no digits of the NIK survive beyond the mask
     line = next(x for x in text.split("\n") if "<code>#6</code>" in x)
@@ -560,7 +588,7 @@ def test_huge_digest_is_split_below_the_limit() -> None:
     joined = "\n".join(parts)
     for i in (0, 150, 299):
         assert joined.count(f"• Kabupaten Dengan Nama Yang Cukup Panjang Nomor {i}: ") == 1
-    assert any(p.startswith("🧮 <b>Rekapitulasi</b> <i>(lanjutan)</i>\n") for p in parts)
+    assert any(p.startswith("🗳 <b>Penghitungan suara</b> <i>(lanjutan)</i>\n") for p in parts)
     # silent kecamatan: 20 named, the rest counted
     assert "🔕 <b>Tanpa laporan 24 jam: 605 dari 1.200 kecamatan</b>" in joined
     assert joined.count("• Kecamatan &lt;") == 20
@@ -568,7 +596,7 @@ def test_huge_digest_is_split_below_the_limit() -> None:
     assert "• Kecamatan &lt;0&gt; (Kabupaten &amp; Kota) — terakhir 13 Feb 07:00" in joined
     assert "• Kecamatan &lt;1&gt; (Kabupaten &amp; Kota) — belum pernah melapor" in joined
     # sections start at part boundaries or after a blank line, never mid-part without one
-    assert any(p.startswith("🚨 <b>Insiden 24 jam</b>") or "\n\n🚨 <b>Insiden 24 jam</b>" in p for p in parts)
+    assert any(p.startswith("🚨 <b>Insiden</b>") or "\n\n🚨 <b>Insiden</b>" in p for p in parts)
 
 
 def test_split_at_section_boundaries_when_sections_fit() -> None:
@@ -579,7 +607,7 @@ def test_split_at_section_boundaries_when_sections_fit() -> None:
     assert len("\n\n".join(parts)) > MESSAGE_LIMIT
     assert "(lanjutan)" not in "".join(parts)
     # a section is never spread over two parts when it fits in one
-    for title in ("📦 <b>Logistik</b>", "🧮 <b>Rekapitulasi</b>", "🚨 <b>Insiden 24 jam</b>"):
+    for title in ("📦 <b>Logistik</b>", "🗳 <b>Penghitungan suara</b>", "🚨 <b>Insiden</b>"):
         assert sum(title in p for p in parts) == 1
 
 
@@ -593,19 +621,56 @@ def test_split_messages_handles_long_lines_and_markup() -> None:
 
 def test_render_section_for_commands() -> None:
     d = bali_digest()
-    (progres,) = render_section(d, "rekap")
+    (progres,) = render_section(d, "hitung")
     assert progres.startswith(
-        "📊 <b>Ringkasan Provinsi Bali</b>\nKamis, 15 Februari 2024 · 07:00 WITA · <b>H+1</b>\n\n🧮 <b>Rekapitulasi</b>\n"
+        "📊 <b>Ringkasan Provinsi Bali</b>\nKamis, 15 Februari 2024 · 07:00 WITA · <b>H+1</b>\n\n"
+        "🗳 <b>Penghitungan suara</b>\n"
     )
-    assert "Logistik" not in progres and "Insiden 24 jam" not in progres
+    assert "Logistik" not in progres and "Insiden</b>" not in progres
     (logistik,) = render_section(d, "logistik")
-    assert "📦 <b>Logistik</b>\nKotak suara: 56.000/56.000 (100,0%) · rusak 12" in logistik
-    assert "Rekapitulasi" not in logistik
+    assert "📦 <b>Logistik</b>\nPPK lengkap semua barang: <b>38 dari 57</b>" in logistik
+    assert "Penghitungan" not in logistik
     with pytest.raises(ValueError):
         render_section(d, "cuaca")
 
 
 def test_digest_order_of_sections_follows_argument() -> None:
-    (text,) = render_digest(bali_digest(), sections=("insiden", "logistik"))
-    assert text.index("Insiden 24 jam") < text.index("📦 <b>Logistik</b>")
-    assert "Rekapitulasi</b>" not in text
+    (text,) = render_digest(bali_digest(), sections=("logistik", "insiden"))
+    assert text.index("📦 <b>Logistik</b>") < text.index("🚨 <b>Insiden</b>")
+    assert "Rekapitulasi kecamatan</b>" not in text
+
+
+@pytest.mark.parametrize(
+    ("day", "sections"),
+    [
+        (-7, ("logistik", "insiden")),
+        (-1, ("logistik", "insiden")),
+        (0, ("hitung", "insiden", "logistik")),
+        (1, ("rekap", "hitung", "insiden", "logistik")),
+        (14, ("rekap", "hitung", "insiden", "logistik")),
+    ],
+)
+def test_the_digest_follows_the_phase(day: int, sections: tuple[str, ...]) -> None:
+    """Before H logistics first and no counting; from H penghitungan first; from H+1 the
+    rekapitulasi kecamatan."""
+    d = replace(bali_digest(), at=datetime(2024, 2, 14, 7, 0, tzinfo=WITA) + timedelta(days=day))
+    assert d.sections == sections
+    titles = {
+        "logistik": "📦 <b>Logistik</b>",
+        "hitung": "🗳 <b>Penghitungan suara</b>",
+        "rekap": "🧮 <b>Rekapitulasi kecamatan</b>",
+        "insiden": "🚨 <b>Insiden</b>",
+    }
+    text = "\n\n".join(render_digest(d))
+    shown = sorted((text.index(t), name) for name, t in titles.items() if t in text)
+    assert tuple(name for _, name in shown) == sections
+
+
+def test_counting_never_passes_100_and_unknown_sirekap_is_not_zero() -> None:
+    child = ChildCounting("51.03", "Badung", 208, 205, 0, 1, 6, 0)
+    assert child.share_done == 1.0 and child.share_sirekap is None
+    d = replace(bali_digest(), counting=(child,), counting_total=child)
+    (text,) = render_section(d, "hitung")
+    assert "(100,0%)" in text and "101" not in text
+    assert "C.Hasil diunggah ke Sirekap: belum dilaporkan" in text
+    assert "• Badung: 208/205 (100,0%) · Sirekap belum dilaporkan" in text
