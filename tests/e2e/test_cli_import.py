@@ -25,7 +25,6 @@ def run(tmp_path):
         "HOME": str(tmp_path),
         "DATABASE_PATH": str(db_path),
         "REGION_ROOT": "51",
-        "PYTHONPATH": os.environ.get("PYTHONPATH", ""),  # the code under test, not an installed copy
     }
 
     def go(*args: str) -> subprocess.CompletedProcess[str]:
