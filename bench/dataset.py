@@ -263,7 +263,7 @@ def generate(path: Path, incidents: int, seed: int) -> dict:
 
     # lifecycle
     reported = t
-    received_at = t + rng.uniform(0.2, 4.0, n)
+    received_at = np.minimum(t + rng.uniform(0.2, 4.0, n), at)  # nothing after the moment: state is as of `at`
     take_mean = np.array([12 * 3600, 6 * 3600, 90 * 60, 30 * 60])[severity]
     taken = received_at + rng.exponential(1.0, n) * take_mean
     never = rng.random(n) < 0.12

@@ -35,6 +35,7 @@ A polls as `python -m bot run` does (`bot.app.POLL_INTERVAL_S` between getUpdate
 from __future__ import annotations
 
 import asyncio
+import itertools
 import multiprocessing
 import random
 import re
@@ -94,6 +95,20 @@ INCIDENTS_LOW = (
 INCIDENTS_HIGH = ("jembatan menuju TPS {n} putus", "kotak suara TPS {n} basah terkena banjir")
 
 
+_SERIAL = itertools.count()
+
+
+def _tag() -> str:
+    """A word no other report of the run has ("pos ab"): officers do not send the same words twice,
+    and the bot answers an identical report within 10 minutes with the first one's receipt."""
+    k, letters = next(_SERIAL), ""
+    while True:
+        k, r = divmod(k, 26)
+        letters += "abcdefghijklmnopqrstuvwxyz"[r]
+        if k == 0:
+            return f"pos {letters}"
+
+
 def report_line(rng: random.Random) -> str:
     """A valid one-line report (text after `/lapor`): mostly rendah/sedang, ~2 % tinggi/kritis."""
     roll = rng.random()
@@ -107,15 +122,15 @@ def report_line(rng: random.Random) -> str:
         return f"logistik {rng.choice(ITEMS)} {received}/{planned} rusak {rng.randint(1, 3)} kemasan sobek"
     if roll < 0.60:  # voter data → sedang
         problem = rng.choice(("ganda", "meninggal", "pindah", "tms", "belum"))
-        return f"data {problem} {rng.randint(1, 30)} temuan pencocokan di desa {n}"
+        return f"data {problem} {rng.randint(1, 30)} temuan pencocokan di desa {n} {_tag()}"
     if roll < 0.80:  # counting progress → rendah
         total = rng.randint(50, 300)
         done = rng.randint(0, total)
         return f"hitung {done}/{total} sirekap {rng.randint(0, done)}"
     if roll < 0.98:
         severity = "rendah" if roll < 0.89 else "sedang"
-        return f"insiden {severity} {rng.choice(INCIDENTS_LOW).format(n=n)}"
-    return f"insiden {rng.choice(('tinggi', 'kritis'))} {rng.choice(INCIDENTS_HIGH).format(n=n)}"
+        return f"insiden {severity} {rng.choice(INCIDENTS_LOW).format(n=n)} {_tag()}"
+    return f"insiden {rng.choice(('tinggi', 'kritis'))} {rng.choice(INCIDENTS_HIGH).format(n=n)} {_tag()}"
 
 
 # --- the driver: emulator and officers, in a process of their own ----------------------------------
