@@ -3,7 +3,8 @@
 Bot API URLs contain the token. The bot's client (aiohttp, `bot.telegram.http`) logs no URLs;
 httpx, PTB's default client, logs every one at INFO, so httpx and httpcore are raised to WARNING
 for whatever still uses it. On top of that a filter on the root handler replaces the token (and any
-`<id>:<secret>` shaped string) in every record we emit. `redact` does the same for text the
+`<id>:<secret>` shaped string) in every record we emit, and masks every NIK (`bot.domain.privacy`):
+at DEBUG PTB logs each update whole, and a log is read by more people than the reporter. `redact` does the same for text the
 command line prints, and `install_excepthook` for a traceback nobody caught (PTB's InvalidToken,
 for one, puts the token in its message).
 """
@@ -19,9 +20,9 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from types import TracebackType
 
+from bot.domain.privacy import mask_niks
+
 _TOKEN_SHAPE = re.compile(r"(?<![0-9])\d{1,20}:[A-Za-z0-9_-]{30,64}")
-#: a NIK (16 digits, not part of a longer number): never in the log in clear
-_NIK_SHAPE = re.compile(r"(?<![0-9])(\d{4})\d{10}(\d{2})(?![0-9])")
 #: `extra=` fields a record may carry, written as their own keys in JSON lines
 CONTEXT_FIELDS = ("update_id", "chat_id", "user_id", "incident_id")
 #: the ids of the update being handled, for every record logged while it is (see `bind_ids`)
@@ -79,8 +80,9 @@ def redact(text: str, token: str | None = None) -> str:
 
 
 def mask_nik(text: str) -> str:
-    """`text` with every 16-digit number masked as in messages (5103**********01)."""
-    return _NIK_SHAPE.sub(lambda m: f"{m.group(1)}{'*' * 10}{m.group(2)}", text)
+    """`text` with every NIK masked as in messages (5103**********01), whatever its form: the one
+    rule of `bot.domain.privacy`."""
+    return mask_niks(text)
 
 
 class RedactTokenFilter(logging.Filter):
@@ -91,7 +93,7 @@ class RedactTokenFilter(logging.Filter):
         self.token = token
 
     def _clean(self, text: str) -> str:
-        return mask_nik(redact(text, self.token))
+        return mask_niks(redact(text, self.token))
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()

@@ -101,3 +101,14 @@ def test_a_longer_number_is_not_taken_for_a_nik():
     from bot.logging_setup import mask_nik
 
     assert mask_nik("id 51030112345600012 and 5103011234560001.") == "id 51030112345600012 and 5103**********01."
+
+
+def test_niks_are_masked_in_the_log_whatever_their_form():
+    update = "Processing update {'text': '/lapor data ganda NIK 5103 0112 3456 0001 / %s'}"
+    record = logging.LogRecord(
+        "telegram.ext.Application", logging.DEBUG, __file__, 1, update, ("٥١٠٣٠١١٢٣٤٥٦٠٠٠١",), None
+    )
+    RedactTokenFilter(TOKEN).filter(record)
+    assert record.getMessage() == (
+        "Processing update {'text': '/lapor data ganda NIK 5103 **** **** **01 / ٥١٠٣**********٠١'}"
+    )
