@@ -92,13 +92,16 @@ async def _send_parts(bot: Bot, chat_id: int, parts: list[str], thread_id: int |
 async def _send_charts(
     bot: Bot, chat_id: int, charts: Sequence[tuple[str, bytes | Path]], thread_id: int | None, progress: SendProgress
 ) -> None:
-    """The charts as one album (a single chart as a photo)."""
-    if len(charts) == 1:
-        name, png = charts[0]
+    """The charts as one album (a single chart as a photo). A chart on disk is read here, as it is
+    sent: PTB would pass a path inside an album on as a file:// URI, which only a Bot API server
+    in local mode accepts."""
+    pngs = [(name, png.read_bytes() if isinstance(png, Path) else png) for name, png in charts]
+    if len(pngs) == 1:
+        name, png = pngs[0]
         await bot.send_photo(chat_id, png, filename=name, message_thread_id=thread_id)
         progress.sent += 1
-    elif charts:
-        media = [InputMediaPhoto(png, filename=name) for name, png in charts]
+    elif pngs:
+        media = [InputMediaPhoto(png, filename=name) for name, png in pngs]
         progress.sent += len(await bot.send_media_group(chat_id, media, message_thread_id=thread_id))
 
 

@@ -62,3 +62,22 @@ async def test_a_prepared_digest_goes_out_as_text_then_one_album_with_niks_maske
     assert bot.sent == [(-1001, "Ringkasan Bali: NIK 5103**********01 ganda"), (-1001, "Bagian 2"), (-1001, "album:3")]
     one = PreparedDigest(["Progres"], [("rekap.png", b"2")])
     assert await send_digest(bot, rt, -1001, "51", prepared=one) == 2 and bot.sent[-1] == (-1001, "photo:rekap.png")
+
+
+async def test_charts_drawn_to_disk_are_uploaded_as_files_not_paths(rt, tmp_path):
+    """A prepared digest may keep its charts on disk until sent (the fan-out does): they must go
+    out as uploads. PTB passes a path inside an album on as a file:// URI, which Telegram refuses
+    ("Wrong file identifier") unless it is a Bot API server in local mode."""
+    albums = []
+
+    class AlbumBot(FakeBot):
+        async def send_media_group(self, chat_id, media, message_thread_id=None):
+            albums.append(media)
+            return await super().send_media_group(chat_id, media, message_thread_id)
+
+    paths = []
+    for name in ("logistik.png", "rekap.png"):
+        (tmp_path / name).write_bytes(b"\x89PNG" + name.encode())
+        paths.append((name, tmp_path / name))
+    assert await send_digest(AlbumBot(), rt, -1001, "51", prepared=PreparedDigest(["Ringkasan"], paths)) == 3
+    assert [type(m.media).__name__ for m in albums[0]] == ["InputFile", "InputFile"]
