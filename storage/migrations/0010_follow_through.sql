@@ -10,6 +10,7 @@
 --   that are not rejected (the previous report becomes current again; none: the row is gone, as
 --   if it had never been reported); when a rejected incident is reopened, its figures count again
 --   if they are the latest. The delete triggers of 0007 skip rejected incidents the same way.
+-- * The audit trail takes the actions 'tolak' and 'buka' (rebuilt like the outbox).
 -- * The outbox carries three more purposes: 'pengingat' (a reminder to the one who took an
 --   incident), 'ditolak' and 'dibuka' (the reporter told that their report was rejected, or
 --   counted again). SQLite cannot change a CHECK in place, so the outbox is rebuilt (nothing
@@ -132,3 +133,20 @@ INSERT INTO outbox_0010 (id, dedupe_key, purpose, incident_id, chat_id, thread_i
 DROP TABLE outbox;
 ALTER TABLE outbox_0010 RENAME TO outbox;
 CREATE INDEX outbox_pending ON outbox(next_attempt_at) WHERE sent_at IS NULL AND failed_at IS NULL;
+
+-- --- audit trail: a rejection and a reopening are written there too (who, when, why) ----------------
+CREATE TABLE audit_log_0010 (
+    id       INTEGER PRIMARY KEY,
+    at       TEXT NOT NULL,
+    actor_id INTEGER,  -- NULL: the command line or the bot itself
+    action   TEXT NOT NULL CHECK (action IN (
+                 'undang', 'registrasi', 'cabut', 'grup_daftar', 'grup_hapus',
+                 'jadwal', 'impor', 'bootstrap_admin', 'tolak', 'buka')),
+    target   TEXT NOT NULL DEFAULT '',
+    detail   TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(detail))
+);
+INSERT INTO audit_log_0010 (id, at, actor_id, action, target, detail)
+SELECT id, at, actor_id, action, target, detail FROM audit_log;
+DROP TABLE audit_log;
+ALTER TABLE audit_log_0010 RENAME TO audit_log;
+CREATE INDEX audit_log_at ON audit_log(at);
