@@ -65,7 +65,8 @@ def _move_answer(
             text += ti.ESCALATED_NO_GROUP
         return text
     if result.why in ti.MOVE_REFUSED:
-        return ti.MOVE_REFUSED[result.why].format(
+        template = ti.MOVE_REFUSED[result.why]
+        return (ti.plain_template(template) if plain else template).format(
             id=incident_id,
             who=quote(who or "orang lain"),
             length=number(len(note.strip())),

@@ -633,6 +633,12 @@ MOVE_REFUSED = {
 ALERT_LIMIT = 200
 
 
+def plain_template(template: str) -> str:
+    """An HTML sentence template as plain text for an alert (tags dropped, entities decoded); the
+    values put in afterwards stay as they are."""
+    return html.unescape(_TAG.sub("", template))
+
+
 def alert(text: str) -> str:
     """A sentence as a button alert: plain, at most 200 characters."""
     return text if len(text) <= ALERT_LIMIT else text[: ALERT_LIMIT - 1] + ELLIPSIS
