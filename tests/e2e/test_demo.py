@@ -38,6 +38,12 @@ async def test_demo_tells_the_whole_story(tmp_path):
         "Made Wirawan menangani",
         "dieskalasi ke KPU Provinsi Bali",
         "telah diselesaikan oleh Nyoman Suarda",
+        # a test message is rejected: its card says so, the reporter is told, the digest counts it nowhere
+        shown(bot.texts.incidents.MOVE_DONE["tolak"]).split("#")[0],
+        "ditolak oleh Made Wirawan",
+        "Laporan Anda #",
+        "ditolak 1 (tidak dihitung)",
+        "Kotak suara diterima",  # /insiden names items and their figures
         "Ringkasan Provinsi Bali",
         f"Keluaran demo ada di folder: {out.resolve()}",
     ):
