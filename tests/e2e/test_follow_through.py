@@ -9,6 +9,7 @@ import pytest
 import bot.texts.digest
 import bot.texts.incidents as ti
 from bot.domain.access import Reason
+from bot.domain.digest import sections_for
 from bot.texts.common import REFUSAL
 from bot.texts.formatting import date_time
 from storage import incidents as incident_store
@@ -123,7 +124,11 @@ async def test_reminders_survive_a_restart_without_repeating(kpu, badung, clock)
 
 
 async def digest_text(kpu, who) -> str:
-    return (await kpu.say(who, "/ringkasan")).text
+    """`who`'s private /ringkasan (H-2: logistics and incidents), its charts taken off the chat too."""
+    text = (await kpu.say(who, "/ringkasan")).text
+    for _ in sections_for(-2):  # one chart per section
+        assert (await kpu.next(who, timeout=30)).photo_bytes
+    return text
 
 
 async def test_tolak_takes_a_misread_report_out_of_the_figures_and_buka_brings_it_back(kpu, badung, clock):
