@@ -43,11 +43,12 @@ async def test_demo_tells_the_whole_story(tmp_path):
         "ditolak oleh Made Wirawan",
         "Laporan Anda #",
         "ditolak 1 (tidak dihitung)",
-        "Kotak suara diterima",  # /insiden names items and their figures
         "Ringkasan Provinsi Bali",
         f"Keluaran demo ada di folder: {out.resolve()}",
     ):
         assert needle in transcript, needle
+    # /insiden names each item by its label, with its figures ("Bilik suara diterima 710/788")
+    assert re.search(r"^ {10}[A-Z][a-z]+( [a-z]+)*( [A-Z]+)* diterima [\d.]+/[\d.]+$", transcript, re.MULTILINE)
     assert "Traceback" not in transcript and shown(bot.texts.common.ERROR_APOLOGY) not in transcript
     _answers_follow_their_commands(transcript)
     assert (out / "transkrip.txt").read_text(encoding="utf-8").count("Laporan #") > 10
