@@ -84,11 +84,12 @@ async def deliver_outbox(context: CallbackContext) -> None:
 
 
 async def escalate_overdue(context: CallbackContext) -> None:
-    """Job: escalate kritis/tinggi incidents left untaken too long, then deliver the news."""
-    results = await lifecycle.auto_escalate(
-        context.application.bot_data[RUNTIME_KEY], incident_texts.auto_escalation_note
-    )
-    if any(r.ok for r in results):
+    """Job: escalate kritis/tinggi incidents left untaken too long, remind whoever took one and
+    left it without an update (REMIND_TAKEN_MIN), then deliver the news."""
+    rt = context.application.bot_data[RUNTIME_KEY]
+    results = await lifecycle.auto_escalate(rt, incident_texts.auto_escalation_note)
+    reminded = await lifecycle.remind_taken(rt)
+    if any(r.ok for r in results) or reminded:
         context.application.bot_data[NOTIFIER_KEY].kick()
 
 

@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     AUTO_ESCALATE_KRITIS_MIN: int = Field(default=30, ge=1)
     AUTO_ESCALATE_TINGGI_MIN: int = Field(default=120, ge=1)
     LOGISTICS_DEADLINE_DAYS: int = Field(default=2, ge=0)
+    REMIND_TAKEN_MIN: int = Field(default=60, ge=1)
     LOG_LEVEL: str = "INFO"
     LOG_FORMAT: str = "text"
     OPS_CHAT_ID: int | None = None

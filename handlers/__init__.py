@@ -44,6 +44,8 @@ def register(app: Application) -> None:
             CommandHandler("eskalasi", incidents.eskalasi),
             CommandHandler("selesai", incidents.selesai),
             CommandHandler("catatan", incidents.catatan),
+            CommandHandler("tolak", incidents.tolak),
+            CommandHandler("buka", incidents.buka),
             CommandHandler("insiden", incidents.insiden),
             CommandHandler("ekspor", incidents.ekspor),
             CallbackQueryHandler(incidents.incident_button, pattern=r"^i\d+:"),

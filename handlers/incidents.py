@@ -51,7 +51,7 @@ async def status(update: Update, context: KpuContext) -> None:
         await reply(update, part, owner_id=incident.reporter_id)
 
 
-# --- lifecycle: /tangani, /eskalasi, /selesai, /catatan and the buttons --------------------------
+# --- lifecycle: /tangani, /eskalasi, /selesai, /catatan, /tolak, /buka and the buttons ------------
 
 
 def _move_answer(
@@ -65,11 +65,13 @@ def _move_answer(
             text += ti.ESCALATED_NO_GROUP
         return text
     if result.why in ti.MOVE_REFUSED:
-        return ti.MOVE_REFUSED[result.why].format(
+        template = ti.MOVE_REFUSED[result.why]
+        return (ti.plain_template(template) if plain else template).format(
             id=incident_id,
             who=quote(who or "orang lain"),
             length=number(len(note.strip())),
             limit=number(lifecycle.NOTE_LIMIT),
+            other=result.other_id or "",
         )
     return tc.refusal(result.why)
 
@@ -105,6 +107,8 @@ tangani = _lifecycle_command(Move.TANGANI)
 eskalasi = _lifecycle_command(Move.ESKALASI)
 selesai = _lifecycle_command(Move.SELESAI)
 catatan = _lifecycle_command(Move.CATATAN)
+tolak = _lifecycle_command(Move.TOLAK)
+buka = _lifecycle_command(Move.BUKA)
 
 BUTTON_MOVES = {"t": Move.TANGANI, "e": Move.ESKALASI, "s": Move.SELESAI}
 

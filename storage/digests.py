@@ -204,36 +204,39 @@ async def silent_kecamatan(db: Database, code: str, since: str, limit: int) -> t
 
 
 async def received_counts(db: Database, code: str, start: str, end: str) -> list[dict]:
-    """Incidents received in (start, end], by kind and severity."""
+    """Incidents received in (start, end], by kind and severity (rejected reports left out)."""
     where, params = in_subtree("region_code", code)
     rows = await db.fetchall(
         f"""SELECT kind, severity, count(*) AS n FROM incidents
-             WHERE received_at > ? AND received_at <= ? AND {where}
+             WHERE received_at > ? AND received_at <= ? AND status <> 'ditolak' AND {where}
              GROUP BY kind, severity""",
         (start, end, *params),
     )
     return [dict(r) for r in rows]
 
 
-async def resolved_counts(db: Database, code: str, start: str, end: str) -> list[dict]:
-    """Incidents resolved in (start, end], by kind and severity."""
+async def resolved_counts(db: Database, code: str, start: str, end: str, *, status: str = "selesai") -> list[dict]:
+    """Incidents resolved (or, with `status='ditolak'`, rejected) in (start, end], by kind and
+    severity (a rejected incident's `resolved_at` is when it was rejected)."""
     where, params = subtree("region_code", code, seek=False)
     rows = await db.fetchall(
         f"""SELECT kind, severity, count(*) AS n FROM incidents
-             WHERE resolved_at > ? AND resolved_at <= ? AND {where}
+             WHERE resolved_at > ? AND resolved_at <= ? AND status = ? AND {where}
              GROUP BY kind, severity""",
-        (start, end, *params),
+        (start, end, status, *params),
     )
     return [dict(r) for r in rows]
 
 
 async def escalated_counts(db: Database, code: str, start: str, end: str) -> list[dict]:
     """Incidents escalated (by hand or automatically) in (start, end], each counted once, by kind
-    and severity (from `incident_escalations`, kept by a trigger on `incident_events`)."""
+    and severity (from `incident_escalations`, kept by a trigger on `incident_events`); rejected
+    incidents left out."""
     where, params = subtree("region_code", code)
     rows = await db.fetchall(
         f"""SELECT kind, severity, count(DISTINCT incident_id) AS n FROM incident_escalations
              WHERE at > ? AND at <= ? AND {where}
+               AND incident_id NOT IN (SELECT id FROM incidents WHERE status = 'ditolak')
              GROUP BY kind, severity""",
         (start, end, *params),
     )
@@ -254,7 +257,7 @@ async def open_received_after(db: Database, code: str, moment: str) -> list[dict
     # whole index in GROUP BY order
     rows = await db.fetchall(
         f"""SELECT kind, severity, count(*) AS n FROM incidents
-             WHERE received_at > ? AND received_at <= ? AND status <> 'selesai' AND {where}
+             WHERE received_at > ? AND received_at <= ? AND status IN ('baru', 'ditangani') AND {where}
              GROUP BY kind, severity""",
         (moment, END_OF_TIME, *params),
     )
@@ -315,22 +318,24 @@ async def _median(db: Database, durations_sql: str, params: tuple) -> float | No
 
 
 async def median_time_to_take(db: Database, code: str, start: str, end: str) -> float | None:
-    """Median of taken_at − received_at (µs) over incidents taken in (start, end]."""
+    """Median of taken_at − received_at (µs) over incidents taken in (start, end], rejected ones
+    left out."""
     where, params = subtree("region_code", code, seek=False)
     return await _median(
         db,
         f"SELECT {_micros_between('taken_at', 'received_at')} FROM incidents"
-        f" WHERE taken_at > ? AND taken_at <= ? AND {where}",
+        f" WHERE taken_at > ? AND taken_at <= ? AND status <> 'ditolak' AND {where}",
         (start, end, *params),
     )
 
 
 async def median_time_to_resolve(db: Database, code: str, start: str, end: str) -> float | None:
-    """Median of resolved_at − received_at (µs) over incidents resolved in (start, end]."""
+    """Median of resolved_at − received_at (µs) over incidents resolved in (start, end] (a
+    rejection is no resolution)."""
     where, params = subtree("region_code", code, seek=False)
     return await _median(
         db,
         f"SELECT {_micros_between('resolved_at', 'received_at')} FROM incidents"
-        f" WHERE resolved_at > ? AND resolved_at <= ? AND {where}",
+        f" WHERE resolved_at > ? AND resolved_at <= ? AND status = 'selesai' AND {where}",
         (start, end, *params),
     )

@@ -18,13 +18,16 @@ import aiosqlite
 from bot.domain.clock import from_db, to_db
 from bot.domain.models import Attachment, Incident, IncidentEvent, NewIncident, Status
 from bot.domain.reporting import STATEFUL
-from storage import outbox
+from storage import audit, outbox
 from storage.db import Database
 from storage.outbox import OutboxRow
 
 #: one INFO line per report stored and per lifecycle change committed (ids, kinds and statuses only:
 #: never the free text, which may hold a NIK)
 log = logging.getLogger("bot.incidents")
+
+#: statuses with nothing left to handle: resolved, or rejected (a wrong report, out of every figure)
+CLOSED_STATUSES = ("selesai", "ditolak")
 
 _COLUMNS = (
     "id, kind, severity, status, region_code, reporter_id, item, received, planned, damaged, data_count,"
@@ -155,7 +158,8 @@ async def same_recent(
     db: Database, new: NewIncident, since: datetime, *, with_text: bool, with_severity: bool
 ) -> EarlierReport | None:
     """The first report since `since` by the same reporter, of the same kind and region, with the
-    same figures (and, when asked, the same description and severity) as `new`, if any. A stateful kind's reports
+    same figures (and, when asked, the same description and severity) as `new`, if any (a rejected
+    one is no repeat: sending it again is how the right report comes in). A stateful kind's reports
     are kept in `incident_reports` (a later report updates the incident in place), the others are
     the incidents themselves; a report waiting for confirmation or cancelled is no repeat."""
     stateful = new.kind in STATEFUL
@@ -168,11 +172,13 @@ async def same_recent(
             "SELECT incident_id AS id, source_chat_id, source_message_id, received_at FROM incident_reports"
             " WHERE reporter_id = ? AND kind = ? AND region_code = ? AND received_at >= ?"
             f" AND state = 'berlaku' AND incident_id IS NOT NULL AND {figures}"
+            " AND (SELECT status FROM incidents WHERE id = incident_id) <> 'ditolak'"
         )
     else:
         sql = (
             "SELECT id, source_chat_id, source_message_id, received_at FROM incidents"
             f" WHERE reporter_id = ? AND kind = ? AND region_code = ? AND received_at >= ? AND {figures}"
+            " AND status <> 'ditolak'"
         )
     if with_text:
         sql += " AND description = ?"
@@ -296,7 +302,7 @@ async def open_stateful(db: Database, kind: str, region_code: str, item: str | N
     (rekap): at most one (a partial UNIQUE index of migration 0007)."""
     row = await db.fetchone(
         f"SELECT {_COLUMNS} FROM incidents WHERE kind = ? AND region_code = ? AND coalesce(item, '') = ?"
-        " AND status <> 'selesai'",
+        " AND status IN ('baru', 'ditangani')",
         (kind, region_code, item or ""),
     )
     return _incident(row) if row else None
@@ -339,7 +345,7 @@ async def state_context(db: Database, kind: str, region_code: str, item: str | N
                    o.id AS open_id, o.severity AS open_severity
               FROM (SELECT 1) LEFT JOIN incidents o
                 ON o.kind = :kind AND o.region_code = :region AND coalesce(o.item, '') = :key
-               AND o.status <> 'selesai'""",
+               AND o.status IN ('baru', 'ditangani')""",
         {"kind": kind, "region": region_code, "item": item, "key": item or ""},
     )
     assert row is not None  # a LEFT JOIN from one row always has its row
@@ -450,7 +456,7 @@ async def _apply_report(
     async with db.transaction() as conn:
         cur = await conn.execute("SELECT status, handling_region FROM incidents WHERE id = ?", (incident_id,))
         row = await cur.fetchone()
-        if row is None or row["status"] == "selesai":
+        if row is None or row["status"] in CLOSED_STATUSES:
             return None
         if held_id is None:
             report_id = await _add_report(conn, new, incident_id, "berlaku")
@@ -510,7 +516,7 @@ async def close_complete(db: Database, incident_id: int, *, at: datetime, note: 
     async with db.transaction() as conn:
         cur = await conn.execute("SELECT status, handling_region FROM incidents WHERE id = ?", (incident_id,))
         row = await cur.fetchone()
-        if row is None or row["status"] == "selesai":
+        if row is None or row["status"] in CLOSED_STATUSES:
             return None
         await conn.execute(
             "UPDATE incidents SET status = 'selesai', resolved_at = ?, awaiting_since = NULL WHERE id = ?",
@@ -559,10 +565,13 @@ async def apply_change(
     note: str = "",
     notify: Sequence[OutboxRow] = (),
     notify_posts: Callable[[list[dict], int], list[OutboxRow]] | None = None,
+    audited: dict | None = None,
 ) -> Incident | None:
     """Change an incident only if it is still as the caller saw it (status, handling region):
     the update, its incident event and its notifications in one transaction. Returns the new
-    state, or None when the incident moved on meanwhile (nothing written).
+    state, or None when the incident moved on meanwhile (nothing written). With `audited` (its
+    detail), the change is also written to the audit trail. `StateChanged` when reopening it would
+    make a second open incident of its kecamatan × item (another was opened meanwhile).
 
     `notify_posts(posts, event_id)` turns the incident's group posts (chat, message, region, oldest
     first) and the new event's id into more notifications (edits, notices); the posts are
@@ -573,7 +582,9 @@ async def apply_change(
         raise ValueError(f"not changeable: {sorted(bad)}")
     values = {k: to_db(v) if isinstance(v, datetime) else v for k, v in changes.items()}
     async with db.transaction() as conn:
-        cur = await conn.execute("SELECT status, handling_region FROM incidents WHERE id = ?", (incident_id,))
+        cur = await conn.execute(
+            "SELECT status, handling_region, kind, region_code, item FROM incidents WHERE id = ?", (incident_id,)
+        )
         row = await cur.fetchone()
         if row is None or row["status"] not in expect_status:
             return None
@@ -581,7 +592,10 @@ async def apply_change(
             return None
         if values:
             assignments = ", ".join(f"{column} = :{column}" for column in values)
-            await conn.execute(f"UPDATE incidents SET {assignments} WHERE id = :id", values | {"id": incident_id})
+            try:
+                await conn.execute(f"UPDATE incidents SET {assignments} WHERE id = :id", values | {"id": incident_id})
+            except sqlite3.IntegrityError as exc:  # the one-open-per-kecamatan index (reopening)
+                raise StateChanged(row["kind"], row["region_code"], row["item"]) from exc
         to_status = values.get("status", row["status"])
         event_id = await _event(
             conn,
@@ -599,6 +613,9 @@ async def apply_change(
             cur = await conn.execute(_POSTS_SQL, (incident_id,))
             rows += notify_posts([dict(r) for r in await cur.fetchall()], event_id)
         await outbox.add(conn, incident_id, rows, at)
+        if audited is not None:
+            detail = {"from": row["status"], "to": to_status} | audited
+            await audit.record(conn, at=at, actor_id=actor_id, action=action, target=f"#{incident_id}", detail=detail)
     log.info(
         "incident %d: %s (%s -> %s) by %s",
         incident_id,
@@ -621,6 +638,46 @@ async def due_for_escalation(
         (severity, to_db(waiting_since_before), limit),
     )
     return [_incident(row) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class TakenWaiting:
+    """A taken tinggi/kritis incident with its last update (any event but a reminder) and whether
+    it was reminded, and flagged on its cards, since."""
+
+    incident: Incident
+    last_event_id: int
+    last_update: datetime
+    reminded: bool
+    flagged: bool
+
+
+async def taken_without_update(db: Database, *, since_before: datetime, limit: int = 200) -> list[TakenWaiting]:
+    """Taken tinggi/kritis incidents whose last update (an event that is not 'pengingat' or
+    'belum_diperbarui') was at or before `since_before`, longest waiting first."""
+    rows = await db.fetchall(
+        f"""WITH t AS (
+                SELECT i.id AS incident_id,
+                       (SELECT max(e.id) FROM incident_events e WHERE e.incident_id = i.id
+                           AND e.action NOT IN ('pengingat', 'belum_diperbarui')) AS last_id
+                  FROM incidents i
+                 WHERE i.status = 'ditangani' AND i.severity IN ('tinggi', 'kritis'))
+            SELECT {", ".join(f"i.{c.strip()}" for c in _COLUMNS.split(","))}, t.last_id, u.at AS last_at,
+                   EXISTS (SELECT 1 FROM incident_events r WHERE r.incident_id = t.incident_id
+                              AND r.id > t.last_id AND r.action = 'pengingat') AS reminded,
+                   EXISTS (SELECT 1 FROM incident_events r WHERE r.incident_id = t.incident_id
+                              AND r.id > t.last_id AND r.action = 'belum_diperbarui') AS flagged
+              FROM t JOIN incident_events u ON u.id = t.last_id JOIN incidents i ON i.id = t.incident_id
+             WHERE u.at <= ?
+             ORDER BY u.at, i.id LIMIT ?""",
+        (to_db(since_before), limit),
+    )
+    waiting = []
+    for row in rows:
+        at = from_db(row["last_at"])
+        assert at is not None  # NOT NULL
+        waiting.append(TakenWaiting(_incident(row), row["last_id"], at, bool(row["reminded"]), bool(row["flagged"])))
+    return waiting
 
 
 _POSTS_SQL = (
@@ -655,7 +712,7 @@ async def list_in_scope(
         clauses.append("kind = ?")
         params += (kind,)
     if open_only:
-        clauses.append("status <> 'selesai'")
+        clauses.append("status IN ('baru', 'ditangani')")
     if without_progress:
         clauses.append(f"NOT {PROGRESS_SQL}")
     sql_where = " AND ".join(clauses)

@@ -261,6 +261,7 @@ class Scenario:
         self.others: list[tuple[UserHandle, Region]] = []  # every other kecamatan, kept out of it
         self.groups: dict[str, ChatHandle] = {}  # kabupaten/kota code → its group
         self.tps: dict[str, int] = {}
+        self.test_id = 0  # scene 6: a test message from a new phone, rejected in scene 7
 
     async def play(self) -> None:
         demo = self.demo
@@ -421,6 +422,9 @@ class Scenario:
         await demo.say(wayan, "kotak suara sudah tiba 1025")  # no command: not stored, the command offered
         await demo.say(self.officers[1][0], "/lapor insiden sedang genset cadangan belum datang")
         await demo.say(self.officers[1][0], "/lapor insiden sedang genset cadangan belum datang")  # unsure: again
+        # a new phone, a test message: posted like any tinggi, and rejected below (it counts nowhere)
+        [test_receipt] = await demo.say(wayan, "/lapor insiden tinggi tes kirim laporan dari HP baru")
+        self.test_id = int(_text(test_receipt).split("#")[1].split()[0])
         [receipt] = await demo.say(wayan, "/lapor insiden kritis gudang logistik PPK tergenang banjir")
         incident_id = int(_text(receipt).split("#")[1].split()[0])
         photo = _demo_photo()
@@ -458,6 +462,11 @@ class Scenario:
         t.write(f"[{self.province.title}] Nyoman Suarda menekan [Selesai] → {(await press.answer()).text}")
         await demo.settle(commissioner)
         await demo.say(commissioner, f"/status {incident_id}")
+        await demo.say(
+            koordinator, f"/tolak {self.test_id} uji coba dari HP baru, bukan kejadian", self.groups[self.kab_a.code]
+        )
+        await demo.settle(koordinator)
+        await demo.say(koordinator, "/insiden")
         demo.clock.jump(1, "03:00")
         officer, _ = self.officers[5]
         await demo.say(officer, "/lapor insiden kritis Sirekap gagal unggah di 60 TPS, jaringan seluler putus")

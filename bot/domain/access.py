@@ -29,6 +29,8 @@ class Action(StrEnum):
     ESKALASI = "eskalasi"
     TANGANI = "tangani"  # take
     SELESAI = "selesai"  # resolve
+    TOLAK = "tolak"  # reject a wrong report (misread, duplicate, test)
+    BUKA = "buka"  # reopen a resolved or rejected incident
     EKSPOR = "ekspor"
     UNDANG = "undang"  # invite (which roles: INVITABLE)
     CABUT = "cabut"  # revoke a user
@@ -60,6 +62,8 @@ RULES: dict[Action, dict[Role, Grant]] = {
         Action.ESKALASI: (O, S, S, A),
         Action.TANGANI: (N, S, S, A),
         Action.SELESAI: (N, S, S, A),
+        Action.TOLAK: (N, S, S, A),
+        Action.BUKA: (N, S, S, A),
         Action.EKSPOR: (N, S, S, A),
         Action.UNDANG: (N, S, S, A),
         Action.CABUT: (N, N, S, A),
@@ -67,7 +71,7 @@ RULES: dict[Action, dict[Role, Grant]] = {
         Action.JADWAL_GRUP: (N, N, S, A),
         Action.JADWAL_PRIBADI: (N, S, S, A),
         Action.IMPOR: (N, N, S, A),
-        Action.RINGKASAN: (N, S, S, A),
+        Action.RINGKASAN: (S, S, S, A),  # a petugas: their own region (a PPK's kecamatan)
     }.items()
 }
 

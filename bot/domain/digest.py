@@ -212,7 +212,8 @@ class Digest:
     silent_count: int  # all of them
     kecamatan_count: int
     # new, open, escalated, resolved and status_by_kind count what needs handling: routine progress
-    # reports (`is_progress`) are status updates, counted apart in `progress_new`
+    # reports (`is_progress`) are status updates, counted apart in `progress_new`; rejected reports
+    # (ditolak: misread, duplicate, test) are in none of them, only in `rejected`
     new: IncidentCounts  # received in the last 24 h
     open: IncidentCounts  # not selesai (any age); see compute_digest on moments in the past
     escalated: IncidentCounts  # escalated (by hand or automatically) in the last 24 h
@@ -226,6 +227,7 @@ class Digest:
     kecamatan_planned: int = 0  # kecamatan with a kebutuhan
     recap: tuple[RecapProgress, ...] = ()  # rekapitulasi kecamatan per jenis pemilihan
     logistics_deadline_days: int = 2  # logistics due at H minus this many days
+    rejected: IncidentCounts = field(default_factory=IncidentCounts)  # rejected (ditolak) in the last 24 h
 
     @property
     def sections(self) -> tuple[str, ...]:

@@ -98,6 +98,12 @@ class Status(StrEnum):
     BARU = "baru"
     DITANGANI = "ditangani"
     SELESAI = "selesai"
+    DITOLAK = "ditolak"  # the report was wrong (misread, duplicate, test): out of every figure
+
+    @property
+    def closed(self) -> bool:
+        """Resolved or rejected: nothing left to handle."""
+        return self in (Status.SELESAI, Status.DITOLAK)
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,7 @@ from bot.domain.digest import (
     item_order,
     lagging_children,
 )
-from bot.domain.models import Region
+from bot.domain.models import Region, Status
 from bot.domain.reporting import JENIS_PEMILIHAN
 from bot.services.runtime import Runtime
 from storage import digests as store
@@ -38,6 +38,7 @@ from storage.db import Database
 # --- computation -------------------------------------------------------------------------------
 
 OPEN_STATUSES = store.OPEN_STATUSES
+REJECTED = Status.DITOLAK.value
 
 
 def _counts(rows, *, progress: bool = False) -> IncidentCounts:
@@ -156,9 +157,9 @@ async def _statuses(
     severity), leaving out those received after `end`."""
     status_by_kind: dict[str, dict[str, int]] = {}
     open_counts: dict[tuple[str, str], int] = {}
-    for r in await store.status_counts(db, region_code):  # ≤ 3 statuses × 4 kinds × 4 severities
-        if is_progress(r["kind"], r["severity"]):
-            continue
+    for r in await store.status_counts(db, region_code):  # ≤ 4 statuses × 4 kinds × 4 severities
+        if is_progress(r["kind"], r["severity"]) or r["status"] == REJECTED:
+            continue  # a rejected report is in no count and no chart
         per_status = status_by_kind.setdefault(r["kind"], {})
         per_status[r["status"]] = per_status.get(r["status"], 0) + r["n"]
         if r["status"] in OPEN_STATUSES:
@@ -255,6 +256,7 @@ async def compute_digest(
         open=IncidentCounts(open_counts),
         escalated=_counts(await store.escalated_counts(db, region_code, start, end)),
         resolved=_counts(await store.resolved_counts(db, region_code, start, end)),
+        rejected=_counts(await store.resolved_counts(db, region_code, start, end, status=REJECTED)),
         oldest_open=oldest_open,
         median_time_to_take=_median(await store.median_time_to_take(db, region_code, start, end)),
         median_time_to_resolve=_median(await store.median_time_to_resolve(db, region_code, start, end)),

@@ -1,8 +1,10 @@
 """The incident lifecycle: the one service that changes an incident after it was reported.
 
 `baru → ditangani → selesai`, with escalation moving the incident up to the next level's
-coordination group (and back to `baru` there, waiting to be taken again). Commands and buttons
-both call `perform`; the automatic escalation job calls `auto_escalate`. Every change is checked
+coordination group (and back to `baru` there, waiting to be taken again); a wrong report is
+rejected (`ditolak`: out of every figure) and a resolved or rejected one reopened (`baru`).
+Commands and buttons both call `perform`; the repeating job calls `auto_escalate` (untaken too
+long) and `remind_taken` (taken, but not updated for `REMIND_TAKEN_MIN`). Every change is checked
 against the rule table (`bot.domain.access`), written with its incident event and its notifications in
 one transaction (`storage.incidents.apply_change`), and refused — changing nothing — when the
 incident moved on meanwhile.
@@ -18,10 +20,12 @@ from enum import StrEnum
 
 from bot.domain import access
 from bot.domain.access import Action, Grant, Reason
-from bot.domain.models import Attachment, Incident, IncidentEvent, Region, Status, User
+from bot.domain.digest import is_progress
+from bot.domain.follow_up import Step, next_step
+from bot.domain.models import Attachment, Incident, IncidentEvent, Region, Role, Status, User
 from bot.domain.privacy import mask_niks
 from bot.domain.regions import parent_of
-from bot.domain.reporting import URGENT_SEVERITIES, Severity, logistics_due
+from bot.domain.reporting import STATEFUL, URGENT_SEVERITIES, Severity, logistics_due
 from bot.services.runtime import Runtime
 from storage import groups as group_store
 from storage import incidents as incident_store
@@ -42,6 +46,8 @@ class Move(StrEnum):
     ESKALASI = "eskalasi"
     SELESAI = "selesai"
     CATATAN = "catatan"
+    TOLAK = "tolak"
+    BUKA = "buka"
 
 
 MOVE_ACTION = {
@@ -49,6 +55,8 @@ MOVE_ACTION = {
     Move.ESKALASI: Action.ESKALASI,
     Move.SELESAI: Action.SELESAI,
     Move.CATATAN: Action.CATATAN,
+    Move.TOLAK: Action.TOLAK,
+    Move.BUKA: Action.BUKA,
 }
 
 
@@ -61,6 +69,11 @@ class Why(StrEnum):
     NOTE_REQUIRED = "note_required"
     NOTE_TOO_LONG = "note_too_long"
     CONFLICT = "conflict"  # it changed while we looked; try again
+    ALREADY_REJECTED = "already_rejected"
+    REASON_REQUIRED = "reason_required"  # /tolak without alasan
+    NOT_CLOSED = "not_closed"  # /buka of an incident that is still open
+    STATE_OPEN = "state_open"  # /buka: another incident of its kecamatan × item is open
+    PROGRESS = "progress"  # a petugas escalating a routine progress report
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +84,7 @@ class MoveResult:
     to_region: str | None = None  # escalation: the level it moved to
     to_group: bool = True  # escalation: whether a group at that level (or above) received it
     to_group_region: str | None = None  # escalation: the region of the group that received it
+    other_id: int | None = None  # STATE_OPEN: the incident open for the same kecamatan × item
 
 
 async def route_new(rt: Runtime, region_code: str, severity: str) -> list[OutboxRow]:
@@ -118,8 +132,29 @@ def resolution_rows(posts: list[dict], note: str) -> list[OutboxRow]:
     ]
 
 
+def _refusal(actor: User, incident: Incident, move: Move, note: str) -> str | None:
+    """Why `move` cannot be done to `incident` as it is now (the actor's rights already checked)."""
+    if move is Move.CATATAN and not note:
+        return Why.NOTE_REQUIRED
+    if move is Move.TOLAK and not note:
+        return Why.REASON_REQUIRED
+    if len(note) > NOTE_LIMIT:
+        return Why.NOTE_TOO_LONG
+    if move is Move.BUKA:
+        return None if incident.status.closed else Why.NOT_CLOSED
+    if incident.status is Status.DITOLAK and move is not Move.CATATAN:
+        return Why.ALREADY_REJECTED
+    if incident.status is Status.SELESAI and move not in (Move.CATATAN, Move.TOLAK):
+        return Why.ALREADY_DONE
+    if move is Move.TANGANI and incident.status is Status.DITANGANI:
+        return Why.ALREADY_TAKEN
+    if move is Move.ESKALASI and actor.role is Role.PETUGAS and is_progress(incident.kind, incident.severity):
+        return Why.PROGRESS  # routine figures, not a problem: nothing for the level above to do
+    return None
+
+
 async def perform(rt: Runtime, actor: User | None, incident_id: int, move: Move, note: str = "") -> MoveResult:
-    """Take, escalate, resolve or comment on an incident, if `actor` may."""
+    """Take, escalate, resolve, comment on, reject or reopen an incident, if `actor` may."""
     incident = await incident_store.get(rt.db, incident_id)
     if incident is None:
         return MoveResult(False, Why.NOT_FOUND)
@@ -128,23 +163,31 @@ async def perform(rt: Runtime, actor: User | None, incident_id: int, move: Move,
         return MoveResult(False, decision.reason.value, incident)
     assert actor is not None  # decide() refuses a missing user
     note = note.strip()
-    if move is Move.CATATAN and not note:
-        return MoveResult(False, Why.NOTE_REQUIRED, incident)
-    if len(note) > NOTE_LIMIT:
-        return MoveResult(False, Why.NOTE_TOO_LONG, incident)
-    if incident.status is Status.SELESAI and move is not Move.CATATAN:
-        return MoveResult(False, Why.ALREADY_DONE, incident)
-    if move is Move.TANGANI and incident.status is Status.DITANGANI:
-        return MoveResult(False, Why.ALREADY_TAKEN, incident)
+    refused = _refusal(actor, incident, move, note)
+    if refused is not None:
+        return MoveResult(False, refused, incident)
     if move is Move.ESKALASI:
         return await _escalate(rt, actor, incident, note, automatic=False)
+    if move is Move.BUKA and incident.kind in STATEFUL:
+        other = await incident_store.open_stateful(rt.db, incident.kind, incident.region_code, incident.item)
+        if other is not None:
+            return MoveResult(False, Why.STATE_OPEN, incident, other_id=other.id)
     now = rt.clock()
     changes: dict = {}
     notify: list[OutboxRow] = []
+    reporter_told = actor.telegram_id != incident.reporter_id
 
     def posts_notify(posts: list[dict], event_id: int) -> list[OutboxRow]:
-        # every post shows the new state; a resolution is also told to every group it reached
-        return edit_rows(posts, event_id) + (resolution_rows(posts, note) if move is Move.SELESAI else [])
+        # every post shows the new state; a resolution is also told to every group it reached, a
+        # rejection (or the reopening of one) to the reporter
+        rows = edit_rows(posts, event_id)
+        if move is Move.SELESAI:
+            rows += resolution_rows(posts, note)
+        elif move is Move.TOLAK and reporter_told:
+            rows.append(OutboxRow("ditolak", incident.reporter_id, f"ditolak:{{id}}:e{event_id}", note=note))
+        elif move is Move.BUKA and incident.status is Status.DITOLAK and reporter_told:
+            rows.append(OutboxRow("dibuka", incident.reporter_id, f"dibuka:{{id}}:e{event_id}", note=note))
+        return rows
 
     if move is Move.TANGANI:
         changes = {
@@ -158,19 +201,29 @@ async def perform(rt: Runtime, actor: User | None, incident_id: int, move: Move,
         if incident.assignee_id is None:
             changes["assignee_id"] = actor.telegram_id
         notify.append(OutboxRow("pelapor", incident.reporter_id, "pelapor:{id}", note=note))
-    updated = await incident_store.apply_change(
-        rt.db,
-        incident.id,
-        expect_status=(incident.status.value,),
-        expect_handling=incident.handling_region,
-        changes=changes,
-        actor_id=actor.telegram_id,
-        action=move.value,
-        at=now,
-        note=note,
-        notify=notify,
-        notify_posts=posts_notify,
-    )
+    elif move is Move.TOLAK:
+        changes = {"status": Status.DITOLAK.value, "resolved_at": now, "awaiting_since": None}
+    elif move is Move.BUKA:
+        # waiting to be taken again at the level it was handled at: automatic escalation and the
+        # group's buttons apply as to a new one
+        changes = {"status": Status.BARU.value, "resolved_at": None, "assignee_id": None, "awaiting_since": now}
+    try:
+        updated = await incident_store.apply_change(
+            rt.db,
+            incident.id,
+            expect_status=(incident.status.value,),
+            expect_handling=incident.handling_region,
+            changes=changes,
+            actor_id=actor.telegram_id,
+            action=move.value,
+            at=now,
+            note=note,
+            notify=notify,
+            notify_posts=posts_notify,
+            audited={"note": note} if move in (Move.TOLAK, Move.BUKA) else None,
+        )
+    except incident_store.StateChanged:
+        return MoveResult(False, Why.CONFLICT, incident)
     if updated is None:
         return MoveResult(False, Why.CONFLICT, incident)
     return MoveResult(True, Why.OK, updated)
@@ -294,6 +347,49 @@ async def auto_escalate(rt: Runtime, auto_note: AutoNote) -> list[MoveResult]:
                 )
             results.append(result)
     return results
+
+
+async def remind_taken(rt: Runtime) -> list[tuple[Incident, Step]]:
+    """Follow taken tinggi/kritis incidents that nobody updated: after `REMIND_TAKEN_MIN` the one
+    who took it is reminded privately; at twice that every card of it says "belum ada pembaruan".
+    Any update (a /catatan, a report, a status change) starts the clock again.
+
+    Like `auto_escalate`, the state is the incident history itself: each step is an event written
+    with its notifications as a compare-and-set, so a restart neither loses nor repeats one."""
+    now = rt.clock()
+    minutes = rt.settings.REMIND_TAKEN_MIN
+    done = []
+    for waiting in await incident_store.taken_without_update(rt.db, since_before=now - timedelta(minutes=minutes)):
+        incident = waiting.incident
+        step = next_step(waiting.last_update, now, minutes, reminded=waiting.reminded, flagged=waiting.flagged)
+        if step is None or incident.assignee_id is None:
+            continue
+        notify = []
+        if step is Step.PENGINGAT:
+            notify.append(
+                OutboxRow(
+                    "pengingat",
+                    incident.assignee_id,
+                    f"pengingat:{{id}}:e{waiting.last_event_id}",
+                    note=str(minutes),
+                )
+            )
+        updated = await incident_store.apply_change(
+            rt.db,
+            incident.id,
+            expect_status=(Status.DITANGANI.value,),
+            expect_handling=incident.handling_region,
+            changes={},
+            actor_id=None,
+            action=step.value,
+            at=now,
+            note=str(minutes if step is Step.PENGINGAT else 2 * minutes),
+            notify=notify,
+            notify_posts=edit_rows if step is Step.BELUM_DIPERBARUI else None,
+        )
+        if updated is not None:
+            done.append((updated, step))
+    return done
 
 
 # --- reading incidents: /status, /insiden, and the names a lifecycle answer shows ------------------

@@ -92,6 +92,21 @@ async def resolver_name(rt: Runtime, incident_id: int) -> str | None:
     return resolutions[-1].actor_name if resolutions else None
 
 
+#: the history action whose actor a private notice names, by outbox purpose
+_NOTICE_ACTION = {"ditolak": "tolak", "dibuka": "buka"}
+
+
+async def actor_name(rt: Runtime, incident_id: int, purpose: str) -> str | None:
+    """Who rejected or reopened the incident last (for the reporter's notice), if known."""
+    action = _NOTICE_ACTION[purpose]
+    found = [e for e in await incident_store.events(rt.db, incident_id) if e.action == action]
+    return found[-1].actor_name if found else None
+
+
+async def region_path(rt: Runtime, region_code: str) -> tuple[Region, ...]:
+    return await region_store.path(rt.db, region_code)
+
+
 async def posted(rt: Runtime, row: Pending, *, message_id: int, thread_id: int | None, drawn: int) -> None:
     """A card drawn at version `drawn` was posted for `row` (in topic `thread_id`): remember the
     post, and if the incident changed while the card was on its way, queue an edit of it (and the

@@ -1,4 +1,5 @@
-"""Delivering the notification outbox to Telegram: group posts, edits, resolution notices.
+"""Delivering the notification outbox to Telegram: group posts, edits, resolution notices, and
+private notices (a reminder to whoever took an incident, a rejection or reopening to its reporter).
 
 Rows are written by the lifecycle and reporting services in the same transaction as the change
 they announce (read and marked through `bot.services.outbox`); `deliver_due` sends what is due, renders the incident's *current* state, and
@@ -25,7 +26,7 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.domain.models import Incident, Status
+from bot.domain.models import Incident
 from bot.domain.privacy import for_chat
 from bot.services import outbox, reporting
 from bot.services.outbox import Pending
@@ -36,6 +37,8 @@ from bot.texts import ops as ops_texts
 log = logging.getLogger(__name__)
 
 CALLBACK_VERSION = "i1"  # incident buttons: i1:<t|e|s>:<id>
+#: outbox purposes that are a private message to one user (not a group post or its notice)
+PRIVATE_NOTICES = frozenset({"pengingat", "ditolak", "dibuka"})
 MAX_BACKOFF = timedelta(minutes=10)
 #: how long a claimed row is this sender's before another may take it (a sender that died): longer
 #: than a batch takes at a group's 20 messages a minute, flood waits included
@@ -79,7 +82,9 @@ async def card_for(
         moved_to=data.moved_to,
         region_names=data.region_titles,
     )
-    markup = buttons(incident.id) if data.here and incident.status is not Status.SELESAI else None
+    # every card of an open incident keeps its buttons, in every group it was posted to (a lower
+    # group's coordinator may still take or resolve it; the rights are checked on the press)
+    markup = None if incident.status.closed else buttons(incident.id)
     return text, markup
 
 
@@ -225,6 +230,17 @@ class Notifier:
         await outbox.posted(rt, row, message_id=message.message_id, thread_id=thread_id, drawn=drawn)
         return message.message_id
 
+    async def _private_notice(self, row: Pending, incident: Incident) -> str:
+        """A reminder to whoever took the incident, or its reporter told of a rejection or reopening."""
+        rt = self.rt
+        if row.purpose == "pengingat":
+            path = await outbox.region_path(rt, incident.region_code)
+            return ti.reminder(incident, path, int(row.note or rt.settings.REMIND_TAKEN_MIN))
+        name = await outbox.actor_name(rt, incident.id, row.purpose) or "koordinator"
+        if row.purpose == "ditolak":
+            return ti.rejected_to_reporter(incident.id, name, row.note)
+        return ti.reopened_to_reporter(incident.id, name, row.note)
+
     async def _send(self, row: Pending, incident: Incident) -> int | None:
         rt, bot = self.rt, self.bot
         if row.purpose == "posting":
@@ -235,6 +251,10 @@ class Notifier:
                 for_chat(text, row.chat_id), chat_id=row.chat_id, message_id=row.message_id, reply_markup=markup
             )
             return row.message_id
+        if row.purpose in PRIVATE_NOTICES:
+            text = await self._private_notice(row, incident)
+            message = await bot.send_message(row.chat_id, for_chat(text, row.chat_id, incident.reporter_id))
+            return message.message_id
         name = await outbox.resolver_name(rt, incident.id) or "koordinator"
         if row.purpose == "selesai":
             message, _ = await self._to_chat(row, ti.resolved_notice(incident.id, name, row.note))

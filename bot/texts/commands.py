@@ -27,6 +27,8 @@ CATALOGUE: tuple[Command, ...] = (
     Command("eskalasi", "Eskalasi ke tingkat di atas: /eskalasi 12 alasan", Action.ESKALASI),
     Command("selesai", "Tandai selesai: /selesai 12 catatan", Action.SELESAI),
     Command("catatan", "Tambah catatan: /catatan 12 teks", Action.CATATAN),
+    Command("tolak", "Tolak laporan yang salah (tidak dihitung): /tolak 12 alasan", Action.TOLAK),
+    Command("buka", "Buka kembali laporan selesai/ditolak: /buka 12", Action.BUKA),
     Command("ekspor", "Unduh laporan sebagai CSV (Excel): /ekspor 7", Action.EKSPOR),
     Command("grup", "Daftarkan grup ini sebagai grup koordinasi: /grup 51.03", Action.GRUP),
     Command("ringkasan", "Ringkasan wilayah sekarang, dengan grafik", Action.RINGKASAN),

@@ -109,6 +109,8 @@ INSIDEN_TITLE: Final = "🚨 <b>Insiden</b>"
 INSIDEN_EMPTY: Final = "<i>Belum ada data insiden: tidak ada insiden baru dan tidak ada yang masih terbuka.</i>"
 INSIDEN_OPEN_NOW: Final = "Terbuka sekarang: <b>{open}</b>"
 INSIDEN_MOVEMENT: Final = "24 jam terakhir: baru {new} · dieskalasi {escalated} · selesai {resolved}"
+#: added to the movement line when reports were rejected (misread, duplicate, test): not counted anywhere
+INSIDEN_REJECTED: Final = " · ditolak {rejected} (tidak dihitung)"
 #: what the figures above count (routine progress reports are status updates, not problems)
 INSIDEN_COUNTED: Final = "<i>Dihitung: laporan yang perlu ditangani; laporan progres tidak termasuk.</i>"
 INSIDEN_NONE: Final = "<i>Tidak ada insiden yang perlu ditangani.</i>"
@@ -366,14 +368,15 @@ def _insiden_lines(d: Digest) -> list[str]:
     lines = [INSIDEN_TITLE]
     counts: dict[str, IncidentCounts] = {"new": d.new, "escalated": d.escalated, "resolved": d.resolved, "open": d.open}
     progress = _progress_line(d)
-    if not any(c.total for c in counts.values()) and not d.oldest_open:
+    if not any(c.total for c in counts.values()) and not d.oldest_open and not d.rejected.total:
         return [*lines, INSIDEN_NONE, progress] if progress else [*lines, INSIDEN_EMPTY]
     lines.append(INSIDEN_OPEN_NOW.format(open=number(d.open.total)))
-    lines.append(
-        INSIDEN_MOVEMENT.format(
-            new=number(d.new.total), escalated=number(d.escalated.total), resolved=number(d.resolved.total)
-        )
+    movement = INSIDEN_MOVEMENT.format(
+        new=number(d.new.total), escalated=number(d.escalated.total), resolved=number(d.resolved.total)
     )
+    if d.rejected.total:
+        movement += INSIDEN_REJECTED.format(rejected=number(d.rejected.total))
+    lines.append(movement)
     lines.append(INSIDEN_COUNTED)
     if progress:
         lines.append(progress)

@@ -10,7 +10,8 @@ from datetime import tzinfo
 from typing import NamedTuple
 
 from bot.domain.access import Reason
-from bot.domain.models import Attachment, Incident, IncidentEvent, Region
+from bot.domain.follow_up import REMINDER_ACTIONS, flagged_since
+from bot.domain.models import Attachment, Incident, IncidentEvent, Region, Status
 from bot.domain.reporting import (
     DATA_PROBLEMS,
     ITEMS,
@@ -43,7 +44,13 @@ ACTION_LABEL = {
     "prioritas": "prioritas naik",
     "catatan": "mencatat",
     "lampiran": "melampirkan",
+    "tolak": "menolak",
+    "buka": "membuka kembali",
+    "pengingat": "mengingatkan yang menangani",
+    "belum_diperbarui": "menandai belum ada pembaruan",
 }
+#: the tail of a reminder's history line (its note: the minutes without an update)
+REMINDER_TAIL = " ({minutes} menit tanpa pembaruan)"
 ATTACHMENT_LABEL = {"foto": "Foto", "dokumen": "Dokumen", "lokasi": "Lokasi"}
 
 #: notes the bot writes into an incident's history itself
@@ -337,6 +344,8 @@ def _event_lines(
             tail = ": " + AUTO_CLOSE_NOTE.format(number=esc(e.note))
         elif e.action == "prioritas":
             tail = ": " + DEADLINE_RAISED_NOTE.format(severity=esc(e.note))
+        elif e.action in REMINDER_ACTIONS:
+            tail = REMINDER_TAIL.format(minutes=esc(e.note)) if e.note.isdigit() else ""
         else:
             tail = ""
             moved = e.action in ("eskalasi", "eskalasi_otomatis") and e.region_code and e.region_code != level
@@ -508,10 +517,13 @@ def _card(
 ) -> str:
     mark = SEVERITY_MARK.get(incident.severity, "")
     status = STATUS_LABEL[incident.status.value]
+    rejection = [e for e in events if e.action == "tolak"][-1:] if incident.status is Status.DITOLAK else []
     if incident.status.value == "ditangani" and assignee_name:
         status = f"sedang ditangani oleh {esc(assignee_name)}"
     elif incident.status.value == "selesai":
         status = "selesai" + (f" oleh {esc(assignee_name)}" if assignee_name else "")
+    elif rejection and rejection[0].actor_name:
+        status = f"ditolak oleh {esc(rejection[0].actor_name)}"
     lines = [
         f"{mark} <b>#{incident.id} {KIND_LABELS[incident.kind]} — {incident.severity}</b>",
         f"Wilayah: {region_path(path)}",
@@ -519,7 +531,12 @@ def _card(
         describe_report(report),
         f"Status: <b>{status}</b>",
     ]
-    if moved_to and incident.status.value != "selesai":
+    if incident.status is Status.DITOLAK:
+        lines.append(CARD_REJECTED.format(id=incident.id))
+    stale_since = flagged_since(events) if incident.status is Status.DITANGANI else None
+    if stale_since is not None:
+        lines.append(CARD_STALE.format(since=date_time(stale_since, tz)))
+    if moved_to and not incident.status.closed:
         lines.append(f"⬆️ Dieskalasi ke {esc(moved_to)}.")
     if incident.escalations and not moved_to:
         lines.append(f"Eskalasi ke-{incident.escalations}.")
@@ -537,6 +554,42 @@ def _card(
     return "\n".join(lines)
 
 
+#: a rejected report's card: why it no longer counts, and the way back
+CARD_REJECTED = "❌ Laporan ini salah (ditolak) dan tidak dihitung di ringkasan. Buka kembali: /buka {id}"
+#: a taken incident nobody updated for twice REMIND_TAKEN_MIN
+CARD_STALE = "⏰ <b>Belum ada pembaruan</b> sejak {since}."
+
+
+def reminder(incident: Incident, path: tuple[Region, ...], minutes: int) -> str:
+    """The private reminder to whoever took an incident and left it without an update."""
+    mark = SEVERITY_MARK.get(incident.severity, "")
+    summary = shorten(plain_summary(incident), NOTE_SHOWN)
+    return "\n".join(
+        [
+            f"⏰ <b>Pengingat</b>: {mark} #{incident.id} {KIND_LABELS[incident.kind]} — {incident.severity}",
+            f"Wilayah: {region_path(path)}",
+            esc(summary),
+            f"Anda menangani laporan ini, tetapi belum ada pembaruan selama {minutes} menit.",
+            f"Kirim perkembangannya: <code>/catatan {incident.id} &lt;teks&gt;</code>; bila sudah beres: "
+            f"<code>/selesai {incident.id} &lt;catatan&gt;</code>; bila perlu bantuan tingkat atas: "
+            f"<code>/eskalasi {incident.id} &lt;alasan&gt;</code>.",
+        ]
+    )
+
+
+def rejected_to_reporter(incident_id: int, by: str, reason: str) -> str:
+    extra = f": {esc(shorten(reason))}" if reason else "."
+    return (
+        f"❌ Laporan Anda #{incident_id} ditolak oleh {esc(by)}{extra}\n"
+        "Laporan ini tidak dihitung lagi. Bila ada angka yang benar, kirim laporan baru dengan /lapor."
+    )
+
+
+def reopened_to_reporter(incident_id: int, by: str, reason: str) -> str:
+    extra = f": {esc(shorten(reason))}" if reason else "."
+    return f"↩️ Laporan Anda #{incident_id} dibuka kembali oleh {esc(by)}{extra} Laporan ini dihitung lagi."
+
+
 def resolved_notice(incident_id: int, by: str, note: str) -> str:
     extra = f": {esc(shorten(note))}" if note else "."
     return f"✅ Laporan #{incident_id} telah diselesaikan oleh {esc(by)}{extra}"
@@ -552,6 +605,8 @@ MOVE_DONE = {
     "eskalasi": "⬆️ Laporan #{id} dieskalasi ke {to}.",
     "selesai": "✅ Laporan #{id} ditandai selesai.",
     "catatan": "📝 Catatan ditambahkan ke laporan #{id}.",
+    "tolak": "❌ Laporan #{id} ditolak: tidak dihitung lagi di ringkasan. Kartunya di grup ikut diperbarui.",
+    "buka": "↩️ Laporan #{id} dibuka kembali (status baru) dan dihitung lagi.",
 }
 ESCALATED_NO_GROUP = " Belum ada grup koordinasi terdaftar di tingkat itu atau di atasnya."
 
@@ -564,10 +619,24 @@ MOVE_REFUSED = {
     "conflict": "Laporan #{id} baru saja berubah. Lihat /status {id} lalu coba lagi.",
     "note_too_long": "Catatan terlalu panjang ({length} karakter). Paling banyak {limit} karakter; "
     "persingkat lalu kirim lagi. Laporan #{id} tidak diubah.",
+    "already_rejected": "Laporan #{id} sudah ditolak. Untuk menghitungnya lagi: /buka {id}",
+    "reason_required": "Tulis alasannya: <code>/tolak {id} &lt;alasan&gt;</code>, "
+    "misalnya <code>/tolak {id} salah ketik, seharusnya 120</code>",
+    "not_closed": "Laporan #{id} masih terbuka; /buka hanya untuk laporan yang selesai atau ditolak.",
+    "state_open": "Laporan #{id} tidak dibuka kembali: untuk kecamatan dan barang yang sama sudah ada laporan "
+    "terbuka #{other}. Lihat /status {other}.",
+    "progress": "Laporan #{id} adalah laporan progres (angka rutin), bukan masalah, jadi tidak dieskalasi. "
+    "Bila ada masalah, laporkan dengan <code>/lapor insiden &lt;uraian&gt;</code>.",
 }
 
 #: answerCallbackQuery text is plain text (not parsed) and at most 200 characters
 ALERT_LIMIT = 200
+
+
+def plain_template(template: str) -> str:
+    """An HTML sentence template as plain text for an alert (tags dropped, entities decoded); the
+    values put in afterwards stay as they are."""
+    return html.unescape(_TAG.sub("", template))
 
 
 def alert(text: str) -> str:
@@ -580,6 +649,10 @@ LIFECYCLE_USAGE = {
     "eskalasi": "Bentuk: <code>/eskalasi &lt;nomor&gt; [alasan]</code>\nContoh: <code>/eskalasi 12 butuh bantuan provinsi</code>",
     "selesai": "Bentuk: <code>/selesai &lt;nomor&gt; [catatan]</code>\nContoh: <code>/selesai 12 kotak pengganti tiba</code>",
     "catatan": "Bentuk: <code>/catatan &lt;nomor&gt; &lt;teks&gt;</code>\nContoh: <code>/catatan 12 tim sudah di lokasi</code>",
+    "tolak": "Bentuk: <code>/tolak &lt;nomor&gt; &lt;alasan&gt;</code> (laporan salah baca, ganda atau uji coba: "
+    "tidak dihitung lagi)\nContoh: <code>/tolak 12 salah ketik, seharusnya 120</code>",
+    "buka": "Bentuk: <code>/buka &lt;nomor&gt; [alasan]</code> (laporan selesai atau ditolak dibuka kembali)\n"
+    "Contoh: <code>/buka 12 ternyata belum beres</code>",
 }
 BUTTON_OUTDATED = "Tombol ini dari versi lama. Gunakan /status dan perintahnya, misalnya /tangani 12."
 
@@ -615,9 +688,7 @@ def incident_list(
     lines = [f"<b>Laporan {what}, {state}</b> — {total} laporan, halaman {page}/{pages}"]
     for incident, region_name in items:
         mark = SEVERITY_MARK.get(incident.severity, "")
-        summary = incident.description or (incident.item or "")
-        if len(summary) > 60:
-            summary = summary[:57] + ELLIPSIS
+        summary = list_summary(incident)
         lines.append(
             f"{mark} <b>#{incident.id}</b> {KIND_LABELS[incident.kind]} · {esc(region_name)} · "
             f"{STATUS_LABEL[incident.status.value]} · {date_time(incident.reported_at, tz)}"
@@ -627,6 +698,19 @@ def incident_list(
     if progress_left_out:
         lines.append(PROGRESS_LEFT_OUT)
     return "\n".join(lines)
+
+
+#: characters of an incident's summary in /insiden
+LIST_SUMMARY = 80
+
+
+def list_summary(incident: Incident) -> str:
+    """An incident in /insiden: its label and figures ("Kotak suara diterima 700/1.025"), then its
+    own words, shortened; plain text."""
+    figures = plain_summary(incident)
+    if figures != incident.description and incident.description:
+        figures = f"{figures} — {incident.description}"
+    return shorten(figures, LIST_SUMMARY)
 
 
 PAGE_PREV = "◀"

@@ -21,7 +21,12 @@ KIND_LABELS: Final[dict[str, str]] = {
 }
 
 #: Status of an incident as it reads in a sentence ("Status: sedang ditangani").
-STATUS_LABEL: Final[dict[str, str]] = {"baru": "baru", "ditangani": "sedang ditangani", "selesai": "selesai"}
+STATUS_LABEL: Final[dict[str, str]] = {
+    "baru": "baru",
+    "ditangani": "sedang ditangani",
+    "selesai": "selesai",
+    "ditolak": "ditolak",
+}
 
 #: The coloured mark put before an incident of each severity.
 SEVERITY_MARK: Final[dict[str, str]] = {"rendah": "⚪", "sedang": "🟡", "tinggi": "🟠", "kritis": "🔴"}

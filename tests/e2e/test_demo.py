@@ -38,10 +38,17 @@ async def test_demo_tells_the_whole_story(tmp_path):
         "Made Wirawan menangani",
         "dieskalasi ke KPU Provinsi Bali",
         "telah diselesaikan oleh Nyoman Suarda",
+        # a test message is rejected: its card says so, the reporter is told, the digest counts it nowhere
+        shown(bot.texts.incidents.MOVE_DONE["tolak"]).split("#")[0],
+        "ditolak oleh Made Wirawan",
+        "Laporan Anda #",
+        "ditolak 1 (tidak dihitung)",
         "Ringkasan Provinsi Bali",
         f"Keluaran demo ada di folder: {out.resolve()}",
     ):
         assert needle in transcript, needle
+    # /insiden names each item by its label, with its figures ("Bilik suara diterima 710/788")
+    assert re.search(r"^ {10}[A-Z][a-z]+( [a-z]+)*( [A-Z]+)* diterima [\d.]+/[\d.]+$", transcript, re.MULTILINE)
     assert "Traceback" not in transcript and shown(bot.texts.common.ERROR_APOLOGY) not in transcript
     _answers_follow_their_commands(transcript)
     assert (out / "transkrip.txt").read_text(encoding="utf-8").count("Laporan #") > 10

@@ -25,6 +25,8 @@ EXPECTED = {
     Action.ESKALASI: {"petugas": (Y, NO, NO), "koordinator": (Y, Y, NO), "komisioner": (Y, Y, NO), "admin": (Y, Y, Y)},
     Action.TANGANI: {"petugas": (NO, NO, NO), "koordinator": (Y, Y, NO), "komisioner": (Y, Y, NO), "admin": (Y, Y, Y)},
     Action.SELESAI: {"petugas": (NO, NO, NO), "koordinator": (Y, Y, NO), "komisioner": (Y, Y, NO), "admin": (Y, Y, Y)},
+    Action.TOLAK: {"petugas": (NO, NO, NO), "koordinator": (Y, Y, NO), "komisioner": (Y, Y, NO), "admin": (Y, Y, Y)},
+    Action.BUKA: {"petugas": (NO, NO, NO), "koordinator": (Y, Y, NO), "komisioner": (Y, Y, NO), "admin": (Y, Y, Y)},
     Action.EKSPOR: {"petugas": (NO, NO, NO), "koordinator": (Y, Y, NO), "komisioner": (Y, Y, NO), "admin": (Y, Y, Y)},
     Action.UNDANG: {"petugas": (NO, NO, NO), "koordinator": (Y, Y, NO), "komisioner": (Y, Y, NO), "admin": (Y, Y, Y)},
     Action.CABUT: {"petugas": (NO, NO, NO), "koordinator": (NO, NO, NO), "komisioner": (Y, Y, NO), "admin": (Y, Y, Y)},
@@ -42,8 +44,8 @@ EXPECTED = {
         "admin": (Y, Y, Y),
     },
     Action.IMPOR: {"petugas": (NO, NO, NO), "koordinator": (NO, NO, NO), "komisioner": (Y, Y, NO), "admin": (Y, Y, Y)},
-    Action.RINGKASAN: {
-        "petugas": (NO, NO, NO),
+    Action.RINGKASAN: {  # a petugas: a digest of their own region (spec: "for every role")
+        "petugas": (Y, Y, NO),
         "koordinator": (Y, Y, NO),
         "komisioner": (Y, Y, NO),
         "admin": (Y, Y, Y),

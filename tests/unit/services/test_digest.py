@@ -838,3 +838,16 @@ async def test_bali_scale_timing(rt):
         timings[code] = time.perf_counter() - start
         assert d.open.total > 0 and d.resolved.total > 0 and d.logistics
     assert timings["51"] < 0.5 and timings["51.03"] < 0.1, timings
+
+
+async def test_a_rejected_report_is_in_no_count_median_or_chart(rt, morning):
+    before = await compute_digest(rt.db, "51.03", AT, H)
+    s = morning
+    await s.report("salah", "insiden", "kritis", KUTA, ago(2), description="uji coba")
+    await s.lifecycle("salah", status="ditolak", taken=ago(1.5), resolved=ago(1))
+    d = await compute_digest(rt.db, "51.03", AT, H)
+    assert d.new == before.new and d.open == before.open and d.resolved == before.resolved
+    assert d.escalated == before.escalated and d.status_by_kind == before.status_by_kind
+    assert d.median_time_to_take == before.median_time_to_take
+    assert d.median_time_to_resolve == before.median_time_to_resolve
+    assert d.rejected.total == 1 and before.rejected.total == 0

@@ -92,6 +92,7 @@ async def test_reject_reopen_keeps_every_row_index_and_trigger(tmp_path, monkeyp
         tally = "SELECT status, n FROM incident_tally WHERE scope = '51' AND n > 0 ORDER BY status"
         assert [tuple(r) for r in await conn.execute_fetchall(tally)] == [("baru", 1)]
 
+        monkeypatch.setattr(db_module, "migrations", lambda: every[:9])
         assert await db_module.migrate(conn) == ["0009_reject_reopen.sql"]
 
         assert {(r[0], r[1]) for r in await conn.execute_fetchall(schema)} == before
@@ -105,6 +106,74 @@ async def test_reject_reopen_keeps_every_row_index_and_trigger(tmp_path, monkeyp
             " VALUES (1, 't1', 'tolak', 'baru', 'ditolak')"
         )
         assert [tuple(r) for r in await conn.execute_fetchall(tally)] == [("ditolak", 1)]
+        assert await conn.execute_fetchall("PRAGMA foreign_key_check") == []
+    finally:
+        await conn.close()
+
+
+async def test_follow_through_keeps_the_outbox_and_audit_and_rejected_figures_give_way(tmp_path, monkeypatch):
+    """Migration 0010 rebuilds the outbox and the audit trail (rows kept, the new purposes and
+    actions accepted), and a rejected rekapitulasi gives way to the previous report of its
+    kecamatan × jenis; reopened, it is current again."""
+    conn = await db_module.connect(tmp_path / "old.sqlite3")
+    try:
+        every = db_module.migrations()
+        monkeypatch.setattr(db_module, "migrations", lambda: every[:9])
+        await db_module.migrate(conn)
+        monkeypatch.setattr(db_module, "migrations", lambda: every)
+        for code, parent, level, kind in (
+            ("51", None, "provinsi", "Provinsi"),
+            ("51.03", "51", "kabkota", "Kabupaten"),
+            ("51.03.01", "51.03", "kecamatan", "Kecamatan"),
+        ):
+            await conn.execute(
+                "INSERT INTO regions (code, parent_code, level, kind, name, search_name) VALUES (?, ?, ?, ?, ?, ?)",
+                (code, parent, level, kind, code, code),
+            )
+        await conn.execute(
+            "INSERT INTO users (telegram_id, role, region_code, full_name, registered_at)"
+            " VALUES (100, 'petugas', '51.03.01', 'Wayan', 't')"
+        )
+        rekap = (
+            "INSERT INTO incidents (id, kind, severity, status, region_code, reporter_id, item, desa_done, desa_total,"
+            " source_chat_id, source_message_id, reported_at, received_at, handling_region, last_reported_at,"
+            " resolved_at) VALUES (?, 'rekap', 'rendah', ?, '51.03.01', 100, 'dpr', ?, 18, 100, ?, ?, ?,"
+            " '51.03.01', ?, ?)"
+        )
+        await conn.execute(rekap, (1, "selesai", 12, 1, "t1", "t1", "t1", "t1"))
+        await conn.execute(
+            "INSERT INTO outbox (dedupe_key, purpose, incident_id, chat_id, created_at, next_attempt_at)"
+            " VALUES ('pelapor:1', 'pelapor', 1, 100, 't1', 't1')"
+        )
+        await conn.execute("INSERT INTO audit_log (at, actor_id, action, target) VALUES ('t0', 1, 'impor', 'x')")
+
+        assert await db_module.migrate(conn) == ["0010_follow_through.sql"]
+
+        assert [tuple(r) for r in await conn.execute_fetchall("SELECT dedupe_key, purpose FROM outbox")] == [
+            ("pelapor:1", "pelapor")
+        ]
+        assert [tuple(r) for r in await conn.execute_fetchall("SELECT action, target FROM audit_log")] == [
+            ("impor", "x")
+        ]
+        await conn.execute(
+            "INSERT INTO outbox (dedupe_key, purpose, incident_id, chat_id, created_at, next_attempt_at)"
+            " VALUES ('pengingat:1', 'pengingat', 1, 100, 't1', 't1')"
+        )
+        await conn.execute("INSERT INTO audit_log (at, actor_id, action, target) VALUES ('t2', 1, 'tolak', '#2')")
+        # a second rekapitulasi report of the kecamatan, misread: 18 of 18
+        await conn.execute(rekap, (2, "baru", 18, 2, "t2", "t2", "t2", None))
+        state = "SELECT desa_done, incident_id FROM recap_state WHERE region_code = '51.03.01' AND jenis = 'dpr'"
+        assert [tuple(r) for r in await conn.execute_fetchall(state)] == [(18, 2)]
+        await conn.execute("UPDATE incidents SET status = 'ditolak', resolved_at = 't3' WHERE id = 2")
+        assert [tuple(r) for r in await conn.execute_fetchall(state)] == [(12, 1)]
+        # rejected, it no longer holds the kecamatan × jenis open: a third report may open one
+        await conn.execute(rekap, (3, "baru", 13, 3, "t4", "t4", "t4", None))
+        assert [tuple(r) for r in await conn.execute_fetchall(state)] == [(13, 3)]
+        await conn.execute("UPDATE incidents SET status = 'selesai', resolved_at = 't5' WHERE id = 3")
+        await conn.execute("UPDATE incidents SET status = 'baru', resolved_at = NULL WHERE id = 2")
+        assert [tuple(r) for r in await conn.execute_fetchall(state)] == [(13, 3)]  # an older report stays behind
+        await conn.execute("UPDATE incidents SET status = 'ditolak', resolved_at = 't6' WHERE id = 3")
+        assert [tuple(r) for r in await conn.execute_fetchall(state)] == [(18, 2)]
         assert await conn.execute_fetchall("PRAGMA foreign_key_check") == []
     finally:
         await conn.close()

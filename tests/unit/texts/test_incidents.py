@@ -10,6 +10,7 @@ from bot.emulator import parse_html
 from bot.emulator.entities import utf16_len
 from bot.services.reporting import report_of
 from bot.texts import incidents as ti
+from bot.texts.formatting import date_time
 
 TZ = UTC
 AT = datetime(2024, 2, 12, 1, 0, tzinfo=UTC)
@@ -168,3 +169,32 @@ def test_alerts_stay_within_200_characters():
     assert ti.alert("pendek") == "pendek"
     long = ti.alert("x" * 300)
     assert len(long) == 200 and long.endswith("…")
+
+
+def test_insiden_lines_name_the_item_and_its_figures():
+    shortfall = incident("dua kotak penyok", kind="logistik", item="kotak_suara", received=700, planned=1025, damaged=2)
+    assert ti.list_summary(shortfall) == "Kotak suara diterima 700/1.025, rusak 2 — dua kotak penyok"
+    assert ti.list_summary(incident("gudang tergenang")) == "gudang tergenang"
+    assert len(ti.list_summary(incident("banjir " * 40))) <= ti.LIST_SUMMARY + 1
+
+
+def test_a_rejected_card_says_so_and_a_stale_one_says_since_when():
+    rejected = incident("angka salah", status=Status.DITOLAK, resolved_at=AT)
+    events = [
+        IncidentEvent(1, 1, AT, 100, "Wayan", "lapor", None, "baru", "51.03.01", ""),
+        IncidentEvent(2, 1, AT, 200, "Made", "tolak", "baru", "ditolak", "51.03.01", "salah ketik"),
+    ]
+    text = ti.card(rejected, report_of(rejected), LONG_PATH[:1], "Wayan", None, events, TZ)
+    assert "ditolak oleh Made" in text and ti.CARD_REJECTED.format(id=rejected.id) in text
+    taken = incident("genset mati", status=Status.DITANGANI, taken_at=AT, assignee_id=200)
+    events = [
+        IncidentEvent(1, 1, AT, 100, "Wayan", "lapor", None, "baru", "51.03.01", ""),
+        IncidentEvent(2, 1, AT, 200, "Made", "tangani", "baru", "ditangani", "51.03.01", ""),
+        IncidentEvent(3, 1, AT + timedelta(hours=1), None, None, "pengingat", "ditangani", "ditangani", None, "60"),
+        IncidentEvent(
+            4, 1, AT + timedelta(hours=2), None, None, "belum_diperbarui", "ditangani", "ditangani", None, "120"
+        ),
+    ]
+    text = ti.card(taken, report_of(taken), LONG_PATH[:1], "Wayan", "Made", events, TZ)
+    assert ti.CARD_STALE.format(since=date_time(AT, TZ)) in text
+    assert "sistem mengingatkan yang menangani (60 menit tanpa pembaruan)" in text
