@@ -27,7 +27,7 @@ CATALOGUE: tuple[Command, ...] = (
     Command("eskalasi", "Eskalasi ke tingkat di atas: /eskalasi 12 alasan", Action.ESKALASI),
     Command("selesai", "Tandai selesai: /selesai 12 catatan", Action.SELESAI),
     Command("catatan", "Tambah catatan: /catatan 12 teks", Action.CATATAN),
-    Command("ekspor", "Unduh laporan sebagai CSV (Excel): /ekspor 7", Action.EKSPOR),
+    Command("ekspor", "Unduh laporan sebagai CSV dan Excel (.xlsx): /ekspor 7", Action.EKSPOR),
     Command("grup", "Daftarkan grup ini sebagai grup koordinasi: /grup 51.03", Action.GRUP),
     Command("ringkasan", "Ringkasan wilayah sekarang, dengan grafik", Action.RINGKASAN),
     Command("progres", "Progres penghitungan dan Sirekap", Action.RINGKASAN),
@@ -39,7 +39,8 @@ CATALOGUE: tuple[Command, ...] = (
     Command("wilayah", "Cari wilayah dan kodenya: /wilayah kuta", None),
     Command("undang", "Buat tautan undangan: /undang petugas 51.03.01", Action.UNDANG),
     Command("cabut", "Cabut akses pengguna: /cabut <id_telegram>", Action.CABUT),
-    Command("impor", "Impor kebutuhan logistik / jumlah TPS: balas berkas CSV", Action.IMPOR),
+    Command("impor", "Impor kebutuhan logistik / jumlah TPS: balas berkas CSV atau Excel", Action.IMPOR),
+    Command("siaran", "Kirim pesan ke semua pengguna di wilayah Anda: /siaran teks", Action.SIARAN),
 )
 
 
@@ -49,7 +50,7 @@ def for_role(role: Role) -> list[Command]:
 
 #: commands that only make sense in a private chat (an invite link, a revocation, a file to import,
 #: registering with a link); a group's menu leaves them out
-PRIVATE_ONLY = frozenset({"undang", "cabut", "impor", "start"})
+PRIVATE_ONLY = frozenset({"undang", "cabut", "impor", "siaran", "start"})
 
 
 def private_menu(role: Role) -> list[tuple[str, str]]:

@@ -42,6 +42,7 @@ EXPECTED = {
         "admin": (Y, Y, Y),
     },
     Action.IMPOR: {"petugas": (NO, NO, NO), "koordinator": (NO, NO, NO), "komisioner": (Y, Y, NO), "admin": (Y, Y, Y)},
+    Action.SIARAN: {"petugas": (NO, NO, NO), "koordinator": (NO, NO, NO), "komisioner": (Y, Y, NO), "admin": (Y, Y, Y)},
     Action.RINGKASAN: {
         "petugas": (NO, NO, NO),
         "koordinator": (Y, Y, NO),
