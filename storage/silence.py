@@ -108,8 +108,8 @@ async def reminders(db: Database, kecamatan: str) -> list[dict]:
 
 async def last_counting_report(db: Database, kecamatan: str) -> str | None:
     """The stored time of the kecamatan's latest counting report, if any."""
-    value = await db.fetchvalue("SELECT reported_at FROM counting_state WHERE region_code = ?", (kecamatan,))
-    return str(value) if value is not None else None
+    row = await db.fetchone("SELECT reported_at FROM counting_state WHERE region_code = ?", (kecamatan,))
+    return str(row["reported_at"]) if row is not None else None
 
 
 async def never_reported_items(db: Database, code: str, limit: int) -> list[dict]:
