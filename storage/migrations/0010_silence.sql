@@ -6,7 +6,8 @@
 --   its last counting report or '') and 'siaran' (one recipient of a broadcast, broadcast_id set);
 --   and 'siaran_selesai', the sender's "terkirim ke n pengguna" once every recipient's row is done.
 --   Broadcast rows are a kind of their own so delivery can class them behind answers and alerts.
--- * `broadcasts`: one row per /siaran (the text, who sent it, the scope), audited in audit_log.
+-- * `broadcasts`: one row per /siaran (the text, who sent it, the scope), audited in audit_log
+--   (its CHECK learns the action 'siaran': rebuilt at the end).
 -- * `silence_reminders`: one row per kecamatan reminded, written in the transaction that queues
 --   the reminders, so a restart never reminds a kecamatan twice within one period.
 --
@@ -68,3 +69,22 @@ CREATE TABLE silence_reminders (
     recipients   INTEGER NOT NULL CHECK (recipients > 0),
     PRIMARY KEY (region_code, reminded_at)
 ) WITHOUT ROWID;
+
+-- The audit trail learns the action 'siaran' (who broadcast what to whom): its CHECK is widened
+-- by rebuilding it, every row and its index kept (no other table refers to it).
+CREATE TABLE audit_log_0009 AS SELECT * FROM audit_log;
+DROP TABLE audit_log;
+CREATE TABLE audit_log (
+    id       INTEGER PRIMARY KEY,
+    at       TEXT NOT NULL,
+    actor_id INTEGER,  -- NULL: the command line or the bot itself
+    action   TEXT NOT NULL CHECK (action IN (
+                 'undang', 'registrasi', 'cabut', 'grup_daftar', 'grup_hapus',
+                 'jadwal', 'impor', 'bootstrap_admin', 'siaran')),
+    target   TEXT NOT NULL DEFAULT '',
+    detail   TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(detail))
+);
+INSERT INTO audit_log (id, at, actor_id, action, target, detail)
+SELECT id, at, actor_id, action, target, detail FROM audit_log_0009;
+DROP TABLE audit_log_0009;
+CREATE INDEX audit_log_at ON audit_log(at);
