@@ -165,11 +165,11 @@ async def release(db: Database, row_ids: list[int], now: datetime) -> None:
 
 
 async def mark_sent(db: Database, outbox_id: int, *, at: datetime, message_id: int | None) -> None:
-    async with db.transaction() as conn:
-        await conn.execute(
-            "UPDATE outbox SET sent_at = ?, sent_message_id = ?, attempts = attempts + 1 WHERE id = ?",
-            (to_db(at), message_id, outbox_id),
-        )
+    # one statement: rows marked at the same time (a broadcast) share a commit (`Database.write`)
+    await db.write(
+        "UPDATE outbox SET sent_at = ?, sent_message_id = ?, attempts = attempts + 1 WHERE id = ?",
+        (to_db(at), message_id, outbox_id),
+    )
 
 
 async def mark_retry(db: Database, outbox_id: int, *, error: str, retry_at: datetime) -> None:

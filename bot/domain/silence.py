@@ -1,7 +1,8 @@
 """Counting silence: when a kecamatan that has not reported its penghitungan is chased. Pure.
 
 On voting day H each TPS counts its ballots once the polls close (13:00 local time), into the
-evening and often past midnight. From then until its counting is complete, a kecamatan without a
+evening and often past midnight. From then until its counting is complete — and at the latest
+until the end of H+1, when the rekapitulasi at the PPK has taken over — a kecamatan without a
 counting report for `COUNTING_SILENCE_MIN` is *silent*: it is listed in digests and its petugas
 are reminded privately, once per period of silence (a new period begins with each report), never
 twice within an hour, and not at night (23:00-05:00 local) unless its counting is still running
@@ -27,6 +28,8 @@ WIT: Final = "Asia/Jayapura"
 
 #: the polls close and counting begins at the TPS, local time on H
 COUNTING_BEGINS: Final = time(13, 0)
+#: the last day penghitungan is chased, in days after H (to its midnight, local time)
+COUNTING_CHASED_DAYS: Final = 1
 #: night, local time: reminders wait for the morning unless counting is running there
 NIGHT_BEGINS: Final = time(23, 0)
 NIGHT_ENDS: Final = time(5, 0)
@@ -49,15 +52,27 @@ def counting_begins(election_day: date, zone: str) -> datetime:
     return datetime.combine(election_day, COUNTING_BEGINS, tzinfo=ZoneInfo(zone))
 
 
+def counting_chase_ends(election_day: date, zone: str) -> datetime:
+    """When chasing penghitungan ends in `zone`: midnight after H+COUNTING_CHASED_DAYS (aware)."""
+    last = election_day + timedelta(days=COUNTING_CHASED_DAYS + 1)
+    return datetime.combine(last, time(0, 0), tzinfo=ZoneInfo(zone))
+
+
 def is_night(moment: datetime, zone: str) -> bool:
     local = moment.astimezone(ZoneInfo(zone)).time()
     return local >= NIGHT_BEGINS or local < NIGHT_ENDS
 
 
 def chased_provinces(provinces: list[str], now: datetime, election_day: date, period: timedelta) -> list[str]:
-    """The provinces where silence is chased now: counting began there at least a `period` ago.
-    (Counting ends per kecamatan, when it is complete; that is the caller's query.)"""
-    return [p for p in provinces if now - counting_begins(election_day, zone_of(p)) >= period]
+    """The provinces where silence is chased now: counting began there at least a `period` ago,
+    and H+1 is not over. (Within that, a kecamatan whose counting is complete is no longer chased:
+    that is the caller's query.)"""
+    return [
+        p
+        for p in provinces
+        if now - counting_begins(election_day, zone_of(p)) >= period
+        and now < counting_chase_ends(election_day, zone_of(p))
+    ]
 
 
 def silent_since(last_report: datetime | None, election_day: date, zone: str) -> datetime:

@@ -41,6 +41,8 @@ def test_counting_begins_when_the_polls_close_in_each_zone():
     assert counting_begins(H, WIB) == wita(14, 14)
     assert chased_provinces(["11", "51", "91"], wita(14, 15, 30), H, PERIOD) == ["91"]
     assert chased_provinces(["51"], wita(13, 20), H, PERIOD) == []  # before H
+    assert chased_provinces(["51"], wita(15, 23, 59), H, PERIOD) == ["51"]  # H+1: still chased
+    assert chased_provinces(["51"], wita(16, 0), H, PERIOD) == []  # from H+2 the rekapitulasi has taken over
 
 
 def test_one_reminder_per_period_at_most_hourly():
