@@ -8,6 +8,8 @@ import time
 
 import bot.texts.broadcasts as tb
 from bot.domain.access import Reason
+from bot.domain.models import Role
+from bot.texts import commands
 from bot.texts.common import refusal
 from tests.e2e.conftest import shown
 
@@ -76,6 +78,10 @@ async def test_siaran_reaches_every_active_user_in_scope_within_telegrams_limits
 
 
 async def test_siaran_is_for_komisioner_and_admin_in_a_private_chat(kpu, people):
+    assert "/siaran" in (await kpu.say(people["komang"], "/bantuan")).text
+    assert "/siaran" not in (await kpu.say(people["made"], "/bantuan")).text
+    assert "siaran" in dict(commands.private_menu(Role.KOMISIONER)) and "siaran" not in dict(commands.group_menu())
+    assert "siaran" not in dict(commands.private_menu(Role.KOORDINATOR))
     assert (await kpu.say(people["made"], "/siaran halo")).text == refusal(Reason.ROLE)
     assert (await kpu.say(people["wayan"], "/siaran halo")).text == refusal(Reason.ROLE)
     assert (await kpu.say(people["komang"], "/siaran")).text == shown(tb.SIARAN_USAGE)
