@@ -102,7 +102,6 @@ COUNTING_SILENT_NEVER: Final = "• {name}{parent} — belum pernah melapor peng
 COUNTING_SILENT_LAST: Final = "• {name}{parent} — terakhir {when}"
 COUNTING_SILENT_PARENT: Final = " ({parent})"
 COUNTING_SILENT_NONE: Final = "✅ Semua kecamatan melapor penghitungan dalam {period} terakhir, atau sudah selesai."
-COUNTING_SILENT_NOTE: Final = "<i>Petugas PPK-nya sudah diingatkan lewat chat pribadi.</i>"
 #: before the logistics deadline: items with a kebutuhan that kecamatan never reported
 LOGISTIK_NEVER: Final = "<i>Belum pernah dilaporkan (ada kebutuhan, belum ada laporan):</i>"
 LOGISTIK_NEVER_LINE: Final = "• {label}: {n} PPK — {names}"
@@ -342,7 +341,6 @@ def _counting_silent_lines(d: Digest) -> list[str]:
             lines.append(COUNTING_SILENT_LAST.format(name=_name(region.name), parent=parent, when=when))
     if count > min(len(d.counting_silent), MAX_SILENT_SHOWN):
         lines.append(SILENT_MORE.format(n=number(count - min(len(d.counting_silent), MAX_SILENT_SHOWN))))
-    lines.append(COUNTING_SILENT_NOTE)
     return lines
 
 
