@@ -2,7 +2,7 @@
 
 Each benchmark runs in its own process (`python -m bench.<name> --part-out …`), one after the
 other, so one's memory and warm caches do not flatter or burden the next, and its peak RSS is its
-own. results.json gets exactly the keys of issue 6; `peak_rss_mb` is the largest peak of the
+own. results.json gets the keys of issue 6 and `siaran` (issue 13); `peak_rss_mb` is the largest peak of the
 benchmark processes (the bot, and for ingest the emulator serving it); the dataset generator and
 the fan-out's emulator process are helpers, reported in their benchmark's table, not counted.
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 
 from bench.common import fmt, machine, table, verdict
 
-BENCHMARKS = ("ingest", "digest", "fanout")
+BENCHMARKS = ("ingest", "digest", "fanout", "siaran")
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "bench" / "results.json"
 RSS_TARGET_MB = 300
@@ -74,6 +74,16 @@ def summary(results: dict, parts: dict[str, dict], walls: dict[str, float]) -> s
             f"{bound_ratio:.2f} × {verdict(bound_ratio <= 1.1)}",
         ],
         [
+            f"/siaran: {results['siaran']['users']} users, bound {fmt(results['siaran']['bound_seconds'], 's')}",
+            fmt(results["siaran"]["seconds"], "s"),
+            "≤ 1.1 × bound, 0 lost, 0 429",
+            verdict(
+                results["siaran"]["seconds"] <= 1.1 * results["siaran"]["bound_seconds"]
+                and results["siaran"]["lost"] == 0
+                and results["siaran"]["refused_429"] == 0
+            ),
+        ],
+        [
             "peak RSS",
             fmt(results["peak_rss_mb"], "MB"),
             f"≤ {RSS_TARGET_MB} MB",
@@ -103,6 +113,7 @@ def main() -> None:
         "digest": parts["digest"]["digest"],
         "chart_s": parts["digest"]["chart_s"],
         "fanout": parts["fanout"]["fanout"],
+        "siaran": parts["siaran"]["siaran"],
         "peak_rss_mb": max(part["_peak_rss_mb"] for part in parts.values()),
         "machine": machine(),
     }

@@ -28,6 +28,7 @@ from bot.context import NOTIFIER_KEY, RUNTIME_KEY, KpuContext, job_queue_of
 from bot.domain.clock import Clock, utc_now
 from bot.logging_setup import bind_ids
 from bot.services import incidents as lifecycle
+from bot.services import silence
 from bot.services.runtime import Runtime
 from bot.settings import Settings
 from bot.telegram import digests as digest_delivery
@@ -52,6 +53,7 @@ log = logging.getLogger(__name__)
 POLL_INTERVAL_S = 0.03
 OUTBOX_INTERVAL_S = 5
 ESCALATION_INTERVAL_S = 60
+SILENCE_INTERVAL_S = 120
 #: keys of what `build_application` keeps in `bot_data` besides the runtime and the notifier
 LIVENESS_KEY = "liveness"
 HEALTH_KEY = "health_server"
@@ -93,6 +95,12 @@ async def escalate_overdue(context: CallbackContext) -> None:
         context.application.bot_data[NOTIFIER_KEY].kick()
 
 
+async def chase_silence(context: CallbackContext) -> None:
+    """Job: remind the petugas of kecamatan silent on counting (`bot.services.silence.chase`)."""
+    if await silence.chase(context.application.bot_data[RUNTIME_KEY]):
+        context.application.bot_data[NOTIFIER_KEY].kick()
+
+
 async def bind_update_ids(update: object, context: CallbackContext) -> None:
     """Handler group -2: every record logged while this update is handled names it, its chat and
     its sender (`LOG_FORMAT=json` writes them as fields)."""
@@ -120,6 +128,13 @@ def schedule_jobs(app: Application) -> None:
         first=5,
         name="eskalasi_otomatis",
         job_kwargs={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
+    )
+    jq.run_repeating(
+        chase_silence,
+        interval=SILENCE_INTERVAL_S,
+        first=10,
+        name="penghitungan_sunyi",
+        job_kwargs={"coalesce": True, "max_instances": 1, "misfire_grace_time": 120},
     )
 
 

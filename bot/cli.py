@@ -85,10 +85,14 @@ def _parser() -> argparse.ArgumentParser:
     backup.add_argument("file", type=Path)
     restore = verbs.add_parser("restore", help="pulihkan basis data dari cadangan (bot harus berhenti)")
     restore.add_argument("file", type=Path)
-    import_plan = verbs.add_parser("import-plan", help="impor kebutuhan logistik dari CSV (kode_wilayah,barang,jumlah)")
-    import_plan.add_argument("file", type=Path, metavar="FILE.csv")
-    import_tps = verbs.add_parser("import-tps", help="impor jumlah TPS dari CSV (kode_wilayah,jumlah_tps)")
-    import_tps.add_argument("file", type=Path, metavar="FILE.csv")
+    import_plan = verbs.add_parser(
+        "import-plan", help="impor kebutuhan logistik dari CSV atau Excel .xlsx (kode_wilayah,barang,jumlah)"
+    )
+    import_plan.add_argument("file", type=Path, metavar="FILE.csv|FILE.xlsx")
+    import_tps = verbs.add_parser(
+        "import-tps", help="impor jumlah TPS dari CSV atau Excel .xlsx (kode_wilayah,jumlah_tps)"
+    )
+    import_tps.add_argument("file", type=Path, metavar="FILE.csv|FILE.xlsx")
     return parser
 
 
@@ -293,7 +297,7 @@ def _read_csv(path: Path) -> bytes:
     except FileNotFoundError:
         raise CliError(f"{path}: berkas tidak ada") from None
     except IsADirectoryError:
-        raise CliError(f"{path}: ini folder, bukan berkas CSV") from None
+        raise CliError(f"{path}: ini folder, bukan berkas CSV atau Excel") from None
     except OSError as exc:
         raise CliError(f"{path}: tidak bisa dibaca ({exc.strerror or exc})") from None
 

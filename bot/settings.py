@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     AUTO_ESCALATE_TINGGI_MIN: int = Field(default=120, ge=1)
     LOGISTICS_DEADLINE_DAYS: int = Field(default=2, ge=0)
     REMIND_TAKEN_MIN: int = Field(default=60, ge=1)
+    #: from H until a kecamatan's counting is complete: no counting report for this long lists it
+    #: in digests and reminds its petugas (once per period, at most hourly, not at night)
+    COUNTING_SILENCE_MIN: int = Field(default=180, ge=1)
     LOG_LEVEL: str = "INFO"
     LOG_FORMAT: str = "text"
     OPS_CHAT_ID: int | None = None

@@ -16,6 +16,7 @@ from telegram.ext import (
 
 from handlers import (
     admin,
+    broadcasts,
     digest,
     errors,
     gate,
@@ -48,6 +49,7 @@ def register(app: Application) -> None:
             CommandHandler("buka", incidents.buka),
             CommandHandler("insiden", incidents.insiden),
             CommandHandler("ekspor", incidents.ekspor),
+            CommandHandler("siaran", broadcasts.siaran),
             CallbackQueryHandler(incidents.incident_button, pattern=r"^i\d+:"),
             CallbackQueryHandler(incidents.insiden_page, pattern=r"^il\d+:"),
             CallbackQueryHandler(lapor.held_button, pattern=rf"^{lapor.HELD_CB}:\d+:(ya|tidak)$"),

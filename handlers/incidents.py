@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.context import NOTIFIER_KEY, KpuContext
@@ -219,6 +221,17 @@ async def ekspor(update: Update, context: KpuContext) -> None:
         await reply(update, tc.refusal(exported))
         return
     path_text = tc.region_path(await regions.path(rt, actor.region_code))
-    data = texts_export.to_csv(exported.rows, rt.settings.tz)
-    name = texts_export.file_name(actor.region_code, exported.at.astimezone(rt.settings.tz))
+    tz, local_now = rt.settings.tz, exported.at.astimezone(rt.settings.tz)
+    data = texts_export.to_csv(exported.rows, tz)
+    name = texts_export.file_name(actor.region_code, local_now)
     await send_document(update, data, name, ti.ekspor_caption(len(exported.rows), days, path_text))
+    # the same incidents as a workbook, with their history and the state per kecamatan (built off
+    # the event loop: a big scope's workbook takes a moment)
+    workbook = await asyncio.to_thread(texts_export.to_xlsx, exported.rows, exported.history, exported.state, tz)
+    kecamatan = len({row["region_code"] for row in exported.state})
+    await send_document(
+        update,
+        workbook,
+        texts_export.xlsx_file_name(actor.region_code, local_now),
+        texts_export.xlsx_caption(len(exported.rows), kecamatan),
+    )

@@ -679,16 +679,23 @@ async def report_with_file(update: Update, context: KpuContext) -> int:
     return KIND
 
 
-def _is_import_file(message: Message) -> bool:
-    """A CSV is an /impor upload (answered by replying /impor to it), not a report's evidence."""
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _is_import_file(message: Message, may_import: bool) -> bool:
+    """A CSV is an /impor upload (answered by replying /impor to it), not a report's evidence; so
+    is an Excel workbook from someone who may import (from anyone else it is evidence)."""
     doc = message.document
-    return doc is not None and (
-        (doc.file_name or "").casefold().endswith(".csv") or (doc.mime_type or "") in ("text/csv", "text/plain")
-    )
+    if doc is None:
+        return False
+    name, mime = (doc.file_name or "").casefold(), doc.mime_type or ""
+    if name.endswith(".csv") or mime in ("text/csv", "text/plain"):
+        return True
+    return may_import and (name.endswith(".xlsx") or mime == XLSX_MIME)
 
 
 async def file_in_private(update: Update, context: KpuContext) -> None:
-    if _is_import_file(message_of(update)):
+    if _is_import_file(message_of(update), bool(access.decide(context.actor, Action.IMPOR))):
         return
     await file_without_caption(update, context)
 

@@ -15,7 +15,7 @@ from storage.db import Database
 class OutboxRow:
     """A notification to send. `dedupe_key` may contain `{id}` for the incident id."""
 
-    purpose: str  # posting, selesai, pelapor, edit
+    purpose: str  # posting, selesai, pelapor, edit (incident rows; private rows: see `add_private`)
     chat_id: int
     dedupe_key: str
     thread_id: int | None = None
@@ -24,11 +24,18 @@ class OutboxRow:
     note: str = ""
 
 
+#: rows that belong to no incident: a counting reminder to a petugas, a broadcast's message to
+#: one recipient, and the broadcast's outcome to its sender
+PRIVATE_PURPOSES = ("pengingat_hitung", "siaran", "siaran_selesai")
+#: rows of a broadcast (for delivery classes: behind answers and alerts)
+BROADCAST_PURPOSES = ("siaran", "siaran_selesai")
+
+
 @dataclass(frozen=True, slots=True)
 class Pending:
     id: int
     purpose: str
-    incident_id: int
+    incident_id: int | None  # None for PRIVATE_PURPOSES
     chat_id: int
     thread_id: int | None
     message_id: int | None
@@ -36,6 +43,40 @@ class Pending:
     note: str
     attempts: int
     created_at: datetime
+    broadcast_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PrivateRow:
+    """A message to one chat that belongs to no incident (`PRIVATE_PURPOSES`)."""
+
+    purpose: str
+    chat_id: int
+    dedupe_key: str
+    region_code: str | None = None
+    note: str = ""
+    broadcast_id: int | None = None
+
+
+async def add_private(conn: aiosqlite.Connection, rows: list[PrivateRow], at: datetime) -> None:
+    """Queue private messages inside the caller's transaction; a repeated dedupe key is ignored."""
+    await conn.executemany(
+        "INSERT OR IGNORE INTO outbox (dedupe_key, purpose, chat_id, region_code, note, broadcast_id, created_at,"
+        " next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                row.dedupe_key,
+                row.purpose,
+                row.chat_id,
+                row.region_code,
+                row.note,
+                row.broadcast_id,
+                to_db(at),
+                to_db(at),
+            )
+            for row in rows
+        ],
+    )
 
 
 async def add(conn: aiosqlite.Connection, incident_id: int, rows: list[OutboxRow], at: datetime) -> None:
@@ -69,7 +110,9 @@ async def queue(db: Database, incident_id: int, rows: list[OutboxRow], at: datet
         await add(conn, incident_id, rows, at)
 
 
-_COLUMNS = "id, purpose, incident_id, chat_id, thread_id, message_id, region_code, note, attempts, created_at"
+_COLUMNS = (
+    "id, purpose, incident_id, chat_id, thread_id, message_id, region_code, note, attempts, created_at, broadcast_id"
+)
 _DUE = "sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?"
 
 
@@ -85,6 +128,7 @@ def _pending(r: aiosqlite.Row) -> Pending:
         r["note"],
         r["attempts"],
         from_db(r["created_at"]),
+        r["broadcast_id"],
     )
 
 
@@ -121,11 +165,11 @@ async def release(db: Database, row_ids: list[int], now: datetime) -> None:
 
 
 async def mark_sent(db: Database, outbox_id: int, *, at: datetime, message_id: int | None) -> None:
-    async with db.transaction() as conn:
-        await conn.execute(
-            "UPDATE outbox SET sent_at = ?, sent_message_id = ?, attempts = attempts + 1 WHERE id = ?",
-            (to_db(at), message_id, outbox_id),
-        )
+    # one statement: rows marked at the same time (a broadcast) share a commit (`Database.write`)
+    await db.write(
+        "UPDATE outbox SET sent_at = ?, sent_message_id = ?, attempts = attempts + 1 WHERE id = ?",
+        (to_db(at), message_id, outbox_id),
+    )
 
 
 async def mark_retry(db: Database, outbox_id: int, *, error: str, retry_at: datetime) -> None:

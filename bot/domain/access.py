@@ -39,6 +39,7 @@ class Action(StrEnum):
     JADWAL_PRIBADI = "jadwal_pribadi"  # one's own digest in a private chat
     IMPOR = "impor"  # baselines
     RINGKASAN = "ringkasan"  # digests on demand
+    SIARAN = "siaran"  # broadcast to every active user in scope
 
 
 class Grant(StrEnum):
@@ -72,6 +73,7 @@ RULES: dict[Action, dict[Role, Grant]] = {
         Action.JADWAL_PRIBADI: (N, S, S, A),
         Action.IMPOR: (N, N, S, A),
         Action.RINGKASAN: (S, S, S, A),  # a petugas: their own region (a PPK's kecamatan)
+        Action.SIARAN: (N, N, S, A),
     }.items()
 }
 

@@ -81,6 +81,7 @@ class ErrorCode(StrEnum):
     NOT_UTF8 = "not_utf8"
     UTF16 = "utf16"
     SPREADSHEET = "spreadsheet"
+    BAD_XLSX = "bad_xlsx"
     BAD_CSV = "bad_csv"
     MISSING_HEADER = "missing_header"
     WRONG_HEADER = "wrong_header"

@@ -160,6 +160,15 @@ class SilentRegion:
 
 
 @dataclass(frozen=True, slots=True)
+class NeverReported:
+    """A logistics item that kecamatan with a kebutuhan for it have never reported."""
+
+    item: str
+    kecamatan: int  # how many
+    names: tuple[str, ...]  # the first few, by code
+
+
+@dataclass(frozen=True, slots=True)
 class IncidentCounts:
     """Counts by (kind, severity) for one category of the last 24 hours."""
 
@@ -228,6 +237,13 @@ class Digest:
     recap: tuple[RecapProgress, ...] = ()  # rekapitulasi kecamatan per jenis pemilihan
     logistics_deadline_days: int = 2  # logistics due at H minus this many days
     rejected: IncidentCounts = field(default_factory=IncidentCounts)  # rejected (ditolak) in the last 24 h
+    #: from H until counting is complete: kecamatan without a counting report for `counting_silence`
+    #: (≤ 20, never reported first, then the longest silent); None outside that phase
+    counting_silence: timedelta | None = None
+    counting_silent: tuple[SilentRegion, ...] = ()
+    counting_silent_count: int = 0
+    #: before the logistics deadline: items kecamatan with a kebutuhan never reported, in ITEMS order
+    never_reported: tuple[NeverReported, ...] = ()
 
     @property
     def sections(self) -> tuple[str, ...]:

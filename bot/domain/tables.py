@@ -2,7 +2,9 @@
 
 Files come from Excel as often as not: UTF-8 with or without a BOM, `,` or `;` between fields
 (the `csv` module's Sniffer decides, helped by the headers the caller knows), lines ended by
-\\n, \\r\\n or \\r. A UTF-16 file or a spreadsheet (.xlsx/.xls) is recognised and refused as such.
+\\n, \\r\\n or \\r. An Excel workbook (.xlsx) is read too: its first sheet becomes the same
+text, one line per row (row n is line n, so the user finds a problem where Excel shows it). A
+UTF-16 file or an old binary spreadsheet (.xls) is recognised and refused as such.
 
 Line numbers are those the user sees in the file: the first line is line 1, blank lines count.
 What is wrong with a file is an `Unreadable` (a `ReadProblem` and the line, or None for the file
@@ -15,6 +17,7 @@ import csv
 import io
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Final
 
@@ -28,6 +31,7 @@ __all__ = [
     "header_of",
     "records",
     "sniff",
+    "xlsx_text",
 ]
 
 #: Delimiters the Sniffer may choose between (Indonesian Excel writes `;`).
@@ -47,7 +51,8 @@ class ReadProblem(StrEnum):
 
     NOT_UTF8 = "not_utf8"
     UTF16 = "utf16"
-    SPREADSHEET = "spreadsheet"
+    SPREADSHEET = "spreadsheet"  # an old binary workbook (.xls)
+    BAD_XLSX = "bad_xlsx"  # looks like a workbook (a ZIP) but openpyxl cannot read it
     BAD_CSV = "bad_csv"
 
 
@@ -70,7 +75,9 @@ def decode(data: bytes) -> str | Unreadable:
     """The text of the file: UTF-8, with or without Excel's BOM."""
     if data.startswith(_UTF16_BOMS):
         return Unreadable(None, ReadProblem.UTF16)
-    if data.startswith((_XLSX_MAGIC, _XLS_MAGIC)):
+    if data.startswith(_XLSX_MAGIC):
+        return xlsx_text(data)
+    if data.startswith(_XLS_MAGIC):
         return Unreadable(None, ReadProblem.SPREADSHEET)
     body = data.removeprefix(_UTF8_BOM)
     try:
@@ -79,6 +86,50 @@ def decode(data: bytes) -> str | Unreadable:
         return Unreadable(_line_of(body, exc.start), ReadProblem.NOT_UTF8)
     # A second BOM (a file saved twice) or one at the start of the text after decoding.
     return text.lstrip("\ufeff")
+
+
+def _cell_text(value: object) -> str:
+    """A cell as the CSV would have it: whole numbers without ".0" (Excel stores every number as
+    a float), a fraction with a decimal comma (so it is refused as a count, never read as
+    thousands), dates as ISO text."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        return repr(value).replace(".", ",")
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return str(value)
+
+
+def xlsx_text(data: bytes) -> str | Unreadable:
+    """The first sheet of an Excel workbook as comma-separated text, row n on line n (empty rows
+    kept, trailing empty cells dropped); formulas give their last computed value."""
+    # openpyxl takes a while to import and only /impor and the import verbs need it
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # noqa: BLE001 - a broken or foreign ZIP raises many kinds; all mean "unreadable"
+        return Unreadable(None, ReadProblem.BAD_XLSX)
+    try:
+        sheet = workbook.worksheets[0] if workbook.worksheets else None
+        if sheet is None:
+            return ""
+        sheet.reset_dimensions()  # the stored size may be missing or wrong: read every row
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        for row in sheet.iter_rows(min_row=1, min_col=1, values_only=True):
+            values = [_cell_text(value) for value in row]
+            while values and not values[-1].strip():
+                values.pop()
+            writer.writerow(values)
+        return buf.getvalue()
+    except Exception:  # noqa: BLE001 - a sheet openpyxl cannot parse
+        return Unreadable(None, ReadProblem.BAD_XLSX)
+    finally:
+        workbook.close()
 
 
 def blank(cells: list[str]) -> bool:

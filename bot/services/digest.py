@@ -20,6 +20,7 @@ from bot.domain.digest import (
     Digest,
     IncidentCounts,
     ItemProgress,
+    NeverReported,
     OpenIncident,
     RecapProgress,
     SilentRegion,
@@ -29,6 +30,7 @@ from bot.domain.digest import (
 )
 from bot.domain.models import Region, Status
 from bot.domain.reporting import JENIS_PEMILIHAN
+from bot.services import silence
 from bot.services.runtime import Runtime
 from storage import digests as store
 from storage import incidents as incident_store
@@ -150,6 +152,34 @@ async def _silent(
     return silent, silent_count, kecamatan_count
 
 
+#: kecamatan named per item never reported
+MAX_NEVER_NAMES = 5
+
+
+async def _counting_silence(
+    db: Database, region_code: str, at: datetime, election_day: date, minutes: int
+) -> tuple[timedelta | None, tuple[SilentRegion, ...], int]:
+    """The kecamatan silent on counting for `minutes` (None outside the phase), at most MAX_SILENT."""
+    period = timedelta(minutes=minutes)
+    found = await silence.silent_kecamatan(db, region_code, at, election_day, period, MAX_SILENT)
+    if found is None:
+        return None, (), 0
+    count, rows = found
+    return (
+        period,
+        tuple(
+            SilentRegion(r["region_code"], r["name"], r["parent_name"], _local(r["last_report_at"], at)) for r in rows
+        ),
+        count,
+    )
+
+
+async def _never_reported(db: Database, region_code: str) -> tuple[NeverReported, ...]:
+    rows = await silence.never_reported(db, region_code, MAX_NEVER_NAMES)
+    found = [NeverReported(r["item"], r["n"], tuple(r["names"])) for r in rows]
+    return tuple(sorted(found, key=lambda n: item_order(n.item)))
+
+
 async def _statuses(
     db: Database, region_code: str, end: str
 ) -> tuple[dict[str, dict[str, int]], dict[tuple[str, str], int]]:
@@ -197,7 +227,12 @@ async def _oldest_open(db: Database, region_code: str, end: str, at: datetime) -
 
 
 async def compute_digest(
-    db: Database, region_code: str, at: datetime, election_day: date, logistics_deadline_days: int = 2
+    db: Database,
+    region_code: str,
+    at: datetime,
+    election_day: date,
+    logistics_deadline_days: int = 2,
+    counting_silence_min: int = 180,
 ) -> Digest:
     """The digest of `region_code`'s subtree at the aware moment `at`.
 
@@ -236,6 +271,10 @@ async def compute_digest(
     status_by_kind, open_counts = await _statuses(db, region_code, end)
     oldest_open = await _oldest_open(db, region_code, end, at)
     received = await store.received_counts(db, region_code, start, end)
+    counting_silence, counting_silent, counting_silent_count = await _counting_silence(
+        db, region_code, at, election_day, counting_silence_min
+    )
+    before_deadline = (at.date() - election_day).days <= -logistics_deadline_days
 
     return Digest(
         region_code=region.code,
@@ -266,12 +305,22 @@ async def compute_digest(
         kecamatan_planned=sum(c.kecamatan_planned for c in logistics_children),
         recap=await _recap(db, region_code),
         logistics_deadline_days=logistics_deadline_days,
+        counting_silence=counting_silence,
+        counting_silent=counting_silent,
+        counting_silent_count=counting_silent_count,
+        never_reported=await _never_reported(db, region_code) if before_deadline else (),
     )
 
 
 async def digest_now(rt: Runtime, region_code: str) -> Digest:
     """The digest of `region_code` as of the runtime clock's now, in the bot's time zone."""
     now_local = rt.clock().astimezone(rt.settings.tz)
+    settings = rt.settings
     return await compute_digest(
-        rt.db, region_code, now_local, rt.settings.ELECTION_DAY, rt.settings.LOGISTICS_DEADLINE_DAYS
+        rt.db,
+        region_code,
+        now_local,
+        settings.ELECTION_DAY,
+        settings.LOGISTICS_DEADLINE_DAYS,
+        settings.COUNTING_SILENCE_MIN,
     )

@@ -18,9 +18,9 @@ from storage import incidents as incident_store
 from storage import outbox as outbox_store
 from storage import regions as region_store
 from storage import users as user_store
-from storage.outbox import Pending
+from storage.outbox import BROADCAST_PURPOSES, PRIVATE_PURPOSES, Pending
 
-__all__ = ["CardData", "Pending"]
+__all__ = ["BROADCAST_PURPOSES", "PRIVATE_PURPOSES", "CardData", "Pending"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +112,8 @@ async def posted(rt: Runtime, row: Pending, *, message_id: int, thread_id: int |
     post, and if the incident changed while the card was on its way, queue an edit of it (and the
     resolution notice, when the change resolved it)."""
     incident_id = row.incident_id
+    if incident_id is None:
+        raise ValueError(f"outbox row {row.id} ({row.purpose}) has no incident to post")
     await incident_store.remember_message(
         rt.db,
         chat_id=row.chat_id,

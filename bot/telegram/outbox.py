@@ -15,6 +15,7 @@ import contextlib
 import logging
 import warnings
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import (
@@ -26,11 +27,14 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.domain.clock import from_db
 from bot.domain.models import Incident
 from bot.domain.privacy import for_chat
-from bot.services import outbox, reporting
-from bot.services.outbox import Pending
+from bot.domain.silence import zone_of
+from bot.services import broadcasts, outbox, reporting, silence
+from bot.services.outbox import PRIVATE_PURPOSES, Pending
 from bot.services.runtime import Runtime
+from bot.texts import broadcasts as tb
 from bot.texts import incidents as ti
 from bot.texts import ops as ops_texts
 
@@ -156,11 +160,24 @@ class Notifier:
                     return sent
                 self._claimed = {row.id for row in batch}
                 progressed = False
-                for row in batch:
+                # a broadcast's messages go to as many private chats at once: sent together, so the
+                # rate limiter, not each call's round trip, sets the pace (30 a second)
+                together = [row for row in batch if row.purpose == "siaran"]
+                for row in [row for row in batch if row.purpose != "siaran"]:
                     if await self._deliver(row):
                         sent += 1
                         progressed = True
                     self._claimed.discard(row.id)
+                for row, ok in zip(together, await asyncio.gather(*map(self._deliver, together)), strict=True):
+                    if ok:
+                        sent += 1
+                        progressed = True
+                    self._claimed.discard(row.id)
+                # a broadcast whose last message went out (or was given up): its outcome to the
+                # sender is queued, due now, and taken by the next batch
+                for broadcast_id in sorted({r.broadcast_id for r in batch if r.purpose == "siaran" and r.broadcast_id}):
+                    if await broadcasts.finish_if_done(self.rt, broadcast_id):
+                        progressed = True
                 if not progressed:
                     return sent
 
@@ -168,21 +185,27 @@ class Notifier:
         rt = self.rt
         now = rt.clock()
         try:
-            message_id = await self._send(row, await _incident(rt, row.incident_id))
+            if row.purpose in PRIVATE_PURPOSES:
+                message_id = await self._send_private(row)
+            else:
+                message_id = await self._send(row, await _incident(rt, row.incident_id or 0))
         except RetryAfter as exc:
             delay = _retry_after(exc)
             await outbox.mark_retry(rt, row.id, error=str(exc), retry_at=now + delay)
             log.warning("outbox %d: flood control, retry in %s", row.id, delay)
             return False
-        except (Forbidden, BadRequest) as exc:
-            if isinstance(exc, BadRequest) and "not modified" in exc.message:
+        except Forbidden as exc:
+            if row.purpose in PRIVATE_PURPOSES:  # a user who blocked the bot: counted, not an alarm
+                await outbox.mark_failed(rt, row.id, error=f"Forbidden: {exc.message}", at=now)
+                log.info("outbox %d (%s): user %d blocked the bot", row.id, row.purpose, row.chat_id)
+                return False
+            await self._given_up(row, exc)
+            return False
+        except BadRequest as exc:
+            if "not modified" in exc.message:
                 await outbox.mark_sent(rt, row.id, at=now, message_id=row.message_id)
                 return True
-            await outbox.mark_failed(rt, row.id, error=str(exc), at=now)
-            log.warning("outbox %d (%s to chat %d) failed for good: %s", row.id, row.purpose, row.chat_id, exc)
-            rt.alert(
-                f"outbox:{row.chat_id}", ops_texts.notification_given_up(row.id, row.incident_id, row.chat_id, str(exc))
-            )
+            await self._given_up(row, exc)
             return False
         except (NetworkError, TelegramError) as exc:
             backoff = _backoff(row)
@@ -198,6 +221,42 @@ class Notifier:
             return False
         await outbox.mark_sent(rt, row.id, at=now, message_id=message_id)
         return True
+
+    async def _given_up(self, row: Pending, exc: TelegramError) -> None:
+        """The row cannot be delivered (bot removed, chat gone): marked, logged, and the operators told."""
+        rt = self.rt
+        await outbox.mark_failed(rt, row.id, error=str(exc), at=rt.clock())
+        log.warning("outbox %d (%s to chat %d) failed for good: %s", row.id, row.purpose, row.chat_id, exc)
+        rt.alert(
+            f"outbox:{row.chat_id}",
+            ops_texts.notification_given_up(row.id, row.incident_id or 0, row.chat_id, str(exc)),
+        )
+
+    async def _send_private(self, row: Pending) -> int | None:
+        """A message that belongs to no incident: a counting reminder (skipped when the kecamatan
+        reported since it was queued), a broadcast's message, or a broadcast's outcome."""
+        rt, bot = self.rt, self.bot
+        if row.purpose == "pengingat_hitung":
+            kecamatan = row.region_code or ""
+            if not await silence.still_silent(rt, kecamatan, row.note):
+                log.info("outbox %d: %s reported since; its reminder is not sent", row.id, kecamatan)
+                return None
+            now = rt.clock()
+            name, since = await silence.reminder_subject(rt, kecamatan, row.note, now)
+            zone = ZoneInfo(zone_of(kecamatan))
+            text = tb.counting_reminder(name, from_db(row.note) if row.note else None, now - since, zone)
+        elif row.purpose == "siaran":
+            found = await broadcasts.message(rt, row.broadcast_id or 0)
+            if found is None:
+                raise LookupError(f"broadcast {row.broadcast_id} not found")
+            text = tb.siaran_message(*found)
+        else:
+            result = await broadcasts.outcome(rt, row.broadcast_id or 0)
+            if result is None:
+                raise LookupError(f"broadcast {row.broadcast_id} not found")
+            text = tb.siaran_done(result.broadcast_id, result.sent, result.blocked, result.failed)
+        message = await bot.send_message(row.chat_id, for_chat(text, row.chat_id))  # a NIK in a broadcast is masked
+        return message.message_id
 
     async def _to_chat(
         self, row: Pending, text: str, *, owner_id: int | None = None, markup: InlineKeyboardMarkup | None = None

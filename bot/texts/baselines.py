@@ -50,7 +50,8 @@ ERRORS: Final[dict[str, str]] = {
     "empty_file": "berkas kosong; baris pertama harus judul kolom {header}",
     "not_utf8": "bukan teks UTF-8; " + _SAVE_AS_CSV,
     "utf16": "berkas ber-encoding UTF-16; " + _SAVE_AS_CSV,
-    "spreadsheet": "ini berkas Excel (.xlsx/.xls), bukan CSV; " + _SAVE_AS_CSV,
+    "spreadsheet": 'ini berkas Excel lama (.xls); simpan ulang dari Excel sebagai "Buku Kerja Excel (.xlsx)" atau CSV',
+    "bad_xlsx": "berkas Excel (.xlsx) ini tidak bisa dibaca; " + _SAVE_AS_CSV,
     "bad_csv": 'CSV rusak mulai baris ini; periksa tanda kutip (")',
     "missing_header": "baris judul tidak ada; baris pertama harus {header}",
     "wrong_header": "judul kolom harus {header}, tertulis {found}",
@@ -241,7 +242,7 @@ def error_lines(result: ImportOutcome) -> list[str]:
 # --- /impor in Telegram (HTML: the handler escapes the plain lines above) -----------------------
 
 IMPOR_USAGE_HTML: Final = (
-    "Kirim berkas CSV ke chat ini, lalu <b>balas berkas itu</b> dengan /impor.\n"
+    "Kirim berkas CSV atau Excel (.xlsx, lembar pertama) ke chat ini, lalu <b>balas berkas itu</b> dengan /impor.\n"
     "Kebutuhan logistik: kolom <code>kode_wilayah,barang,jumlah</code> (per kecamatan)\n"
     "Jumlah TPS: kolom <code>kode_wilayah,jumlah_tps</code> (per kecamatan atau per desa/kelurahan)"
 )
@@ -252,5 +253,5 @@ IMPOR_MAX_LINES_SHOWN: Final = 30
 IMPOR_ERRORS_FILE: Final = "masalah_impor.txt"
 IMPOR_ERRORS_CAPTION_HTML: Final = (
     "{summary}\nSemua baris yang bermasalah, dengan nomornya, ada di berkas ini. "
-    "Perbaiki berkas CSV, lalu kirim dan balas lagi dengan /impor."
+    "Perbaiki berkasnya, lalu kirim dan balas lagi dengan /impor."
 )

@@ -29,7 +29,7 @@ CATALOGUE: tuple[Command, ...] = (
     Command("catatan", "Tambah catatan: /catatan 12 teks", Action.CATATAN),
     Command("tolak", "Tolak laporan yang salah (tidak dihitung): /tolak 12 alasan", Action.TOLAK),
     Command("buka", "Buka kembali laporan selesai/ditolak: /buka 12", Action.BUKA),
-    Command("ekspor", "Unduh laporan sebagai CSV (Excel): /ekspor 7", Action.EKSPOR),
+    Command("ekspor", "Unduh laporan sebagai CSV dan Excel (.xlsx): /ekspor 7", Action.EKSPOR),
     Command("grup", "Daftarkan grup ini sebagai grup koordinasi: /grup 51.03", Action.GRUP),
     Command("ringkasan", "Ringkasan wilayah sekarang, dengan grafik", Action.RINGKASAN),
     Command("progres", "Progres penghitungan dan Sirekap", Action.RINGKASAN),
@@ -41,7 +41,8 @@ CATALOGUE: tuple[Command, ...] = (
     Command("wilayah", "Cari wilayah dan kodenya: /wilayah kuta", None),
     Command("undang", "Buat tautan undangan: /undang petugas 51.03.01", Action.UNDANG),
     Command("cabut", "Cabut akses pengguna: /cabut <id_telegram>", Action.CABUT),
-    Command("impor", "Impor kebutuhan logistik / jumlah TPS: balas berkas CSV", Action.IMPOR),
+    Command("impor", "Impor kebutuhan logistik / jumlah TPS: balas berkas CSV atau Excel", Action.IMPOR),
+    Command("siaran", "Kirim pesan ke semua pengguna di wilayah Anda: /siaran teks", Action.SIARAN),
 )
 
 
@@ -51,7 +52,7 @@ def for_role(role: Role) -> list[Command]:
 
 #: commands that only make sense in a private chat (an invite link, a revocation, a file to import,
 #: registering with a link); a group's menu leaves them out
-PRIVATE_ONLY = frozenset({"undang", "cabut", "impor", "start"})
+PRIVATE_ONLY = frozenset({"undang", "cabut", "impor", "siaran", "start"})
 
 
 def private_menu(role: Role) -> list[tuple[str, str]]:

@@ -96,6 +96,16 @@ REKAP_TITLE: Final = "🧮 <b>Rekapitulasi kecamatan</b>"
 REKAP_EMPTY: Final = "<i>Belum ada laporan rekapitulasi kecamatan.</i>"
 REKAP_JENIS: Final = "{label}: {done} dari {total} desa ({share}) · {finished} dari {reporting} PPK selesai"
 REKAP_NOTE: Final = "<i>Desa dihitung dari kecamatan yang sudah melapor: {reporting} dari {total} kecamatan.</i>"
+#: counting silence (from H until counting is complete): its own heading, apart from the 24-hour list
+COUNTING_SILENT_TITLE: Final = "⏰ <b>Tanpa laporan penghitungan {period}: {n} dari {total} kecamatan</b>"
+COUNTING_SILENT_NEVER: Final = "• {name}{parent} — belum pernah melapor penghitungan"
+COUNTING_SILENT_LAST: Final = "• {name}{parent} — terakhir {when}"
+COUNTING_SILENT_PARENT: Final = " ({parent})"
+COUNTING_SILENT_NONE: Final = "✅ Semua kecamatan melapor penghitungan dalam {period} terakhir, atau sudah selesai."
+#: before the logistics deadline: items with a kebutuhan that kecamatan never reported
+LOGISTIK_NEVER: Final = "<i>Belum pernah dilaporkan (ada kebutuhan, belum ada laporan):</i>"
+LOGISTIK_NEVER_LINE: Final = "• {label}: {n} PPK — {names}"
+LOGISTIK_NEVER_MORE: Final = ", … {n} lainnya"
 SILENT_TITLE: Final = "🔕 <b>Tanpa laporan 24 jam: {n} dari {total} kecamatan</b>"
 SILENT_TITLE_NO_TOTAL: Final = "🔕 <b>Tanpa laporan 24 jam: {n} kecamatan</b>"
 SILENT_NEVER: Final = "• {name} ({parent}) — belum pernah melapor"
@@ -256,6 +266,21 @@ def _logistik_lines(d: Digest) -> list[str]:
     if d.lagging:
         lines.append(LOGISTIK_LAGGING)
         lines += [_lagging_line(rank, child) for rank, child in enumerate(d.lagging, start=1)]
+    lines += _never_reported_lines(d)
+    return lines
+
+
+def _never_reported_lines(d: Digest) -> list[str]:
+    if not d.never_reported:
+        return []
+    lines = [LOGISTIK_NEVER]
+    for never in d.never_reported:
+        names = ", ".join(_name(n) for n in never.names)
+        if never.kecamatan > len(never.names):
+            names += LOGISTIK_NEVER_MORE.format(n=number(never.kecamatan - len(never.names)))
+        lines.append(
+            LOGISTIK_NEVER_LINE.format(label=esc(item_label(never.item)), n=number(never.kecamatan), names=names)
+        )
     return lines
 
 
@@ -300,6 +325,27 @@ def _silent_lines(d: Digest, tz: tzinfo | None) -> list[str]:
     return lines
 
 
+def _counting_silent_lines(d: Digest) -> list[str]:
+    """Kecamatan without a counting report for COUNTING_SILENCE_MIN (from H until complete)."""
+    if d.counting_silence is None:
+        return []
+    period = duration(d.counting_silence)
+    count = max(d.counting_silent_count, len(d.counting_silent))
+    if not count:
+        return [COUNTING_SILENT_NONE.format(period=period)]
+    lines = [COUNTING_SILENT_TITLE.format(period=period, n=number(count), total=number(d.kecamatan_count))]
+    for region in d.counting_silent[:MAX_SILENT_SHOWN]:
+        parent = COUNTING_SILENT_PARENT.format(parent=_name(region.parent_name)) if region.parent_name else ""
+        if region.last_report_at is None:
+            lines.append(COUNTING_SILENT_NEVER.format(name=_name(region.name), parent=parent))
+        else:
+            when = short_date_time(region.last_report_at, d.at.tzinfo)
+            lines.append(COUNTING_SILENT_LAST.format(name=_name(region.name), parent=parent, when=when))
+    if count > min(len(d.counting_silent), MAX_SILENT_SHOWN):
+        lines.append(SILENT_MORE.format(n=number(count - min(len(d.counting_silent), MAX_SILENT_SHOWN))))
+    return lines
+
+
 def _hitung_lines(d: Digest) -> list[str]:
     lines = [HITUNG_TITLE]
     total = d.counting_total
@@ -320,6 +366,7 @@ def _hitung_lines(d: Digest) -> list[str]:
         if d.counting and d.has_children:  # a kecamatan's only "child" is itself
             lines.append(HITUNG_CHILDREN.format(level=child_level(d.region_code)))
             lines += [_child_counting_line(child) for child in d.counting]
+    lines += _counting_silent_lines(d)
     lines += _silent_lines(d, d.at.tzinfo)
     return lines
 

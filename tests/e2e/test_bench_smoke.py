@@ -24,7 +24,7 @@ def test_quick_benchmarks_write_every_key(tmp_path):
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     results = json.loads(out.read_text(encoding="utf-8"))
 
-    assert set(results) == {"ingest", "digest", "chart_s", "fanout", "peak_rss_mb", "machine"}
+    assert set(results) == {"ingest", "digest", "chart_s", "fanout", "siaran", "peak_rss_mb", "machine"}
     ingest = results["ingest"]
     assert set(ingest) == {
         "reports_per_s",
@@ -50,6 +50,11 @@ def test_quick_benchmarks_write_every_key(tmp_path):
     fanout = results["fanout"]
     assert set(fanout) == {"groups", "seconds", "bound_seconds"}
     assert fanout["groups"] == 5 and fanout["seconds"] > 0 and fanout["bound_seconds"] >= 0
+
+    siaran = results["siaran"]
+    assert set(siaran) == {"users", "seconds", "bound_seconds", "lost", "duplicated", "refused_429"}
+    assert siaran["users"] == 40 and siaran["lost"] == siaran["duplicated"] == siaran["refused_429"] == 0
+    assert siaran["seconds"] >= (siaran["users"] - 30) / 30  # Telegram's pace, never faster
 
     assert 20 < results["peak_rss_mb"] < 4096
     assert "cores" in results["machine"] and "Python" in results["machine"]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import os
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 import bot.texts.baselines
@@ -169,3 +171,42 @@ def test_a_busy_database_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys):
         "error: " + bot.texts.baselines.DATABASE_FAILED.format(path=db_path, reason="database is locked")
     )
     assert query(db_path, "SELECT quantity FROM logistics_plan") == [(120,)]
+
+
+def test_import_verbs_take_an_xlsx_like_its_csv(run, tmp_path):
+    def workbook(rows: list[list[object]]) -> bytes:
+        book = openpyxl.Workbook()
+        for row in rows:
+            book.active.append(row)
+        buf = io.BytesIO()
+        book.save(buf)
+        return buf.getvalue()
+
+    (tmp_path / "rencana.xlsx").write_bytes(
+        workbook([["kode_wilayah", "barang", "jumlah"], ["51.03.01", "kotak_suara", 120], [510302, "surat", 1250.0]])
+    )
+    (tmp_path / "rencana.csv").write_text(
+        PLAN_HEAD + "51.03.01,kotak_suara,120\n510302,surat,1.250\n", encoding="utf-8"
+    )
+    from_xlsx = run("import-plan", "rencana.xlsx")
+    assert from_xlsx.returncode == 0, from_xlsx.stderr
+    stored = sorted(query(run.db_path, "SELECT region_code, item, quantity FROM logistics_plan"))
+    from_csv = run("import-plan", "rencana.csv")
+    assert from_csv.returncode == 0, from_csv.stderr
+    assert (
+        sorted(query(run.db_path, "SELECT region_code, item, quantity FROM logistics_plan"))
+        == stored
+        == [
+            ("51.03.01", "kotak_suara", 120),
+            ("51.03.02", "surat_suara", 1250),
+        ]
+    )
+    texts = bot.texts.baselines
+    assert texts.PLAN_DONE.format(rows=2, regions=2, items=2, added=2, replaced=0) in from_xlsx.stdout
+    assert texts.PLAN_DONE.format(rows=2, regions=2, items=2, added=0, replaced=2) in from_csv.stdout
+    (tmp_path / "tps.xlsx").write_bytes(workbook([["kode_wilayah", "jumlah_tps"], ["51.03.01", 205], ["51.99.01", 1]]))
+    bad = run("import-tps", "tps.xlsx")
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    unknown = texts.ERRORS["unknown_region"].format(code="51.99.01")
+    assert "tps.xlsx: " + texts.LINE_PREFIX.format(line=3, message=unknown) in bad.stderr
+    assert query(run.db_path, "SELECT count(*) FROM tps_baseline") == [(0,)]

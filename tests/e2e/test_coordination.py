@@ -383,10 +383,12 @@ async def test_export_is_csv_for_excel_with_niks_masked(kpu, people):
     assert [r["jenis"] for r in rows] == ["Data pemilih", "Penghitungan suara"]
     assert rows[0]["uraian"] == "NIK 5103**********01 salah ketik" and rows[1]["tps_total"] == "20"
     assert "5103011234560001" not in data.decode("utf-8-sig")
+    assert (await kpu.next(people["made"])).document_name.endswith(".xlsx")  # beside it: tests/e2e/test_excel.py
     assert (await kpu.say(people["wayan"], "/ekspor")).text == refusal(Reason.ROLE)
     assert (await kpu.say(people["made"], "/ekspor 365")).text == shown(bot.texts.incidents.EKSPOR_USAGE)
     outside = await kpu.say(people["ketut"], "/ekspor")
     assert "0 laporan" in outside.caption
+    assert (await kpu.next(people["ketut"])).document_name.endswith(".xlsx")
 
 
 async def test_bot_added_to_a_group_says_how_to_register_it(kpu, people):

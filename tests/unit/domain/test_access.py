@@ -44,6 +44,7 @@ EXPECTED = {
         "admin": (Y, Y, Y),
     },
     Action.IMPOR: {"petugas": (NO, NO, NO), "koordinator": (NO, NO, NO), "komisioner": (Y, Y, NO), "admin": (Y, Y, Y)},
+    Action.SIARAN: {"petugas": (NO, NO, NO), "koordinator": (NO, NO, NO), "komisioner": (Y, Y, NO), "admin": (Y, Y, Y)},
     Action.RINGKASAN: {  # a petugas: a digest of their own region (spec: "for every role")
         "petugas": (Y, Y, NO),
         "koordinator": (Y, Y, NO),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import threading
 
+import openpyxl
 import pytest
 
 from bot.domain import baselines as checks
@@ -155,7 +157,8 @@ def test_not_utf8_names_the_line():
 
 def test_utf16_and_spreadsheets_are_refused():
     assert codes(validate_tps(TPS_HEAD.encode("utf-16"), REGIONS)) == [(None, ErrorCode.UTF16)]
-    assert codes(validate_tps(b"PK\x03\x04\x14\x00rest-of-a-zip", REGIONS)) == [(None, ErrorCode.SPREADSHEET)]
+    assert codes(validate_tps(b"PK\x03\x04\x14\x00rest-of-a-zip", REGIONS)) == [(None, ErrorCode.BAD_XLSX)]
+    assert codes(validate_tps(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1old-xls", REGIONS)) == [(None, ErrorCode.SPREADSHEET)]
 
 
 def test_unclosed_quote():
@@ -515,3 +518,58 @@ async def test_storage_failure_rolls_back_the_whole_file(rt):
         await store.replace_tps(rt.db, rows, 1, rt.clock())
     assert await tps_rows(rt.db) == {}
     assert await audit_rows(rt) == []
+
+
+# --- Excel workbooks -----------------------------------------------------------------------------
+
+
+def workbook(rows: list[list[object]]) -> bytes:
+    """An .xlsx whose first sheet holds `rows` (None: an empty cell), as Excel would save it."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for r, row in enumerate(rows, start=1):
+        for c, value in enumerate(row, start=1):
+            if value is not None:
+                sheet.cell(row=r, column=c, value=value)
+    book.create_sheet("Catatan").cell(row=1, column=1, value="lembar lain tidak dibaca")
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()
+
+
+def test_an_xlsx_plan_reads_the_same_as_its_csv():
+    csv_text = PLAN_HEAD + "51.03.01,kotak suara,1.025\n51.03.01,tinta,410\n\n510302,Bilik Suara,820\n"
+    xlsx = workbook(
+        [
+            ["kode_wilayah", "barang", "jumlah"],
+            ["51.03.01", "kotak suara", 1025],
+            ["51.03.01", "tinta", 410.0],  # Excel keeps every number as a float
+            [],
+            [510302, "Bilik Suara", 820],  # a code typed as a number
+        ]
+    )
+    from_csv, from_xlsx = plan(csv_text), validate_plan(xlsx, REGIONS)
+    assert from_csv.ok and from_xlsx.ok
+    assert from_xlsx.rows == from_csv.rows  # the same rows, on the same line numbers
+    assert checks.detect_kind(xlsx) is BaselineKind.RENCANA
+
+
+def test_an_xlsx_tps_file_names_bad_rows_by_their_excel_row():
+    xlsx = workbook(
+        [
+            ["kode_wilayah", "jumlah_tps"],
+            ["51.03.01", 205],
+            ["51.99.01", 3],
+            ["51.03.02", 12.5],  # a fraction is no number of TPS
+            ["51.03.03", "-4"],
+        ]
+    )
+    result = validate_tps(xlsx, REGIONS)
+    assert [line for line, _ in codes(result)] == [3, 4, 5]
+    assert codes(result)[0][1] is ErrorCode.UNKNOWN_REGION
+
+
+def test_a_broken_xlsx_is_refused_as_such():
+    broken = workbook([["kode_wilayah", "jumlah_tps"]])[:200]
+    assert codes(validate_tps(broken, REGIONS)) == [(None, ErrorCode.BAD_XLSX)]
+    assert texts.error_line(validate_tps(broken, REGIONS).errors[0])

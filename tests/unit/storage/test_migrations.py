@@ -1,6 +1,10 @@
 """Migration 0005: automatic escalations that found no level above, counted as escalations by
 earlier versions, stop being counted; real escalations stay."""
 
+import sqlite3
+
+import pytest
+
 from storage import db as db_module
 
 EARLIER = 4  # the schema before the coordination fixes
@@ -68,7 +72,7 @@ async def test_reject_reopen_keeps_every_row_index_and_trigger(tmp_path, monkeyp
         every = db_module.migrations()
         monkeypatch.setattr(db_module, "migrations", lambda: every[:8])
         await db_module.migrate(conn)
-        monkeypatch.setattr(db_module, "migrations", lambda: every)
+        monkeypatch.setattr(db_module, "migrations", lambda: every[:9])
         for code, parent, level, kind in (
             ("51", None, "provinsi", "Provinsi"),
             ("51.03", "51", "kabkota", "Kabupaten"),
@@ -120,7 +124,7 @@ async def test_follow_through_keeps_the_outbox_and_audit_and_rejected_figures_gi
         every = db_module.migrations()
         monkeypatch.setattr(db_module, "migrations", lambda: every[:9])
         await db_module.migrate(conn)
-        monkeypatch.setattr(db_module, "migrations", lambda: every)
+        monkeypatch.setattr(db_module, "migrations", lambda: every[:10])
         for code, parent, level, kind in (
             ("51", None, "provinsi", "Provinsi"),
             ("51.03", "51", "kabkota", "Kabupaten"),
@@ -174,6 +178,53 @@ async def test_follow_through_keeps_the_outbox_and_audit_and_rejected_figures_gi
         assert [tuple(r) for r in await conn.execute_fetchall(state)] == [(13, 3)]  # an older report stays behind
         await conn.execute("UPDATE incidents SET status = 'ditolak', resolved_at = 't6' WHERE id = 3")
         assert [tuple(r) for r in await conn.execute_fetchall(state)] == [(18, 2)]
+        assert await conn.execute_fetchall("PRAGMA foreign_key_check") == []
+    finally:
+        await conn.close()
+
+async def test_silence_migration_keeps_the_outbox_and_takes_private_rows(tmp_path, monkeypatch):
+    """Migration 0011 rebuilds the outbox for rows without an incident (counting reminders,
+    broadcasts): the rows queued before survive, and the new rows are checked."""
+    conn = await db_module.connect(tmp_path / "old.sqlite3")
+    try:
+        every = db_module.migrations()
+        monkeypatch.setattr(db_module, "migrations", lambda: every[:10])
+        await db_module.migrate(conn)
+        monkeypatch.setattr(db_module, "migrations", lambda: every[:11])
+        await conn.execute(
+            "INSERT INTO regions (code, parent_code, level, kind, name, search_name)"
+            " VALUES ('51', NULL, 'provinsi', 'Provinsi', 'Bali', 'bali')"
+        )
+        await conn.execute(
+            "INSERT INTO users (telegram_id, role, region_code, full_name, registered_at)"
+            " VALUES (100, 'petugas', '51', 'Wayan', 't')"
+        )
+        await conn.execute(
+            "INSERT INTO incidents (id, kind, severity, region_code, reporter_id, description, source_chat_id,"
+            " source_message_id, reported_at, received_at, handling_region, last_reported_at)"
+            " VALUES (1, 'insiden', 'kritis', '51', 100, 'banjir', 100, 1, 't0', 't0', '51', 't0')"
+        )
+        await conn.execute(
+            "INSERT INTO outbox (dedupe_key, purpose, incident_id, chat_id, created_at, next_attempt_at)"
+            " VALUES ('posting:1', 'posting', 1, -100, 't0', 't0')"
+        )
+        assert await db_module.migrate(conn) == ["0011_silence.sql"]
+        rows = await conn.execute_fetchall("SELECT id, dedupe_key, purpose, incident_id, broadcast_id FROM outbox")
+        assert [tuple(r) for r in rows] == [(1, "posting:1", "posting", 1, None)]
+        await conn.execute(
+            "INSERT INTO outbox (dedupe_key, purpose, chat_id, region_code, created_at, next_attempt_at)"
+            " VALUES ('pengingat_hitung:51:t1:100', 'pengingat_hitung', 100, '51', 't1', 't1')"
+        )
+        with pytest.raises(sqlite3.IntegrityError):  # a broadcast row names its broadcast
+            await conn.execute(
+                "INSERT INTO outbox (dedupe_key, purpose, chat_id, created_at, next_attempt_at)"
+                " VALUES ('siaran:1:100', 'siaran', 100, 't1', 't1')"
+            )
+        with pytest.raises(sqlite3.IntegrityError):  # an incident's row names its incident
+            await conn.execute(
+                "INSERT INTO outbox (dedupe_key, purpose, chat_id, created_at, next_attempt_at)"
+                " VALUES ('posting:x', 'posting', 100, 't1', 't1')"
+            )
         assert await conn.execute_fetchall("PRAGMA foreign_key_check") == []
     finally:
         await conn.close()
