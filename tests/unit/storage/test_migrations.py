@@ -182,6 +182,7 @@ async def test_follow_through_keeps_the_outbox_and_audit_and_rejected_figures_gi
     finally:
         await conn.close()
 
+
 async def test_silence_migration_keeps_the_outbox_and_takes_private_rows(tmp_path, monkeypatch):
     """Migration 0011 rebuilds the outbox for rows without an incident (counting reminders,
     broadcasts): the rows queued before survive, and the new rows are checked."""
