@@ -148,6 +148,8 @@ def build_application(
     async def post_init(app: Application) -> None:
         rt = await open_runtime(settings, clock)
         rt.bot_username = app.bot.username
+        charts.configure(settings.CHART_WORKERS)
+        charts.start()  # the drawing workers load matplotlib now, not at 07:00
         alerts = OpsAlerts(app.bot, settings.OPS_CHAT_ID)
         rt.alert = alerts.report
         app.bot_data[ALERTS_KEY] = alerts
@@ -189,7 +191,7 @@ def build_application(
         rt: Runtime | None = app.bot_data.pop(RUNTIME_KEY, None)
         if rt is not None:
             await rt.db.close()
-        charts.shutdown(wait=False)
+        charts.shutdown()  # each drawing worker finishes its chart and exits
 
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         ApplicationBuilder()

@@ -7,29 +7,37 @@ horizontal rows, percentages are written on the cells or next to the bars, and t
 region with the date, local time and H-n. Names are masked with `mask_niks`. Without data a chart
 says "Belum ada data" instead of failing.
 
-Speed: at national scale (38 provinces) each chart stays well under 0.3 s on a small server. What
+Speed: at national scale (38 provinces) each chart takes about 0.1 s on a small server. What
 makes that possible: the layout is computed here in inches (no constrained layout, which draws
-everything twice), cells are one `pcolormesh`, and each column of labels is one multi-line text
-whose line spacing is fitted to the rows at draw time (`_RowText`) instead of hundreds of texts and
-ticks.
+everything twice), cells are one `pcolormesh`, each column of labels is one multi-line text whose
+line spacing is fitted to the rows at draw time (`_RowText`) instead of hundreds of texts and
+ticks, and each distinct text is laid out and rasterised once per process (`_TextCachingRenderer`:
+text was most of the time, and the same labels come back in every chart of every digest).
 
-Drawing is CPU-bound and matplotlib's caches (fonts, text metrics) are shared between figures, so
-`render_all_async` runs it off the event loop in one dedicated worker thread that serialises all
-drawing.
+`render_all_async` draws off the event loop, in a pool of worker processes (one per core, see
+"the drawing workers" below), so at 07:00 every core draws while the bot sends.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import logging
 import math
+import multiprocessing
+import os
+import signal
 import textwrap
 import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from io import BytesIO
 from typing import Any, Final, TypeVar
 
+import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backend_bases import RendererBase
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
@@ -53,15 +61,24 @@ from bot.texts.labels import item_label, kind_label
 from bot.texts.messages import ELLIPSIS
 
 __all__ = [
+    "CHART_SECTIONS",
     "counting_chart",
     "incidents_chart",
     "logistics_chart",
+    "configure",
+    "default_workers",
     "render_all",
     "render_all_async",
     "shutdown",
+    "slowest_chart_s",
+    "start",
+    "worker_pids",
 ]
 
+log = logging.getLogger(__name__)
+
 T = TypeVar("T")
+V = TypeVar("V")
 
 DPI: Final = 110
 WIDTH: Final = 10.0  # inches → 1,100 px
@@ -92,6 +109,8 @@ PNG_COMPRESS_LEVEL: Final = 1
 #: 64 are indistinguishable from full colour while the file is a third (less to upload at 07:00,
 #: when every group gets its digest) and quicker to encode
 PNG_COLORS: Final = 64
+#: texts (a region name, "87%", a legend label…) whose glyphs and metrics are kept, per process
+_CACHED_TEXTS: Final = 20_000
 
 TEXT_COLOR: Final = "#222222"
 MUTED_COLOR: Final = "#555555"
@@ -179,7 +198,7 @@ class _Canvas:
         extra_height = height - (top + rows_height + footer)  # a short chart: spare room goes to the rows
         self.height = height
         self.fig = Figure(figsize=(WIDTH, height), dpi=DPI)
-        self.agg = FigureCanvasAgg(self.fig)  # attaches itself as `fig.canvas`; kept typed as Agg for `png`
+        self.agg = _CachingCanvasAgg(self.fig)  # attaches itself as `fig.canvas`; kept typed as Agg for `png`
         self.fig.text(
             0.5,
             1 - 0.2 / height,
@@ -233,13 +252,106 @@ class _Canvas:
         return buffer.getvalue()
 
 
+_MEASURE: Final = RendererAgg(8, 8, DPI)
+
+
 def _text_width(texts: Sequence[str], size: float, weight: str = "normal") -> float:
     """Width in inches of the widest line of `texts` at `size` points."""
-    renderer = RendererAgg(8, 8, DPI)
-    font = FontProperties(size=size, weight=weight)
     lines = [line for text in texts for line in text.split("\n")]
-    widest = max((renderer.get_text_width_height_descent(line, font, ismath=False)[0] for line in lines), default=0.0)
-    return widest / DPI
+    return max((_line_width(line, size, weight) for line in lines), default=0.0) / DPI
+
+
+@functools.lru_cache(maxsize=_CACHED_TEXTS)
+def _line_width(line: str, size: float, weight: str) -> float:
+    return float(
+        _MEASURE.get_text_width_height_descent(line, FontProperties(size=size, weight=weight), ismath=False)[0]
+    )
+
+
+class _GlyphRecorder:
+    """Stands in for Agg's C renderer while a text is laid out, keeping the glyph bitmaps it
+    would have drawn (see `_TextCachingRenderer`)."""
+
+    def __init__(self) -> None:
+        self.glyphs: list[tuple[np.ndarray, int, int]] = []
+
+    def draw_text_image(self, image: np.ndarray, x: int, y: int, angle: float, gc: Any) -> None:
+        self.glyphs.append((np.array(image, copy=True), int(x), int(y)))
+
+
+def _font_key(prop: FontProperties) -> tuple[Any, ...]:
+    return (
+        tuple(prop.get_family()),
+        prop.get_style(),
+        prop.get_variant(),
+        prop.get_weight(),
+        prop.get_stretch(),
+        prop.get_size_in_points(),
+        prop.get_file(),
+    )
+
+
+_GLYPHS: OrderedDict[tuple[Any, ...], list[tuple[np.ndarray, int, int]]] = OrderedDict()
+_METRICS: OrderedDict[tuple[Any, ...], tuple[float, float, float]] = OrderedDict()
+
+
+def _remember(cache: OrderedDict[tuple[Any, ...], V], key: tuple[Any, ...], value: V) -> V:
+    cache[key] = value
+    if len(cache) > _CACHED_TEXTS:
+        cache.popitem(last=False)
+    return value
+
+
+class _TextCachingRenderer(RendererAgg):
+    """Agg that lays out and rasterises each distinct horizontal text once per process.
+
+    Most of a chart's time is text: each line is shaped (`_layout`) and each glyph rendered by
+    FreeType on every draw, and the same "100%", "Jawa Timur" or legend label comes back in every
+    chart and every digest. Here the glyph bitmaps of a line are kept (keyed by the text, font and
+    dpi) and stamped at the line's position rounded to the pixel; rotated texts and mathtext go
+    the usual way. Metrics are kept likewise."""
+
+    def draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
+        if ismath or angle:
+            return super().draw_text(gc, x, y, s, prop, angle, ismath, mtext)
+        antialiased = bool(gc.get_antialiased())
+        key = (s, _font_key(prop), self.dpi, antialiased)
+        glyphs = _GLYPHS.get(key)
+        if glyphs is None:
+            recorder = _GlyphRecorder()
+            real, self._renderer = self._renderer, recorder
+            try:  # laid out at (0, 0): positions relative to the line's origin
+                super().draw_text(gc, 0.0, 0.0, s, prop, 0, False, mtext)
+            finally:
+                self._renderer = real
+            glyphs = _remember(_GLYPHS, key, recorder.glyphs)
+        else:
+            _GLYPHS.move_to_end(key)
+        dx, dy = round(x), round(y)
+        for image, gx, gy in glyphs:
+            self._renderer.draw_text_image(image, gx + dx, gy + dy, 0, gc)
+        return None
+
+    def get_text_width_height_descent(self, s, prop, ismath):
+        if ismath:
+            return super().get_text_width_height_descent(s, prop, ismath)
+        key = (s, _font_key(prop), self.dpi)
+        metrics = _METRICS.get(key)
+        if metrics is None:
+            metrics = _remember(_METRICS, key, super().get_text_width_height_descent(s, prop, ismath))
+        return metrics
+
+
+class _CachingCanvasAgg(FigureCanvasAgg):
+    """Agg canvas drawing with `_TextCachingRenderer`."""
+
+    def get_renderer(self) -> RendererAgg:
+        w, h = self.get_width_height(physical=True)
+        key = w, h, self.figure.dpi
+        if self._lastKey != key:
+            self.renderer = _TextCachingRenderer(w, h, self.figure.dpi)
+            self._lastKey = key
+        return self.renderer
 
 
 def _fits(labels: Sequence[str], size: float, column_width: float) -> bool:
@@ -605,33 +717,148 @@ def incidents_chart(d: Digest) -> bytes:
 def render_all(d: Digest, sections: tuple[str, ...] | None = None) -> list[tuple[str, bytes]]:
     """(file name, PNG) of the charts of `sections` in their order (the digest's phase by default),
     e.g. ("logistik_51_20240215_0700.png", b"\\x89PNG…"). The rekapitulasi has no chart."""
+    return [(name, chart(d)) for name, chart in _chosen(d, sections)]
+
+
+def _chosen(d: Digest, sections: tuple[str, ...] | None) -> list[tuple[str, Callable[[Digest], bytes]]]:
+    """(file name, chart function) of the charts of `sections` (the digest's phase by default)."""
     charts = {"logistik": logistics_chart, "hitung": counting_chart, "insiden": incidents_chart}
     chosen = d.sections if sections is None else sections
-    return [(texts.file_name(name, d), charts[name](d)) for name in chosen if name in charts]
+    return [(texts.file_name(name, d), charts[name]) for name in chosen if name in charts]
 
 
-_executor: ThreadPoolExecutor | None = None
-_executor_lock = threading.Lock()
+#: the digest sections that have a chart (the rekapitulasi has none)
+CHART_SECTIONS: Final = frozenset({"logistik", "hitung", "insiden"})
 
 
-def _get_executor() -> ThreadPoolExecutor:
-    global _executor
-    with _executor_lock:
-        if _executor is None:
-            _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="charts")
-        return _executor
+# --- the drawing workers ------------------------------------------------------------------------
+#
+# Drawing is CPU-bound and holds the GIL: in the bot's process it would take turns with the event
+# loop (and with every other chart). So charts are drawn in a pool of worker processes, one per
+# core by default (`CHART_WORKERS`), started with "spawn" (nothing of the bot's state, sockets or
+# threads is inherited). Each worker imports matplotlib once and keeps its fonts, text metrics and
+# glyph bitmaps (`_TextCachingRenderer`) for every chart it draws after. `CHART_WORKERS=0` draws in
+# one thread of the bot's process instead (the tests; a machine with one core).
+
+
+def _worker_init() -> None:
+    """In a new drawing worker: leave Ctrl-C to the bot (which stops the pool), and load the fonts
+    now rather than on the first chart at 07:00."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _text_width(["0"], VALUE_SIZE)
+
+
+def _worker_draw(d: Digest, sections: tuple[str, ...] | None) -> tuple[list[tuple[str, bytes]], float, int]:
+    """`render_all` in a drawing worker: the charts, the seconds they took (`bot.telegram.digests`
+    asks for one chart at a time, so that is one chart's time) and this worker's pid."""
+    started = time.perf_counter()
+    pngs = render_all(d, sections)
+    return pngs, time.perf_counter() - started, os.getpid()
+
+
+def default_workers() -> int:
+    """One drawing worker per core the bot may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class _Drawer:
+    """The pool (or the single thread) that draws charts, made on first use."""
+
+    def __init__(self) -> None:
+        self.workers = 0
+        self._executor: Executor | None = None
+        self._lock = threading.Lock()
+        #: slowest chart drawn so far, seconds, per worker pid (the benchmark's `chart_s`)
+        self.slowest: dict[int, float] = {}
+
+    def configure(self, workers: int) -> None:
+        """Draw in `workers` processes from now on (0: in a thread of this process)."""
+        with self._lock:
+            if workers != self.workers:
+                self._stop(wait=True)
+                self.workers = workers
+
+    def executor(self) -> Executor:
+        with self._lock:
+            if self._executor is None:
+                if self.workers:
+                    self._executor = ProcessPoolExecutor(
+                        self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init
+                    )
+                else:
+                    self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="charts")
+            return self._executor
+
+    def pids(self) -> list[int]:
+        """The worker processes' ids (none when drawing in a thread)."""
+        executor = self._executor
+        processes = getattr(executor, "_processes", None) or {}
+        return list(processes)
+
+    def _stop(self, wait: bool) -> None:
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=wait, cancel_futures=True)
+
+    def stop(self, wait: bool = True) -> None:
+        with self._lock:
+            self._stop(wait)
+
+    def reset_broken(self, broken: Executor) -> None:
+        """Forget a pool whose worker died (killed, out of memory): the next draw starts a new one."""
+        with self._lock:
+            if self._executor is broken:
+                self._stop(wait=False)
+
+
+_drawer = _Drawer()
+
+
+def configure(workers: int | None) -> None:
+    """How many processes draw charts: None, one per core; 0, a thread of this process. Takes effect
+    for the next draw (a running pool is stopped first)."""
+    _drawer.configure(default_workers() if workers is None else workers)
+
+
+def start() -> None:
+    """Start the drawing workers now (at the bot's start), so the first digest does not wait for them."""
+    executor = _drawer.executor()
+    for _ in range(max(_drawer.workers, 1)):
+        executor.submit(_text_width, ["0"], VALUE_SIZE)
+
+
+def worker_pids() -> list[int]:
+    return _drawer.pids()
+
+
+def slowest_chart_s() -> dict[int, float]:
+    """The slowest chart each drawing process drew, seconds, by pid."""
+    return dict(_drawer.slowest)
 
 
 async def render_all_async(d: Digest, sections: tuple[str, ...] | None = None) -> list[tuple[str, bytes]]:
-    """`render_all` in the single chart thread, so the event loop keeps serving updates meanwhile."""
+    """`render_all` off the event loop: in a drawing worker (or the chart thread), so the bot keeps
+    serving updates and sending meanwhile. A pool whose worker died is replaced once."""
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_get_executor(), render_all, d, sections)
+    for attempt in (1, 2):
+        executor = _drawer.executor()
+        try:
+            pngs, slowest, pid = await loop.run_in_executor(executor, _worker_draw, d, sections)
+        except BrokenExecutor:
+            _drawer.reset_broken(executor)
+            if attempt == 2:
+                raise
+            log.warning("a chart worker died; starting the drawing pool again")
+            continue
+        _drawer.slowest[pid] = max(_drawer.slowest.get(pid, 0.0), slowest)
+        return pngs
+    raise AssertionError("unreachable")
 
 
 def shutdown(wait: bool = True) -> None:
-    """Stop the chart thread (on bot shutdown); a later `render_all_async` starts a new one."""
-    global _executor
-    with _executor_lock:
-        executor, _executor = _executor, None
-    if executor is not None:
-        executor.shutdown(wait=wait)
+    """Stop the drawing workers (on bot shutdown: each finishes the chart it draws); a later
+    `render_all_async` starts them again."""
+    _drawer.stop(wait)

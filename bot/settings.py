@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     AUTO_ESCALATE_KRITIS_MIN: int = Field(default=30, ge=1)
     AUTO_ESCALATE_TINGGI_MIN: int = Field(default=120, ge=1)
     LOGISTICS_DEADLINE_DAYS: int = Field(default=2, ge=0)
+    #: processes drawing the digests' charts: empty, one per core; 0, a thread of the bot's process
+    CHART_WORKERS: int | None = Field(default=None, ge=0)
     LOG_LEVEL: str = "INFO"
     LOG_FORMAT: str = "text"
     OPS_CHAT_ID: int | None = None

@@ -1,6 +1,10 @@
 """Digest delivery without Telegram: how many are prepared at once, and what goes out."""
 
 import asyncio
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
 
 from bot.services.runtime import DIGESTS_AT_ONCE
 from bot.telegram import digests as digest_delivery
@@ -18,10 +22,11 @@ class FakeBot:
 
     async def send_photo(self, chat_id, png, filename=None, message_thread_id=None):
         self.sent.append((chat_id, f"photo:{filename}"))
+        return SimpleNamespace(photo=[])
 
     async def send_media_group(self, chat_id, media, message_thread_id=None):
         self.sent.append((chat_id, f"album:{len(media)}"))
-        return media
+        return [SimpleNamespace(photo=[]) for _ in media]
 
 
 async def test_at_most_a_few_digests_are_prepared_at_once(rt, monkeypatch):
@@ -38,11 +43,12 @@ async def test_at_most_a_few_digests_are_prepared_at_once(rt, monkeypatch):
         peak = max(peak, busy)
         await gate.wait()
         busy -= 1
-        return await real_digest_now(rt_, region_code)
+        return await real_digest_now(rt_, "51")
 
     monkeypatch.setattr(digest_delivery, "digest_now", slow_digest)
     bot = FakeBot()
-    tasks = [asyncio.create_task(send_digest(bot, rt, -100 - i, "51", with_charts=False)) for i in range(20)]
+    # twenty groups of twenty regions (one region's groups would share one computation)
+    tasks = [asyncio.create_task(send_digest(bot, rt, -100 - i, f"r{i}", with_charts=False)) for i in range(20)]
     for _ in range(3):
         await asyncio.sleep(0)
     assert peak == DIGESTS_AT_ONCE
@@ -81,3 +87,35 @@ async def test_charts_drawn_to_disk_are_uploaded_as_files_not_paths(rt, tmp_path
         paths.append((name, tmp_path / name))
     assert await send_digest(AlbumBot(), rt, -1001, "51", prepared=PreparedDigest(["Ringkasan"], paths)) == 3
     assert [type(m.media).__name__ for m in albums[0]] == ["InputFile", "InputFile"]
+
+
+async def test_a_regions_digest_is_computed_once_a_minute_whoever_asks(rt, monkeypatch):
+    """Everyone asking for a region's digest within a minute shares one computation (those asking
+    while it runs wait for it); the next minute computes again; a failure is not kept."""
+    computed: list[str] = []
+    gate = asyncio.Event()
+    real_digest_now = digest_delivery.digest_now
+
+    async def counted(rt_, region_code):
+        computed.append(region_code)
+        await gate.wait()
+        if region_code == "bad":
+            raise RuntimeError("database gone")
+        return await real_digest_now(rt_, region_code)
+
+    monkeypatch.setattr(digest_delivery, "digest_now", counted)
+    bot = FakeBot()
+    first = [asyncio.create_task(send_digest(bot, rt, -100 - i, "51", with_charts=False)) for i in range(3)]
+    await asyncio.sleep(0)
+    gate.set()
+    await asyncio.gather(*first)
+    await send_digest(bot, rt, -200, "51", sections=("logistik",), with_charts=False)
+    assert computed == ["51"]
+    now = rt.clock()
+    monkeypatch.setattr(rt, "clock", lambda: now + timedelta(minutes=1))
+    await send_digest(bot, rt, -100, "51", with_charts=False)
+    assert computed == ["51", "51"]
+    for _ in range(2):
+        with pytest.raises(RuntimeError):
+            await send_digest(bot, rt, -100, "bad", with_charts=False)
+    assert computed == ["51", "51", "bad", "bad"]
