@@ -780,6 +780,7 @@ class _Drawer:
             if workers != self.workers:
                 self._stop(wait=True)
                 self.workers = workers
+                self.slowest.clear()
 
     def executor(self) -> Executor:
         with self._lock:
