@@ -21,18 +21,22 @@ text was most of the time, and the same labels come back in every chart of every
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
 import functools
+import gc
 import logging
 import math
 import multiprocessing
 import os
 import signal
+import sys
 import textwrap
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from io import BytesIO
 from typing import Any, Final, TypeVar
@@ -109,8 +113,11 @@ PNG_COMPRESS_LEVEL: Final = 1
 #: 64 are indistinguishable from full colour while the file is a third (less to upload at 07:00,
 #: when every group gets its digest) and quicker to encode
 PNG_COLORS: Final = 64
-#: texts (a region name, "87%", a legend label…) whose glyphs and metrics are kept, per process
-_CACHED_TEXTS: Final = 20_000
+#: texts (a region name, "87%", a legend label…) whose rendering and metrics are kept, per process:
+#: the labels and figures every chart repeats, and the names of the digests drawn lately
+_CACHED_TEXTS: Final = 4_000
+#: the largest rendered line kept (bytes of coverage: a long region name is about 4 KB)
+_CACHED_TEXT_BYTES: Final = 8_000
 
 TEXT_COLOR: Final = "#222222"
 MUTED_COLOR: Final = "#555555"
@@ -276,7 +283,23 @@ class _GlyphRecorder:
         self.glyphs: list[tuple[np.ndarray, int, int]] = []
 
     def draw_text_image(self, image: np.ndarray, x: int, y: int, angle: float, gc: Any) -> None:
-        self.glyphs.append((np.array(image, copy=True), int(x), int(y)))
+        if image.size:  # a space has no bitmap (and no meaningful position)
+            self.glyphs.append((np.array(image, copy=True), int(x), int(y)))
+
+    def line(self) -> tuple[np.ndarray, int, int]:
+        """The glyphs as one coverage image and where it goes: (image, left, bottom) — the way
+        Agg's `draw_text_image` takes it (y downwards, the image's bottom edge)."""
+        if not self.glyphs:
+            return np.zeros((0, 0), np.uint8), 0, 0
+        left = min(x for _, x, _ in self.glyphs)
+        right = max(x + image.shape[1] for image, x, _ in self.glyphs)
+        top = min(y - image.shape[0] for image, _, y in self.glyphs)
+        bottom = max(y for _, _, y in self.glyphs)
+        line = np.zeros((bottom - top, right - left), np.uint8)
+        for image, x, y in self.glyphs:
+            area = line[y - image.shape[0] - top : y - top, x - left : x - left + image.shape[1]]
+            np.maximum(area, image, out=area)
+        return line, left, bottom
 
 
 def _font_key(prop: FontProperties) -> tuple[Any, ...]:
@@ -291,7 +314,7 @@ def _font_key(prop: FontProperties) -> tuple[Any, ...]:
     )
 
 
-_GLYPHS: OrderedDict[tuple[Any, ...], list[tuple[np.ndarray, int, int]]] = OrderedDict()
+_GLYPHS: OrderedDict[tuple[Any, ...], tuple[np.ndarray, int, int]] = OrderedDict()
 _METRICS: OrderedDict[tuple[Any, ...], tuple[float, float, float]] = OrderedDict()
 
 
@@ -307,8 +330,9 @@ class _TextCachingRenderer(RendererAgg):
 
     Most of a chart's time is text: each line is shaped (`_layout`) and each glyph rendered by
     FreeType on every draw, and the same "100%", "Jawa Timur" or legend label comes back in every
-    chart and every digest. Here the glyph bitmaps of a line are kept (keyed by the text, font and
-    dpi) and stamped at the line's position rounded to the pixel; rotated texts and mathtext go
+    chart and every digest. Here each line is rendered once into one coverage image (keyed by the
+    text, font and dpi), kept in a bounded LRU, and stamped at the line's position rounded to the
+    pixel; rotated texts and mathtext go
     the usual way. Metrics are kept likewise."""
 
     def draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
@@ -324,12 +348,14 @@ class _TextCachingRenderer(RendererAgg):
                 super().draw_text(gc, 0.0, 0.0, s, prop, 0, False, mtext)
             finally:
                 self._renderer = real
-            glyphs = _remember(_GLYPHS, key, recorder.glyphs)
+            glyphs = recorder.line()
+            if glyphs[0].nbytes <= _CACHED_TEXT_BYTES:  # a title, unique to its chart, is not kept
+                _remember(_GLYPHS, key, glyphs)
         else:
             _GLYPHS.move_to_end(key)
-        dx, dy = round(x), round(y)
-        for image, gx, gy in glyphs:
-            self._renderer.draw_text_image(image, gx + dx, gy + dy, 0, gc)
+        image, left, bottom = glyphs
+        if image.size:
+            self._renderer.draw_text_image(image, left + round(x), bottom + round(y), 0, gc)
         return None
 
     def get_text_width_height_descent(self, s, prop, ismath):
@@ -748,12 +774,36 @@ def _worker_init() -> None:
     _text_width(["0"], VALUE_SIZE)
 
 
+def _release_memory() -> None:
+    """After a chart: free its figure now (figures are reference cycles, and the cycle collector
+    counts objects, not the megabytes of pixels they hold) and give freed heap back to the system,
+    so each worker stays near its size after the first charts."""
+    gc.collect()
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+def _libc() -> Any:
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim  # glibc only  # noqa: B018
+    except (OSError, AttributeError):
+        return None
+    return libc
+
+
+_LIBC: Final = _libc() if sys.platform.startswith("linux") else None
+
+
 def _worker_draw(d: Digest, sections: tuple[str, ...] | None) -> tuple[list[tuple[str, bytes]], float, int]:
     """`render_all` in a drawing worker: the charts, the seconds they took (`bot.telegram.digests`
     asks for one chart at a time, so that is one chart's time) and this worker's pid."""
     started = time.perf_counter()
     pngs = render_all(d, sections)
-    return pngs, time.perf_counter() - started, os.getpid()
+    seconds = time.perf_counter() - started
+    if multiprocessing.parent_process() is not None:  # a drawing worker (not the bot's chart thread)
+        _release_memory()
+    return pngs, seconds, os.getpid()
 
 
 def default_workers() -> int:
@@ -824,11 +874,11 @@ def configure(workers: int | None) -> None:
     _drawer.configure(default_workers() if workers is None else workers)
 
 
-def start() -> None:
-    """Start the drawing workers now (at the bot's start), so the first digest does not wait for them."""
+def start() -> list[Future[float]]:
+    """Start the drawing workers now (at the bot's start), so the first digest does not wait for
+    them; returns what each worker's warm-up will be done with."""
     executor = _drawer.executor()
-    for _ in range(max(_drawer.workers, 1)):
-        executor.submit(_text_width, ["0"], VALUE_SIZE)
+    return [executor.submit(_text_width, ["0"], VALUE_SIZE) for _ in range(max(_drawer.workers, 1))]
 
 
 def worker_pids() -> list[int]:

@@ -65,4 +65,3 @@ def jadwal_now(times: list[str], zone: str) -> str:
     if not times:
         return "Belum ada ringkasan terjadwal. " + JADWAL_USAGE
     return f"Ringkasan terjadwal: {', '.join(times)} {esc(zone)}.\n" + JADWAL_USAGE
-
