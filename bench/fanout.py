@@ -140,6 +140,7 @@ async def _emulator_serve(conn, seed: int) -> None:  # type: ignore[no-untyped-d
                         "refused_429": dict(refused),
                         "first_at": min(arrivals, default=None),
                         "last_at": max(arrivals, default=None),
+                        "arrivals": sorted(arrivals),
                         "peak_rss_mb": peak_rss_mb(),
                     }
                 )
@@ -191,7 +192,7 @@ class EmulatorProcess:
 
 
 async def fan_out(db_path: Path, limit: int | None, asks: int) -> dict:
-    from bot import charts
+    from bot import chart_pool as charts
     from bot.app import RUNTIME_KEY, build_application
     from bot.settings import Settings
     from bot.telegram.digests import run_due
@@ -290,6 +291,15 @@ async def fan_out(db_path: Path, limit: int | None, asks: int) -> dict:
         emu.close()
     failures = Counter(f"{type(o).__name__}: {o}" for o in outcomes if isinstance(o, BaseException))
     failures.update("not sent" for o in outcomes if o is False)
+    arrivals = stats.pop("arrivals")
+    stats["per_20s"] = (
+        [
+            sum(1 for t in arrivals if k <= t - started_mono < k + 20)
+            for k in range(0, int(stats["last_at"] - started_mono) + 1, 20)
+        ]
+        if arrivals
+        else []
+    )
     stats["first_s"] = stats["first_at"] - started_mono if stats["first_at"] else None
     stats["last_s"] = stats["last_at"] - started_mono if stats["last_at"] else None
     short = sum(1 for chat_id, _ in targets if stats["per_group"].get(chat_id, 0) < 4)
@@ -363,6 +373,7 @@ def run(quick: bool = False) -> dict:
             f"{ratio:.2f}  {verdict(ratio <= TARGET_RATIO)}" if bound else "— (fits in one window)",
         ],
         ["first message after 07:00", fmt(result["first_s"], "s")],
+        ["messages a second, by 20 s", " ".join(f"{n / 20:.0f}" for n in result["per_20s"])],
         ["429s the emulator answered", ", ".join(f"{n} {k}" for k, n in result["refused_429"].items()) or "0"],
         ["failed deliveries", ", ".join(f"{n}× {k}" for k, n in result["failures"].items()) or "0"],
         ["groups missing messages", fmt(result["incomplete_groups"])],

@@ -14,13 +14,11 @@ line spacing is fitted to the rows at draw time (`_RowText`) instead of hundreds
 ticks, and each distinct text is laid out and rasterised once per process (`_TextCachingRenderer`:
 text was most of the time, and the same labels come back in every chart of every digest).
 
-`render_all_async` draws off the event loop, in a pool of worker processes (one per core, see
-"the drawing workers" below), so at 07:00 every core draws while the bot sends.
+The bot draws in worker processes (`bot.chart_pool`): `draw` and `init_worker` run there.
 """
 
 from __future__ import annotations
 
-import asyncio
 import ctypes
 import ctypes.util
 import functools
@@ -32,11 +30,9 @@ import os
 import signal
 import sys
 import textwrap
-import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from io import BytesIO
 from typing import Any, Final, TypeVar
@@ -65,18 +61,13 @@ from bot.texts.labels import item_label, kind_label
 from bot.texts.messages import ELLIPSIS
 
 __all__ = [
-    "CHART_SECTIONS",
     "counting_chart",
     "incidents_chart",
     "logistics_chart",
-    "configure",
-    "default_workers",
+    "draw",
+    "init_worker",
     "render_all",
-    "render_all_async",
-    "shutdown",
-    "slowest_chart_s",
-    "start",
-    "worker_pids",
+    "warm_up",
 ]
 
 log = logging.getLogger(__name__)
@@ -251,9 +242,9 @@ class _Canvas:
         canvas = self.agg
         canvas.draw()
         image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
-        palette = image.convert("RGB").quantize(
-            colors=PNG_COLORS, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE
-        )
+        # straight from Agg's RGBA (the figure is opaque): no RGB copy of the canvas, half the time
+        palette = image.quantize(colors=PNG_COLORS, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+        palette.putpalette(palette.getpalette("RGB") or [], "RGB")  # opaque: no tRNS chunk for Telegram to misread
         buffer = BytesIO()
         palette.save(buffer, format="png", compress_level=PNG_COMPRESS_LEVEL)
         return buffer.getvalue()
@@ -753,25 +744,19 @@ def _chosen(d: Digest, sections: tuple[str, ...] | None) -> list[tuple[str, Call
     return [(texts.file_name(name, d), charts[name]) for name in chosen if name in charts]
 
 
-#: the digest sections that have a chart (the rekapitulasi has none)
-CHART_SECTIONS: Final = frozenset({"logistik", "hitung", "insiden"})
+# --- in a drawing worker (`bot.chart_pool`) -------------------------------------------------------
 
 
-# --- the drawing workers ------------------------------------------------------------------------
-#
-# Drawing is CPU-bound and holds the GIL: in the bot's process it would take turns with the event
-# loop (and with every other chart). So charts are drawn in a pool of worker processes, one per
-# core by default (`CHART_WORKERS`), started with "spawn" (nothing of the bot's state, sockets or
-# threads is inherited). Each worker imports matplotlib once and keeps its fonts, text metrics and
-# glyph bitmaps (`_TextCachingRenderer`) for every chart it draws after. `CHART_WORKERS=0` draws in
-# one thread of the bot's process instead (the tests; a machine with one core).
-
-
-def _worker_init() -> None:
+def init_worker() -> None:
     """In a new drawing worker: leave Ctrl-C to the bot (which stops the pool), and load the fonts
     now rather than on the first chart at 07:00."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _text_width(["0"], VALUE_SIZE)
+    warm_up()
+
+
+def warm_up() -> float:
+    """Load matplotlib's fonts (what the first chart of a process would wait for)."""
+    return _text_width(["0"], VALUE_SIZE)
 
 
 def _release_memory() -> None:
@@ -795,121 +780,12 @@ def _libc() -> Any:
 _LIBC: Final = _libc() if sys.platform.startswith("linux") else None
 
 
-def _worker_draw(d: Digest, sections: tuple[str, ...] | None) -> tuple[list[tuple[str, bytes]], float, int]:
-    """`render_all` in a drawing worker: the charts, the seconds they took (`bot.telegram.digests`
-    asks for one chart at a time, so that is one chart's time) and this worker's pid."""
+def draw(d: Digest, sections: tuple[str, ...] | None) -> tuple[list[tuple[str, bytes]], float, int]:
+    """`render_all` for `bot.chart_pool`: the charts, the seconds they took (`bot.telegram.digests`
+    asks for one chart at a time, so that is one chart's time) and the drawing process's pid."""
     started = time.perf_counter()
     pngs = render_all(d, sections)
     seconds = time.perf_counter() - started
     if multiprocessing.parent_process() is not None:  # a drawing worker (not the bot's chart thread)
         _release_memory()
     return pngs, seconds, os.getpid()
-
-
-def default_workers() -> int:
-    """One drawing worker per core the bot may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
-
-
-class _Drawer:
-    """The pool (or the single thread) that draws charts, made on first use."""
-
-    def __init__(self) -> None:
-        self.workers = 0
-        self._executor: Executor | None = None
-        self._lock = threading.Lock()
-        #: slowest chart drawn so far, seconds, per worker pid (the benchmark's `chart_s`)
-        self.slowest: dict[int, float] = {}
-
-    def configure(self, workers: int) -> None:
-        """Draw in `workers` processes from now on (0: in a thread of this process)."""
-        with self._lock:
-            if workers != self.workers:
-                self._stop(wait=True)
-                self.workers = workers
-                self.slowest.clear()
-
-    def executor(self) -> Executor:
-        with self._lock:
-            if self._executor is None:
-                if self.workers:
-                    self._executor = ProcessPoolExecutor(
-                        self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init
-                    )
-                else:
-                    self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="charts")
-            return self._executor
-
-    def pids(self) -> list[int]:
-        """The worker processes' ids (none when drawing in a thread)."""
-        executor = self._executor
-        processes = getattr(executor, "_processes", None) or {}
-        return list(processes)
-
-    def _stop(self, wait: bool) -> None:
-        executor, self._executor = self._executor, None
-        if executor is not None:
-            executor.shutdown(wait=wait, cancel_futures=True)
-
-    def stop(self, wait: bool = True) -> None:
-        with self._lock:
-            self._stop(wait)
-
-    def reset_broken(self, broken: Executor) -> None:
-        """Forget a pool whose worker died (killed, out of memory): the next draw starts a new one."""
-        with self._lock:
-            if self._executor is broken:
-                self._stop(wait=False)
-
-
-_drawer = _Drawer()
-
-
-def configure(workers: int | None) -> None:
-    """How many processes draw charts: None, one per core; 0, a thread of this process. Takes effect
-    for the next draw (a running pool is stopped first)."""
-    _drawer.configure(default_workers() if workers is None else workers)
-
-
-def start() -> list[Future[float]]:
-    """Start the drawing workers now (at the bot's start), so the first digest does not wait for
-    them; returns what each worker's warm-up will be done with."""
-    executor = _drawer.executor()
-    return [executor.submit(_text_width, ["0"], VALUE_SIZE) for _ in range(max(_drawer.workers, 1))]
-
-
-def worker_pids() -> list[int]:
-    return _drawer.pids()
-
-
-def slowest_chart_s() -> dict[int, float]:
-    """The slowest chart each drawing process drew, seconds, by pid."""
-    return dict(_drawer.slowest)
-
-
-async def render_all_async(d: Digest, sections: tuple[str, ...] | None = None) -> list[tuple[str, bytes]]:
-    """`render_all` off the event loop: in a drawing worker (or the chart thread), so the bot keeps
-    serving updates and sending meanwhile. A pool whose worker died is replaced once."""
-    loop = asyncio.get_running_loop()
-    for attempt in (1, 2):
-        executor = _drawer.executor()
-        try:
-            pngs, slowest, pid = await loop.run_in_executor(executor, _worker_draw, d, sections)
-        except BrokenExecutor:
-            _drawer.reset_broken(executor)
-            if attempt == 2:
-                raise
-            log.warning("a chart worker died; starting the drawing pool again")
-            continue
-        _drawer.slowest[pid] = max(_drawer.slowest.get(pid, 0.0), slowest)
-        return pngs
-    raise AssertionError("unreachable")
-
-
-def shutdown(wait: bool = True) -> None:
-    """Stop the drawing workers (on bot shutdown: each finishes the chart it draws); a later
-    `render_all_async` starts them again."""
-    _drawer.stop(wait)

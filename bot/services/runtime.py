@@ -14,7 +14,7 @@ from storage.db import Database
 #: digests prepared and sent at the same time. At 07:00 every group's digest is due at once; a
 #: few in flight keep the drawing workers and the sending busy (each digest's charts are drawn
 #: while its text is sent), and the rest wait their turn instead of holding their charts in memory.
-DIGESTS_AT_ONCE = 6
+DIGESTS_AT_ONCE = 16
 
 
 @dataclass

@@ -31,7 +31,7 @@ from typing import cast
 from telegram import Bot, InputMediaPhoto
 from telegram.ext import Application, CallbackContext, Job, JobQueue
 
-from bot.charts import CHART_SECTIONS, render_all_async
+from bot.chart_pool import CHART_SECTIONS, render_all_async
 from bot.context import RUNTIME_KEY, job_queue_of
 from bot.domain.digest import Digest
 from bot.domain.privacy import for_chat

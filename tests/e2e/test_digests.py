@@ -406,15 +406,15 @@ async def test_catch_up_runs_in_the_background_and_coalesces_a_chats_missed_time
 async def test_charts_are_drawn_in_the_drawing_workers(kpu_factory):
     """As in production (CHART_WORKERS, here a pool of one): the charts of a /ringkasan come from a
     worker process, and the pool stops with the bot."""
-    from bot import charts
+    from bot import chart_pool
 
     kpu = await kpu_factory(CHART_WORKERS=1)
     made = await kpu.person("made")
     await kpu.say(made, "/ringkasan")  # the text, then the charts
     photos = [await kpu.next(kpu.emu.private_chat(made, kpu.bot)) for _ in range(2)]  # before H: logistik, insiden
     assert all(m.photo_bytes for m in photos)
-    workers = charts.worker_pids()
+    workers = chart_pool.worker_pids()
     assert len(workers) == 1 and os.getpid() not in workers
-    assert set(charts.slowest_chart_s()) == set(workers)  # drawn there, timed there
+    assert set(chart_pool.slowest_chart_s()) == set(workers)  # drawn there, timed there
     await kpu.stop()
-    assert charts.worker_pids() == []
+    assert chart_pool.worker_pids() == []
