@@ -123,12 +123,14 @@ async def _emulator_serve(conn, seed: int) -> None:  # type: ignore[no-untyped-d
                 conn.send(True)
             elif command == "stats":
                 per_group, photos, texts, media_groups, photo_bytes = {}, 0, 0, set(), 0
+                kinds: Counter[str] = Counter()
                 for chat_id, chat in chats.items():
                     sent = emu.bot_messages(chat, bot)
                     per_group[chat_id] = len(sent)
                     photos += sum(1 for m in sent if m.photo_bytes)
                     photo_bytes += sum(len(m.photo_bytes) for m in sent if m.photo_bytes)
                     texts += sum(1 for m in sent if m.text is not None)
+                    kinds.update(" ".join(m.text.split()[:3]) for m in sent if m.text is not None)
                     media_groups |= {m.media_group_id for m in sent if m.media_group_id}
                 conn.send(
                     {
@@ -141,6 +143,7 @@ async def _emulator_serve(conn, seed: int) -> None:  # type: ignore[no-untyped-d
                         "first_at": min(arrivals, default=None),
                         "last_at": max(arrivals, default=None),
                         "arrivals": sorted(arrivals),
+                        "text_kinds": kinds.most_common(6),
                         "peak_rss_mb": peak_rss_mb(),
                     }
                 )
@@ -364,6 +367,7 @@ def run(quick: bool = False) -> dict:
             f"{total:,} ({result['texts']:,} + {result['photos']:,} in {result['media_groups']:,} albums)",
         ],
         ["most messages in one group", fmt(max(result["per_group"].values(), default=0))],
+        ["texts, by their first words", "; ".join(f"{n}× {k}" for k, n in result["text_kinds"])],
         ["bound: 30 in any second", fmt(overall, "s")],
         ["bound: busiest group at 20 in any minute", fmt(group, "s")],
         ["bound", fmt(bound, "s")],

@@ -157,9 +157,10 @@ class DigestCache:
         return entry
 
     async def _compute(self, rt: Runtime, region_code: str) -> Digest:
-        ops.count("digests_computed")
         try:
-            return await digest_now(rt, region_code)
+            async with rt.compute_slots:
+                ops.count("digests_computed")
+                return await digest_now(rt, region_code)
         except BaseException:
             self._entries.pop(region_code, None)  # not kept: the next one asks again
             raise
@@ -189,21 +190,27 @@ async def send_digest(
     in `progress`). NIKs are masked on the way out.
 
     The digest of the current minute is taken from `DigestCache` (computed now if nobody asked for
-    this region in this minute); its charts are drawn in the drawing workers while the text is
-    sent, and a chart already sent in this minute is sent again by its file_id.
+    this region in this minute, `DIGESTS_COMPUTED_AT_ONCE` at a time, without waiting for a slot to
+    send: when every group's digest is due at 07:00 the data of all of them is read first, as of
+    that minute, and each header says the minute its data is of); its charts are drawn in the
+    drawing workers while the text is sent, and a chart already sent in this minute is sent again
+    by its file_id.
 
-    At most `DIGESTS_AT_ONCE` digests are computed and sent at a time (`Runtime.digest_slots`):
-    when every group's digest is due at 07:00, the others wait their turn holding nothing.
-    A digest drawn beforehand (`prepare_digest`) is sent the same way."""
+    At most `DIGESTS_AT_ONCE` digests are drawn and sent at a time (`Runtime.digest_slots`): the
+    others wait their turn holding only their data. A digest drawn beforehand (`prepare_digest`)
+    is sent the same way."""
 
     progress = progress if progress is not None else SendProgress()
-    async with rt.digest_slots:
-        if prepared is not None:
+    if prepared is not None:
+        async with rt.digest_slots:
             await _send_parts(bot, chat_id, prepared.parts, thread_id, progress)
             await _send_charts(bot, chat_id, prepared.charts if with_charts else [], thread_id, progress)
-            return progress.sent
-        entry = digest_cache(rt).entry(rt, region_code)
-        digest = await asyncio.shield(entry.digest)  # one asker cancelled does not cancel the others'
+        return progress.sent
+    # the data first, in the computing lane (`Runtime.compute_slots`), not waiting for a slot to
+    # send: at 07:00 every due digest's data is read at once, one after another
+    entry = digest_cache(rt).entry(rt, region_code)
+    digest = await asyncio.shield(entry.digest)  # one asker cancelled does not cancel the others'
+    async with rt.digest_slots:
         chosen = sections if sections is not None else digest.sections
         drawn = [s for s in chosen if s in CHART_SECTIONS and s not in entry.file_ids] if with_charts else []
         pending = {s: entry.chart(digest, s) for s in drawn}  # drawing starts now, in the workers

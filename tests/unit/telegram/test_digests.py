@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from bot.services.runtime import DIGESTS_AT_ONCE
+from bot.services.runtime import DIGESTS_AT_ONCE, DIGESTS_COMPUTED_AT_ONCE
 from bot.telegram import digests as digest_delivery
 from bot.telegram.digests import PreparedDigest, send_digest
 
@@ -29,33 +29,48 @@ class FakeBot:
         return [SimpleNamespace(photo=[]) for _ in media]
 
 
-async def test_at_most_a_few_digests_are_prepared_at_once(rt, monkeypatch):
-    """At 07:00 every group's digest is due: they queue for a slot instead of all computing and
-    drawing at once (and holding their charts while the rate limiter lets them out)."""
-    busy, peak = 0, 0
-    gate = asyncio.Event()
-
+async def test_at_07_00_the_data_is_read_first_and_a_few_digests_are_sent_at_once(rt, monkeypatch):
+    """Every group's digest is due at 07:00: their data is read a couple at a time, without waiting
+    for the sending (so it is of that minute), while at most DIGESTS_AT_ONCE are drawn and sent at
+    once — the others wait holding only their data."""
+    computing = peak_computing = 0
+    computed = 0
+    sending = peak_sending = 0
+    gate, all_read = asyncio.Event(), asyncio.Event()
     real_digest_now = digest_delivery.digest_now
 
-    async def slow_digest(rt_, region_code):
-        nonlocal busy, peak
-        busy += 1
-        peak = max(peak, busy)
-        await gate.wait()
-        busy -= 1
-        return await real_digest_now(rt_, "51")
+    async def counted(rt_, region_code):
+        nonlocal computing, peak_computing, computed
+        computing += 1
+        peak_computing = max(peak_computing, computing)
+        try:
+            return await real_digest_now(rt_, "51")
+        finally:
+            computing -= 1
+            computed += 1
+            if computed == 20:
+                all_read.set()
 
-    monkeypatch.setattr(digest_delivery, "digest_now", slow_digest)
-    bot = FakeBot()
+    class HeldBot(FakeBot):
+        async def send_message(self, chat_id, text, message_thread_id=None):
+            nonlocal sending, peak_sending
+            sending += 1
+            peak_sending = max(peak_sending, sending)
+            await gate.wait()
+            sending -= 1
+            await super().send_message(chat_id, text, message_thread_id)
+
+    monkeypatch.setattr(digest_delivery, "digest_now", counted)
+    bot = HeldBot()
     # twenty groups of twenty regions (one region's groups would share one computation)
     tasks = [asyncio.create_task(send_digest(bot, rt, -100 - i, f"r{i}", with_charts=False)) for i in range(20)]
-    for _ in range(3):
-        await asyncio.sleep(0)
-    assert peak == DIGESTS_AT_ONCE
+    await asyncio.wait_for(all_read.wait(), 30)  # the sending is held: all twenty are read all the same
+    assert peak_computing == DIGESTS_COMPUTED_AT_ONCE
+    assert peak_sending == DIGESTS_AT_ONCE
     gate.set()
     sent = await asyncio.gather(*tasks)
     assert len(set(sent)) == 1 and sent[0] >= 1
-    assert peak == DIGESTS_AT_ONCE and len(bot.sent) == 20 * sent[0]
+    assert peak_sending == DIGESTS_AT_ONCE and len(bot.sent) == 20 * sent[0]
 
 
 async def test_a_prepared_digest_goes_out_as_text_then_one_album_with_niks_masked(rt):

@@ -121,3 +121,43 @@ async def test_albums_and_texts_at_full_speed_draw_no_429_from_a_strict_server()
         assert refused["429"] == 0
         assert elapsed >= (50 - 30) / 30  # 50 messages: the second second's worth had to wait
         assert sum(len(emu.bot_messages(emu.private_chat(u, handle))) for u in users) == 50
+
+
+async def test_a_private_chat_gets_telegrams_pace_and_no_429():
+    """A digest asked for in private (two texts, then an album of three charts) and the same again
+    at once: the emulator allows one chat a burst of three, then one a second. The limiter paces
+    the chat (three in any three seconds) instead of drawing a 429 that would pause every call."""
+    async with BotApiEmulator() as emu:
+        emu.enforce_flood_limits = True
+        handle = emu.add_bot("kpu_koordinasi_bot", "KPU")
+        refused = Counter()
+        check = emu.api.flood.check
+
+        def counted(*args, **kwargs):
+            try:
+                return check(*args, **kwargs)
+            except Exception:
+                refused["429"] += 1
+                raise
+
+        emu.api.flood.check = counted
+        user = emu.user(500, "Koordinator")
+        await user.send(handle, "/start")
+        ext = ExtBot(
+            handle.token,
+            base_url=f"{emu.url}/bot",
+            base_file_url=f"{emu.url}/file/bot",
+            request=AiohttpRequest(),
+            get_updates_request=AiohttpRequest(connection_pool_size=1),
+            rate_limiter=TelegramRateLimiter(),
+        )
+
+        async def digest(n: int) -> None:
+            for part in range(2):
+                await ext.send_message(user.id, f"Ringkasan {n}.{part}")
+            await ext.send_media_group(user.id, [InputMediaPhoto(PNG) for _ in range(3)])
+
+        async with ext:
+            await asyncio.gather(digest(1), digest(2))
+        assert refused["429"] == 0
+        assert len(emu.bot_messages(emu.private_chat(user, handle))) == 10
