@@ -153,13 +153,16 @@ async def _emulator_serve(conn, seed: int) -> None:  # type: ignore[no-untyped-d
                 expected = request.get("messages")
                 started = time.monotonic()
                 await user.send(bot, request["text"])
-                got, first, last, first_line = 0, None, started, ""
+                got, first, last, first_line, photos = 0, None, started, "", 0
                 while expected is None or got < expected:
-                    try:  # the first time, the answer is over once nothing more comes for 3 s
-                        message = await emu.next_message(chat, timeout=3.0 if expected is None else 60.0)
+                    # the first time, the answer is over once its charts came and nothing more for 3 s
+                    wait = 60.0 if expected is not None or not photos else 3.0
+                    try:
+                        message = await emu.next_message(chat, timeout=wait)
                     except TimeoutError:
                         break
                     got, last = got + 1, time.monotonic()
+                    photos += bool(message.photo_bytes)
                     first = first or last
                     first_line = first_line or (message.text or "").split("\n")[0]
                 conn.send(
