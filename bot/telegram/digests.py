@@ -20,9 +20,10 @@ digest.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -40,6 +41,7 @@ from bot.services.digest import digest_now
 from bot.services.runtime import Runtime
 from bot.services.schedules import GRACE, Claim, Schedule
 from bot.telegram import ops
+from bot.telegram.rate_limit import SlidingWindow
 from bot.texts import ops as ops_texts
 from bot.texts.digest import render_digest
 
@@ -85,9 +87,50 @@ class PreparedDigest:
     charts: Sequence[tuple[str, bytes | Path]]  # a Path is read when the chart is sent
 
 
-async def _send_parts(bot: Bot, chat_id: int, parts: list[str], thread_id: int | None, progress: SendProgress) -> None:
+#: a private chat gets a digest at Telegram's pace for one chat ("no more than one message per
+#: second", with a short burst): at most this many of its messages in any this many seconds. The
+#: rate limiter paces groups and the bot as a whole; a digest is the one thing that sends several
+#: messages at once to a private chat, and one that drew a 429 would pause every call of the bot.
+PRIVATE_BURST = 3
+
+
+class _PrivatePace:
+    """One `SlidingWindow` per private chat a digest is being sent to."""
+
+    def __init__(self) -> None:
+        self._windows: dict[int, SlidingWindow] = {}
+
+    @contextlib.asynccontextmanager
+    async def turn(self, chat_id: int, count: int) -> AsyncIterator[None]:
+        if chat_id < 0:  # a group: the rate limiter's per-group window
+            yield
+            return
+        window = self._windows.get(chat_id)
+        if window is None:
+            if len(self._windows) > 1_000:  # forget chats whose window is empty again
+                for key in [k for k, w in self._windows.items() if w.idle]:
+                    del self._windows[key]
+            window = self._windows[chat_id] = SlidingWindow(PRIVATE_BURST, float(PRIVATE_BURST))
+        await window.acquire(count)
+        try:
+            yield
+        finally:
+            window.release(count)
+
+
+def _pace(rt: Runtime) -> _PrivatePace:
+    pace = rt.caches.get("private_pace")
+    if pace is None:
+        pace = rt.caches["private_pace"] = _PrivatePace()
+    return cast(_PrivatePace, pace)
+
+
+async def _send_parts(
+    bot: Bot, chat_id: int, parts: list[str], thread_id: int | None, progress: SendProgress, pace: _PrivatePace
+) -> None:
     for part in parts:
-        await bot.send_message(chat_id, for_chat(part, chat_id), message_thread_id=thread_id)
+        async with pace.turn(chat_id, 1):
+            await bot.send_message(chat_id, for_chat(part, chat_id), message_thread_id=thread_id)
         progress.sent += 1
 
 
@@ -97,6 +140,7 @@ async def _send_charts(
     charts: Sequence[tuple[str, bytes | Path | str]],
     thread_id: int | None,
     progress: SendProgress,
+    pace: _PrivatePace,
 ) -> list[str]:
     """The charts as one album (a single chart as a photo); returns the file_id Telegram gave each.
     A chart is PNG bytes, a file on disk (read here, as it is sent: PTB would pass a path inside an
@@ -105,14 +149,16 @@ async def _send_charts(
     pngs = [(name, png.read_bytes() if isinstance(png, Path) else png) for name, png in charts]
     if len(pngs) == 1:
         name, png = pngs[0]
-        message = await bot.send_photo(
-            chat_id, png, filename=name if isinstance(png, bytes) else None, message_thread_id=thread_id
-        )
+        async with pace.turn(chat_id, 1):
+            message = await bot.send_photo(
+                chat_id, png, filename=name if isinstance(png, bytes) else None, message_thread_id=thread_id
+            )
         progress.sent += 1
         return [message.photo[-1].file_id if message.photo else ""]
     if pngs:
         media = [InputMediaPhoto(png, filename=name if isinstance(png, bytes) else None) for name, png in pngs]
-        messages = await bot.send_media_group(chat_id, media, message_thread_id=thread_id)
+        async with pace.turn(chat_id, len(media)):  # an album counts its photos
+            messages = await bot.send_media_group(chat_id, media, message_thread_id=thread_id)
         progress.sent += len(messages)
         return [m.photo[-1].file_id if m.photo else "" for m in messages]
     return []
@@ -203,8 +249,8 @@ async def send_digest(
     progress = progress if progress is not None else SendProgress()
     if prepared is not None:
         async with rt.digest_slots:
-            await _send_parts(bot, chat_id, prepared.parts, thread_id, progress)
-            await _send_charts(bot, chat_id, prepared.charts if with_charts else [], thread_id, progress)
+            await _send_parts(bot, chat_id, prepared.parts, thread_id, progress, _pace(rt))
+            await _send_charts(bot, chat_id, prepared.charts if with_charts else [], thread_id, progress, _pace(rt))
         return progress.sent
     # the data first, in the computing lane (`Runtime.compute_slots`), not waiting for a slot to
     # send: at 07:00 every due digest's data is read at once, one after another
@@ -214,7 +260,7 @@ async def send_digest(
         chosen = sections if sections is not None else digest.sections
         drawn = [s for s in chosen if s in CHART_SECTIONS and s not in entry.file_ids] if with_charts else []
         pending = {s: entry.chart(digest, s) for s in drawn}  # drawing starts now, in the workers
-        await _send_parts(bot, chat_id, render_digest(digest, sections=chosen), thread_id, progress)
+        await _send_parts(bot, chat_id, render_digest(digest, sections=chosen), thread_id, progress, _pace(rt))
         charts: list[tuple[str, bytes | Path | str]] = []
         shown = [s for s in chosen if s in CHART_SECTIONS] if with_charts else []
         for s in shown:
@@ -222,7 +268,7 @@ async def send_digest(
                 charts.extend(await asyncio.shield(pending[s]))
             else:
                 charts.append(entry.file_ids[s])
-        file_ids = await _send_charts(bot, chat_id, charts, thread_id, progress)
+        file_ids = await _send_charts(bot, chat_id, charts, thread_id, progress, _pace(rt))
         for s, (name, _), file_id in zip(shown, charts, file_ids, strict=False):
             if file_id and s not in entry.file_ids:
                 entry.file_ids[s] = (name, file_id)

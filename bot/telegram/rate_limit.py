@@ -19,9 +19,7 @@ group, the messages of the last window, weighted by what each call sends:
   `max_retries` times (then it fails, and the outbox or the digest schedule retries later).
 
 Calls without a `chat_id` (getUpdates, getMe, answerCallbackQuery, getFile) are not limited.
-A private chat gets at most `PRIVATE_BURST` messages in any `PRIVATE_BURST` seconds (one a second
-on average, Telegram's pace for one chat): a digest asked for in private would otherwise draw a
-429, and a 429 pauses every call of the bot.
+Private chats are only limited by the overall window, as with `AIORateLimiter`.
 """
 
 from __future__ import annotations
@@ -45,9 +43,6 @@ log = logging.getLogger(__name__)
 
 OVERALL_PER_SECOND = 30
 GROUP_PER_MINUTE = 20
-#: a private chat: "no more than one message per second" (Bot FAQ), with a short burst: at most
-#: this many in any this many seconds (a digest's album of three charts fits in one window)
-PRIVATE_BURST = 3
 
 
 class SlidingWindow:
@@ -128,7 +123,6 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         self._max_retries = max_retries
         self._overall: SlidingWindow | None = None
         self._groups: dict[int | str, SlidingWindow] = {}
-        self._private: dict[int, SlidingWindow] = {}
         self._resume_at = 0.0  # after a 429: no call before this (loop time)
 
     async def initialize(self) -> None:
@@ -136,7 +130,6 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
 
     async def shutdown(self) -> None:
         self._groups.clear()
-        self._private.clear()
 
     def _group(self, chat_id: int | str) -> SlidingWindow:
         window = self._groups.get(chat_id)
@@ -145,15 +138,6 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
                 for key in [k for k, w in self._groups.items() if w.idle]:
                     del self._groups[key]
             window = self._groups[chat_id] = SlidingWindow(self._group_limit, 60.0)
-        return window
-
-    def _private_chat(self, chat_id: int) -> SlidingWindow:
-        window = self._private.get(chat_id)
-        if window is None:
-            if len(self._private) > 1_000:  # forget chats whose window is empty again
-                for key in [k for k, w in self._private.items() if w.idle]:
-                    del self._private[key]
-            window = self._private[chat_id] = SlidingWindow(PRIVATE_BURST, float(PRIVATE_BURST))
         return window
 
     async def _after_pause(self) -> None:
@@ -183,8 +167,6 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         if chat_id is not None:
             if isinstance(chat_id, str) or chat_id < 0:  # a group, a supergroup or a channel
                 windows.append(self._group(chat_id))
-            else:  # a private chat
-                windows.append(self._private_chat(chat_id))
             windows.append(self._overall)
         count = message_count(endpoint, data)
         loop = asyncio.get_running_loop()

@@ -134,3 +134,51 @@ async def test_a_regions_digest_is_computed_once_a_minute_whoever_asks(rt, monke
         with pytest.raises(RuntimeError):
             await send_digest(bot, rt, -100, "bad", with_charts=False)
     assert computed == ["51", "51", "bad", "bad"]
+
+
+async def test_a_digest_in_a_private_chat_goes_at_telegrams_pace_without_a_429(rt):
+    """Two digests asked for at once in one private chat (two texts and an album of three charts
+    each), through the bot's rate limiter, to the emulator enforcing Telegram's limits (a private
+    chat: a burst of three, then one a second): paced, no 429 — which would pause every call of
+    the bot — and all ten messages there."""
+    from collections import Counter
+
+    from telegram.ext import ExtBot
+
+    from bot.emulator import BotApiEmulator
+    from bot.telegram.http import AiohttpRequest
+    from bot.telegram.rate_limit import TelegramRateLimiter
+
+    png = (
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde"
+        b"\x00\x00\x00\x0cIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
+    )
+    async with BotApiEmulator() as emu:
+        emu.enforce_flood_limits = True
+        handle = emu.add_bot("kpu_koordinasi_bot", "KPU")
+        refused = Counter()
+        check = emu.api.flood.check
+
+        def counted(*args, **kwargs):
+            try:
+                return check(*args, **kwargs)
+            except Exception:
+                refused["429"] += 1
+                raise
+
+        emu.api.flood.check = counted
+        user = emu.user(500, "Koordinator")
+        await user.send(handle, "/start")
+        ext = ExtBot(
+            handle.token,
+            base_url=f"{emu.url}/bot",
+            base_file_url=f"{emu.url}/file/bot",
+            request=AiohttpRequest(),
+            get_updates_request=AiohttpRequest(connection_pool_size=1),
+            rate_limiter=TelegramRateLimiter(),
+        )
+        digest = PreparedDigest(["Ringkasan 1", "Ringkasan 2"], [(f"{n}.png", png) for n in ("a", "b", "c")])
+        async with ext:
+            sent = await asyncio.gather(*(send_digest(ext, rt, user.id, "51", prepared=digest) for _ in range(2)))
+        assert sent == [5, 5] and refused["429"] == 0
+        assert len(emu.bot_messages(emu.private_chat(user, handle))) == 10
