@@ -680,7 +680,7 @@ async def run(quick: bool = False, variants: tuple[str, ...] = ("bot", "limiter"
             started = time.perf_counter()
             out[name] = await run_variant(name, SIZES[(name, quick)], Path(tmp), seed=600 + i)
             out[name]["wall_s"] = round(time.perf_counter() - started, 1)
-        for i, officers in enumerate(OFFICER_COUNTS[:2] if quick else OFFICER_COUNTS):
+        for i, officers in enumerate(OFFICER_COUNTS[:1] if quick else OFFICER_COUNTS):
             reports = 40 if quick else max(600, 2 * officers)
             by_officers[officers] = await run_officers(officers, reports, Path(tmp), seed=700 + i)
     print_tables(out)

@@ -19,7 +19,7 @@ def test_quick_benchmarks_write_every_key(tmp_path):
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=180,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     results = json.loads(out.read_text(encoding="utf-8"))
@@ -38,7 +38,7 @@ def test_quick_benchmarks_write_every_key(tmp_path):
         "duplicated",
         "by_officers",
     }
-    assert set(ingest["by_officers"]) == {"10", "100"}  # quick: 1,000 officers only in `make bench`
+    assert set(ingest["by_officers"]) == {"10"}  # quick: 100 and 1,000 officers only in `make bench`
     for by in ingest["by_officers"].values():
         assert by["reports_per_s"] > 0 and by["p95_ms"] > 0
     assert ingest["lost"] == 0 and ingest["duplicated"] == 0
