@@ -43,6 +43,7 @@ import argparse
 import asyncio
 import hashlib
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -481,18 +482,136 @@ def verify(conn: sqlite3.Connection) -> dict:
     return out
 
 
+# --- a database grown older: more incidents by bulk SQL ---------------------------------------------
+
+#: tables whose rows the grown history leaves as they are: the current state (each row is the
+#: latest report of its key, and the copies are older) and what only new reports write
+_STATE_TRIGGERS = (
+    "incidents_logistics_state",
+    "incidents_counting_state",
+    "incidents_recap_state",
+    "incidents_region_activity",
+    "incidents_processed_update",
+)
+
+
+def grow(source: Path, path: Path, factor: int) -> dict:
+    """`path`: the database of `source` with `factor` − 1 earlier periods of `DAYS` days before it,
+    each a copy of its incidents moved back by whole periods, resolved — as a database holds its
+    history once the election has run for longer — written in SQL statements over whole tables
+    (`INSERT … SELECT`), not row by row from Python.
+
+    The copies are older than every report of the source, so the state tables (the latest report
+    per kecamatan × item, per kecamatan) stay as they are: their triggers are set aside during
+    the copy and put back. The others run as in production: each copy gets its 'lapor' event and
+    counts in `incident_tally` (by status: the history counts as selesai in the status chart).
+    The last 30 days, the digest's window among them, are the source's: what grows is the table
+    the digest's queries must not scan."""
+    started = time.perf_counter()
+    tmp = path.with_name(path.name + ".part")
+    for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+        leftover.unlink(missing_ok=True)
+    shutil.copyfile(source, tmp)
+    conn = sqlite3.connect(tmp, isolation_level=None)
+    # generation only (the benchmarks open it as the bot does, in WAL): no journal to write twice
+    conn.execute("PRAGMA journal_mode = OFF")
+    conn.execute("PRAGMA synchronous = OFF")
+    conn.execute("PRAGMA cache_size = -262144")
+    n, top = conn.execute("SELECT count(*), max(id) FROM incidents").fetchone()
+    (top_message,) = conn.execute("SELECT max(source_message_id) FROM incidents").fetchone()
+    triggers = conn.execute(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ({','.join('?' * len(_STATE_TRIGGERS))})",
+        _STATE_TRIGGERS,
+    ).fetchall()
+    conn.execute("BEGIN")
+    for name, _ in triggers:
+        conn.execute(f"DROP TRIGGER {name}")
+
+    def back(column: str, days: int) -> str:
+        # '2024-02-15T07:00:00.000000+00:00' moved back by whole days, keeping the bot's format
+        return f"strftime('%Y-%m-%dT%H:%M:%S', {column}, '-{days} days') || substr({column}, 20)"
+
+    for period in range(1, factor):
+        days = period * DAYS
+        resolved = (
+            "coalesce(resolved_at, strftime('%Y-%m-%dT%H:%M:%S', received_at, '+1 day') || substr(received_at, 20))"
+        )
+        conn.execute(
+            f"""INSERT INTO incidents (id, kind, severity, status, region_code, reporter_id, item, received, planned,
+                    damaged, data_count, tps_done, tps_total, sirekap, desa_done, desa_total, description, payload,
+                    source_chat_id, source_message_id, update_id, reported_at, received_at, handling_region,
+                    escalations, assignee_id, taken_at, resolved_at, awaiting_since, last_reported_at)
+                SELECT id + {period * top}, kind, severity, 'selesai', region_code, reporter_id, item, received,
+                       planned, damaged, data_count, tps_done, tps_total, sirekap, desa_done, desa_total, description,
+                       payload, source_chat_id, source_message_id + {period * top_message}, NULL,
+                       {back("reported_at", days)}, {back("received_at", days)}, handling_region, escalations,
+                       assignee_id, {back("coalesce(taken_at, received_at)", days)}, {back(resolved, days)}, NULL,
+                       {back("last_reported_at", days)}
+                  FROM incidents WHERE id <= ?""",
+            (top,),
+        )
+        print(f"  {n * (period + 1):>9,} incidents, {time.perf_counter() - started:5.1f} s", flush=True)
+    for _, sql in triggers:
+        conn.execute(sql)
+    conn.execute("COMMIT")
+    checks = verify(conn)
+    total = conn.execute("SELECT count(*) FROM incidents").fetchone()[0]
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.close()
+    os.replace(tmp, path)
+    for leftover in (Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+        leftover.unlink(missing_ok=True)
+    return {"incidents": total, "events": None, "seconds": time.perf_counter() - started, **checks}
+
+
+def ensure_grown(
+    incidents: int, base: int = 1_000_000, seed: int = 6, *, cache: bool = True, folder: Path | None = None
+) -> tuple[Path, float]:
+    """The database of `incidents` (a multiple of `base`): the `base` one (generated first if need
+    be) grown older by `grow`, in a child process, cached like `ensure`; and the seconds it took
+    (0 when cached)."""
+    if incidents % base:
+        raise ValueError(f"{incidents} is not a multiple of {base}")
+    if cache:
+        plain = cache_path(incidents, seed)
+        path = plain.with_name(plain.name.replace(f"-n{incidents}-", f"-n{incidents}-from{base}-"))
+    else:
+        path = (folder or Path(tempfile.mkdtemp())) / f"national-n{incidents}-from{base}.sqlite3"
+    if path.exists():
+        return path, 0.0
+    source, generated_s = ensure(base, seed, cache=cache, folder=folder)
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "bench.dataset", "--incidents", str(incidents), "--seed", str(seed)]
+        + ["--grow-from", str(source), "--out", str(path)],
+        check=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    return path, generated_s + time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="generate the national benchmark database")
     parser.add_argument("--incidents", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=6)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--grow-from", type=Path, default=None, help="a generated database to grow older to --incidents (bulk SQL)"
+    )
     args = parser.parse_args()
     out = args.out or cache_path(args.incidents, args.seed)
     out.parent.mkdir(parents=True, exist_ok=True)
-    print(f"generating {args.incidents:,} incidents into {out}", flush=True)
-    info = generate(out, args.incidents, args.seed)
+    if args.grow_from is not None:
+        base = sqlite3.connect(args.grow_from).execute("SELECT count(*) FROM incidents").fetchone()[0]
+        if args.incidents % base:
+            raise SystemExit(f"--incidents {args.incidents} is not a multiple of {base}")
+        print(f"growing {args.grow_from} ({base:,} incidents) to {args.incidents:,} into {out}", flush=True)
+        info = grow(args.grow_from, out, args.incidents // base)
+    else:
+        print(f"generating {args.incidents:,} incidents into {out}", flush=True)
+        info = generate(out, args.incidents, args.seed)
     print(
-        f"generated in {info['seconds']:.1f} s: {info['incidents']:,} incidents, {info['events']:,} events; state"
+        f"generated in {info['seconds']:.1f} s: {info['incidents']:,} incidents, {info['events'] or 0:,} events; state"
         f" tables: logistics {info['logistics_state']:,}, counting {info['counting_state']:,}, activity"
         f" {info['region_activity']:,} rows (checked against the incidents)",
         flush=True,

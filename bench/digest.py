@@ -21,9 +21,11 @@ from bench.common import cli, finish, fmt, median, quiet_logs, table, verdict
 
 INCIDENTS = 1_000_000
 QUICK_INCIDENTS = 2_000
+#: the larger database: this many times the incidents (`bench.dataset.grow`)
+GROWN = 5
 REPEATS = 5
 TARGETS = {"national_s": 1.0, "province_s": None, "kabkota_s": 0.1}
-CHART_TARGET_S = 0.3
+CHART_TARGET_S = 0.15
 
 
 async def largest(db, level: str) -> tuple[str, str, int]:
@@ -103,13 +105,68 @@ async def measure(path: Path, repeats: int) -> dict:
     }
 
 
+class _Traced:
+    """A `storage.db.Database` stand-in that passes every call on and keeps each SELECT it ran
+    with its parameters (for EXPLAIN QUERY PLAN) and its time."""
+
+    def __init__(self, db) -> None:  # type: ignore[no-untyped-def]
+        self._db = db
+        self.queries: list[tuple[str, tuple, float]] = []
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        real = getattr(self._db, name)
+        if name not in ("fetchall", "fetchone", "fetchvalue"):
+            return real
+
+        async def traced(sql, params=(), *args, **kwargs):  # type: ignore[no-untyped-def]
+            started = time.perf_counter()
+            try:
+                return await real(sql, params, *args, **kwargs)
+            finally:
+                self.queries.append((sql, tuple(params), time.perf_counter() - started))
+
+        return traced
+
+
+async def national_at_scale(path: Path, repeats: int) -> dict:
+    """compute_digest for the whole country on the database at `path`: samples, and each query's
+    time and plan (does it SCAN incidents or incident_events?) from one traced run."""
+    from bot.services.digest import compute_digest
+    from storage.db import Database
+
+    db = await Database.open(path)
+    try:
+        samples = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            await compute_digest(db, "ID", dataset.AT, dataset.ELECTION_DAY)
+            samples.append(time.perf_counter() - started)
+        traced = _Traced(db)
+        await compute_digest(traced, "ID", dataset.AT, dataset.ELECTION_DAY)  # type: ignore[arg-type]
+        plans = []
+        for sql, params, seconds in traced.queries:
+            rows = await db.fetchall("EXPLAIN QUERY PLAN " + sql, params)
+            detail = [r[3] for r in rows]
+            scans = [d for d in detail if d.startswith("SCAN ") and ("incident" in d)]
+            plans.append({"sql": " ".join(sql.split())[:70], "seconds": seconds, "scans": scans})
+        (count,) = await db.fetchone("SELECT count(*) FROM incidents")
+    finally:
+        await db.close()
+    return {"samples": samples, "plans": plans, "incidents": count}
+
+
 def run(quick: bool = False) -> dict:
     incidents = QUICK_INCIDENTS if quick else INCIDENTS
     repeats = 2 if quick else REPEATS
     with tempfile.TemporaryDirectory(prefix="kpu-bench-digest-") as tmp:
         path, generated_s = dataset.ensure(incidents, cache=not quick, folder=Path(tmp))
         m = asyncio.run(measure(path, repeats))
+        at_1 = asyncio.run(national_at_scale(path, repeats))
+        path_5, grown_s = dataset.ensure_grown(GROWN * incidents, incidents, cache=not quick, folder=Path(tmp))
+        at_5 = asyncio.run(national_at_scale(path_5, repeats))
     digest = {key: round(median(samples), 4) for key, samples in m["digest_samples"].items()}
+    digest["national_s_5m"] = round(median(at_5["samples"]), 4)
+    print_growth(at_1, at_5, grown_s)
     charts = {name: round(median(samples), 4) for name, samples in m["chart_samples"].items()}
     chart_s = max(charts.values())
 
@@ -178,6 +235,33 @@ def run(quick: bool = False) -> dict:
             "national": f,
         },
     }
+
+
+def print_growth(at_1: dict, at_5: dict, grown_s: float) -> None:
+    """How the national digest's cost grows from the 1 M to the 5 M database, query by query."""
+    n1, n5 = at_1["incidents"], at_5["incidents"]
+    rows = []
+    for q1, q5 in zip(at_1["plans"], at_5["plans"], strict=True):
+        rows.append(
+            [
+                q1["sql"],
+                fmt(q1["seconds"], "s"),
+                fmt(q5["seconds"], "s"),
+                f"{q5['seconds'] / q1['seconds']:.1f} ×" if q1["seconds"] else "—",
+                "; ".join(q5["scans"])[:50] or "—",
+            ]
+        )
+    m1, m5 = median(at_1["samples"]), median(at_5["samples"])
+    rows.append(["compute_digest (median)", fmt(m1, "s"), fmt(m5, "s"), f"{m5 / m1:.2f} ×", ""])
+    where = f"grown now in {grown_s:.0f} s" if grown_s else "cached"
+    print(
+        table(
+            f"National digest data as the database grows: {n1:,} → {n5:,} incidents ({where}; the last 30 days "
+            "are the same, the rest older history)",
+            ["query", f"{n1 / 1e6:g} M", f"{n5 / 1e6:g} M", "growth", "full scans of incidents/events (5 M)"],
+            rows,
+        )
+    )
 
 
 def main() -> None:

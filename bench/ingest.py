@@ -279,7 +279,8 @@ async def _drive(conn: Any, seed: int, officers: int) -> None:
             request = await loop.run_in_executor(None, conn.recv)
             command = request.pop("command")
             if command == "saturated":
-                conn.send(await saturated(systems[request["system"]], request["lines"], WINDOW, request["timeout"]))
+                window = request.get("window", WINDOW)
+                conn.send(await saturated(systems[request["system"]], request["lines"], window, request["timeout"]))
             elif command == "paced":
                 conn.send(
                     await paced(systems[request["system"]], request["lines"], request["rate"], request["timeout"])
@@ -514,6 +515,86 @@ async def run_variant(name: str, size: Size, workdir: Path, seed: int) -> dict:
     }
 
 
+# --- how ingest grows with the officers reporting at once -----------------------------------------
+
+#: officers reporting at the same time, each with one report in flight (the next once its receipt
+#: is in): 10 is a quiet afternoon, 1,000 election morning in a province
+OFFICER_COUNTS = (10, 100, 1_000)
+
+
+async def run_officers(officers: int, reports: int, workdir: Path, seed: int) -> dict:
+    """The full bot (no rate limiter, as in the `bot` variant) taking `reports` from `officers`
+    officers each keeping one report in flight: reports/s, latency, lost and duplicated."""
+    from bot.app import POLL_INTERVAL_S, RUNTIME_KEY, build_application
+    from bot.settings import Settings
+
+    rng = random.Random(seed)
+    driver = Driver(seed, officers)
+    try:
+        settings = Settings(
+            _env_file=None,
+            TELEGRAM_BOT_TOKEN=driver.tokens["A"],
+            TELEGRAM_API_URL=driver.url,
+            DATABASE_PATH=workdir / f"ingest-officers-{officers}.sqlite3",
+            BOT_ADMIN_IDS=str(ADMIN_ID),
+            REGION_ROOT=REGION_ROOT,
+            LOG_LEVEL="WARNING",
+        )
+        app = build_application(settings, rate_limiter=False, flood_retries=FLOOD_RETRIES)
+        await start_polling(app, POLL_INTERVAL_S)
+        try:
+            rt = app.bot_data[RUNTIME_KEY]
+            await register_officers(rt, officers)
+            await register_group(rt, driver.group)
+            sent: list[tuple[int, int]] = []
+            outs = []
+            for count in (min(officers, 100), reports):  # a warm-up, then the measured run
+                lines = [report_line(rng) for _ in range(count)]
+                out = await driver.ask(command="saturated", system="A", lines=lines, timeout=120.0, window=officers)
+                sent.extend(tuple(key) for key in out["sent"])
+                outs.append(out)
+            lost, duplicated = await db_counts(rt, sent)
+        finally:
+            await stop_polling(app)
+    finally:
+        await driver.close()
+    measured = outs[-1]
+    latencies = measured["latencies_ms"]
+    return {
+        "officers": officers,
+        "reports": measured["reports"],
+        "reports_per_s": measured["reports"] / measured["seconds"] if measured["seconds"] else float("nan"),
+        "p50_ms": percentile(latencies, 50),
+        "p95_ms": percentile(latencies, 95),
+        "missing_receipts": measured["missing"],
+        "lost": lost,
+        "duplicated": duplicated,
+    }
+
+
+def print_officers(by_officers: dict[int, dict]) -> None:
+    base = by_officers[min(by_officers)]
+    rows = [
+        [
+            f"{n:,}",
+            fmt(r["reports"]),
+            fmt(r["reports_per_s"], "/s"),
+            f"{r['reports_per_s'] / base['reports_per_s']:.2f} ×",
+            fmt(r["p50_ms"], "ms"),
+            fmt(r["p95_ms"], "ms"),
+            f"{r['lost']} / {r['duplicated']}",
+        ]
+        for n, r in by_officers.items()
+    ]
+    print(
+        table(
+            "Ingest by officers reporting at once (each one report in flight; the full bot, no rate limiter)",
+            ["officers", "reports", "reports/s", f"vs {min(by_officers)}", "p50", "p95", "lost / dup."],
+            rows,
+        )
+    )
+
+
 def print_tables(variants: dict[str, dict]) -> None:
     for name, v in variants.items():
         size = v["size"]
@@ -593,16 +674,26 @@ def targets(ingest: dict) -> list[tuple[str, str, str, bool]]:
 
 async def run(quick: bool = False, variants: tuple[str, ...] = ("bot", "limiter")) -> dict:
     out: dict[str, dict] = {}
+    by_officers: dict[int, dict] = {}
     with tempfile.TemporaryDirectory(prefix="kpu-bench-ingest-") as tmp:
         for i, name in enumerate(variants):
             started = time.perf_counter()
             out[name] = await run_variant(name, SIZES[(name, quick)], Path(tmp), seed=600 + i)
             out[name]["wall_s"] = round(time.perf_counter() - started, 1)
+        for i, officers in enumerate(OFFICER_COUNTS[:1] if quick else OFFICER_COUNTS):
+            reports = 40 if quick else max(600, 2 * officers)
+            by_officers[officers] = await run_officers(officers, reports, Path(tmp), seed=700 + i)
     print_tables(out)
+    print_officers(by_officers)
     ingest = headline(out["bot"])
-    if "limiter" in out:  # nothing lost under the production limiter either
-        ingest["lost"] += out["limiter"]["lost"]
-        ingest["duplicated"] += out["limiter"]["duplicated"]
+    ingest["by_officers"] = {
+        str(n): {"reports_per_s": round(r["reports_per_s"], 1), "p95_ms": round(r["p95_ms"], 1)}
+        for n, r in by_officers.items()
+    }
+    for r in [*out.values(), *by_officers.values()]:  # nothing lost under the production limiter either
+        if r is not out["bot"]:
+            ingest["lost"] += r["lost"]
+            ingest["duplicated"] += r["duplicated"]
     print(
         table(
             "Ingest against the targets",

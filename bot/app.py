@@ -23,7 +23,7 @@ from telegram.ext import (
     TypeHandler,
 )
 
-from bot import charts, version
+from bot import chart_pool, version
 from bot.context import NOTIFIER_KEY, RUNTIME_KEY, KpuContext, job_queue_of
 from bot.domain.clock import Clock, utc_now
 from bot.logging_setup import bind_ids
@@ -164,6 +164,8 @@ def build_application(
     async def post_init(app: Application) -> None:
         rt = await open_runtime(settings, clock)
         rt.bot_username = app.bot.username
+        chart_pool.configure(settings.CHART_WORKERS)
+        chart_pool.start()  # the drawing workers load matplotlib now, not at 07:00
         alerts = OpsAlerts(app.bot, settings.OPS_CHAT_ID)
         rt.alert = alerts.report
         app.bot_data[ALERTS_KEY] = alerts
@@ -205,7 +207,7 @@ def build_application(
         rt: Runtime | None = app.bot_data.pop(RUNTIME_KEY, None)
         if rt is not None:
             await rt.db.close()
-        charts.shutdown(wait=False)
+        chart_pool.shutdown()  # each drawing worker finishes its chart and exits
 
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         ApplicationBuilder()

@@ -7,32 +7,41 @@ horizontal rows, percentages are written on the cells or next to the bars, and t
 region with the date, local time and H-n. Names are masked with `mask_niks`. Without data a chart
 says "Belum ada data" instead of failing.
 
-Speed: at national scale (38 provinces) each chart stays well under 0.3 s on a small server. What
+Speed: at national scale (38 provinces) each chart takes about 0.1 s on a small server. What
 makes that possible: the layout is computed here in inches (no constrained layout, which draws
-everything twice), cells are one `pcolormesh`, and each column of labels is one multi-line text
-whose line spacing is fitted to the rows at draw time (`_RowText`) instead of hundreds of texts and
-ticks.
+everything twice), cells are one `pcolormesh`, each column of labels is one multi-line text whose
+line spacing is fitted to the rows at draw time (`_RowText`) instead of hundreds of texts and
+ticks, and each distinct text is laid out and rasterised once per process (`_TextCachingRenderer`:
+text was most of the time, and the same labels come back in every chart of every digest).
 
-Drawing is CPU-bound and matplotlib's caches (fonts, text metrics) are shared between figures, so
-`render_all_async` runs it off the event loop in one dedicated worker thread that serialises all
-drawing.
+The bot draws in worker processes (`bot.chart_pool`): `draw` and `init_worker` run there.
 """
 
 from __future__ import annotations
 
-import asyncio
+import ctypes
+import ctypes.util
+import functools
+import gc
+import logging
 import math
+import multiprocessing
+import os
+import signal
+import sys
 import textwrap
-import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from io import BytesIO
 from typing import Any, Final, TypeVar
 
+import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backend_bases import RendererBase
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+from matplotlib.collections import PolyCollection
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
@@ -56,12 +65,16 @@ __all__ = [
     "counting_chart",
     "incidents_chart",
     "logistics_chart",
+    "draw",
+    "init_worker",
     "render_all",
-    "render_all_async",
-    "shutdown",
+    "warm_up",
 ]
 
+log = logging.getLogger(__name__)
+
 T = TypeVar("T")
+V = TypeVar("V")
 
 DPI: Final = 110
 WIDTH: Final = 10.0  # inches → 1,100 px
@@ -92,6 +105,11 @@ PNG_COMPRESS_LEVEL: Final = 1
 #: 64 are indistinguishable from full colour while the file is a third (less to upload at 07:00,
 #: when every group gets its digest) and quicker to encode
 PNG_COLORS: Final = 64
+#: texts (a region name, "87%", a legend label…) whose rendering and metrics are kept, per process:
+#: the labels and figures every chart repeats, and the names of the digests drawn lately
+_CACHED_TEXTS: Final = 4_000
+#: the largest rendered line kept (bytes of coverage: a long region name is about 4 KB)
+_CACHED_TEXT_BYTES: Final = 8_000
 
 TEXT_COLOR: Final = "#222222"
 MUTED_COLOR: Final = "#555555"
@@ -179,7 +197,7 @@ class _Canvas:
         extra_height = height - (top + rows_height + footer)  # a short chart: spare room goes to the rows
         self.height = height
         self.fig = Figure(figsize=(WIDTH, height), dpi=DPI)
-        self.agg = FigureCanvasAgg(self.fig)  # attaches itself as `fig.canvas`; kept typed as Agg for `png`
+        self.agg = _CachingCanvasAgg(self.fig)  # attaches itself as `fig.canvas`; kept typed as Agg for `png`
         self.fig.text(
             0.5,
             1 - 0.2 / height,
@@ -225,21 +243,137 @@ class _Canvas:
         canvas = self.agg
         canvas.draw()
         image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
-        palette = image.convert("RGB").quantize(
-            colors=PNG_COLORS, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE
-        )
+        # straight from Agg's RGBA (the figure is opaque): no RGB copy of the canvas, half the time
+        palette = image.quantize(colors=PNG_COLORS, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+        palette.putpalette(palette.getpalette("RGB") or [], "RGB")  # opaque: no tRNS chunk for Telegram to misread
         buffer = BytesIO()
         palette.save(buffer, format="png", compress_level=PNG_COMPRESS_LEVEL)
+        del image
+        # the figure and its canvas are a reference cycle, freed only when the cycle collector
+        # runs: the pixels (13 MB for a tall chart) are let go now
+        canvas.renderer = None
         return buffer.getvalue()
+
+
+_MEASURE: Final = RendererAgg(8, 8, DPI)
 
 
 def _text_width(texts: Sequence[str], size: float, weight: str = "normal") -> float:
     """Width in inches of the widest line of `texts` at `size` points."""
-    renderer = RendererAgg(8, 8, DPI)
-    font = FontProperties(size=size, weight=weight)
     lines = [line for text in texts for line in text.split("\n")]
-    widest = max((renderer.get_text_width_height_descent(line, font, ismath=False)[0] for line in lines), default=0.0)
-    return widest / DPI
+    return max((_line_width(line, size, weight) for line in lines), default=0.0) / DPI
+
+
+@functools.lru_cache(maxsize=_CACHED_TEXTS)
+def _line_width(line: str, size: float, weight: str) -> float:
+    return float(
+        _MEASURE.get_text_width_height_descent(line, FontProperties(size=size, weight=weight), ismath=False)[0]
+    )
+
+
+class _GlyphRecorder:
+    """Stands in for Agg's C renderer while a text is laid out, keeping the glyph bitmaps it
+    would have drawn (see `_TextCachingRenderer`)."""
+
+    def __init__(self) -> None:
+        self.glyphs: list[tuple[np.ndarray, int, int]] = []
+
+    def draw_text_image(self, image: np.ndarray, x: int, y: int, angle: float, gc: Any) -> None:
+        if image.size:  # a space has no bitmap (and no meaningful position)
+            self.glyphs.append((np.array(image, copy=True), int(x), int(y)))
+
+    def line(self) -> tuple[np.ndarray, int, int]:
+        """The glyphs as one coverage image and where it goes: (image, left, bottom) — the way
+        Agg's `draw_text_image` takes it (y downwards, the image's bottom edge)."""
+        if not self.glyphs:
+            return np.zeros((0, 0), np.uint8), 0, 0
+        left = min(x for _, x, _ in self.glyphs)
+        right = max(x + image.shape[1] for image, x, _ in self.glyphs)
+        top = min(y - image.shape[0] for image, _, y in self.glyphs)
+        bottom = max(y for _, _, y in self.glyphs)
+        line = np.zeros((bottom - top, right - left), np.uint8)
+        for image, x, y in self.glyphs:
+            area = line[y - image.shape[0] - top : y - top, x - left : x - left + image.shape[1]]
+            np.maximum(area, image, out=area)
+        return line, left, bottom
+
+
+def _font_key(prop: FontProperties) -> tuple[Any, ...]:
+    return (
+        tuple(prop.get_family()),
+        prop.get_style(),
+        prop.get_variant(),
+        prop.get_weight(),
+        prop.get_stretch(),
+        prop.get_size_in_points(),
+        prop.get_file(),
+    )
+
+
+_GLYPHS: OrderedDict[tuple[Any, ...], tuple[np.ndarray, int, int]] = OrderedDict()
+_METRICS: OrderedDict[tuple[Any, ...], tuple[float, float, float]] = OrderedDict()
+
+
+def _remember(cache: OrderedDict[tuple[Any, ...], V], key: tuple[Any, ...], value: V) -> V:
+    cache[key] = value
+    if len(cache) > _CACHED_TEXTS:
+        cache.popitem(last=False)
+    return value
+
+
+class _TextCachingRenderer(RendererAgg):
+    """Agg that lays out and rasterises each distinct horizontal text once per process.
+
+    Most of a chart's time is text: each line is shaped (`_layout`) and each glyph rendered by
+    FreeType on every draw, and the same "100%", "Jawa Timur" or legend label comes back in every
+    chart and every digest. Here each line is rendered once into one coverage image (keyed by the
+    text, font and dpi), kept in a bounded LRU, and stamped at the line's position rounded to the
+    pixel; rotated texts and mathtext go
+    the usual way. Metrics are kept likewise."""
+
+    def draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
+        if ismath or angle:
+            return super().draw_text(gc, x, y, s, prop, angle, ismath, mtext)
+        antialiased = bool(gc.get_antialiased())
+        key = (s, _font_key(prop), self.dpi, antialiased)
+        glyphs = _GLYPHS.get(key)
+        if glyphs is None:
+            recorder = _GlyphRecorder()
+            real, self._renderer = self._renderer, recorder
+            try:  # laid out at (0, 0): positions relative to the line's origin
+                super().draw_text(gc, 0.0, 0.0, s, prop, 0, False, mtext)
+            finally:
+                self._renderer = real
+            glyphs = recorder.line()
+            if glyphs[0].nbytes <= _CACHED_TEXT_BYTES:  # a title, unique to its chart, is not kept
+                _remember(_GLYPHS, key, glyphs)
+        else:
+            _GLYPHS.move_to_end(key)
+        image, left, bottom = glyphs
+        if image.size:
+            self._renderer.draw_text_image(image, left + round(x), bottom + round(y), 0, gc)
+        return None
+
+    def get_text_width_height_descent(self, s, prop, ismath):
+        if ismath:
+            return super().get_text_width_height_descent(s, prop, ismath)
+        key = (s, _font_key(prop), self.dpi)
+        metrics = _METRICS.get(key)
+        if metrics is None:
+            metrics = _remember(_METRICS, key, super().get_text_width_height_descent(s, prop, ismath))
+        return metrics
+
+
+class _CachingCanvasAgg(FigureCanvasAgg):
+    """Agg canvas drawing with `_TextCachingRenderer`."""
+
+    def get_renderer(self) -> RendererAgg:
+        w, h = self.get_width_height(physical=True)
+        key = w, h, self.figure.dpi
+        if self._lastKey != key:
+            self.renderer = _TextCachingRenderer(w, h, self.figure.dpi)
+            self._lastKey = key
+        return self.renderer
 
 
 def _fits(labels: Sequence[str], size: float, column_width: float) -> bool:
@@ -460,6 +594,15 @@ def logistics_chart(d: Digest) -> bytes:
 # --- counting ------------------------------------------------------------------------------------
 
 
+def _bars(ax: Axes, rows: Sequence[int], widths: Sequence[float], height: float, **style: Any) -> None:
+    """Horizontal bars from 0, one per row, as one collection (`barh` makes a patch per bar, each
+    updating the axes' limits: most of the counting chart's time at 60 rows). The axes' limits
+    are set by the chart, so the collection does not touch them."""
+    half = height / 2
+    bars = [[(0.0, y - half), (w, y - half), (w, y + half), (0.0, y + half)] for y, w in zip(rows, widths, strict=True)]
+    ax.add_collection(PolyCollection(bars, **style), autolim=False)
+
+
 def counting_chart(d: Digest) -> bytes:
     """Horizontal bars per child region: share of TPS counted (wide, light) and uploaded to
     Sirekap (narrow, dark, inside), both written in a column right of the 100 % line."""
@@ -486,15 +629,16 @@ def counting_chart(d: Digest) -> bytes:
     positions = range(rows)
     done = [min(100 * (c.share_done or 0.0), 100) for c in children]
     sirekap = [min(100 * (c.share_sirekap or 0.0), 100) for c in children]
-    ax.barh(positions, done, height=0.78, color=COLOR_DONE, zorder=2)
-    ax.barh(positions, sirekap, height=0.36, color=COLOR_SIREKAP, zorder=3)
+    _bars(ax, positions, done, 0.78, facecolor=COLOR_DONE, zorder=2)
+    _bars(ax, positions, sirekap, 0.36, facecolor=COLOR_SIREKAP, zorder=3)
     # a Sirekap figure never reported is not 0 %: a hatched outline across the counted bar
     unknown = [y for y, c in zip(positions, children, strict=True) if c.kecamatan_reporting and c.share_sirekap is None]
     if unknown:
-        ax.barh(
+        _bars(
+            ax,
             unknown,
             [max(done[y], 2.0) for y in unknown],
-            height=0.36,
+            0.36,
             facecolor="none",
             edgecolor=MUTED_COLOR,
             hatch="///",
@@ -605,33 +749,66 @@ def incidents_chart(d: Digest) -> bytes:
 def render_all(d: Digest, sections: tuple[str, ...] | None = None) -> list[tuple[str, bytes]]:
     """(file name, PNG) of the charts of `sections` in their order (the digest's phase by default),
     e.g. ("logistik_51_20240215_0700.png", b"\\x89PNG…"). The rekapitulasi has no chart."""
+    return [(name, chart(d)) for name, chart in _chosen(d, sections)]
+
+
+def _chosen(d: Digest, sections: tuple[str, ...] | None) -> list[tuple[str, Callable[[Digest], bytes]]]:
+    """(file name, chart function) of the charts of `sections` (the digest's phase by default)."""
     charts = {"logistik": logistics_chart, "hitung": counting_chart, "insiden": incidents_chart}
     chosen = d.sections if sections is None else sections
-    return [(texts.file_name(name, d), charts[name](d)) for name in chosen if name in charts]
+    return [(texts.file_name(name, d), charts[name]) for name in chosen if name in charts]
 
 
-_executor: ThreadPoolExecutor | None = None
-_executor_lock = threading.Lock()
+# --- in a drawing worker (`bot.chart_pool`) -------------------------------------------------------
 
 
-def _get_executor() -> ThreadPoolExecutor:
-    global _executor
-    with _executor_lock:
-        if _executor is None:
-            _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="charts")
-        return _executor
+def init_worker() -> None:
+    """In a new drawing worker: leave Ctrl-C to the bot (which stops the pool), and load the fonts
+    now rather than on the first chart at 07:00."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    warm_up()
 
 
-async def render_all_async(d: Digest, sections: tuple[str, ...] | None = None) -> list[tuple[str, bytes]]:
-    """`render_all` in the single chart thread, so the event loop keeps serving updates meanwhile."""
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_get_executor(), render_all, d, sections)
+def warm_up() -> float:
+    """Load matplotlib's fonts (what the first chart of a process would wait for)."""
+    return _text_width(["0"], VALUE_SIZE)
 
 
-def shutdown(wait: bool = True) -> None:
-    """Stop the chart thread (on bot shutdown); a later `render_all_async` starts a new one."""
-    global _executor
-    with _executor_lock:
-        executor, _executor = _executor, None
-    if executor is not None:
-        executor.shutdown(wait=wait)
+def _release_memory() -> None:
+    """Every `_COLLECT_EVERY` charts: collect the figures drawn since (reference cycles, which the
+    cycle collector may leave for long: it counts objects, not the memory they hold) and give the
+    freed heap back to the system, so each worker stays near its size after the first charts.
+    Not after every chart: a full collection costs about as much as drawing one."""
+    global _drawn
+    _drawn += 1
+    if _drawn % _COLLECT_EVERY == 0:
+        gc.collect()
+        if _LIBC is not None:
+            _LIBC.malloc_trim(0)
+
+
+_COLLECT_EVERY: Final = 4
+_drawn = 0
+
+
+def _libc() -> Any:
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim  # glibc only  # noqa: B018
+    except (OSError, AttributeError):
+        return None
+    return libc
+
+
+_LIBC: Final = _libc() if sys.platform.startswith("linux") else None
+
+
+def draw(d: Digest, sections: tuple[str, ...] | None) -> tuple[list[tuple[str, bytes]], float, int]:
+    """`render_all` for `bot.chart_pool`: the charts, the seconds they took (`bot.telegram.digests`
+    asks for one chart at a time, so that is one chart's time) and the drawing process's pid."""
+    started = time.perf_counter()
+    pngs = render_all(d, sections)
+    seconds = time.perf_counter() - started
+    if multiprocessing.parent_process() is not None:  # a drawing worker (not the bot's chart thread)
+        _release_memory()
+    return pngs, seconds, os.getpid()

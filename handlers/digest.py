@@ -1,16 +1,13 @@
 """/jadwal (digest schedules), /ringkasan, /progres and /logistik (digests on demand).
 
 In a registered group they cover the group's region; in a private chat the user's own region.
-On-demand digests are limited per chat (one of the three commands per `COOLDOWN_S`, on the bot's
-clock), so repeating them cannot flood it: the first repeat is told when to try again, later ones
-get no answer. The digest is computed and sent in the background, so the bot keeps handling
-everyone else's updates meanwhile.
+Every on-demand command is answered: a region's digest is computed at most once a minute and its
+charts drawn once (`bot.telegram.digests.DigestCache`), so asking again, or asking /progres then
+/logistik, costs sending only, at Telegram's pace for the chat (the rate limiter). The digest is
+sent in the background, so the bot keeps handling everyone else's updates meanwhile.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 from telegram import Update
 from telegram.constants import ChatType
@@ -24,10 +21,6 @@ from bot.telegram.replies import reply
 from bot.telegram.updates import actor_of, args_of, chat_of
 from bot.texts import common as tc
 from bot.texts import groups as tg
-
-COOLDOWN_S = 120
-COOLDOWN = timedelta(seconds=COOLDOWN_S)
-_LAST_SENT_KEY = "digest_last_sent"
 
 
 def _zone(context: KpuContext) -> str:
@@ -91,30 +84,6 @@ async def jadwal(update: Update, context: KpuContext) -> None:
     await reply(update, tg.jadwal_set(times, _zone(context), path))
 
 
-@dataclass
-class _Window:
-    """One chat's on-demand limit: when the last digest was asked for, and whether the chat was
-    already told to wait (it is told once per window; later repeats get no answer)."""
-
-    started: datetime
-    warned: bool = False
-
-
-def _take_turn(context: KpuContext, chat_id: int) -> _Window | int | None:
-    """A new window for `chat_id` (send the digest), the seconds left (say so, once), or None (stay
-    silent). No await between the check and the update, so it holds with concurrent updates too."""
-    windows: dict[int, _Window] = context.application.bot_data.setdefault(_LAST_SENT_KEY, {})
-    now = context.rt.clock()
-    window = windows.get(chat_id)
-    if window is not None and now - window.started < COOLDOWN:
-        if window.warned:
-            return None
-        window.warned = True
-        return int((COOLDOWN - (now - window.started)).total_seconds()) + 1
-    windows[chat_id] = _Window(now)
-    return windows[chat_id]
-
-
 def _on_demand(sections: tuple[str, ...] | None):
     async def command(update: Update, context: KpuContext) -> None:
         # in a registered group anyone registered may ask (the group gets the digest anyway)
@@ -123,12 +92,6 @@ def _on_demand(sections: tuple[str, ...] | None):
             return
         region_code, thread_id = target.region_code, target.thread_id
         chat_id = chat_of(update).id
-        turn = _take_turn(context, chat_id)
-        if turn is None:
-            return
-        if isinstance(turn, int):
-            await reply(update, tg.too_soon(turn))
-            return
         # computing, drawing and sending (rate-limiter waits included) take a while: in the
         # background, so every other chat's updates are handled meanwhile; a failure still reaches
         # the error handler (log and apology) through `update`
@@ -136,7 +99,6 @@ def _on_demand(sections: tuple[str, ...] | None):
             _send(
                 context,
                 update,
-                turn,
                 region_code,
                 thread_id if chat_of(update).type != ChatType.PRIVATE else None,
                 sections,
@@ -151,21 +113,13 @@ def _on_demand(sections: tuple[str, ...] | None):
 async def _send(
     context: KpuContext,
     update: Update,
-    turn: _Window,
     region_code: str,
     thread_id: int | None,
     sections: tuple[str, ...] | None,
 ) -> None:
-    chat_id = chat_of(update).id
-    try:
-        await digest_delivery.send_digest(
-            context.bot, context.rt, chat_id, region_code, thread_id=thread_id, sections=sections
-        )
-    except Exception:
-        windows = context.application.bot_data.get(_LAST_SENT_KEY, {})
-        if windows.get(chat_id) is turn:  # nothing was sent: the chat may ask again at once
-            del windows[chat_id]
-        raise
+    await digest_delivery.send_digest(
+        context.bot, context.rt, chat_of(update).id, region_code, thread_id=thread_id, sections=sections
+    )
 
 
 ringkasan = _on_demand(None)  # the sections of the election's phase

@@ -19,25 +19,29 @@ digest.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import cast
 
 from telegram import Bot, InputMediaPhoto
 from telegram.ext import Application, CallbackContext, Job, JobQueue
 
-from bot.charts import render_all_async
+from bot.chart_pool import CHART_SECTIONS, render_all_async
 from bot.context import RUNTIME_KEY, job_queue_of
+from bot.domain.digest import Digest
 from bot.domain.privacy import for_chat
 from bot.services import schedules
 from bot.services.digest import digest_now
 from bot.services.runtime import Runtime
 from bot.services.schedules import GRACE, Claim, Schedule
 from bot.telegram import ops
+from bot.telegram.rate_limit import SlidingWindow
 from bot.texts import ops as ops_texts
 from bot.texts.digest import render_digest
 
@@ -83,26 +87,136 @@ class PreparedDigest:
     charts: Sequence[tuple[str, bytes | Path]]  # a Path is read when the chart is sent
 
 
-async def _send_parts(bot: Bot, chat_id: int, parts: list[str], thread_id: int | None, progress: SendProgress) -> None:
+#: a private chat gets a digest at Telegram's pace for one chat ("no more than one message per
+#: second", with a short burst): at most this many of its messages in any this many seconds. The
+#: rate limiter paces groups and the bot as a whole; a digest is the one thing that sends several
+#: messages at once to a private chat, and one that drew a 429 would pause every call of the bot.
+PRIVATE_BURST = 3
+
+
+class _PrivatePace:
+    """One `SlidingWindow` per private chat a digest is being sent to."""
+
+    def __init__(self) -> None:
+        self._windows: dict[int, SlidingWindow] = {}
+
+    @contextlib.asynccontextmanager
+    async def turn(self, chat_id: int, count: int) -> AsyncIterator[None]:
+        if chat_id < 0:  # a group: the rate limiter's per-group window
+            yield
+            return
+        window = self._windows.get(chat_id)
+        if window is None:
+            if len(self._windows) > 1_000:  # forget chats whose window is empty again
+                for key in [k for k, w in self._windows.items() if w.idle]:
+                    del self._windows[key]
+            window = self._windows[chat_id] = SlidingWindow(PRIVATE_BURST, float(PRIVATE_BURST))
+        await window.acquire(count)
+        try:
+            yield
+        finally:
+            window.release(count)
+
+
+def _pace(rt: Runtime) -> _PrivatePace:
+    pace = rt.caches.get("private_pace")
+    if pace is None:
+        pace = rt.caches["private_pace"] = _PrivatePace()
+    return cast(_PrivatePace, pace)
+
+
+async def _send_parts(
+    bot: Bot, chat_id: int, parts: list[str], thread_id: int | None, progress: SendProgress, pace: _PrivatePace
+) -> None:
     for part in parts:
-        await bot.send_message(chat_id, for_chat(part, chat_id), message_thread_id=thread_id)
+        async with pace.turn(chat_id, 1):
+            await bot.send_message(chat_id, for_chat(part, chat_id), message_thread_id=thread_id)
         progress.sent += 1
 
 
 async def _send_charts(
-    bot: Bot, chat_id: int, charts: Sequence[tuple[str, bytes | Path]], thread_id: int | None, progress: SendProgress
-) -> None:
-    """The charts as one album (a single chart as a photo). A chart on disk is read here, as it is
-    sent: PTB would pass a path inside an album on as a file:// URI, which only a Bot API server
-    in local mode accepts."""
+    bot: Bot,
+    chat_id: int,
+    charts: Sequence[tuple[str, bytes | Path | str]],
+    thread_id: int | None,
+    progress: SendProgress,
+    pace: _PrivatePace,
+) -> list[str]:
+    """The charts as one album (a single chart as a photo); returns the file_id Telegram gave each.
+    A chart is PNG bytes, a file on disk (read here, as it is sent: PTB would pass a path inside an
+    album on as a file:// URI, which only a Bot API server in local mode accepts) or the file_id of
+    the same chart sent before (Telegram's way to send a photo again without uploading it)."""
     pngs = [(name, png.read_bytes() if isinstance(png, Path) else png) for name, png in charts]
     if len(pngs) == 1:
         name, png = pngs[0]
-        await bot.send_photo(chat_id, png, filename=name, message_thread_id=thread_id)
+        async with pace.turn(chat_id, 1):
+            message = await bot.send_photo(
+                chat_id, png, filename=name if isinstance(png, bytes) else None, message_thread_id=thread_id
+            )
         progress.sent += 1
-    elif pngs:
-        media = [InputMediaPhoto(png, filename=name) for name, png in pngs]
-        progress.sent += len(await bot.send_media_group(chat_id, media, message_thread_id=thread_id))
+        return [message.photo[-1].file_id if message.photo else ""]
+    if pngs:
+        media = [InputMediaPhoto(png, filename=name if isinstance(png, bytes) else None) for name, png in pngs]
+        async with pace.turn(chat_id, len(media)):  # an album counts its photos
+            messages = await bot.send_media_group(chat_id, media, message_thread_id=thread_id)
+        progress.sent += len(messages)
+        return [m.photo[-1].file_id if m.photo else "" for m in messages]
+    return []
+
+
+class _Minute:
+    """One region's digest of one minute: computed once, its charts drawn once (each in a drawing
+    worker, as soon as the data is there) and, once sent, resent by file_id."""
+
+    def __init__(self, minute: datetime, digest: asyncio.Task[Digest]) -> None:
+        self.minute = minute
+        self.digest = digest
+        self.charts: dict[str, asyncio.Task[list[tuple[str, bytes]]]] = {}
+        #: chart section → (file name, Telegram file_id) once sent (the PNG bytes are dropped then)
+        self.file_ids: dict[str, tuple[str, str]] = {}
+
+    def chart(self, d: Digest, section: str) -> asyncio.Task[list[tuple[str, bytes]]]:
+        task = self.charts.get(section)
+        if task is None:
+            task = self.charts[section] = asyncio.ensure_future(render_all_async(d, (section,)))
+            ops.count("digest_charts_drawn")
+        return task
+
+
+class DigestCache:
+    """The digests of the current minute, by region: whoever asks for a region's digest within a
+    minute (a /ringkasan, a /progres, a scheduled digest) gets the one computed first in that
+    minute, its charts included, so a region's digest is computed at most once a minute. Entries of
+    earlier minutes are dropped as the clock moves on."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, _Minute] = {}
+
+    def entry(self, rt: Runtime, region_code: str) -> _Minute:
+        minute = rt.clock().replace(second=0, microsecond=0)
+        for code in [code for code, e in self._entries.items() if e.minute != minute]:
+            del self._entries[code]  # an earlier minute: asked for again, it is computed again
+        entry = self._entries.get(region_code)
+        if entry is None or entry.digest.cancelled():
+            entry = _Minute(minute, asyncio.ensure_future(self._compute(rt, region_code)))
+            self._entries[region_code] = entry
+        return entry
+
+    async def _compute(self, rt: Runtime, region_code: str) -> Digest:
+        try:
+            async with rt.compute_slots:
+                ops.count("digests_computed")
+                return await digest_now(rt, region_code)
+        except BaseException:
+            self._entries.pop(region_code, None)  # not kept: the next one asks again
+            raise
+
+
+def digest_cache(rt: Runtime) -> DigestCache:
+    cache = rt.caches.get("digests")
+    if cache is None:
+        cache = rt.caches["digests"] = DigestCache()
+    return cast(DigestCache, cache)
 
 
 async def send_digest(
@@ -117,25 +231,48 @@ async def send_digest(
     progress: SendProgress | None = None,
     prepared: PreparedDigest | None = None,
 ) -> int:
-    """Compute and send a digest: the text at once, the charts (drawn off the event loop) after
-    it. `sections` None: those of the election's phase (`Digest.sections`). Returns the number of messages sent (also counted in `progress`). NIKs are masked on the
-    way out.
+    """Send a region's digest: the text at once, then the charts as an album. `sections` None: those
+    of the election's phase (`Digest.sections`). Returns the number of messages sent (also counted
+    in `progress`). NIKs are masked on the way out.
 
-    At most `DIGESTS_AT_ONCE` digests are computed and sent at a time (`Runtime.digest_slots`):
-    when every group's digest is due at 07:00, the others wait their turn holding nothing.
-    A digest drawn beforehand (`prepare_digest`, the fan-out benchmark) is sent the same way."""
+    The digest of the current minute is taken from `DigestCache` (computed now if nobody asked for
+    this region in this minute, `DIGESTS_COMPUTED_AT_ONCE` at a time, without waiting for a slot to
+    send: when every group's digest is due at 07:00 the data of all of them is read first, as of
+    that minute, and each header says the minute its data is of); its charts are drawn in the
+    drawing workers while the text is sent, and a chart already sent in this minute is sent again
+    by its file_id.
+
+    At most `DIGESTS_AT_ONCE` digests are drawn and sent at a time (`Runtime.digest_slots`): the
+    others wait their turn holding only their data. A digest drawn beforehand (`prepare_digest`)
+    is sent the same way."""
 
     progress = progress if progress is not None else SendProgress()
+    if prepared is not None:
+        async with rt.digest_slots:
+            await _send_parts(bot, chat_id, prepared.parts, thread_id, progress, _pace(rt))
+            await _send_charts(bot, chat_id, prepared.charts if with_charts else [], thread_id, progress, _pace(rt))
+        return progress.sent
+    # the data first, in the computing lane (`Runtime.compute_slots`), not waiting for a slot to
+    # send: at 07:00 every due digest's data is read at once, one after another
+    entry = digest_cache(rt).entry(rt, region_code)
+    digest = await asyncio.shield(entry.digest)  # one asker cancelled does not cancel the others'
     async with rt.digest_slots:
-        if prepared is None:
-            digest = await digest_now(rt, region_code)
-            chosen = sections if sections is not None else digest.sections
-            await _send_parts(bot, chat_id, render_digest(digest, sections=chosen), thread_id, progress)
-            charts: Sequence[tuple[str, bytes | Path]] = await render_all_async(digest, chosen) if with_charts else []
-        else:
-            await _send_parts(bot, chat_id, prepared.parts, thread_id, progress)
-            charts = prepared.charts if with_charts else []
-        await _send_charts(bot, chat_id, charts, thread_id, progress)
+        chosen = sections if sections is not None else digest.sections
+        drawn = [s for s in chosen if s in CHART_SECTIONS and s not in entry.file_ids] if with_charts else []
+        pending = {s: entry.chart(digest, s) for s in drawn}  # drawing starts now, in the workers
+        await _send_parts(bot, chat_id, render_digest(digest, sections=chosen), thread_id, progress, _pace(rt))
+        charts: list[tuple[str, bytes | Path | str]] = []
+        shown = [s for s in chosen if s in CHART_SECTIONS] if with_charts else []
+        for s in shown:
+            if s in pending:
+                charts.extend(await asyncio.shield(pending[s]))
+            else:
+                charts.append(entry.file_ids[s])
+        file_ids = await _send_charts(bot, chat_id, charts, thread_id, progress, _pace(rt))
+        for s, (name, _), file_id in zip(shown, charts, file_ids, strict=False):
+            if file_id and s not in entry.file_ids:
+                entry.file_ids[s] = (name, file_id)
+                entry.charts.pop(s, None)  # Telegram has the picture now: its bytes are not kept
     return progress.sent
 
 

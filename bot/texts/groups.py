@@ -65,7 +65,3 @@ def jadwal_now(times: list[str], zone: str) -> str:
     if not times:
         return "Belum ada ringkasan terjadwal. " + JADWAL_USAGE
     return f"Ringkasan terjadwal: {', '.join(times)} {esc(zone)}.\n" + JADWAL_USAGE
-
-
-def too_soon(seconds: int) -> str:
-    return f"Ringkasan baru saja dikirim. Coba lagi dalam {seconds} detik."

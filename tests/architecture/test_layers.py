@@ -28,6 +28,7 @@ LAYERS: dict[str, str] = {
     "bot.texts": "texts",
     "bot.telegram": "telegram",
     "bot.charts": "charts",
+    "bot.chart_pool": "charts",
     "bot.devtools": "devtools",
     "bot.emulator": "emulator",
     "bot.context": "context",

@@ -53,7 +53,7 @@ class Harness:
             TELEGRAM_API_URL=emu.url,
             DATABASE_PATH=db_path,
             BOT_ADMIN_IDS=str(ADMIN_ID),
-            **overrides,
+            **({"CHART_WORKERS": 0} | overrides),  # charts drawn in a thread unless a test asks for a pool
         )
         self.app = None
         self.admin = emu.user(ADMIN_ID, "Admin", username="admin_kpu")

@@ -165,7 +165,9 @@ async def test_tolak_takes_a_misread_report_out_of_the_figures_and_buka_brings_i
     assert (await kpu.say(made, f"/tolak {wrong_id} lagi")).text == refused("already_rejected", id=wrong_id)
     assert (await kpu.say(made, f"/tangani {wrong_id}")).text == refused("already_rejected", id=wrong_id)
 
-    # the next digest: the previous figure is current again, nothing open, the rejection named apart
+    # the next digest (a region's digest is computed at most once a minute): the previous figure is
+    # current again, nothing open, the rejection named apart
+    clock.advance(minutes=1)
     after = await digest_text(kpu, komang)
     assert damaged not in after
     item = bot.texts.digest.LOGISTIK_ITEM.format(label="Kotak suara", received="1.025", planned="1.025", share="100,0%")
@@ -187,6 +189,7 @@ async def test_tolak_takes_a_misread_report_out_of_the_figures_and_buka_brings_i
     assert (await kpu.next(wayan)).text == shown(ti.reopened_to_reporter(wrong_id, "Made", "ternyata memang 300 rusak"))
     state = await kpu.rt.db.fetchone("SELECT damaged, incident_id FROM logistics_state WHERE region_code = '51.03.01'")
     assert tuple(state) == (300, wrong_id)
+    clock.advance(minutes=1)
     assert shown(bot.texts.digest.INSIDEN_OPEN_NOW.format(open=1)) in await digest_text(kpu, nyoman)
     assert (await actions_of(kpu, wrong_id))[-2:] == ["tolak", "buka"]
     history = await kpu.say(made, f"/status {wrong_id}")

@@ -8,6 +8,7 @@ import signal
 import socket
 import sqlite3
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -28,8 +29,44 @@ def _env(tmp_path, **extra) -> dict:
     return env
 
 
+def _children(pid: int) -> set[int]:
+    """The processes whose parent is `pid` (Linux /proc)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # exited meanwhile
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def _alive(pids: set[int]) -> set[int]:
+    """Those of `pids` still running (neither gone nor a zombie)."""
+    alive = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            alive.add(pid)
+    return alive
+
+
+async def _gone(pids: set[int]) -> bool:
+    """Whether every process of `pids` has exited, waiting up to 10 s."""
+    for _ in range(200):
+        if not _alive(pids):
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
 async def test_run_answers_and_stops_cleanly(tmp_path, stop):
+    """…and its chart-drawing worker (CHART_WORKERS=1, started with the bot) stops with it."""
     async with BotApiEmulator() as emu:
         bot = emu.add_bot("kpu_koordinasi_bot", "KPU Koordinasi")
         admin = emu.user(1, "Admin")
@@ -40,7 +77,12 @@ async def test_run_answers_and_stops_cleanly(tmp_path, stop):
             "run",
             cwd=tmp_path,
             env=_env(
-                tmp_path, TELEGRAM_BOT_TOKEN=bot.token, TELEGRAM_API_URL=emu.url, BOT_ADMIN_IDS="1", LOG_LEVEL="DEBUG"
+                tmp_path,
+                TELEGRAM_BOT_TOKEN=bot.token,
+                TELEGRAM_API_URL=emu.url,
+                BOT_ADMIN_IDS="1",
+                LOG_LEVEL="DEBUG",
+                CHART_WORKERS="1",
             ),
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
@@ -53,6 +95,8 @@ async def test_run_answers_and_stops_cleanly(tmp_path, stop):
             await admin.send(bot, "/bantuan")
             answer = await emu.next_message(emu.private_chat(admin, bot), timeout=60)
             assert answer.text.startswith(shown(help_text(Role.ADMIN, [])))  # (`bot` is the emulator's bot here)
+            workers = _children(proc.pid)
+            assert workers, "the drawing worker starts with the bot"
             proc.send_signal(stop)
             output = await asyncio.wait_for(reading, timeout=30)
             await asyncio.wait_for(proc.wait(), timeout=30)
@@ -62,6 +106,7 @@ async def test_run_answers_and_stops_cleanly(tmp_path, stop):
                 await proc.wait()
         log = output.decode()
         assert proc.returncode == 0, log
+        assert await _gone(workers), "the drawing worker outlived the bot"
         assert bot.token not in log and bot.token.split(":")[1] not in log
         assert "Traceback" not in log
 

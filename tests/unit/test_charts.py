@@ -20,7 +20,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.text import Text
 from PIL import Image
 
-from bot import charts
+from bot import chart_pool, charts
 from bot.domain.digest import ChildCounting, ChildLogistics, Digest, ItemProgress, lagging_children
 from tests.unit.texts.test_digest import (  # the hand-built digests
     NIK,
@@ -244,6 +244,7 @@ async def test_render_all_async_draws_off_the_event_loop(monkeypatch: pytest.Mon
         return original(d, sections)
 
     monkeypatch.setattr(charts, "render_all", spy)
+    chart_pool.configure(0)  # the chart thread (the pool is the e2e tests')
     ticks = 0
 
     async def ticker() -> None:
@@ -255,7 +256,7 @@ async def test_render_all_async_draws_off_the_event_loop(monkeypatch: pytest.Mon
     task = asyncio.create_task(ticker())
     try:
         first, second = await asyncio.gather(
-            charts.render_all_async(bali_digest()), charts.render_all_async(national_digest())
+            chart_pool.render_all_async(bali_digest()), chart_pool.render_all_async(national_digest())
         )
     finally:
         task.cancel()
@@ -266,10 +267,10 @@ async def test_render_all_async_draws_off_the_event_loop(monkeypatch: pytest.Mon
     assert len(threads) == 2 and all(name.startswith("charts") for name in threads)
     assert threading.current_thread().name not in threads
     assert ticks >= 5  # the loop kept running while the charts were drawn
-    charts.shutdown()
-    (name, data), *_ = await charts.render_all_async(empty_digest())  # a new worker after shutdown
+    chart_pool.shutdown()
+    (name, data), *_ = await chart_pool.render_all_async(empty_digest())  # a new worker after shutdown
     assert_png(data)
-    charts.shutdown()
+    chart_pool.shutdown()
 
 
 def test_charts_use_the_object_api_only() -> None:
