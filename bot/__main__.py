@@ -2,8 +2,9 @@
 backup).
 
 Bad settings or bad input are one line on stderr and exit code 2, never a traceback; so are a
-token the Bot API rejects, a Bot API that cannot be reached at start, and a database that cannot
-be opened. Nothing printed or logged shows the token.
+token the Bot API rejects and a Bot API that cannot be reached at start. A database that cannot be
+used (missing, read-only, corrupt, newer than this code) is one line naming the file and the
+problem, exit code 69. Nothing printed or logged shows the token.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sqlite3
 import sys
 from collections.abc import Sequence
@@ -19,8 +21,9 @@ from urllib.parse import urlsplit
 
 import aiosqlite
 from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
+from telegram.ext import Application
 
-from bot.app import POLL_INTERVAL_S, build_application, open_runtime
+from bot.app import INTAKE_KEY, build_application, finish_stopping, open_runtime, start_bot
 from bot.devtools.demo import run_demo
 from bot.devtools.sandbox import run_sandbox
 from bot.domain.baselines import BaselineKind
@@ -32,6 +35,12 @@ from bot.texts import baselines as tb
 from storage.db import DatabaseUnavailable, connect, migrate
 
 EXIT_USAGE = 2
+#: the database cannot be used (missing rights, corrupt, newer schema): sysexits' EX_UNAVAILABLE
+EXIT_DATABASE = 69
+#: after SIGTERM/SIGINT, how long the updates in progress may take before the process exits
+#: anyway (what is left stays in the update journal for the next start; a service manager's
+#: stop timeout is 90 s, and the issue's contract 10 s)
+SHUTDOWN_GRACE_S = 6.0
 log = logging.getLogger("bot")
 
 
@@ -108,23 +117,47 @@ def cmd_run(args: argparse.Namespace) -> int:
     except TelegramError as exc:
         raise _bot_api_error(exc, settings, webhook=args.webhook) from None
     app = build_application(settings)
+    webhook = None
+    if args.webhook:
+        assert settings.WEBHOOK_URL, "checked above, before the token"
+        webhook = {
+            "listen": settings.WEBHOOK_LISTEN,
+            "port": settings.WEBHOOK_PORT,
+            "url_path": webhook_path(settings.WEBHOOK_URL),
+            "webhook_url": settings.WEBHOOK_URL,
+            "secret_token": settings.WEBHOOK_SECRET,
+        }
     try:
-        if args.webhook:
-            assert settings.WEBHOOK_URL, "checked above, before the token"
-            app.run_webhook(
-                listen=settings.WEBHOOK_LISTEN,
-                port=settings.WEBHOOK_PORT,
-                url_path=webhook_path(settings.WEBHOOK_URL),
-                webhook_url=settings.WEBHOOK_URL,
-                secret_token=settings.WEBHOOK_SECRET,
-                allowed_updates=ALLOWED_UPDATES,
-                drop_pending_updates=False,
-            )
-        else:
-            app.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False, poll_interval=POLL_INTERVAL_S)
-    except TelegramError as exc:  # only a failure while starting gets here: running, PTB retries
+        asyncio.run(_serve(app, webhook))
+    except TelegramError as exc:  # only a failure while starting gets here: running, the intake retries
         raise _bot_api_error(exc, settings, webhook=args.webhook) from None
     return 0
+
+
+async def _serve(app: Application, webhook: dict | None) -> None:
+    """Run until SIGTERM or SIGINT; then stop taking updates at once and exit within
+    `SHUTDOWN_GRACE_S` and a few seconds, whatever the backlog: the update journal keeps what was
+    not processed for the next start."""
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+    await start_bot(app, allowed_updates=ALLOWED_UPDATES, webhook=webhook)
+    await stopping.wait()
+    log.info("stopping: no more updates are taken")
+    intake = app.bot_data.pop(INTAKE_KEY)
+    await intake.stop()
+    try:
+        await asyncio.wait_for(app.stop(), SHUTDOWN_GRACE_S)
+    except TimeoutError:
+        left = intake.in_flight
+        log.warning("stopping without finishing %d update(s); they are processed at the next start", left)
+        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in others:
+            task.cancel()
+        await asyncio.wait(others, timeout=2)
+    await intake.flush()
+    await finish_stopping(app)
 
 
 async def _migrate(settings: Settings) -> list[str]:
@@ -282,7 +315,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except DatabaseUnavailable as exc:
         print(f"error: DATABASE_PATH: {redact(str(exc))}", file=sys.stderr)
-        return EXIT_USAGE
+        return EXIT_DATABASE
     except KeyboardInterrupt:
         return 0
 

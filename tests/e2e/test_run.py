@@ -18,6 +18,8 @@ from tests.e2e.conftest import shown
 
 def _env(tmp_path, **extra) -> dict:
     env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "DATABASE_PATH": str(tmp_path / "bot.sqlite3")}
+    if os.environ.get("PYTHONPATH"):  # the code under test, not the installed one
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     env.update(extra)
     return env
 
@@ -153,7 +155,7 @@ async def test_run_with_a_database_it_cannot_use_is_one_line_and_exits(tmp_path,
     async with BotApiEmulator() as emu:
         bot = emu.add_bot("kpu_koordinasi_bot", "KPU Koordinasi")
         rc, output = await _run_until_exit(tmp_path, TELEGRAM_BOT_TOKEN=bot.token, TELEGRAM_API_URL=emu.url)
-    assert rc == 2, output
+    assert rc == 69, output
     assert _one_line(output).startswith(f"error: DATABASE_PATH: {db_path}")
     assert bot.token not in output
 
