@@ -3,7 +3,8 @@
 Bot API URLs contain the token. The bot's client (aiohttp, `bot.telegram.http`) logs no URLs;
 httpx, PTB's default client, logs every one at INFO, so httpx and httpcore are raised to WARNING
 for whatever still uses it. On top of that a filter on the root handler replaces the token (and any
-`<id>:<secret>` shaped string) in every record we emit. `redact` does the same for text the
+`<id>:<secret>` shaped string) in every record we emit, and masks every NIK (`bot.domain.privacy`):
+at DEBUG PTB logs each update whole, and a log is read by more people than the reporter. `redact` does the same for text the
 command line prints, and `install_excepthook` for a traceback nobody caught (PTB's InvalidToken,
 for one, puts the token in its message).
 """
@@ -15,6 +16,8 @@ import re
 import sys
 import traceback
 from types import TracebackType
+
+from bot.domain.privacy import mask_niks
 
 _TOKEN_SHAPE = re.compile(r"(?<![0-9])\d{1,20}:[A-Za-z0-9_-]{30,64}")
 _KNOWN: set[str] = set()  # the tokens this process was given
@@ -41,7 +44,7 @@ class RedactTokenFilter(logging.Filter):
         self.token = token
 
     def _clean(self, text: str) -> str:
-        return redact(text, self.token)
+        return mask_niks(redact(text, self.token))
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()

@@ -1,12 +1,20 @@
 """NIKs (16-digit national ID numbers) in user text: find, mask, check against a region.
 
 A NIK is stored as the reporter typed it, but every text that leaves the reporter's private chat
-(group messages, digests, charts, exports) goes through `mask_niks`, which shows it as
+(group messages, digests, charts, exports, the log) goes through `mask_niks`, which shows it as
 `5103**********01`.
 
-A NIK here is a run of exactly 16 ASCII digits that is not part of a longer run of digits: 15 or
-17 digits in a row are left alone (phone numbers, account numbers, other ids). Letters and
-punctuation around it do not matter (`NIK:5103011234560001.` holds one).
+A NIK here is 16 digits that are not part of a longer number: 15 or 17 digits in a row are left
+alone (phone numbers, account numbers, other ids). Letters and punctuation around it do not
+matter (`NIK:5103011234560001.` holds one). People also write a NIK in groups, and copy it from
+documents and phones that use other digits, so these count too:
+
+* groups separated by a space, a dash or a dot (`5103 0112 3456 0001`, `5103-0112-3456-0001`,
+  `51.03.01.123456.0001`) — at most six groups, so a list of small figures is not a NIK;
+* zero-width characters anywhere between the digits (they are invisible: `5103\u200b0112…`);
+* fullwidth (`５１０３…`) and Arabic-Indic (`٥١٠٣…`, `۵۱۰۳…`) digits.
+
+Masking keeps the separators and the digits' own script: `5103 **** **** **01`.
 """
 
 from __future__ import annotations
@@ -22,10 +30,46 @@ _REGION_CODE: Final = re.compile(r"[0-9]{2}(?:\.[0-9]{2}(?:\.[0-9]{2}(?:\.[0-9]{
 #: The first six digits of a NIK are the holder's kecamatan code; deeper codes compare on those.
 _NIK_REGION_DIGITS: Final = 6
 
+_DIGIT_CLASS: Final = "0-9\uff10-\uff19\u0660-\u0669\u06f0-\u06f9"
+_ZERO_WIDTH: Final = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+#: what may stand between two groups of a NIK: one space, dash or dot (zero-width around it)
+_VISIBLE_SEPARATORS: Final = " \u00a0\u202f.\\-\u2010\u2011\u2012\u2013"
+_CHAIN: Final = re.compile(
+    f"[{_DIGIT_CLASS}](?:[{_ZERO_WIDTH}]*[{_VISIBLE_SEPARATORS}]?[{_ZERO_WIDTH}]*[{_DIGIT_CLASS}])*"
+)
+_GROUP: Final = re.compile(f"[{_DIGIT_CLASS}](?:[{_ZERO_WIDTH}]*[{_DIGIT_CLASS}])*")
+_TO_ASCII: Final = str.maketrans("０１２３４５６７８９٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "0123456789" * 3)
+#: a NIK written in groups has at most this many (2-2-2-6-4 is the longest usual way)
+_MAX_GROUPS: Final = 6
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text.translate(_TO_ASCII) if "0" <= ch <= "9")
+
+
+def _spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every NIK in `text`, in order."""
+    found: list[tuple[int, int]] = []
+    for chain in _CHAIN.finditer(text):
+        groups = [(g.start(), g.end(), len(_digits(g.group()))) for g in _GROUP.finditer(chain.group())]
+        base = chain.start()
+        i = 0
+        while i < len(groups):
+            total, j = 0, i
+            while j < len(groups) and j - i < _MAX_GROUPS and total < NIK_LENGTH:
+                total += groups[j][2]
+                j += 1
+            if total == NIK_LENGTH:
+                found.append((base + groups[i][0], base + groups[j - 1][1]))
+                i = j
+            else:
+                i += 1
+    return found
+
 
 def find_niks(text: str) -> list[str]:
-    """Every NIK in `text`, in order of appearance (repeats included)."""
-    return _NIK.findall(text)
+    """Every NIK in `text` as 16 ASCII digits, in order of appearance (repeats included)."""
+    return [_digits(text[start:end]) for start, end in _spans(text)]
 
 
 def mask_nik(nik: str) -> str:
@@ -38,12 +82,32 @@ def mask_nik(nik: str) -> str:
     return nik[:4] + "*" * 10 + nik[-2:]
 
 
+def _mask_span(written: str) -> str:
+    """A NIK as written with all digits but the first four and the last two starred."""
+    positions = [
+        i for i, ch in enumerate(written) if ch.translate(_TO_ASCII).isascii() and ch.translate(_TO_ASCII).isdigit()
+    ]
+    hidden = set(positions[4:-2])
+    return "".join("*" if i in hidden else ch for i, ch in enumerate(written))
+
+
 def mask_niks(text: str) -> str:
     """`text` with every NIK masked; everything else unchanged.
 
-    The one function every group-bound text goes through. The result holds no 16-digit run.
+    The one function every group-bound text goes through. The result holds no NIK (masking
+    again changes nothing) and has the length of `text`.
     """
-    return _NIK.sub(lambda match: mask_nik(match.group()), text)
+    for _ in range(len(text)):  # a masked NIK may leave digits that, with a group before it, look like one
+        spans = _spans(text)
+        if not spans:
+            break
+        out, last = [], 0
+        for start, end in spans:
+            out += [text[last:start], _mask_span(text[start:end])]
+            last = end
+        out.append(text[last:])
+        text = "".join(out)
+    return text
 
 
 def _region_prefix(region_code: str) -> str | None:

@@ -48,7 +48,7 @@ ALLOWED: dict[str, set[str]] = {
     "context": {"domain", "services"},
     "handlers": {"domain", "services", "texts", "telegram", "context", "settings"},
     "settings": {"domain"},
-    "logging": set(),
+    "logging": {"domain"},
     "emulator": set(),
     "package": set(),
     "root": {

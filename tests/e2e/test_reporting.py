@@ -12,6 +12,7 @@ import bot.texts.common
 import bot.texts.incidents
 import bot.texts.reporting
 from bot.domain.access import Reason
+from bot.domain.privacy import find_niks
 from storage import incidents as incident_store
 from storage import regions as region_store
 from tests.e2e.conftest import shown
@@ -208,6 +209,28 @@ async def test_nik_is_masked_outside_the_reporters_private_chat(kpu, wayan, made
     assert NIK_BALI in own_status.text
     stored = await kpu.rt.db.fetchone("SELECT description FROM incidents WHERE id = ?", (incident_id,))
     assert NIK_BALI in stored[0]  # stored as given
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "5103 0112 3456 0001",
+        "5103-0112-3456-0001",
+        "5103.0112.3456.0001",
+        "5103\u200b0112\u200b3456\u200b0001",
+        "５１０３０１１２３４５６０００１",
+        "٥١٠٣٠١١٢٣٤٥٦٠٠٠١",
+    ],
+)
+async def test_a_nik_written_in_groups_or_other_digits_is_masked_in_the_group(kpu, wayan, made, written):
+    group = await kpu.coordination_group("PPK Kuta", "51.03.01", kpu.admin, wayan, made)
+    in_group = await kpu.say(wayan, f"/lapor data ganda 2 NIK {written} dobel", group)
+    incident_id = (await kpu.rt.db.fetchone("SELECT id FROM incidents"))[0]
+    seen_by_coordinator = await kpu.say(made, f"/status {incident_id}")
+    for text in (in_group.text, seen_by_coordinator.text):
+        assert written not in text and find_niks(text) == [], text
+    own_status = await kpu.say(wayan, f"/status {incident_id}")
+    assert written in own_status.text  # his own private chat: as typed
 
 
 async def test_the_same_update_twice_makes_one_incident(kpu, wayan):

@@ -76,3 +76,14 @@ def test_ptbs_traceback_of_a_failed_start_is_left_to_the_command_line(capsys):
     err = capsys.readouterr().err
     assert "Bootstrap" not in err and "Traceback" not in err
     assert "Polling Updates" in err  # other PTB records still reach the log
+
+
+def test_niks_are_masked_in_the_log_whatever_their_form():
+    update = "Processing update {'text': '/lapor data ganda NIK 5103 0112 3456 0001 / %s'}"
+    record = logging.LogRecord(
+        "telegram.ext.Application", logging.DEBUG, __file__, 1, update, ("٥١٠٣٠١١٢٣٤٥٦٠٠٠١",), None
+    )
+    RedactTokenFilter(TOKEN).filter(record)
+    assert record.getMessage() == (
+        "Processing update {'text': '/lapor data ganda NIK 5103 **** **** **01 / ٥١٠٣**********٠١'}"
+    )

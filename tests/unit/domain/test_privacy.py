@@ -36,12 +36,25 @@ def test_mask_nik_refuses_non_nik(bad: str) -> None:
         (f"{NIK},{NIK2}", [NIK, NIK2], "5103**********01,5171**********12"),
         (f"{NIK} dan {NIK2} dan {NIK}", [NIK, NIK2, NIK], "5103**********01 dan 5171**********12 dan 5103**********01"),
         (f"baris1\n{NIK}\nbaris3", [NIK], "baris1\n5103**********01\nbaris3"),
-        # not NIKs: 15 and 17 digits, separated groups, non-ASCII digits
+        # written in groups, with invisible characters, in other digits: still NIKs
+        ("5103 0112 3456 0001", [NIK], "5103 **** **** **01"),
+        ("NIK: 5103-0112-3456-0001.", [NIK], "NIK: 5103-****-****-**01."),
+        ("5103.0112.3456.0001", [NIK], "5103.****.****.**01"),
+        ("51.03.01.123456.0001", [NIK], "51.03.**.******.**01"),
+        ("510301 123456 0001", [NIK], "5103** ****** **01"),
+        ("5103\u200b0112\u200c3456\u20600001", [NIK], "5103\u200b****\u200c****\u2060**01"),
+        ("5\u200b1\u200b0\u200b3011234560001", [NIK], "5\u200b1\u200b0\u200b3**********01"),
+        ("5103 \u200b0112 3456 0001", [NIK], "5103 \u200b**** **** **01"),
+        ("５１０３０１１２３４５６０００１", [NIK], "５１０３**********０１"),
+        ("٥١٠٣٠١١٢٣٤٥٦٠٠٠١", [NIK], "٥١٠٣**********٠١"),
+        ("۵۱۰۳ ۰۱۱۲ ۳۴۵۶ ۰۰۰۱", [NIK], "۵۱۰۳ **** **** **۰۱"),
+        # not NIKs: 15 and 17 digits, in groups too, lists of small figures, phone numbers
         ("510301123456000", [], "510301123456000"),
         ("51030112345600011", [], "51030112345600011"),
-        ("5103 0112 3456 0001", [], "5103 0112 3456 0001"),
+        ("5103 0112 3456 00011", [], "5103 0112 3456 00011"),
+        ("10 20 30 40 50 60 70 80", [], "10 20 30 40 50 60 70 80"),
         ("1.250 kotak, 081234567890", [], "1.250 kotak, 081234567890"),
-        ("５１０３０１１２３４５６０００１", [], "５１０３０１１２３４５６０００１"),
+        ("rekap 120/300 sirekap 100", [], "rekap 120/300 sirekap 100"),
         (f"{NIK}0 {NIK}", [NIK], f"{NIK}0 5103**********01"),
         ("", [], ""),
     ],
@@ -88,7 +101,7 @@ def test_region_mismatches_refuses_bad_codes(bad: str) -> None:
         nik_region_mismatches(NIK, bad)
 
 
-_DIGITISH = st.text(alphabet=st.sampled_from("0123456789 x*\n"), max_size=80)
+_DIGITISH = st.text(alphabet=st.sampled_from("0123456789 x*\n.-\u200b５٥"), max_size=80)
 
 
 @given(st.one_of(st.text(), _DIGITISH))
@@ -101,6 +114,17 @@ def test_masked_text_has_no_nik(text: str) -> None:
     assert find_niks(masked) == []
     assert len(masked) == len(text)
     assert mask_niks(masked) == masked  # idempotent
+
+
+@given(
+    st.lists(st.from_regex(r"[0-9]{16}", fullmatch=True), max_size=4),
+    st.sampled_from([" ", "-", ".", "\u200b", " \u200b", "\u2060"]),
+)
+def test_separated_niks_are_found(niks: list[str], sep: str) -> None:
+    grouped = [f"{n[:4]}{sep}{n[4:8]}{sep}{n[8:12]}{sep}{n[12:]}" for n in niks]
+    text = " , ".join(grouped)
+    assert find_niks(text) == niks
+    assert find_niks(mask_niks(text)) == []
 
 
 @given(st.lists(st.from_regex(r"[0-9]{16}", fullmatch=True), max_size=5), st.sampled_from([" ", ", ", "\n"]))
