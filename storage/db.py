@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import re
 import sqlite3
 from collections.abc import AsyncIterator
@@ -66,6 +67,50 @@ async def connect(path: Path | str) -> aiosqlite.Connection:
             await conn.close()
         raise DatabaseUnavailable(f"{path} tidak bisa dibuka ({_reason(exc)})") from exc
     return conn
+
+
+def check_before_open(path: Path) -> None:
+    """Refuse, before SQLite touches them, files the bot must not start on.
+
+    An empty (or missing) database beside a non-empty `-wal` file is a database whose main file
+    was lost or truncated: SQLite would quietly start a new one (and throw the log away), and
+    every officer would be told they are not registered. A file or folder without write
+    permission would start, then fail every report."""
+    wal = path.with_name(path.name + "-wal")
+    main_size = path.stat().st_size if path.exists() else 0
+    if main_size == 0 and wal.exists() and wal.stat().st_size > 0:
+        raise DatabaseUnavailable(
+            f"{path}: berkas basis data kosong atau hilang, padahal {wal.name} di sebelahnya berisi data; "
+            "pulihkan dari cadangan (jangan hapus berkas -wal)"
+        )
+    if path.exists() and not os.access(path, os.W_OK):
+        raise DatabaseUnavailable(f"{path}: hanya-baca (tidak ada izin tulis untuk berkas ini)")
+    folder = path.parent if str(path.parent) else Path(".")
+    if folder.exists() and not os.access(folder, os.W_OK | os.X_OK):
+        raise DatabaseUnavailable(f"{path}: folder {folder} hanya-baca (SQLite perlu menulis -wal di sana)")
+
+
+async def check_integrity(conn: aiosqlite.Connection, path: Path) -> None:
+    """`PRAGMA quick_check`: a corrupt page is refused at start, not met by the first report."""
+    try:
+        async with conn.execute("PRAGMA quick_check") as cur:
+            rows = await cur.fetchall()
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseUnavailable(f"{path}: rusak ({_reason(exc)}); pulihkan dari cadangan") from exc
+    try:  # a read-only mount, or a file root may read but not lock for writing
+        await conn.execute("BEGIN IMMEDIATE")
+        await conn.execute("ROLLBACK")
+    except sqlite3.OperationalError as exc:
+        if "readonly" in str(exc) or "read-only" in str(exc):
+            raise DatabaseUnavailable(f"{path}: hanya-baca ({_reason(exc)})") from exc
+        raise
+    problems = [str(row[0]) for row in rows if str(row[0]) != "ok"]
+    if problems:
+        raise DatabaseUnavailable(
+            f"{path}: rusak (PRAGMA quick_check: {problems[0]}"
+            + (f", dan {len(problems) - 1} masalah lain" if len(problems) > 1 else "")
+            + "); pulihkan dari cadangan"
+        )
 
 
 async def schema_version(conn: aiosqlite.Connection) -> int:
@@ -141,14 +186,18 @@ class Database:
 
     @classmethod
     async def open(cls, path: Path | str, *, migrate_schema: bool = True) -> Database:
+        """Open the bot's database, refusing one it could not use: `DatabaseUnavailable` names the
+        file and the problem (read-only, corrupt, emptied beside the write-ahead log of a real one)."""
+        check_before_open(Path(path))
         conn = await connect(path)
         try:
+            await check_integrity(conn, Path(path))
             if migrate_schema:
                 await migrate(conn)
         except BaseException as exc:
             await conn.close()  # an open connection's thread would keep the process alive
             if isinstance(exc, DatabaseUnavailable):
-                raise DatabaseUnavailable(f"{path}: {exc}") from exc
+                raise DatabaseUnavailable(exc if str(exc).startswith(f"{path}:") else f"{path}: {exc}") from exc
             if isinstance(exc, (sqlite3.Error, OSError)):
                 raise DatabaseUnavailable(f"{path}: skema tidak bisa diperbarui ({_reason(exc)})") from exc
             raise
