@@ -86,7 +86,7 @@ def check_before_open(path: Path) -> None:
     if path.exists() and not os.access(path, os.W_OK):
         raise DatabaseUnavailable(f"{path}: hanya-baca (tidak ada izin tulis untuk berkas ini)")
     folder = path.parent if str(path.parent) else Path(".")
-    if folder.exists() and not os.access(folder, os.W_OK | os.X_OK):
+    if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
         raise DatabaseUnavailable(f"{path}: folder {folder} hanya-baca (SQLite perlu menulis -wal di sana)")
 
 
