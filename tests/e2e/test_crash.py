@@ -143,3 +143,43 @@ async def test_kill_9_twice_during_a_burst_loses_and_duplicates_nothing(tmp_path
     assert set(stored.values()) == {1}, "a report was stored twice"
     assert set(receipts.ids) == incident_ids, "a report was never answered, or a receipt names no report"
     assert pending == 0
+
+
+async def test_sigterm_with_a_backlog_exits_within_10_s_and_the_next_start_takes_the_rest(tmp_path):
+    db_path = tmp_path / "bot.sqlite3"
+    backlog = 1_000
+    async with BotApiEmulator() as emu:
+        bot = emu.add_bot("kpu_koordinasi_bot", "KPU Koordinasi")
+        settings = Settings(
+            TELEGRAM_BOT_TOKEN=bot.token, TELEGRAM_API_URL=emu.url, DATABASE_PATH=db_path, BOT_ADMIN_IDS=str(ADMIN_ID)
+        )
+        officers = [emu.user(uid, f"Petugas {i + 1}") for i, uid in enumerate(await _register_officers(settings))]
+        receipts = Receipts()
+        emu.on_bot_message = receipts.observe
+        for n in range(backlog):
+            await officers[n % OFFICERS].send(bot, f"/lapor insiden rendah antrean di TPS {n + 1}")
+
+        proc = await _start(tmp_path, bot, emu)
+        await receipts.reached(20, timeout=40)
+        loop = asyncio.get_running_loop()
+        asked = loop.time()
+        proc.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(proc.communicate(), timeout=30)
+        took = loop.time() - asked
+        assert proc.returncode == 0, err.decode()
+        assert took < 10, f"stopping took {took:.1f} s"
+        assert b"Traceback" not in err, err.decode()
+
+        proc = await _start(tmp_path, bot, emu)
+        try:
+            await receipts.reached(backlog, timeout=60)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(proc.communicate(), timeout=20)
+    raw = sqlite3.connect(db_path)
+    try:
+        assert raw.execute(
+            "SELECT count(*), count(DISTINCT source_message_id || ':' || source_chat_id) FROM incidents"
+        ).fetchone() == (backlog, backlog)
+    finally:
+        raw.close()
