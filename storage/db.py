@@ -103,7 +103,7 @@ async def check_integrity(conn: aiosqlite.Connection, path: Path) -> None:
     except sqlite3.OperationalError as exc:
         if "readonly" in str(exc) or "read-only" in str(exc):
             raise DatabaseUnavailable(f"{path}: hanya-baca ({_reason(exc)})") from exc
-        raise
+        # busy (another process writes): usable, and the caller's own writes wait or say so
     problems = [str(row[0]) for row in rows if str(row[0]) != "ok"]
     if problems:
         raise DatabaseUnavailable(
