@@ -120,6 +120,7 @@ def build_application(
     async def post_init(app: Application) -> None:
         rt = await open_runtime(settings, clock)
         rt.bot_username = app.bot.username
+        rt.bot_id = app.bot.id
         app.bot_data[RUNTIME_KEY] = rt
         notifier = Notifier(rt, app.bot)
         app.bot_data[NOTIFIER_KEY] = notifier

@@ -71,22 +71,19 @@ def command_args(message: Message) -> str:
 
 def source_of(update: Update, message: Message | None = None) -> Source:
     message = message or message_of(update)
-    return Source(message.chat_id, message.message_id, update.update_id, message.date)
+    quote = message.chat.type != ChatType.PRIVATE  # as `reply` does: in a group, the receipt quotes
+    return Source(message.chat_id, message.message_id, update.update_id, message.date, quote=quote)
 
 
-async def answer_receipt(update: Update, context: KpuContext, result: Receipt | Refused) -> Message:
+async def answer_receipt(update: Update, context: KpuContext, result: Receipt | Refused) -> None:
+    """A refusal is answered now (nothing was stored); a stored report's receipt was queued with
+    it and goes out through the outbox, so storing never waits for Telegram and a receipt that
+    cannot be sent now is retried until it is."""
     if isinstance(result, Refused):
-        return await reply(update, ti.refusal_text(result.why), owner_id=sender_of(update).id)
-    sent = await reply(update, receipt_text(result), owner_id=result.incident.reporter_id)
+        await reply(update, ti.refusal_text(result.why), owner_id=sender_of(update).id)
+        return
     if result.notified:
         context.application.bot_data[NOTIFIER_KEY].kick()
-    return sent
-
-
-def receipt_text(result: Receipt) -> str:
-    return ti.receipt(
-        result.incident, reporting.report_of(result.incident), result.path, result.nik_warnings, result.duplicate
-    )
 
 
 # --- one line ----------------------------------------------------------------------------------
@@ -348,16 +345,18 @@ async def confirmed(update: Update, context: KpuContext) -> int:
     if isinstance(parsed, LaporError):
         await query.answer(ti.FLOW_EXPIRED_BUTTON, show_alert=True)
         return ConversationHandler.END
-    await query.answer()
     message = query_message_of(query)
-    source = Source(message.chat_id, message.message_id, update.update_id, flow.get("sent_at") or message.date)
+    source = Source(
+        message.chat_id, message.message_id, update.update_id, flow.get("sent_at") or message.date, edit=True
+    )
     result = await reporting.submit_parsed(context.rt, actor_of(context), parsed, source)
     if isinstance(result, Refused):
+        await query.answer()
         await edit(message, ti.refusal_text(result.why), owner_id=sender_of(update).id)
         return ConversationHandler.END
-    await edit(message, receipt_text(result), owner_id=result.incident.reporter_id)
-    if result.notified:
+    if result.notified:  # the confirmation becomes the receipt, through the outbox
         context.application.bot_data[NOTIFIER_KEY].kick()
+    await query.answer()
     return ConversationHandler.END
 
 

@@ -132,18 +132,63 @@ async def migrate(conn: aiosqlite.Connection) -> list[str]:
     for number, name, sql in known:
         if number <= current:
             continue
+        rebuilt = _rebuilds(sql)
+        if rebuilt:  # SQLite's procedure for changing a table: foreign keys off around it
+            await conn.execute("PRAGMA foreign_keys = OFF")
+            await conn.execute("PRAGMA legacy_alter_table = ON")
         # executescript would COMMIT on its own; run statement by statement inside BEGIN.
         await conn.execute("BEGIN IMMEDIATE")
         try:
+            kept = await _triggers_and_indexes(conn, rebuilt)
             for statement in _statements(sql):
                 await conn.execute(statement)
+            await _restore(conn, kept)
+            if rebuilt:
+                broken = await conn.execute_fetchall("PRAGMA foreign_key_check")
+                if broken:
+                    raise RuntimeError(f"migration {name} breaks foreign keys: {[tuple(r) for r in broken][:3]}")
             await conn.execute(f"PRAGMA user_version = {number}")
             await conn.execute("COMMIT")
         except BaseException:
             await conn.execute("ROLLBACK")
             raise
+        finally:
+            if rebuilt:
+                await conn.execute("PRAGMA legacy_alter_table = OFF")
+                await conn.execute("PRAGMA foreign_keys = ON")
         applied.append(name)
     return applied
+
+
+#: a migration that rebuilds a table (SQLite cannot drop a UNIQUE or CHECK constraint in place)
+#: names it on a line `-- rebuilds: TABLE`; the runner then keeps the table's triggers and
+#: indexes — whichever migrations made them — and runs it with foreign keys off, checked at the end
+REBUILDS = re.compile(r"^-- rebuilds: (\w+)\s*$", re.MULTILINE)
+
+
+def _rebuilds(sql: str) -> list[str]:
+    return REBUILDS.findall(sql)
+
+
+async def _triggers_and_indexes(conn: aiosqlite.Connection, tables: list[str]) -> list[tuple[str, str]]:
+    """(name, SQL) of the triggers and explicit indexes on `tables`, to create again afterwards."""
+    if not tables:
+        return []
+    marks = ", ".join("?" for _ in tables)
+    rows = await conn.execute_fetchall(
+        f"SELECT name, sql FROM sqlite_master WHERE type IN ('trigger', 'index') AND sql IS NOT NULL"
+        f" AND tbl_name IN ({marks}) ORDER BY type DESC, rowid",
+        tables,
+    )
+    return [(row[0], row[1]) for row in rows]
+
+
+async def _restore(conn: aiosqlite.Connection, kept: list[tuple[str, str]]) -> None:
+    """Create again what a rebuild dropped; what the migration created itself (same name) wins."""
+    for name, sql in kept:
+        exists = await conn.execute_fetchall("SELECT 1 FROM sqlite_master WHERE name = ?", (name,))
+        if not exists:
+            await conn.execute(sql)
 
 
 def _statements(sql: str) -> list[str]:

@@ -63,14 +63,32 @@ async def get(db: Database, incident_id: int) -> Incident | None:
     return _incident(row) if row else None
 
 
-async def find_duplicate(db: Database, *, update_id: int | None, chat_id: int, message_id: int) -> Incident | None:
-    """The incident already made from this update or this message, if any."""
+async def find_duplicate(db: Database, *, bot_id: int, chat_id: int, message_id: int) -> Incident | None:
+    """The incident this bot already made from this message, if any (reports stored before
+    migration 0009 have bot 0 and never match: another bot's message ids are not this one's)."""
     row = await db.fetchone(
-        f"SELECT {_COLUMNS} FROM incidents WHERE (source_chat_id = ? AND source_message_id = ?)"
-        " OR (? IS NOT NULL AND update_id = ?) LIMIT 1",
-        (chat_id, message_id, update_id, update_id),
+        f"SELECT {_COLUMNS} FROM incidents WHERE bot_id = ? AND source_chat_id = ? AND source_message_id = ?"
+        " ORDER BY id LIMIT 1",
+        (bot_id, chat_id, message_id),
     )
     return _incident(row) if row else None
+
+
+#: what a report says, as stored: with its bot and source message, the identity of a report
+_CONTENT = (
+    "kind",
+    "region_code",
+    "reporter_id",
+    "item",
+    "received",
+    "planned",
+    "damaged",
+    "data_count",
+    "tps_done",
+    "tps_total",
+    "sirekap",
+    "description",
+)
 
 
 async def create(db: Database, new: NewIncident, notify: Sequence[OutboxRow] = ()) -> tuple[Incident, bool]:
@@ -78,9 +96,9 @@ async def create(db: Database, new: NewIncident, notify: Sequence[OutboxRow] = (
 
     The schema writes the 'lapor' event and the processed update with the row (migration 0006),
     so without notifications this is one statement; with them, one transaction.
-    Returns (incident, created). When the same update or message was stored before — also when a
-    concurrent delivery wins the race — the UNIQUE keys refuse the second row and the first
-    incident is returned with created=False.
+    Returns (incident, created). When the same bot stored the same message with the same content
+    before — also when a concurrent delivery wins the race — the UNIQUE key refuses the second row
+    and the first incident is returned with created=False.
     """
     values = {f.name: getattr(new, f.name) for f in fields(new)}  # shallow: asdict would deep-copy
     values["payload"] = json.dumps(values["payload"], ensure_ascii=False)
@@ -100,9 +118,9 @@ async def create(db: Database, new: NewIncident, notify: Sequence[OutboxRow] = (
             [row] = await db.write(insert, values)
     except sqlite3.IntegrityError:
         existing = await find_duplicate(
-            db, update_id=new.update_id, chat_id=new.source_chat_id, message_id=new.source_message_id
+            db, bot_id=new.bot_id, chat_id=new.source_chat_id, message_id=new.source_message_id
         )
-        if existing is None:
+        if existing is None or any(getattr(existing, f) != getattr(new, f) for f in _CONTENT):
             raise
         return existing, False
     return _incident(row), True

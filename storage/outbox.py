@@ -15,7 +15,7 @@ from storage.db import Database
 class OutboxRow:
     """A notification to send. `dedupe_key` may contain `{id}` for the incident id."""
 
-    purpose: str  # posting, selesai, pelapor, edit
+    purpose: str  # posting, selesai, pelapor, edit, tanda_terima (a report's receipt)
     chat_id: int
     dedupe_key: str
     thread_id: int | None = None
@@ -69,7 +69,8 @@ async def queue(db: Database, incident_id: int, rows: list[OutboxRow], at: datet
         await add(conn, incident_id, rows, at)
 
 
-async def due(db: Database, now: datetime, limit: int = 50) -> list[Pending]:
+async def due(db: Database, now: datetime, limit: int = 200) -> list[Pending]:
+    """Rows to send now (not sent, not given up, due by `now`), oldest first."""
     rows = await db.fetchall(
         "SELECT id, purpose, incident_id, chat_id, thread_id, message_id, region_code, note, attempts, created_at"
         " FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?"

@@ -177,6 +177,8 @@ class NewIncident:
     tps_done: int | None = None
     tps_total: int | None = None
     sirekap: int | None = None
+    #: the bot that received it: with the source message and the content, a report's identity
+    bot_id: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain.models import Incident, IncidentEvent, Region, Status
+from bot.domain.privacy import nik_region_mismatches
 from bot.services import incidents as lifecycle
 from bot.services.runtime import Runtime
 from storage import groups as group_store
@@ -58,6 +59,21 @@ async def card_data(rt: Runtime, incident: Incident, group_region: str | None) -
         await lifecycle.region_titles(rt, events),
         here,
         moved_to,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptData:
+    """What a report's receipt restates besides the incident: where, and NIKs from elsewhere."""
+
+    path: tuple[Region, ...]
+    nik_warnings: tuple[str, ...]
+
+
+async def receipt_data(rt: Runtime, incident: Incident) -> ReceiptData:
+    return ReceiptData(
+        await region_store.path(rt.db, incident.region_code),
+        tuple(nik_region_mismatches(incident.description, incident.region_code)),
     )
 
 

@@ -40,7 +40,9 @@ from bot.services import incidents as lifecycle
 from bot.services.runtime import Runtime
 from storage import groups as group_store
 from storage import incidents as incident_store
+from storage import outbox as outbox_store
 from storage import regions as region_store
+from storage.outbox import OutboxRow
 
 #: kinds whose figures are cumulative per kecamatan, so they must name one
 PER_KECAMATAN = {"logistik", "rekap"}
@@ -52,7 +54,8 @@ class Receipt:
     path: tuple[Region, ...]
     duplicate: bool = False
     nik_warnings: tuple[str, ...] = field(default=())
-    notified: bool = False  # notifications were queued with it (the outbox has work)
+    #: the receipt (and any notification) was queued in the outbox: the sender has work
+    notified: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +71,27 @@ class Source:
     message_id: int
     update_id: int | None
     sent_at: datetime
+    #: how the receipt answers: as a reply to the report's message (groups), in the chat (private,
+    #: False), or by editing `message_id` (the guided flow's confirmation)
+    quote: bool = False
+    edit: bool = False
+
+    @property
+    def key(self) -> str:
+        """The outbox key of this source's receipt: a replay of the same update finds it queued."""
+        return f"{self.chat_id}:{self.message_id}:{self.update_id}"
+
+
+def receipt_row(source: Source, *, duplicate: bool = False) -> OutboxRow:
+    """The receipt of a report from `source`, queued in the outbox (`{id}`: the incident's id)."""
+    flags = [flag for flag, on in (("ubah", source.edit), ("duplikat", duplicate)) if on]
+    return OutboxRow(
+        purpose="tanda_terima",
+        chat_id=source.chat_id,
+        dedupe_key=f"tanda_terima:{{id}}:{source.key}",
+        message_id=source.message_id if source.edit or source.quote else None,
+        note=" ".join(flags),
+    )
 
 
 async def resolve_target(rt: Runtime, actor: User, target: str | None, kind: str | None = None) -> Region | Refused:
@@ -170,19 +194,23 @@ async def submit_text(rt: Runtime, actor: User, args: str, source: Source) -> Re
 
 async def _duplicate(rt: Runtime, source: Source) -> Receipt | None:
     existing = await incident_store.find_duplicate(
-        rt.db, update_id=source.update_id, chat_id=source.chat_id, message_id=source.message_id
+        rt.db, bot_id=rt.bot_id, chat_id=source.chat_id, message_id=source.message_id
     )
     if existing is None:
         return None
-    return await _receipt_of(rt, existing)
+    return await _receipt_of(rt, existing, source)
 
 
-async def _receipt_of(rt: Runtime, existing: Incident) -> Receipt:
+async def _receipt_of(rt: Runtime, existing: Incident, source: Source) -> Receipt:
+    """A repeat of a stored report: its receipt, saying so, queued — unless this very update was
+    processed before (a replay after a crash), whose receipt is queued already (same key)."""
+    await outbox_store.queue(rt.db, existing.id, [receipt_row(source, duplicate=True)], rt.clock())
     return Receipt(
         existing,
         await region_store.path(rt.db, existing.region_code),
         duplicate=True,
         nik_warnings=tuple(nik_region_mismatches(existing.description, existing.region_code)),
+        notified=True,
     )
 
 
@@ -254,17 +282,17 @@ async def _submit(rt: Runtime, actor: User, parsed: ParsedLapor, source: Source)
         source_chat_id=source.chat_id,
         source_message_id=source.message_id,
         update_id=source.update_id,
+        bot_id=rt.bot_id,
         reported_at=source.sent_at,
         received_at=rt.clock(),
         **figures,
     )
-    notify = await lifecycle.route_new(rt, region.code, severity.value)
+    # the receipt first: it is queued with the report and sent once the report is stored
+    notify = [receipt_row(source), *await lifecycle.route_new(rt, region.code, severity.value)]
     incident, created = await incident_store.create(rt.db, new, notify)
     if not created:  # the same update or message was stored before: its receipt, as it was
-        return await _receipt_of(rt, incident)
-    return Receipt(
-        incident, checked.path, nik_warnings=tuple(nik_region_mismatches(text, region.code)), notified=bool(notify)
-    )
+        return await _receipt_of(rt, incident, source)
+    return Receipt(incident, checked.path, nik_warnings=tuple(nik_region_mismatches(text, region.code)), notified=True)
 
 
 def report_of(incident: Incident) -> Report:
@@ -323,5 +351,5 @@ async def incident_of_bot_message(rt: Runtime, chat_id: int, message_id: int, re
 
 async def incident_of_message(rt: Runtime, chat_id: int, message_id: int) -> int | None:
     """The incident a user's message made, if it made one."""
-    existing = await incident_store.find_duplicate(rt.db, update_id=None, chat_id=chat_id, message_id=message_id)
+    existing = await incident_store.find_duplicate(rt.db, bot_id=rt.bot_id, chat_id=chat_id, message_id=message_id)
     return existing.id if existing is not None else None

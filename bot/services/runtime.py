@@ -21,6 +21,8 @@ class Runtime:
     db: Database
     clock: Clock = field(default=utc_now)
     bot_username: str = ""
+    #: the bot's Telegram id (`getMe`): reports are told apart per bot (`storage.incidents`)
+    bot_id: int = 0
     digest_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(DIGESTS_AT_ONCE))
 
     @property

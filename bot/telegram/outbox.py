@@ -13,9 +13,9 @@ import asyncio
 import contextlib
 import logging
 import warnings
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters
 from telegram.error import (
     BadRequest,
     Forbidden,
@@ -30,6 +30,7 @@ from bot.domain.privacy import for_chat
 from bot.services import outbox, reporting
 from bot.services.outbox import Pending
 from bot.services.runtime import Runtime
+from bot.telegram.rate_limit import NO_RETRIES
 from bot.texts import incidents as ti
 
 log = logging.getLogger(__name__)
@@ -101,6 +102,14 @@ class Notifier:
         self._lock = asyncio.Lock()
         self._task: asyncio.Task | None = None
         self._again = False
+        #: chats under Telegram's flood control → until when (the runtime's clock): their rows
+        #: wait, so a round never sits out another chat's `retry_after`
+        self._held: dict[int, datetime] = {}
+
+    def _no_wait(self) -> dict:
+        """A receipt refused by flood control is not waited for inside the rate limiter: the row is
+        rescheduled for the `retry_after` (`_deliver`) and the other chats' rows go on meanwhile."""
+        return {"rate_limit_args": NO_RETRIES} if self.bot.rate_limiter is not None else {}
 
     def kick(self) -> None:
         """Deliver what is due soon, without waiting for it."""
@@ -131,20 +140,37 @@ class Notifier:
                 await self._task
 
     async def deliver_due(self) -> int:
-        """Send every row that is due; return how many were sent."""
+        """Send every row that is due; return how many were sent. Chats are served side by side,
+        each chat's rows in order, so a chat under flood control (or unreachable) holds up only
+        its own rows, never another reporter's receipt."""
         sent = 0
         async with self._lock:
             while True:
                 batch = await outbox.due(self.rt, self.rt.clock())
                 if not batch:
                     return sent
-                progressed = False
+                now = self.rt.clock()
+                self._held = {chat: until for chat, until in self._held.items() if until > now}
+                by_chat: dict[int, list[Pending]] = {}
                 for row in batch:
-                    if await self._deliver(row):
-                        sent += 1
-                        progressed = True
-                if not progressed:
+                    if row.chat_id not in self._held:
+                        by_chat.setdefault(row.chat_id, []).append(row)
+                async with asyncio.TaskGroup() as group:
+                    tasks = [group.create_task(self._deliver_chat(rows)) for rows in by_chat.values()]
+                done = sum(task.result() for task in tasks)
+                sent += done
+                if not done:
                     return sent
+
+    async def _deliver_chat(self, rows: list[Pending]) -> int:
+        """One chat's due rows in order, up to the first that must wait (its retry is scheduled;
+        the rows behind it wait for it: `outbox.due`)."""
+        sent = 0
+        for row in rows:
+            if not await self._deliver(row):
+                break
+            sent += 1
+        return sent
 
     async def _deliver(self, row: Pending) -> bool:
         rt = self.rt
@@ -153,6 +179,7 @@ class Notifier:
             message_id = await self._send(row, await _incident(rt, row.incident_id))
         except RetryAfter as exc:
             delay = _retry_after(exc)
+            self._held[row.chat_id] = now + delay
             await outbox.mark_retry(rt, row.id, error=str(exc), retry_at=now + delay)
             log.warning("outbox %d: flood control, retry in %s", row.id, delay)
             return False
@@ -209,8 +236,30 @@ class Notifier:
         await outbox.posted(rt, row, message_id=message.message_id, thread_id=thread_id, drawn=drawn)
         return message.message_id
 
+    async def _receipt(self, row: Pending, incident: Incident) -> int | None:
+        """A report's receipt: a reply to the report in a group, a message in private, or the guided
+        flow's confirmation edited into it. Masked for the reporter (their NIK stays readable)."""
+        data = await outbox.receipt_data(self.rt, incident)
+        flags = row.note.split()
+        text = ti.receipt(incident, reporting.report_of(incident), data.path, data.nik_warnings, "duplikat" in flags)
+        owner = incident.reporter_id
+        if "ubah" in flags and row.message_id is not None:
+            await self.bot.edit_message_text(
+                for_chat(text, row.chat_id, owner), chat_id=row.chat_id, message_id=row.message_id, **self._no_wait()
+            )
+            return row.message_id
+        quoted = None
+        if row.message_id is not None:  # the report may be deleted meanwhile: then without the quote
+            quoted = ReplyParameters(row.message_id, allow_sending_without_reply=True)
+        message = await self.bot.send_message(
+            row.chat_id, for_chat(text, row.chat_id, owner), reply_parameters=quoted, **self._no_wait()
+        )
+        return message.message_id
+
     async def _send(self, row: Pending, incident: Incident) -> int | None:
         rt, bot = self.rt, self.bot
+        if row.purpose == "tanda_terima":
+            return await self._receipt(row, incident)
         if row.purpose == "posting":
             return await self._post(row, incident.id)
         if row.purpose == "edit":

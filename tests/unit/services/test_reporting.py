@@ -80,6 +80,29 @@ async def test_same_update_or_message_makes_one_incident(rt, wayan):
     assert (await rt.db.fetchone("SELECT count(*) FROM incidents"))[0] == 1
 
 
+async def test_a_new_bot_or_restarted_update_ids_never_swallow_a_report(rt, wayan):
+    """The same database after a token for another bot (its message ids start again in the same
+    private chat), or after Telegram restarts its update ids: a new report with an old message id
+    or update id is stored, not answered "sudah tercatat" with an old one."""
+    rt.bot_id = 111
+    old = await reporting.submit_text(rt, wayan, "insiden sedang genset mati", src(1, update_id=5))
+    rt.bot_id = 222  # another bot: message 1 of chat 100 and update 5 are its own, and new
+    new = await reporting.submit_text(rt, wayan, "insiden kritis GUDANG TERBAKAR", src(1, update_id=5))
+    assert isinstance(new, Receipt) and not new.duplicate and new.incident.id != old.incident.id
+    assert new.incident.description == "GUDANG TERBAKAR"
+    rt.bot_id = 111  # the first bot again, Telegram's update ids restarted: update 5 is new
+    restarted = await reporting.submit_text(rt, wayan, "rekap 10/205", src(2, update_id=5))
+    assert isinstance(restarted, Receipt) and not restarted.duplicate
+    replay = await reporting.submit_text(rt, wayan, "insiden kritis GUDANG TERBAKAR", src(1, update_id=5))
+    assert isinstance(replay, Receipt) and not replay.duplicate  # bot 111's message 1 said something else
+    rt.bot_id = 222  # a true replay: the same bot, message and content
+    again = await reporting.submit_text(rt, wayan, "insiden kritis GUDANG TERBAKAR", src(1, update_id=5))
+    assert again.duplicate and again.incident.id == new.incident.id
+    assert (await rt.db.fetchone("SELECT count(*) FROM incidents"))[0] == 4
+    keys = await rt.db.fetchall("SELECT bot_id, update_id FROM processed_updates ORDER BY incident_id")
+    assert [tuple(k) for k in keys] == [(111, 5), (222, 5), (111, 5), (111, 5)]
+
+
 @pytest.mark.parametrize(
     ("line", "region"),
     [
@@ -148,8 +171,9 @@ async def test_plain_summary_for_digests(rt, wayan):
 
 
 async def test_a_report_is_few_database_trips(rt, wayan):
-    """The hot path of election morning: one statement for the incident (its 'lapor' event and
-    processed update are written by the schema with it; a repeat is caught by the UNIQUE keys)."""
+    """The hot path of election morning: one transaction of two statements, the incident (its
+    'lapor' event and processed update are written by the schema with it; a repeat is caught by
+    the UNIQUE keys) and its receipt in the outbox."""
     await reporting.submit_text(rt, wayan, "rekap 1/205", src(1))  # warm: the region table is loaded
     statements: list[str] = []
     await rt.db.conn.set_trace_callback(statements.append)
@@ -159,7 +183,8 @@ async def test_a_report_is_few_database_trips(rt, wayan):
         await rt.db.conn.set_trace_callback(None)
     # SQLite traces each trigger step with the text of the statement that fired it
     trips = [s for i, s in enumerate(statements) if i == 0 or s != statements[i - 1]]
-    assert [s.split()[0] for s in trips] == ["INSERT"], trips
+    assert [s.split()[0] for s in trips] == ["BEGIN", "INSERT", "INSERT", "COMMIT"], trips
+    assert "INTO outbox" in trips[2]
     [event] = await incident_store.events(rt.db, result.incident.id)
     assert (event.action, event.actor_id, event.region_code) == ("lapor", 100, "51.03.01")
     processed = await rt.db.fetchone("SELECT incident_id FROM processed_updates WHERE update_id = 77")

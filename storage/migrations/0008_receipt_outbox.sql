@@ -1,0 +1,29 @@
+-- Receipts go through the outbox like group notifications: written in the same transaction as
+-- the report they confirm, sent after the report's processing slot is free, retried with backoff
+-- until Telegram takes them. A 'tanda_terima' row's message_id is the reporter's message it
+-- answers (NULL in a private chat); note 'ubah' edits that message instead (the guided flow's
+-- confirmation), note 'duplikat' says the report was already stored.
+-- SQLite cannot change a CHECK constraint in place: the table is rebuilt, ids kept.
+CREATE TABLE outbox_new (
+    id              INTEGER PRIMARY KEY,
+    dedupe_key      TEXT NOT NULL UNIQUE,
+    purpose         TEXT NOT NULL CHECK (purpose IN ('posting', 'selesai', 'pelapor', 'edit', 'tanda_terima')),
+    incident_id     INTEGER NOT NULL REFERENCES incidents(id),
+    chat_id         INTEGER NOT NULL,
+    thread_id       INTEGER,
+    message_id      INTEGER,            -- edits: the message to edit; receipts: the message answered
+    region_code     TEXT REFERENCES regions(code),  -- for postings: the group's region
+    note            TEXT NOT NULL DEFAULT '',
+    created_at      TEXT NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+    next_attempt_at TEXT NOT NULL,
+    sent_at         TEXT,
+    sent_message_id INTEGER,
+    failed_at       TEXT,               -- gave up (e.g. the bot was removed from the chat)
+    last_error      TEXT
+);
+INSERT INTO outbox_new SELECT id, dedupe_key, purpose, incident_id, chat_id, thread_id, message_id, region_code,
+    note, created_at, attempts, next_attempt_at, sent_at, sent_message_id, failed_at, last_error FROM outbox;
+DROP TABLE outbox;
+ALTER TABLE outbox_new RENAME TO outbox;
+CREATE INDEX outbox_pending ON outbox(next_attempt_at) WHERE sent_at IS NULL AND failed_at IS NULL;
