@@ -54,6 +54,7 @@ def register(app: Application) -> None:
             CommandHandler("progres", digest.progres),
             CommandHandler("logistik", digest.logistik),
             ChatMemberHandler(groups.bot_membership, ChatMemberHandler.MY_CHAT_MEMBER),
+            CallbackQueryHandler(incidents.unknown_button),  # last: every press is answered
         ]
     )
     app.add_error_handler(errors.on_error)
