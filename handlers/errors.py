@@ -14,7 +14,7 @@ import logging
 import sqlite3
 
 from telegram import Update
-from telegram.error import NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 
 from bot.context import KpuContext
 from bot.telegram.replies import send
@@ -26,7 +26,7 @@ log = logging.getLogger("bot.errors")
 
 async def on_error(update: object, context: KpuContext) -> None:
     error = context.error
-    if isinstance(error, (NetworkError, RetryAfter)):
+    if isinstance(error, (NetworkError, RetryAfter)) and not isinstance(error, BadRequest):  # BadRequest: refused
         log.warning("Telegram did not take a message (%s); not apologising: it may have arrived", error)
         return
     if isinstance(error, sqlite3.Error):

@@ -34,7 +34,7 @@ from tests.e2e.conftest import Harness, shown
 
 UPDATES = int(os.environ.get("FUZZ_UPDATES", "5000"))
 SEED = os.environ.get("FUZZ_SEED", "20240214")
-BATCH = 250
+BATCH = 500
 
 PIECES = [
     "<b>",
