@@ -17,6 +17,8 @@ def run(tmp_path, *args, **env):
         "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
         **env,
     }
+    if os.environ.get("PYTHONPATH"):  # the code under test, not whatever the venv has installed
+        full_env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     return subprocess.run(
         [sys.executable, "-m", "bot", *args], cwd=tmp_path, env=full_env, capture_output=True, text=True, timeout=120
     )
@@ -92,7 +94,7 @@ def test_a_database_that_cannot_be_used_is_one_line_for_every_verb(tmp_path, ver
     (tmp_path / "tps.csv").write_text("kode_wilayah,jumlah_tps\n51.03.01,10\n")
     args = [arg.format(tmp=tmp_path) for arg in VERB_ARGS[verb]]
     result = run(tmp_path, verb, *args, DATABASE_PATH=str(db_path))
-    assert result.returncode == 2, result.stderr
+    assert result.returncode == 69, result.stderr  # EX_UNAVAILABLE: the database cannot be used
     line = _one_line(result)
     assert line.startswith(f"error: DATABASE_PATH: {db_path}"), line
     if kind == "newer_schema":

@@ -30,6 +30,7 @@ import bot.texts.common
 from bot.app import build_application, start_bot
 from bot.domain.privacy import find_niks
 from bot.domain.reporting import MAX_NUMBER, MAX_TEXT
+from bot.emulator.client import UserHandle
 from tests.e2e.conftest import Harness, shown
 
 UPDATES = int(os.environ.get("FUZZ_UPDATES", "5000"))
@@ -192,8 +193,6 @@ class Failures(logging.Handler):
 
 def _telegram_accepts(value: str) -> bool:
     try:
-        from bot.emulator.client import UserHandle
-
         UserHandle._text(value, 4096)
     except ValueError:
         return False
