@@ -95,11 +95,11 @@ async def due(db: Database, now: datetime, limit: int = 200) -> list[Pending]:
 
 
 async def mark_sent(db: Database, outbox_id: int, *, at: datetime, message_id: int | None) -> None:
-    async with db.transaction() as conn:
-        await conn.execute(
-            "UPDATE outbox SET sent_at = ?, sent_message_id = ?, attempts = attempts + 1 WHERE id = ?",
-            (to_db(at), message_id, outbox_id),
-        )
+    """One statement: deliveries marked at the same moment share a commit (a receipt per report)."""
+    await db.write(
+        "UPDATE outbox SET sent_at = ?, sent_message_id = ?, attempts = attempts + 1 WHERE id = ?",
+        (to_db(at), message_id, outbox_id),
+    )
 
 
 async def mark_retry(db: Database, outbox_id: int, *, error: str, retry_at: datetime) -> None:

@@ -78,12 +78,14 @@ class Source:
 
     @property
     def key(self) -> str:
-        """The outbox key of this source's receipt: a replay of the same update finds it queued."""
-        return f"{self.chat_id}:{self.message_id}:{self.update_id}"
+        """The outbox key of this source's receipt: a replay of the same update finds it queued
+        (the same key as the schema's `incidents_receipt` trigger writes, migration 0008)."""
+        return f"{self.chat_id}:{self.message_id}:{'' if self.update_id is None else self.update_id}"
 
 
 def receipt_row(source: Source, *, duplicate: bool = False) -> OutboxRow:
-    """The receipt of a report from `source`, queued in the outbox (`{id}`: the incident's id)."""
+    """The receipt of a repeat from `source`, queued in the outbox (`{id}`: the incident's id);
+    a new report's receipt is written by the schema with it (trigger `incidents_receipt`)."""
     flags = [flag for flag, on in (("ubah", source.edit), ("duplikat", duplicate)) if on]
     return OutboxRow(
         purpose="tanda_terima",
@@ -266,7 +268,7 @@ async def _submit(rt: Runtime, actor: User, parsed: ParsedLapor, source: Source)
     report, region, plan, severity = checked.report, checked.region, checked.plan, checked.severity
     text = _text_of(report)
     figures = _figures(report)
-    payload: dict = {}
+    payload: dict = {"tanda_terima": "ubah"} if source.edit else {}  # the flow's confirmation becomes the receipt
     if isinstance(report, LogistikReport):
         # the plan in force when reported, and where it came from, for the receipt and history
         payload["rencana_dari"] = "laporan" if report.planned is not None else ("impor" if plan is not None else None)
@@ -287,8 +289,8 @@ async def _submit(rt: Runtime, actor: User, parsed: ParsedLapor, source: Source)
         received_at=rt.clock(),
         **figures,
     )
-    # the receipt first: it is queued with the report and sent once the report is stored
-    notify = [receipt_row(source), *await lifecycle.route_new(rt, region.code, severity.value)]
+    # the receipt is queued by the schema with the report, and sent once the report is stored
+    notify = await lifecycle.route_new(rt, region.code, severity.value)
     incident, created = await incident_store.create(rt.db, new, notify)
     if not created:  # the same update or message was stored before: its receipt, as it was
         return await _receipt_of(rt, incident, source)

@@ -27,3 +27,23 @@ INSERT INTO outbox_new SELECT id, dedupe_key, purpose, incident_id, chat_id, thr
 DROP TABLE outbox;
 ALTER TABLE outbox_new RENAME TO outbox;
 CREATE INDEX outbox_pending ON outbox(next_attempt_at) WHERE sent_at IS NULL AND failed_at IS NULL;
+
+-- A report's receipt is written by the schema with the report, like its first event (0006): the
+-- common report stays one statement, so concurrent reports share a commit. In a group the receipt
+-- answers the report's message; in private it is a message of its own, or, for the guided flow
+-- (payload tanda_terima = 'ubah'), the confirmation edited into it. The key is the one
+-- `bot.services.reporting.Source.key` gives a repeat of the same update, so a replay adds nothing.
+CREATE TRIGGER incidents_receipt AFTER INSERT ON incidents
+BEGIN
+    INSERT OR IGNORE INTO outbox (dedupe_key, purpose, incident_id, chat_id, message_id, note, created_at,
+        next_attempt_at)
+    VALUES (
+        'tanda_terima:' || NEW.id || ':' || NEW.source_chat_id || ':' || NEW.source_message_id || ':'
+            || coalesce(NEW.update_id, ''),
+        'tanda_terima', NEW.id, NEW.source_chat_id,
+        CASE WHEN NEW.source_chat_id < 0 OR json_extract(NEW.payload, '$.tanda_terima') = 'ubah'
+             THEN NEW.source_message_id END,
+        CASE WHEN json_extract(NEW.payload, '$.tanda_terima') = 'ubah' THEN 'ubah' ELSE '' END,
+        NEW.received_at, NEW.received_at
+    );
+END;

@@ -535,13 +535,16 @@ async def test_state_follows_reports_and_deletions(rt):
     d = await compute_digest(rt.db, KUTA, AT, H)
     assert d.open == counts(insiden_kritis=1) and d.escalated == counts(insiden_kritis=1)
     await s.sql("DELETE FROM incident_events WHERE incident_id = ?", (s.ids["x"],))
+    await s.sql("DELETE FROM outbox WHERE incident_id = ?", (s.ids["x"],))  # its receipt
     await s.sql("DELETE FROM incidents WHERE id = ?", (s.ids["x"],))
     await s.sql("DELETE FROM incident_events WHERE incident_id = ?", (s.ids["b"],))
+    await s.sql("DELETE FROM outbox WHERE incident_id = ?", (s.ids["b"],))  # its receipt
     await s.sql("DELETE FROM incidents WHERE id = ?", (s.ids["b"],))
     d = await compute_digest(rt.db, KUTA, AT, H)
     assert d.logistics == (ItemProgress("segel", 10, 20, 0),)
     for name in ("a", "c"):
         await s.sql("DELETE FROM incident_events WHERE incident_id = ?", (s.ids[name],))
+        await s.sql("DELETE FROM outbox WHERE incident_id = ?", (s.ids[name],))
         await s.sql("DELETE FROM incidents WHERE id = ?", (s.ids[name],))
     d = await compute_digest(rt.db, KUTA, AT, H)
     assert d.logistics == () and d.silent_count == 1 and d.silent[0].last_report_at is None
