@@ -17,6 +17,17 @@ def esc(text: object) -> str:
     return escape(str(text), quote=False)
 
 
+#: how much of what a user typed an answer quotes back («…»): a 4,000-character query echoed in
+#: full would make the answer longer than Telegram takes (4,096), and nobody reads it anyway
+QUOTE_LIMIT = 80
+
+
+def quoted(text: str) -> str:
+    """What the user typed, escaped and cut to `QUOTE_LIMIT` characters (… when cut)."""
+    text = str(text)
+    return esc(text if len(text) <= QUOTE_LIMIT else text[: QUOTE_LIMIT - 1] + "…")
+
+
 ROLE_LABEL = {
     Role.PETUGAS: "Petugas (PPK/PPS, operator lapangan)",
     Role.KOORDINATOR: "Koordinator (sekretariat, Kasubag)",
@@ -112,11 +123,11 @@ UNDANG_PRIVATE_ONLY = "Demi keamanan, undangan hanya dibuat di chat pribadi deng
 
 
 def undang_bad_role(text: str) -> str:
-    return f"Peran «{esc(text)}» tidak dikenal.\n{UNDANG_USAGE}"
+    return f"Peran «{quoted(text)}» tidak dikenal.\n{UNDANG_USAGE}"
 
 
 def undang_bad_region(text: str) -> str:
-    return f"Kode wilayah «{esc(text)}» tidak ditemukan. Cari kodenya dengan /wilayah.\n{UNDANG_USAGE}"
+    return f"Kode wilayah «{quoted(text)}» tidak ditemukan. Cari kodenya dengan /wilayah.\n{UNDANG_USAGE}"
 
 
 def invite_created(role: Role, path_text: str, link: str, expires_local: datetime) -> str:
@@ -151,11 +162,11 @@ WILAYAH_USAGE = (
 
 
 def wilayah_none(query: str) -> str:
-    return f"Tidak ada wilayah yang cocok dengan «{esc(query)}»."
+    return f"Tidak ada wilayah yang cocok dengan «{quoted(query)}»."
 
 
 def wilayah_results(query: str, matches: list[RegionMatch], more: bool) -> str:
-    lines = [f"Wilayah untuk «{esc(query)}»:"]
+    lines = [f"Wilayah untuk «{quoted(query)}»:"]
     for m in matches:
         alias = f" (juga: {esc(m.matched_alias)})" if m.matched_alias else ""
         lines.append(f"<code>{m.region.code}</code> {region_path(m.path)}{alias}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.texts.common import esc
+from bot.texts.common import esc, quoted
 
 GRUP_USAGE = (
     "Bentuk: <code>/grup &lt;kode_wilayah&gt;</code> (di grup yang akan dijadikan grup koordinasi)\n"
@@ -12,7 +12,7 @@ GRUP_GROUPS_ONLY = "Perintah /grup dipakai di dalam grup, bukan di chat pribadi.
 
 
 def grup_bad_region(text: str) -> str:
-    return f"Kode wilayah «{esc(text)}» tidak ditemukan. Cari kodenya dengan /wilayah.\n{GRUP_USAGE}"
+    return f"Kode wilayah «{quoted(text)}» tidak ditemukan. Cari kodenya dengan /wilayah.\n{GRUP_USAGE}"
 
 
 def grup_registered(path_text: str, topic: bool, moved_from_chat: bool, previous_region: str | None) -> str:

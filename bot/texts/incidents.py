@@ -24,7 +24,7 @@ from bot.domain.reporting import (
     TargetUnknown,
 )
 from bot.texts import reporting as tr
-from bot.texts.common import esc, refusal, region_path
+from bot.texts.common import esc, quoted, refusal, region_path
 from bot.texts.formatting import date_time, number
 from bot.texts.labels import KIND_LABELS, SEVERITY_MARK, STATUS_LABEL
 from bot.texts.messages import ELLIPSIS, MESSAGE_LIMIT, split_messages
@@ -89,7 +89,7 @@ def _with_target(kind: str | None, code: str) -> str:
 
 def target_unknown(target: str, kind: str | None, example_code: str) -> str:
     return (
-        f"Wilayah «@{esc(target)}» tidak ditemukan. Cari nama atau kodenya dengan /wilayah; nama dengan "
+        f"Wilayah «@{quoted(target)}» tidak ditemukan. Cari nama atau kodenya dengan /wilayah; nama dengan "
         f"spasi ditulis dengan garis bawah (@kuta_selatan).\n{_with_target(kind, example_code)}"
     )
 
@@ -99,13 +99,13 @@ def target_out_of_scope(
 ) -> str:
     where = f" ({region_path(path)})" if path else ""
     return (
-        f"Wilayah «@{esc(target)}»{where} di luar wilayah kerja Anda ({region_path(home)}). "
+        f"Wilayah «@{quoted(target)}»{where} di luar wilayah kerja Anda ({region_path(home)}). "
         f"Laporkan untuk wilayah Anda atau wilayah di bawahnya.\n{_with_target(kind, example_code)}"
     )
 
 
 def target_ambiguous(target: str, paths: list[tuple[Region, ...]]) -> str:
-    lines = [f"«{esc(target)}» cocok dengan beberapa wilayah. Tulis kodenya, misalnya @{paths[0][-1].code}:"]
+    lines = [f"«{quoted(target)}» cocok dengan beberapa wilayah. Tulis kodenya, misalnya @{paths[0][-1].code}:"]
     lines += [f"<code>@{p[-1].code}</code> {region_path(p)}" for p in paths]
     return "\n".join(lines)
 
