@@ -72,8 +72,10 @@ async def open_runtime(settings: Settings, clock: Clock = utc_now) -> Runtime:
 
 
 async def deliver_outbox(context: CallbackContext) -> None:
-    """Job: send due notifications (retries included)."""
-    await context.application.bot_data[NOTIFIER_KEY].deliver_due()
+    """Job: send due notifications and receipts (retries included). The sending runs in the
+    notifier's own task, not in the job: a backlog of receipts at shutdown is left in the outbox
+    for the next start (`Notifier.close`), not cancelled inside the scheduler with a traceback."""
+    context.application.bot_data[NOTIFIER_KEY].kick()
 
 
 async def escalate_overdue(context: CallbackContext) -> None:
