@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
 
 from bot.context import NOTIFIER_KEY, KpuContext
 from bot.domain.access import Reason
@@ -198,8 +199,8 @@ async def insiden_page(update: Update, context: KpuContext) -> None:
     list shows the requester's scope)."""
     query = query_of(update)
     parsed = _page_data(query.data or "")
-    if parsed is None:
-        await query.answer(ti.BUTTON_OUTDATED, show_alert=True)
+    if parsed is None or not _is_list(query_message_of(query)):  # forged on another message (a post)
+        await unknown_button(update, context)
         return
     requester, kind, open_only, page = parsed
     if requester != sender_of(update).id:
@@ -208,7 +209,18 @@ async def insiden_page(update: Update, context: KpuContext) -> None:
         return
     text, markup = await _render_list(context, requester, kind, open_only, page)
     await query.answer()
-    await edit(query_message_of(query), text, markup=markup)
+    try:
+        await edit(query_message_of(query), text, markup=markup)
+    except BadRequest as exc:
+        if "not modified" not in exc.message:  # the same page again: nothing to change
+            raise
+
+
+def _is_list(message: Message) -> bool:
+    """The message is a /insiden list: it carries the list's ◀ ▶ buttons."""
+    rows = message.reply_markup.inline_keyboard if message.reply_markup else ()
+    data = [b.callback_data for row in rows for b in row]
+    return any(isinstance(d, str) and d.startswith(f"{LIST_CB}:") for d in data)
 
 
 # --- /ekspor -------------------------------------------------------------------------------------

@@ -104,6 +104,19 @@ async def test_a_forged_action_changes_nothing(kpu, scene):
     ]
 
 
+async def test_a_forged_page_button_cannot_rewrite_a_post(kpu, scene):
+    """The /insiden list's ◀ ▶ data, forged by its own "requester" on an incident post: the post
+    is not turned into a list (the press is refused and audited)."""
+    before = await snapshot(kpu)
+    press = await scene["made"].press(scene["post"], "il2:200:*:o:1", forged=True)
+    assert (await press.answer()).text == shown(bot.texts.incidents.BUTTON_OUTDATED)
+    await kpu.settled(scene["made"])
+    [post] = [m for m in kpu.emu.messages(scene["badung"]) if m.message_id == scene["post"].message_id]
+    assert post.text == scene["post"].text
+    assert await snapshot(kpu) == before
+    assert await refusals(kpu) == [(200, "", "tombol il2:200:*:o:1", "unknown_button")]
+
+
 async def test_a_press_from_another_region_changes_nothing(kpu, scene):
     before = await snapshot(kpu)
     press = await scene["ketut"].press(scene["post"], f"i1:t:{scene['incident']}")
