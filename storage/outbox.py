@@ -15,20 +15,22 @@ from storage.db import Database
 class OutboxRow:
     """A notification to send. `dedupe_key` may contain `{id}` for the incident id."""
 
-    purpose: str  # posting, selesai, pelapor, edit
+    purpose: str  # posting, selesai, pelapor, edit, tanda_terima (a report's receipt)
     chat_id: int
     dedupe_key: str
     thread_id: int | None = None
     message_id: int | None = None
     region_code: str | None = None
     note: str = ""
+    #: a receipt's facts beyond "stored as #N" (JSON object; see `bot.services.reporting.receipt_row`)
+    detail: str = "{}"
 
 
 @dataclass(frozen=True, slots=True)
 class Pending:
     id: int
     purpose: str
-    incident_id: int
+    incident_id: int | None  # None: only the receipt of a held figure with no incident open
     chat_id: int
     thread_id: int | None
     message_id: int | None
@@ -36,15 +38,16 @@ class Pending:
     note: str
     attempts: int
     created_at: datetime
+    detail: str = "{}"
 
 
-async def add(conn: aiosqlite.Connection, incident_id: int, rows: list[OutboxRow], at: datetime) -> None:
+async def add(conn: aiosqlite.Connection, incident_id: int | None, rows: list[OutboxRow], at: datetime) -> None:
     """Queue notifications inside the caller's transaction; a repeated dedupe key is ignored."""
     if not rows:
         return
     await conn.executemany(
         "INSERT OR IGNORE INTO outbox (dedupe_key, purpose, incident_id, chat_id, thread_id, message_id,"
-        " region_code, note, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " region_code, note, created_at, next_attempt_at, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
                 row.dedupe_key.format(id=incident_id),
@@ -57,19 +60,20 @@ async def add(conn: aiosqlite.Connection, incident_id: int, rows: list[OutboxRow
                 row.note,
                 to_db(at),
                 to_db(at),
+                row.detail,
             )
             for row in rows
         ],
     )
 
 
-async def queue(db: Database, incident_id: int, rows: list[OutboxRow], at: datetime) -> None:
+async def queue(db: Database, incident_id: int | None, rows: list[OutboxRow], at: datetime) -> None:
     """Queue notifications in a transaction of their own (a repeated dedupe key is ignored)."""
     async with db.transaction() as conn:
         await add(conn, incident_id, rows, at)
 
 
-_COLUMNS = "id, purpose, incident_id, chat_id, thread_id, message_id, region_code, note, attempts, created_at"
+_COLUMNS = "id, purpose, incident_id, chat_id, thread_id, message_id, region_code, note, attempts, created_at, detail"
 _DUE = "sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?"
 
 
@@ -85,6 +89,7 @@ def _pending(r: aiosqlite.Row) -> Pending:
         r["note"],
         r["attempts"],
         from_db(r["created_at"]),
+        r["detail"],
     )
 
 
@@ -121,11 +126,11 @@ async def release(db: Database, row_ids: list[int], now: datetime) -> None:
 
 
 async def mark_sent(db: Database, outbox_id: int, *, at: datetime, message_id: int | None) -> None:
-    async with db.transaction() as conn:
-        await conn.execute(
-            "UPDATE outbox SET sent_at = ?, sent_message_id = ?, attempts = attempts + 1 WHERE id = ?",
-            (to_db(at), message_id, outbox_id),
-        )
+    """One statement: deliveries marked at the same moment share a commit (a receipt per report)."""
+    await db.write(
+        "UPDATE outbox SET sent_at = ?, sent_message_id = ?, attempts = attempts + 1 WHERE id = ?",
+        (to_db(at), message_id, outbox_id),
+    )
 
 
 async def mark_retry(db: Database, outbox_id: int, *, error: str, retry_at: datetime) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.domain.models import Incident, IncidentEvent, Region, Status
+from bot.domain.privacy import nik_region_mismatches
 from bot.services import incidents as lifecycle
 from bot.services.runtime import Runtime
 from storage import groups as group_store
@@ -61,6 +62,21 @@ async def card_data(rt: Runtime, incident: Incident, group_region: str | None) -
     )
 
 
+@dataclass(frozen=True, slots=True)
+class ReceiptData:
+    """What a report's receipt restates besides the incident: where, and NIKs from elsewhere."""
+
+    path: tuple[Region, ...]
+    nik_warnings: tuple[str, ...]
+
+
+async def receipt_data(rt: Runtime, incident: Incident) -> ReceiptData:
+    return ReceiptData(
+        await region_store.path(rt.db, incident.region_code),
+        tuple(nik_region_mismatches(incident.description, incident.region_code)),
+    )
+
+
 async def due(rt: Runtime, now: datetime) -> list[Pending]:
     """The next rows to send (not sent, not failed for good, due by `now`), oldest first."""
     return await outbox_store.due(rt.db, now)
@@ -97,6 +113,8 @@ async def posted(rt: Runtime, row: Pending, *, message_id: int, thread_id: int |
     post, and if the incident changed while the card was on its way, queue an edit of it (and the
     resolution notice, when the change resolved it)."""
     incident_id = row.incident_id
+    if incident_id is None:  # only a held figure's receipt has none, and it is not a post
+        raise ValueError(f"outbox {row.id}: a post names no incident")
     await incident_store.remember_message(
         rt.db,
         chat_id=row.chat_id,

@@ -68,7 +68,7 @@ async def test_reject_reopen_keeps_every_row_index_and_trigger(tmp_path, monkeyp
         every = db_module.migrations()
         monkeypatch.setattr(db_module, "migrations", lambda: every[:8])
         await db_module.migrate(conn)
-        monkeypatch.setattr(db_module, "migrations", lambda: every)
+        monkeypatch.setattr(db_module, "migrations", lambda: every[:9])
         for code, parent, level, kind in (
             ("51", None, "provinsi", "Provinsi"),
             ("51.03", "51", "kabkota", "Kabupaten"),

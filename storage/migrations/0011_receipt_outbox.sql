@@ -1,0 +1,58 @@
+-- Receipts go through the outbox like group notifications: written in the same transaction as
+-- the report they confirm, sent after the report's processing slot is free, retried with backoff
+-- until Telegram takes them. A 'tanda_terima' row's message_id is the reporter's message it
+-- answers (NULL in a private chat); note 'ubah' edits that message instead (the guided flow's
+-- confirmation), note 'duplikat' says the report was already stored. A receipt that says more
+-- than "stored as #N" (a later report updating an open incident, a figure held for Benar/Batal, a
+-- repeat within minutes, a message of several reports) carries what it says as JSON in `detail`
+-- (`bot.services.reporting.receipt_row`); a held figure with no incident open has no incident_id.
+-- SQLite cannot change a CHECK constraint in place: the table is rebuilt, ids kept.
+CREATE TABLE outbox_new (
+    id              INTEGER PRIMARY KEY,
+    dedupe_key      TEXT NOT NULL UNIQUE,
+    purpose         TEXT NOT NULL CHECK (purpose IN ('posting', 'selesai', 'pelapor', 'edit', 'tanda_terima')),
+    incident_id     INTEGER REFERENCES incidents(id),  -- NULL: only a receipt of a held figure
+    chat_id         INTEGER NOT NULL,
+    thread_id       INTEGER,
+    message_id      INTEGER,            -- edits: the message to edit; receipts: the message answered
+    region_code     TEXT REFERENCES regions(code),  -- for postings: the group's region
+    note            TEXT NOT NULL DEFAULT '',
+    created_at      TEXT NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+    next_attempt_at TEXT NOT NULL,
+    sent_at         TEXT,
+    sent_message_id INTEGER,
+    failed_at       TEXT,               -- gave up (e.g. the bot was removed from the chat)
+    last_error      TEXT,
+    detail          TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(detail)),
+    CHECK (incident_id IS NOT NULL OR purpose = 'tanda_terima')
+);
+INSERT INTO outbox_new (id, dedupe_key, purpose, incident_id, chat_id, thread_id, message_id, region_code, note,
+    created_at, attempts, next_attempt_at, sent_at, sent_message_id, failed_at, last_error)
+SELECT id, dedupe_key, purpose, incident_id, chat_id, thread_id, message_id, region_code,
+    note, created_at, attempts, next_attempt_at, sent_at, sent_message_id, failed_at, last_error FROM outbox;
+DROP TABLE outbox;
+ALTER TABLE outbox_new RENAME TO outbox;
+CREATE INDEX outbox_pending ON outbox(next_attempt_at) WHERE sent_at IS NULL AND failed_at IS NULL;
+
+-- A report's receipt is written by the schema with the report, like its first event (0006): the
+-- common report stays one statement, so concurrent reports share a commit. In a group the receipt
+-- answers the report's message; in private it is a message of its own, or, for the guided flow
+-- (payload tanda_terima = 'ubah'), the confirmation edited into it. A report whose receipt says
+-- more (payload tanda_terima = 'sendiri') has it queued by the service instead. The key is the one
+-- `bot.services.reporting.Source.key` gives a repeat of the same update, so a replay adds nothing.
+CREATE TRIGGER incidents_receipt AFTER INSERT ON incidents
+WHEN json_extract(NEW.payload, '$.tanda_terima') IS NOT 'sendiri'
+BEGIN
+    INSERT OR IGNORE INTO outbox (dedupe_key, purpose, incident_id, chat_id, message_id, note, created_at,
+        next_attempt_at)
+    VALUES (
+        'tanda_terima:' || NEW.id || ':' || NEW.source_chat_id || ':' || NEW.source_message_id || ':'
+            || coalesce(NEW.update_id, ''),
+        'tanda_terima', NEW.id, NEW.source_chat_id,
+        CASE WHEN NEW.source_chat_id < 0 OR json_extract(NEW.payload, '$.tanda_terima') = 'ubah'
+             THEN NEW.source_message_id END,
+        CASE WHEN json_extract(NEW.payload, '$.tanda_terima') = 'ubah' THEN 'ubah' ELSE '' END,
+        NEW.received_at, NEW.received_at
+    );
+END;
