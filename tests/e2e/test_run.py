@@ -45,12 +45,17 @@ async def test_run_answers_and_stops_cleanly(tmp_path, stop):
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
         )
+        # read the log while the bot runs: at DEBUG it outgrows a pipe's buffer (64 KiB) before the
+        # first answer, and a bot blocked on writing its log answers nobody
+        assert proc.stdout is not None
+        reading = asyncio.create_task(proc.stdout.read())
         try:
             await admin.send(bot, "/bantuan")
             answer = await emu.next_message(emu.private_chat(admin, bot), timeout=60)
             assert answer.text.startswith(shown(help_text(Role.ADMIN, [])))  # (`bot` is the emulator's bot here)
             proc.send_signal(stop)
-            output, _ = await asyncio.wait_for(proc.communicate(), timeout=30)
+            output = await asyncio.wait_for(reading, timeout=30)
+            await asyncio.wait_for(proc.wait(), timeout=30)
         finally:
             if proc.returncode is None:
                 proc.kill()
