@@ -158,8 +158,18 @@ class Source:
         return self.message_id if self.edit else None
 
 
+#: the figures of a cumulative report a receipt restates (an incident updated in place later shows others)
+RECEIPT_FIGURES = ("received", "planned", "damaged", "tps_done", "tps_total", "sirekap", "desa_done", "desa_total")
+
+
+def _figures_of(incident: Incident | NewIncident) -> dict:
+    if incident.kind not in STATEFUL:
+        return {}
+    return {"figures": {name: getattr(incident, name) for name in RECEIPT_FIGURES}}
+
+
 def _receipt_detail(receipt: Receipt) -> dict:
-    detail: dict = {}
+    detail: dict = _figures_of(receipt.incident)
     if receipt.duplicate:
         detail["duplicate"] = True
     if receipt.repeat_minutes is not None:
@@ -645,7 +655,7 @@ async def _update(
         receipt = []
         if answer_to is not None:
             detail = {"updated": number, "closed": True} if complete else {"updated": number}
-            receipt = [_receipt_row(answer_to, str(open_id), detail, [])]
+            receipt = [_receipt_row(answer_to, str(open_id), _figures_of(new) | detail, [])]
         return receipt + rows + ([] if posts else first_post)
 
     applied = await incident_store.apply_report(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import warnings
@@ -288,6 +289,8 @@ class Notifier:
 
     async def _receipt_part(self, incident_id: int, detail: dict) -> ti.ReceiptPart:
         incident = await _incident(self.rt, incident_id)
+        if detail.get("figures"):  # as reported: a later report may have updated the incident since
+            incident = dataclasses.replace(incident, **detail["figures"])
         data = await outbox.receipt_data(self.rt, incident)
         return ti.ReceiptPart(
             incident,

@@ -5,7 +5,8 @@
 -- confirmation), note 'duplikat' says the report was already stored. A receipt that says more
 -- than "stored as #N" (a later report updating an open incident, a figure held for Benar/Batal, a
 -- repeat within minutes, a message of several reports) carries what it says as JSON in `detail`
--- (`bot.services.reporting.receipt_row`); a held figure with no incident open has no incident_id.
+-- (`bot.services.reporting.receipt_rows`); a held figure with no incident open has no incident_id.
+-- A cumulative report's receipt keeps its figures there too ("figures").
 -- SQLite cannot change a CHECK constraint in place: the table is rebuilt, ids kept.
 CREATE TABLE outbox_new (
     id              INTEGER PRIMARY KEY,
@@ -45,7 +46,7 @@ CREATE TRIGGER incidents_receipt AFTER INSERT ON incidents
 WHEN json_extract(NEW.payload, '$.tanda_terima') IS NOT 'sendiri'
 BEGIN
     INSERT OR IGNORE INTO outbox (dedupe_key, purpose, incident_id, chat_id, message_id, note, created_at,
-        next_attempt_at)
+        next_attempt_at, detail)
     VALUES (
         'tanda_terima:' || NEW.id || ':' || NEW.source_chat_id || ':' || NEW.source_message_id || ':'
             || coalesce(NEW.update_id, ''),
@@ -53,6 +54,12 @@ BEGIN
         CASE WHEN NEW.source_chat_id < 0 OR json_extract(NEW.payload, '$.tanda_terima') = 'ubah'
              THEN NEW.source_message_id END,
         CASE WHEN json_extract(NEW.payload, '$.tanda_terima') = 'ubah' THEN 'ubah' ELSE '' END,
-        NEW.received_at, NEW.received_at
+        NEW.received_at, NEW.received_at,
+        -- cumulative figures as reported: the receipt restates them even if a later report has
+        -- updated the incident in place before it could be sent
+        CASE WHEN NEW.kind IN ('logistik', 'hitung', 'rekap') THEN json_object('figures', json_object(
+            'received', NEW.received, 'planned', NEW.planned, 'damaged', NEW.damaged, 'tps_done', NEW.tps_done,
+            'tps_total', NEW.tps_total, 'sirekap', NEW.sirekap, 'desa_done', NEW.desa_done,
+            'desa_total', NEW.desa_total)) ELSE '{}' END
     );
 END;

@@ -9,15 +9,21 @@ the clock moved in steps with a delivery round at each step, not a minute of wai
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import sqlite3
 from collections import Counter
+from datetime import UTC, datetime
 
 import bot.texts.commands
 import bot.texts.common
+import bot.texts.incidents
+import bot.texts.reporting
 from bot.domain.models import Role
+from bot.services import baselines, reporting
 from bot.texts.incidents import receipt_incident_id
 from storage import incidents as incident_store
+from storage import regions as region_store
 from tests.e2e.conftest import shown
 
 OFFICERS = 5
@@ -177,3 +183,59 @@ async def test_a_report_the_database_refuses_is_answered_not_stored(kpu, monkeyp
     monkeypatch.setattr(incident_store, "create", real)
     again = await kpu.say(officer, "/lapor insiden kritis gudang terbakar")
     assert again.text == await kpu.receipt(receipt_incident_id(again.text))
+
+
+async def test_every_kind_of_answer_to_a_report_survives_failing_sends(kpu_factory, clock):
+    """Issue 11 and 12's answers go through the outbox as the plain receipt does: a report that
+    updates an open incident in place, the same report again within 10 minutes, a figure that went
+    down (its question with Benar / Batal), a /lapor of several lines. With every send to the
+    officer failing, each is stored at once; afterwards each answer arrives once, in the order the
+    reports were sent, and Benar on the question edits the receipt into it."""
+    clock.now = datetime(2024, 2, 14, 4, 0, tzinfo=UTC)  # H, 12:00 WITA: penghitungan
+    kpu = await kpu_factory()
+    await baselines.import_tps(kpu.rt, b"kode_wilayah,jumlah_tps\n51.03.01,205\n", None)
+    [officer] = await _officers(kpu, 1)
+    welcomed = len(kpu.emu.bot_messages(kpu.dm(officer)))
+    [rule] = _fail_sends(kpu, [officer], error_code=500, description="Internal Server Error")
+    for text in (
+        "/lapor hitung 100",  # opens Kuta's penghitungan
+        "/lapor hitung 120",  # updates it in place
+        "/lapor hitung 120",  # the same again: a repeat
+        "/lapor hitung 50",  # went down: waits for Benar
+        "/lapor insiden sedang genset mati\n/lapor data ganda 3",  # two reports in one message
+    ):
+        await officer.send(kpu.bot, text)
+    await kpu.settled(await kpu.person("made"))
+    counting = await kpu.rt.db.fetchone("SELECT id, tps_done FROM incidents WHERE kind = 'hitung'")
+    assert counting["tps_done"] == 120
+    assert await kpu.rt.db.fetchvalue("SELECT count(*) FROM incidents") == 3
+    assert await kpu.rt.db.fetchvalue("SELECT count(*) FROM incident_reports WHERE state = 'menunggu'") == 1
+    assert rule.hits and len(kpu.emu.bot_messages(kpu.dm(officer))) == welcomed
+    _clear_faults(kpu)
+    clock.advance(minutes=11)
+    assert await kpu.notifier.deliver_due() == 5
+    clock.advance(minutes=11)
+    assert await kpu.notifier.deliver_due() == 0  # nothing sent twice
+    opened, updated, repeat, question, batch = kpu.emu.bot_messages(kpu.dm(officer))[welcomed:]
+    incident = await incident_store.get(kpu.rt.db, counting["id"])
+    path = await region_store.path(kpu.rt.db, incident.region_code)
+
+    def receipt(shown_incident, duplicate=False, **flags) -> str:
+        report = reporting.report_of(shown_incident)
+        return shown(bot.texts.incidents.receipt(shown_incident, report, path, (), duplicate, **flags))
+
+    # each restates the figures it was sent with, though the first went out after the second was stored
+    assert opened.text == receipt(dataclasses.replace(incident, tps_done=100))
+    assert updated.text == receipt(incident, updated=2)
+    assert repeat.text == receipt(incident, True, repeat_minutes=0)
+    assert question.text.startswith(shown(bot.texts.reporting.HELD.split("\n")[0]))
+    assert [b for row in question.buttons for b, _ in row] == [
+        bot.texts.reporting.HELD_CONFIRM_BUTTON,
+        bot.texts.reporting.HELD_CANCEL_BUTTON,
+    ]
+    stored = await kpu.rt.db.fetchall("SELECT id FROM incidents WHERE kind IN ('insiden', 'data') ORDER BY id")
+    assert all(f"#{row['id']}" in batch.text for row in stored)
+    await officer.press_button(question, bot.texts.reporting.HELD_CONFIRM_BUTTON)
+    edited = await kpu.emu.next_edit(kpu.dm(officer))
+    assert receipt_incident_id(edited.text) == counting["id"] and "50 dari 205 TPS" in edited.text
+    assert await kpu.rt.db.fetchvalue("SELECT tps_done FROM incidents WHERE id = ?", (counting["id"],)) == 50

@@ -1,5 +1,6 @@
 """The reporting service without Telegram: region targeting, plan checks, storage, idempotency."""
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -199,8 +200,12 @@ async def test_a_report_is_few_database_trips(rt, wayan):
         "SELECT chat_id, message_id, detail FROM outbox WHERE incident_id = ? AND purpose = 'tanda_terima' ORDER BY id",
         (result.incident.id,),
     )
-    # private: messages of their own, no quote; the second says the incident was updated
-    assert [tuple(r) for r in receipts] == [(100, None, "{}"), (100, None, '{"updated":2}')]
+    # private: messages of their own, no quote; each restates its own figures, the second says the
+    # incident was updated
+    assert [(r["chat_id"], r["message_id"]) for r in receipts] == [(100, None), (100, None)]
+    first, second = (json.loads(r["detail"]) for r in receipts)
+    assert (first["figures"]["tps_done"], second["figures"]["tps_done"]) == (1, 180)
+    assert "updated" not in first and second["updated"] == 2 and second["figures"]["sirekap"] == 150
     processed = await rt.db.fetchone("SELECT incident_id FROM processed_updates WHERE update_id = 77")
     assert processed[0] == result.incident.id
 
