@@ -161,6 +161,7 @@ def build_application(
         app.bot_data[RUNTIME_KEY] = rt
         app.bot_data[LIVENESS_KEY] = liveness
         notifier = Notifier(rt, app.bot)
+        await notifier.take_over()
         app.bot_data[NOTIFIER_KEY] = notifier
         if settings.HEALTH_PORT:
             health = HealthServer(rt, liveness, settings.HEALTH_LISTEN, settings.HEALTH_PORT)

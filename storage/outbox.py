@@ -114,6 +114,18 @@ async def claim(db: Database, now: datetime, lease_until: datetime, limit: int =
     return sorted((_pending(r) for r in rows), key=lambda p: p.id)
 
 
+async def release_all(db: Database, now: datetime) -> int:
+    """At start (one bot per database: `storage.instance`): every unsent row is due now — the
+    leases a killed sender left (they would wait out `LEASE`), and retries scheduled by it (tried
+    once more at once). Returns how many rows were waiting."""
+    rows = await db.write(
+        "UPDATE outbox SET next_attempt_at = ? WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at > ?"
+        " RETURNING id",
+        (to_db(now), to_db(now)),
+    )
+    return len(rows)
+
+
 async def release(db: Database, row_ids: list[int], now: datetime) -> None:
     """End the lease of claimed rows that were not sent (the sender stops): due at `now`."""
     if not row_ids:

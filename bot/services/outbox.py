@@ -87,6 +87,11 @@ async def claim(rt: Runtime, now: datetime, lease: timedelta) -> list[Pending]:
     return await outbox_store.claim(rt.db, now, now + lease)
 
 
+async def release_all(rt: Runtime) -> int:
+    """At start: every unsent row due now, a dead sender's leases included (`storage.outbox.release_all`)."""
+    return await outbox_store.release_all(rt.db, rt.clock())
+
+
 async def release(rt: Runtime, row_ids: list[int], now: datetime) -> None:
     """Give claimed rows back unsent: due again at `now`."""
     await outbox_store.release(rt.db, row_ids, now)

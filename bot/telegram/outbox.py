@@ -141,6 +141,15 @@ class Notifier:
         rescheduled for the `retry_after` (`_deliver`) and the other chats' rows go on meanwhile."""
         return {"rate_limit_args": NO_RETRIES} if self.bot.rate_limiter is not None else {}
 
+    async def take_over(self) -> None:
+        """At start, before the first round: rows a previous process claimed and never marked (it
+        was killed) are due at once, not when their lease runs out — receipts after a crash come
+        with the restart. Only one bot runs on a database (the instance lock), so no live sender
+        holds them."""
+        waiting = await outbox.release_all(self.rt)
+        if waiting:
+            log.info("outbox: %d row(s) left unsent by the previous run are due now", waiting)
+
     def kick(self) -> None:
         """Deliver what is due soon, without waiting for it."""
         if self._task is not None and not self._task.done():
