@@ -153,7 +153,7 @@ class EmulatorProcess:
 
 
 async def fan_out(db_path: Path, charts_dir: Path, limit: int | None) -> dict:
-    from bot.app import RUNTIME_KEY, build_application
+    from bot.app import RUNTIME_KEY, build_application, start_bot, stop_bot
     from bot.settings import Settings
     from bot.telegram.digests import PreparedDigest, prepare_digest, send_digest
     from storage import groups as group_store
@@ -173,10 +173,7 @@ async def fan_out(db_path: Path, charts_dir: Path, limit: int | None) -> dict:
             LOG_LEVEL="WARNING",
         )
         app = build_application(settings, clock=lambda: at)
-        await app.initialize()
-        await app.post_init(app)
-        await app.start()
-        await app.updater.start_polling(poll_interval=0.0, timeout=1, drop_pending_updates=False)
+        await start_bot(app, poll_interval=0.0, poll_timeout=1)
         try:
             rt = app.bot_data[RUNTIME_KEY]
             regions = await rt.db.fetchall(
@@ -235,10 +232,7 @@ async def fan_out(db_path: Path, charts_dir: Path, limit: int | None) -> dict:
             seconds = time.perf_counter() - started
             sampler.cancel()
         finally:
-            await app.updater.stop()
-            await app.stop()
-            await app.shutdown()
-            await app.post_shutdown(app)
+            await stop_bot(app)
         stats = emu.ask(command="stats")
     finally:
         emu.close()

@@ -15,8 +15,11 @@ group, the messages of the last window, weighted by what each call sends:
 * a message holds its place from the moment its call is sent until one window after the
   answer came back, so however long an upload takes, Telegram — which counts a message when it
   arrives, somewhere in between — never sees more than the limit in any window;
-* a 429 anyway pauses every call for its `retry_after` and the call is tried again, up to
-  `max_retries` times (then it fails, and the outbox or the digest schedule retries later).
+* a 429 anyway pauses the calls to *that chat* for its `retry_after` (Telegram's per-chat limits
+  are what a bot within the overall window hits), and the call is tried again, up to
+  `max_retries` times (then it fails, and the outbox or the digest schedule retries later). Other
+  chats go on: one flooded group or officer never stalls everyone's answers. Only a 429 on a
+  call for no chat (Telegram refusing the bot as a whole) pauses every call.
 
 Calls without a `chat_id` (getUpdates, getMe, answerCallbackQuery, getFile) are not limited.
 Private chats are only limited by the overall window, as with `AIORateLimiter`.
@@ -43,6 +46,9 @@ log = logging.getLogger(__name__)
 
 OVERALL_PER_SECOND = 30
 GROUP_PER_MINUTE = 20
+#: `rate_limit_args` of a call whose caller reschedules it itself after a 429 (the outbox): no
+#: retry inside the limiter. (Not 0: PTB drops a falsy `rate_limit_args`.)
+NO_RETRIES = -1
 
 
 class SlidingWindow:
@@ -123,7 +129,8 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         self._max_retries = max_retries
         self._overall: SlidingWindow | None = None
         self._groups: dict[int | str, SlidingWindow] = {}
-        self._resume_at = 0.0  # after a 429: no call before this (loop time)
+        self._resume_at = 0.0  # after a 429 for no chat: no call before this (loop time)
+        self._chat_resume_at: dict[int | str, float] = {}  # after a 429 for a chat: none to it before
 
     async def initialize(self) -> None:
         self._overall = SlidingWindow(self._overall_limit, 1.0)
@@ -140,11 +147,26 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
             window = self._groups[chat_id] = SlidingWindow(self._group_limit, 60.0)
         return window
 
-    async def _after_pause(self) -> None:
+    def _resume(self, chat_id: int | str | None) -> float:
+        if chat_id is None:
+            return self._resume_at
+        return max(self._resume_at, self._chat_resume_at.get(chat_id, 0.0))
+
+    async def _after_pause(self, chat_id: int | str | None) -> None:
         loop = asyncio.get_running_loop()
         # not a busy wait: it sleeps until the pause ends, again if a new 429 moved the end later
-        while (wait := self._resume_at - loop.time()) > 0:  # noqa: ASYNC110
+        while (wait := self._resume(chat_id) - loop.time()) > 0:  # noqa: ASYNC110
             await asyncio.sleep(wait)
+
+    def _pause(self, chat_id: int | str | None, until: float) -> None:
+        if chat_id is None:
+            self._resume_at = max(self._resume_at, until)
+            return
+        if len(self._chat_resume_at) > 1_000:  # forget pauses that are over
+            now = asyncio.get_running_loop().time()
+            for key in [k for k, end in self._chat_resume_at.items() if end <= now]:
+                del self._chat_resume_at[key]
+        self._chat_resume_at[chat_id] = max(self._chat_resume_at.get(chat_id, 0.0), until)
 
     async def process_request(
         self,
@@ -158,7 +180,7 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         if self._overall is None:
             await self.initialize()
         assert self._overall is not None
-        max_retries = rate_limit_args if rate_limit_args is not None else self._max_retries
+        max_retries = max(0, rate_limit_args) if rate_limit_args is not None else self._max_retries
         chat_id = data.get("chat_id")
         if chat_id is not None:  # a numeric id (possibly a string); an @username stays as given
             with contextlib.suppress(ValueError, TypeError):
@@ -171,7 +193,7 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         count = message_count(endpoint, data)
         loop = asyncio.get_running_loop()
         for attempt in range(max_retries + 1):
-            await self._after_pause()
+            await self._after_pause(chat_id)
             acquired: list[SlidingWindow] = []
             try:
                 for window in windows:
@@ -181,11 +203,12 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
             except RetryAfter as exc:
                 ops.count("telegram_429")
                 wait = _seconds(exc) + 0.1
+                self._pause(chat_id, loop.time() + wait)  # whoever calls next for this chat waits too
                 if attempt == max_retries:
                     log.warning("Telegram's flood control: %s still refused after %d retries", endpoint, max_retries)
                     raise
-                log.info("Telegram's flood control: every call waits %.1f s", wait)
-                self._resume_at = max(self._resume_at, loop.time() + wait)
+                scope = "every call" if chat_id is None else f"calls to chat {chat_id}"
+                log.info("Telegram's flood control: %s wait %.1f s", scope, wait)
             finally:
                 for window in acquired:
                     window.release(count)

@@ -10,7 +10,7 @@ from telegram.ext import ExtBot
 
 from bot.emulator import BotApiEmulator
 from bot.telegram.http import AiohttpRequest
-from bot.telegram.rate_limit import SlidingWindow, TelegramRateLimiter, message_count
+from bot.telegram.rate_limit import NO_RETRIES, SlidingWindow, TelegramRateLimiter, message_count
 
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde"
@@ -81,6 +81,37 @@ async def test_a_429_pauses_and_the_call_is_tried_again():
 
     with pytest.raises(RetryAfter):
         await limiter.process_request(always_refused, (), {}, "sendMessage", {"chat_id": -100}, None)
+
+
+async def test_a_429_for_one_chat_pauses_that_chat_only():
+    """A chat under flood control waits its `retry_after`; another chat is served at once; a 429 on
+    a call for no chat (the bot as a whole) pauses every call. NO_RETRIES: refused at once."""
+    limiter = TelegramRateLimiter(max_retries=3)
+    await limiter.initialize()
+    loop = asyncio.get_running_loop()
+
+    async def refused():
+        raise RetryAfter(30)
+
+    async def ok():
+        return True
+
+    with pytest.raises(RetryAfter):  # NO_RETRIES: the caller reschedules; the chat is paused
+        await limiter.process_request(refused, (), {}, "sendMessage", {"chat_id": 5}, NO_RETRIES)
+    started = loop.time()
+    assert await limiter.process_request(ok, (), {}, "sendMessage", {"chat_id": 6}, None) is True
+    assert await limiter.process_request(ok, (), {}, "sendMessage", {"chat_id": -100}, None) is True
+    assert loop.time() - started < 0.5
+    paused = asyncio.ensure_future(limiter.process_request(ok, (), {}, "sendMessage", {"chat_id": 5}, None))
+    done, _ = await asyncio.wait({paused}, timeout=0.1)  # it waits for the pause of chat 5
+    assert not done
+    paused.cancel()
+    with pytest.raises(RetryAfter):
+        await limiter.process_request(refused, (), {}, "getMe", {}, NO_RETRIES)
+    everyone = asyncio.ensure_future(limiter.process_request(ok, (), {}, "sendMessage", {"chat_id": 6}, None))
+    done, _ = await asyncio.wait({everyone}, timeout=0.1)
+    assert not done
+    everyone.cancel()
 
 
 async def test_albums_and_texts_at_full_speed_draw_no_429_from_a_strict_server():
