@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -148,15 +149,19 @@ async def due(db: Database, now: datetime, limit: int = 50) -> list[Pending]:
     return [_pending(r) for r in rows]
 
 
-async def claim(db: Database, now: datetime, lease_until: datetime, limit: int = 20) -> list[Pending]:
+async def claim(
+    db: Database, now: datetime, lease_until: datetime, limit: int = 20, skip_chats: Sequence[int] = ()
+) -> list[Pending]:
     """Take up to `limit` due rows for sending, in one statement: their next attempt moves to
     `lease_until`, so no other sender (another process on the same database included) sees them
     as due until the lease runs out. Sending ends the lease (`mark_sent`, `mark_retry`,
-    `mark_failed`); a sender that dies leaves the rows to be taken again when it expires."""
+    `mark_failed`); a sender that dies leaves the rows to be taken again when it expires. Rows to
+    `skip_chats` (chats the sender is still busy with) are left for later."""
+    skip = f" AND chat_id NOT IN ({', '.join('?' for _ in skip_chats)})" if skip_chats else ""
     rows = await db.write(
         f"UPDATE outbox SET next_attempt_at = ? WHERE id IN"
-        f" (SELECT id FROM outbox WHERE {_DUE} ORDER BY next_attempt_at, id LIMIT ?) RETURNING {_COLUMNS}",
-        (to_db(lease_until), to_db(now), limit),
+        f" (SELECT id FROM outbox WHERE {_DUE}{skip} ORDER BY next_attempt_at, id LIMIT ?) RETURNING {_COLUMNS}",
+        (to_db(lease_until), to_db(now), *skip_chats, limit),
     )
     return sorted((_pending(r) for r in rows), key=lambda p: p.id)
 

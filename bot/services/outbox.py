@@ -7,6 +7,7 @@ they announce; this module reads them and records how their delivery went.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -82,9 +83,10 @@ async def due(rt: Runtime, now: datetime) -> list[Pending]:
     return await outbox_store.due(rt.db, now)
 
 
-async def claim(rt: Runtime, now: datetime, lease: timedelta) -> list[Pending]:
-    """Take the next due rows for sending until `now + lease` (see `storage.outbox.claim`)."""
-    return await outbox_store.claim(rt.db, now, now + lease)
+async def claim(rt: Runtime, now: datetime, lease: timedelta, skip_chats: Sequence[int] = ()) -> list[Pending]:
+    """Take the next due rows for sending until `now + lease`, none to `skip_chats` (see
+    `storage.outbox.claim`)."""
+    return await outbox_store.claim(rt.db, now, now + lease, skip_chats=skip_chats)
 
 
 async def release_all(rt: Runtime) -> int:

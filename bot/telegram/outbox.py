@@ -8,6 +8,11 @@ they announce (read and marked through `bot.services.outbox`); `deliver_due` sen
 records the outcome. A failure is retried with backoff (a 429's `retry_after` is honoured); a
 chat that can no longer be reached (bot removed, chat gone) is marked failed and logged — never
 dropped silently. One lock makes sure two deliveries never send the same row twice.
+
+A round sends, side by side, the rows of the chats that can take a message now; a chat that must
+first wait for its own limit (a group's 20 a minute, a private chat's one a second, a pause after
+a 429) gets its rows sent by a task of its own, and the rounds go on without it — so the receipts
+flow at Telegram's overall pace whatever one group or one officer is waiting for.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ from bot.domain.silence import zone_of
 from bot.services import broadcasts, outbox, reporting, silence
 from bot.services.outbox import PRIVATE_PURPOSES, Pending
 from bot.services.runtime import Runtime
-from bot.telegram.rate_limit import NO_RETRIES
+from bot.telegram.rate_limit import NO_RETRIES, TelegramRateLimiter
 from bot.texts import broadcasts as tb
 from bot.texts import incidents as ti
 from bot.texts import ops as ops_texts
@@ -146,6 +151,10 @@ class Notifier:
         #: chats under Telegram's flood control (or whose row is waiting for its retry) → until when
         #: (the runtime's clock): their rows wait, so a round never sits out another chat's wait
         self._held: dict[int, datetime] = {}
+        #: chats whose claimed rows wait for the chat's own rate limit, each sent by a task of its
+        #: own (`_deliver_later`); the rounds claim none of their rows meanwhile, so a chat's rows
+        #: stay in order
+        self._waiting: dict[int, asyncio.Task] = {}
 
     def _no_wait(self) -> dict:
         """A receipt refused by flood control is not waited for inside the rate limiter: the row is
@@ -179,15 +188,23 @@ class Notifier:
                 return
 
     async def drain(self) -> None:
-        """Wait until the background delivery started by `kick()` has finished."""
-        while self._task is not None and not self._task.done():
-            await asyncio.shield(self._task)
+        """Wait until the background delivery started by `kick()` has finished, the chats that
+        waited for their own rate limit included."""
+        while True:
+            if self._task is not None and not self._task.done():
+                await asyncio.shield(self._task)
+            elif self._waiting:
+                await asyncio.shield(next(iter(self._waiting.values())))
+            else:
+                return
 
     async def close(self) -> None:
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
+        tasks = [t for t in (self._task, *self._waiting.values()) if t is not None and not t.done()]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+                await task
         if self._claimed:  # stopped mid-batch: the rows are due again at once, not after the lease
             claimed, self._claimed = sorted(self._claimed), set()
             try:
@@ -202,34 +219,43 @@ class Notifier:
         sent = 0
         async with self._lock:
             while True:
-                batch = await outbox.claim(self.rt, self.rt.clock(), LEASE)
+                batch = await outbox.claim(self.rt, self.rt.clock(), LEASE, skip_chats=list(self._waiting))
                 if not batch:
                     return sent
-                self._claimed = {row.id for row in batch}
+                self._claimed.update(row.id for row in batch)
                 now = self.rt.clock()
                 self._held = {chat: until for chat, until in self._held.items() if until > now}
                 by_chat: dict[int, list[Pending]] = {}
                 for row in batch:
                     by_chat.setdefault(row.chat_id, []).append(row)
+                handed = len(self._waiting)
                 # chats side by side (a broadcast's private chats too: the rate limiter, not each
                 # call's round trip, sets the pace), each chat's rows in order
                 async with asyncio.TaskGroup() as group:
                     tasks = [group.create_task(self._deliver_chat(rows)) for rows in by_chat.values()]
                 done = sum(task.result() for task in tasks)
                 sent += done
-                progressed = done > 0
-                # a broadcast whose last message went out (or was given up): its outcome to the
-                # sender is queued, due now, and taken by the next batch
-                for broadcast_id in sorted({r.broadcast_id for r in batch if r.purpose == "siaran" and r.broadcast_id}):
-                    if await broadcasts.finish_if_done(self.rt, broadcast_id):
-                        progressed = True
+                # something sent, or a chat left waiting for its own limit (its task kicks again)
+                progressed = done > 0 or len(self._waiting) != handed
+                if await self._finish_broadcasts(batch):
+                    progressed = True
                 if not progressed:
                     return sent
 
-    async def _deliver_chat(self, rows: list[Pending]) -> int:
-        """One chat's claimed rows in order, up to the first that must wait: the rows behind it are
-        given back, due when it is (so a chat's receipts never overtake each other, and a chat
-        under flood control holds up only its own rows)."""
+    def _chat_delay(self, row: Pending) -> float:
+        """Seconds the row's chat must wait for its own rate limit before this row may go."""
+        limiter = self.bot.rate_limiter
+        if not isinstance(limiter, TelegramRateLimiter):
+            return 0.0
+        edit = row.message_id is not None and (row.purpose == "edit" or "ubah" in row.note.split())
+        return limiter.chat_delay(row.chat_id, "editMessageText" if edit else "sendMessage")
+
+    async def _deliver_chat(self, rows: list[Pending], *, may_wait: bool = False) -> int:
+        """One chat's claimed rows in order, up to the first that must wait: a chat under flood
+        control or waiting for a retry gives the rows behind it back, due when it is; a chat that
+        must wait for its own rate limit (`may_wait` false: in a round) hands them to a task of
+        its own. So a chat's receipts never overtake each other, and a chat that waits holds up
+        only its own rows."""
         sent = 0
         for index, row in enumerate(rows):
             until = self._held.get(row.chat_id)
@@ -238,10 +264,41 @@ class Notifier:
                 await outbox.release(self.rt, rest, until)
                 self._claimed.difference_update(rest)
                 break
+            if not may_wait and row.chat_id not in self._waiting and self._chat_delay(row) > 0:
+                self._waiting[row.chat_id] = asyncio.get_running_loop().create_task(
+                    self._deliver_later(rows[index:]), name=f"outbox-chat-{row.chat_id}"
+                )
+                break
             if await self._deliver(row):
                 sent += 1
             self._claimed.discard(row.id)
         return sent
+
+    async def _finish_broadcasts(self, rows: list[Pending]) -> bool:
+        """A broadcast whose last message went out (or was given up): its outcome to the sender is
+        queued, due now, for the next round to take. True when one was."""
+        finished = False
+        for broadcast_id in sorted({r.broadcast_id for r in rows if r.purpose == "siaran" and r.broadcast_id}):
+            if await broadcasts.finish_if_done(self.rt, broadcast_id):
+                finished = True
+        return finished
+
+    async def _deliver_later(self, rows: list[Pending]) -> None:
+        """Send the rows of a chat that waits for its own rate limit (the limiter holds each send
+        until the chat may take it), then let a round claim what came for it meanwhile (a
+        broadcast it finished included: its outcome is queued here)."""
+        chat_id = rows[0].chat_id
+        try:
+            await self._deliver_chat(rows, may_wait=True)
+            await self._finish_broadcasts(rows)
+        except Exception:  # never die silently: what was not sent is due again at once
+            log.exception("delivering to chat %d failed", chat_id)
+            rest = [r.id for r in rows if r.id in self._claimed]
+            self._claimed.difference_update(rest)
+            await outbox.release(self.rt, rest, self.rt.clock())
+        finally:
+            self._waiting.pop(chat_id, None)
+        self.kick()
 
     async def _deliver(self, row: Pending) -> bool:
         rt = self.rt
