@@ -10,9 +10,9 @@ chat that can no longer be reached (bot removed, chat gone) is marked failed and
 dropped silently. One lock makes sure two deliveries never send the same row twice.
 
 A round sends, side by side, the rows of the chats that can take a message now; a chat that must
-first wait for its own limit (a group's 20 a minute, a private chat's one a second, a pause after
-a 429) gets its rows sent by a task of its own, and the rounds go on without it — so the receipts
-flow at Telegram's overall pace whatever one group or one officer is waiting for.
+first wait for its own window in the rate limiter (a group's 20 a minute) gets its rows sent by a
+task of its own, and the rounds go on without it — so the receipts flow at Telegram's overall pace
+whatever one group is waiting for. A chat under a 429 gives its rows back until its `retry_after`.
 """
 
 from __future__ import annotations
@@ -243,12 +243,14 @@ class Notifier:
                     return sent
 
     def _chat_delay(self, row: Pending) -> float:
-        """Seconds the row's chat must wait for its own rate limit before this row may go."""
+        """Seconds the row's chat must wait for its own rate limit before this row may go. A pause
+        after a 429 is not asked for: the outbox holds such a chat itself (`_held`, on the runtime's
+        clock, the row rescheduled for the `retry_after`)."""
         limiter = self.bot.rate_limiter
         if not isinstance(limiter, TelegramRateLimiter):
             return 0.0
         edit = row.message_id is not None and (row.purpose == "edit" or "ubah" in row.note.split())
-        return limiter.chat_delay(row.chat_id, "editMessageText" if edit else "sendMessage")
+        return limiter.chat_delay(row.chat_id, "editMessageText" if edit else "sendMessage", pause=False)
 
     async def _deliver_chat(self, rows: list[Pending], *, may_wait: bool = False) -> int:
         """One chat's claimed rows in order, up to the first that must wait: a chat under flood

@@ -216,13 +216,15 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
             return self._private_chat(chat_id)
         return None
 
-    def chat_delay(self, chat_id: int, endpoint: str = "sendMessage", count: int = 1) -> float:
-        """Seconds a call to `chat_id` would wait now for the chat's own limits (its window, a pause
-        after a 429), without waiting; 0 when it would go at once. The overall window is not
-        included: every chat shares it."""
-        pause = self._resume(chat_id) - asyncio.get_running_loop().time()
+    def chat_delay(self, chat_id: int, endpoint: str = "sendMessage", count: int = 1, *, pause: bool = True) -> float:
+        """Seconds a call to `chat_id` would wait now for the chat's own limits (its window and,
+        with `pause`, a pause after a 429), without waiting; 0 when it would go at once. The overall
+        window is not included: every chat shares it."""
         window = self._chat_window(chat_id, endpoint)
-        return max(0.0, pause, window.delay(count) if window is not None else 0.0)
+        delay = window.delay(count) if window is not None else 0.0
+        if pause:
+            delay = max(delay, self._resume(chat_id) - asyncio.get_running_loop().time())
+        return max(0.0, delay)
 
     def _resume(self, chat_id: int | str | None) -> float:
         if chat_id is None:
