@@ -199,7 +199,7 @@ class EmulatorProcess:
 
 async def fan_out(db_path: Path, limit: int | None, asks: int) -> dict:
     from bot import chart_pool as charts
-    from bot.app import RUNTIME_KEY, build_application
+    from bot.app import RUNTIME_KEY, build_application, start_bot, stop_bot
     from bot.settings import Settings
     from bot.telegram.digests import run_due
     from storage import groups as group_store
@@ -220,10 +220,7 @@ async def fan_out(db_path: Path, limit: int | None, asks: int) -> dict:
             LOG_LEVEL="WARNING",
         )
         app = build_application(settings, clock=lambda: at)
-        await app.initialize()
-        await app.post_init(app)  # starts the drawing workers, as at the bot's start
-        await app.start()
-        await app.updater.start_polling(poll_interval=0.0, timeout=1, drop_pending_updates=False)
+        await start_bot(app, poll_interval=0.0, poll_timeout=1)  # storage, drawing workers, intake
         try:
             rt = app.bot_data[RUNTIME_KEY]
             regions = await rt.db.fetchall(
@@ -289,10 +286,7 @@ async def fan_out(db_path: Path, limit: int | None, asks: int) -> dict:
             chart_s = charts.slowest_chart_s()
             worker_peaks = {pid: peak_rss_of(pid) for pid in charts.worker_pids()}
         finally:
-            await app.updater.stop()
-            await app.stop()
-            await app.shutdown()
-            await app.post_shutdown(app)
+            await stop_bot(app)
     finally:
         emu.close()
     failures = Counter(f"{type(o).__name__}: {o}" for o in outcomes if isinstance(o, BaseException))

@@ -319,6 +319,11 @@ class Driver:
 
 
 async def start_polling(app: Application, poll_interval: float) -> None:
+    if app.updater is None:  # A: the bot's own durable intake, as `python -m bot run` takes updates
+        from bot.app import start_bot
+
+        await start_bot(app, poll_interval=poll_interval, poll_timeout=1)
+        return
     await app.initialize()
     if app.post_init is not None:
         await app.post_init(app)  # run_polling does this; here we drive the steps ourselves
@@ -327,6 +332,11 @@ async def start_polling(app: Application, poll_interval: float) -> None:
 
 
 async def stop_polling(app: Application) -> None:
+    if app.updater is None:
+        from bot.app import stop_bot
+
+        await stop_bot(app)
+        return
     if app.updater.running:
         await app.updater.stop()
     if app.running:

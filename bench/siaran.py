@@ -28,7 +28,7 @@ TEXT = "Rapat koordinasi logistik besok 09.00 WITA di kantor KPU Provinsi Bali. 
 
 
 async def broadcast(db_path: Path, users: int) -> dict:
-    from bot.app import RUNTIME_KEY, build_application
+    from bot.app import RUNTIME_KEY, build_application, start_bot, stop_bot
     from bot.emulator import BotApiEmulator
     from bot.settings import Settings
 
@@ -45,10 +45,7 @@ async def broadcast(db_path: Path, users: int) -> dict:
             LOG_LEVEL="WARNING",
         )
         app = build_application(settings)
-        await app.initialize()
-        await app.post_init(app)
-        await app.start()
-        await app.updater.start_polling(poll_interval=0.0, timeout=1, drop_pending_updates=False)
+        await start_bot(app, poll_interval=0.0, poll_timeout=1)  # the durable intake, as `python -m bot run`
         try:
             rt = app.bot_data[RUNTIME_KEY]
             handles, rows = [], []
@@ -88,10 +85,7 @@ async def broadcast(db_path: Path, users: int) -> dict:
             received = sum(1 for n in per_user if n)
             duplicated = sum(n - 1 for n in per_user if n > 1)
         finally:
-            await app.updater.stop()
-            await app.stop()
-            await app.shutdown()
-            await app.post_shutdown(app)
+            await stop_bot(app)
     return {
         "users": users,
         "seconds": seconds,

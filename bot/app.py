@@ -8,6 +8,7 @@ server at `TELEGRAM_API_URL` (the built-in emulator included).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
 from typing import Any
@@ -35,6 +36,7 @@ from bot.telegram import digests as digest_delivery
 from bot.telegram import menus
 from bot.telegram.health import HealthServer, Liveness, PollingRequest
 from bot.telegram.http import AiohttpRequest
+from bot.telegram.intake import POLL_TIMEOUT_S, Intake
 from bot.telegram.ops import OpsAlerts
 from bot.telegram.outbox import Notifier
 from bot.telegram.rate_limit import TelegramRateLimiter
@@ -51,6 +53,8 @@ log = logging.getLogger(__name__)
 #: for the next update anyway; under load the updates of 30 ms come in one call instead of one
 #: call each, which halves the bot's CPU per report (bench/ingest.py) for at most 30 ms more wait.
 POLL_INTERVAL_S = 0.03
+#: the key of the running `Intake` in `bot_data`
+INTAKE_KEY = "intake"
 OUTBOX_INTERVAL_S = 5
 ESCALATION_INTERVAL_S = 60
 SILENCE_INTERVAL_S = 120
@@ -81,8 +85,10 @@ async def open_runtime(settings: Settings, clock: Clock = utc_now) -> Runtime:
 
 
 async def deliver_outbox(context: CallbackContext) -> None:
-    """Job: send due notifications (retries included)."""
-    await context.application.bot_data[NOTIFIER_KEY].deliver_due()
+    """Job: send due notifications and receipts (retries included). The sending runs in the
+    notifier's own task, not in the job: a backlog of receipts at shutdown is left in the outbox
+    for the next start (`Notifier.close`), not cancelled inside the scheduler with a traceback."""
+    context.application.bot_data[NOTIFIER_KEY].kick()
 
 
 async def escalate_overdue(context: CallbackContext) -> None:
@@ -166,12 +172,14 @@ def build_application(
         rt.bot_username = app.bot.username
         chart_pool.configure(settings.CHART_WORKERS)
         chart_pool.start()  # the drawing workers load matplotlib now, not at 07:00
+        rt.bot_id = app.bot.id
         alerts = OpsAlerts(app.bot, settings.OPS_CHAT_ID)
         rt.alert = alerts.report
         app.bot_data[ALERTS_KEY] = alerts
         app.bot_data[RUNTIME_KEY] = rt
         app.bot_data[LIVENESS_KEY] = liveness
         notifier = Notifier(rt, app.bot)
+        await notifier.take_over()
         app.bot_data[NOTIFIER_KEY] = notifier
         if settings.HEALTH_PORT:
             health = HealthServer(rt, liveness, settings.HEALTH_LISTEN, settings.HEALTH_PORT)
@@ -220,6 +228,7 @@ def build_application(
         .request(AiohttpRequest(proxy=proxy))
         .get_updates_request(PollingRequest(liveness, connection_pool_size=1, proxy=proxy))
         .local_mode(settings.TELEGRAM_LOCAL_MODE)
+        .updater(None)  # updates are taken by the durable intake (`start_bot`), not PTB's Updater
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )
@@ -230,3 +239,58 @@ def build_application(
     app.add_handler(TypeHandler(Update, bind_update_ids), group=-2)
     register(app)
     return app
+
+
+async def start_bot(
+    app: Application,
+    *,
+    poll_interval: float = POLL_INTERVAL_S,
+    poll_timeout: int = POLL_TIMEOUT_S,
+    allowed_updates: list[str] | None = None,
+    webhook: dict[str, Any] | None = None,
+) -> Intake:
+    """Start a built application and its durable intake (`bot.telegram.intake`): storage and jobs
+    (`post_init`), then the updates a previous run left unprocessed, then polling — or, with
+    `webhook` (the keyword arguments of `Intake.start_webhook`), the webhook."""
+    assert app.post_init is not None, "build_application sets post_init"
+    await app.initialize()
+    try:
+        await app.post_init(app)
+        await app.start()
+        intake = Intake(
+            app,
+            app.bot_data[RUNTIME_KEY],
+            allowed_updates=allowed_updates,
+            poll_interval=poll_interval,
+            poll_timeout=poll_timeout,
+        )
+        app.bot_data[INTAKE_KEY] = intake
+        if webhook is None:
+            await intake.start_polling()
+        else:
+            await intake.start_webhook(**webhook)
+    except BaseException:
+        await stop_bot(app)
+        raise
+    return intake
+
+
+async def stop_bot(app: Application) -> None:
+    """Undo `start_bot`: stop taking updates at once, let the application finish what it holds,
+    then storage last. (`python -m bot run` bounds the middle step, `bot.__main__`.)"""
+    intake: Intake | None = app.bot_data.pop(INTAKE_KEY, None)
+    if intake is not None:
+        await intake.stop()
+    if app.running:
+        await app.stop()
+    if intake is not None:
+        await intake.flush()
+    await finish_stopping(app)
+
+
+async def finish_stopping(app: Application) -> None:
+    """The last steps of a stop: PTB's shutdown, then storage (`post_shutdown`)."""
+    assert app.post_shutdown is not None, "build_application sets post_shutdown"
+    with contextlib.suppress(RuntimeError):  # never initialized: nothing to shut down
+        await app.shutdown()
+    await app.post_shutdown(app)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sqlite3
 import sys
 from collections.abc import Sequence
@@ -25,9 +26,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
+from telegram.ext import Application
 
 from bot import instance, version
-from bot.app import POLL_INTERVAL_S, build_application, open_runtime
+from bot.app import INTAKE_KEY, build_application, finish_stopping, open_runtime, start_bot
 from bot.devtools.demo import run_demo
 from bot.devtools.sandbox import run_sandbox
 from bot.domain.baselines import BaselineKind
@@ -43,6 +45,10 @@ from storage.instance import InstanceLock, InstanceRunning
 EXIT_USAGE = 2
 EXIT_UNAVAILABLE = 69  # sysexits EX_UNAVAILABLE: the Bot API or the database cannot be reached; retry
 EXIT_CONFIG = 78  # sysexits EX_CONFIG: a bad setting; retrying without a fix will not help
+#: after SIGTERM/SIGINT, how long the updates in progress may take before the process exits
+#: anyway (what is left stays in the update journal for the next start; a service manager's
+#: stop timeout is 90 s, and the issue's contract 10 s)
+SHUTDOWN_GRACE_S = 6.0
 log = logging.getLogger("bot")
 
 
@@ -157,23 +163,47 @@ def _run_locked(args: argparse.Namespace, settings: Settings, token: str) -> int
     except TelegramError as exc:
         raise _bot_api_error(exc, settings, webhook=args.webhook) from None
     app = build_application(settings, webhook=args.webhook)
+    webhook = None
+    if args.webhook:
+        assert settings.WEBHOOK_URL, "checked above, before the token"
+        webhook = {
+            "listen": settings.WEBHOOK_LISTEN,
+            "port": settings.WEBHOOK_PORT,
+            "url_path": webhook_path(settings.WEBHOOK_URL),
+            "webhook_url": settings.WEBHOOK_URL,
+            "secret_token": settings.WEBHOOK_SECRET,
+        }
     try:
-        if args.webhook:
-            assert settings.WEBHOOK_URL, "checked above, before the token"
-            app.run_webhook(
-                listen=settings.WEBHOOK_LISTEN,
-                port=settings.WEBHOOK_PORT,
-                url_path=webhook_path(settings.WEBHOOK_URL),
-                webhook_url=settings.WEBHOOK_URL,
-                secret_token=settings.WEBHOOK_SECRET,
-                allowed_updates=ALLOWED_UPDATES,
-                drop_pending_updates=False,
-            )
-        else:
-            app.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False, poll_interval=POLL_INTERVAL_S)
-    except TelegramError as exc:  # only a failure while starting gets here: running, PTB retries
+        asyncio.run(_serve(app, webhook))
+    except TelegramError as exc:  # only a failure while starting gets here: running, the intake retries
         raise _bot_api_error(exc, settings, webhook=args.webhook) from None
     return 0
+
+
+async def _serve(app: Application, webhook: dict | None) -> None:
+    """Run until SIGTERM or SIGINT; then stop taking updates at once and exit within
+    `SHUTDOWN_GRACE_S` and a few seconds, whatever the backlog: the update journal keeps what was
+    not processed for the next start (`bot.telegram.intake`)."""
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+    await start_bot(app, allowed_updates=ALLOWED_UPDATES, webhook=webhook)
+    await stopping.wait()
+    log.info("stopping: no more updates are taken")
+    intake = app.bot_data.pop(INTAKE_KEY)
+    await intake.stop()
+    try:
+        await asyncio.wait_for(app.stop(), SHUTDOWN_GRACE_S)
+    except TimeoutError:
+        left = intake.in_flight
+        log.warning("stopping without finishing %d update(s); they are processed at the next start", left)
+        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in others:
+            task.cancel()
+        await asyncio.wait(others, timeout=2)
+    await intake.flush()
+    await finish_stopping(app)
 
 
 async def _migrate(settings: Settings) -> list[str]:

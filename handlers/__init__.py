@@ -60,6 +60,7 @@ def register(app: Application) -> None:
             CommandHandler("logistik", digest.logistik),
             ChatMemberHandler(groups.bot_membership, ChatMemberHandler.MY_CHAT_MEMBER),
             *lapor.last_handlers(),
+            CallbackQueryHandler(incidents.unknown_button),  # last: every press is answered
         ]
     )
     app.add_error_handler(errors.on_error)

@@ -19,7 +19,7 @@ from bot.services.registration import InviteCreated
 from bot.telegram import digests as digest_delivery
 from bot.telegram import menus
 from bot.telegram.replies import reply, send, send_document
-from bot.telegram.updates import actor_of, args_of, chat_of, job_queue_of, message_of
+from bot.telegram.updates import actor_of, args_of, chat_of, job_queue_of, message_of, whole_number
 from bot.texts import baselines as tb
 from bot.texts import common as t
 from bot.texts.digest import split_messages
@@ -53,10 +53,11 @@ async def undang(update: Update, context: KpuContext) -> None:
 
 async def cabut(update: Update, context: KpuContext) -> None:
     args = args_of(context)
-    if len(args) != 1 or not args[0].isdigit():
+    target_id = whole_number(args[0]) if len(args) == 1 else None
+    if target_id is None:
         await reply(update, t.CABUT_USAGE)
         return
-    result = await registration.revoke(context.rt, actor_of(context), int(args[0]))
+    result = await registration.revoke(context.rt, actor_of(context), target_id)
     if result.ok:
         # `RevokeResult.target` is optional for the refusals; a revocation that succeeded has one
         target = cast(User, result.target)

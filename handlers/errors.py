@@ -1,25 +1,36 @@
-"""One error handler: log the failure with its traceback, tell the user a short apology, alert the
+"""One error handler: log the failure, tell the user what happened to their message, alert the
 operators (deduplicated, `bot.telegram.ops`).
 
-Errors without an update come from fetching updates (PTB's polling loop): a `409 Conflict`
-means another process polls with this token; it is one log line and one ops alert per
-`CONFLICT_LOG_EVERY`, not a traceback every few seconds. A network failure there is one line too
-(PTB retries by itself; `/healthz` says 503 meanwhile).
+* the database could not be written (busy longer than its wait, read-only, disk full): nothing
+  was stored — a report is answered "laporan BELUM tersimpan, kirim ulang", any other command
+  "belum dijalankan"; one log line, no traceback (the fault is the host's, not the code's), and
+  an ops alert;
+* Telegram could not be reached or did not answer in time: no apology — the outcome of the send
+  is unknown (it may have arrived), and an apology could contradict a receipt the user has;
+* anything else is a bug: logged with its traceback, a short apology, an ops alert.
+
+Errors without an update come from fetching updates (the durable intake's `getUpdates` loop,
+`bot.telegram.intake`): a `409 Conflict` means another process polls with this token; it is one
+log line and one ops alert per `CONFLICT_LOG_EVERY`, not a line every few seconds. A network
+failure there is one line too (the intake retries by itself; `/healthz` says 503 meanwhile).
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 
 from telegram import Update
-from telegram.error import Conflict, NetworkError, TelegramError
+from telegram.error import BadRequest, Conflict, NetworkError, RetryAfter, TelegramError
 
 from bot.context import RUNTIME_KEY, KpuContext
 from bot.telegram import ops
 from bot.telegram.replies import send
 from bot.texts import common as t
 from bot.texts import ops as ops_texts
+from handlers.lapor import CB as LAPOR_CALLBACK
+from handlers.lapor import CB_SUGGESTION, HELD_CB
 
 log = logging.getLogger("bot.errors")
 
@@ -36,25 +47,35 @@ class _Conflicts:
 async def on_error(update: object, context: KpuContext) -> None:
     error = context.error
     rt = context.application.bot_data.get(RUNTIME_KEY)
-    fetching = update is None and context.job is None  # PTB's polling loop, not a job
+    fetching = update is None and context.job is None  # the intake's getUpdates loop, not a job
     if fetching and isinstance(error, Conflict):
         _on_conflict(error, context)
         return
     if fetching and isinstance(error, NetworkError):
         log.warning("fetching updates failed: %s (retrying)", error)
         return
+    if isinstance(error, (NetworkError, RetryAfter)) and not isinstance(error, BadRequest):  # BadRequest: refused
+        log.warning("Telegram did not take a message (%s); not apologising: it may have arrived", error)
+        return
     ops.count("handler_errors")
-    log.error("error while handling an update", exc_info=error)
     where = _where(update)
-    if rt is not None:
-        rt.alert(f"error:{type(error).__name__}:{_origin(error)}", ops_texts.handler_error(_describe(error), where))
+    if isinstance(error, sqlite3.Error):
+        log.error("the database did not take a change (%s): the user is told to send it again", error)
+        text = t.NOT_STORED_BUSY if isinstance(update, Update) and is_report(update) else t.NOT_DONE_BUSY
+        if rt is not None:
+            rt.alert(f"error:{type(error).__name__}", ops_texts.handler_error(_describe(error), where))
+    else:
+        log.error("error while handling an update", exc_info=error)
+        text = t.ERROR_APOLOGY
+        if rt is not None:
+            rt.alert(f"error:{type(error).__name__}:{_origin(error)}", ops_texts.handler_error(_describe(error), where))
     if not isinstance(update, Update):
         return
     try:
         if update.callback_query is not None:
-            await update.callback_query.answer(t.ERROR_APOLOGY, show_alert=True)
+            await update.callback_query.answer(text, show_alert=True)
         elif update.effective_chat is not None:
-            await send(context.bot, update.effective_chat.id, t.ERROR_APOLOGY, thread_id=_thread(update))
+            await send(context.bot, update.effective_chat.id, text, thread_id=_thread(update))
     except TelegramError:
         log.warning("could not send the apology either", exc_info=True)
 
@@ -99,6 +120,18 @@ def _where(update: object) -> str:
     if msg is not None and msg.text and msg.text.startswith("/"):
         return f"{msg.text.split()[0][:40]} di chat {msg.chat_id}"
     return f"pesan di chat {msg.chat_id if msg is not None else '?'}"
+
+
+def is_report(update: Update) -> bool:
+    """The update carries a report: a /lapor line (text or caption), the guided flow's step, a
+    corrected report sent by its button, a held figure's Benar."""
+    if update.callback_query is not None:
+        return (update.callback_query.data or "").startswith((f"{LAPOR_CALLBACK}:", f"{HELD_CB}:", CB_SUGGESTION))
+    msg = update.effective_message
+    if msg is None:
+        return False
+    text = (msg.text or msg.caption or "").lstrip()
+    return text.lower().startswith("/lapor") or msg.chat.type == "private" and not text.startswith("/")
 
 
 def _thread(update: Update) -> int | None:

@@ -19,7 +19,7 @@ from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
 from bot.context import KpuContext
-from bot.services import registration, reporting
+from bot.services import audit, registration, reporting
 from bot.telegram.replies import reply
 from bot.texts import common as t
 
@@ -33,6 +33,18 @@ def _is_start(update: Update) -> bool:
 def _is_command(update: Update) -> bool:
     msg = update.effective_message
     return bool(msg and msg.text and msg.text.startswith("/"))
+
+
+def _attempt(update: Update) -> str:
+    """What a refused update tried: a button's data, or a command's first word."""
+    if update.callback_query is not None:
+        return f"tombol {update.callback_query.data or ''}"
+    msg = update.effective_message
+    return (msg.text or "").split(maxsplit=1)[0] if msg and msg.text else ""
+
+
+def _chat_name(update: Update) -> str:
+    return f"chat {update.effective_chat.id}" if update.effective_chat else ""
 
 
 def _is_edit(update: Update) -> bool:
@@ -72,6 +84,11 @@ async def gate(update: Update, context: KpuContext) -> None:
     if _is_start(update) and update.effective_chat and update.effective_chat.type == ChatType.PRIVATE:
         return  # registration by invite link, or the greeting for strangers
     text = t.refusal("revoked") if user is not None else t.NOT_REGISTERED
+    if update.callback_query is not None or _is_command(update):  # an attempt to act: audited
+        attempted = _attempt(update)
+        await audit.refused(
+            context.rt, sender.id, attempted, _chat_name(update), "revoked" if user else "not_registered"
+        )
     if update.callback_query is not None:
         await update.callback_query.answer(t.refusal("revoked" if user else "not_registered"), show_alert=True)
     elif update.effective_message is not None and update.effective_chat is not None:

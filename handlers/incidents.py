@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import asyncio
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
 
 from bot.context import NOTIFIER_KEY, KpuContext
 from bot.domain.access import Reason
-from bot.services import export, regions, reporting
+from bot.services import audit, export, regions, reporting
 from bot.services import incidents as lifecycle
 from bot.services.export import Exported
 from bot.services.incidents import Move, MoveResult, NotShown, Why
 from bot.telegram.outbox import CALLBACK_VERSION
 from bot.telegram.replies import edit, reply, send_document
-from bot.telegram.updates import actor_of, args_of, message_of, query_message_of, query_of, sender_of
+from bot.telegram.updates import actor_of, args_of, message_of, query_message_of, query_of, sender_of, whole_number
 from bot.texts import common as tc
 from bot.texts import export as texts_export
 from bot.texts import incidents as ti
@@ -25,8 +26,7 @@ from bot.texts.formatting import number
 def _incident_id(args: list[str]) -> int | None:
     if len(args) != 1:
         return None
-    token = args[0].lstrip("#")
-    return int(token) if token.isdigit() and len(token) < 12 else None
+    return whole_number(args[0].lstrip("#"), max_digits=11)
 
 
 async def status(update: Update, context: KpuContext) -> None:
@@ -120,11 +120,26 @@ async def incident_button(update: Update, context: KpuContext) -> None:
     a refusal is an alert and changes nothing."""
     query = query_of(update)
     parts = (query.data or "").split(":")
-    if len(parts) != 3 or parts[0] != CALLBACK_VERSION or parts[1] not in BUTTON_MOVES or not parts[2].isdigit():
-        await query.answer(ti.BUTTON_OUTDATED, show_alert=True)
+    if (
+        len(parts) != 3
+        or parts[0] != CALLBACK_VERSION
+        or parts[1] not in BUTTON_MOVES
+        or whole_number(parts[2]) is None
+    ):
+        await unknown_button(update, context)
         return
     result, text = await _perform(context, int(parts[2]), BUTTON_MOVES[parts[1]], "", plain=True)
+    if result.why == Why.NOT_FOUND:  # a button for no incident: only a forged one says that
+        await audit.refused(context.rt, sender_of(update).id, f"tombol {query.data}", "", "not_found")
     await query.answer(ti.alert(text), show_alert=not result.ok)
+
+
+async def unknown_button(update: Update, context: KpuContext) -> None:
+    """A press whose data no handler knows (an old version's button, or a forged one): answered,
+    so the user's button stops spinning, and audited; nothing else happens."""
+    query = query_of(update)
+    await audit.refused(context.rt, sender_of(update).id, f"tombol {(query.data or '')[:64]}", "", "unknown_button")
+    await query.answer(ti.BUTTON_OUTDATED, show_alert=True)
 
 
 # --- /insiden ------------------------------------------------------------------------------------
@@ -178,7 +193,7 @@ async def insiden(update: Update, context: KpuContext) -> None:
 def _page_data(data: str) -> tuple[int, str | None, bool, int] | None:
     """il2:<requester>:<kind or *>:<o|a>:<page> → (requester, kind, open_only, page); None if not."""
     parts = data.split(":")
-    if len(parts) != 5 or parts[0] != LIST_CB or not parts[1].isdigit() or not parts[4].isdigit():
+    if len(parts) != 5 or parts[0] != LIST_CB or whole_number(parts[1]) is None or whole_number(parts[4]) is None:
         return None
     if (parts[2] != "*" and parts[2] not in KINDS) or parts[3] not in ("o", "a") or int(parts[4]) < 1:
         return None
@@ -190,16 +205,28 @@ async def insiden_page(update: Update, context: KpuContext) -> None:
     list shows the requester's scope)."""
     query = query_of(update)
     parsed = _page_data(query.data or "")
-    if parsed is None:
-        await query.answer(ti.BUTTON_OUTDATED, show_alert=True)
+    if parsed is None or not _is_list(query_message_of(query)):  # forged on another message (a post)
+        await unknown_button(update, context)
         return
     requester, kind, open_only, page = parsed
     if requester != sender_of(update).id:
+        await audit.refused(context.rt, sender_of(update).id, f"tombol {query.data}", "", "not_own")
         await query.answer(ti.LIST_NOT_YOURS, show_alert=True)
         return
     text, markup = await _render_list(context, requester, kind, open_only, page)
     await query.answer()
-    await edit(query_message_of(query), text, markup=markup)
+    try:
+        await edit(query_message_of(query), text, markup=markup)
+    except BadRequest as exc:
+        if "not modified" not in exc.message:  # the same page again: nothing to change
+            raise
+
+
+def _is_list(message: Message) -> bool:
+    """The message is a /insiden list: it carries the list's ◀ ▶ buttons."""
+    rows = message.reply_markup.inline_keyboard if message.reply_markup else ()
+    data = [b.callback_data for row in rows for b in row]
+    return any(isinstance(d, str) and d.startswith(f"{LIST_CB}:") for d in data)
 
 
 # --- /ekspor -------------------------------------------------------------------------------------
@@ -208,7 +235,7 @@ async def insiden_page(update: Update, context: KpuContext) -> None:
 async def ekspor(update: Update, context: KpuContext) -> None:
     """The incidents of the user's scope as CSV (NIKs masked), sent as a document."""
     args = args_of(context)
-    if len(args) > 1 or (args and not args[0].isdigit()):
+    if len(args) > 1 or (args and whole_number(args[0]) is None):
         await reply(update, ti.EKSPOR_USAGE)
         return
     days = int(args[0]) if args else 7

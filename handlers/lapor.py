@@ -38,6 +38,7 @@ from bot.domain.reporting import DATA_PROBLEMS, ITEMS, LaporError, ParsedLapor, 
 from bot.domain.suggest import closest_command, correct_line, report_in_plain_text
 from bot.services import reporting
 from bot.services.reporting import Batch, Held, Receipt, Refused, Source
+from bot.telegram.outbox import HELD_CALLBACK
 from bot.telegram.replies import edit, reply, send
 from bot.telegram.updates import (
     actor_of,
@@ -83,49 +84,33 @@ def command_args(message: Message) -> str:
 
 def source_of(update: Update, message: Message | None = None) -> Source:
     message = message or message_of(update)
-    return Source(message.chat_id, message.message_id, update.update_id, message.date)
+    quote = message.chat.type != ChatType.PRIVATE  # as `reply` does: in a group, the receipt quotes
+    return Source(message.chat_id, message.message_id, update.update_id, message.date, quote=quote)
 
 
-#: callback data prefix of the Benar / Batal buttons of a figure that went down
-HELD_CB = "turun1"
-
-
-def _held_buttons(report_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(tr.HELD_CONFIRM_BUTTON, callback_data=f"{HELD_CB}:{report_id}:ya"),
-                InlineKeyboardButton(tr.HELD_CANCEL_BUTTON, callback_data=f"{HELD_CB}:{report_id}:tidak"),
-            ]
-        ]
-    )
+#: callback data prefix of the Benar / Batal buttons of a figure that went down (sent with its
+#: question by the outbox sender)
+HELD_CB = HELD_CALLBACK
 
 
 async def answer_receipt(
     update: Update, context: KpuContext, result: Receipt | Batch | Held | Refused, args: str | None = None
-) -> Message:
-    """The receipt(s), the question of a figure that went down (with Benar / Batal), or the
-    refusal; for a refused near miss of a typed line (`args`), the corrected report with a button
-    that sends it. In a message of several reports, each figure that went down is asked after the
-    receipt, in a message of its own."""
+) -> None:
+    """A refusal is answered now (nothing was stored); for a refused near miss of a typed line
+    (`args`), with the corrected report and a button that sends it. Anything stored — receipts,
+    the question of a figure that went down (with Benar / Batal), a repeat — was queued in the
+    outbox with it and goes out from there, so storing never waits for Telegram and an answer
+    that cannot be sent now is retried until it is."""
     if isinstance(result, Refused):
         text = refused_text(result)
         suggestion = correct_line(args) if args is not None and isinstance(result.why, LaporError) else None
         if suggestion is None:
-            return await reply(update, text, owner_id=sender_of(update).id)
+            await reply(update, text, owner_id=sender_of(update).id)
+            return
         text += "\n\n" + tr.did_you_mean(f"/lapor {suggestion}")
-        return await reply(update, text, owner_id=sender_of(update).id, markup=_suggestion_button(), quote=True)
-    if isinstance(result, Held):
-        return await _ask_held(update, result)
-    owner = result.reporter_id if isinstance(result, Batch) else result.incident.reporter_id
-    sent = await reply(update, receipt_text(result), owner_id=owner if owner is not None else sender_of(update).id)
-    if isinstance(result, Batch):
-        for held in result.receipts:
-            if isinstance(held, Held):
-                await _ask_held(update, held)
-    if result.notified:
-        context.application.bot_data[NOTIFIER_KEY].kick()
-    return sent
+        await reply(update, text, owner_id=sender_of(update).id, markup=_suggestion_button(), quote=True)
+        return
+    context.application.bot_data[NOTIFIER_KEY].kick()
 
 
 def refused_text(result: Refused) -> str:
@@ -133,55 +118,11 @@ def refused_text(result: Refused) -> str:
     return tr.in_line(result.line, text) if result.line is not None else text
 
 
-async def _ask_held_after(context: KpuContext, chat_id: int, owner_id: int, result: Receipt | Batch) -> None:
-    """After a receipt edited into place: ask each figure of the batch that went down."""
-    for held in result.receipts if isinstance(result, Batch) else ():
-        if isinstance(held, Held):
-            text, markup = tr.held(held.report, held.current), _held_buttons(held.report_id)
-            await send(context.bot, chat_id, text, owner_id=owner_id, markup=markup)
-
-
-async def _ask_held(update: Update, held: Held) -> Message:
-    return await reply(
-        update, tr.held(held.report, held.current), owner_id=sender_of(update).id, markup=_held_buttons(held.report_id)
-    )
-
-
 def first_receipt(result: Receipt | Batch | Held | Refused) -> Receipt | None:
     """The receipt of the first report stored from a message (a file joins that one), if any."""
     if isinstance(result, Batch):
         return next((r for r in result.receipts if isinstance(r, Receipt)), None)
     return result if isinstance(result, Receipt) else None
-
-
-def _part(result: Receipt | Held) -> ti.ReceiptPart | ti.HeldPart:
-    if isinstance(result, Held):
-        return ti.HeldPart(result.report, result.current, result.path)
-    return ti.ReceiptPart(
-        result.incident,
-        reporting.report_of(result.incident),
-        result.path,
-        result.nik_warnings,
-        result.duplicate,
-        result.repeat_minutes,
-        result.updated,
-        result.closed,
-    )
-
-
-def receipt_text(result: Receipt | Batch) -> str:
-    if isinstance(result, Batch):
-        return ti.batch_receipt([_part(r) for r in result.receipts])
-    return ti.receipt(
-        result.incident,
-        reporting.report_of(result.incident),
-        result.path,
-        result.nik_warnings,
-        result.duplicate,
-        repeat_minutes=result.repeat_minutes,
-        updated=result.updated,
-        closed=result.closed,
-    )
 
 
 def _suggestion_button() -> InlineKeyboardMarkup:
@@ -192,8 +133,9 @@ async def held_button(update: Update, context: KpuContext) -> None:
     """Benar / Batal under a report whose figure went down: only its reporter may answer, once."""
     query = query_of(update)
     _, report_id, answer = data_of(query).split(":")
-    result = await reporting.confirm_held(context.rt, actor_of(context), int(report_id), answer == "ya")
     message = query_message_of(query)
+    source = Source(message.chat_id, message.message_id, update.update_id, message.date, edit=True)
+    result = await reporting.confirm_held(context.rt, actor_of(context), int(report_id), answer == "ya", source)
     if result is None:
         await query.answer()
         text = tr.HELD_CANCELLED if answer != "ya" else tr.HELD_ALREADY
@@ -203,9 +145,7 @@ async def held_button(update: Update, context: KpuContext) -> None:
     if isinstance(result, Refused):
         await edit(message, ti.refusal_text(result.why), owner_id=sender_of(update).id)
         return
-    await edit(message, receipt_text(result), owner_id=result.incident.reporter_id)
-    if result.notified:
-        context.application.bot_data[NOTIFIER_KEY].kick()
+    context.application.bot_data[NOTIFIER_KEY].kick()  # the receipt is edited into the question
 
 
 # --- one line ----------------------------------------------------------------------------------
@@ -476,24 +416,21 @@ async def confirmed(update: Update, context: KpuContext) -> int:
     if isinstance(parsed, LaporError):
         await query.answer(ti.FLOW_EXPIRED_BUTTON, show_alert=True)
         return ConversationHandler.END
-    await query.answer()
     message = query_message_of(query)
-    source = Source(message.chat_id, message.message_id, update.update_id, flow.get("sent_at") or message.date)
+    source = Source(
+        message.chat_id, message.message_id, update.update_id, flow.get("sent_at") or message.date, edit=True
+    )
     result = await reporting.submit_parsed(context.rt, actor_of(context), parsed, source)
     if isinstance(result, Refused):
+        await query.answer()
         await edit(message, refused_text(result), owner_id=sender_of(update).id)
-        return ConversationHandler.END
-    if isinstance(result, Held):
-        markup = _held_buttons(result.report_id)
-        await edit(message, tr.held(result.report, result.current), owner_id=sender_of(update).id, markup=markup)
         return ConversationHandler.END
     first = first_receipt(result)
     if first is not None and FILE_KEY in flow:  # the flow started from a file without a caption: it joins the report
         await reporting.attach(context.rt, actor_of(context), first.incident.id, NewAttachment(**flow[FILE_KEY]))
-    await edit(message, receipt_text(result), owner_id=first.incident.reporter_id if first else sender_of(update).id)
-    await _ask_held_after(context, message.chat_id, sender_of(update).id, result)
-    if result.notified:
-        context.application.bot_data[NOTIFIER_KEY].kick()
+    # the confirmation becomes the receipt (or the question of a figure that went down), through the outbox
+    context.application.bot_data[NOTIFIER_KEY].kick()
+    await query.answer()
     return ConversationHandler.END
 
 
@@ -604,20 +541,14 @@ async def send_suggestion(update: Update, context: KpuContext) -> None:
         await query.answer(tr.SUGGESTION_GONE, show_alert=True)
         return
     await query.answer()
-    source = Source(original.chat_id, original.message_id, None, original.date)
-    result = await reporting.submit_text(context.rt, actor_of(context), suggestion, source)
     message = query_message_of(query)
+    # stored with the original message as its source; the answer that offered it becomes the receipt
+    source = Source(original.chat_id, original.message_id, None, original.date, edit_message_id=message.message_id)
+    result = await reporting.submit_text(context.rt, actor_of(context), suggestion, source)
     if isinstance(result, Refused):
         await edit(message, refused_text(result), owner_id=query.from_user.id)
         return
-    if isinstance(result, Held):
-        markup = _held_buttons(result.report_id)
-        await edit(message, tr.held(result.report, result.current), owner_id=query.from_user.id, markup=markup)
-        return
-    await edit(message, receipt_text(result), owner_id=query.from_user.id)
-    await _ask_held_after(context, message.chat_id, query.from_user.id, result)
-    if result.notified:
-        context.application.bot_data[NOTIFIER_KEY].kick()
+    context.application.bot_data[NOTIFIER_KEY].kick()
 
 
 async def file_without_caption(update: Update, context: KpuContext) -> None:

@@ -8,6 +8,7 @@ from datetime import datetime
 import aiosqlite
 
 from bot.domain.clock import to_db
+from storage.db import Database
 
 
 async def record(
@@ -24,3 +25,18 @@ async def record(
         "INSERT INTO audit_log (at, actor_id, action, target, detail) VALUES (?, ?, ?, ?, ?)",
         (to_db(at), actor_id, action, target, json.dumps(detail or {}, ensure_ascii=False)),
     )
+
+
+async def refused(
+    db: Database, *, at: datetime, actor_id: int | None, attempted: str, target: str, reason: str
+) -> None:
+    """Audit a refusal (nothing else was written): who tried what, on what, and why not."""
+    async with db.transaction() as conn:
+        await record(
+            conn,
+            at=at,
+            actor_id=actor_id,
+            action="ditolak",
+            target=target[:200],
+            detail={"aksi": attempted[:200], "alasan": reason},
+        )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import re
 import sqlite3
 from collections.abc import AsyncIterator
@@ -73,6 +74,50 @@ async def connect(path: Path | str) -> aiosqlite.Connection:
     return conn
 
 
+def check_before_open(path: Path) -> None:
+    """Refuse, before SQLite touches them, files the bot must not start on.
+
+    An empty (or missing) database beside a non-empty `-wal` file is a database whose main file
+    was lost or truncated: SQLite would quietly start a new one (and throw the log away), and
+    every officer would be told they are not registered. A file or folder without write
+    permission would start, then fail every report."""
+    wal = path.with_name(path.name + "-wal")
+    main_size = path.stat().st_size if path.exists() else 0
+    if main_size == 0 and wal.exists() and wal.stat().st_size > 0:
+        raise DatabaseUnavailable(
+            f"{path}: berkas basis data kosong atau hilang, padahal {wal.name} di sebelahnya berisi data; "
+            "pulihkan dari cadangan (jangan hapus berkas -wal)"
+        )
+    if path.exists() and not os.access(path, os.W_OK):
+        raise DatabaseUnavailable(f"{path}: hanya-baca (tidak ada izin tulis untuk berkas ini)")
+    folder = path.parent if str(path.parent) else Path(".")
+    if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
+        raise DatabaseUnavailable(f"{path}: folder {folder} hanya-baca (SQLite perlu menulis -wal di sana)")
+
+
+async def check_integrity(conn: aiosqlite.Connection, path: Path) -> None:
+    """`PRAGMA quick_check`: a corrupt page is refused at start, not met by the first report."""
+    try:
+        async with conn.execute("PRAGMA quick_check") as cur:
+            rows = await cur.fetchall()
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseUnavailable(f"{path}: rusak ({_reason(exc)}); pulihkan dari cadangan") from exc
+    try:  # a read-only mount, or a file root may read but not lock for writing
+        await conn.execute("BEGIN IMMEDIATE")
+        await conn.execute("ROLLBACK")
+    except sqlite3.OperationalError as exc:
+        if "readonly" in str(exc) or "read-only" in str(exc):
+            raise DatabaseUnavailable(f"{path}: hanya-baca ({_reason(exc)})") from exc
+        # busy (another process writes): usable, and the caller's own writes wait or say so
+    problems = [str(row[0]) for row in rows if str(row[0]) != "ok"]
+    if problems:
+        raise DatabaseUnavailable(
+            f"{path}: rusak (PRAGMA quick_check: {problems[0]}"
+            + (f", dan {len(problems) - 1} masalah lain" if len(problems) > 1 else "")
+            + "); pulihkan dari cadangan"
+        )
+
+
 async def schema_version(conn: aiosqlite.Connection) -> int:
     async with conn.execute("PRAGMA user_version") as cur:
         row = await cur.fetchone()
@@ -92,34 +137,70 @@ async def migrate(conn: aiosqlite.Connection) -> list[str]:
     for number, name, sql in known:
         if number <= current:
             continue
-        # A migration that rebuilds a table (SQLite's "12-step" procedure) needs foreign keys off
-        # while the old table is renamed and dropped; it says so on a line of its own, and the
-        # keys are checked before it commits.
-        rebuild = _REBUILD_MARK in sql.splitlines()
-        if rebuild:
+        # A migration that rebuilds a table (SQLite's "12-step" procedure) runs with foreign keys
+        # off, checked before it commits. Two ways to say so: `-- rebuilds: TABLE` lines (the runner
+        # keeps the table's triggers and indexes, see REBUILDS), or, in 0007 and 0009 as released,
+        # the line `_REBUILD_MARK` (the migration sets legacy_alter_table and re-creates them itself).
+        rebuilt = _rebuilds(sql)
+        marked = _REBUILD_MARK in sql.splitlines()
+        if rebuilt or marked:
             await conn.execute("PRAGMA foreign_keys = OFF")
+        if rebuilt:
+            await conn.execute("PRAGMA legacy_alter_table = ON")
         # executescript would COMMIT on its own; run statement by statement inside BEGIN.
         await conn.execute("BEGIN IMMEDIATE")
         try:
+            kept = await _triggers_and_indexes(conn, rebuilt)
             for statement in _statements(sql):
                 await conn.execute(statement)
-            if rebuild:
-                async with conn.execute("PRAGMA foreign_key_check") as cur:
-                    broken = list(await cur.fetchall())
+            await _restore(conn, kept)
+            if rebuilt or marked:
+                broken = await conn.execute_fetchall("PRAGMA foreign_key_check")
                 if broken:
-                    raise RuntimeError(
-                        f"{name}: foreign keys broken by the migration: {[tuple(r) for r in broken[:5]]}"
-                    )
+                    raise RuntimeError(f"migration {name} breaks foreign keys: {[tuple(r) for r in broken][:5]}")
             await conn.execute(f"PRAGMA user_version = {number}")
             await conn.execute("COMMIT")
         except BaseException:
             await conn.execute("ROLLBACK")
             raise
         finally:
-            if rebuild:
+            if rebuilt:
+                await conn.execute("PRAGMA legacy_alter_table = OFF")
+            if rebuilt or marked:
                 await conn.execute("PRAGMA foreign_keys = ON")
         applied.append(name)
     return applied
+
+
+#: a migration that rebuilds a table (SQLite cannot drop a UNIQUE or CHECK constraint in place)
+#: names it on a line `-- rebuilds: TABLE`; the runner then keeps the table's triggers and
+#: indexes — whichever migrations made them — and runs it with foreign keys off, checked at the end
+REBUILDS = re.compile(r"^-- rebuilds: (\w+)\s*$", re.MULTILINE)
+
+
+def _rebuilds(sql: str) -> list[str]:
+    return REBUILDS.findall(sql)
+
+
+async def _triggers_and_indexes(conn: aiosqlite.Connection, tables: list[str]) -> list[tuple[str, str]]:
+    """(name, SQL) of the triggers and explicit indexes on `tables`, to create again afterwards."""
+    if not tables:
+        return []
+    marks = ", ".join("?" for _ in tables)
+    rows = await conn.execute_fetchall(
+        f"SELECT name, sql FROM sqlite_master WHERE type IN ('trigger', 'index') AND sql IS NOT NULL"
+        f" AND tbl_name IN ({marks}) ORDER BY type DESC, rowid",
+        tables,
+    )
+    return [(row[0], row[1]) for row in rows]
+
+
+async def _restore(conn: aiosqlite.Connection, kept: list[tuple[str, str]]) -> None:
+    """Create again what a rebuild dropped; what the migration created itself (same name) wins."""
+    for name, sql in kept:
+        exists = await conn.execute_fetchall("SELECT 1 FROM sqlite_master WHERE name = ?", (name,))
+        if not exists:
+            await conn.execute(sql)
 
 
 def _statements(sql: str) -> list[str]:
@@ -162,14 +243,18 @@ class Database:
 
     @classmethod
     async def open(cls, path: Path | str, *, migrate_schema: bool = True) -> Database:
+        """Open the bot's database, refusing one it could not use: `DatabaseUnavailable` names the
+        file and the problem (read-only, corrupt, emptied beside the write-ahead log of a real one)."""
+        check_before_open(Path(path))
         conn = await connect(path)
         try:
+            await check_integrity(conn, Path(path))
             if migrate_schema:
                 await migrate(conn)
         except BaseException as exc:
             await conn.close()  # an open connection's thread would keep the process alive
             if isinstance(exc, DatabaseUnavailable):
-                raise DatabaseUnavailable(f"{path}: {exc}") from exc
+                raise DatabaseUnavailable(exc if str(exc).startswith(f"{path}:") else f"{path}: {exc}") from exc
             if isinstance(exc, (sqlite3.Error, OSError)):
                 raise DatabaseUnavailable(f"{path}: skema tidak bisa diperbarui ({_reason(exc)})") from exc
             raise

@@ -76,26 +76,27 @@ async def get(db: Database, incident_id: int) -> Incident | None:
     return _incident(row) if row else None
 
 
-async def find_duplicate(db: Database, *, update_id: int | None, chat_id: int, message_id: int) -> Incident | None:
-    """The incident already made or updated from this update or this message, if any."""
+async def find_duplicate(db: Database, *, bot_id: int, chat_id: int, message_id: int) -> Incident | None:
+    """The incident this bot already made or updated from this message, if any (reports stored
+    before migration 0014 have bot 0 and never match: another bot's message ids are not this one's)."""
     row = await db.fetchone(
-        f"SELECT {_COLUMNS} FROM incidents WHERE (source_chat_id = ? AND source_message_id = ?)"
-        " OR (? IS NOT NULL AND update_id = ?) LIMIT 1",
-        (chat_id, message_id, update_id, update_id),
+        f"SELECT {_COLUMNS} FROM incidents WHERE bot_id = ? AND source_chat_id = ? AND source_message_id = ?"
+        " ORDER BY id LIMIT 1",
+        (bot_id, chat_id, message_id),
     )
     if row is None:
         row = await db.fetchone(
             f"SELECT {_COLUMNS} FROM incidents WHERE id = (SELECT incident_id FROM incident_reports"
-            " WHERE (source_chat_id = ? AND source_message_id = ?) OR (? IS NOT NULL AND update_id = ?) LIMIT 1)",
-            (chat_id, message_id, update_id, update_id),
+            " WHERE bot_id = ? AND source_chat_id = ? AND source_message_id = ? ORDER BY id LIMIT 1)",
+            (bot_id, chat_id, message_id),
         )
     return _incident(row) if row else None
 
 
 #: A message that carries several reports stores its first under its own message id and report
 #: `k` (k ≥ 1) under `part_message_id(message_id, k)`: negative, so no Telegram message has it, and
-#: unique per part, so the UNIQUE key (source_chat_id, source_message_id) still makes a repeated
-#: delivery store nothing twice. At most `PART_STRIDE - 1` further reports per message.
+#: unique per part, so the UNIQUE key (bot_id, source_chat_id, source_message_id, content_key)
+#: still makes a repeated delivery store nothing twice. At most `PART_STRIDE - 1` further reports per message.
 PART_STRIDE = 100
 
 
@@ -106,16 +107,17 @@ def part_message_id(message_id: int, part: int) -> int:
     return message_id if part == 0 else -(message_id * PART_STRIDE + part)
 
 
-async def parts_of(db: Database, chat_id: int, message_id: int) -> list[Incident]:
-    """Every incident made or updated (a stateful report kept in `incident_reports`) from one
-    message, in the order of its reports; one incident once, at its first part."""
+async def parts_of(db: Database, bot_id: int, chat_id: int, message_id: int) -> list[Incident]:
+    """Every incident this bot made or updated (a stateful report kept in `incident_reports`) from
+    one message, in the order of its reports; one incident once, at its first part."""
     low, high = -(message_id * PART_STRIDE + PART_STRIDE - 1), -(message_id * PART_STRIDE + 1)
     rows = await db.fetchall(
-        "SELECT source_message_id AS part, id AS incident_id FROM incidents WHERE source_chat_id = :chat"
-        " AND (source_message_id = :mid OR source_message_id BETWEEN :low AND :high)"
-        " UNION SELECT source_message_id, incident_id FROM incident_reports WHERE source_chat_id = :chat"
-        " AND incident_id IS NOT NULL AND (source_message_id = :mid OR source_message_id BETWEEN :low AND :high)",
-        {"chat": chat_id, "mid": message_id, "low": low, "high": high},
+        "SELECT source_message_id AS part, id AS incident_id FROM incidents WHERE bot_id = :bot"
+        " AND source_chat_id = :chat AND (source_message_id = :mid OR source_message_id BETWEEN :low AND :high)"
+        " UNION SELECT source_message_id, incident_id FROM incident_reports WHERE bot_id = :bot"
+        " AND source_chat_id = :chat AND incident_id IS NOT NULL"
+        " AND (source_message_id = :mid OR source_message_id BETWEEN :low AND :high)",
+        {"bot": bot_id, "chat": chat_id, "mid": message_id, "low": low, "high": high},
     )
     ordered = sorted(rows, key=lambda r: 0 if r["part"] == message_id else -r["part"])
     found: list[Incident] = []
@@ -152,6 +154,7 @@ class EarlierReport:
     source_chat_id: int
     source_message_id: int
     received_at: datetime
+    bot_id: int = 0
 
 
 async def same_recent(
@@ -169,14 +172,14 @@ async def same_recent(
     args += [getattr(new, column) for column in columns]
     if stateful:
         sql = (
-            "SELECT incident_id AS id, source_chat_id, source_message_id, received_at FROM incident_reports"
+            "SELECT incident_id AS id, source_chat_id, source_message_id, received_at, bot_id FROM incident_reports"
             " WHERE reporter_id = ? AND kind = ? AND region_code = ? AND received_at >= ?"
             f" AND state = 'berlaku' AND incident_id IS NOT NULL AND {figures}"
             " AND (SELECT status FROM incidents WHERE id = incident_id) <> 'ditolak'"
         )
     else:
         sql = (
-            "SELECT id, source_chat_id, source_message_id, received_at FROM incidents"
+            "SELECT id, source_chat_id, source_message_id, received_at, bot_id FROM incidents"
             f" WHERE reporter_id = ? AND kind = ? AND region_code = ? AND received_at >= ? AND {figures}"
             " AND status <> 'ditolak'"
         )
@@ -194,7 +197,7 @@ async def same_recent(
         return None
     received_at = from_db(row["received_at"])
     assert received_at is not None  # NOT NULL in both tables
-    return EarlierReport(incident, row["source_chat_id"], row["source_message_id"], received_at)
+    return EarlierReport(incident, row["source_chat_id"], row["source_message_id"], received_at, row["bot_id"])
 
 
 async def latest_by_reporter(db: Database, reporter_id: int, limit: int) -> list[Incident]:
@@ -214,9 +217,9 @@ async def create(db: Database, new: NewIncident, notify: Sequence[OutboxRow] = (
 
     The schema writes the 'lapor' event and the processed update with the row (migration 0006),
     so without notifications this is one statement; with them, one transaction.
-    Returns (incident, created). When the same update or message was stored before — also when a
-    concurrent delivery wins the race — the UNIQUE keys refuse the second row and the first
-    incident is returned with created=False.
+    Returns (incident, created). When the same bot stored the same message with the same content
+    before — also when a concurrent delivery wins the race — the UNIQUE key refuses the second row
+    and the first incident is returned with created=False.
     """
     values = {f.name: getattr(new, f.name) for f in fields(new)}  # shallow: asdict would deep-copy
     values["payload"] = json.dumps(values["payload"], ensure_ascii=False)
@@ -240,11 +243,11 @@ async def create(db: Database, new: NewIncident, notify: Sequence[OutboxRow] = (
             [row] = await db.write(insert, values)
     except sqlite3.IntegrityError:
         existing = await find_duplicate(
-            db, update_id=new.update_id, chat_id=new.source_chat_id, message_id=new.source_message_id
+            db, bot_id=new.bot_id, chat_id=new.source_chat_id, message_id=new.source_message_id
         )
         if existing is None and stateful:
             raise StateChanged(new.kind, new.region_code, new.item) from None  # one was opened meanwhile
-        if existing is None:
+        if existing is None or (not stateful and any(getattr(existing, f) != getattr(new, f) for f in _CONTENT)):
             raise
         return existing, False
     incident = _incident(row)
@@ -258,6 +261,26 @@ async def create(db: Database, new: NewIncident, notify: Sequence[OutboxRow] = (
         extra={"incident_id": incident.id, "update_id": new.update_id, "chat_id": new.source_chat_id},
     )
     return incident, True
+
+
+#: what a report says, as stored: with its bot and source message, the identity of a report
+#: (`content_key` of migration 0014)
+_CONTENT = (
+    "kind",
+    "region_code",
+    "reporter_id",
+    "item",
+    "received",
+    "planned",
+    "damaged",
+    "data_count",
+    "tps_done",
+    "tps_total",
+    "sirekap",
+    "desa_done",
+    "desa_total",
+    "description",
+)
 
 
 _REPORT_FIGURES = (
@@ -282,6 +305,7 @@ async def _add_report(conn: aiosqlite.Connection, new: NewIncident, incident_id:
         "region_code": new.region_code,
         "description": new.description,
         "reporter_id": new.reporter_id,
+        "bot_id": new.bot_id,
         "source_chat_id": new.source_chat_id,
         "source_message_id": new.source_message_id,
         "update_id": new.update_id,
@@ -372,12 +396,12 @@ async def hold_report(db: Database, new: NewIncident, incident_id: int | None) -
         raise AlreadyStored from exc
 
 
-async def report_of_message(db: Database, *, update_id: int | None, chat_id: int, message_id: int) -> int | None:
-    """The kept report made from this update or message, if any."""
+async def report_of_message(db: Database, *, bot_id: int, chat_id: int, message_id: int) -> int | None:
+    """The kept report this bot made from this message, if any."""
     row = await db.fetchone(
-        "SELECT id FROM incident_reports WHERE (source_chat_id = ? AND source_message_id = ?)"
-        " OR (? IS NOT NULL AND update_id = ?) LIMIT 1",
-        (chat_id, message_id, update_id, update_id),
+        "SELECT id FROM incident_reports WHERE bot_id = ? AND source_chat_id = ? AND source_message_id = ?"
+        " ORDER BY id LIMIT 1",
+        (bot_id, chat_id, message_id),
     )
     return row["id"] if row else None
 
@@ -397,6 +421,7 @@ async def held_report(db: Database, report_id: int) -> tuple[NewIncident, str] |
         source_chat_id=row["source_chat_id"],
         source_message_id=row["source_message_id"],
         update_id=row["update_id"],
+        bot_id=row["bot_id"],
         reported_at=from_db(row["reported_at"]),
         received_at=from_db(row["received_at"]),
         **{name: row[name] for name in _REPORT_FIGURES},
@@ -422,13 +447,13 @@ async def apply_report(
     severity: str,
     close: bool,
     at: datetime,
-    notify: Callable[[list[dict], int], list[OutboxRow]],
+    notify: Callable[[list[dict], int, int], list[OutboxRow]],
 ) -> tuple[Incident, int] | None:
     """A later report of an open stateful incident: its figures, severity and latest report time
     updated in place, the report kept (or a held one confirmed), a 'laporan' event, and — when
     `close` — the automatic closing with its 'selesai_otomatis' event (naming the report's number
     among the incident's reports); `notify(posts,
-    event_id)` gives the notifications (card edits, a first posting). One transaction. Returns the
+    event_id, number)` gives the notifications (the receipt of the report included) (card edits, a first posting). One transaction. Returns the
     new state and the report's number among the incident's reports, or None if the incident was
     closed meanwhile; `AlreadyStored` when this update or message updated it before."""
     try:
@@ -450,7 +475,7 @@ async def _apply_report(
     severity: str,
     close: bool,
     at: datetime,
-    notify: Callable[[list[dict], int], list[OutboxRow]],
+    notify: Callable[[list[dict], int, int], list[OutboxRow]],
 ) -> tuple[Incident, int] | None:
     figures = {name: getattr(new, name) for name in _REPORT_FIGURES if name != "item"}
     async with db.transaction() as conn:
@@ -505,7 +530,7 @@ async def _apply_report(
                 note=str(number),
             )
         cur = await conn.execute(_POSTS_SQL, (incident_id,))
-        await outbox.add(conn, incident_id, notify([dict(r) for r in await cur.fetchall()], event_id), at)
+        await outbox.add(conn, incident_id, notify([dict(r) for r in await cur.fetchall()], event_id, number), at)
     incident = await get(db, incident_id)
     assert incident is not None  # it was just updated
     return incident, number

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,13 +16,17 @@ from storage.db import Database
 class OutboxRow:
     """A notification to send. `dedupe_key` may contain `{id}` for the incident id."""
 
-    purpose: str  # posting, selesai, pelapor, edit (incident rows; private rows: see `add_private`)
+    # posting, selesai, pelapor, edit, tanda_terima (a report's receipt): incident rows (a held
+    # figure's receipt may have none); private rows: see `add_private`
+    purpose: str
     chat_id: int
     dedupe_key: str
     thread_id: int | None = None
     message_id: int | None = None
     region_code: str | None = None
     note: str = ""
+    #: a receipt's facts beyond "stored as #N" (JSON object; see `bot.services.reporting.receipt_row`)
+    detail: str = "{}"
 
 
 #: rows that belong to no incident: a counting reminder to a petugas, a broadcast's message to
@@ -35,7 +40,7 @@ BROADCAST_PURPOSES = ("siaran", "siaran_selesai")
 class Pending:
     id: int
     purpose: str
-    incident_id: int | None  # None for PRIVATE_PURPOSES
+    incident_id: int | None  # None for PRIVATE_PURPOSES and the receipt of a held figure with no incident open
     chat_id: int
     thread_id: int | None
     message_id: int | None
@@ -44,6 +49,7 @@ class Pending:
     attempts: int
     created_at: datetime
     broadcast_id: int | None = None
+    detail: str = "{}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,13 +85,13 @@ async def add_private(conn: aiosqlite.Connection, rows: list[PrivateRow], at: da
     )
 
 
-async def add(conn: aiosqlite.Connection, incident_id: int, rows: list[OutboxRow], at: datetime) -> None:
+async def add(conn: aiosqlite.Connection, incident_id: int | None, rows: list[OutboxRow], at: datetime) -> None:
     """Queue notifications inside the caller's transaction; a repeated dedupe key is ignored."""
     if not rows:
         return
     await conn.executemany(
         "INSERT OR IGNORE INTO outbox (dedupe_key, purpose, incident_id, chat_id, thread_id, message_id,"
-        " region_code, note, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " region_code, note, created_at, next_attempt_at, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
                 row.dedupe_key.format(id=incident_id),
@@ -98,20 +104,22 @@ async def add(conn: aiosqlite.Connection, incident_id: int, rows: list[OutboxRow
                 row.note,
                 to_db(at),
                 to_db(at),
+                row.detail,
             )
             for row in rows
         ],
     )
 
 
-async def queue(db: Database, incident_id: int, rows: list[OutboxRow], at: datetime) -> None:
+async def queue(db: Database, incident_id: int | None, rows: list[OutboxRow], at: datetime) -> None:
     """Queue notifications in a transaction of their own (a repeated dedupe key is ignored)."""
     async with db.transaction() as conn:
         await add(conn, incident_id, rows, at)
 
 
 _COLUMNS = (
-    "id, purpose, incident_id, chat_id, thread_id, message_id, region_code, note, attempts, created_at, broadcast_id"
+    "id, purpose, incident_id, chat_id, thread_id, message_id, region_code, note, attempts, created_at,"
+    " broadcast_id, detail"
 )
 _DUE = "sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?"
 
@@ -129,6 +137,7 @@ def _pending(r: aiosqlite.Row) -> Pending:
         r["attempts"],
         from_db(r["created_at"]),
         r["broadcast_id"],
+        r["detail"],
     )
 
 
@@ -140,17 +149,33 @@ async def due(db: Database, now: datetime, limit: int = 50) -> list[Pending]:
     return [_pending(r) for r in rows]
 
 
-async def claim(db: Database, now: datetime, lease_until: datetime, limit: int = 20) -> list[Pending]:
+async def claim(
+    db: Database, now: datetime, lease_until: datetime, limit: int = 20, skip_chats: Sequence[int] = ()
+) -> list[Pending]:
     """Take up to `limit` due rows for sending, in one statement: their next attempt moves to
     `lease_until`, so no other sender (another process on the same database included) sees them
     as due until the lease runs out. Sending ends the lease (`mark_sent`, `mark_retry`,
-    `mark_failed`); a sender that dies leaves the rows to be taken again when it expires."""
+    `mark_failed`); a sender that dies leaves the rows to be taken again when it expires. Rows to
+    `skip_chats` (chats the sender is still busy with) are left for later."""
+    skip = f" AND chat_id NOT IN ({', '.join('?' for _ in skip_chats)})" if skip_chats else ""
     rows = await db.write(
         f"UPDATE outbox SET next_attempt_at = ? WHERE id IN"
-        f" (SELECT id FROM outbox WHERE {_DUE} ORDER BY next_attempt_at, id LIMIT ?) RETURNING {_COLUMNS}",
-        (to_db(lease_until), to_db(now), limit),
+        f" (SELECT id FROM outbox WHERE {_DUE}{skip} ORDER BY next_attempt_at, id LIMIT ?) RETURNING {_COLUMNS}",
+        (to_db(lease_until), to_db(now), *skip_chats, limit),
     )
     return sorted((_pending(r) for r in rows), key=lambda p: p.id)
+
+
+async def release_all(db: Database, now: datetime) -> int:
+    """At start (one bot per database: `storage.instance`): every unsent row is due now — the
+    leases a killed sender left (they would wait out `LEASE`), and retries scheduled by it (tried
+    once more at once). Returns how many rows were waiting."""
+    rows = await db.write(
+        "UPDATE outbox SET next_attempt_at = ? WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at > ?"
+        " RETURNING id",
+        (to_db(now), to_db(now)),
+    )
+    return len(rows)
 
 
 async def release(db: Database, row_ids: list[int], now: datetime) -> None:
@@ -165,7 +190,8 @@ async def release(db: Database, row_ids: list[int], now: datetime) -> None:
 
 
 async def mark_sent(db: Database, outbox_id: int, *, at: datetime, message_id: int | None) -> None:
-    # one statement: rows marked at the same time (a broadcast) share a commit (`Database.write`)
+    """One statement: deliveries marked at the same moment share a commit (a receipt per report,
+    a broadcast's rows; `Database.write`)."""
     await db.write(
         "UPDATE outbox SET sent_at = ?, sent_message_id = ?, attempts = attempts + 1 WHERE id = ?",
         (to_db(at), message_id, outbox_id),

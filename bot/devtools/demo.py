@@ -25,9 +25,9 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import TextIO
 
-from telegram.ext import Application, Updater
+from telegram.ext import Application
 
-from bot.app import NOTIFIER_KEY, RUNTIME_KEY, build_application
+from bot.app import NOTIFIER_KEY, RUNTIME_KEY, build_application, start_bot, stop_bot
 from bot.domain.digest import sections_for
 from bot.domain.models import Level, Region
 from bot.emulator import BotApiEmulator
@@ -57,29 +57,15 @@ OFFICERS = [
 ]
 
 
-def _updater(app: Application) -> Updater:
-    """`build_application` always builds an updater (the emulator is polled like Telegram)."""
-    assert app.updater is not None, "build_application builds an updater"
-    return app.updater
-
-
 async def start_polling(app: Application) -> None:
-    """What `run_polling` does before it blocks, in the running loop (the emulator's): start the
-    application, its `post_init` (storage, jobs) and polling."""
-    assert app.post_init is not None, "build_application sets post_init"
-    await app.initialize()
-    await app.post_init(app)
-    await app.start()
-    await _updater(app).start_polling(poll_interval=0.0, timeout=2)
+    """What `python -m bot run` does before it waits, in the running loop (the emulator's): the
+    application, its `post_init` (storage, jobs) and the durable intake, polling."""
+    await start_bot(app, poll_interval=0.0, poll_timeout=2)
 
 
 async def stop_polling(app: Application) -> None:
     """Undo `start_polling`, in reverse order, `post_shutdown` (storage) last."""
-    assert app.post_shutdown is not None, "build_application sets post_shutdown"
-    await _updater(app).stop()
-    await app.stop()
-    await app.shutdown()
-    await app.post_shutdown(app)
+    await stop_bot(app)
 
 
 def _text(message: SentMessage) -> str:

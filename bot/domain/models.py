@@ -198,6 +198,8 @@ class NewIncident:
     sirekap: int | None = None
     desa_done: int | None = None
     desa_total: int | None = None
+    #: the bot that received it: with the source message and the content, a report's identity
+    bot_id: int = 0
 
 
 @dataclass(frozen=True, slots=True)

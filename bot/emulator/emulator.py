@@ -143,11 +143,14 @@ class BotApiEmulator:
         times: int = 1,
         chat_id: int | str | None = None,
         bot: BotHandle | None = None,
+        performed: bool = False,
     ) -> FaultRule:
         """Make the next ``times`` calls of ``method`` fail with a Telegram-shaped error.
 
         ``error_code=429`` gets ``parameters.retry_after`` (default 1) and the description
         ``Too Many Requests: retry after N``; ``chat_id`` restricts the rule to calls for that chat.
+        ``performed=True``: the call is carried out and only its answer fails (outcome unknown
+        to the bot, as after a timeout).
         """
         if error_code == 429 and retry_after is None:
             retry_after = 1
@@ -159,6 +162,7 @@ class BotApiEmulator:
             times=times,
             chat_id=chat_id,
             bot_id=bot.id if bot is not None else None,
+            performed=performed,
         )
         return self.api.faults.add(rule)
 

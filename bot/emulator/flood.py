@@ -102,7 +102,11 @@ class FloodControl:
 
 @dataclass
 class FaultRule:
-    """A scripted failure: the next ``times`` calls of ``method`` (optionally to ``chat_id``) fail."""
+    """A scripted failure: the next ``times`` calls of ``method`` (optionally to ``chat_id``) fail.
+
+    With ``performed`` the call is carried out first and only its answer is the error: a send
+    Telegram made whose answer was lost (a timeout, a connection dropped after the request).
+    """
 
     method: str
     error_code: int
@@ -111,6 +115,7 @@ class FaultRule:
     times: int = 1
     chat_id: int | str | None = None
     bot_id: int | None = None
+    performed: bool = False
     hits: list[dict[str, str]] = field(default_factory=list)
 
     def error(self) -> ApiError:

@@ -133,11 +133,13 @@ class BotApi:
         if impl is None:
             raise NOT_FOUND
         fault = self.faults.match(method.lower(), bot.id, params.as_dict())
-        if fault is not None:
+        if fault is not None and not fault.performed:
             raise fault.error()
         result = impl(bot, params)
         if inspect.isawaitable(result):
             result = await result
+        if fault is not None:  # carried out, and the answer lost
+            raise fault.error()
         return result
 
     # ================================================================= shared checks

@@ -8,6 +8,7 @@ from bot.domain import access
 from bot.domain.access import Action
 from bot.domain.models import Region, User
 from bot.domain.regions import normalize_code
+from bot.services import audit
 from bot.services.runtime import Runtime
 from storage import groups as group_store
 from storage import regions as region_store
@@ -43,7 +44,13 @@ async def register(
     if region is None:
         return GroupRefused(BAD_REGION)
     decision = access.decide(actor, Action.GRUP, region.code)
+    current = await group_store.by_chat(rt.db, chat_id)
+    if decision and current is not None and current.region_code != region.code:
+        # re-registering a group takes it from the region it coordinates: that needs rights there too
+        decision = access.decide(actor, Action.GRUP, current.region_code)
     if not decision:
+        actor_id = actor.telegram_id if actor else None
+        await audit.refused(rt, actor_id, f"grup {region.code}", f"chat {chat_id}", decision.reason.value)
         return GroupRefused(decision.reason.value)
     assert actor is not None  # decide() refuses a missing user
     result = await group_store.register(

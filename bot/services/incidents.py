@@ -26,6 +26,7 @@ from bot.domain.models import Attachment, Incident, IncidentEvent, Region, Role,
 from bot.domain.privacy import mask_niks
 from bot.domain.regions import parent_of
 from bot.domain.reporting import STATEFUL, URGENT_SEVERITIES, Severity, logistics_due
+from bot.services import audit
 from bot.services.runtime import Runtime
 from storage import groups as group_store
 from storage import incidents as incident_store
@@ -160,6 +161,8 @@ async def perform(rt: Runtime, actor: User | None, incident_id: int, move: Move,
         return MoveResult(False, Why.NOT_FOUND)
     decision = access.decide(actor, MOVE_ACTION[move], incident.region_code, owner_id=incident.reporter_id)
     if not decision:
+        actor_id = actor.telegram_id if actor else None
+        await audit.refused(rt, actor_id, move.value, f"insiden {incident_id}", decision.reason.value)
         return MoveResult(False, decision.reason.value, incident)
     assert actor is not None  # decide() refuses a missing user
     note = note.strip()

@@ -7,10 +7,12 @@ they announce; this module reads them and records how their delivery went.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.domain.models import Incident, IncidentEvent, Region, Status
+from bot.domain.privacy import nik_region_mismatches
 from bot.services import incidents as lifecycle
 from bot.services.runtime import Runtime
 from storage import groups as group_store
@@ -61,14 +63,35 @@ async def card_data(rt: Runtime, incident: Incident, group_region: str | None) -
     )
 
 
+@dataclass(frozen=True, slots=True)
+class ReceiptData:
+    """What a report's receipt restates besides the incident: where, and NIKs from elsewhere."""
+
+    path: tuple[Region, ...]
+    nik_warnings: tuple[str, ...]
+
+
+async def receipt_data(rt: Runtime, incident: Incident) -> ReceiptData:
+    return ReceiptData(
+        await region_store.path(rt.db, incident.region_code),
+        tuple(nik_region_mismatches(incident.description, incident.region_code)),
+    )
+
+
 async def due(rt: Runtime, now: datetime) -> list[Pending]:
     """The next rows to send (not sent, not failed for good, due by `now`), oldest first."""
     return await outbox_store.due(rt.db, now)
 
 
-async def claim(rt: Runtime, now: datetime, lease: timedelta) -> list[Pending]:
-    """Take the next due rows for sending until `now + lease` (see `storage.outbox.claim`)."""
-    return await outbox_store.claim(rt.db, now, now + lease)
+async def claim(rt: Runtime, now: datetime, lease: timedelta, skip_chats: Sequence[int] = ()) -> list[Pending]:
+    """Take the next due rows for sending until `now + lease`, none to `skip_chats` (see
+    `storage.outbox.claim`)."""
+    return await outbox_store.claim(rt.db, now, now + lease, skip_chats=skip_chats)
+
+
+async def release_all(rt: Runtime) -> int:
+    """At start: every unsent row due now, a dead sender's leases included (`storage.outbox.release_all`)."""
+    return await outbox_store.release_all(rt.db, rt.clock())
 
 
 async def release(rt: Runtime, row_ids: list[int], now: datetime) -> None:
@@ -112,7 +135,7 @@ async def posted(rt: Runtime, row: Pending, *, message_id: int, thread_id: int |
     post, and if the incident changed while the card was on its way, queue an edit of it (and the
     resolution notice, when the change resolved it)."""
     incident_id = row.incident_id
-    if incident_id is None:
+    if incident_id is None:  # private rows and a held figure's receipt have none; neither is a post
         raise ValueError(f"outbox row {row.id} ({row.purpose}) has no incident to post")
     await incident_store.remember_message(
         rt.db,

@@ -15,6 +15,7 @@ from bot.domain import access
 from bot.domain.access import Action, Decision
 from bot.domain.models import Region, Role, User
 from bot.domain.regions import is_within, normalize_code
+from bot.services import audit
 from bot.services.runtime import Runtime
 from storage import regions as region_store
 from storage import users as user_store
@@ -68,6 +69,7 @@ async def create_invite(
     if actor is not None:
         decision: Decision = access.decide(actor, Action.UNDANG, region.code, target_role=role)
         if not decision:
+            await audit.refused(rt, actor.telegram_id, f"undang {role.value}", region.code, decision.reason.value)
             return InviteRefused(decision.reason.value, region.code)
     elif not is_within(region.code, rt.root):
         return InviteRefused("bad_region", region_text)
@@ -87,7 +89,9 @@ async def create_invite(
 
 
 async def redeem(rt: Runtime, code: str, telegram_id: int, full_name: str, username: str | None) -> Redeemed:
-    return await user_store.redeem_invite(
+    """Register `telegram_id` with an invite; one invite registers one person, whoever is first
+    (two racing for it: the second is refused, and the refusal audited)."""
+    result = await user_store.redeem_invite(
         rt.db,
         code_hash=hash_code(code),
         telegram_id=telegram_id,
@@ -95,6 +99,10 @@ async def redeem(rt: Runtime, code: str, telegram_id: int, full_name: str, usern
         username=username,
         now=rt.clock(),
     )
+    if result.outcome in (RedeemOutcome.USED, RedeemOutcome.EXPIRED, RedeemOutcome.UNKNOWN):
+        target = f"undangan {result.invite.role.value} {result.invite.region_code}" if result.invite else "undangan"
+        await audit.refused(rt, telegram_id, "registrasi", target, result.outcome.value)
+    return result
 
 
 @dataclass(frozen=True, slots=True)

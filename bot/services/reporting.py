@@ -12,11 +12,20 @@ under `storage.incidents.part_message_id` (negative, unique per part), with the 
 last one only: the same ids whether the report opens an incident or is kept in
 `incident_reports` as a later report (or a held one) of an open one, so one message is stored once
 by either table's UNIQUE keys.
+
+Every answer that says a report was stored (or held, or repeated) goes through the outbox, so
+storing never waits for Telegram and a receipt that cannot be sent now is retried until it is:
+the common one — a single report that opens an incident — is written by the schema with the
+report (trigger `incidents_receipt`, migration 0013); the others are queued here as soon as the
+message's reports are stored (`receipt_rows`), under a key a replay of the same update repeats.
+A report is the same one only when the same bot received the same message with the same content
+(`rt.bot_id`, migration 0014).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -54,7 +63,9 @@ from bot.services import incidents as lifecycle
 from bot.services.runtime import Runtime
 from storage import groups as group_store
 from storage import incidents as incident_store
+from storage import outbox as outbox_store
 from storage import regions as region_store
+from storage.outbox import OutboxRow
 
 #: kinds whose figures are cumulative per kecamatan, so they must name one
 PER_KECAMATAN = STATEFUL
@@ -69,11 +80,14 @@ class Receipt:
     path: tuple[Region, ...]
     duplicate: bool = False
     nik_warnings: tuple[str, ...] = field(default=())
-    notified: bool = False  # notifications were queued with it (the outbox has work)
+    #: the receipt (and any notification) was queued in the outbox: the sender has work
+    notified: bool = False
     updated: int | None = None  # the report updated this open incident; its number among its reports
     closed: bool = False  # the report completed the figures: the incident was closed automatically
     plan: int | None = None  # the kebutuhan / number of TPS the report was read against (imported)
     repeat_minutes: int | None = None  # sent again within REPEAT_WINDOW: minutes since the first
+    #: its receipt was queued by the schema with the report (trigger `incidents_receipt`)
+    queued: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +99,11 @@ class Held:
     report: Report
     current: Report
     path: tuple[Region, ...]
+    #: the open incident it would update (None: none is open)
+    incident_id: int | None = None
+    #: the current figures as stored (`storage.incidents.StateContext.current`), for the receipt
+    current_figures: dict = field(default_factory=dict)
+    reporter_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +115,7 @@ class Batch:
 
     @property
     def notified(self) -> bool:
-        return any(isinstance(r, Receipt) and r.notified for r in self.receipts)
+        return True  # its receipt was queued in the outbox
 
     @property
     def reporter_id(self) -> int | None:
@@ -118,6 +137,119 @@ class Source:
     message_id: int
     update_id: int | None
     sent_at: datetime
+    #: how the receipt answers: as a reply to the report's message (groups), in the chat (private,
+    #: False), or by editing a message of the bot: `message_id` (the guided flow's confirmation),
+    #: or `edit_message_id` (the answer that offered a corrected report)
+    quote: bool = False
+    edit: bool = False
+    edit_message_id: int | None = None
+
+    @property
+    def key(self) -> str:
+        """The outbox key of this source's receipt: a replay of the same update finds it queued
+        (the same key as the schema's `incidents_receipt` trigger writes, migration 0013)."""
+        return f"{self.chat_id}:{self.message_id}:{'' if self.update_id is None else self.update_id}"
+
+    @property
+    def edited(self) -> int | None:
+        """The bot's message the receipt is edited into, if it is edited into one."""
+        if self.edit_message_id is not None:
+            return self.edit_message_id
+        return self.message_id if self.edit else None
+
+
+#: the figures of a cumulative report a receipt restates (an incident updated in place later shows others)
+RECEIPT_FIGURES = ("received", "planned", "damaged", "tps_done", "tps_total", "sirekap", "desa_done", "desa_total")
+
+
+def _figures_of(incident: Incident | NewIncident) -> dict:
+    if incident.kind not in STATEFUL:
+        return {}
+    return {"figures": {name: getattr(incident, name) for name in RECEIPT_FIGURES}}
+
+
+def _receipt_detail(receipt: Receipt) -> dict:
+    detail: dict = _figures_of(receipt.incident)
+    if receipt.duplicate:
+        detail["duplicate"] = True
+    if receipt.repeat_minutes is not None:
+        detail["repeat"] = receipt.repeat_minutes
+    if receipt.updated is not None:
+        detail["updated"] = receipt.updated
+    if receipt.closed:
+        detail["closed"] = True
+    return detail
+
+
+def _held_detail(held: Held) -> dict:
+    return {"held": held.report_id, "current": held.current_figures}
+
+
+def receipt_rows(source: Source, answer: Receipt | Batch | Held) -> tuple[int | None, list[OutboxRow]]:
+    """The outbox rows that answer a message whose reports were stored (or held, or repeated), and
+    the incident they belong to: one receipt (one message for a message of several reports), then
+    each figure that went down asked in a message of its own with Benar / Batal — unless it is the
+    only answer, then the receipt is that question. Keyed on the message and its first report, so
+    a replay of the same update queues nothing twice."""
+    parts: tuple[Receipt | Held, ...] = answer.receipts if isinstance(answer, Batch) else (answer,)
+    first = parts[0]
+    anchor = f"{first.incident.id}" if isinstance(first, Receipt) else f"t{first.report_id}"
+    incident_id = next((p.incident.id for p in parts if isinstance(p, Receipt)), None)
+    if incident_id is None and isinstance(first, Held):
+        incident_id = first.incident_id
+    edited = source.edited
+    flags: list[str] = []
+    if isinstance(answer, Batch):
+        detail: dict = {
+            "parts": [
+                {"incident": p.incident.id, **_receipt_detail(p)} if isinstance(p, Receipt) else _held_detail(p)
+                for p in parts
+            ]
+        }
+    elif isinstance(answer, Held):
+        detail = _held_detail(answer)
+    else:
+        detail = _receipt_detail(answer)
+        if answer.duplicate:
+            flags.append("duplikat")
+    rows = [_receipt_row(source, anchor, detail, flags)]
+    if isinstance(answer, Batch):
+        for held in (p for p in parts if isinstance(p, Held)):
+            rows.append(
+                OutboxRow(
+                    purpose="tanda_terima",
+                    chat_id=source.chat_id,
+                    dedupe_key=f"turun:{held.report_id}:{source.key}",
+                    # asked below the receipt: a reply to the report in a group, else a message
+                    message_id=source.message_id if source.quote and edited is None else None,
+                    detail=json.dumps(_held_detail(held), separators=(",", ":")),
+                )
+            )
+    return incident_id, rows
+
+
+def _receipt_row(source: Source, anchor: str, detail: dict, flags: list[str]) -> OutboxRow:
+    """The outbox row of the answer to `source` whose first report is `anchor` (an incident id, or
+    `t<report>` for a held figure): the same key as the schema's trigger for the same report."""
+    edited = source.edited
+    return OutboxRow(
+        purpose="tanda_terima",
+        chat_id=source.chat_id,
+        dedupe_key=f"tanda_terima:{anchor}:{source.key}",
+        message_id=edited if edited is not None else (source.message_id if source.quote else None),
+        note=" ".join(["ubah", *flags] if edited is not None else flags),
+        detail=json.dumps(detail, separators=(",", ":")),
+    )
+
+
+async def _answered(rt: Runtime, source: Source, answer: Receipt | Batch | Held) -> Receipt | Batch | Held:
+    """Queue the answer to a stored message in the outbox (unless the schema queued it with the
+    report: a single report that opened an incident)."""
+    if isinstance(answer, Receipt) and answer.queued:
+        return answer
+    incident_id, rows = receipt_rows(source, answer)
+    await outbox_store.queue(rt.db, incident_id, rows, rt.clock())
+    return answer
 
 
 async def resolve_target(rt: Runtime, actor: User, target: str | None, kind: str | None = None) -> Region | Refused:
@@ -225,7 +357,7 @@ async def submit_text(rt: Runtime, actor: User, args: str, source: Source) -> Re
             if isinstance(one, Refused):
                 return await _redelivered(rt, source) or _on_line(one, number if several else None)
             checked.append(one)
-    return await _store_all(rt, actor, checked, source)
+    return await _answered(rt, source, await _store_all(rt, actor, checked, source))
 
 
 async def _store_all(rt: Runtime, actor: User, checked: list[Checked], source: Source) -> Receipt | Batch | Held:
@@ -239,7 +371,7 @@ async def _store_all(rt: Runtime, actor: User, checked: list[Checked], source: S
     for part, one in enumerate(checked):
         if part > 0 and one.context is not None:
             one = dataclasses.replace(one, context=await _context(rt, one.report, one.region.code))
-        answers.append(await _store_part(rt, actor, one, source, part, part == last))
+        answers.append(await _store_part(rt, actor, one, source, part, part == last, alone=last == 0))
     return answers[0] if len(answers) == 1 else Batch(tuple(answers))
 
 
@@ -252,16 +384,23 @@ def _on_line(refused: Refused, line: int | None) -> Refused:
 
 
 async def _redelivered(rt: Runtime, source: Source) -> Receipt | Batch | None:
-    """The receipts of a message already stored (the same update delivered again)."""
-    parts = await incident_store.parts_of(rt.db, source.chat_id, source.message_id)
+    """The receipts of a message this bot already stored (the same update delivered again),
+    queued again under the same key: nothing new if they were queued before (the common case),
+    and the receipt after all if the bot stopped between storing and queueing it."""
+    parts = await incident_store.parts_of(rt.db, rt.bot_id, source.chat_id, source.message_id)
     if len(parts) > 1:
-        return Batch(tuple([await _receipt_of(rt, part) for part in parts]))
-    return await _duplicate(rt, source)
+        batch = Batch(tuple([await _receipt_of(rt, part) for part in parts]))
+        await _answered(rt, source, batch)
+        return batch
+    duplicate = await _duplicate(rt, source)
+    if duplicate is not None:
+        await _answered(rt, source, duplicate)
+    return duplicate
 
 
 async def _duplicate(rt: Runtime, source: Source) -> Receipt | None:
     existing = await incident_store.find_duplicate(
-        rt.db, update_id=source.update_id, chat_id=source.chat_id, message_id=source.message_id
+        rt.db, bot_id=rt.bot_id, chat_id=source.chat_id, message_id=source.message_id
     )
     if existing is None:
         return None
@@ -274,6 +413,7 @@ async def _receipt_of(rt: Runtime, existing: Incident) -> Receipt:
         await region_store.path(rt.db, existing.region_code),
         duplicate=True,
         nik_warnings=tuple(nik_region_mismatches(existing.description, existing.region_code)),
+        notified=True,
     )
 
 
@@ -290,7 +430,7 @@ async def submit_parsed(
         if isinstance(one, Refused):
             return one
         checked.append(one)
-    return await _store_all(rt, actor, checked, source)
+    return await _answered(rt, source, await _store_all(rt, actor, checked, source))
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,10 +490,19 @@ async def _context(rt: Runtime, report: Report, region_code: str) -> incident_st
     return await incident_store.state_context(rt.db, report.kind.value, region_code, key)
 
 
-def _new_incident(checked: Checked, actor: User, source: Source, now: datetime, part: int, last: bool) -> NewIncident:
+def _new_incident(
+    rt: Runtime, checked: Checked, actor: User, source: Source, now: datetime, part: int, last: bool, alone: bool
+) -> NewIncident:
     report = checked.shown
     figures = _figures(report)
+    # the receipt: written by the schema with a lone report that opens an incident (edited into the
+    # guided flow's confirmation: 'ubah'); any other is queued with the message's (`_answered`)
+    complete = report.kind.value in STATEFUL and is_complete(report, checked.plan)
     payload: dict = {}
+    if not alone or complete or source.edit_message_id is not None:
+        payload["tanda_terima"] = "sendiri"
+    elif source.edit:
+        payload["tanda_terima"] = "ubah"
     if isinstance(checked.report, LogistikReport):
         # where the kebutuhan came from, for the receipt and history
         typed = checked.report.planned
@@ -368,6 +517,7 @@ def _new_incident(checked: Checked, actor: User, source: Source, now: datetime, 
         source_chat_id=source.chat_id,
         source_message_id=incident_store.part_message_id(source.message_id, part),
         update_id=source.update_id if last else None,
+        bot_id=rt.bot_id,
         reported_at=source.sent_at,
         received_at=now,
         **figures,
@@ -387,21 +537,26 @@ def _current_report(kind: str, state: dict | None, item: str | None) -> Report |
 
 
 async def _store_part(
-    rt: Runtime, actor: User, checked: Checked, source: Source, part: int, last: bool
+    rt: Runtime, actor: User, checked: Checked, source: Source, part: int, last: bool, *, alone: bool
 ) -> Receipt | Held:
     """Store one checked report as report `part` of its message — unless the same reporter sent
     the same report (kind, region, figures) within REPEAT_WINDOW: then the first one's receipt. A
     cumulative figure below the current one is held for its reporter's Benar or Batal; any other
     cumulative report updates its kecamatan's open incident, or opens one."""
     now = rt.clock()
-    new = _new_incident(checked, actor, source, now, part, last)
+    new = _new_incident(rt, checked, actor, source, now, part, last, alone)
+    answer_to = source if alone else None  # a lone report's receipt is queued with it
     # an uraian or keterangan says what and where: the same figures with other words are news
     worded = isinstance(checked.report, InsidenReport | DataReport)
     first = await incident_store.same_recent(
         rt.db, new, now - REPEAT_WINDOW, with_text=worded, with_severity=isinstance(checked.report, InsidenReport)
     )
     if first is not None:
-        if (first.source_chat_id, first.source_message_id) == (new.source_chat_id, new.source_message_id):
+        if (first.bot_id, first.source_chat_id, first.source_message_id) == (
+            new.bot_id,
+            new.source_chat_id,
+            new.source_message_id,
+        ):
             return await _receipt_of(rt, first.incident)  # this very message, delivered again
         minutes = max(int((now - first.received_at).total_seconds() // 60), 0)
         return dataclasses.replace(await _receipt_of(rt, first.incident), repeat_minutes=minutes)
@@ -412,28 +567,33 @@ async def _store_part(
                 held = await incident_store.hold_report(rt.db, new, checked.context.open_id)
             except incident_store.AlreadyStored:  # asked before: the same question again
                 same = await incident_store.report_of_message(
-                    rt.db, update_id=new.update_id, chat_id=new.source_chat_id, message_id=new.source_message_id
+                    rt.db, bot_id=new.bot_id, chat_id=new.source_chat_id, message_id=new.source_message_id
                 )
                 if same is None:
                     raise
                 held = same
-            return Held(held, checked.shown, current, checked.path)
+            figures = dict(checked.context.current or {})
+            return Held(held, checked.shown, current, checked.path, checked.context.open_id, figures, actor.telegram_id)
     try:
         try:
-            return await _store(rt, checked, new, held_id=None)
+            return await _store(rt, checked, new, held_id=None, answer_to=answer_to)
         except incident_store.StateChanged:  # a colleague's report opened it a moment ago
             context = await _context(rt, checked.report, checked.region.code)
-            return await _store(rt, dataclasses.replace(checked, context=context), new, held_id=None)
+            return await _store(
+                rt, dataclasses.replace(checked, context=context), new, held_id=None, answer_to=answer_to
+            )
     except incident_store.AlreadyStored:  # the same update or message, delivered twice at once
         found = await incident_store.find_duplicate(
-            rt.db, update_id=new.update_id, chat_id=new.source_chat_id, message_id=new.source_message_id
+            rt.db, bot_id=new.bot_id, chat_id=new.source_chat_id, message_id=new.source_message_id
         )
         if found is None:
             raise
         return await _receipt_of(rt, found)
 
 
-async def _store(rt: Runtime, checked: Checked, new: NewIncident, *, held_id: int | None) -> Receipt:
+async def _store(
+    rt: Runtime, checked: Checked, new: NewIncident, *, held_id: int | None, answer_to: Source | None
+) -> Receipt:
     """Store a checked report: a stateful one updates its kecamatan's open incident in place (and
     closes it when complete), or opens one; any other kind is a new incident."""
     complete = new.kind in STATEFUL and is_complete(checked.shown, checked.plan)
@@ -441,7 +601,15 @@ async def _store(rt: Runtime, checked: Checked, new: NewIncident, *, held_id: in
     context = checked.context
     if context is not None and context.open_id is not None and context.open_severity is not None:
         return await _update(
-            rt, checked, new, context.open_id, context.open_severity, held_id=held_id, complete=complete, nik=nik
+            rt,
+            checked,
+            new,
+            context.open_id,
+            context.open_severity,
+            held_id=held_id,
+            complete=complete,
+            nik=nik,
+            answer_to=answer_to,
         )
     notify = [] if complete else await lifecycle.route_new(rt, new.region_code, new.severity)
     incident, created = await incident_store.create(rt.db, new, notify)
@@ -453,7 +621,10 @@ async def _store(rt: Runtime, checked: Checked, new: NewIncident, *, held_id: in
     if complete:
         done = await incident_store.close_complete(rt.db, incident.id, at=rt.clock(), note="1")
         incident, closed = (done or incident), done is not None
-    return Receipt(incident, checked.path, nik_warnings=nik, notified=bool(notify), closed=closed, plan=checked.plan)
+    queued = new.payload.get("tanda_terima") != "sendiri"  # the schema queued its receipt with it
+    return Receipt(
+        incident, checked.path, nik_warnings=nik, notified=True, closed=closed, plan=checked.plan, queued=queued
+    )
 
 
 async def _update(
@@ -466,20 +637,26 @@ async def _update(
     held_id: int | None,
     complete: bool,
     nik: tuple[str, ...],
+    answer_to: Source | None,
 ) -> Receipt:
     """A later report of an open incident: figures in place, its group cards edited; posted first
-    when it becomes urgent now (the deadline came, or damage); closed when complete."""
+    when it becomes urgent now (the deadline came, or damage); closed when complete. The receipt
+    of a lone report (`answer_to`) is queued in the same transaction."""
     first_post = (
         []
         if complete or open_severity in URGENT_SEVERITIES
         else await lifecycle.route_new(rt, new.region_code, new.severity)
     )
 
-    def notify(posts: list[dict], event_id: int) -> list:
+    def notify(posts: list[dict], event_id: int, number: int) -> list:
         rows = lifecycle.edit_rows(posts, event_id)
         if complete:
             rows += lifecycle.resolution_rows(posts, "")
-        return rows + ([] if posts else first_post)
+        receipt = []
+        if answer_to is not None:
+            detail = {"updated": number, "closed": True} if complete else {"updated": number}
+            receipt = [_receipt_row(answer_to, str(open_id), _figures_of(new) | detail, [])]
+        return receipt + rows + ([] if posts else first_post)
 
     applied = await incident_store.apply_report(
         rt.db,
@@ -492,16 +669,26 @@ async def _update(
         notify=notify,
     )
     if applied is None:  # closed meanwhile: the report opens a new one
-        return await _store(rt, dataclasses.replace(checked, context=None), new, held_id=held_id)
+        return await _store(rt, dataclasses.replace(checked, context=None), new, held_id=held_id, answer_to=answer_to)
     incident, number = applied
     return Receipt(
-        incident, checked.path, nik_warnings=nik, notified=True, updated=number, closed=complete, plan=checked.plan
+        incident,
+        checked.path,
+        nik_warnings=nik,
+        notified=True,
+        updated=number,
+        closed=complete,
+        plan=checked.plan,
+        queued=answer_to is not None,
     )
 
 
-async def confirm_held(rt: Runtime, actor: User, report_id: int, confirmed: bool) -> Receipt | Refused | None:
+async def confirm_held(
+    rt: Runtime, actor: User, report_id: int, confirmed: bool, source: Source
+) -> Receipt | Refused | None:
     """The reporter's answer to a report whose figure went down: Benar stores it, Batal drops it.
-    None when it was answered before (or is not theirs to answer)."""
+    None when it was answered before (or is not theirs to answer). The receipt of a confirmed
+    figure goes through the outbox, edited into the question (`source`: the question's message)."""
     held = await incident_store.held_report(rt.db, report_id)
     if held is None:
         return None
@@ -518,8 +705,25 @@ async def confirm_held(rt: Runtime, actor: User, report_id: int, confirmed: bool
     checked = await check(rt, actor, region.code, report)
     if isinstance(checked, Refused):
         return checked
-    fresh = dataclasses.replace(new, severity=checked.severity.value)
-    return await _store(rt, checked, fresh, held_id=report_id)
+    fresh = dataclasses.replace(
+        new, severity=checked.severity.value, payload={**new.payload, "tanda_terima": "sendiri"}
+    )
+    answer = await _store(rt, checked, fresh, held_id=report_id, answer_to=source)
+    await _answered(rt, source, answer)  # unless queued with it
+    return answer
+
+
+async def held_question(rt: Runtime, report_id: int, current: dict) -> Held | None:
+    """A held figure as its question restates it (the outbox sends it with Benar / Batal):
+    `current` the figures it went below, as they were when it was held."""
+    held = await incident_store.held_report(rt.db, report_id)
+    if held is None:
+        return None
+    new, _ = held
+    now = _current_report(new.kind, current, new.item)
+    report = _report_from(new)
+    path = await region_store.path(rt.db, new.region_code)
+    return Held(report_id, report, now or report, path, None, current, new.reporter_id)
 
 
 def _report_from(new: NewIncident) -> Report:
@@ -590,7 +794,7 @@ async def incident_of_bot_message(rt: Runtime, chat_id: int, message_id: int, re
 
 async def incident_of_message(rt: Runtime, chat_id: int, message_id: int) -> int | None:
     """The incident a user's message made, if it made one."""
-    existing = await incident_store.find_duplicate(rt.db, update_id=None, chat_id=chat_id, message_id=message_id)
+    existing = await incident_store.find_duplicate(rt.db, bot_id=rt.bot_id, chat_id=chat_id, message_id=message_id)
     return existing.id if existing is not None else None
 
 

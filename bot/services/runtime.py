@@ -28,6 +28,8 @@ class Runtime:
     db: Database
     clock: Clock = field(default=utc_now)
     bot_username: str = ""
+    #: the bot's Telegram id (`getMe`): reports are told apart per bot (`storage.incidents`)
+    bot_id: int = 0
     digest_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(DIGESTS_AT_ONCE))
     compute_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(DIGESTS_COMPUTED_AT_ONCE))
     #: `alert(key, text)`: an operational alert for the operators' chat (bot.telegram.ops.OpsAlerts

@@ -1,23 +1,32 @@
-"""Delivering the notification outbox to Telegram: group posts, edits, resolution notices, and
-private notices (a reminder to whoever took an incident, a rejection or reopening to its reporter).
+"""Delivering the notification outbox to Telegram: group posts, edits, resolution notices, a
+report's receipt (and the Benar / Batal question of a figure that went down), private notices (a
+reminder to whoever took an incident, a rejection or reopening to its reporter), counting
+reminders and broadcasts.
 
 Rows are written by the lifecycle and reporting services in the same transaction as the change
 they announce (read and marked through `bot.services.outbox`); `deliver_due` sends what is due, renders the incident's *current* state, and
 records the outcome. A failure is retried with backoff (a 429's `retry_after` is honoured); a
 chat that can no longer be reached (bot removed, chat gone) is marked failed and logged — never
 dropped silently. One lock makes sure two deliveries never send the same row twice.
+
+A round sends, side by side, the rows of the chats that can take a message now; a chat that must
+first wait for its own window in the rate limiter (a group's 20 a minute) gets its rows sent by a
+task of its own, and the rounds go on without it — so the receipts flow at Telegram's overall pace
+whatever one group is waiting for. A chat under a 429 gives its rows back until its `retry_after`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import json
 import logging
 import warnings
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters
 from telegram.error import (
     BadRequest,
     Forbidden,
@@ -34,9 +43,11 @@ from bot.domain.silence import zone_of
 from bot.services import broadcasts, outbox, reporting, silence
 from bot.services.outbox import PRIVATE_PURPOSES, Pending
 from bot.services.runtime import Runtime
+from bot.telegram.rate_limit import NO_RETRIES, TelegramRateLimiter
 from bot.texts import broadcasts as tb
 from bot.texts import incidents as ti
 from bot.texts import ops as ops_texts
+from bot.texts import reporting as tr
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +58,28 @@ MAX_BACKOFF = timedelta(minutes=10)
 #: how long a claimed row is this sender's before another may take it (a sender that died): longer
 #: than a batch takes at a group's 20 messages a minute, flood waits included
 LEASE = timedelta(minutes=5)
+
+
+#: callback data prefix of the Benar / Batal buttons of a figure that went down: turun1:<report>:<ya|tidak>
+HELD_CALLBACK = "turun1"
+
+
+def held_buttons(report_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(tr.HELD_CONFIRM_BUTTON, callback_data=f"{HELD_CALLBACK}:{report_id}:ya"),
+                InlineKeyboardButton(tr.HELD_CANCEL_BUTTON, callback_data=f"{HELD_CALLBACK}:{report_id}:tidak"),
+            ]
+        ]
+    )
+
+
+def _incident_id(row: Pending) -> int:
+    """The incident of a row that has one (every row but a held figure's receipt)."""
+    if row.incident_id is None:
+        raise LookupError(f"outbox {row.id} ({row.purpose}) names no incident")
+    return row.incident_id
 
 
 def buttons(incident_id: int) -> InlineKeyboardMarkup:
@@ -115,6 +148,27 @@ class Notifier:
         self._task: asyncio.Task | None = None
         self._again = False
         self._claimed: set[int] = set()  # rows of the batch being sent, not yet marked
+        #: chats under Telegram's flood control (or whose row is waiting for its retry) → until when
+        #: (the runtime's clock): their rows wait, so a round never sits out another chat's wait
+        self._held: dict[int, datetime] = {}
+        #: chats whose claimed rows wait for the chat's own rate limit, each sent by a task of its
+        #: own (`_deliver_later`); the rounds claim none of their rows meanwhile, so a chat's rows
+        #: stay in order
+        self._waiting: dict[int, asyncio.Task] = {}
+
+    def _no_wait(self) -> dict:
+        """A receipt refused by flood control is not waited for inside the rate limiter: the row is
+        rescheduled for the `retry_after` (`_deliver`) and the other chats' rows go on meanwhile."""
+        return {"rate_limit_args": NO_RETRIES} if self.bot.rate_limiter is not None else {}
+
+    async def take_over(self) -> None:
+        """At start, before the first round: rows a previous process claimed and never marked (it
+        was killed) are due at once, not when their lease runs out — receipts after a crash come
+        with the restart. Only one bot runs on a database (the instance lock), so no live sender
+        holds them."""
+        waiting = await outbox.release_all(self.rt)
+        if waiting:
+            log.info("outbox: %d row(s) left unsent by the previous run are due now", waiting)
 
     def kick(self) -> None:
         """Deliver what is due soon, without waiting for it."""
@@ -134,15 +188,23 @@ class Notifier:
                 return
 
     async def drain(self) -> None:
-        """Wait until the background delivery started by `kick()` has finished."""
-        while self._task is not None and not self._task.done():
-            await asyncio.shield(self._task)
+        """Wait until the background delivery started by `kick()` has finished, the chats that
+        waited for their own rate limit included."""
+        while True:
+            if self._task is not None and not self._task.done():
+                await asyncio.shield(self._task)
+            elif self._waiting:
+                await asyncio.shield(next(iter(self._waiting.values())))
+            else:
+                return
 
     async def close(self) -> None:
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
+        tasks = [t for t in (self._task, *self._waiting.values()) if t is not None and not t.done()]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+                await task
         if self._claimed:  # stopped mid-batch: the rows are due again at once, not after the lease
             claimed, self._claimed = sorted(self._claimed), set()
             try:
@@ -151,35 +213,94 @@ class Notifier:
                 log.warning("outbox rows %s stay claimed until their lease runs out: %s", claimed, exc)
 
     async def deliver_due(self) -> int:
-        """Send every row that is due; return how many were sent."""
+        """Send every row that is due; return how many were sent. Chats are served side by side,
+        each chat's rows in order, so a chat under flood control (or unreachable) holds up only
+        its own rows, never another reporter's receipt."""
         sent = 0
         async with self._lock:
             while True:
-                batch = await outbox.claim(self.rt, self.rt.clock(), LEASE)
+                batch = await outbox.claim(self.rt, self.rt.clock(), LEASE, skip_chats=list(self._waiting))
                 if not batch:
                     return sent
-                self._claimed = {row.id for row in batch}
-                progressed = False
-                # a broadcast's messages go to as many private chats at once: sent together, so the
-                # rate limiter, not each call's round trip, sets the pace (30 a second)
-                together = [row for row in batch if row.purpose == "siaran"]
-                for row in [row for row in batch if row.purpose != "siaran"]:
-                    if await self._deliver(row):
-                        sent += 1
-                        progressed = True
-                    self._claimed.discard(row.id)
-                for row, ok in zip(together, await asyncio.gather(*map(self._deliver, together)), strict=True):
-                    if ok:
-                        sent += 1
-                        progressed = True
-                    self._claimed.discard(row.id)
-                # a broadcast whose last message went out (or was given up): its outcome to the
-                # sender is queued, due now, and taken by the next batch
-                for broadcast_id in sorted({r.broadcast_id for r in batch if r.purpose == "siaran" and r.broadcast_id}):
-                    if await broadcasts.finish_if_done(self.rt, broadcast_id):
-                        progressed = True
+                self._claimed.update(row.id for row in batch)
+                now = self.rt.clock()
+                self._held = {chat: until for chat, until in self._held.items() if until > now}
+                by_chat: dict[int, list[Pending]] = {}
+                for row in batch:
+                    by_chat.setdefault(row.chat_id, []).append(row)
+                handed = len(self._waiting)
+                # chats side by side (a broadcast's private chats too: the rate limiter, not each
+                # call's round trip, sets the pace), each chat's rows in order
+                async with asyncio.TaskGroup() as group:
+                    tasks = [group.create_task(self._deliver_chat(rows)) for rows in by_chat.values()]
+                done = sum(task.result() for task in tasks)
+                sent += done
+                # something sent, or a chat left waiting for its own limit (its task kicks again)
+                progressed = done > 0 or len(self._waiting) != handed
+                if await self._finish_broadcasts(batch):
+                    progressed = True
                 if not progressed:
                     return sent
+
+    def _chat_delay(self, row: Pending) -> float:
+        """Seconds the row's chat must wait for its own rate limit before this row may go. A pause
+        after a 429 is not asked for: the outbox holds such a chat itself (`_held`, on the runtime's
+        clock, the row rescheduled for the `retry_after`)."""
+        limiter = self.bot.rate_limiter
+        if not isinstance(limiter, TelegramRateLimiter):
+            return 0.0
+        edit = row.message_id is not None and (row.purpose == "edit" or "ubah" in row.note.split())
+        return limiter.chat_delay(row.chat_id, "editMessageText" if edit else "sendMessage", pause=False)
+
+    async def _deliver_chat(self, rows: list[Pending], *, may_wait: bool = False) -> int:
+        """One chat's claimed rows in order, up to the first that must wait: a chat under flood
+        control or waiting for a retry gives the rows behind it back, due when it is; a chat that
+        must wait for its own rate limit (`may_wait` false: in a round) hands them to a task of
+        its own. So a chat's receipts never overtake each other, and a chat that waits holds up
+        only its own rows."""
+        sent = 0
+        for index, row in enumerate(rows):
+            until = self._held.get(row.chat_id)
+            if until is not None:
+                rest = [r.id for r in rows[index:]]
+                await outbox.release(self.rt, rest, until)
+                self._claimed.difference_update(rest)
+                break
+            if not may_wait and row.chat_id not in self._waiting and self._chat_delay(row) > 0:
+                self._waiting[row.chat_id] = asyncio.get_running_loop().create_task(
+                    self._deliver_later(rows[index:]), name=f"outbox-chat-{row.chat_id}"
+                )
+                break
+            if await self._deliver(row):
+                sent += 1
+            self._claimed.discard(row.id)
+        return sent
+
+    async def _finish_broadcasts(self, rows: list[Pending]) -> bool:
+        """A broadcast whose last message went out (or was given up): its outcome to the sender is
+        queued, due now, for the next round to take. True when one was."""
+        finished = False
+        for broadcast_id in sorted({r.broadcast_id for r in rows if r.purpose == "siaran" and r.broadcast_id}):
+            if await broadcasts.finish_if_done(self.rt, broadcast_id):
+                finished = True
+        return finished
+
+    async def _deliver_later(self, rows: list[Pending]) -> None:
+        """Send the rows of a chat that waits for its own rate limit (the limiter holds each send
+        until the chat may take it), then let a round claim what came for it meanwhile (a
+        broadcast it finished included: its outcome is queued here)."""
+        chat_id = rows[0].chat_id
+        try:
+            await self._deliver_chat(rows, may_wait=True)
+            await self._finish_broadcasts(rows)
+        except Exception:  # never die silently: what was not sent is due again at once
+            log.exception("delivering to chat %d failed", chat_id)
+            rest = [r.id for r in rows if r.id in self._claimed]
+            self._claimed.difference_update(rest)
+            await outbox.release(self.rt, rest, self.rt.clock())
+        finally:
+            self._waiting.pop(chat_id, None)
+        self.kick()
 
     async def _deliver(self, row: Pending) -> bool:
         rt = self.rt
@@ -187,10 +308,13 @@ class Notifier:
         try:
             if row.purpose in PRIVATE_PURPOSES:
                 message_id = await self._send_private(row)
+            elif row.purpose == "tanda_terima":
+                message_id = await self._receipt(row)
             else:
-                message_id = await self._send(row, await _incident(rt, row.incident_id or 0))
+                message_id = await self._send(row, await _incident(rt, _incident_id(row)))
         except RetryAfter as exc:
             delay = _retry_after(exc)
+            self._held[row.chat_id] = now + delay
             await outbox.mark_retry(rt, row.id, error=str(exc), retry_at=now + delay)
             log.warning("outbox %d: flood control, retry in %s", row.id, delay)
             return False
@@ -209,6 +333,7 @@ class Notifier:
             return False
         except (NetworkError, TelegramError) as exc:
             backoff = _backoff(row)
+            self._held[row.chat_id] = now + backoff
             await outbox.mark_retry(rt, row.id, error=str(exc), retry_at=now + backoff)
             log.warning("outbox %d: %s; retry in %s", row.id, exc, backoff)
             return False
@@ -299,6 +424,89 @@ class Notifier:
         if row.purpose == "ditolak":
             return ti.rejected_to_reporter(incident.id, name, row.note)
         return ti.reopened_to_reporter(incident.id, name, row.note)
+
+    async def _receipt_part(self, incident_id: int, detail: dict) -> ti.ReceiptPart:
+        incident = await _incident(self.rt, incident_id)
+        if detail.get("figures"):  # as reported: a later report may have updated the incident since
+            incident = dataclasses.replace(incident, **detail["figures"])
+        data = await outbox.receipt_data(self.rt, incident)
+        return ti.ReceiptPart(
+            incident,
+            reporting.report_of(incident),
+            data.path,
+            data.nik_warnings,
+            bool(detail.get("duplicate")),
+            detail.get("repeat"),
+            detail.get("updated"),
+            bool(detail.get("closed")),
+        )
+
+    async def _held_question(self, detail: dict) -> reporting.Held:
+        held = await reporting.held_question(self.rt, int(detail["held"]), detail.get("current") or {})
+        if held is None:
+            raise LookupError(f"held report {detail['held']} not found")
+        return held
+
+    async def receipt_message(self, row: Pending) -> tuple[str, int | None, InlineKeyboardMarkup | None]:
+        """What a receipt row says, whose it is (their NIK stays readable), and its buttons: a
+        report stored (or updated in place, repeated, closed at once), a message of several, or the
+        question of a figure that went down with its Benar / Batal."""
+        detail = json.loads(row.detail or "{}")
+        if "parts" in detail:
+            parts: list[ti.ReceiptPart | ti.HeldPart] = []
+            owner: int | None = None
+            for part in detail["parts"]:
+                if "held" in part:
+                    held = await self._held_question(part)
+                    parts.append(ti.HeldPart(held.report, held.current, held.path))
+                else:
+                    one = await self._receipt_part(int(part["incident"]), part)
+                    owner = owner if owner is not None else one.incident.reporter_id
+                    parts.append(one)
+            return ti.batch_receipt(parts), owner, None
+        if "held" in detail:
+            held = await self._held_question(detail)
+            return tr.held(held.report, held.current), held.reporter_id, held_buttons(held.report_id)
+        if "duplikat" in row.note.split():
+            detail["duplicate"] = True
+        one = await self._receipt_part(_incident_id(row), detail)
+        text = ti.receipt(
+            one.incident,
+            one.report,
+            one.path,
+            one.nik_warnings,
+            one.duplicate,
+            repeat_minutes=one.repeat_minutes,
+            updated=one.updated,
+            closed=one.closed,
+        )
+        return text, one.incident.reporter_id, None
+
+    async def _receipt(self, row: Pending) -> int | None:
+        """A report's receipt: a reply to the report in a group, a message in private, or edited into
+        the bot's message it answers (the guided flow's confirmation, a corrected report's offer, a
+        Benar / Batal question). Masked for the reporter (their NIK stays readable)."""
+        text, owner, markup = await self.receipt_message(row)
+        if "ubah" in row.note.split() and row.message_id is not None:
+            await self.bot.edit_message_text(
+                for_chat(text, row.chat_id, owner),
+                chat_id=row.chat_id,
+                message_id=row.message_id,
+                reply_markup=markup,
+                **self._no_wait(),
+            )
+            return row.message_id
+        quoted = None
+        if row.message_id is not None:  # the report may be deleted meanwhile: then without the quote
+            quoted = ReplyParameters(row.message_id, allow_sending_without_reply=True)
+        message = await self.bot.send_message(
+            row.chat_id,
+            for_chat(text, row.chat_id, owner),
+            reply_parameters=quoted,
+            reply_markup=markup,
+            **self._no_wait(),
+        )
+        return message.message_id
 
     async def _send(self, row: Pending, incident: Incident) -> int | None:
         rt, bot = self.rt, self.bot

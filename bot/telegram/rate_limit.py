@@ -15,11 +15,24 @@ group, the messages of the last window, weighted by what each call sends:
 * a message holds its place from the moment its call is sent until one window after the
   answer came back, so however long an upload takes, Telegram — which counts a message when it
   arrives, somewhere in between — never sees more than the limit in any window;
-* a 429 anyway pauses every call for its `retry_after` and the call is tried again, up to
-  `max_retries` times (then it fails, and the outbox or the digest schedule retries later).
+* a 429 anyway pauses the calls to *that chat* for its `retry_after` (Telegram's per-chat limits
+  are what a bot within the overall window hits), and the call is tried again, up to
+  `max_retries` times (then it fails, and the outbox or the digest schedule retries later). Other
+  chats go on: one flooded group or officer never stalls everyone's answers. Only a 429 on a
+  call for no chat (Telegram refusing the bot as a whole) pauses every call.
+
+Private chats are only limited by the overall window, as with `AIORateLimiter`, unless
+`private_burst` is given: then a private chat gets at most that many messages that create a message
+(sends, copies, forwards; edits and chat actions do not count, as Telegram counts them) in any as
+many seconds — a short burst, then one a second. It is off by default: without receipts coalesced
+per officer it would cap an officer who reports faster than once a second at one receipt a second,
+and Telegram's own 429 for a private chat pauses only that chat (the outbox waits it out).
 
 Calls without a `chat_id` (getUpdates, getMe, answerCallbackQuery, getFile) are not limited.
-Private chats are only limited by the overall window, as with `AIORateLimiter`.
+
+`chat_delay` tells without waiting how long a call to a chat would wait for that chat's own limits
+(its window, a pause after a 429): the outbox sends what can go now and leaves a chat that must
+wait to a task of its own, so one full group never holds up anyone else's receipt.
 """
 
 from __future__ import annotations
@@ -43,6 +56,31 @@ log = logging.getLogger(__name__)
 
 OVERALL_PER_SECOND = 30
 GROUP_PER_MINUTE = 20
+#: a private chat, when paced (`private_burst`): at most this many new messages in any this many
+#: seconds (one a second on average, Telegram's guidance)
+PRIVATE_BURST = 3
+#: endpoints that create a message (what counts against a private chat's pace)
+MESSAGE_ENDPOINTS = frozenset(
+    {
+        "sendmessage",
+        "sendphoto",
+        "senddocument",
+        "sendmediagroup",
+        "sendlocation",
+        "sendcontact",
+        "sendvideo",
+        "sendaudio",
+        "sendvoice",
+        "sendanimation",
+        "sendsticker",
+        "sendpoll",
+        "copymessage",
+        "forwardmessage",
+    }
+)
+#: `rate_limit_args` of a call whose caller reschedules it itself after a 429 (the outbox): no
+#: retry inside the limiter. (Not 0: PTB drops a falsy `rate_limit_args`.)
+NO_RETRIES = -1
 
 
 class SlidingWindow:
@@ -64,6 +102,20 @@ class SlidingWindow:
         while self._expiries and self._expiries[0] <= now:
             heapq.heappop(self._expiries)
         return len(self._expiries) + self._in_flight
+
+    def delay(self, count: int) -> float:
+        """How long `acquire(count)` would wait now, without waiting (0: at once). A caller already
+        waiting, or room that depends on calls still in flight, counts as a wait of one window."""
+        count = min(count, self.limit)
+        now = asyncio.get_running_loop().time()
+        over = self._used(now) + count - self.limit
+        if self._turn.locked():
+            return self.period
+        if over <= 0:
+            return 0.0
+        if over > len(self._expiries):
+            return self.period
+        return max(0.0, heapq.nsmallest(over, self._expiries)[-1] - now)
 
     @property
     def idle(self) -> bool:
@@ -116,6 +168,7 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         overall_per_second: int = OVERALL_PER_SECOND,
         group_per_minute: int = GROUP_PER_MINUTE,
         max_retries: int = 3,
+        private_burst: int | None = None,
         clock: Callable[[], float] | None = None,
     ) -> None:
         self._overall_limit = overall_per_second
@@ -123,13 +176,17 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         self._max_retries = max_retries
         self._overall: SlidingWindow | None = None
         self._groups: dict[int | str, SlidingWindow] = {}
-        self._resume_at = 0.0  # after a 429: no call before this (loop time)
+        self._private_burst = private_burst
+        self._private: dict[int, SlidingWindow] = {}
+        self._resume_at = 0.0  # after a 429 for no chat: no call before this (loop time)
+        self._chat_resume_at: dict[int | str, float] = {}  # after a 429 for a chat: none to it before
 
     async def initialize(self) -> None:
         self._overall = SlidingWindow(self._overall_limit, 1.0)
 
     async def shutdown(self) -> None:
         self._groups.clear()
+        self._private.clear()
 
     def _group(self, chat_id: int | str) -> SlidingWindow:
         window = self._groups.get(chat_id)
@@ -140,11 +197,55 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
             window = self._groups[chat_id] = SlidingWindow(self._group_limit, 60.0)
         return window
 
-    async def _after_pause(self) -> None:
+    def _private_chat(self, chat_id: int) -> SlidingWindow:
+        assert self._private_burst is not None
+        window = self._private.get(chat_id)
+        if window is None:
+            if len(self._private) > 1_000:  # forget chats whose window is empty again
+                for key in [k for k, w in self._private.items() if w.idle]:
+                    del self._private[key]
+            window = self._private[chat_id] = SlidingWindow(self._private_burst, float(self._private_burst))
+        return window
+
+    def _chat_window(self, chat_id: int | str, endpoint: str) -> SlidingWindow | None:
+        """The window of the chat's own limit: a group's for every call, a private chat's for calls
+        that create a message."""
+        if isinstance(chat_id, str) or chat_id < 0:  # a group, a supergroup or a channel
+            return self._group(chat_id)
+        if self._private_burst is not None and endpoint.lower() in MESSAGE_ENDPOINTS:
+            return self._private_chat(chat_id)
+        return None
+
+    def chat_delay(self, chat_id: int, endpoint: str = "sendMessage", count: int = 1, *, pause: bool = True) -> float:
+        """Seconds a call to `chat_id` would wait now for the chat's own limits (its window and,
+        with `pause`, a pause after a 429), without waiting; 0 when it would go at once. The overall
+        window is not included: every chat shares it."""
+        window = self._chat_window(chat_id, endpoint)
+        delay = window.delay(count) if window is not None else 0.0
+        if pause:
+            delay = max(delay, self._resume(chat_id) - asyncio.get_running_loop().time())
+        return max(0.0, delay)
+
+    def _resume(self, chat_id: int | str | None) -> float:
+        if chat_id is None:
+            return self._resume_at
+        return max(self._resume_at, self._chat_resume_at.get(chat_id, 0.0))
+
+    async def _after_pause(self, chat_id: int | str | None) -> None:
         loop = asyncio.get_running_loop()
         # not a busy wait: it sleeps until the pause ends, again if a new 429 moved the end later
-        while (wait := self._resume_at - loop.time()) > 0:  # noqa: ASYNC110
+        while (wait := self._resume(chat_id) - loop.time()) > 0:  # noqa: ASYNC110
             await asyncio.sleep(wait)
+
+    def _pause(self, chat_id: int | str | None, until: float) -> None:
+        if chat_id is None:
+            self._resume_at = max(self._resume_at, until)
+            return
+        if len(self._chat_resume_at) > 1_000:  # forget pauses that are over
+            now = asyncio.get_running_loop().time()
+            for key in [k for k, end in self._chat_resume_at.items() if end <= now]:
+                del self._chat_resume_at[key]
+        self._chat_resume_at[chat_id] = max(self._chat_resume_at.get(chat_id, 0.0), until)
 
     async def process_request(
         self,
@@ -158,20 +259,21 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         if self._overall is None:
             await self.initialize()
         assert self._overall is not None
-        max_retries = rate_limit_args if rate_limit_args is not None else self._max_retries
+        max_retries = max(0, rate_limit_args) if rate_limit_args is not None else self._max_retries
         chat_id = data.get("chat_id")
         if chat_id is not None:  # a numeric id (possibly a string); an @username stays as given
             with contextlib.suppress(ValueError, TypeError):
                 chat_id = int(chat_id)
         windows: list[SlidingWindow] = []
         if chat_id is not None:
-            if isinstance(chat_id, str) or chat_id < 0:  # a group, a supergroup or a channel
-                windows.append(self._group(chat_id))
+            own = self._chat_window(chat_id, endpoint)
+            if own is not None:
+                windows.append(own)
             windows.append(self._overall)
         count = message_count(endpoint, data)
         loop = asyncio.get_running_loop()
         for attempt in range(max_retries + 1):
-            await self._after_pause()
+            await self._after_pause(chat_id)
             acquired: list[SlidingWindow] = []
             try:
                 for window in windows:
@@ -181,11 +283,12 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
             except RetryAfter as exc:
                 ops.count("telegram_429")
                 wait = _seconds(exc) + 0.1
+                self._pause(chat_id, loop.time() + wait)  # whoever calls next for this chat waits too
                 if attempt == max_retries:
                     log.warning("Telegram's flood control: %s still refused after %d retries", endpoint, max_retries)
                     raise
-                log.info("Telegram's flood control: every call waits %.1f s", wait)
-                self._resume_at = max(self._resume_at, loop.time() + wait)
+                scope = "every call" if chat_id is None else f"calls to chat {chat_id}"
+                log.info("Telegram's flood control: %s wait %.1f s", scope, wait)
             finally:
                 for window in acquired:
                     window.release(count)

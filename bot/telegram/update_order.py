@@ -15,7 +15,7 @@ delivered them. An update without a chat (none that this bot handles) is keyed b
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
 from telegram import Update
@@ -58,6 +58,10 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         self._running = asyncio.Semaphore(max_concurrent_updates)
         self._tails: dict[Hashable, asyncio.Future[None]] = {}
         self._active = 0
+        #: called with each update once it has been processed (its handlers ran, or failed and
+        #: the error handler ran) — not for one cancelled before or while it ran: the durable
+        #: intake (`bot.telegram.intake`) marks it done in its journal, or keeps it for the next start
+        self.on_processed: Callable[[object], None] | None = None
 
     @property
     def max_concurrent_updates(self) -> int:
@@ -77,7 +81,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         key = order_key(update)
         if key is None:
             async with self._running:
-                await self._run(coroutine)
+                await self._run(update, coroutine)
             return
         previous = self._tails.get(key)
         mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -88,7 +92,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
                 await asyncio.shield(previous)
             async with self._running:
                 started = True
-                await self._run(coroutine)
+                await self._run(update, coroutine)
         finally:
             if not started and asyncio.iscoroutine(coroutine):
                 coroutine.close()  # cancelled while waiting its turn: it never ran
@@ -96,12 +100,23 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
             if self._tails.get(key) is mine:
                 del self._tails[key]
 
-    async def _run(self, coroutine: Awaitable[Any]) -> None:
+    async def _run(self, update: object, coroutine: Awaitable[Any]) -> None:
         self._active += 1
+        finished = False
         try:
             await coroutine
+            finished = True
+        except Exception:
+            finished = True  # PTB's process_update reported it: the update was processed, and failed
+            raise
         finally:
             self._active -= 1
+            if finished:
+                self._processed(update)
+
+    def _processed(self, update: object) -> None:
+        if self.on_processed is not None:
+            self.on_processed(update)
 
     async def initialize(self) -> None:
         """Nothing to set up: the futures live on the running loop."""

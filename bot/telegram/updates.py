@@ -91,3 +91,11 @@ def job_queue_of(context: KpuContext) -> JobQueue[Any]:
 def actor_of(context: KpuContext) -> User:
     """The registered, active sender the gate loaded; every handler but /start's runs behind it."""
     return _present(context.actor, "registered sender (context.actor)")
+
+
+def whole_number(token: str, max_digits: int = 15) -> int | None:
+    """`token` as a whole number typed with ASCII digits, or None: `str.isdigit` also accepts "²"
+    and "٣" (which `int` refuses or reads), and SQLite refuses integers above 2**63."""
+    if not token.isascii() or not token.isdigit() or len(token) > max_digits:
+        return None
+    return int(token)

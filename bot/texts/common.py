@@ -54,6 +54,10 @@ NOT_REGISTERED = (
 )
 
 ERROR_APOLOGY = "Maaf, terjadi gangguan saat memproses pesan Anda. Silakan coba lagi sebentar lagi."
+#: the database could not take a report (busy beyond its wait, read-only, full): nothing stored
+NOT_STORED_BUSY = "Sistem sedang sibuk, laporan <b>BELUM</b> tersimpan. Kirim ulang sebentar lagi."
+#: the same for any other command: nothing was changed
+NOT_DONE_BUSY = "Sistem sedang sibuk, perintah Anda <b>belum</b> dijalankan. Kirim ulang sebentar lagi."
 
 REFUSAL = {
     Reason.NOT_REGISTERED: "Anda belum terdaftar. Minta tautan undangan kepada koordinator Anda.",

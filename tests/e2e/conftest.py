@@ -14,7 +14,7 @@ import pytest
 
 import bot.texts.groups
 import bot.texts.incidents
-from bot.app import NOTIFIER_KEY, RUNTIME_KEY, build_application
+from bot.app import NOTIFIER_KEY, RUNTIME_KEY, build_application, start_bot, stop_bot
 from bot.emulator import BotApiEmulator, parse_html
 from bot.services import registration, reporting
 from bot.settings import Settings
@@ -60,27 +60,12 @@ class Harness:
 
     async def start(self) -> None:
         self.app = build_application(self.settings, clock=self.clock, flood_retries=self.flood_retries)
-        await self.app.initialize()
-        await self.app.post_init(self.app)  # run_polling does this; here we drive the steps ourselves
-        await self.app.start()
-        app = self.app
-        await app.updater.start_polling(
-            poll_interval=0.0,
-            timeout=1,
-            drop_pending_updates=False,
-            # as run_polling does: a failed getUpdates goes to the application's error handler
-            error_callback=lambda exc: app.create_task(app.process_error(error=exc, update=None)),
-        )
+        await start_bot(self.app, poll_interval=0.0, poll_timeout=1)
 
     async def stop(self) -> None:
         if self.app is None:
             return
-        if self.app.updater.running:
-            await self.app.updater.stop()
-        if self.app.running:
-            await self.app.stop()
-        await self.app.shutdown()
-        await self.app.post_shutdown(self.app)
+        await stop_bot(self.app)
         self.app = None
 
     async def restart(self) -> None:

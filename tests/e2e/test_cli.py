@@ -18,6 +18,8 @@ def run(tmp_path, *args, **env):
         "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
         **env,
     }
+    if os.environ.get("PYTHONPATH"):  # the code under test, not whatever the venv has installed
+        full_env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     return subprocess.run(
         [sys.executable, "-m", "bot", *args], cwd=tmp_path, env=full_env, capture_output=True, text=True, timeout=120
     )

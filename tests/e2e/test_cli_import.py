@@ -28,6 +28,8 @@ def run(tmp_path):
         "DATABASE_PATH": str(db_path),
         "REGION_ROOT": "51",
     }
+    if os.environ.get("PYTHONPATH"):  # the code under test, not whatever the venv has installed
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
 
     def go(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

@@ -171,6 +171,42 @@ def _one_line(output: str) -> str:
     return lines[0]
 
 
+def _corrupt(db_path) -> None:
+    """A database whose incidents' table has a page of garbage (as after a bad disk sector)."""
+    raw = sqlite3.connect(db_path)
+    raw.execute("PRAGMA journal_mode = DELETE")
+    raw.execute("CREATE TABLE filler (x TEXT)")
+    raw.executemany("INSERT INTO filler VALUES (?)", [("x" * 500,) for _ in range(200)])
+    raw.commit()
+    page_size = raw.execute("PRAGMA page_size").fetchone()[0]
+    pages = raw.execute("PRAGMA page_count").fetchone()[0]
+    raw.close()
+    with open(db_path, "r+b") as f:
+        f.seek(page_size * (pages - 5))
+        f.write(b"\xff" * page_size)
+
+
+@pytest.mark.parametrize("kind", ["corrupt", "emptied_beside_its_wal"])
+async def test_run_refuses_a_database_it_would_damage_or_fail_on(tmp_path, kind):
+    db_path = tmp_path / "bot.sqlite3"
+    if kind == "corrupt":
+        _corrupt(db_path)
+        problem = "rusak"
+    else:
+        db_path.write_bytes(b"")
+        (tmp_path / "bot.sqlite3-wal").write_bytes(b"\x37\x7f\x06\x82" + b"\0" * 4092)
+        problem = "berkas basis data kosong"
+    async with BotApiEmulator() as emu:
+        bot = emu.add_bot("kpu_koordinasi_bot", "KPU Koordinasi")
+        rc, output = await _run_until_exit(tmp_path, TELEGRAM_BOT_TOKEN=bot.token, TELEGRAM_API_URL=emu.url)
+    assert rc == 69, output
+    line = _one_line(output)
+    assert line.startswith(f"error: DATABASE_PATH: {db_path}: {problem}"), line
+    assert "ready" not in output and "Traceback" not in output
+    if kind == "emptied_beside_its_wal":
+        assert (tmp_path / "bot.sqlite3-wal").stat().st_size == 4096  # the log is left for recovery
+
+
 async def test_run_with_a_token_the_server_rejects_is_one_line_without_the_token(tmp_path):
     token = "123456:" + "Z" * 35  # well-formed, but no bot of the emulator has it
     async with BotApiEmulator() as emu:

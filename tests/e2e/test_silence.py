@@ -86,7 +86,10 @@ async def test_a_silent_kecamatan_is_listed_and_its_petugas_reminded_once_per_pe
     await run_job(kpu)
     assert len(reminders_to(kpu, wayan)) == 2
 
-    await kpu.say(wayan, "/lapor hitung 205/205 sirekap 205")  # counting complete: no longer chased
+    for reminder in reminders_to(kpu, wayan):  # read, so that the next message is the report's receipt
+        assert (await kpu.next(wayan)).text == reminder.text
+    receipt = await kpu.say(wayan, "/lapor hitung 205/205 sirekap 205")  # counting complete: no longer chased
+    assert receipt.text.startswith("✅")  # stored before the clock moves on
     clock.now = wita(14, 23, 30)
     await run_job(kpu)
     assert len(reminders_to(kpu, wayan)) == 2

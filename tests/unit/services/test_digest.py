@@ -98,7 +98,7 @@ class Script:
                         severity=severity,
                         close=False,
                         at=new.received_at,
-                        notify=lambda posts, event_id: [],
+                        notify=lambda posts, event_id, number: [],
                     )
                 self.ids[name] = open_one.id
                 return open_one.id
@@ -589,6 +589,7 @@ async def test_state_follows_reports_and_deletions(rt):
     for name in ("x", "a"):
         await s.sql("DELETE FROM incident_reports WHERE incident_id = ?", (s.ids[name],))
         await s.sql("DELETE FROM incident_events WHERE incident_id = ?", (s.ids[name],))
+        await s.sql("DELETE FROM outbox WHERE incident_id = ?", (s.ids[name],))
         await s.sql("DELETE FROM incidents WHERE id = ?", (s.ids[name],))
     d = await compute_digest(rt.db, KUTA, AT, H)
     assert d.logistics == () and d.silent_count == 1 and d.silent[0].last_report_at is None

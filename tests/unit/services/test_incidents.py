@@ -46,15 +46,16 @@ async def queued(rt):
 
 
 async def test_new_tinggi_goes_to_nearest_group_only(rt, people, groups):
+    receipt = ("tanda_terima", 100, None)  # every stored report's receipt goes through the outbox
     await report(rt, people["wayan"], "insiden sedang listrik padam", 1)
-    assert await queued(rt) == []
+    assert await queued(rt) == [receipt]
     await report(rt, people["wayan"], "insiden kritis gudang banjir", 2)
-    assert await queued(rt) == [("posting", -1003, None)]
+    assert await queued(rt) == [receipt, receipt, ("posting", -1003, None)]
 
 
-async def test_without_group_nothing_is_queued(rt, people):
+async def test_without_group_only_the_receipt_is_queued(rt, people):
     await report(rt, people["wayan"], "insiden kritis gudang banjir")
-    assert await queued(rt) == []
+    assert await queued(rt) == [("tanda_terima", 100, None)]
 
 
 async def test_take_resolve_and_audit(rt, people, groups, clock):

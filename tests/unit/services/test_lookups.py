@@ -244,7 +244,7 @@ async def test_card_data_and_a_post_that_raced_a_change(rt, people, clock):
         rt.db, chat_id=-1051, region_code=BALI, thread_id=None, title="KPU Bali", by=1, at=clock()
     )
     inc = await report(rt, people["wayan"], "insiden kritis gudang banjir", 1)
-    [row] = await outbox.due(rt, clock())
+    [row] = [r for r in await outbox.due(rt, clock()) if r.purpose == "posting"]
     here = await outbox.card_data(rt, inc, BADUNG)
     assert here.here and here.moved_to is None and here.reporter_name == "User 100" and here.assignee_name is None
     drawn = await outbox.version(rt, inc.id)
@@ -253,7 +253,12 @@ async def test_card_data_and_a_post_that_raced_a_change(rt, people, clock):
     await outbox.posted(rt, row, message_id=55, thread_id=None, drawn=drawn)
     assert await incident_store.incident_for_message(rt.db, -1003, 55) == inc.id
     await outbox.mark_sent(rt, row.id, at=clock(), message_id=55)
-    assert sorted(r.purpose for r in await outbox.due(rt, clock())) == ["edit", "pelapor", "selesai"]
+    assert sorted(r.purpose for r in await outbox.due(rt, clock())) == [
+        "edit",
+        "pelapor",
+        "selesai",
+        "tanda_terima",
+    ]
     inc2 = await report(rt, people["wayan"], "insiden kritis atap roboh", 2)
     await lifecycle.perform(rt, people["made"], inc2.id, Move.ESKALASI)
     moved = await outbox.card_data(rt, await outbox.incident(rt, inc2.id), BADUNG)

@@ -1,5 +1,6 @@
 """The reporting service without Telegram: region targeting, plan checks, storage, idempotency."""
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -80,6 +81,33 @@ async def test_same_update_or_message_makes_one_incident(rt, wayan):
     assert (await rt.db.fetchone("SELECT count(*) FROM incidents"))[0] == 1
 
 
+async def test_a_new_bot_or_restarted_update_ids_never_swallow_a_report(rt, wayan, clock):
+    """The same database after a token for another bot (its message ids start again in the same
+    private chat), or after Telegram restarts its update ids: a new report with an old message id
+    or update id is stored, not answered "sudah tercatat" with an old one."""
+    rt.bot_id = 111
+    old = await reporting.submit_text(rt, wayan, "insiden sedang genset mati", src(1, update_id=5))
+    rt.bot_id = 222  # another bot: message 1 of chat 100 and update 5 are its own, and new
+    new = await reporting.submit_text(rt, wayan, "insiden kritis GUDANG TERBAKAR", src(1, update_id=5))
+    assert isinstance(new, Receipt) and not new.duplicate and new.incident.id != old.incident.id
+    assert new.incident.description == "GUDANG TERBAKAR"
+    rt.bot_id = 111  # the first bot again, Telegram's update ids restarted: update 5 is new
+    restarted = await reporting.submit_text(rt, wayan, "rekap 10/205", src(2, update_id=5))
+    assert isinstance(restarted, Receipt) and not restarted.duplicate
+    clock.advance(minutes=11)  # (within 10 minutes the same report from the same reporter is a repeat)
+    replay = await reporting.submit_text(rt, wayan, "insiden kritis GUDANG TERBAKAR", src(1, update_id=5))
+    assert isinstance(replay, Receipt) and not replay.duplicate  # bot 111's message 1 said something else
+    rt.bot_id = 222  # a true replay: the same bot, message and content
+    clock.advance(minutes=11)
+    again = await reporting.submit_text(rt, wayan, "insiden kritis GUDANG TERBAKAR", src(1, update_id=5))
+    assert again.duplicate and again.incident.id == new.incident.id
+    assert (await rt.db.fetchone("SELECT count(*) FROM incidents"))[0] == 4
+    keys = await rt.db.fetchall(
+        "SELECT DISTINCT incident_id, bot_id, update_id FROM processed_updates ORDER BY incident_id"
+    )
+    assert [tuple(k)[1:] for k in keys] == [(111, 5), (222, 5), (111, 5), (111, 5)]
+
+
 @pytest.mark.parametrize(
     ("line", "region"),
     [
@@ -151,7 +179,7 @@ async def test_a_report_is_few_database_trips(rt, wayan):
     """The hot path of election night: a penghitungan report reads the kecamatan's number of TPS,
     its current figures and its open incident in one query, looks once for the same report sent
     again within 10 minutes, then writes in one transaction (the report, the figures in place, the
-    'laporan' event; the processed update by the schema)."""
+    'laporan' event, its receipt in the outbox; the processed update by the schema)."""
     await reporting.submit_text(rt, wayan, "hitung 1/205", src(1))  # warm; opens Kuta's incident
     statements: list[str] = []
     await rt.db.conn.set_trace_callback(statements.append)
@@ -168,6 +196,16 @@ async def test_a_report_is_few_database_trips(rt, wayan):
     assert result.updated == 2
     events = await incident_store.events(rt.db, result.incident.id)
     assert [(e.action, e.actor_id) for e in events] == [("lapor", 100), ("laporan", 100)]
+    receipts = await rt.db.fetchall(
+        "SELECT chat_id, message_id, detail FROM outbox WHERE incident_id = ? AND purpose = 'tanda_terima' ORDER BY id",
+        (result.incident.id,),
+    )
+    # private: messages of their own, no quote; each restates its own figures, the second says the
+    # incident was updated
+    assert [(r["chat_id"], r["message_id"]) for r in receipts] == [(100, None), (100, None)]
+    first, second = (json.loads(r["detail"]) for r in receipts)
+    assert (first["figures"]["tps_done"], second["figures"]["tps_done"]) == (1, 180)
+    assert "updated" not in first and second["updated"] == 2 and second["figures"]["sirekap"] == 150
     processed = await rt.db.fetchone("SELECT incident_id FROM processed_updates WHERE update_id = 77")
     assert processed[0] == result.incident.id
 
@@ -232,7 +270,7 @@ async def test_a_message_of_several_reports_is_stored_once_in_its_order(rt, waya
     assert isinstance(again, Batch) and [r.incident.id for r in again.receipts] == ids
     assert all(r.duplicate for r in again.receipts)
     assert (await rt.db.fetchone("SELECT count(*) FROM incidents"))[0] == 3
-    assert [i.id for i in await incident_store.parts_of(rt.db, 100, 5)] == ids
+    assert [i.id for i in await incident_store.parts_of(rt.db, rt.bot_id, 100, 5)] == ids
 
 
 async def test_a_bad_line_stores_nothing_of_the_message(rt, wayan):
@@ -278,7 +316,7 @@ async def test_reports_of_one_message_update_one_open_incident_in_their_order(rt
     assert isinstance(again, Batch) and all(isinstance(r, Receipt) and r.duplicate for r in again.receipts)
     assert {r.incident.id for r in again.receipts if isinstance(r, Receipt)} == {opened.incident.id}
     assert (await rt.db.fetchone("SELECT count(*) FROM incident_reports"))[0] == 2
-    assert [i.id for i in await incident_store.parts_of(rt.db, 100, 5)] == [opened.incident.id]
+    assert [i.id for i in await incident_store.parts_of(rt.db, rt.bot_id, 100, 5)] == [opened.incident.id]
 
 
 async def test_a_figure_going_down_in_a_message_of_several_is_held_and_the_rest_stored(rt, wayan):
@@ -293,7 +331,8 @@ async def test_a_figure_going_down_in_a_message_of_several_is_held_and_the_rest_
     assert tuple(row) == ("menunggu", 2)
     counting = await rt.db.fetchone("SELECT tps_done FROM counting_state WHERE region_code = '51.03.01'")
     assert counting[0] == 180  # not current until Benar
-    confirmed = await reporting.confirm_held(rt, wayan, held.report_id, True)
+    question = Source(100, 900, 61, datetime(2024, 2, 14, 9, 30, tzinfo=UTC), edit=True)
+    confirmed = await reporting.confirm_held(rt, wayan, held.report_id, True, question)
     assert isinstance(confirmed, Receipt) and confirmed.incident.tps_done == 18
 
 

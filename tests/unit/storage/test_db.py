@@ -3,6 +3,7 @@
 import asyncio
 import sqlite3
 
+import aiosqlite
 import pytest
 
 from storage import db as dbmod
@@ -77,6 +78,60 @@ async def test_same_message_cannot_make_two_incidents(rt):
     with pytest.raises(sqlite3.IntegrityError):
         async with rt.db.transaction() as conn:
             await conn.execute(insert)
+
+
+async def test_rebuilding_incidents_keeps_rows_triggers_and_keys(tmp_path):
+    """Migration 0014 rebuilds `incidents` and `incident_reports` (a UNIQUE key cannot be dropped in
+    place): rows, their events and outbox rows stay, every trigger and index of every earlier
+    migration (0007's state triggers, 0009's included) is still there and fires, and a report
+    stored before it (bot 0) never collides with a new bot's message of the same id."""
+    path = tmp_path / "old.sqlite3"
+    rebuilding = next(n for n, _, sql in dbmod.migrations() if dbmod.REBUILDS.search(sql))
+    async with aiosqlite.connect(path) as conn:
+        for number, _, sql in dbmod.migrations()[: rebuilding - 1]:
+            for statement in dbmod._statements(sql):
+                await conn.execute(statement)
+            await conn.execute(f"PRAGMA user_version = {number}")
+        await conn.execute(
+            "INSERT INTO regions (code, parent_code, level, kind, name, search_name)"
+            " VALUES ('51', NULL, 'provinsi', 'Provinsi', 'Bali', 'bali')"
+        )
+        await conn.execute(
+            "INSERT INTO users (telegram_id, role, region_code, full_name, registered_at) VALUES (1, 'petugas', '51', 'A', 't')"
+        )
+        await conn.execute(
+            "INSERT INTO incidents (kind, severity, region_code, reporter_id, source_chat_id, source_message_id,"
+            " update_id, reported_at, received_at, handling_region, description, last_reported_at)"
+            " VALUES ('insiden', 'kritis', '51', 1, 1, 7, 5, 't', 't', '51', 'lama', 't')"
+        )
+        await conn.commit()
+        schema = (
+            "SELECT type, name FROM sqlite_master WHERE type IN ('trigger', 'index') AND sql IS NOT NULL"
+            " AND tbl_name IN ('incidents', 'incident_reports')"
+        )
+        triggers_before = {tuple(r) for r in await conn.execute_fetchall(schema)}
+        assert ("trigger", "incidents_counting_state_update") in triggers_before  # 0007's
+        assert ("index", "incidents_one_open_state") in triggers_before
+    db = await Database.open(path)
+    try:
+        old = await db.fetchone("SELECT bot_id, update_id, description FROM incidents")
+        assert tuple(old) == (0, 5, "lama")
+        triggers = {tuple(r) for r in await db.fetchall(schema)}
+        assert triggers == triggers_before
+        assert (await db.fetchone("PRAGMA foreign_keys"))[0] == 1
+        assert await db.fetchall("PRAGMA foreign_key_check") == []
+        async with db.transaction() as conn:  # a new bot's message 7 in chat 1, update 5 again
+            await conn.execute(
+                "INSERT INTO incidents (kind, severity, region_code, reporter_id, bot_id, source_chat_id,"
+                " source_message_id, update_id, reported_at, received_at, handling_region, description,"
+                " last_reported_at) VALUES ('insiden', 'kritis', '51', 1, 42, 1, 7, 5, 't', 't', '51', 'baru', 't')"
+            )
+        events = await db.fetchall("SELECT incident_id, action FROM incident_events ORDER BY id")
+        assert [tuple(e) for e in events] == [(1, "lapor"), (2, "lapor")]
+        processed = await db.fetchall("SELECT incident_id, bot_id, update_id FROM processed_updates ORDER BY 1")
+        assert [tuple(p) for p in processed] == [(1, 0, 5), (2, 42, 5)]
+    finally:
+        await db.close()
 
 
 def _worker_threads() -> set:

@@ -229,3 +229,105 @@ async def test_silence_migration_keeps_the_outbox_and_takes_private_rows(tmp_pat
         assert await conn.execute_fetchall("PRAGMA foreign_key_check") == []
     finally:
         await conn.close()
+
+
+async def test_reliability_migrations_keep_follow_through_and_silence(tmp_path, monkeypatch):
+    """Migrations 0012-0015 come after issue 13's 0010 and 0011: the outbox rebuilt for receipts
+    (0013) keeps every purpose, column, CHECK and index 0010 and 0011 gave it; the incidents rebuilt
+    for report keys (0014) keep 0010's rejected-figure triggers and its one-open index; the audit
+    trail rebuilt for refusals (0015) keeps 'tolak', 'buka' and 'siaran'."""
+    conn = await db_module.connect(tmp_path / "old.sqlite3")
+    try:
+        every = db_module.migrations()
+        assert [name for _, name, _ in every[11:]] == [
+            "0012_update_journal.sql",
+            "0013_receipt_outbox.sql",
+            "0014_report_keys.sql",
+            "0015_audit_refusals.sql",
+        ]
+        monkeypatch.setattr(db_module, "migrations", lambda: every[:11])
+        await db_module.migrate(conn)
+        monkeypatch.setattr(db_module, "migrations", lambda: every)
+        for code, parent, level, kind in (
+            ("51", None, "provinsi", "Provinsi"),
+            ("51.03", "51", "kabkota", "Kabupaten"),
+            ("51.03.01", "51.03", "kecamatan", "Kecamatan"),
+        ):
+            await conn.execute(
+                "INSERT INTO regions (code, parent_code, level, kind, name, search_name) VALUES (?, ?, ?, ?, ?, ?)",
+                (code, parent, level, kind, code, code),
+            )
+        await conn.execute(
+            "INSERT INTO users (telegram_id, role, region_code, full_name, registered_at)"
+            " VALUES (100, 'petugas', '51.03.01', 'Wayan', 't')"
+        )
+        rekap = (
+            "INSERT INTO incidents (id, kind, severity, status, region_code, reporter_id, item, desa_done, desa_total,"
+            " source_chat_id, source_message_id, reported_at, received_at, handling_region, last_reported_at,"
+            " resolved_at) VALUES (?, 'rekap', 'rendah', ?, '51.03.01', 100, 'dpr', ?, 18, 100, ?, ?, ?,"
+            " '51.03.01', ?, ?)"
+        )
+        await conn.execute(rekap, (1, "selesai", 12, 1, "t1", "t1", "t1", "t1"))
+        await conn.execute(
+            "INSERT INTO broadcasts (id, sender_id, sender_chat_id, region_code, text, recipients, created_at)"
+            " VALUES (1, 100, 100, 'ID', 'rapat', 1, 't1')"
+        )
+        insert = (
+            "INSERT INTO outbox (dedupe_key, purpose, incident_id, chat_id, region_code, broadcast_id, created_at,"
+            " next_attempt_at) VALUES (?, ?, ?, 100, ?, ?, 't1', 't1')"
+        )
+        queued = [
+            ("pengingat:1", "pengingat", 1, None, None),
+            ("pengingat_hitung:51.03.01:t1:100", "pengingat_hitung", None, "51.03.01", None),
+            ("siaran:1:100", "siaran", None, None, 1),
+        ]
+        await conn.executemany(insert, queued)
+        await conn.execute("INSERT INTO audit_log (at, actor_id, action, target) VALUES ('t1', 100, 'siaran', '1')")
+        await conn.commit()
+
+        assert await db_module.migrate(conn) == [name for _, name, _ in every[11:]]
+
+        rows = await conn.execute_fetchall(
+            "SELECT dedupe_key, purpose, incident_id, region_code, broadcast_id, detail FROM outbox ORDER BY id"
+        )
+        assert [tuple(r) for r in rows] == [(*row, "{}") for row in queued]
+        indexes = await conn.execute_fetchall(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'outbox'"
+        )
+        assert {"outbox_pending", "outbox_broadcast"} <= {r[0] for r in indexes}
+        # a held figure's receipt may name no incident; 0011's rules hold for every other row
+        await conn.execute(
+            insert.replace("'t1', 't1')", "'t2', 't2')"), ("tanda_terima:x", "tanda_terima", None, None, None)
+        )
+        for wrong in (
+            ("posting:x", "posting", None, None, None),  # an incident's row names its incident
+            ("siaran:2:100", "siaran", None, None, None),  # a broadcast's row names its broadcast
+            ("pengingat_hitung:x", "pengingat_hitung", 1, "51.03.01", None),  # a reminder of no incident
+            ("pengingat_hitung:y", "pengingat_hitung", None, None, None),  # ... names its kecamatan
+            ("tanda_terima:y", "tanda_terima", 1, None, 1),  # only a broadcast's rows name one
+        ):
+            with pytest.raises(sqlite3.IntegrityError):
+                await conn.execute(insert, wrong)
+        for action in ("tolak", "buka", "siaran", "ditolak"):
+            await conn.execute("INSERT INTO audit_log (at, action, target) VALUES ('t2', ?, 'x')", (action,))
+        actions = await conn.execute_fetchall("SELECT action FROM audit_log ORDER BY id")
+        assert [r[0] for r in actions] == ["siaran", "tolak", "buka", "siaran", "ditolak"]
+
+        # 0010's triggers and index, kept by 0014's rebuild: a rejected report gives way to the
+        # previous one of its kecamatan × jenis and no longer holds it open; reopened, it counts again
+        await conn.execute(rekap, (2, "baru", 18, 2, "t2", "t2", "t2", None))
+        state = "SELECT desa_done, incident_id FROM recap_state WHERE region_code = '51.03.01' AND jenis = 'dpr'"
+        assert [tuple(r) for r in await conn.execute_fetchall(state)] == [(18, 2)]
+        with pytest.raises(sqlite3.IntegrityError):  # one open incident per kecamatan × jenis
+            await conn.execute(rekap, (9, "baru", 13, 9, "t3", "t3", "t3", None))
+        await conn.execute("UPDATE incidents SET status = 'ditolak', resolved_at = 't3' WHERE id = 2")
+        assert [tuple(r) for r in await conn.execute_fetchall(state)] == [(12, 1)]
+        await conn.execute(rekap, (3, "baru", 13, 3, "t4", "t4", "t4", None))
+        assert [tuple(r) for r in await conn.execute_fetchall(state)] == [(13, 3)]
+        await conn.execute("UPDATE incidents SET status = 'ditolak', resolved_at = 't5' WHERE id = 3")
+        assert [tuple(r) for r in await conn.execute_fetchall(state)] == [(12, 1)]
+        await conn.execute("UPDATE incidents SET status = 'baru', resolved_at = NULL WHERE id = 2")
+        assert [tuple(r) for r in await conn.execute_fetchall(state)] == [(18, 2)]
+        assert await conn.execute_fetchall("PRAGMA foreign_key_check") == []
+    finally:
+        await conn.close()

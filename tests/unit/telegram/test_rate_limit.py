@@ -10,7 +10,7 @@ from telegram.ext import ExtBot
 
 from bot.emulator import BotApiEmulator
 from bot.telegram.http import AiohttpRequest
-from bot.telegram.rate_limit import SlidingWindow, TelegramRateLimiter, message_count
+from bot.telegram.rate_limit import NO_RETRIES, SlidingWindow, TelegramRateLimiter, message_count
 
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde"
@@ -83,6 +83,37 @@ async def test_a_429_pauses_and_the_call_is_tried_again():
         await limiter.process_request(always_refused, (), {}, "sendMessage", {"chat_id": -100}, None)
 
 
+async def test_a_429_for_one_chat_pauses_that_chat_only():
+    """A chat under flood control waits its `retry_after`; another chat is served at once; a 429 on
+    a call for no chat (the bot as a whole) pauses every call. NO_RETRIES: refused at once."""
+    limiter = TelegramRateLimiter(max_retries=3)
+    await limiter.initialize()
+    loop = asyncio.get_running_loop()
+
+    async def refused():
+        raise RetryAfter(30)
+
+    async def ok():
+        return True
+
+    with pytest.raises(RetryAfter):  # NO_RETRIES: the caller reschedules; the chat is paused
+        await limiter.process_request(refused, (), {}, "sendMessage", {"chat_id": 5}, NO_RETRIES)
+    started = loop.time()
+    assert await limiter.process_request(ok, (), {}, "sendMessage", {"chat_id": 6}, None) is True
+    assert await limiter.process_request(ok, (), {}, "sendMessage", {"chat_id": -100}, None) is True
+    assert loop.time() - started < 0.5
+    paused = asyncio.ensure_future(limiter.process_request(ok, (), {}, "sendMessage", {"chat_id": 5}, None))
+    done, _ = await asyncio.wait({paused}, timeout=0.1)  # it waits for the pause of chat 5
+    assert not done
+    paused.cancel()
+    with pytest.raises(RetryAfter):
+        await limiter.process_request(refused, (), {}, "getMe", {}, NO_RETRIES)
+    everyone = asyncio.ensure_future(limiter.process_request(ok, (), {}, "sendMessage", {"chat_id": 6}, None))
+    done, _ = await asyncio.wait({everyone}, timeout=0.1)
+    assert not done
+    everyone.cancel()
+
+
 async def test_albums_and_texts_at_full_speed_draw_no_429_from_a_strict_server():
     """Ten albums of three photos and twenty texts to thirty chats at once, against the emulator
     enforcing Telegram's limits (30 messages in any second, an album counting its photos)."""
@@ -121,3 +152,49 @@ async def test_albums_and_texts_at_full_speed_draw_no_429_from_a_strict_server()
         assert refused["429"] == 0
         assert elapsed >= (50 - 30) / 30  # 50 messages: the second second's worth had to wait
         assert sum(len(emu.bot_messages(emu.private_chat(u, handle))) for u in users) == 50
+
+
+async def test_a_window_says_how_long_a_call_would_wait_without_waiting():
+    window = SlidingWindow(2, 0.5)
+    assert window.delay(1) == 0.0
+    await window.acquire(2)
+    assert window.delay(1) == 0.5  # both in flight: room only comes a period after an answer
+    window.release(2)
+    assert 0.4 < window.delay(1) <= 0.5  # counted until a period after the answer
+    await asyncio.sleep(0.55)
+    assert window.delay(2) == 0.0
+
+
+async def test_chat_delay_is_a_groups_own_window_and_a_pause_after_a_429():
+    limiter = TelegramRateLimiter(group_per_minute=1)
+    await limiter.initialize()
+
+    async def sent() -> bool:
+        return True
+
+    assert limiter.chat_delay(-100) == 0.0
+    await limiter.process_request(sent, (), {}, "sendMessage", {"chat_id": -100}, None)
+    assert 59 < limiter.chat_delay(-100) <= 60  # the group's minute is used
+    assert limiter.chat_delay(-200) == 0.0  # another group is not
+    assert limiter.chat_delay(7) == 0.0  # private chats: only the overall window (not a chat's own)
+
+    async def refused() -> bool:
+        raise RetryAfter(5)
+
+    with pytest.raises(RetryAfter):
+        await limiter.process_request(refused, (), {}, "sendMessage", {"chat_id": 7}, NO_RETRIES)
+    assert 4.9 < limiter.chat_delay(7) <= 5.1
+    assert limiter.chat_delay(7, pause=False) == 0.0  # the outbox holds such a chat on its own clock
+
+
+async def test_private_chats_are_paced_when_asked():
+    limiter = TelegramRateLimiter(private_burst=2)
+    await limiter.initialize()
+
+    async def sent() -> bool:
+        return True
+
+    for _ in range(2):
+        await limiter.process_request(sent, (), {}, "sendMessage", {"chat_id": 7}, None)
+    assert 1.9 < limiter.chat_delay(7) <= 2.0  # a burst of two, then one a second
+    assert limiter.chat_delay(7, "editMessageText") == 0.0  # an edit makes no new message
