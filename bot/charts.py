@@ -30,6 +30,7 @@ import os
 import signal
 import sys
 import textwrap
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -763,10 +764,20 @@ def _chosen(d: Digest, sections: tuple[str, ...] | None) -> list[tuple[str, Call
 
 
 def init_worker() -> None:
-    """In a new drawing worker: leave Ctrl-C to the bot (which stops the pool), and load the fonts
-    now rather than on the first chart at 07:00."""
+    """In a new drawing worker: leave Ctrl-C to the bot (which stops the pool), exit when the bot is
+    gone, and load the fonts now rather than on the first chart at 07:00."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="parent-watch", daemon=True).start()
     warm_up()
+
+
+def _exit_with_parent(parent: int, every_s: float = 1.0) -> None:
+    """A bot killed outright (kill -9, the kernel's OOM killer) cannot stop its workers: each would
+    live on, orphaned, holding the bot's memory and its stdout/stderr (a service manager or a pipe
+    reading them would wait for ever). Each worker watches its parent and exits once it is gone."""
+    while os.getppid() == parent:
+        time.sleep(every_s)
+    os._exit(0)
 
 
 def warm_up() -> float:
