@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -36,6 +37,10 @@ class Pending:
     note: str
     attempts: int
     created_at: datetime
+    #: delivery class (migration 0011): 1 urgent, 2 receipt, 3 other notification, 4 broadcast
+    priority: int = 3
+    #: who reported the incident (a receipt goes to them: several waiting make one message)
+    reporter_id: int | None = None
 
 
 async def add(conn: aiosqlite.Connection, incident_id: int, rows: list[OutboxRow], at: datetime) -> None:
@@ -69,13 +74,19 @@ async def queue(db: Database, incident_id: int, rows: list[OutboxRow], at: datet
         await add(conn, incident_id, rows, at)
 
 
-async def due(db: Database, now: datetime, limit: int = 200) -> list[Pending]:
-    """Rows to send now (not sent, not given up, due by `now`), oldest first."""
+async def due(db: Database, now: datetime, limit: int = 200, skip_chats: Collection[int] = ()) -> list[Pending]:
+    """Rows to send now (not sent, not given up, due by `now`), by class (urgent first, then
+    receipts, other notifications, broadcasts) and, within a class, oldest first; none for the
+    chats in `skip_chats` (being sent to already)."""
+    skip = list(skip_chats)
     rows = await db.fetchall(
-        "SELECT id, purpose, incident_id, chat_id, thread_id, message_id, region_code, note, attempts, created_at"
-        " FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?"
-        " ORDER BY next_attempt_at, id LIMIT ?",
-        (to_db(now), limit),
+        "SELECT o.id, o.purpose, o.incident_id, o.chat_id, o.thread_id, o.message_id, o.region_code, o.note,"
+        " o.attempts, o.created_at, o.priority, i.reporter_id FROM outbox o"
+        " LEFT JOIN incidents i ON i.id = o.incident_id"
+        " WHERE o.sent_at IS NULL AND o.failed_at IS NULL AND o.next_attempt_at <= ?"
+        + (f" AND o.chat_id NOT IN ({', '.join('?' for _ in skip)})" if skip else "")
+        + " ORDER BY o.priority, o.next_attempt_at, o.id LIMIT ?",
+        (to_db(now), *skip, limit),
     )
     return [
         Pending(
@@ -89,6 +100,8 @@ async def due(db: Database, now: datetime, limit: int = 200) -> list[Pending]:
             r["note"],
             r["attempts"],
             from_db(r["created_at"]),
+            r["priority"],
+            r["reporter_id"],
         )
         for r in rows
     ]
@@ -99,6 +112,15 @@ async def mark_sent(db: Database, outbox_id: int, *, at: datetime, message_id: i
     await db.write(
         "UPDATE outbox SET sent_at = ?, sent_message_id = ?, attempts = attempts + 1 WHERE id = ?",
         (to_db(at), message_id, outbox_id),
+    )
+
+
+async def mark_sent_together(db: Database, outbox_ids: Sequence[int], *, at: datetime, message_id: int | None) -> None:
+    """Rows delivered by one message (receipts coalesced): marked in one statement, all or none."""
+    await db.write(
+        "UPDATE outbox SET sent_at = ?, sent_message_id = ?, attempts = attempts + 1"
+        f" WHERE id IN ({', '.join('?' for _ in outbox_ids)})",
+        (to_db(at), message_id, *outbox_ids),
     )
 
 

@@ -5,6 +5,15 @@ they announce (read and marked through `bot.services.outbox`); `deliver_due` sen
 records the outcome. A failure is retried with backoff (a 429's `retry_after` is honoured); a
 chat that can no longer be reached (bot removed, chat gone) is marked failed and logged — never
 dropped silently. One lock makes sure two deliveries never send the same row twice.
+
+Under a flood (more waiting than Telegram's ~30 messages/s) rows go by class, then age: a
+kritis/tinggi incident's post before receipts, receipts before other notifications, broadcasts
+last (the class is stored with the row, migration 0011, and each send waits in the rate limiter
+as that class: `bot.telegram.rate_limit.Priority`). Delivery is a pipeline, not rounds: chats are
+sent to side by side, and whenever one is done or a new row is queued the next rows are picked
+again, so a kritis post queued behind thousands of receipts is the next one sent. An officer's
+receipts that waited together go as one message naming them all (`bot.texts.incidents.receipts`),
+every row it covers marked sent with it.
 """
 
 from __future__ import annotations
@@ -30,13 +39,17 @@ from bot.domain.privacy import for_chat
 from bot.services import outbox, reporting
 from bot.services.outbox import Pending
 from bot.services.runtime import Runtime
-from bot.telegram.rate_limit import NO_RETRIES
+from bot.telegram.rate_limit import NO_RETRIES, Priority, priority
 from bot.texts import incidents as ti
 
 log = logging.getLogger(__name__)
 
 CALLBACK_VERSION = "i1"  # incident buttons: i1:<t|e|s>:<id>
 MAX_BACKOFF = timedelta(minutes=10)
+#: chats sent to at once (each waits in the rate limiter by class: more would only queue there)
+CHATS_AT_ONCE = 64
+#: the class each stored priority waits as in the rate limiter (migration 0011)
+CLASSES = {1: Priority.URGENT, 2: Priority.RECEIPT, 3: Priority.NOTICE, 4: Priority.ROUTINE}
 
 
 def buttons(incident_id: int) -> InlineKeyboardMarkup:
@@ -80,6 +93,30 @@ async def card_for(
     return text, markup
 
 
+def _coalescable(row: Pending) -> bool:
+    """A receipt that may share a message with the officer's others (not one edited into the
+    guided flow's confirmation, which answers that very message)."""
+    return row.purpose == "tanda_terima" and "ubah" not in row.note.split()
+
+
+def _units(rows: list[Pending]) -> list[list[Pending]]:
+    """One chat's rows as messages to send, in the rows' order: each row alone, except an
+    officer's receipts, which go together (at most `RECEIPTS_PER_MESSAGE` in one) where the
+    first of them stood."""
+    units: list[list[Pending]] = []
+    open_by_reporter: dict[int | None, list[Pending]] = {}
+    for row in rows:
+        if not _coalescable(row):
+            units.append([row])
+            continue
+        unit = open_by_reporter.get(row.reporter_id)
+        if unit is None or len(unit) >= ti.RECEIPTS_PER_MESSAGE:
+            unit = open_by_reporter[row.reporter_id] = []
+            units.append(unit)
+        unit.append(row)
+    return units
+
+
 def _backoff(row: Pending) -> timedelta:
     return min(timedelta(seconds=5 * 2 ** min(row.attempts, 10)), MAX_BACKOFF)
 
@@ -105,6 +142,7 @@ class Notifier:
         #: chats under Telegram's flood control → until when (the runtime's clock): their rows
         #: wait, so a round never sits out another chat's `retry_after`
         self._held: dict[int, datetime] = {}
+        self._queued = asyncio.Event()  # a row was queued while delivering: pick rows again
 
     def _no_wait(self) -> dict:
         """A receipt refused by flood control is not waited for inside the rate limiter: the row is
@@ -113,6 +151,7 @@ class Notifier:
 
     def kick(self) -> None:
         """Deliver what is due soon, without waiting for it."""
+        self._queued.set()
         if self._task is not None and not self._task.done():
             self._again = True  # a change arrived while delivering: one more round after this one
             return
@@ -141,36 +180,59 @@ class Notifier:
 
     async def deliver_due(self) -> int:
         """Send every row that is due; return how many were sent. Chats are served side by side,
-        each chat's rows in order, so a chat under flood control (or unreachable) holds up only
-        its own rows, never another reporter's receipt."""
+        each chat's rows in order (class, then age), so a chat under flood control (or
+        unreachable) holds up only its own rows, never another reporter's receipt. The rows are
+        picked again whenever a chat is done or a row is queued (`kick`)."""
         sent = 0
         async with self._lock:
-            while True:
-                batch = await outbox.due(self.rt, self.rt.clock())
-                if not batch:
-                    return sent
-                now = self.rt.clock()
-                self._held = {chat: until for chat, until in self._held.items() if until > now}
-                by_chat: dict[int, list[Pending]] = {}
-                for row in batch:
-                    if row.chat_id not in self._held:
-                        by_chat.setdefault(row.chat_id, []).append(row)
-                async with asyncio.TaskGroup() as group:
-                    tasks = [group.create_task(self._deliver_chat(rows)) for rows in by_chat.values()]
-                done = sum(task.result() for task in tasks)
-                sent += done
-                if not done:
-                    return sent
+            running: dict[int, asyncio.Task[tuple[int, bool]]] = {}
+            stalled: set[int] = set()  # chats whose row must wait: left to a later call
+            try:
+                while True:
+                    self._queued.clear()
+                    room = CHATS_AT_ONCE - len(running)
+                    if room > 0:
+                        now = self.rt.clock()
+                        self._held = {chat: until for chat, until in self._held.items() if until > now}
+                        batch = await outbox.due(self.rt, now, skip_chats={*running, *stalled, *self._held})
+                        by_chat: dict[int, list[Pending]] = {}
+                        for row in batch:
+                            if row.chat_id in by_chat or len(by_chat) < room:
+                                by_chat.setdefault(row.chat_id, []).append(row)
+                        for chat, rows in by_chat.items():
+                            running[chat] = asyncio.create_task(self._deliver_chat(rows), name=f"outbox-{chat}")
+                    if not running:
+                        return sent
+                    queued = asyncio.ensure_future(self._queued.wait())
+                    try:
+                        await asyncio.wait([*running.values(), queued], return_when=asyncio.FIRST_COMPLETED)
+                    finally:
+                        queued.cancel()
+                    for chat, task in list(running.items()):
+                        if task.done():
+                            del running[chat]
+                            done, complete = task.result()
+                            sent += done
+                            if not complete:
+                                stalled.add(chat)
+            finally:
+                for task in running.values():
+                    task.cancel()
+                if running:
+                    await asyncio.gather(*running.values(), return_exceptions=True)
 
-    async def _deliver_chat(self, rows: list[Pending]) -> int:
-        """One chat's due rows in order, up to the first that must wait (its retry is scheduled;
-        the rows behind it wait for it: `outbox.due`)."""
+    async def _deliver_chat(self, rows: list[Pending]) -> tuple[int, bool]:
+        """One chat's rows in order, up to the first that must wait (its retry is scheduled; the
+        rows behind it wait for a later call). An officer's receipts among them go as one message.
+        Returns how many rows were sent, and whether all of them were."""
         sent = 0
-        for row in rows:
-            if not await self._deliver(row):
-                break
-            sent += 1
-        return sent
+        for unit in _units(rows):
+            with priority(CLASSES.get(unit[0].priority, Priority.NOTICE)):
+                ok = await self._deliver(unit[0]) if len(unit) == 1 else await self._deliver_receipts(unit)
+            if not ok:
+                return sent, False
+            sent += len(unit)
+        return sent, True
 
     async def _deliver(self, row: Pending) -> bool:
         rt = self.rt
@@ -204,6 +266,61 @@ class Notifier:
             return False
         await outbox.mark_sent(rt, row.id, at=now, message_id=message_id)
         return True
+
+    async def _deliver_receipts(self, rows: list[Pending]) -> bool:
+        """Several receipts of one officer in one chat as one message; every row it covers is
+        marked sent with it (one statement). A crash between the send and the mark repeats them
+        at the next start — never loses one."""
+        rt = self.rt
+        now = rt.clock()
+        try:
+            message_id = await self._receipts(rows)
+        except RetryAfter as exc:
+            delay = _retry_after(exc)
+            self._held[rows[0].chat_id] = now + delay
+            for row in rows:
+                await outbox.mark_retry(rt, row.id, error=str(exc), retry_at=now + delay)
+            log.warning("outbox %s: flood control, retry in %s", [r.id for r in rows], delay)
+            return False
+        except Forbidden as exc:
+            for row in rows:
+                await outbox.mark_failed(rt, row.id, error=str(exc), at=now)
+            log.warning("receipts %s to chat %d failed for good: %s", [r.id for r in rows], rows[0].chat_id, exc)
+            return False
+        except BadRequest as exc:  # something in one of them: each alone, so the others go
+            log.warning("receipts %s refused together (%s); sending each alone", [r.id for r in rows], exc)
+            return await self._one_by_one(rows)
+        except (NetworkError, TelegramError) as exc:
+            for row in rows:
+                await outbox.mark_retry(rt, row.id, error=str(exc), retry_at=now + _backoff(row))
+            log.warning("receipts %s: %s; retry later", [r.id for r in rows], exc)
+            return False
+        except Exception:  # a bug or bad data in one row must not hold the officer's other receipts
+            log.exception("receipts %s could not be sent together; sending each alone", [r.id for r in rows])
+            return await self._one_by_one(rows)
+        await outbox.mark_sent_together(rt, [row.id for row in rows], at=now, message_id=message_id)
+        return True
+
+    async def _one_by_one(self, rows: list[Pending]) -> bool:
+        for row in rows:
+            if not await self._deliver(row):
+                return False
+        return True
+
+    async def _receipts(self, rows: list[Pending]) -> int:
+        items = []
+        for row in rows:
+            incident = await _incident(self.rt, row.incident_id)
+            data = await outbox.receipt_data(self.rt, incident)
+            items.append((incident, data.nik_warnings, "duplikat" in row.note.split()))
+        text = ti.receipts(items)
+        last = rows[-1]  # in a group: an answer to the latest report (it may be deleted meanwhile)
+        quoted = None if last.message_id is None else ReplyParameters(last.message_id, allow_sending_without_reply=True)
+        owner = items[0][0].reporter_id
+        message = await self.bot.send_message(
+            last.chat_id, for_chat(text, last.chat_id, owner), reply_parameters=quoted, **self._no_wait()
+        )
+        return message.message_id
 
     async def _to_chat(
         self, row: Pending, text: str, *, owner_id: int | None = None, markup: InlineKeyboardMarkup | None = None

@@ -138,13 +138,25 @@ def refusal_text(why: Refusal) -> str:
 
 
 _RECEIPT_HEAD = re.compile(r"✅ Laporan #(\d{1,18}) (?:diterima|sudah tercatat)\n")
+_RECEIPTS_HEAD = re.compile(r"✅ Laporan Anda diterima: (#\d{1,18}(?:, #\d{1,18})*)\n")
 
 
 def receipt_incident_id(text: str | None) -> int | None:
     """The incident a receipt of `receipt` speaks of, from the receipt's text as Telegram gives
-    it back (a reply's `reply_to_message`, formatting stripped); None for any other text."""
+    it back (a reply's `reply_to_message`, formatting stripped); None for any other text (a
+    message of `receipts` names several: attaching by reply needs the receipt of one)."""
     found = _RECEIPT_HEAD.match(text or "")
     return int(found.group(1)) if found else None
+
+
+def receipt_incident_ids(text: str | None) -> list[int]:
+    """Every incident a receipt (`receipt`) or a coalesced receipt (`receipts`) confirms, from its
+    text as Telegram gives it back; [] for any other text."""
+    single = receipt_incident_id(text)
+    if single is not None:
+        return [single]
+    found = _RECEIPTS_HEAD.match(text or "")
+    return [int(part.lstrip("#")) for part in found.group(1).split(", ")] if found else []
 
 
 def receipt(
@@ -157,12 +169,38 @@ def receipt(
         describe_report(report, Severity(incident.severity)),
         f"Status: {STATUS_LABEL[incident.status.value]}",
     ]
-    for nik in nik_warnings:
-        lines.append(
-            f"⚠️ NIK {esc(nik)} tidak berasal dari wilayah ini (6 angka awal NIK = kode kecamatan). "
-            "Laporan tetap dicatat; periksa kembali NIK-nya."
-        )
+    lines += [_nik_warning(nik) for nik in nik_warnings]
     lines.append("Balas pesan ini dengan foto, dokumen atau lokasi untuk melampirkannya.")
+    return "\n".join(lines)
+
+
+def _nik_warning(nik: str) -> str:
+    return (
+        f"⚠️ NIK {esc(nik)} tidak berasal dari wilayah ini (6 angka awal NIK = kode kecamatan). "
+        "Laporan tetap dicatat; periksa kembali NIK-nya."
+    )
+
+
+#: characters of a report's own words in a line of a coalesced receipt
+RECEIPT_LINE_SHOWN = 60
+#: reports named in one coalesced receipt at most (a line each: well within 4,096 characters)
+RECEIPTS_PER_MESSAGE = 30
+
+
+def receipts(items: list[tuple[Incident, tuple[str, ...], bool]]) -> str:
+    """One receipt for several reports of one officer that waited together (Telegram's budget
+    was spent on more urgent messages): each (incident, NIKs from another region, already stored
+    before) as a line with its mark, number, kind and a short summary."""
+    ids = ", ".join(f"#{incident.id}" for incident, _, _ in items)
+    lines = [f"✅ <b>Laporan Anda diterima: {ids}</b>"]
+    for incident, nik_warnings, duplicate in items:
+        summary = esc(shorten(plain_summary(incident), RECEIPT_LINE_SHOWN))
+        again = " (sudah tercatat sebelumnya)" if duplicate else ""
+        lines.append(
+            f"{SEVERITY_MARK[incident.severity]} #{incident.id} {KIND_LABELS[incident.kind]}: {summary}{again}"
+        )
+        lines += [_nik_warning(nik) for nik in nik_warnings]
+    lines.append(f"Rincian tiap laporan: <code>/status &lt;nomor&gt;</code>, misalnya /status {items[0][0].id}.")
     return "\n".join(lines)
 
 

@@ -16,7 +16,7 @@ from collections import Counter
 import bot.texts.commands
 import bot.texts.common
 from bot.domain.models import Role
-from bot.texts.incidents import receipt_incident_id
+from bot.texts.incidents import receipt_incident_id, receipt_incident_ids
 from storage import incidents as incident_store
 from tests.e2e.conftest import shown
 
@@ -37,9 +37,9 @@ async def _send_reports(kpu, officers) -> None:
 
 
 def _receipts(kpu, officer) -> Counter:
-    """The incident ids the officer got a receipt for, with how many times each."""
-    ids = (receipt_incident_id(m.text) for m in kpu.emu.bot_messages(kpu.dm(officer)) if m.text)
-    return Counter(i for i in ids if i is not None)
+    """The incident ids the officer got a receipt for, with how many times each (receipts that
+    waited together come as one message naming them all)."""
+    return Counter(i for m in kpu.emu.bot_messages(kpu.dm(officer)) for i in receipt_incident_ids(m.text))
 
 
 async def _stored(kpu) -> dict[int, list[int]]:

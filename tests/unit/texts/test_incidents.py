@@ -168,3 +168,30 @@ def test_alerts_stay_within_200_characters():
     assert ti.alert("pendek") == "pendek"
     long = ti.alert("x" * 300)
     assert len(long) == 200 and long.endswith("…")
+
+
+def test_a_coalesced_receipt_names_each_report_in_a_line_and_reads_back():
+    """Receipts of one officer that waited together: one message naming every report (mark,
+    number, kind, short summary), NIK warnings kept, within Telegram's limit at its largest, and
+    the numbers read back from what Telegram shows (as the tests and the benchmark count them)."""
+    long_words = "jembatan menuju TPS 12 putus diterjang banjir bandang, " * 20 + NIK
+    items = [
+        (incident(long_words, id=10**12 + n, severity="rendah" if n % 2 else "kritis"), (NIK,) * (n == 3), n == 4)
+        for n in range(ti.RECEIPTS_PER_MESSAGE)
+    ]
+    text = ti.receipts(items)
+    assert visible(text) <= 4096
+    lines = parse_html(text)[0].split("\n")
+    ids = ", ".join(f"#{10**12 + n}" for n in range(ti.RECEIPTS_PER_MESSAGE))
+    assert lines[0] == f"✅ Laporan Anda diterima: {ids}"
+    assert lines[1].startswith(f"🔴 #{10**12} Insiden: jembatan menuju TPS 12")
+    assert lines[1].endswith(ti.ELLIPSIS) and NIK not in lines[1]  # shortened, never half a NIK
+    assert lines[2].startswith(f"⚪ #{10**12 + 1} Insiden: ")
+    assert any(line.startswith(f"⚠️ NIK {NIK} tidak berasal") for line in lines)
+    assert any(line.endswith("(sudah tercatat sebelumnya)") for line in lines)
+    shown = parse_html(for_chat(text, -1003))[0]  # in a group the NIK warning is masked
+    assert ti.receipt_incident_ids(shown) == [10**12 + n for n in range(ti.RECEIPTS_PER_MESSAGE)]
+    assert ti.receipt_incident_id(shown) is None  # attaching by reply needs the receipt of one
+    single = parse_html(ti.receipt(incident("x", id=7), report_of(incident("x", id=7)), LONG_PATH, (), False))[0]
+    assert ti.receipt_incident_ids(single) == [7]
+    assert ti.receipt_incident_ids("Laporan Anda diterima: #1") == [] and ti.receipt_incident_ids(None) == []

@@ -1,0 +1,80 @@
+"""An officer's receipts that waited together (Telegram's budget spent on more urgent messages, or
+sends failing for a while) arrive as one message naming them all; every report it covers is marked
+sent with it; a crash between the send and the mark repeats them, never loses one."""
+
+import sqlite3
+from collections import Counter
+
+import pytest
+
+import bot.texts.incidents as ti
+from bot.services import outbox as outbox_service
+from bot.texts.incidents import receipt_incident_ids
+from storage import incidents as incident_store
+from tests.e2e.conftest import shown
+
+REPORTS = (
+    "/lapor insiden sedang genset TPS 3 mati",
+    "/lapor logistik kotak 40/40",
+    "/lapor insiden rendah saksi terlambat datang",
+)
+
+
+async def _held_back(kpu, officer) -> list[int]:
+    """`officer` sends REPORTS while every send to them fails; returns the stored incident ids."""
+    rule = kpu.emu.fail_next("sendMessage", error_code=500, description="Internal Server Error", chat_id=officer.id)
+    rule.times = 10_000
+    bystander = await kpu.person("made")
+    for text in REPORTS:
+        await officer.send(kpu.bot, text)
+    await kpu.settled(bystander)
+    kpu.emu.api.faults.rules.clear()
+    rows = await kpu.rt.db.fetchall("SELECT id FROM incidents WHERE reporter_id = ? ORDER BY id", (officer.id,))
+    return [r["id"] for r in rows]
+
+
+async def _expected(kpu, ids: list[int]) -> str:
+    incidents = [await incident_store.get(kpu.rt.db, i) for i in ids]
+    return shown(ti.receipts([(incident, (), False) for incident in incidents]))
+
+
+async def test_receipts_that_waited_together_come_as_one_message(kpu, clock):
+    wayan = await kpu.person("wayan")
+    before = len(kpu.emu.bot_messages(kpu.dm(wayan)))
+    ids = await _held_back(kpu, wayan)
+    assert len(ids) == len(REPORTS)
+    clock.advance(minutes=11)  # past every backoff
+    assert await kpu.notifier.deliver_due() == len(REPORTS)
+    new = kpu.emu.bot_messages(kpu.dm(wayan))[before:]
+    assert [m.text for m in new] == [await _expected(kpu, ids)]
+    assert receipt_incident_ids(new[0].text) == ids
+    assert (await kpu.emu.next_message(kpu.dm(wayan))).message_id == new[0].message_id
+    clock.advance(minutes=11)
+    assert await kpu.notifier.deliver_due() == 0  # each covered receipt marked sent: none again
+    # the next report, alone, gets the receipt of one (attachments by reply work on it)
+    answer = await kpu.say(wayan, "/lapor insiden sedang listrik padam di TPS 4")
+    [new_id] = receipt_incident_ids(answer.text)
+    assert answer.text == await kpu.receipt(new_id)
+
+
+async def test_a_crash_between_the_send_and_the_mark_repeats_receipts_never_loses_them(kpu, clock, monkeypatch):
+    wayan = await kpu.person("wayan")
+    ids = await _held_back(kpu, wayan)
+    mark = outbox_service.outbox_store.mark_sent_together
+
+    async def disk_gone(*args, **kwargs):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(outbox_service.outbox_store, "mark_sent_together", disk_gone)
+    clock.advance(minutes=11)
+    with pytest.raises(sqlite3.OperationalError):
+        await kpu.notifier.deliver_due()
+    monkeypatch.setattr(outbox_service.outbox_store, "mark_sent_together", mark)
+    await kpu.restart()  # as after the crash
+    clock.advance(minutes=11)
+    await kpu.notifier.deliver_due()
+    await kpu.notifier.drain()
+    got = Counter(i for m in kpu.emu.bot_messages(kpu.dm(wayan)) for i in receipt_incident_ids(m.text))
+    assert set(ids) <= set(got) and all(got[i] == 2 for i in ids)  # repeated once, none lost
+    unsent = await kpu.rt.db.fetchone("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+    assert unsent[0] == 0
