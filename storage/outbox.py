@@ -74,10 +74,16 @@ async def queue(db: Database, incident_id: int, rows: list[OutboxRow], at: datet
         await add(conn, incident_id, rows, at)
 
 
-async def due(db: Database, now: datetime, limit: int = 200, skip_chats: Collection[int] = ()) -> list[Pending]:
+async def due(
+    db: Database,
+    now: datetime,
+    limit: int = 200,
+    skip_chats: Collection[int] = (),
+    chat_id: int | None = None,
+) -> list[Pending]:
     """Rows to send now (not sent, not given up, due by `now`), by class (urgent first, then
     receipts, other notifications, broadcasts) and, within a class, oldest first; none for the
-    chats in `skip_chats` (being sent to already)."""
+    chats in `skip_chats` (being sent to already); only those of `chat_id` if given."""
     skip = list(skip_chats)
     rows = await db.fetchall(
         "SELECT o.id, o.purpose, o.incident_id, o.chat_id, o.thread_id, o.message_id, o.region_code, o.note,"
@@ -85,8 +91,9 @@ async def due(db: Database, now: datetime, limit: int = 200, skip_chats: Collect
         " LEFT JOIN incidents i ON i.id = o.incident_id"
         " WHERE o.sent_at IS NULL AND o.failed_at IS NULL AND o.next_attempt_at <= ?"
         + (f" AND o.chat_id NOT IN ({', '.join('?' for _ in skip)})" if skip else "")
+        + (" AND o.chat_id = ?" if chat_id is not None else "")
         + " ORDER BY o.priority, o.next_attempt_at, o.id LIMIT ?",
-        (to_db(now), *skip, limit),
+        (to_db(now), *skip, *(() if chat_id is None else (chat_id,)), limit),
     )
     return [
         Pending(

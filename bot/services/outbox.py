@@ -78,11 +78,13 @@ async def receipt_data(rt: Runtime, incident: Incident) -> ReceiptData:
     )
 
 
-async def due(rt: Runtime, now: datetime, *, skip_chats: Collection[int] = (), limit: int = 200) -> list[Pending]:
+async def due(
+    rt: Runtime, now: datetime, *, skip_chats: Collection[int] = (), chat_id: int | None = None, limit: int = 200
+) -> list[Pending]:
     """The next rows to send (not sent, not failed for good, due by `now`): urgent notifications
     first, then receipts, other notifications and broadcasts, each class oldest first; none for
-    the chats in `skip_chats`."""
-    return await outbox_store.due(rt.db, now, limit=limit, skip_chats=skip_chats)
+    the chats in `skip_chats`; only those of `chat_id` if given."""
+    return await outbox_store.due(rt.db, now, limit=limit, skip_chats=skip_chats, chat_id=chat_id)
 
 
 async def incident(rt: Runtime, incident_id: int) -> Incident | None:

@@ -48,6 +48,11 @@ CALLBACK_VERSION = "i1"  # incident buttons: i1:<t|e|s>:<id>
 MAX_BACKOFF = timedelta(minutes=10)
 #: chats sent to at once (each waits in the rate limiter by class: more would only queue there)
 CHATS_AT_ONCE = 64
+#: rows of one chat read at a time (a backlog of receipts: one message per RECEIPTS_PER_MESSAGE)
+CHAT_ROWS = 120
+#: while chats are being sent to, rows are picked again at most this often (a flood of reports
+#: kicks the notifier a hundred times a second; each pick reads up to 200 rows)
+PICK_INTERVAL_S = 0.05
 #: the class each stored priority waits as in the rate limiter (migration 0011)
 CLASSES = {1: Priority.URGENT, 2: Priority.RECEIPT, 3: Priority.NOTICE, 4: Priority.ROUTINE}
 
@@ -187,20 +192,25 @@ class Notifier:
         async with self._lock:
             running: dict[int, asyncio.Task[tuple[int, bool]]] = {}
             stalled: set[int] = set()  # chats whose row must wait: left to a later call
+            loop = asyncio.get_running_loop()
+            picked_at = -PICK_INTERVAL_S
             try:
                 while True:
-                    self._queued.clear()
                     room = CHATS_AT_ONCE - len(running)
+                    if room > 0 and running and (pause := picked_at + PICK_INTERVAL_S - loop.time()) > 0:
+                        await asyncio.sleep(pause)
+                    self._queued.clear()
                     if room > 0:
+                        picked_at = loop.time()
                         now = self.rt.clock()
                         self._held = {chat: until for chat, until in self._held.items() if until > now}
                         batch = await outbox.due(self.rt, now, skip_chats={*running, *stalled, *self._held})
-                        by_chat: dict[int, list[Pending]] = {}
+                        chats: list[int] = []  # the next chats, by their first row's class and age
                         for row in batch:
-                            if row.chat_id in by_chat or len(by_chat) < room:
-                                by_chat.setdefault(row.chat_id, []).append(row)
-                        for chat, rows in by_chat.items():
-                            running[chat] = asyncio.create_task(self._deliver_chat(rows), name=f"outbox-{chat}")
+                            if row.chat_id not in chats and len(chats) < room:
+                                chats.append(row.chat_id)
+                        for chat in chats:
+                            running[chat] = asyncio.create_task(self._deliver_chat(chat), name=f"outbox-{chat}")
                     if not running:
                         return sent
                     queued = asyncio.ensure_future(self._queued.wait())
@@ -221,10 +231,11 @@ class Notifier:
                 if running:
                     await asyncio.gather(*running.values(), return_exceptions=True)
 
-    async def _deliver_chat(self, rows: list[Pending]) -> tuple[int, bool]:
-        """One chat's rows in order, up to the first that must wait (its retry is scheduled; the
-        rows behind it wait for a later call). An officer's receipts among them go as one message.
-        Returns how many rows were sent, and whether all of them were."""
+    async def _deliver_chat(self, chat_id: int) -> tuple[int, bool]:
+        """One chat's due rows in order, up to the first that must wait (its retry is scheduled;
+        the rows behind it wait for a later call). All of an officer's receipts waiting there go
+        as one message. Returns how many rows were sent, and whether all of them were."""
+        rows = await outbox.due(self.rt, self.rt.clock(), chat_id=chat_id, limit=CHAT_ROWS)
         sent = 0
         for unit in _units(rows):
             with priority(CLASSES.get(unit[0].priority, Priority.NOTICE)):

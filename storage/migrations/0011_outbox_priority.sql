@@ -28,3 +28,6 @@ WHERE sent_at IS NULL AND failed_at IS NULL;
 
 DROP INDEX outbox_pending;
 CREATE INDEX outbox_pending ON outbox(priority, next_attempt_at) WHERE sent_at IS NULL AND failed_at IS NULL;
+-- a chat's own due rows (all of an officer's waiting receipts make one message)
+CREATE INDEX outbox_pending_chat ON outbox(chat_id, priority, next_attempt_at)
+    WHERE sent_at IS NULL AND failed_at IS NULL;
