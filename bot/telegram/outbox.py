@@ -51,8 +51,10 @@ CHATS_AT_ONCE = 64
 #: rows of one chat read at a time (a backlog of receipts: one message per RECEIPTS_PER_MESSAGE)
 CHAT_ROWS = 120
 #: while chats are being sent to, rows are picked again at most this often (a flood of reports
-#: kicks the notifier a hundred times a second; each pick reads up to 200 rows)
-PICK_INTERVAL_S = 0.05
+#: kicks the notifier a hundred times a second)
+PICK_INTERVAL_S = 0.01
+#: rows read to find the next chats, per chat wanted (a few: one chat may have several due)
+PICK_ROWS_PER_CHAT = 8
 #: the class each stored priority waits as in the rate limiter (migration 0011)
 CLASSES = {1: Priority.URGENT, 2: Priority.RECEIPT, 3: Priority.NOTICE, 4: Priority.ROUTINE}
 
@@ -204,13 +206,18 @@ class Notifier:
                         picked_at = loop.time()
                         now = self.rt.clock()
                         self._held = {chat: until for chat, until in self._held.items() if until > now}
-                        batch = await outbox.due(self.rt, now, skip_chats={*running, *stalled, *self._held})
+                        limit = min(200, PICK_ROWS_PER_CHAT * room)
+                        batch = await outbox.due(
+                            self.rt, now, skip_chats={*running, *stalled, *self._held}, limit=limit
+                        )
+                        whole = len(batch) < limit  # every due row was read: no chat needs reading again
                         chats: list[int] = []  # the next chats, by their first row's class and age
                         for row in batch:
                             if row.chat_id not in chats and len(chats) < room:
                                 chats.append(row.chat_id)
                         for chat in chats:
-                            running[chat] = asyncio.create_task(self._deliver_chat(chat), name=f"outbox-{chat}")
+                            rows = [row for row in batch if row.chat_id == chat] if whole else None
+                            running[chat] = asyncio.create_task(self._deliver_chat(chat, rows), name=f"outbox-{chat}")
                     if not running:
                         return sent
                     queued = asyncio.ensure_future(self._queued.wait())
@@ -231,11 +238,13 @@ class Notifier:
                 if running:
                     await asyncio.gather(*running.values(), return_exceptions=True)
 
-    async def _deliver_chat(self, chat_id: int) -> tuple[int, bool]:
-        """One chat's due rows in order, up to the first that must wait (its retry is scheduled;
-        the rows behind it wait for a later call). All of an officer's receipts waiting there go
-        as one message. Returns how many rows were sent, and whether all of them were."""
-        rows = await outbox.due(self.rt, self.rt.clock(), chat_id=chat_id, limit=CHAT_ROWS)
+    async def _deliver_chat(self, chat_id: int, rows: list[Pending] | None) -> tuple[int, bool]:
+        """One chat's due rows (read here unless given) in order, up to the first that must wait
+        (its retry is scheduled; the rows behind it wait for a later call). All of an officer's
+        receipts waiting there go as one message. Returns how many rows were sent, and whether
+        all of them were."""
+        if rows is None:
+            rows = await outbox.due(self.rt, self.rt.clock(), chat_id=chat_id, limit=CHAT_ROWS)
         sent = 0
         for unit in _units(rows):
             with priority(CLASSES.get(unit[0].priority, Priority.NOTICE)):
