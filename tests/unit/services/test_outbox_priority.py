@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.domain.clock import to_db
 from bot.services import incidents as lifecycle
 from bot.services import outbox, reporting
 from bot.services.incidents import Move
@@ -54,3 +55,21 @@ async def test_a_kritis_post_goes_before_every_receipt_and_receipts_before_other
     assert [r.incident_id for r in left if r.purpose == "tanda_terima"] == [sedang.id, kritis.id]
     marked = await rt.db.fetchall("SELECT DISTINCT sent_message_id FROM outbox WHERE sent_at IS NOT NULL")
     assert [m["sent_message_id"] for m in marked] == [77]
+
+
+async def test_a_kritis_post_queued_behind_5000_receipts_is_picked_next(rt, people, clock):
+    await group_store.register(
+        rt.db, chat_id=-1003, region_code="51.03", thread_id=None, title="KPU Badung", by=1, at=clock()
+    )
+    first = await report(rt, people["wayan"], "insiden rendah antrean panjang", 1)
+    async with rt.db.transaction() as conn:  # a backlog of receipts to 5,000 chats, all due
+        await conn.executemany(
+            "INSERT INTO outbox (dedupe_key, purpose, incident_id, chat_id, created_at, next_attempt_at)"
+            " VALUES (?, 'tanda_terima', ?, ?, ?, ?)",
+            [(f"backlog:{n}", first.id, 10_000 + n, to_db(clock()), to_db(clock())) for n in range(5_000)],
+        )
+    kritis = await report(rt, people["putu"], "insiden kritis gudang logistik terbakar", 2)
+    [picked] = await outbox.due(rt, clock(), limit=1)
+    assert (picked.purpose, picked.incident_id, picked.chat_id) == ("posting", kritis.id, -1003)
+    receipts = await rt.db.fetchone("SELECT count(*) FROM outbox WHERE priority = 2 AND sent_at IS NULL")
+    assert receipts[0] == 5_002
