@@ -32,7 +32,7 @@ from bot.context import NOTIFIER_KEY, KpuContext
 from bot.domain import access
 from bot.domain.access import Action
 from bot.domain.models import Level, NewAttachment
-from bot.domain.parsing import parse_lapor
+from bot.domain.parsing import incident_number, parse_lapor
 from bot.domain.reporting import DATA_PROBLEMS, ITEMS, LaporError, Severity
 from bot.services import reporting
 from bot.services.reporting import Receipt, Refused, Source
@@ -173,9 +173,14 @@ async def attach_by_reply(update: Update, context: KpuContext) -> None:
     replied = msg.reply_to_message
     if replied is None or replied.from_user is None or replied.from_user.id != context.bot.id:
         return
-    incident_id = await reporting.incident_of_bot_message(
-        context.rt, msg.chat_id, replied.message_id, ti.receipt_incident_id(replied.text)
-    )
+    named = ti.receipt_incident_ids(replied.text)
+    receipt_id = named[0] if len(named) == 1 else None
+    if len(named) > 1:  # one receipt for several reports: the caption says which one
+        receipt_id = incident_number(msg.caption)
+        if receipt_id not in named:
+            await reply(update, ti.attach_which(named))
+            return
+    incident_id = await reporting.incident_of_bot_message(context.rt, msg.chat_id, replied.message_id, receipt_id)
     if incident_id is None:
         return  # a reply to another message of the bot: nothing to attach to
     result = await reporting.attach(context.rt, actor_of(context), incident_id, attachment_of(msg))

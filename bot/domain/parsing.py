@@ -41,7 +41,7 @@ from bot.domain.reporting import (
     resolve_severity,
 )
 
-__all__ = ["parse_lapor", "parse_number"]
+__all__ = ["incident_number", "parse_lapor", "parse_number"]
 
 _TOKEN: Final = re.compile(r"\S+")
 #: A whole number: plain ASCII digits, or groups of three after a first group of one to three.
@@ -99,6 +99,15 @@ class _Tokens:
         start = self.spans[self.pos].start()
         self.pos = len(self.spans)
         return self.text[start:].strip()
+
+
+_INCIDENT_NUMBER: Final = re.compile(r"\s*#?([0-9]{1,18})(?![0-9])")
+
+
+def incident_number(text: str | None) -> int | None:
+    """The report number a caption starts with ("#102", "102 foto gudang"), if it does."""
+    found = _INCIDENT_NUMBER.match(text or "")
+    return int(found.group(1)) if found else None
 
 
 def parse_number(token: str) -> int | ErrorCode:

@@ -200,8 +200,22 @@ def receipts(items: list[tuple[Incident, tuple[str, ...], bool]]) -> str:
             f"{SEVERITY_MARK[incident.severity]} #{incident.id} {KIND_LABELS[incident.kind]}: {summary}{again}"
         )
         lines += [_nik_warning(nik) for nik in nik_warnings]
-    lines.append(f"Rincian tiap laporan: <code>/status &lt;nomor&gt;</code>, misalnya /status {items[0][0].id}.")
+    example = items[-1][0].id
+    lines.append(
+        f"Untuk melampirkan foto atau dokumen, balas pesan ini dengan keterangan nomor laporannya, misalnya "
+        f"<code>#{example}</code>. Rincian: <code>/status &lt;nomor&gt;</code>."
+    )
     return "\n".join(lines)
+
+
+def attach_which(incident_ids: list[int]) -> str:
+    """A file sent in reply to a coalesced receipt without the number of one of its reports."""
+    ids = ", ".join(f"#{i}" for i in incident_ids)
+    return (
+        f"Pesan itu tanda terima beberapa laporan ({ids}); lampiran belum disimpan. Kirim ulang sebagai "
+        f"balasan dengan keterangan nomor laporannya, misalnya <code>#{incident_ids[-1]}</code>. Lokasi tidak "
+        "bisa diberi keterangan: balas tanda terima satu laporan, atau laporkan ulang dengan /lapor."
+    )
 
 
 #: characters of a note shown in a group card or a notice (/status shows it whole)

@@ -12,6 +12,7 @@ from bot.services import outbox as outbox_service
 from bot.texts.incidents import receipt_incident_ids
 from storage import incidents as incident_store
 from tests.e2e.conftest import shown
+from tests.e2e.test_reporting import png
 
 REPORTS = (
     "/lapor insiden sedang genset TPS 3 mati",
@@ -78,3 +79,26 @@ async def test_a_crash_between_the_send_and_the_mark_repeats_receipts_never_lose
     assert set(ids) <= set(got) and all(got[i] == 2 for i in ids)  # repeated once, none lost
     unsent = await kpu.rt.db.fetchone("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
     assert unsent[0] == 0
+
+
+async def test_a_file_in_reply_to_a_coalesced_receipt_goes_to_the_report_its_caption_names(kpu, clock):
+    wayan = await kpu.person("wayan")
+    ids = await _held_back(kpu, wayan)
+    clock.advance(minutes=11)
+    await kpu.notifier.deliver_due()
+    coalesced = await kpu.emu.next_message(kpu.dm(wayan))
+    assert receipt_incident_ids(coalesced.text) == ids
+    await wayan.send_photo(kpu.bot, png(), reply_to=coalesced)  # which report? not said
+    assert (await kpu.emu.next_message(kpu.dm(wayan))).text == shown(ti.attach_which(ids))
+    await wayan.send_location(kpu.bot, -8.7237, 115.1752, reply_to=coalesced)  # a location has no caption
+    assert (await kpu.emu.next_message(kpu.dm(wayan))).text == shown(ti.attach_which(ids))
+    await wayan.send_photo(kpu.bot, png(), caption="#999999", reply_to=coalesced)  # not one of them
+    assert (await kpu.emu.next_message(kpu.dm(wayan))).text == shown(ti.attach_which(ids))
+    await wayan.send_photo(kpu.bot, png(), caption=f"#{ids[1]} genset", reply_to=coalesced)
+    assert (await kpu.emu.next_message(kpu.dm(wayan))).text == shown(ti.attached(ids[1], "foto"))
+    await wayan.send_document(
+        kpu.bot, b"%PDF-1.4 ba", "ba.pdf", "application/pdf", caption=str(ids[2]), reply_to=coalesced
+    )
+    assert (await kpu.emu.next_message(kpu.dm(wayan))).text == shown(ti.attached(ids[2], "dokumen"))
+    kinds = {i: [a.kind for a in await incident_store.attachments(kpu.rt.db, i)] for i in ids}
+    assert kinds == {ids[0]: [], ids[1]: ["foto"], ids[2]: ["dokumen"]}
