@@ -214,7 +214,7 @@ def attach_which(incident_ids: list[int]) -> str:
     return (
         f"Pesan itu tanda terima beberapa laporan ({ids}); lampiran belum disimpan. Kirim ulang sebagai "
         f"balasan dengan keterangan nomor laporannya, misalnya <code>#{incident_ids[-1]}</code>. Lokasi tidak "
-        "bisa diberi keterangan: balas tanda terima satu laporan, atau laporkan ulang dengan /lapor."
+        f"bisa diberi keterangan: tulis letaknya dengan <code>/catatan {incident_ids[-1]} …</code>."
     )
 
 
