@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import warnings
 from datetime import datetime, timedelta
@@ -55,6 +56,8 @@ CHAT_ROWS = 120
 PICK_INTERVAL_S = 0.01
 #: rows read to find the next chats, per chat wanted (a few: one chat may have several due)
 PICK_ROWS_PER_CHAT = 8
+#: chats that must wait left out by the query itself, at most (SQLite's parameters are bounded)
+SKIPPED_IN_QUERY = 500
 #: the class each stored priority waits as in the rate limiter (migration 0011)
 CLASSES = {1: Priority.URGENT, 2: Priority.RECEIPT, 3: Priority.NOTICE, 4: Priority.ROUTINE}
 
@@ -207,10 +210,12 @@ class Notifier:
                         now = self.rt.clock()
                         self._held = {chat: until for chat, until in self._held.items() if until > now}
                         limit = min(200, PICK_ROWS_PER_CHAT * room)
-                        batch = await outbox.due(
-                            self.rt, now, skip_chats={*running, *stalled, *self._held}, limit=limit
-                        )
+                        waiting = stalled | self._held.keys()
+                        # left out by the query (its parameters are bounded: the rest are dropped below)
+                        skip = {*running, *itertools.islice(waiting, SKIPPED_IN_QUERY)}
+                        batch = await outbox.due(self.rt, now, skip_chats=skip, limit=limit)
                         whole = len(batch) < limit  # every due row was read: no chat needs reading again
+                        batch = [row for row in batch if row.chat_id not in waiting]
                         chats: list[int] = []  # the next chats, by their first row's class and age
                         for row in batch:
                             if row.chat_id not in chats and len(chats) < room:
