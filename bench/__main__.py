@@ -20,7 +20,7 @@ from pathlib import Path
 
 from bench.common import fmt, machine, table, verdict
 
-BENCHMARKS = ("ingest", "digest", "fanout")
+BENCHMARKS = ("ingest", "digest", "fanout", "flood")
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "bench" / "results.json"
 RSS_TARGET_MB = 300
@@ -39,7 +39,7 @@ def run_one(name: str, quick: bool, folder: Path) -> tuple[dict, float]:
 
 
 def summary(results: dict, parts: dict[str, dict], walls: dict[str, float]) -> str:
-    i, d, f = results["ingest"], results["digest"], results["fanout"]
+    i, d, f, fl = results["ingest"], results["digest"], results["fanout"], results["flood"]
     bound_ratio = f["seconds"] / f["bound_seconds"] if f["bound_seconds"] else float("nan")  # quick: no bound
     rows = [
         ["ingest: full bot / bare PTB echo", f"{fmt(i['reports_per_s'])} / {fmt(i['echo_per_s'])} reports/s", "", ""],
@@ -74,6 +74,20 @@ def summary(results: dict, parts: dict[str, dict], walls: dict[str, float]) -> s
             f"{bound_ratio:.2f} × {verdict(bound_ratio <= 1.1)}",
         ],
         [
+            "flood: /bantuan answered, p95",
+            fmt(fl["command_p95_s"], "s"),
+            "≤ 2 s",
+            verdict(fl["command_p95_s"] <= 2),
+        ],
+        [
+            "flood: kritis posted in its group, p95",
+            fmt(fl["kritis_p95_s"], "s"),
+            "≤ 5 s",
+            verdict(fl["kritis_p95_s"] <= 5),
+        ],
+        ["flood: receipt messages/s (the budget left)", fmt(fl["receipts_per_s"]), "", ""],
+        ["flood: lost", fl["lost"], "0", verdict(fl["lost"] == 0)],
+        [
             "peak RSS",
             fmt(results["peak_rss_mb"], "MB"),
             f"≤ {RSS_TARGET_MB} MB",
@@ -103,6 +117,7 @@ def main() -> None:
         "digest": parts["digest"]["digest"],
         "chart_s": parts["digest"]["chart_s"],
         "fanout": parts["fanout"]["fanout"],
+        "flood": parts["flood"]["flood"],
         "peak_rss_mb": max(part["_peak_rss_mb"] for part in parts.values()),
         "machine": machine(),
     }

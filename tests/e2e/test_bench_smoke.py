@@ -19,12 +19,12 @@ def test_quick_benchmarks_write_every_key(tmp_path):
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=180,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     results = json.loads(out.read_text(encoding="utf-8"))
 
-    assert set(results) == {"ingest", "digest", "chart_s", "fanout", "peak_rss_mb", "machine"}
+    assert set(results) == {"ingest", "digest", "chart_s", "fanout", "flood", "peak_rss_mb", "machine"}
     ingest = results["ingest"]
     assert set(ingest) == {
         "reports_per_s",
@@ -50,6 +50,11 @@ def test_quick_benchmarks_write_every_key(tmp_path):
     fanout = results["fanout"]
     assert set(fanout) == {"groups", "seconds", "bound_seconds"}
     assert fanout["groups"] == 5 and fanout["seconds"] > 0 and fanout["bound_seconds"] >= 0
+
+    flood = results["flood"]  # its targets are asserted at a real size by tests/e2e/test_flood.py
+    assert set(flood) == {"command_p95_s", "kritis_p95_s", "receipts_per_s", "lost"}
+    assert flood["lost"] == 0 and 0 < flood["command_p95_s"] < 30 and 0 < flood["kritis_p95_s"] < 30
+    assert flood["receipts_per_s"] > 0
 
     assert 20 < results["peak_rss_mb"] < 4096
     assert "cores" in results["machine"] and "Python" in results["machine"]

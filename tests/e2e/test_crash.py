@@ -20,7 +20,7 @@ from bot.app import open_runtime
 from bot.emulator import BotApiEmulator
 from bot.services import registration
 from bot.settings import Settings
-from bot.texts.incidents import receipt_incident_id
+from bot.texts.incidents import receipt_incident_ids
 from storage import users as user_store
 
 ADMIN_ID = 1
@@ -68,9 +68,10 @@ class Receipts:
         self.changed = asyncio.Event()
 
     def observe(self, snap) -> None:
-        found = receipt_incident_id(snap.text) if snap.event == "sent" and snap.chat_id > 0 else None
-        if found is not None:
-            self.ids[found] += 1
+        found = receipt_incident_ids(snap.text) if snap.event == "sent" and snap.chat_id > 0 else []
+        for incident_id in found:  # receipts that waited together come as one message naming them all
+            self.ids[incident_id] += 1
+        if found:
             self.changed.set()
 
     async def reached(self, count: int, timeout: float) -> None:
