@@ -22,7 +22,12 @@ group, the messages of the last window, weighted by what each call sends:
   call for no chat (Telegram refusing the bot as a whole) pauses every call.
 
 Calls without a `chat_id` (getUpdates, getMe, answerCallbackQuery, getFile) are not limited.
-Private chats are only limited by the overall window, as with `AIORateLimiter`.
+Private chats are only limited by the overall window, as with `AIORateLimiter`, unless
+`private_burst` is given: then a private chat gets at most that many messages that create a message
+(sends, copies, forwards; edits and chat actions do not count, as Telegram counts them) in any as
+many seconds — a short burst, then one a second. It is off by default, and Telegram's own 429 for a
+private chat pauses only that chat (the outbox waits it out). `chat_delay` tells without waiting
+how long a call to a chat would wait for that chat's own limits (its window, a pause after a 429).
 
 Under a flood the windows are full and calls wait; who goes next is decided by the call's
 `Priority` (set by its sender with `priority(...)`, a context variable, so PTB's own call path needs
@@ -56,6 +61,28 @@ log = logging.getLogger(__name__)
 
 OVERALL_PER_SECOND = 30
 GROUP_PER_MINUTE = 20
+#: a private chat, when paced (`private_burst`): at most this many new messages in any this many
+#: seconds (one a second on average, Telegram's guidance)
+PRIVATE_BURST = 3
+#: endpoints that create a message (what counts against a private chat's pace)
+MESSAGE_ENDPOINTS = frozenset(
+    {
+        "sendmessage",
+        "sendphoto",
+        "senddocument",
+        "sendmediagroup",
+        "sendlocation",
+        "sendcontact",
+        "sendvideo",
+        "sendaudio",
+        "sendvoice",
+        "sendanimation",
+        "sendsticker",
+        "sendpoll",
+        "copymessage",
+        "forwardmessage",
+    }
+)
 #: `rate_limit_args` of a call whose caller reschedules it itself after a 429 (the outbox): no
 #: retry inside the limiter. (Not 0: PTB drops a falsy `rate_limit_args`.)
 NO_RETRIES = -1
@@ -111,6 +138,21 @@ class SlidingWindow:
         while self._expiries and self._expiries[0] <= now:
             heapq.heappop(self._expiries)
         return len(self._expiries) + self._in_flight
+
+    def delay(self, count: int) -> float:
+        """How long `acquire(count)` would wait now, without waiting (0: at once). A caller already
+        waiting, or room that depends on calls still in flight, counts as a wait of one window."""
+        count = min(count, self.limit)
+        now = asyncio.get_running_loop().time()
+        self._forget_gone()
+        if self._waiters:
+            return self.period
+        over = self._used(now) + count - self.limit
+        if over <= 0:
+            return 0.0
+        if over > len(self._expiries):
+            return self.period
+        return max(0.0, heapq.nsmallest(over, self._expiries)[-1] - now)
 
     @property
     def idle(self) -> bool:
@@ -198,6 +240,7 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         overall_per_second: int = OVERALL_PER_SECOND,
         group_per_minute: int = GROUP_PER_MINUTE,
         max_retries: int = 3,
+        private_burst: int | None = None,
         clock: Callable[[], float] | None = None,
     ) -> None:
         self._overall_limit = overall_per_second
@@ -205,6 +248,8 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         self._max_retries = max_retries
         self._overall: SlidingWindow | None = None
         self._groups: dict[int | str, SlidingWindow] = {}
+        self._private_burst = private_burst
+        self._private: dict[int, SlidingWindow] = {}
         self._resume_at = 0.0  # after a 429 for no chat: no call before this (loop time)
         self._chat_resume_at: dict[int | str, float] = {}  # after a 429 for a chat: none to it before
 
@@ -213,6 +258,7 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
 
     async def shutdown(self) -> None:
         self._groups.clear()
+        self._private.clear()
 
     def _group(self, chat_id: int | str) -> SlidingWindow:
         window = self._groups.get(chat_id)
@@ -222,6 +268,35 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
                     del self._groups[key]
             window = self._groups[chat_id] = SlidingWindow(self._group_limit, 60.0)
         return window
+
+    def _private_chat(self, chat_id: int) -> SlidingWindow:
+        assert self._private_burst is not None
+        window = self._private.get(chat_id)
+        if window is None:
+            if len(self._private) > 1_000:  # forget chats whose window is empty again
+                for key in [k for k, w in self._private.items() if w.idle]:
+                    del self._private[key]
+            window = self._private[chat_id] = SlidingWindow(self._private_burst, float(self._private_burst))
+        return window
+
+    def _chat_window(self, chat_id: int | str, endpoint: str) -> SlidingWindow | None:
+        """The window of the chat's own limit: a group's for every call, a private chat's for calls
+        that create a message."""
+        if isinstance(chat_id, str) or chat_id < 0:  # a group, a supergroup or a channel
+            return self._group(chat_id)
+        if self._private_burst is not None and endpoint.lower() in MESSAGE_ENDPOINTS:
+            return self._private_chat(chat_id)
+        return None
+
+    def chat_delay(self, chat_id: int, endpoint: str = "sendMessage", count: int = 1, *, pause: bool = True) -> float:
+        """Seconds a call to `chat_id` would wait now for the chat's own limits (its window and,
+        with `pause`, a pause after a 429), without waiting; 0 when it would go at once. The overall
+        window is not included: every chat shares it."""
+        window = self._chat_window(chat_id, endpoint)
+        delay = window.delay(count) if window is not None else 0.0
+        if pause:
+            delay = max(delay, self._resume(chat_id) - asyncio.get_running_loop().time())
+        return max(0.0, delay)
 
     def _resume(self, chat_id: int | str | None) -> float:
         if chat_id is None:
@@ -263,8 +338,9 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
                 chat_id = int(chat_id)
         windows: list[SlidingWindow] = []
         if chat_id is not None:
-            if isinstance(chat_id, str) or chat_id < 0:  # a group, a supergroup or a channel
-                windows.append(self._group(chat_id))
+            own = self._chat_window(chat_id, endpoint)
+            if own is not None:
+                windows.append(own)
             windows.append(self._overall)
         count = message_count(endpoint, data)
         level = current_priority()

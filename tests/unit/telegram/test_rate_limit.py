@@ -241,3 +241,49 @@ async def test_albums_and_texts_at_full_speed_draw_no_429_from_a_strict_server()
         assert refused["429"] == 0
         assert elapsed >= (50 - 30) / 30  # 50 messages: the second second's worth had to wait
         assert sum(len(emu.bot_messages(emu.private_chat(u, handle))) for u in users) == 50
+
+
+async def test_a_window_says_how_long_a_call_would_wait_without_waiting():
+    window = SlidingWindow(2, 0.5)
+    assert window.delay(1) == 0.0
+    await window.acquire(2)
+    assert window.delay(1) == 0.5  # both in flight: room only comes a period after an answer
+    window.release(2)
+    assert 0.4 < window.delay(1) <= 0.5  # counted until a period after the answer
+    await asyncio.sleep(0.55)
+    assert window.delay(2) == 0.0
+
+
+async def test_chat_delay_is_a_groups_own_window_and_a_pause_after_a_429():
+    limiter = TelegramRateLimiter(group_per_minute=1)
+    await limiter.initialize()
+
+    async def sent() -> bool:
+        return True
+
+    assert limiter.chat_delay(-100) == 0.0
+    await limiter.process_request(sent, (), {}, "sendMessage", {"chat_id": -100}, None)
+    assert 59 < limiter.chat_delay(-100) <= 60  # the group's minute is used
+    assert limiter.chat_delay(-200) == 0.0  # another group is not
+    assert limiter.chat_delay(7) == 0.0  # private chats: only the overall window (not a chat's own)
+
+    async def refused() -> bool:
+        raise RetryAfter(5)
+
+    with pytest.raises(RetryAfter):
+        await limiter.process_request(refused, (), {}, "sendMessage", {"chat_id": 7}, NO_RETRIES)
+    assert 4.9 < limiter.chat_delay(7) <= 5.1
+    assert limiter.chat_delay(7, pause=False) == 0.0  # the outbox holds such a chat on its own clock
+
+
+async def test_private_chats_are_paced_when_asked():
+    limiter = TelegramRateLimiter(private_burst=2)
+    await limiter.initialize()
+
+    async def sent() -> bool:
+        return True
+
+    for _ in range(2):
+        await limiter.process_request(sent, (), {}, "sendMessage", {"chat_id": 7}, None)
+    assert 1.9 < limiter.chat_delay(7) <= 2.0  # a burst of two, then one a second
+    assert limiter.chat_delay(7, "editMessageText") == 0.0  # an edit makes no new message
