@@ -21,7 +21,7 @@ from pathlib import Path
 
 from bench.common import fmt, machine, table, verdict
 
-BENCHMARKS = ("ingest", "digest", "fanout", "siaran")
+BENCHMARKS = ("ingest", "digest", "fanout", "siaran", "flood")
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "bench" / "results.json"
 RSS_TARGET_MB = 400
@@ -41,7 +41,7 @@ def run_one(name: str, quick: bool, folder: Path) -> tuple[dict, float]:
 
 
 def summary(results: dict, parts: dict[str, dict], walls: dict[str, float]) -> str:
-    i, d, f = results["ingest"], results["digest"], results["fanout"]
+    i, d, f, fl = results["ingest"], results["digest"], results["fanout"], results["flood"]
     bound_ratio = f["end_to_end_seconds"] / f["bound_seconds"] if f["bound_seconds"] else float("nan")  # quick: none
     rows = [
         ["ingest: full bot / bare PTB echo", f"{fmt(i['reports_per_s'])} / {fmt(i['echo_per_s'])} reports/s", "", ""],
@@ -109,6 +109,20 @@ def summary(results: dict, parts: dict[str, dict], walls: dict[str, float]) -> s
             ),
         ],
         [
+            "flood: /bantuan answered, p95",
+            fmt(fl["command_p95_s"], "s"),
+            "≤ 2 s",
+            verdict(fl["command_p95_s"] <= 2),
+        ],
+        [
+            "flood: kritis posted in its group, p95",
+            fmt(fl["kritis_p95_s"], "s"),
+            "≤ 5 s",
+            verdict(fl["kritis_p95_s"] <= 5),
+        ],
+        ["flood: receipt messages/s (the budget left)", fmt(fl["receipts_per_s"]), "", ""],
+        ["flood: lost", fl["lost"], "0", verdict(fl["lost"] == 0)],
+        [
             "peak RSS",
             fmt(results["peak_rss_mb"], "MB"),
             f"≤ {RSS_TARGET_MB} MB",
@@ -139,6 +153,7 @@ def main() -> None:
         "chart_s": parts["fanout"]["chart_s"],  # slowest chart of the bot's drawing workers at 07:00
         "fanout": parts["fanout"]["fanout"],
         "siaran": parts["siaran"]["siaran"],
+        "flood": parts["flood"]["flood"],
         "ondemand": parts["fanout"]["ondemand"],
         # the bot's processes: for the fan-out its own and its drawing workers', summed
         "peak_rss_mb": max(
@@ -146,6 +161,7 @@ def main() -> None:
             parts["digest"]["_peak_rss_mb"],
             parts["fanout"]["_bot_peak_rss_mb"],
             parts["siaran"]["_peak_rss_mb"],
+            parts["flood"]["_peak_rss_mb"],
         ),
         "machine": machine(),
     }

@@ -51,6 +51,11 @@ from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, CommandHandler, ContextTypes
 
 from bench.common import cli, finish, fmt, percentile, quiet_logs, table, verdict
+from bot.emulator import parse_html
+from bot.texts.incidents import RECEIPTS_HEAD, receipt_incident_ids
+
+#: how a coalesced receipt begins, as Telegram shows it ("✅ Laporan Anda diterima: ")
+COALESCED_HEAD = parse_html(RECEIPTS_HEAD.split("{ids}")[0] + "</b>")[0]
 
 ADMIN_ID = 1
 OFFICER_ID_BASE = 100_000
@@ -133,6 +138,18 @@ def report_line(rng: random.Random) -> str:
     return f"insiden {rng.choice(('tinggi', 'kritis'))} {rng.choice(INCIDENTS_HIGH).format(n=n)} {_tag()}"
 
 
+#: a report's line in a coalesced receipt ("⚪ #12 Penghitungan suara: …"; not "✅ #12 selesai …")
+_REPORT_LINE = re.compile(r"^(?!✅)\S+ #(\d+) [^:\n]+: ", re.MULTILINE)
+
+
+def report_lines(text: str | None) -> list[int]:
+    """The incident of each report a coalesced receipt confirms, a line each, in order (reports
+    updating one incident name it once in the head but have a line each); [] for any other message."""
+    if not (text or "").startswith(COALESCED_HEAD) or not receipt_incident_ids(text):
+        return []
+    return [int(found) for found in _REPORT_LINE.findall(text or "")]
+
+
 # --- the driver: emulator and officers, in a process of their own ----------------------------------
 
 
@@ -149,10 +166,14 @@ class Receipts:
     def observe(self, snap: Any) -> None:
         if snap.sender_id != self.bot_id or snap.event != "sent" or snap.chat_id <= 0:
             return
-        self.per_chat[snap.chat_id].append((snap.observed_at, snap.text or ""))
-        self.count += 1
-        if self.window is not None:
-            self.window.release()
+        lines = report_lines(snap.text)
+        # an officer's receipts that waited together are one message naming them all: one each
+        texts = [f"#{i}" for i in lines] if lines else [snap.text or ""]
+        for text in texts:
+            self.per_chat[snap.chat_id].append((snap.observed_at, text))
+            self.count += 1
+            if self.window is not None:
+                self.window.release()
         self.changed.set()
 
     async def wait_for(self, total: int, timeout: float) -> None:

@@ -33,7 +33,7 @@ from bot.context import NOTIFIER_KEY, KpuContext
 from bot.domain import access
 from bot.domain.access import Action
 from bot.domain.models import Level, NewAttachment
-from bot.domain.parsing import parse_lapor
+from bot.domain.parsing import incident_number, parse_lapor
 from bot.domain.reporting import DATA_PROBLEMS, ITEMS, LaporError, ParsedLapor, Severity
 from bot.domain.suggest import closest_command, correct_line, report_in_plain_text
 from bot.services import reporting
@@ -238,9 +238,14 @@ async def attach_by_reply(update: Update, context: KpuContext) -> None:
         if private and (msg.photo or msg.document):
             await file_in_private(update, context)  # a reply to something else: not lost either
         return
-    incident_id = await reporting.incident_of_bot_message(
-        context.rt, msg.chat_id, replied.message_id, ti.receipt_incident_id(replied.text)
-    )
+    named = ti.receipt_incident_ids(replied.text)
+    receipt_id = named[0] if len(named) == 1 else None
+    if len(named) > 1:  # one receipt for several reports: the caption says which one
+        receipt_id = incident_number(msg.caption)
+        if receipt_id not in named:
+            await reply(update, ti.attach_which(named))
+            return
+    incident_id = await reporting.incident_of_bot_message(context.rt, msg.chat_id, replied.message_id, receipt_id)
     if incident_id is None:  # a reply to another message of the bot: nothing to attach to
         if private and (msg.photo or msg.document):
             await file_in_private(update, context)

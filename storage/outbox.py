@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -50,6 +50,10 @@ class Pending:
     created_at: datetime
     broadcast_id: int | None = None
     detail: str = "{}"
+    #: delivery class (migration 0016): 1 urgent, 2 receipt, 3 other notification, 4 broadcast
+    priority: int = 3
+    #: who reported the incident (a receipt goes to them: several waiting make one message)
+    reporter_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,9 +123,12 @@ async def queue(db: Database, incident_id: int | None, rows: list[OutboxRow], at
 
 _COLUMNS = (
     "id, purpose, incident_id, chat_id, thread_id, message_id, region_code, note, attempts, created_at,"
-    " broadcast_id, detail"
+    " broadcast_id, detail, priority,"
+    " (SELECT reporter_id FROM incidents WHERE incidents.id = outbox.incident_id) AS reporter_id"
 )
 _DUE = "sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?"
+#: by class (urgent first, then receipts, other notifications, broadcasts), within a class oldest first
+_ORDER = "ORDER BY priority, next_attempt_at, id"
 
 
 def _pending(r: aiosqlite.Row) -> Pending:
@@ -138,32 +145,70 @@ def _pending(r: aiosqlite.Row) -> Pending:
         from_db(r["created_at"]),
         r["broadcast_id"],
         r["detail"],
+        r["priority"],
+        r["reporter_id"],
     )
 
 
-async def due(db: Database, now: datetime, limit: int = 50) -> list[Pending]:
-    """The rows due by `now`, oldest first (a look, not a claim: see `claim` to send them)."""
+def _filters(skip_chats: Collection[int], chat_id: int | None, ids: Collection[int] | None) -> tuple[str, tuple]:
+    skip, wanted = list(skip_chats), list(ids or ())
+    sql = (
+        (f" AND chat_id NOT IN ({', '.join('?' for _ in skip)})" if skip else "")
+        + (" AND chat_id = ?" if chat_id is not None else "")
+        + (f" AND id IN ({', '.join('?' for _ in wanted)})" if ids is not None else "")
+    )
+    return sql, (*skip, *(() if chat_id is None else (chat_id,)), *wanted)
+
+
+async def due(
+    db: Database,
+    now: datetime,
+    limit: int = 200,
+    skip_chats: Collection[int] = (),
+    chat_id: int | None = None,
+) -> list[Pending]:
+    """Rows to send now (not sent, not given up, due by `now`), by class (urgent first, then
+    receipts, other notifications, broadcasts) and, within a class, oldest first; none for the
+    chats in `skip_chats` (being sent to already); only those of `chat_id` if given. A look, not a
+    claim: see `claim` to send them."""
+    where, params = _filters(skip_chats, chat_id, None)
     rows = await db.fetchall(
-        f"SELECT {_COLUMNS} FROM outbox WHERE {_DUE} ORDER BY next_attempt_at, id LIMIT ?", (to_db(now), limit)
+        f"SELECT {_COLUMNS} FROM outbox WHERE {_DUE}{where} {_ORDER} LIMIT ?", (to_db(now), *params, limit)
     )
     return [_pending(r) for r in rows]
 
 
 async def claim(
-    db: Database, now: datetime, lease_until: datetime, limit: int = 20, skip_chats: Sequence[int] = ()
+    db: Database,
+    now: datetime,
+    lease_until: datetime,
+    limit: int = 20,
+    *,
+    chat_id: int | None = None,
+    ids: Collection[int] | None = None,
 ) -> list[Pending]:
-    """Take up to `limit` due rows for sending, in one statement: their next attempt moves to
-    `lease_until`, so no other sender (another process on the same database included) sees them
-    as due until the lease runs out. Sending ends the lease (`mark_sent`, `mark_retry`,
-    `mark_failed`); a sender that dies leaves the rows to be taken again when it expires. Rows to
-    `skip_chats` (chats the sender is still busy with) are left for later."""
-    skip = f" AND chat_id NOT IN ({', '.join('?' for _ in skip_chats)})" if skip_chats else ""
-    rows = await db.write(
-        f"UPDATE outbox SET next_attempt_at = ? WHERE id IN"
-        f" (SELECT id FROM outbox WHERE {_DUE}{skip} ORDER BY next_attempt_at, id LIMIT ?) RETURNING {_COLUMNS}",
-        (to_db(lease_until), to_db(now), *skip_chats, limit),
-    )
-    return sorted((_pending(r) for r in rows), key=lambda p: p.id)
+    """Take up to `limit` due rows for sending (only `chat_id`'s, only those of `ids`, if given),
+    in `due`'s order, in one transaction: their next attempt moves to `lease_until`, so no other
+    sender (another process on the same database included) sees them as due until the lease runs
+    out. Sending ends the lease (`mark_sent`, `mark_retry`, `mark_failed`, `release`); a sender
+    that dies leaves the rows to be taken again when it expires. A row another sender took
+    meanwhile is not returned."""
+    if ids is not None and not ids:
+        return []
+    where, params = _filters((), chat_id, ids)
+    async with db.transaction() as conn:
+        rows = list(
+            await conn.execute_fetchall(
+                f"SELECT {_COLUMNS} FROM outbox WHERE {_DUE}{where} {_ORDER} LIMIT ?", (to_db(now), *params, limit)
+            )
+        )
+        if rows:
+            marks = ", ".join("?" for _ in rows)
+            await conn.execute(
+                f"UPDATE outbox SET next_attempt_at = ? WHERE id IN ({marks})",
+                (to_db(lease_until), *(r["id"] for r in rows)),
+            )
+    return [_pending(r) for r in rows]
 
 
 async def release_all(db: Database, now: datetime) -> int:
@@ -195,6 +240,15 @@ async def mark_sent(db: Database, outbox_id: int, *, at: datetime, message_id: i
     await db.write(
         "UPDATE outbox SET sent_at = ?, sent_message_id = ?, attempts = attempts + 1 WHERE id = ?",
         (to_db(at), message_id, outbox_id),
+    )
+
+
+async def mark_sent_together(db: Database, outbox_ids: Sequence[int], *, at: datetime, message_id: int | None) -> None:
+    """Rows delivered by one message (receipts coalesced): marked in one statement, all or none."""
+    await db.write(
+        "UPDATE outbox SET sent_at = ?, sent_message_id = ?, attempts = attempts + 1"
+        f" WHERE id IN ({', '.join('?' for _ in outbox_ids)})",
+        (to_db(at), message_id, *outbox_ids),
     )
 
 

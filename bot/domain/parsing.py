@@ -55,7 +55,7 @@ from bot.domain.reporting import (
     resolve_severity,
 )
 
-__all__ = ["MAX_REPORTS", "parse_lapor", "parse_message", "parse_number", "split_message"]
+__all__ = ["MAX_REPORTS", "incident_number", "parse_lapor", "parse_message", "parse_number", "split_message"]
 
 #: Longest item or problem name, in words (`surat suara dprd kab kota`, `tidak memenuhi syarat`).
 _MAX_TERM_WORDS: Final = 5
@@ -103,6 +103,15 @@ def split_message(args: str) -> list[str]:
         start = found.end()
     parts.append(args[start:].strip())
     return parts
+
+
+_INCIDENT_NUMBER: Final = re.compile(r"\s*#?([0-9]{1,18})(?![0-9])")
+
+
+def incident_number(text: str | None) -> int | None:
+    """The report number a caption starts with ("#102", "102 foto gudang"), if it does."""
+    found = _INCIDENT_NUMBER.match(text or "")
+    return int(found.group(1)) if found else None
 
 
 def parse_number(token: str) -> int | ErrorCode:

@@ -7,7 +7,7 @@ they announce; this module reads them and records how their delivery went.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -78,15 +78,27 @@ async def receipt_data(rt: Runtime, incident: Incident) -> ReceiptData:
     )
 
 
-async def due(rt: Runtime, now: datetime) -> list[Pending]:
-    """The next rows to send (not sent, not failed for good, due by `now`), oldest first."""
-    return await outbox_store.due(rt.db, now)
+async def due(
+    rt: Runtime, now: datetime, *, skip_chats: Collection[int] = (), chat_id: int | None = None, limit: int = 200
+) -> list[Pending]:
+    """The next rows to send (not sent, not failed for good, due by `now`): urgent notifications
+    first, then receipts, other notifications and broadcasts, each class oldest first; none for
+    the chats in `skip_chats`; only those of `chat_id` if given."""
+    return await outbox_store.due(rt.db, now, limit=limit, skip_chats=skip_chats, chat_id=chat_id)
 
 
-async def claim(rt: Runtime, now: datetime, lease: timedelta, skip_chats: Sequence[int] = ()) -> list[Pending]:
-    """Take the next due rows for sending until `now + lease`, none to `skip_chats` (see
-    `storage.outbox.claim`)."""
-    return await outbox_store.claim(rt.db, now, now + lease, skip_chats=skip_chats)
+async def claim(
+    rt: Runtime,
+    now: datetime,
+    lease: timedelta,
+    *,
+    limit: int = 20,
+    chat_id: int | None = None,
+    ids: Collection[int] | None = None,
+) -> list[Pending]:
+    """Take the next due rows for sending until `now + lease` (only `chat_id`'s, only those of
+    `ids`, if given), in `due`'s order (see `storage.outbox.claim`)."""
+    return await outbox_store.claim(rt.db, now, now + lease, limit, chat_id=chat_id, ids=ids)
 
 
 async def release_all(rt: Runtime) -> int:
@@ -167,6 +179,11 @@ async def posted(rt: Runtime, row: Pending, *, message_id: int, thread_id: int |
 
 async def mark_sent(rt: Runtime, row_id: int, *, at: datetime, message_id: int | None) -> None:
     await outbox_store.mark_sent(rt.db, row_id, at=at, message_id=message_id)
+
+
+async def mark_sent_together(rt: Runtime, row_ids: Sequence[int], *, at: datetime, message_id: int | None) -> None:
+    """Rows delivered by one message (an officer's receipts coalesced), marked together."""
+    await outbox_store.mark_sent_together(rt.db, row_ids, at=at, message_id=message_id)
 
 
 async def mark_retry(rt: Runtime, row_id: int, *, error: str, retry_at: datetime) -> None:

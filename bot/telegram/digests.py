@@ -41,7 +41,7 @@ from bot.services.digest import digest_now
 from bot.services.runtime import Runtime
 from bot.services.schedules import GRACE, Claim, Schedule
 from bot.telegram import ops
-from bot.telegram.rate_limit import SlidingWindow
+from bot.telegram.rate_limit import Priority, SlidingWindow, priority
 from bot.texts import ops as ops_texts
 from bot.texts.digest import render_digest
 
@@ -339,7 +339,8 @@ async def run_due(bot: Bot, rt: Runtime, chat_id: int, at_times: list[str], job_
         return False  # another job (a retry, the catch-up) took them
     progress = SendProgress()
     try:
-        await send_digest(bot, rt, chat_id, target.region_code, thread_id=target.thread_id, progress=progress)
+        with priority(Priority.ROUTINE):  # under a flood, after answers, urgent posts and receipts
+            await send_digest(bot, rt, chat_id, target.region_code, thread_id=target.thread_id, progress=progress)
     except Exception:
         if progress.sent:
             log.exception(

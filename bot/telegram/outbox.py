@@ -7,12 +7,19 @@ Rows are written by the lifecycle and reporting services in the same transaction
 they announce (read and marked through `bot.services.outbox`); `deliver_due` sends what is due, renders the incident's *current* state, and
 records the outcome. A failure is retried with backoff (a 429's `retry_after` is honoured); a
 chat that can no longer be reached (bot removed, chat gone) is marked failed and logged — never
-dropped silently. One lock makes sure two deliveries never send the same row twice.
+dropped silently. One lock makes sure two deliveries never send the same row twice, and a
+claim (a lease on the rows, `storage.outbox.claim`) that two processes on one database never do.
 
-A round sends, side by side, the rows of the chats that can take a message now; a chat that must
-first wait for its own window in the rate limiter (a group's 20 a minute) gets its rows sent by a
-task of its own, and the rounds go on without it — so the receipts flow at Telegram's overall pace
-whatever one group is waiting for. A chat under a 429 gives its rows back until its `retry_after`.
+Under a flood (more waiting than Telegram's ~30 messages/s) rows go by class, then age: a
+kritis/tinggi incident's post before receipts, receipts before other notifications, broadcasts
+last (the class is stored with the row, migration 0016, and each send waits in the rate limiter
+as that class: `bot.telegram.rate_limit.Priority`). Delivery is a pipeline, not rounds: chats are
+sent to side by side, and whenever one is done or a new row is queued the next rows are picked
+again, so a kritis post queued behind thousands of receipts is the next one sent. An officer's
+plain receipts that waited together go as one message naming them all
+(`bot.texts.incidents.receipts`), every row it covers marked sent with it; a held figure's
+Benar / Batal question, a message of several reports and the guided flow's confirmation keep
+their own message.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import itertools
 import json
 import logging
 import warnings
@@ -43,7 +51,7 @@ from bot.domain.silence import zone_of
 from bot.services import broadcasts, outbox, reporting, silence
 from bot.services.outbox import PRIVATE_PURPOSES, Pending
 from bot.services.runtime import Runtime
-from bot.telegram.rate_limit import NO_RETRIES, TelegramRateLimiter
+from bot.telegram.rate_limit import NO_RETRIES, Priority, priority
 from bot.texts import broadcasts as tb
 from bot.texts import incidents as ti
 from bot.texts import ops as ops_texts
@@ -58,6 +66,19 @@ MAX_BACKOFF = timedelta(minutes=10)
 #: how long a claimed row is this sender's before another may take it (a sender that died): longer
 #: than a batch takes at a group's 20 messages a minute, flood waits included
 LEASE = timedelta(minutes=5)
+#: chats sent to at once (each waits in the rate limiter by class: more would only queue there)
+CHATS_AT_ONCE = 64
+#: rows of one chat claimed at a time (a backlog of receipts: one message per RECEIPTS_PER_MESSAGE)
+CHAT_ROWS = 120
+#: while chats are being sent to, rows are picked again at most this often (a flood of reports
+#: kicks the notifier a hundred times a second)
+PICK_INTERVAL_S = 0.01
+#: rows read to find the next chats, per chat wanted (a few: one chat may have several due)
+PICK_ROWS_PER_CHAT = 8
+#: chats that must wait left out by the query itself, at most (SQLite's parameters are bounded)
+SKIPPED_IN_QUERY = 500
+#: the class each stored priority waits as in the rate limiter (migration 0014)
+CLASSES = {1: Priority.URGENT, 2: Priority.RECEIPT, 3: Priority.NOTICE, 4: Priority.ROUTINE}
 
 
 #: callback data prefix of the Benar / Batal buttons of a figure that went down: turun1:<report>:<ya|tidak>
@@ -125,6 +146,36 @@ async def card_for(
     return text, markup
 
 
+def _coalescable(row: Pending) -> bool:
+    """A plain receipt that may share a message with the officer's others: not one edited into the
+    bot's message it answers (the guided flow's confirmation, a Benar / Batal question), not a held
+    figure's question (it has buttons of its own), not the receipt of a message of several."""
+    if row.purpose != "tanda_terima" or row.incident_id is None or "ubah" in row.note.split():
+        return False
+    detail = json.loads(row.detail or "{}")
+    return "held" not in detail and "parts" not in detail
+
+
+def _units(rows: list[Pending]) -> list[list[Pending]]:
+    """One chat's rows as messages to send, in the rows' order: each row alone, except an
+    officer's plain receipts, which go together (at most `RECEIPTS_PER_MESSAGE` in one, in the
+    order the reports were made) where the first of them stood."""
+    units: list[list[Pending]] = []
+    open_by_reporter: dict[int | None, list[Pending]] = {}
+    for row in rows:
+        if not _coalescable(row):
+            units.append([row])
+            continue
+        unit = open_by_reporter.get(row.reporter_id)
+        if unit is None or len(unit) >= ti.RECEIPTS_PER_MESSAGE:
+            unit = open_by_reporter[row.reporter_id] = []
+            units.append(unit)
+        unit.append(row)
+    for unit in units:  # a coalesced receipt names the reports in the order they were made
+        unit.sort(key=lambda row: row.id)
+    return units
+
+
 def _backoff(row: Pending) -> timedelta:
     return min(timedelta(seconds=5 * 2 ** min(row.attempts, 10)), MAX_BACKOFF)
 
@@ -147,14 +198,11 @@ class Notifier:
         self._lock = asyncio.Lock()
         self._task: asyncio.Task | None = None
         self._again = False
-        self._claimed: set[int] = set()  # rows of the batch being sent, not yet marked
+        self._claimed: set[int] = set()  # rows claimed by this sender, not yet marked
         #: chats under Telegram's flood control (or whose row is waiting for its retry) → until when
         #: (the runtime's clock): their rows wait, so a round never sits out another chat's wait
         self._held: dict[int, datetime] = {}
-        #: chats whose claimed rows wait for the chat's own rate limit, each sent by a task of its
-        #: own (`_deliver_later`); the rounds claim none of their rows meanwhile, so a chat's rows
-        #: stay in order
-        self._waiting: dict[int, asyncio.Task] = {}
+        self._queued = asyncio.Event()  # a row was queued while delivering: pick rows again
 
     def _no_wait(self) -> dict:
         """A receipt refused by flood control is not waited for inside the rate limiter: the row is
@@ -172,6 +220,7 @@ class Notifier:
 
     def kick(self) -> None:
         """Deliver what is due soon, without waiting for it."""
+        self._queued.set()
         if self._task is not None and not self._task.done():
             self._again = True  # a change arrived while delivering: one more round after this one
             return
@@ -188,23 +237,15 @@ class Notifier:
                 return
 
     async def drain(self) -> None:
-        """Wait until the background delivery started by `kick()` has finished, the chats that
-        waited for their own rate limit included."""
-        while True:
-            if self._task is not None and not self._task.done():
-                await asyncio.shield(self._task)
-            elif self._waiting:
-                await asyncio.shield(next(iter(self._waiting.values())))
-            else:
-                return
+        """Wait until the background delivery started by `kick()` has finished."""
+        while self._task is not None and not self._task.done():
+            await asyncio.shield(self._task)
 
     async def close(self) -> None:
-        tasks = [t for t in (self._task, *self._waiting.values()) if t is not None and not t.done()]
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await task
+                await self._task
         if self._claimed:  # stopped mid-batch: the rows are due again at once, not after the lease
             claimed, self._claimed = sorted(self._claimed), set()
             try:
@@ -214,95 +255,121 @@ class Notifier:
 
     async def deliver_due(self) -> int:
         """Send every row that is due; return how many were sent. Chats are served side by side,
-        each chat's rows in order, so a chat under flood control (or unreachable) holds up only
-        its own rows, never another reporter's receipt."""
+        each chat's rows in order (class, then age), so a chat under flood control (or
+        unreachable) holds up only its own rows, never another reporter's receipt. The rows are
+        picked again whenever a chat is done or a row is queued (`kick`); a chat's rows are
+        claimed (`LEASE`) before they are sent, so another sender on the database skips them."""
         sent = 0
         async with self._lock:
-            while True:
-                batch = await outbox.claim(self.rt, self.rt.clock(), LEASE, skip_chats=list(self._waiting))
-                if not batch:
-                    return sent
-                self._claimed.update(row.id for row in batch)
-                now = self.rt.clock()
-                self._held = {chat: until for chat, until in self._held.items() if until > now}
-                by_chat: dict[int, list[Pending]] = {}
-                for row in batch:
-                    by_chat.setdefault(row.chat_id, []).append(row)
-                handed = len(self._waiting)
-                # chats side by side (a broadcast's private chats too: the rate limiter, not each
-                # call's round trip, sets the pace), each chat's rows in order
-                async with asyncio.TaskGroup() as group:
-                    tasks = [group.create_task(self._deliver_chat(rows)) for rows in by_chat.values()]
-                done = sum(task.result() for task in tasks)
-                sent += done
-                # something sent, or a chat left waiting for its own limit (its task kicks again)
-                progressed = done > 0 or len(self._waiting) != handed
-                if await self._finish_broadcasts(batch):
-                    progressed = True
-                if not progressed:
-                    return sent
+            running: dict[int, asyncio.Task[int]] = {}
+            loop = asyncio.get_running_loop()
+            picked_at = -PICK_INTERVAL_S
+            try:
+                while True:
+                    room = CHATS_AT_ONCE - len(running)
+                    if room > 0 and running and (pause := picked_at + PICK_INTERVAL_S - loop.time()) > 0:
+                        await asyncio.sleep(pause)
+                    self._queued.clear()
+                    if room > 0:
+                        picked_at = loop.time()
+                        for chat, rows in (await self._pick(room, set(running))).items():
+                            running[chat] = asyncio.create_task(self._deliver_chat(chat, rows), name=f"outbox-{chat}")
+                    if not running:
+                        return sent
+                    queued = asyncio.ensure_future(self._queued.wait())
+                    try:
+                        await asyncio.wait([*running.values(), queued], return_when=asyncio.FIRST_COMPLETED)
+                    finally:
+                        queued.cancel()
+                    for chat, task in list(running.items()):
+                        if task.done():
+                            del running[chat]
+                            sent += task.result()
+            finally:
+                for task in running.values():
+                    task.cancel()
+                if running:
+                    await asyncio.gather(*running.values(), return_exceptions=True)
 
-    def _chat_delay(self, row: Pending) -> float:
-        """Seconds the row's chat must wait for its own rate limit before this row may go. A pause
-        after a 429 is not asked for: the outbox holds such a chat itself (`_held`, on the runtime's
-        clock, the row rescheduled for the `retry_after`)."""
-        limiter = self.bot.rate_limiter
-        if not isinstance(limiter, TelegramRateLimiter):
-            return 0.0
-        edit = row.message_id is not None and (row.purpose == "edit" or "ubah" in row.note.split())
-        return limiter.chat_delay(row.chat_id, "editMessageText" if edit else "sendMessage", pause=False)
+    async def _pick(self, room: int, busy: set[int]) -> dict[int, list[Pending] | None]:
+        """The next chats to send to (at most `room`, none of `busy` nor held), by their first due
+        row's class and age, with their rows claimed when the look saw all of them (else None: the
+        chat's task claims its own)."""
+        while True:
+            now = self.rt.clock()
+            self._held = {chat: until for chat, until in self._held.items() if until > now}
+            limit = min(200, PICK_ROWS_PER_CHAT * room)
+            waiting = busy | self._held.keys()
+            # left out by the query (its parameters are bounded: the rest are dropped below)
+            skip = set(itertools.islice(waiting, SKIPPED_IN_QUERY))
+            batch = await outbox.due(self.rt, now, skip_chats=skip, limit=limit)
+            whole = len(batch) < limit  # every due row was read: no chat needs reading again
+            batch = [row for row in batch if row.chat_id not in waiting]
+            chats: dict[int, list[Pending] | None] = {}
+            for row in batch:
+                if row.chat_id not in chats and len(chats) < room:
+                    chats[row.chat_id] = [] if whole else None
+            if not whole or not chats:
+                return chats
+            claimed = await outbox.claim(
+                self.rt, now, LEASE, limit=len(batch), ids=[row.id for row in batch if row.chat_id in chats]
+            )
+            self._claimed.update(row.id for row in claimed)
+            for row in claimed:
+                rows = chats[row.chat_id]
+                assert rows is not None
+                rows.append(row)
+            chats = {chat: rows for chat, rows in chats.items() if rows}
+            if chats:
+                return chats
+            # another sender on the database took them meanwhile: look again (they are not due now)
 
-    async def _deliver_chat(self, rows: list[Pending], *, may_wait: bool = False) -> int:
-        """One chat's claimed rows in order, up to the first that must wait: a chat under flood
-        control or waiting for a retry gives the rows behind it back, due when it is; a chat that
-        must wait for its own rate limit (`may_wait` false: in a round) hands them to a task of
-        its own. So a chat's receipts never overtake each other, and a chat that waits holds up
-        only its own rows."""
+    async def _deliver_chat(self, chat_id: int, rows: list[Pending] | None) -> int:
+        """One chat's claimed rows (claimed here unless given) in order, up to the first that must
+        wait (flood control, the network down): its retry is scheduled and the rows behind it are
+        given back, due when it is — so a chat's receipts never overtake each other, and a chat
+        that must wait holds up only its own rows. All of an officer's plain receipts waiting
+        there go as one message. Returns how many rows were sent. (The chat is picked again when
+        its wait is over: `_held`.)"""
+        if rows is None:
+            rows = await outbox.claim(self.rt, self.rt.clock(), LEASE, limit=CHAT_ROWS, chat_id=chat_id)
+            self._claimed.update(row.id for row in rows)
         sent = 0
-        for index, row in enumerate(rows):
-            until = self._held.get(row.chat_id)
+        for unit in _units(rows):
+            with priority(CLASSES.get(unit[0].priority, Priority.NOTICE)):
+                if len(unit) == 1:
+                    sent += await self._deliver(unit[0])
+                else:
+                    sent += await self._deliver_receipts(unit)
+            until = self._held.get(chat_id)
             if until is not None:
-                rest = [r.id for r in rows[index:]]
+                rest = [row.id for row in rows if row.id in self._claimed]
                 await outbox.release(self.rt, rest, until)
                 self._claimed.difference_update(rest)
                 break
-            if not may_wait and row.chat_id not in self._waiting and self._chat_delay(row) > 0:
-                self._waiting[row.chat_id] = asyncio.get_running_loop().create_task(
-                    self._deliver_later(rows[index:]), name=f"outbox-chat-{row.chat_id}"
-                )
-                break
-            if await self._deliver(row):
-                sent += 1
-            self._claimed.discard(row.id)
+        try:
+            if await self._finish_broadcasts(rows):
+                self._queued.set()  # the outcome to the sender is due now: pick rows again
+        except Exception:  # the next chat done with the broadcast (or the repeating job) tries again
+            log.exception("finishing the broadcasts of chat %d failed", chat_id)
         return sent
 
     async def _finish_broadcasts(self, rows: list[Pending]) -> bool:
         """A broadcast whose last message went out (or was given up): its outcome to the sender is
-        queued, due now, for the next round to take. True when one was."""
+        queued, due now, for the next pick to take. True when one was."""
         finished = False
         for broadcast_id in sorted({r.broadcast_id for r in rows if r.purpose == "siaran" and r.broadcast_id}):
             if await broadcasts.finish_if_done(self.rt, broadcast_id):
                 finished = True
         return finished
 
-    async def _deliver_later(self, rows: list[Pending]) -> None:
-        """Send the rows of a chat that waits for its own rate limit (the limiter holds each send
-        until the chat may take it), then let a round claim what came for it meanwhile (a
-        broadcast it finished included: its outcome is queued here)."""
-        chat_id = rows[0].chat_id
-        try:
-            await self._deliver_chat(rows, may_wait=True)
-            await self._finish_broadcasts(rows)
-        except Exception:  # never die silently: what was not sent is due again at once
-            log.exception("delivering to chat %d failed", chat_id)
-            rest = [r.id for r in rows if r.id in self._claimed]
-            self._claimed.difference_update(rest)
-            await outbox.release(self.rt, rest, self.rt.clock())
-        finally:
-            self._waiting.pop(chat_id, None)
-        self.kick()
-
     async def _deliver(self, row: Pending) -> bool:
+        try:
+            return await self._deliver_one(row)
+        finally:
+            self._claimed.discard(row.id)  # marked (sent, retry, failed): its lease is over
+
+    async def _deliver_one(self, row: Pending) -> bool:
         rt = self.rt
         now = rt.clock()
         try:
@@ -381,6 +448,94 @@ class Notifier:
                 raise LookupError(f"broadcast {row.broadcast_id} not found")
             text = tb.siaran_done(result.broadcast_id, result.sent, result.blocked, result.failed)
         message = await bot.send_message(row.chat_id, for_chat(text, row.chat_id))  # a NIK in a broadcast is masked
+        return message.message_id
+
+    async def _deliver_receipts(self, rows: list[Pending]) -> int:
+        """Several plain receipts of one officer in one chat as one message (or as few as fit);
+        every row a message covers is marked sent with it (one statement). A crash between the
+        send and the mark repeats them at the next start — never loses one. Returns how many rows
+        were sent."""
+        try:
+            parts = [await self._coalesced_part(row) for row in rows]
+        except Exception:  # a bug or bad data in one row must not hold the officer's other receipts
+            log.exception("receipts %s could not be read together; sending each alone", [r.id for r in rows])
+            return await self._one_by_one(rows)
+        sent, start = 0, 0
+        for size in ti.receipts_in_messages(parts):
+            chunk, chunk_parts = rows[start : start + size], parts[start : start + size]
+            start += size
+            if size == 1:
+                sent += await self._deliver(chunk[0])
+            else:
+                sent += await self._send_together(chunk, chunk_parts)
+            if chunk[0].chat_id in self._held:
+                break
+        return sent
+
+    async def _send_together(self, rows: list[Pending], parts: list[ti.ReceiptPart]) -> int:
+        rt = self.rt
+        now = rt.clock()
+        ids = [row.id for row in rows]
+        try:
+            message_id = await self._receipts(rows, parts)
+        except RetryAfter as exc:
+            delay = _retry_after(exc)
+            self._held[rows[0].chat_id] = now + delay
+            for row in rows:
+                await outbox.mark_retry(rt, row.id, error=str(exc), retry_at=now + delay)
+            log.warning("outbox %s: flood control, retry in %s", ids, delay)
+        except Forbidden as exc:
+            for row in rows:
+                await outbox.mark_failed(rt, row.id, error=str(exc), at=now)
+            log.warning("receipts %s to chat %d failed for good: %s", ids, rows[0].chat_id, exc)
+            rt.alert(
+                f"outbox:{rows[0].chat_id}",
+                ops_texts.notification_given_up(rows[0].id, rows[0].incident_id or 0, rows[0].chat_id, str(exc)),
+            )
+        except BadRequest as exc:  # something in one of them: each alone, so the others go
+            log.warning("receipts %s refused together (%s); sending each alone", ids, exc)
+            return await self._one_by_one(rows)
+        except (NetworkError, TelegramError) as exc:
+            backoff = max(_backoff(row) for row in rows)
+            self._held[rows[0].chat_id] = now + backoff
+            for row in rows:
+                await outbox.mark_retry(rt, row.id, error=str(exc), retry_at=now + backoff)
+            log.warning("receipts %s: %s; retry in %s", ids, exc, backoff)
+        except Exception:  # a bug or bad data in one row must not hold the officer's other receipts
+            log.exception("receipts %s could not be sent together; sending each alone", ids)
+            return await self._one_by_one(rows)
+        else:
+            await outbox.mark_sent_together(rt, ids, at=now, message_id=message_id)
+            self._claimed.difference_update(ids)
+            return len(rows)
+        self._claimed.difference_update(ids)
+        return 0
+
+    async def _one_by_one(self, rows: list[Pending]) -> int:
+        """Receipts that could not go together, each alone, up to one that makes the chat wait."""
+        sent = 0
+        for row in rows:
+            sent += await self._deliver(row)
+            if row.chat_id in self._held:
+                break
+        return sent
+
+    async def _coalesced_part(self, row: Pending) -> ti.ReceiptPart:
+        detail = json.loads(row.detail or "{}")
+        if "duplikat" in row.note.split():
+            detail["duplicate"] = True
+        return await self._receipt_part(_incident_id(row), detail)
+
+    async def _receipts(self, rows: list[Pending], parts: list[ti.ReceiptPart]) -> int:
+        """Send the coalesced receipt of `rows` (`bot.texts.incidents.receipts`), each report's
+        figures as it was reported, masked for the officer (their NIK stays readable)."""
+        text = ti.receipts(parts)
+        last = rows[-1]  # in a group: an answer to the latest report (it may be deleted meanwhile)
+        quoted = None if last.message_id is None else ReplyParameters(last.message_id, allow_sending_without_reply=True)
+        owner = parts[0].incident.reporter_id
+        message = await self.bot.send_message(
+            last.chat_id, for_chat(text, last.chat_id, owner), reply_parameters=quoted, **self._no_wait()
+        )
         return message.message_id
 
     async def _to_chat(

@@ -21,18 +21,20 @@ group, the messages of the last window, weighted by what each call sends:
   chats go on: one flooded group or officer never stalls everyone's answers. Only a 429 on a
   call for no chat (Telegram refusing the bot as a whole) pauses every call.
 
+Calls without a `chat_id` (getUpdates, getMe, answerCallbackQuery, getFile) are not limited.
 Private chats are only limited by the overall window, as with `AIORateLimiter`, unless
 `private_burst` is given: then a private chat gets at most that many messages that create a message
 (sends, copies, forwards; edits and chat actions do not count, as Telegram counts them) in any as
-many seconds — a short burst, then one a second. It is off by default: without receipts coalesced
-per officer it would cap an officer who reports faster than once a second at one receipt a second,
-and Telegram's own 429 for a private chat pauses only that chat (the outbox waits it out).
+many seconds — a short burst, then one a second. It is off by default, and Telegram's own 429 for a
+private chat pauses only that chat (the outbox waits it out). `chat_delay` tells without waiting
+how long a call to a chat would wait for that chat's own limits (its window, a pause after a 429).
 
-Calls without a `chat_id` (getUpdates, getMe, answerCallbackQuery, getFile) are not limited.
-
-`chat_delay` tells without waiting how long a call to a chat would wait for that chat's own limits
-(its window, a pause after a 429): the outbox sends what can go now and leaves a chat that must
-wait to a task of its own, so one full group never holds up anyone else's receipt.
+Under a flood the windows are full and calls wait; who goes next is decided by the call's
+`Priority` (set by its sender with `priority(...)`, a context variable, so PTB's own call path needs
+no change): answers to a user's command or button press first, then urgent (kritis/tinggi)
+notifications, receipts, other notifications, and digests and broadcasts last; within a class,
+first come, first served. A waiter of a higher class is admitted before any lower one — it never
+bypasses a window, it only goes first when there is room.
 """
 
 from __future__ import annotations
@@ -40,10 +42,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import heapq
+import itertools
 import logging
 import warnings
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
+from contextvars import ContextVar
 from datetime import timedelta
+from enum import IntEnum
 from typing import Any
 
 from telegram.error import RetryAfter
@@ -83,11 +88,40 @@ MESSAGE_ENDPOINTS = frozenset(
 NO_RETRIES = -1
 
 
+class Priority(IntEnum):
+    """Who is served first when Telegram's budget is short (lower goes first)."""
+
+    ANSWER = 0  # a reply to a user's command or button press: someone is looking at their screen
+    URGENT = 1  # a kritis/tinggi incident's group post, its edits and its resolution notice
+    RECEIPT = 2  # "Laporan #… diterima": the officer waits for it, or sends the report again
+    NOTICE = 3  # other notifications (a rendah/sedang incident escalated, the reporter told it is done)
+    ROUTINE = 4  # scheduled digests and broadcasts: many chats at once, nobody waiting on one
+
+
+#: the class of the calls made in this context; a handler's replies keep the default
+_PRIORITY: ContextVar[Priority] = ContextVar("telegram_priority", default=Priority.ANSWER)
+
+
+@contextlib.contextmanager
+def priority(level: Priority) -> Iterator[None]:
+    """Calls to Telegram made inside (in this task, and tasks it starts) wait as `level`."""
+    token = _PRIORITY.set(level)
+    try:
+        yield
+    finally:
+        _PRIORITY.reset(token)
+
+
+def current_priority() -> Priority:
+    return _PRIORITY.get()
+
+
 class SlidingWindow:
     """At most `limit` messages in any `period` seconds (see the module docstring).
 
-    Admission is first come, first served: one caller at a time waits for room, the others wait
-    behind it, so a large album does not starve behind a stream of single messages.
+    Admission is by priority, then first come, first served: only the first waiter (the highest
+    class, the oldest in it) may be admitted, so a large album does not starve behind a stream of
+    single messages of its class, and a lower class never takes room a higher one waits for.
     """
 
     def __init__(self, limit: int, period: float) -> None:
@@ -95,8 +129,10 @@ class SlidingWindow:
         self.period = period
         self._expiries: list[float] = []  # heap: when each counted message leaves the window
         self._in_flight = 0  # messages sent whose answer has not come back yet
-        self._turn = asyncio.Lock()
-        self._released = asyncio.Event()
+        #: heap of waiters: (priority, arrival, count, future resolved when admitted)
+        self._waiters: list[tuple[int, int, int, asyncio.Future[None]]] = []
+        self._arrivals = itertools.count()
+        self._timer: asyncio.TimerHandle | None = None
 
     def _used(self, now: float) -> int:
         while self._expiries and self._expiries[0] <= now:
@@ -108,9 +144,10 @@ class SlidingWindow:
         waiting, or room that depends on calls still in flight, counts as a wait of one window."""
         count = min(count, self.limit)
         now = asyncio.get_running_loop().time()
-        over = self._used(now) + count - self.limit
-        if self._turn.locked():
+        self._forget_gone()
+        if self._waiters:
             return self.period
+        over = self._used(now) + count - self.limit
         if over <= 0:
             return 0.0
         if over > len(self._expiries):
@@ -121,19 +158,54 @@ class SlidingWindow:
     def idle(self) -> bool:
         """Nothing in flight, nobody waiting, nothing left in the window."""
         loop = asyncio.get_running_loop()
-        return not self._turn.locked() and self._used(loop.time()) == 0
+        self._forget_gone()
+        return not self._waiters and self._used(loop.time()) == 0
 
-    async def acquire(self, count: int) -> None:
-        """Wait until `count` more messages fit; they are then in flight until `release`."""
+    @property
+    def waiting(self) -> int:
+        """Callers waiting for room (for tests and logs)."""
+        self._forget_gone()
+        return len(self._waiters)
+
+    def _forget_gone(self) -> None:
+        while self._waiters and self._waiters[0][3].done():  # cancelled while waiting
+            heapq.heappop(self._waiters)
+
+    def _admit(self) -> None:
+        """Let in the first waiters while they fit; else wake up when the next message leaves."""
+        loop = asyncio.get_running_loop()
+        self._forget_gone()
+        while self._waiters and self._used(loop.time()) + self._waiters[0][2] <= self.limit:
+            _, _, count, future = heapq.heappop(self._waiters)
+            self._in_flight += count
+            future.set_result(None)
+            self._forget_gone()
+        if self._waiters and self._expiries and self._timer is None:
+            self._timer = loop.call_at(self._expiries[0], self._wake)
+
+    def _wake(self) -> None:
+        self._timer = None
+        self._admit()
+
+    async def acquire(self, count: int, priority: int = Priority.ANSWER) -> None:
+        """Wait until `count` more messages fit and no waiter of a higher class (or an older one
+        of the same class) is before this one; they are then in flight until `release`."""
         count = min(count, self.limit)  # a call larger than the window goes alone
         loop = asyncio.get_running_loop()
-        async with self._turn:
-            while self._used(loop.time()) + count > self.limit:
-                self._released.clear()
-                wait = self._expiries[0] - loop.time() if self._expiries else None
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._released.wait(), wait)
+        self._forget_gone()
+        if not self._waiters and self._used(loop.time()) + count <= self.limit:
             self._in_flight += count
+            return
+        future: asyncio.Future[None] = loop.create_future()
+        heapq.heappush(self._waiters, (int(priority), next(self._arrivals), count, future))
+        self._admit()
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():  # admitted, but the caller gave up
+                self._in_flight -= count
+                self._admit()
+            raise
 
     def release(self, count: int) -> None:
         """The call of `count` messages is answered (or failed): they stay counted one window."""
@@ -142,7 +214,7 @@ class SlidingWindow:
         expiry = asyncio.get_running_loop().time() + self.period
         for _ in range(count):
             heapq.heappush(self._expiries, expiry)
-        self._released.set()
+        self._admit()
 
 
 def message_count(endpoint: str, data: dict[str, Any]) -> int:
@@ -271,13 +343,14 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
                 windows.append(own)
             windows.append(self._overall)
         count = message_count(endpoint, data)
+        level = current_priority()
         loop = asyncio.get_running_loop()
         for attempt in range(max_retries + 1):
             await self._after_pause(chat_id)
             acquired: list[SlidingWindow] = []
             try:
                 for window in windows:
-                    await window.acquire(count)
+                    await window.acquire(count, level)
                     acquired.append(window)
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:

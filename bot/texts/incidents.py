@@ -166,11 +166,13 @@ def refusal_text(why: Refusal) -> str:
 
 
 _RECEIPT_HEAD = re.compile(r"✅ Laporan #(\d{1,18}) (?:diterima|sudah tercatat|diperbarui)\n")
+_RECEIPTS_HEAD = re.compile(r"✅ Laporan Anda diterima: (#\d{1,18}(?:, #\d{1,18})*)\n")
 
 
 def receipt_incident_id(text: str | None) -> int | None:
     """The incident a receipt of `receipt` speaks of, from the receipt's text as Telegram gives
-    it back (a reply's `reply_to_message`, formatting stripped); None for any other text."""
+    it back (a reply's `reply_to_message`, formatting stripped); None for any other text (a
+    message of `receipts` names several: attaching by reply needs the receipt of one)."""
     found = _RECEIPT_HEAD.match(text or "")
     return int(found.group(1)) if found else None
 
@@ -214,6 +216,16 @@ def _state_lines(incident_id: int, updated: int | None, closed: bool) -> list[st
             else RECEIPT_CLOSED_FIRST.format(id=incident_id)
         )
     return lines
+
+
+def receipt_incident_ids(text: str | None) -> list[int]:
+    """Every incident a receipt (`receipt`) or a coalesced receipt (`receipts`) confirms, from its
+    text as Telegram gives it back; [] for any other text."""
+    single = receipt_incident_id(text)
+    if single is not None:
+        return [single]
+    found = _RECEIPTS_HEAD.match(text or "")
+    return [int(part.lstrip("#")) for part in found.group(1).split(", ")] if found else []
 
 
 def receipt(
@@ -296,6 +308,66 @@ def batch_receipt(parts: Sequence[ReceiptPart | HeldPart]) -> str:
         lines += _nik_lines(part.nik_warnings)
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
+
+
+#: characters of a report's own words in a line of a coalesced receipt
+RECEIPT_LINE_SHOWN = 60
+#: reports named in one coalesced receipt at most (a line each: well within 4,096 characters)
+RECEIPTS_PER_MESSAGE = 30
+#: head of a coalesced receipt: `{ids}` the reports' numbers ("#101, #102")
+RECEIPTS_HEAD = "✅ <b>Laporan Anda diterima: {ids}</b>"
+
+
+def receipts(parts: Sequence[ReceiptPart]) -> str:
+    """One receipt for several reports of one officer that waited together (Telegram's budget
+    was spent on more urgent messages): each as a line with its mark, number, kind and a short
+    summary (the figures as reported), then what else its own receipt would have said (already
+    stored, a repeat, updated in place or closed at once, NIKs from another region). A report
+    that updated an incident named before is not named twice in the head."""
+    ids = ", ".join(f"#{number}" for number in dict.fromkeys(part.incident.id for part in parts))
+    lines = [RECEIPTS_HEAD.format(ids=ids)]
+    for part in parts:
+        incident = part.incident
+        summary = esc(shorten(plain_summary(incident), RECEIPT_LINE_SHOWN))
+        again = " (sudah tercatat sebelumnya)" if part.duplicate else ""
+        lines.append(
+            f"{SEVERITY_MARK[incident.severity]} #{incident.id} {KIND_LABELS[incident.kind]}: {summary}{again}"
+        )
+        if part.repeat_minutes is not None:
+            lines.append(repeat_note(incident.id, part.repeat_minutes))
+        if not part.duplicate:
+            lines += _state_lines(incident.id, part.updated, part.closed)
+        lines += _nik_lines(part.nik_warnings)
+    example = parts[-1].incident.id
+    lines.append(
+        f"Untuk melampirkan foto atau dokumen, balas pesan ini dengan keterangan nomor laporannya, misalnya "
+        f"<code>#{example}</code>. Rincian: <code>/status &lt;nomor&gt;</code>."
+    )
+    return "\n".join(lines)
+
+
+def receipts_in_messages(parts: Sequence[ReceiptPart]) -> list[int]:
+    """How many of `parts`, in order, go in each coalesced receipt so every one fits in a message
+    (at most `RECEIPTS_PER_MESSAGE` each; many NIK warnings or updates make a long one)."""
+    sizes: list[int] = []
+    start = 0
+    for end in range(1, len(parts) + 1):
+        if end - start > 1 and visible_size(receipts(parts[start:end])) > MESSAGE_LIMIT:
+            sizes.append(end - 1 - start)
+            start = end - 1
+    if start < len(parts):
+        sizes.append(len(parts) - start)
+    return sizes
+
+
+def attach_which(incident_ids: list[int]) -> str:
+    """A file sent in reply to a coalesced receipt without the number of one of its reports."""
+    ids = ", ".join(f"#{i}" for i in incident_ids)
+    return (
+        f"Pesan itu tanda terima beberapa laporan ({ids}); lampiran belum disimpan. Kirim ulang sebagai "
+        f"balasan dengan keterangan nomor laporannya, misalnya <code>#{incident_ids[-1]}</code>. Lokasi tidak "
+        f"bisa diberi keterangan: tulis letaknya dengan <code>/catatan {incident_ids[-1]} …</code>."
+    )
 
 
 #: characters of a note shown in a group card or a notice (/status shows it whole)

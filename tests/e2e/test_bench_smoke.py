@@ -24,7 +24,17 @@ def test_quick_benchmarks_write_every_key(tmp_path):
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     results = json.loads(out.read_text(encoding="utf-8"))
 
-    assert set(results) == {"ingest", "digest", "chart_s", "fanout", "ondemand", "siaran", "peak_rss_mb", "machine"}
+    assert set(results) == {
+        "ingest",
+        "digest",
+        "chart_s",
+        "fanout",
+        "ondemand",
+        "siaran",
+        "flood",
+        "peak_rss_mb",
+        "machine",
+    }
     ingest = results["ingest"]
     assert set(ingest) == {
         "reports_per_s",
@@ -62,6 +72,11 @@ def test_quick_benchmarks_write_every_key(tmp_path):
     assert set(siaran) == {"users", "seconds", "bound_seconds", "lost", "duplicated", "refused_429"}
     assert siaran["users"] == 40 and siaran["lost"] == siaran["duplicated"] == siaran["refused_429"] == 0
     assert siaran["seconds"] >= (siaran["users"] - 30) / 30  # Telegram's pace, never faster
+
+    flood = results["flood"]  # its targets are asserted at a real size by tests/e2e/test_flood.py
+    assert set(flood) == {"command_p95_s", "kritis_p95_s", "receipts_per_s", "lost"}
+    assert flood["lost"] == 0 and 0 < flood["command_p95_s"] < 30 and 0 < flood["kritis_p95_s"] < 30
+    assert flood["receipts_per_s"] > 0
 
     assert 20 < results["peak_rss_mb"] < 4096
     assert "cores" in results["machine"] and "Python" in results["machine"]

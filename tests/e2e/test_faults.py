@@ -21,7 +21,7 @@ import bot.texts.incidents
 import bot.texts.reporting
 from bot.domain.models import Role
 from bot.services import baselines, reporting
-from bot.texts.incidents import receipt_incident_id
+from bot.texts.incidents import receipt_incident_id, receipt_incident_ids
 from storage import incidents as incident_store
 from storage import regions as region_store
 from tests.e2e.conftest import shown
@@ -43,9 +43,9 @@ async def _send_reports(kpu, officers) -> None:
 
 
 def _receipts(kpu, officer) -> Counter:
-    """The incident ids the officer got a receipt for, with how many times each."""
-    ids = (receipt_incident_id(m.text) for m in kpu.emu.bot_messages(kpu.dm(officer)) if m.text)
-    return Counter(i for i in ids if i is not None)
+    """The incident ids the officer got a receipt for, with how many times each (receipts that
+    waited together come as one message naming them all)."""
+    return Counter(i for m in kpu.emu.bot_messages(kpu.dm(officer)) for i in receipt_incident_ids(m.text))
 
 
 async def _stored(kpu) -> dict[int, list[int]]:
@@ -190,7 +190,9 @@ async def test_every_kind_of_answer_to_a_report_survives_failing_sends(kpu_facto
     updates an open incident in place, the same report again within 10 minutes, a figure that went
     down (its question with Benar / Batal), a /lapor of several lines. With every send to the
     officer failing, each is stored at once; afterwards each answer arrives once, in the order the
-    reports were sent, and Benar on the question edits the receipt into it."""
+    reports were sent — the receipts of the first three, which waited together, as one message
+    naming each (`receipts`), the question and the receipt of the several lines alone — and Benar
+    on the question edits the receipt into it."""
     clock.now = datetime(2024, 2, 14, 4, 0, tzinfo=UTC)  # H, 12:00 WITA: penghitungan
     kpu = await kpu_factory()
     await baselines.import_tps(kpu.rt, b"kode_wilayah,jumlah_tps\n51.03.01,205\n", None)
@@ -216,18 +218,24 @@ async def test_every_kind_of_answer_to_a_report_survives_failing_sends(kpu_facto
     assert await kpu.notifier.deliver_due() == 5
     clock.advance(minutes=11)
     assert await kpu.notifier.deliver_due() == 0  # nothing sent twice
-    opened, updated, repeat, question, batch = kpu.emu.bot_messages(kpu.dm(officer))[welcomed:]
+    together, question, batch = kpu.emu.bot_messages(kpu.dm(officer))[welcomed:]
     incident = await incident_store.get(kpu.rt.db, counting["id"])
     path = await region_store.path(kpu.rt.db, incident.region_code)
 
-    def receipt(shown_incident, duplicate=False, **flags) -> str:
+    def part(shown_incident, duplicate=False, **flags) -> bot.texts.incidents.ReceiptPart:
         report = reporting.report_of(shown_incident)
-        return shown(bot.texts.incidents.receipt(shown_incident, report, path, (), duplicate, **flags))
+        return bot.texts.incidents.ReceiptPart(shown_incident, report, path, (), duplicate, **flags)
 
     # each restates the figures it was sent with, though the first went out after the second was stored
-    assert opened.text == receipt(dataclasses.replace(incident, tps_done=100))
-    assert updated.text == receipt(incident, updated=2)
-    assert repeat.text == receipt(incident, True, repeat_minutes=0)
+    assert together.text == shown(
+        bot.texts.incidents.receipts(
+            [
+                part(dataclasses.replace(incident, tps_done=100)),
+                part(incident, updated=2),
+                part(incident, True, repeat_minutes=0),
+            ]
+        )
+    )
     assert question.text.startswith(shown(bot.texts.reporting.HELD.split("\n")[0]))
     assert [b for row in question.buttons for b, _ in row] == [
         bot.texts.reporting.HELD_CONFIRM_BUTTON,

@@ -21,6 +21,7 @@ from bot.app import ALERTS_KEY, MENUS_KEY, open_runtime
 from bot.domain.models import Role
 from bot.logging_setup import setup_logging
 from bot.services import registration
+from bot.telegram import outbox as outbox_telegram
 from bot.telegram.http import AiohttpRequest
 from bot.telegram.outbox import Notifier
 from bot.texts import commands
@@ -52,7 +53,9 @@ def _alerts(kpu, ops):
 # --- the outbox: rows claimed in the database -----------------------------------------------------
 
 
-async def test_two_senders_on_one_database_deliver_each_row_exactly_once(kpu, clock):
+async def test_two_senders_on_one_database_deliver_each_row_exactly_once(kpu, clock, monkeypatch):
+    # one chat at a time each: the first sender would otherwise claim all three groups at once
+    monkeypatch.setattr(outbox_telegram, "CHATS_AT_ONCE", 1)
     wayan = await kpu.person("wayan")
     komang = await kpu.person("komang")
     # three groups of ten rows: within a group's 20 messages a minute, so nothing waits for Telegram

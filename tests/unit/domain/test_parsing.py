@@ -12,7 +12,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from bot.domain.parsing import parse_lapor, parse_number
+from bot.domain.parsing import incident_number, parse_lapor, parse_number
 from bot.domain.reporting import (
     DATA_PROBLEMS,
     ITEMS,
@@ -795,3 +795,12 @@ def test_rendered_errors_escape_user_input(junk: str) -> None:
             assert_telegram_html(rendered)
             if result.token:
                 assert html.escape(result.token[:40]) in rendered
+
+
+def test_the_report_number_a_caption_starts_with():
+    assert incident_number("#102") == 102
+    assert incident_number("  102 foto gudang") == 102
+    assert incident_number("#7, atap bocor") == 7
+    assert incident_number("foto #102") is None  # only a caption that starts with it
+    assert incident_number("#1234567890123456789") is None  # more digits than a report number has
+    assert incident_number("") is None and incident_number(None) is None

@@ -10,7 +10,15 @@ from telegram.ext import ExtBot
 
 from bot.emulator import BotApiEmulator
 from bot.telegram.http import AiohttpRequest
-from bot.telegram.rate_limit import NO_RETRIES, SlidingWindow, TelegramRateLimiter, message_count
+from bot.telegram.rate_limit import (
+    NO_RETRIES,
+    Priority,
+    SlidingWindow,
+    TelegramRateLimiter,
+    current_priority,
+    message_count,
+    priority,
+)
 
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde"
@@ -60,6 +68,87 @@ async def test_first_come_first_served():
     await asyncio.wait_for(single, 1.0)
     assert order == ["album", "single"]
     window.release(1)
+
+
+async def test_a_higher_class_is_admitted_before_any_lower_one_and_oldest_first_within_a_class():
+    """The window is full; receipts, a digest, a kritis post and an answer wait: as room comes back
+    the answer goes first, then the kritis post, then the receipts in their order, the digest last."""
+    window = SlidingWindow(1, 0.01)
+    await window.acquire(1)
+    order: list[str] = []
+
+    async def take(name: str, level: Priority) -> None:
+        await window.acquire(1, level)
+        order.append(name)
+        window.release(1)
+
+    tasks = []
+    for name, level in (
+        ("receipt 1", Priority.RECEIPT),
+        ("digest", Priority.ROUTINE),
+        ("receipt 2", Priority.RECEIPT),
+        ("kritis", Priority.URGENT),
+        ("answer", Priority.ANSWER),
+    ):
+        tasks.append(asyncio.create_task(take(name, level)))
+        await asyncio.sleep(0)
+    assert window.waiting == 5 and not order
+    window.release(1)
+    await asyncio.wait_for(asyncio.gather(*tasks), 2.0)
+    assert order == ["answer", "kritis", "receipt 1", "receipt 2", "digest"]
+
+
+async def test_a_waiter_that_gives_up_leaves_no_trace():
+    """A cancelled waiter neither holds room nor blocks the ones behind it."""
+    window = SlidingWindow(1, 0.01)
+    await window.acquire(1)
+    gone = asyncio.create_task(window.acquire(1, Priority.ANSWER))
+    later = asyncio.create_task(window.acquire(1, Priority.ROUTINE))
+    await asyncio.sleep(0)
+    gone.cancel()
+    await asyncio.sleep(0)
+    window.release(1)
+    await asyncio.wait_for(later, 1.0)
+    window.release(1)
+    await asyncio.sleep(0.02)
+    assert window.idle
+
+
+async def test_the_priority_of_a_call_is_its_senders_context():
+    """`priority(...)` marks the calls made inside it (and tasks started there); elsewhere a call
+    is an answer. Under a full overall window an answer overtakes queued receipts and digests."""
+    assert current_priority() is Priority.ANSWER
+    with priority(Priority.RECEIPT):
+        assert current_priority() is Priority.RECEIPT
+        assert await asyncio.create_task(_level()) is Priority.RECEIPT
+    assert current_priority() is Priority.ANSWER
+
+    limiter = TelegramRateLimiter(overall_per_second=1)
+    await limiter.initialize()
+    order: list[str] = []
+
+    def call(name: str):
+        async def send():
+            order.append(name)
+            return True
+
+        return send
+
+    async def send(name: str, chat_id: int, level: Priority):
+        with priority(level):
+            return await limiter.process_request(call(name), (), {}, "sendMessage", {"chat_id": chat_id}, None)
+
+    await send("first", 1, Priority.ROUTINE)  # fills the window for a second
+    waiting = [asyncio.create_task(send(f"receipt {i}", 10 + i, Priority.RECEIPT)) for i in range(2)]
+    waiting.append(asyncio.create_task(send("digest", -100, Priority.ROUTINE)))
+    await asyncio.sleep(0.01)
+    waiting.append(asyncio.create_task(send("bantuan", 99, Priority.ANSWER)))
+    await asyncio.wait_for(asyncio.gather(*waiting), 6.0)
+    assert order == ["first", "bantuan", "receipt 0", "receipt 1", "digest"]
+
+
+async def _level() -> Priority:
+    return current_priority()
 
 
 async def test_a_429_pauses_and_the_call_is_tried_again():

@@ -198,3 +198,60 @@ def test_a_rejected_card_says_so_and_a_stale_one_says_since_when():
     text = ti.card(taken, report_of(taken), LONG_PATH[:1], "Wayan", "Made", events, TZ)
     assert ti.CARD_STALE.format(since=date_time(AT, TZ)) in text
     assert "sistem mengingatkan yang menangani (60 menit tanpa pembaruan)" in text
+
+
+def part(one: Incident, nik_warnings: tuple[str, ...] = (), duplicate: bool = False, **more) -> ti.ReceiptPart:
+    return ti.ReceiptPart(one, report_of(one), LONG_PATH, nik_warnings, duplicate, **more)
+
+
+def test_a_coalesced_receipt_names_each_report_in_a_line_and_reads_back():
+    """Receipts of one officer that waited together: one message naming every report (mark,
+    number, kind, short summary), NIK warnings kept, within Telegram's limit at its largest, and
+    the numbers read back from what Telegram shows (as the tests and the benchmark count them)."""
+    long_words = "jembatan menuju TPS 12 putus diterjang banjir bandang, " * 20 + NIK
+    items = [
+        part(incident(long_words, id=10**12 + n, severity="rendah" if n % 2 else "kritis"), (NIK,) * (n == 3), n == 4)
+        for n in range(ti.RECEIPTS_PER_MESSAGE)
+    ]
+    text = ti.receipts(items)
+    assert visible(text) <= 4096
+    assert ti.receipts_in_messages(items) == [ti.RECEIPTS_PER_MESSAGE]
+    lines = parse_html(text)[0].split("\n")
+    ids = ", ".join(f"#{10**12 + n}" for n in range(ti.RECEIPTS_PER_MESSAGE))
+    assert lines[0] == f"✅ Laporan Anda diterima: {ids}"
+    assert lines[1].startswith(f"🔴 #{10**12} Insiden: jembatan menuju TPS 12")
+    assert lines[1].endswith(ti.ELLIPSIS) and NIK not in lines[1]  # shortened, never half a NIK
+    assert lines[2].startswith(f"⚪ #{10**12 + 1} Insiden: ")
+    assert any(line.startswith(f"⚠️ NIK {NIK} tidak berasal") for line in lines)
+    assert any(line.endswith("(sudah tercatat sebelumnya)") for line in lines)
+    shown = parse_html(for_chat(text, -1003))[0]  # in a group the NIK warning is masked
+    assert ti.receipt_incident_ids(shown) == [10**12 + n for n in range(ti.RECEIPTS_PER_MESSAGE)]
+    assert ti.receipt_incident_id(shown) is None  # attaching by reply needs the receipt of one
+    single = parse_html(ti.receipt(incident("x", id=7), report_of(incident("x", id=7)), LONG_PATH, (), False))[0]
+    assert ti.receipt_incident_ids(single) == [7]
+    assert ti.receipt_incident_ids("Laporan Anda diterima: #1") == [] and ti.receipt_incident_ids(None) == []
+
+
+def test_a_coalesced_receipt_says_what_each_report_did_and_long_ones_are_split_to_fit():
+    """A repeat, an update in place, a closing at once: said under the report's line as its own
+    receipt would; a report updating an incident named before is not named twice in the head; a
+    backlog whose lines would outgrow a message goes as several messages, each within the limit."""
+    first = incident("x", id=12)
+    text = parse_html(
+        ti.receipts([part(first), part(first, updated=2, closed=True), part(incident("y", id=13), repeat_minutes=3)])
+    )[0]
+    assert text.startswith("✅ Laporan Anda diterima: #12, #13\n")
+    assert parse_html(ti.RECEIPT_UPDATED.format(number=2, id=12))[0] in text
+    assert parse_html(ti.RECEIPT_CLOSED.format(id=12, number=2))[0] in text
+    assert parse_html(ti.repeat_note(13, 3))[0] in text
+    assert ti.receipt_incident_ids(text) == [12, 13]
+    heavy = [
+        part(incident("z " * 40, id=100 + n), (NIK, NIK), updated=n + 2, closed=True, repeat_minutes=n)
+        for n in range(ti.RECEIPTS_PER_MESSAGE)
+    ]
+    sizes = ti.receipts_in_messages(heavy)
+    assert len(sizes) > 1 and sum(sizes) == len(heavy)
+    start = 0
+    for size in sizes:
+        assert visible(ti.receipts(heavy[start : start + size])) <= 4096
+        start += size
