@@ -232,10 +232,11 @@ async def test_silence_migration_keeps_the_outbox_and_takes_private_rows(tmp_pat
 
 
 async def test_reliability_migrations_keep_follow_through_and_silence(tmp_path, monkeypatch):
-    """Migrations 0012-0015 come after issue 13's 0010 and 0011: the outbox rebuilt for receipts
+    """Migrations 0012-0016 come after issue 13's 0010 and 0011: the outbox rebuilt for receipts
     (0013) keeps every purpose, column, CHECK and index 0010 and 0011 gave it; the incidents rebuilt
     for report keys (0014) keep 0010's rejected-figure triggers and its one-open index; the audit
-    trail rebuilt for refusals (0015) keeps 'tolak', 'buka' and 'siaran'."""
+    trail rebuilt for refusals (0015) keeps 'tolak', 'buka' and 'siaran'; the delivery classes
+    (0016) cover 0010's and 0011's purposes, rows waiting at the upgrade included."""
     conn = await db_module.connect(tmp_path / "old.sqlite3")
     try:
         every = db_module.migrations()
@@ -244,6 +245,7 @@ async def test_reliability_migrations_keep_follow_through_and_silence(tmp_path, 
             "0013_receipt_outbox.sql",
             "0014_report_keys.sql",
             "0015_audit_refusals.sql",
+            "0016_outbox_priority.sql",
         ]
         monkeypatch.setattr(db_module, "migrations", lambda: every[:11])
         await db_module.migrate(conn)
@@ -295,6 +297,10 @@ async def test_reliability_migrations_keep_follow_through_and_silence(tmp_path, 
             "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'outbox'"
         )
         assert {"outbox_pending", "outbox_broadcast"} <= {r[0] for r in indexes}
+        # waiting at the upgrade: a rendah incident's reminder and a counting reminder are other
+        # notices, a broadcast's message goes last
+        classes = "SELECT priority FROM outbox WHERE dedupe_key = ?"
+        assert [(await conn.execute_fetchall(classes, (row[0],)))[0][0] for row in queued] == [3, 3, 4]
         # a held figure's receipt may name no incident; 0011's rules hold for every other row
         await conn.execute(
             insert.replace("'t1', 't1')", "'t2', 't2')"), ("tanda_terima:x", "tanda_terima", None, None, None)
@@ -328,6 +334,22 @@ async def test_reliability_migrations_keep_follow_through_and_silence(tmp_path, 
         assert [tuple(r) for r in await conn.execute_fetchall(state)] == [(12, 1)]
         await conn.execute("UPDATE incidents SET status = 'baru', resolved_at = NULL WHERE id = 2")
         assert [tuple(r) for r in await conn.execute_fetchall(state)] == [(18, 2)]
+
+        # 0016's classes as rows are queued: a kritis incident's post and its taker's reminder go
+        # first, the reporter's notices and a broadcast's outcome to its sender with other notices
+        await conn.execute("UPDATE incidents SET severity = 'kritis' WHERE id = 1")
+        later = [
+            ("posting:1", "posting", 1, None, None, 1),
+            ("pengingat:1:2", "pengingat", 1, None, None, 1),
+            ("ditolak:1", "ditolak", 1, None, None, 3),
+            ("dibuka:1", "dibuka", 1, None, None, 3),
+            ("pelapor:1", "pelapor", 1, None, None, 3),
+            ("pengingat_hitung:51.03.01:t9:100", "pengingat_hitung", None, "51.03.01", None, 3),
+            ("siaran_selesai:1", "siaran_selesai", None, None, 1, 3),
+            ("siaran:1:101", "siaran", None, None, 1, 4),
+        ]
+        await conn.executemany(insert, [row[:5] for row in later])
+        assert [(await conn.execute_fetchall(classes, (row[0],)))[0][0] for row in later] == [r[5] for r in later]
         assert await conn.execute_fetchall("PRAGMA foreign_key_check") == []
     finally:
         await conn.close()
