@@ -89,7 +89,7 @@ class _Drawer:
                         self.workers,
                         mp_context=multiprocessing.get_context("spawn"),
                         initializer=_call,
-                        initargs=(INIT,),
+                        initargs=(INIT, os.getpid()),  # the worker exits when this process is gone
                     )
                 else:
                     self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="charts")

@@ -763,11 +763,12 @@ def _chosen(d: Digest, sections: tuple[str, ...] | None) -> list[tuple[str, Call
 # --- in a drawing worker (`bot.chart_pool`) -------------------------------------------------------
 
 
-def init_worker() -> None:
-    """In a new drawing worker: leave Ctrl-C to the bot (which stops the pool), exit when the bot is
-    gone, and load the fonts now rather than on the first chart at 07:00."""
+def init_worker(bot_pid: int) -> None:
+    """In a new drawing worker: leave Ctrl-C to the bot (which stops the pool), exit when the bot
+    (`bot_pid`, passed in: killed while this worker was still starting, the bot is no longer its
+    parent by the time this runs) is gone, and load the fonts now rather than on the first chart."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="parent-watch", daemon=True).start()
+    threading.Thread(target=_exit_with_parent, args=(bot_pid,), name="parent-watch", daemon=True).start()
     warm_up()
 
 

@@ -352,3 +352,14 @@ def test_counting_is_capped_and_unreported_sirekap_is_not_zero(captured_texts: l
     assert "100,0% · Sirekap belum dilaporkan" in drawn and "101" not in drawn
     assert "belum ada laporan" in drawn and "\n0,0%" not in drawn and not drawn.startswith("0,0%")
     assert "Sirekap belum dilaporkan" in captured_texts  # the legend of the hatched bar
+
+
+def test_a_drawing_worker_exits_once_its_bot_is_gone():
+    """kill -9 of the bot cannot stop its workers: each watches the bot's pid (passed in, since the
+    bot may die before the worker starts) and exits; here the "bot" is pid 1, never its parent."""
+    import subprocess
+    import sys
+
+    code = "import time\nfrom bot import charts\ncharts.init_worker(1)\ntime.sleep(60)\n"
+    done = subprocess.run([sys.executable, "-c", code], timeout=30, capture_output=True)
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
