@@ -5,14 +5,12 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-import aiosqlite
-
 from bot.domain.clock import to_db
-from storage.db import Database
+from storage.db import Conn, Database
 
 
 async def record(
-    conn: aiosqlite.Connection,
+    conn: Conn,
     *,
     at: datetime,
     actor_id: int | None,

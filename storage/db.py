@@ -12,15 +12,17 @@ import contextlib
 import os
 import re
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
 from storage.instance import create_private
 
+T = TypeVar("T")
 BUSY_TIMEOUT_MS = 10_000
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 #: a migration that rebuilds tables runs with foreign keys off (checked before it commits)
@@ -219,6 +221,58 @@ def _statements(sql: str) -> list[str]:
     return out
 
 
+class TxCursor:
+    """A cursor inside `Database.atomic`: aiosqlite's cursor calls, done at once."""
+
+    __slots__ = ("_cursor",)
+
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self._cursor = cursor
+
+    @property
+    def lastrowid(self) -> int | None:
+        return self._cursor.lastrowid
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+    async def fetchone(self) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self._cursor.fetchone()
+        return row
+
+    async def fetchall(self) -> list[sqlite3.Row]:
+        return self._cursor.fetchall()
+
+
+class Tx:
+    """The connection inside `Database.atomic`: aiosqlite's calls (`execute`, `execute_fetchall`,
+    `executemany`), each done at once — the body runs on the connection's thread."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, raw: sqlite3.Connection) -> None:
+        self._raw = raw
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._raw.in_transaction
+
+    async def execute(self, sql: str, parameters: Any = ()) -> TxCursor:
+        return TxCursor(self._raw.execute(sql, parameters))
+
+    async def execute_fetchall(self, sql: str, parameters: Any = ()) -> list[sqlite3.Row]:
+        return self._raw.execute(sql, parameters).fetchall()
+
+    async def executemany(self, sql: str, parameters: Iterable[Any]) -> TxCursor:
+        return TxCursor(self._raw.executemany(sql, parameters))
+
+
+#: what a helper writing inside a transaction is given: `Database.transaction`'s connection or
+#: `Database.atomic`'s
+Conn = aiosqlite.Connection | Tx
+
+
 class Database:
     """One shared connection for the bot, with a lock that serialises writes.
 
@@ -228,17 +282,19 @@ class Database:
     rows in the same trip (`fetchone`, `fetchall`), and a change that is one statement (its
     triggers included, which SQLite runs atomically with it) is one trip with `write`.
 
-    `write`s that arrive while others are being written are committed together (group commit):
-    with `synchronous=FULL` every commit waits for the disk, and that wait, not the statements,
-    bounds how many reports a second one connection can store (an SSD's fsync takes 0.2-2 ms, a
-    disk's 10 ms). Each statement stays all-or-nothing on its own, see `write`.
+    Writes (`write`: one statement; `atomic`: a transaction's body) that arrive while others are
+    being written are committed together (group commit), in one trip: with `synchronous=FULL`
+    every commit waits for the disk, and a trip through a busy event loop per statement held
+    the write lock longer still. Each write stays all-or-nothing on its own, see `write` and
+    `atomic`. The older `transaction()` (a statement per round trip, under the lock, committed
+    alone) remains for the rare changes: registrations, groups, imports, schedules.
     """
 
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
         self.conn = conn
         self.path = path
         self._write_lock = asyncio.Lock()
-        self._queued: list[tuple[str, tuple | dict, asyncio.Future[list[aiosqlite.Row]]]] = []
+        self._queued: list[tuple[_Write, asyncio.Future[Any]]] = []
         self._writer: asyncio.Task[None] | None = None
 
     @classmethod
@@ -280,62 +336,70 @@ class Database:
         """One statement, durable when this returns; the rows of its `RETURNING` clause.
 
         The statement and its triggers take effect together or not at all. It may share its
-        transaction with other `write`s queued meanwhile; a statement that fails (a UNIQUE key
-        refusing a repeat, say) is undone alone — SQLite's ABORT keeps the transaction and the
-        other statements in it — and its error is raised here, to its caller only."""
+        transaction with other writes queued meanwhile (`_write_queued`); a statement that fails
+        (a UNIQUE key refusing a repeat, say) is undone alone — SQLite's ABORT keeps the
+        transaction and the other statements in it — and its error is raised here, to its caller
+        only."""
+        rows: list[aiosqlite.Row] = await self._enqueue(_Write(sql, params, None))
+        return rows
+
+    async def atomic(self, body: Callable[[Tx], Coroutine[Any, Any, T]]) -> T:
+        """`body(tx)` all or nothing, durable when this returns; what the body returns.
+
+        The body runs on the connection's thread, each of its awaits on `tx` done at once: it
+        awaits nothing but `tx` (anything else is refused with a RuntimeError and undone) and calls
+        only plain functions. Like a `write`, it may share its transaction with other writes
+        queued meanwhile, inside a savepoint of its own: when it raises, only its changes are
+        undone, and the exception reaches its caller only.
+
+        This is how the transactions of a report are written. `transaction()` holds the write
+        lock for a round trip through the event loop per statement and commits alone: under a
+        rush of reports the lock was held 94 % of the time at 190 reports/s (bench/ingest.py),
+        each report waiting for the others' round trips and fsyncs."""
+        result: T = await self._enqueue(_Write(None, (), body))
+        return result
+
+    async def _enqueue(self, write: _Write) -> Any:
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[list[aiosqlite.Row]] = loop.create_future()
-        self._queued.append((sql, params, future))
+        future: asyncio.Future[Any] = loop.create_future()
+        self._queued.append((write, future))
         if self._writer is None or self._writer.done():
             self._writer = loop.create_task(self._write_queued(), name="database-writes")
         return await future
 
     async def _write_queued(self) -> None:
-        """Write what is queued, a batch per transaction, until the queue is empty."""
+        """Write what is queued, a batch per transaction (one trip to the connection's thread,
+        one commit: group commit), until the queue is empty. With `synchronous=FULL` every commit
+        waits for the disk (an SSD's fsync takes 0.2-2 ms, a disk's 10 ms); the writes that
+        arrive meanwhile share the next one."""
         while self._queued:
             async with self._write_lock:
                 batch, self._queued = self._queued, []
-                if len(batch) == 1:  # alone: SQLite's autocommit, one trip
-                    sql, params, future = batch[0]
-                    try:
-                        rows = list(await self.conn.execute_fetchall(sql, params))
-                    except Exception as exc:  # noqa: BLE001 - it belongs to the caller
-                        _settle(future, exc)
-                    else:
-                        _settle(future, rows)
+                outcome = await self.in_thread(_write_batch, [write for write, _ in batch])
+                if isinstance(outcome, BaseException):  # BEGIN or COMMIT failed: nothing was written
+                    for _, future in batch:
+                        _settle(future, outcome)
                     continue
-                await self._write_batch(batch)
-
-    async def _write_batch(self, batch: list[tuple[str, tuple | dict, asyncio.Future[list[aiosqlite.Row]]]]) -> None:
-        try:
-            await self.conn.execute("BEGIN IMMEDIATE")
-        except Exception as exc:  # noqa: BLE001 - busy beyond the timeout, disk gone: every caller's
-            for _, _, future in batch:
-                _settle(future, exc)
-            return
-        outcomes: list[list[aiosqlite.Row] | BaseException] = []
-        for index, (sql, params, _) in enumerate(batch):
-            try:
-                outcomes.append(list(await self.conn.execute_fetchall(sql, params)))
-            except sqlite3.Error as exc:
-                outcomes.append(exc)
-                if not self.conn.in_transaction:  # rolled back as a whole (not a mere ABORT)
-                    lost = sqlite3.OperationalError(f"rolled back with a statement that failed: {exc}")
-                    for _, _, future in batch[:index]:
+                outcomes, failed_at = outcome
+                if failed_at is not None:  # write `failed_at` rolled back the whole transaction
+                    error = outcomes[failed_at]
+                    lost = sqlite3.OperationalError(f"rolled back with a write that failed: {error}")
+                    for _, future in batch[:failed_at]:
                         _settle(future, lost)
-                    _settle(batch[index][2], exc)
-                    self._queued[:0] = batch[index + 1 :]  # the rest go again, in a new transaction
-                    return
-        try:
-            await self.conn.execute("COMMIT")
-        except Exception as exc:  # noqa: BLE001 - nothing of the batch was written
-            with contextlib.suppress(sqlite3.Error):
-                await self.conn.execute("ROLLBACK")
-            for _, _, future in batch:
-                _settle(future, exc)
-            return
-        for (_, _, future), outcome in zip(batch, outcomes, strict=True):
-            _settle(future, outcome)
+                    _settle(batch[failed_at][1], error)
+                    self._queued[:0] = batch[failed_at + 1 :]  # the rest go again, in a new transaction
+                    continue
+                for (_, future), result in zip(batch, outcomes, strict=True):
+                    _settle(future, result)
+
+    async def in_thread(self, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(sqlite3_connection, *args)` on the connection's worker thread, in aiosqlite's queue
+        (so in order with every other call), in one trip. For work that would otherwise take a
+        round trip per statement while holding the write lock (the group commit). aiosqlite has no
+        public call for this; `_execute` and `_conn` are its own way of doing it, pinned by
+        requirements.lock and exercised by every write test."""
+        conn = self.conn
+        return await conn._execute(fn, conn._conn, *args)  # noqa: SLF001
 
     async def fetchone(self, sql: str, params: tuple | dict = ()) -> aiosqlite.Row | None:
         rows = list(await self.conn.execute_fetchall(sql, params))
@@ -350,6 +414,69 @@ class Database:
 
     async def fetchall(self, sql: str, params: tuple | dict = ()) -> list[aiosqlite.Row]:
         return list(await self.conn.execute_fetchall(sql, params))
+
+
+@dataclass(frozen=True, slots=True)
+class _Write:
+    """A queued write: a statement (`sql`, `params`) or a body (`Database.atomic`)."""
+
+    sql: str | None
+    params: tuple | dict
+    body: Callable[[Tx], Coroutine[Any, Any, Any]] | None
+
+
+def _run_body(raw: sqlite3.Connection, body: Callable[[Tx], Coroutine[Any, Any, T]]) -> T:
+    """Drive an `atomic` body, which completes without suspending: its awaits on `Tx` are done at once."""
+    coroutine = body(Tx(raw))
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        result: T = done.value
+        return result
+    coroutine.close()
+    raise RuntimeError("Database.atomic: the body awaited something other than its connection")
+
+
+def _write_one(raw: sqlite3.Connection, write: _Write) -> Any:
+    if write.body is None:
+        assert write.sql is not None
+        return raw.execute(write.sql, write.params).fetchall()
+    raw.execute("SAVEPOINT atomic")
+    try:
+        result = _run_body(raw, write.body)
+    except BaseException:
+        if raw.in_transaction:
+            raw.execute("ROLLBACK TO atomic")
+            raw.execute("RELEASE atomic")
+        raise
+    raw.execute("RELEASE atomic")
+    return result
+
+
+def _write_batch(raw: sqlite3.Connection, writes: list[_Write]) -> tuple[list[Any], int | None] | BaseException:
+    """On the connection's thread: BEGIN IMMEDIATE, each write, COMMIT. A statement that fails is
+    undone alone by SQLite's ABORT, a body that raises by its savepoint; its exception is its
+    outcome. Returns (outcomes, None); (outcomes, i) when write i's failure rolled back the whole
+    transaction (a disk error, say); the exception when BEGIN or COMMIT failed (nothing written)."""
+    try:
+        raw.execute("BEGIN IMMEDIATE")
+    except Exception as exc:  # noqa: BLE001 - busy beyond the timeout, disk gone: every caller's
+        return exc
+    outcomes: list[Any] = []
+    for index, write in enumerate(writes):
+        try:
+            outcomes.append(_write_one(raw, write))
+        except Exception as exc:  # noqa: BLE001 - it belongs to the write's caller
+            outcomes.append(exc)
+            if not raw.in_transaction:
+                return outcomes, index
+    try:
+        raw.execute("COMMIT")
+    except Exception as exc:  # noqa: BLE001 - nothing of the batch was written
+        with contextlib.suppress(sqlite3.Error):
+            raw.execute("ROLLBACK")
+        return exc
+    return outcomes, None
 
 
 def _settle(future: asyncio.Future, outcome: object) -> None:

@@ -13,13 +13,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 
-import aiosqlite
-
 from bot.domain.clock import from_db, to_db
 from bot.domain.models import Attachment, Incident, IncidentEvent, NewIncident, Status
 from bot.domain.reporting import STATEFUL
 from storage import audit, outbox
-from storage.db import Database
+from storage.db import Conn, Database, Tx
 from storage.outbox import OutboxRow
 
 #: one INFO line per report stored and per lifecycle change committed (ids, kinds and statuses only:
@@ -234,11 +232,15 @@ async def create(db: Database, new: NewIncident, notify: Sequence[OutboxRow] = (
     stateful = new.kind in STATEFUL
     try:
         if notify or stateful:
-            async with db.transaction() as conn:
+
+            async def body(conn: Tx) -> sqlite3.Row:
                 [row] = await conn.execute_fetchall(insert, values)
                 if stateful:
                     await _add_report(conn, new, row["id"], "berlaku")
                 await outbox.add(conn, row["id"], list(notify), new.received_at)
+                return row
+
+            row = await db.atomic(body)
         else:
             [row] = await db.write(insert, values)
     except sqlite3.IntegrityError:
@@ -296,7 +298,7 @@ _REPORT_FIGURES = (
 )
 
 
-async def _add_report(conn: aiosqlite.Connection, new: NewIncident, incident_id: int | None, state: str) -> int:
+async def _add_report(conn: Conn, new: NewIncident, incident_id: int | None, state: str) -> int:
     """Keep one report of a stateful incident (the first, a later one, or one waiting to be confirmed)."""
     values = {name: getattr(new, name) for name in _REPORT_FIGURES}
     values |= {
@@ -389,9 +391,12 @@ class AlreadyStored(Exception):
 async def hold_report(db: Database, new: NewIncident, incident_id: int | None) -> int:
     """A report whose figure went down, kept until its reporter confirms or cancels it; its number.
     `AlreadyStored` when the same update or message was kept before."""
+
+    async def body(conn: Tx) -> int:
+        return await _add_report(conn, new, incident_id, "menunggu")
+
     try:
-        async with db.transaction() as conn:
-            return await _add_report(conn, new, incident_id, "menunggu")
+        return await db.atomic(body)
     except sqlite3.IntegrityError as exc:
         raise AlreadyStored from exc
 
@@ -478,7 +483,8 @@ async def _apply_report(
     notify: Callable[[list[dict], int, int], list[OutboxRow]],
 ) -> tuple[Incident, int] | None:
     figures = {name: getattr(new, name) for name in _REPORT_FIGURES if name != "item"}
-    async with db.transaction() as conn:
+
+    async def body(conn: Tx) -> tuple[int, sqlite3.Row] | None:
         cur = await conn.execute("SELECT status, handling_region FROM incidents WHERE id = ?", (incident_id,))
         row = await cur.fetchone()
         if row is None or row["status"] in CLOSED_STATUSES:
@@ -531,18 +537,24 @@ async def _apply_report(
             )
         cur = await conn.execute(_POSTS_SQL, (incident_id,))
         await outbox.add(conn, incident_id, notify([dict(r) for r in await cur.fetchall()], event_id, number), at)
-    incident = await get(db, incident_id)
-    assert incident is not None  # it was just updated
-    return incident, number
+        [updated] = await conn.execute_fetchall(f"SELECT {_COLUMNS} FROM incidents WHERE id = ?", (incident_id,))
+        return number, updated
+
+    done = await db.atomic(body)
+    if done is None:
+        return None
+    number, updated = done
+    return _incident(updated), number
 
 
 async def close_complete(db: Database, incident_id: int, *, at: datetime, note: str) -> Incident | None:
     """Close a stateful incident whose first report was already complete ('selesai_otomatis')."""
-    async with db.transaction() as conn:
+
+    async def body(conn: Tx) -> bool:
         cur = await conn.execute("SELECT status, handling_region FROM incidents WHERE id = ?", (incident_id,))
         row = await cur.fetchone()
         if row is None or row["status"] in CLOSED_STATUSES:
-            return None
+            return False
         await conn.execute(
             "UPDATE incidents SET status = 'selesai', resolved_at = ?, awaiting_since = NULL WHERE id = ?",
             (to_db(at), incident_id),
@@ -558,6 +570,10 @@ async def close_complete(db: Database, incident_id: int, *, at: datetime, note: 
             region_code=row["handling_region"],
             note=note,
         )
+        return True
+
+    if not await db.atomic(body):
+        return None
     return await get(db, incident_id)
 
 
@@ -606,7 +622,8 @@ async def apply_change(
     if bad:
         raise ValueError(f"not changeable: {sorted(bad)}")
     values = {k: to_db(v) if isinstance(v, datetime) else v for k, v in changes.items()}
-    async with db.transaction() as conn:
+
+    async def body(conn: Tx) -> tuple[str, str, sqlite3.Row] | None:
         cur = await conn.execute(
             "SELECT status, handling_region, kind, region_code, item FROM incidents WHERE id = ?", (incident_id,)
         )
@@ -641,16 +658,23 @@ async def apply_change(
         if audited is not None:
             detail = {"from": row["status"], "to": to_status} | audited
             await audit.record(conn, at=at, actor_id=actor_id, action=action, target=f"#{incident_id}", detail=detail)
+        [updated] = await conn.execute_fetchall(f"SELECT {_COLUMNS} FROM incidents WHERE id = ?", (incident_id,))
+        return row["status"], to_status, updated
+
+    done = await db.atomic(body)
+    if done is None:
+        return None
+    from_status, to_status, updated = done
     log.info(
         "incident %d: %s (%s -> %s) by %s",
         incident_id,
         action,
-        row["status"],
+        from_status,
         to_status,
         actor_id if actor_id is not None else "the bot",
         extra={"incident_id": incident_id},
     )
-    return await get(db, incident_id)
+    return _incident(updated)
 
 
 async def due_for_escalation(
@@ -750,7 +774,7 @@ async def list_in_scope(
 
 
 async def _event(
-    conn: aiosqlite.Connection,
+    conn: Conn,
     incident_id: int,
     *,
     at: datetime,
@@ -839,45 +863,48 @@ async def add_attachment(
     longitude: float | None = None,
 ) -> bool:
     """Attach a file or location, with its 'lampiran' event; False if this message was attached before."""
-    try:
-        async with db.transaction() as conn:
-            await conn.execute(
-                "INSERT INTO attachments (incident_id, kind, file_id, file_unique_id, file_name, mime_type, file_size,"
-                " width, height, latitude, longitude, chat_id, message_id, added_by, added_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    incident_id,
-                    kind,
-                    file_id,
-                    file_unique_id,
-                    file_name,
-                    mime_type,
-                    file_size,
-                    width,
-                    height,
-                    latitude,
-                    longitude,
-                    chat_id,
-                    message_id,
-                    added_by,
-                    to_db(at),
-                ),
-            )
-            cur = await conn.execute("SELECT status, region_code FROM incidents WHERE id = ?", (incident_id,))
-            row = await cur.fetchone()
-            if row is None:  # the attachment's foreign key has just found the incident
-                raise LookupError(f"incident {incident_id} vanished")
-            await _event(
-                conn,
+
+    async def body(conn: Tx) -> None:
+        await conn.execute(
+            "INSERT INTO attachments (incident_id, kind, file_id, file_unique_id, file_name, mime_type, file_size,"
+            " width, height, latitude, longitude, chat_id, message_id, added_by, added_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
                 incident_id,
-                at=at,
-                actor_id=added_by,
-                action="lampiran",
-                from_status=row["status"],
-                to_status=row["status"],
-                region_code=row["region_code"],
-                note=kind,
-            )
+                kind,
+                file_id,
+                file_unique_id,
+                file_name,
+                mime_type,
+                file_size,
+                width,
+                height,
+                latitude,
+                longitude,
+                chat_id,
+                message_id,
+                added_by,
+                to_db(at),
+            ),
+        )
+        cur = await conn.execute("SELECT status, region_code FROM incidents WHERE id = ?", (incident_id,))
+        row = await cur.fetchone()
+        if row is None:  # the attachment's foreign key has just found the incident
+            raise LookupError(f"incident {incident_id} vanished")
+        await _event(
+            conn,
+            incident_id,
+            at=at,
+            actor_id=added_by,
+            action="lampiran",
+            from_status=row["status"],
+            to_status=row["status"],
+            region_code=row["region_code"],
+            note=kind,
+        )
+
+    try:
+        await db.atomic(body)
     except sqlite3.IntegrityError:
         return False
     return True

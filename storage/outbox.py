@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from bot.domain.clock import from_db, to_db
-from storage.db import Database
+from storage.db import Conn, Database, Tx
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +67,7 @@ class PrivateRow:
     broadcast_id: int | None = None
 
 
-async def add_private(conn: aiosqlite.Connection, rows: list[PrivateRow], at: datetime) -> None:
+async def add_private(conn: Conn, rows: list[PrivateRow], at: datetime) -> None:
     """Queue private messages inside the caller's transaction; a repeated dedupe key is ignored."""
     await conn.executemany(
         "INSERT OR IGNORE INTO outbox (dedupe_key, purpose, chat_id, region_code, note, broadcast_id, created_at,"
@@ -89,7 +88,7 @@ async def add_private(conn: aiosqlite.Connection, rows: list[PrivateRow], at: da
     )
 
 
-async def add(conn: aiosqlite.Connection, incident_id: int | None, rows: list[OutboxRow], at: datetime) -> None:
+async def add(conn: Conn, incident_id: int | None, rows: list[OutboxRow], at: datetime) -> None:
     """Queue notifications inside the caller's transaction; a repeated dedupe key is ignored."""
     if not rows:
         return
@@ -117,8 +116,11 @@ async def add(conn: aiosqlite.Connection, incident_id: int | None, rows: list[Ou
 
 async def queue(db: Database, incident_id: int | None, rows: list[OutboxRow], at: datetime) -> None:
     """Queue notifications in a transaction of their own (a repeated dedupe key is ignored)."""
-    async with db.transaction() as conn:
+
+    async def body(conn: Tx) -> None:
         await add(conn, incident_id, rows, at)
+
+    await db.atomic(body)
 
 
 _COLUMNS = (
@@ -131,7 +133,7 @@ _DUE = "sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?"
 _ORDER = "ORDER BY priority, next_attempt_at, id"
 
 
-def _pending(r: aiosqlite.Row) -> Pending:
+def _pending(r: sqlite3.Row) -> Pending:
     return Pending(
         r["id"],
         r["purpose"],
@@ -196,7 +198,8 @@ async def claim(
     if ids is not None and not ids:
         return []
     where, params = _filters((), chat_id, ids)
-    async with db.transaction() as conn:
+
+    async def body(conn: Tx) -> list[sqlite3.Row]:
         rows = list(
             await conn.execute_fetchall(
                 f"SELECT {_COLUMNS} FROM outbox WHERE {_DUE}{where} {_ORDER} LIMIT ?", (to_db(now), *params, limit)
@@ -208,7 +211,9 @@ async def claim(
                 f"UPDATE outbox SET next_attempt_at = ? WHERE id IN ({marks})",
                 (to_db(lease_until), *(r["id"] for r in rows)),
             )
-    return [_pending(r) for r in rows]
+        return rows
+
+    return [_pending(r) for r in await db.atomic(body)]
 
 
 async def release_all(db: Database, now: datetime) -> int:
@@ -253,16 +258,14 @@ async def mark_sent_together(db: Database, outbox_ids: Sequence[int], *, at: dat
 
 
 async def mark_retry(db: Database, outbox_id: int, *, error: str, retry_at: datetime) -> None:
-    async with db.transaction() as conn:
-        await conn.execute(
-            "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?",
-            (error[:500], to_db(retry_at), outbox_id),
-        )
+    await db.write(
+        "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?",
+        (error[:500], to_db(retry_at), outbox_id),
+    )
 
 
 async def mark_failed(db: Database, outbox_id: int, *, error: str, at: datetime) -> None:
-    async with db.transaction() as conn:
-        await conn.execute(
-            "UPDATE outbox SET attempts = attempts + 1, last_error = ?, failed_at = ? WHERE id = ?",
-            (error[:500], to_db(at), outbox_id),
-        )
+    await db.write(
+        "UPDATE outbox SET attempts = attempts + 1, last_error = ?, failed_at = ? WHERE id = ?",
+        (error[:500], to_db(at), outbox_id),
+    )

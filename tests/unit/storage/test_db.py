@@ -206,3 +206,95 @@ async def test_writes_that_meet_share_a_commit_and_fail_alone(tmp_path):
         assert alone[0][0] == 9 and not db.conn.in_transaction
     finally:
         await db.close()
+
+
+async def test_atomic_bodies_share_a_commit_and_one_that_raises_is_undone_alone(tmp_path):
+    """`atomic`: bodies queued together with plain writes go in one transaction; a body that raises
+    after writing is undone by its savepoint (its exception to its caller only), the others stay."""
+    db = await dbmod.Database.open(tmp_path / "a.db")
+    try:
+        await db.write("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT UNIQUE)")
+
+        def adding(*values: str, fail: BaseException | None = None):
+            async def body(conn: dbmod.Tx) -> list[int]:
+                keys = []
+                for value in values:
+                    cur = await conn.execute("INSERT INTO t (v) VALUES (?)", (value,))
+                    keys.append(cur.lastrowid)
+                if fail is not None:
+                    raise fail
+                return keys
+
+            return body
+
+        statements: list[str] = []
+        await db.conn.set_trace_callback(statements.append)
+        outcomes = await asyncio.gather(
+            db.atomic(adding("a1", "a2")),
+            db.atomic(adding("b1", "b2", fail=LookupError("b"))),  # raises after writing both
+            db.write("INSERT INTO t (v) VALUES ('w') RETURNING k"),
+            db.atomic(adding("c1", "a1")),  # its second row repeats a1: the UNIQUE key undoes all of it
+            db.atomic(adding("d1")),
+            return_exceptions=True,
+        )
+        await db.conn.set_trace_callback(None)
+        assert outcomes[0] == [1, 2] and outcomes[4] and len(outcomes[4]) == 1
+        assert isinstance(outcomes[1], LookupError) and isinstance(outcomes[3], sqlite3.IntegrityError)
+        assert statements.count("COMMIT") < 5
+        stored = [row[0] for row in await db.fetchall("SELECT v FROM t ORDER BY k")]
+        assert stored == ["a1", "a2", "w", "d1"]
+        assert not db.conn.in_transaction
+    finally:
+        await db.close()
+
+
+async def test_an_atomic_body_that_awaits_anything_else_is_refused_and_undone(tmp_path):
+    """The body runs on the connection's thread: awaiting the event loop there is a mistake, said
+    at once (not a hang), with nothing written."""
+    db = await dbmod.Database.open(tmp_path / "b.db")
+    try:
+        await db.write("CREATE TABLE t (v TEXT)")
+
+        async def body(conn: dbmod.Tx) -> None:
+            await conn.execute("INSERT INTO t VALUES ('half')")
+            await asyncio.sleep(0)
+
+        with pytest.raises(RuntimeError, match="awaited something other"):
+            await db.atomic(body)
+        assert await db.fetchall("SELECT v FROM t") == []
+        rows = await db.write("INSERT INTO t VALUES ('next') RETURNING v")  # the connection is fine
+        assert rows[0][0] == "next" and not db.conn.in_transaction
+    finally:
+        await db.close()
+
+
+async def test_a_commit_that_fails_fails_every_write_of_its_batch(tmp_path):
+    """COMMIT failing (here a deferred foreign key, checked only then; in the field the disk
+    full): nothing of the batch is written, every caller gets the error, and the connection is
+    left out of any transaction."""
+    db = await dbmod.Database.open(tmp_path / "c.db")
+    try:
+        await db.write("CREATE TABLE t (v TEXT)")
+        await db.write("CREATE TABLE parent (id INTEGER PRIMARY KEY)")
+        await db.write("CREATE TABLE child (parent_id INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED)")
+
+        async def orphan(conn: dbmod.Tx) -> None:
+            await conn.execute("INSERT INTO child VALUES (42)")
+
+        outcomes = await asyncio.gather(
+            db.write("INSERT INTO t VALUES ('a')"), db.atomic(orphan), db.atomic(_insert("b")), return_exceptions=True
+        )
+        assert all(isinstance(o, sqlite3.IntegrityError) for o in outcomes), outcomes
+        assert await db.fetchall("SELECT v FROM t") == [] and await db.fetchall("SELECT * FROM child") == []
+        assert not db.conn.in_transaction
+        await db.atomic(_insert("after"))
+        assert [r[0] for r in await db.fetchall("SELECT v FROM t")] == ["after"]
+    finally:
+        await db.close()
+
+
+def _insert(value: str):
+    async def body(conn: dbmod.Tx) -> None:
+        await conn.execute("INSERT INTO t VALUES (?)", (value,))
+
+    return body
