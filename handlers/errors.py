@@ -7,6 +7,8 @@ operators (deduplicated, `bot.telegram.ops`).
   an ops alert;
 * Telegram could not be reached or did not answer in time: no apology — the outcome of the send
   is unknown (it may have arrived), and an apology could contradict a receipt the user has;
+* a button press answered after Telegram's limit ("query is too old"): it was handled, only the
+  spinner's answer came late; one warning, counted (`callbacks_answered_late`), no apology;
 * anything else is a bug: logged with its traceback, a short apology, an ops alert.
 
 Errors without an update come from fetching updates (the durable intake's `getUpdates` loop,
@@ -57,6 +59,13 @@ async def on_error(update: object, context: KpuContext) -> None:
     if isinstance(error, (NetworkError, RetryAfter)) and not isinstance(error, BadRequest):  # BadRequest: refused
         log.warning("Telegram did not take a message (%s); not apologising: it may have arrived", error)
         return
+    if isinstance(error, BadRequest) and _query_expired(error) and isinstance(update, Update) and update.callback_query:
+        # the press was handled (its card edited, its change stored) but answered after Telegram's
+        # limit (about 15 s: the chat's earlier updates came first): only the button's spinner
+        # was missed, and no other answer could reach the presser
+        ops.count("callbacks_answered_late")
+        log.warning("a button press was answered too late for Telegram (%s); it was handled", error.message)
+        return
     ops.count("handler_errors")
     where = _where(update)
     if isinstance(error, sqlite3.Error):
@@ -95,6 +104,12 @@ def _on_conflict(error: Conflict, context: KpuContext) -> None:
     rt = context.application.bot_data.get(RUNTIME_KEY)
     if rt is not None:
         rt.alert("conflict", ops_texts.polling_conflict())
+
+
+def _query_expired(error: BadRequest) -> bool:
+    """Telegram's answer to answerCallbackQuery after its time limit (or for an unknown query id)."""
+    message = error.message.lower()
+    return "query is too old" in message or "query id is invalid" in message
 
 
 def _describe(error: BaseException | None) -> str:

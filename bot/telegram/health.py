@@ -141,6 +141,7 @@ def exposition(figures: operations.Figures, counters: dict[str, int], now: datet
         ("digests_sent", "Digests sent since start."),
         ("digests_given_up", "Digests given up since start."),
         ("handler_errors", "Errors while handling an update since start."),
+        ("callbacks_answered_late", "Button presses handled but answered after Telegram's limit since start."),
     ):
         metric = f"kpu_{name}_total"
         lines += _family(metric, "counter", doc, [_line(metric, counters.get(name, 0))])

@@ -247,3 +247,32 @@ async def test_every_kind_of_answer_to_a_report_survives_failing_sends(kpu_facto
     edited = await kpu.emu.next_edit(kpu.dm(officer))
     assert receipt_incident_id(edited.text) == counting["id"] and "50 dari 205 TPS" in edited.text
     assert await kpu.rt.db.fetchvalue("SELECT tps_done FROM incidents WHERE id = ?", (counting["id"],)) == 50
+
+
+async def test_a_press_answered_after_telegrams_limit_is_carried_out_without_an_apology(kpu, caplog):
+    """Telegram refuses an answer to a button press after ~15 s ("query is too old"), as when the
+    chat's earlier updates kept the bot busy: the press was handled (the incident taken, the card
+    edited), so nobody is told sorry and nothing is logged as an error; the late answer is counted."""
+    from bot.telegram import ops
+
+    officer = await kpu.register(kpu.emu.user(2_100, "Wayan"), "petugas", "51.03.01")
+    coordinator = await kpu.register(kpu.emu.user(2_101, "Made"), "koordinator", "51.03")
+    commissioner = await kpu.register(kpu.emu.user(2_102, "Komang"), "komisioner", "51.03")
+    group = await kpu.coordination_group("KPU Badung", "51.03", commissioner, coordinator)
+    receipt = await kpu.say(officer, "/lapor insiden kritis gudang logistik tergenang banjir")
+    incident_id = receipt_incident_id(receipt.text)
+    post = await kpu.next(group)
+    kpu.emu.callback_query_ttl = 0.0  # every answer arrives "too late"
+    late_before = ops.COUNTERS["callbacks_answered_late"]
+    with caplog.at_level(logging.WARNING):
+        press = await coordinator.press(post, f"i1:t:{incident_id}")
+        edited = await kpu.emu.next_edit(group)
+        await kpu.settled(coordinator)
+    assert "sedang ditangani oleh Made" in edited.text
+    assert (await kpu.rt.db.fetchone("SELECT status FROM incidents WHERE id = ?", (incident_id,)))[0] == "ditangani"
+    assert not press.answered
+    assert ops.COUNTERS["callbacks_answered_late"] == late_before + 1
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    apology = shown(bot.texts.common.ERROR_APOLOGY)
+    assert all(m.text != apology for m in kpu.emu.bot_messages(group))
+    assert all(m.text != apology for m in kpu.emu.bot_messages(kpu.dm(coordinator)))
