@@ -31,13 +31,16 @@ END_OF_TIME = "9999-12-31T23:59:59.999999+00:00"
 
 OPEN_STATUSES = ("baru", "ditangani")
 
-# Exact microseconds between two stored times ("YYYY-MM-DDTHH:MM:SS.ffffff+00:00"): whole
-# seconds from strftime, the six fraction digits from the text (SQLite's own parser keeps ms).
-_MICROS = "(CAST(strftime('%s', {a}) AS INTEGER) * 1000000 + CAST(substr({a}, 21, 6) AS INTEGER))"
+# Microseconds between two stored times ("YYYY-MM-DDTHH:MM:SS.ffffff+00:00"), exact to the
+# millisecond: SQLite's own parser keeps milliseconds, and `julianday` is its cheapest form (one
+# parse per time; rounding the difference to whole ms removes the float's error, a few µs). A
+# median shown in minutes loses nothing; the national digest reads 200,000 of them a day, and
+# strftime plus the text's six digits took 40 % longer.
+_MICROS_BETWEEN = "(CAST(round((julianday({later}) - julianday({earlier})) * 86400000.0) AS INTEGER) * 1000)"
 
 
 def _micros_between(later: str, earlier: str) -> str:
-    return f"({_MICROS.format(a=later)} - {_MICROS.format(a=earlier)})"
+    return _MICROS_BETWEEN.format(later=later, earlier=earlier)
 
 
 def subtree(column: str, code: str, *, seek: bool = True) -> tuple[str, tuple]:
@@ -215,15 +218,17 @@ async def received_counts(db: Database, code: str, start: str, end: str) -> list
     return [dict(r) for r in rows]
 
 
-async def resolved_counts(db: Database, code: str, start: str, end: str, *, status: str = "selesai") -> list[dict]:
-    """Incidents resolved (or, with `status='ditolak'`, rejected) in (start, end], by kind and
-    severity (a rejected incident's `resolved_at` is when it was rejected)."""
+async def resolved_counts(db: Database, code: str, start: str, end: str) -> list[dict]:
+    """Incidents resolved ('selesai') or rejected ('ditolak') in (start, end], by status, kind and
+    severity (a rejected incident's `resolved_at` is when it was rejected): one walk of the
+    window's index, which carries the status (migration 0017). `+status` keeps SQLite from
+    seeking the status instead — nationally most incidents are 'selesai'."""
     where, params = subtree("region_code", code, seek=False)
     rows = await db.fetchall(
-        f"""SELECT kind, severity, count(*) AS n FROM incidents
-             WHERE resolved_at > ? AND resolved_at <= ? AND status = ? AND {where}
-             GROUP BY kind, severity""",
-        (start, end, status, *params),
+        f"""SELECT status, kind, severity, count(*) AS n FROM incidents
+             WHERE resolved_at > ? AND resolved_at <= ? AND +status IN ('selesai', 'ditolak') AND {where}
+             GROUP BY status, kind, severity""",
+        (start, end, *params),
     )
     return [dict(r) for r in rows]
 
@@ -257,7 +262,7 @@ async def open_received_after(db: Database, code: str, moment: str) -> list[dict
     # whole index in GROUP BY order
     rows = await db.fetchall(
         f"""SELECT kind, severity, count(*) AS n FROM incidents
-             WHERE received_at > ? AND received_at <= ? AND status IN ('baru', 'ditangani') AND {where}
+             WHERE received_at > ? AND received_at <= ? AND +status IN ('baru', 'ditangani') AND {where}
              GROUP BY kind, severity""",
         (moment, END_OF_TIME, *params),
     )
@@ -324,7 +329,7 @@ async def median_time_to_take(db: Database, code: str, start: str, end: str) -> 
     return await _median(
         db,
         f"SELECT {_micros_between('taken_at', 'received_at')} FROM incidents"
-        f" WHERE taken_at > ? AND taken_at <= ? AND status <> 'ditolak' AND {where}",
+        f" WHERE taken_at > ? AND taken_at <= ? AND +status <> 'ditolak' AND {where}",
         (start, end, *params),
     )
 
@@ -336,6 +341,6 @@ async def median_time_to_resolve(db: Database, code: str, start: str, end: str) 
     return await _median(
         db,
         f"SELECT {_micros_between('resolved_at', 'received_at')} FROM incidents"
-        f" WHERE resolved_at > ? AND resolved_at <= ? AND status = 'selesai' AND {where}",
+        f" WHERE resolved_at > ? AND resolved_at <= ? AND +status = 'selesai' AND {where}",
         (start, end, *params),
     )

@@ -271,6 +271,7 @@ async def compute_digest(
     status_by_kind, open_counts = await _statuses(db, region_code, end)
     oldest_open = await _oldest_open(db, region_code, end, at)
     received = await store.received_counts(db, region_code, start, end)
+    closed = await store.resolved_counts(db, region_code, start, end)
     counting_silence, counting_silent, counting_silent_count = await _counting_silence(
         db, region_code, at, election_day, counting_silence_min
     )
@@ -294,8 +295,8 @@ async def compute_digest(
         new=_counts(received),
         open=IncidentCounts(open_counts),
         escalated=_counts(await store.escalated_counts(db, region_code, start, end)),
-        resolved=_counts(await store.resolved_counts(db, region_code, start, end)),
-        rejected=_counts(await store.resolved_counts(db, region_code, start, end, status=REJECTED)),
+        resolved=_counts([r for r in closed if r["status"] != REJECTED]),
+        rejected=_counts([r for r in closed if r["status"] == REJECTED]),
         oldest_open=oldest_open,
         median_time_to_take=_median(await store.median_time_to_take(db, region_code, start, end)),
         median_time_to_resolve=_median(await store.median_time_to_resolve(db, region_code, start, end)),

@@ -240,7 +240,7 @@ async def test_reliability_migrations_keep_follow_through_and_silence(tmp_path, 
     conn = await db_module.connect(tmp_path / "old.sqlite3")
     try:
         every = db_module.migrations()
-        assert [name for _, name, _ in every[11:]] == [
+        assert [name for _, name, _ in every[11:16]] == [
             "0012_update_journal.sql",
             "0013_receipt_outbox.sql",
             "0014_report_keys.sql",
