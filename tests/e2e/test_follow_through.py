@@ -288,3 +288,36 @@ async def test_insiden_lists_labels_and_figures(kpu, badung):
         )
     )[0][0]
     assert shown(ti.list_summary(incident)) in listing.text
+
+
+async def test_more_taken_incidents_than_a_run_takes_are_all_chased(kpu, badung, clock):
+    """A run looks at the longest waiting first, a limited number of them: the ones already flagged
+    (nothing more to do until their next update) must not fill that number run after run, or the
+    others are never reminded."""
+    made, wayan = badung["made"], badung["wayan"]
+    minutes = kpu.settings.REMIND_TAKEN_MIN
+    ids = []
+    for n in range(3):
+        receipt = await kpu.say(wayan, f"/lapor insiden kritis genset TPS {n} terbakar")
+        ids.append(ti.receipt_incident_id(receipt.text))
+        await kpu.say(made, f"/tangani {ids[-1]}")
+        clock.advance(minutes=1)  # the first taken waits longest
+    clock.advance(minutes=2 * minutes)
+    first = await incident_store.taken_without_update(kpu.rt.db, since_before=clock(), limit=2)
+    assert [w.incident.id for w in first] == ids[:2]
+    for _ in range(2):  # reminded, then flagged
+        for waiting in first:
+            await incident_store.apply_change(
+                kpu.rt.db,
+                waiting.incident.id,
+                expect_status=("ditangani",),
+                expect_handling=None,
+                changes={},
+                actor_id=None,
+                action="pengingat" if _ == 0 else "belum_diperbarui",
+                at=clock(),
+            )
+    later = await incident_store.taken_without_update(kpu.rt.db, since_before=clock(), limit=2)
+    assert [w.incident.id for w in later] == [ids[2]]
+    await run_follow_up_job(kpu)  # the job, with its own limit, gets to the third as well
+    assert "pengingat" in await actions_of(kpu, ids[2])
