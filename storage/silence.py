@@ -12,7 +12,7 @@ from datetime import datetime
 
 from bot.domain.clock import to_db
 from storage import outbox as outbox_store
-from storage.db import Database
+from storage.db import Database, Tx
 from storage.digests import subtree
 from storage.outbox import PrivateRow
 
@@ -86,7 +86,8 @@ async def remind(
     """Record the reminder of a kecamatan and queue one private message to each of its petugas,
     in one transaction (a restart finds the record and does not remind again this period)."""
     stamp = to_db(at)
-    async with db.transaction() as conn:
+
+    async def body(conn: Tx) -> None:
         await conn.execute(
             "INSERT INTO silence_reminders (region_code, reminded_at, silent_since, recipients) VALUES (?, ?, ?, ?)",
             (kecamatan, stamp, to_db(silent_since), len(users)),
@@ -96,6 +97,8 @@ async def remind(
             for uid in users
         ]
         await outbox_store.add_private(conn, rows, at)
+
+    await db.atomic(body)
 
 
 async def reminders(db: Database, kecamatan: str) -> list[dict]:
