@@ -121,21 +121,30 @@ async def version(rt: Runtime, incident_id: int) -> int:
     return history[-1].id if history else 0
 
 
-async def resolver_name(rt: Runtime, incident_id: int) -> str | None:
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who made a change a notice tells of: their user id (the author of its note, whose NIKs stay
+    readable only in their own chat) and their name, when known."""
+
+    id: int | None = None
+    name: str | None = None
+
+
+async def resolver(rt: Runtime, incident_id: int) -> Actor:
     """Who resolved the incident last (the name stored with the user), if known."""
     resolutions = [e for e in await incident_store.events(rt.db, incident_id) if e.action == "selesai"]
-    return resolutions[-1].actor_name if resolutions else None
+    return Actor(resolutions[-1].actor_id, resolutions[-1].actor_name) if resolutions else Actor()
 
 
 #: the history action whose actor a private notice names, by outbox purpose
 _NOTICE_ACTION = {"ditolak": "tolak", "dibuka": "buka"}
 
 
-async def actor_name(rt: Runtime, incident_id: int, purpose: str) -> str | None:
+async def notice_actor(rt: Runtime, incident_id: int, purpose: str) -> Actor:
     """Who rejected or reopened the incident last (for the reporter's notice), if known."""
     action = _NOTICE_ACTION[purpose]
     found = [e for e in await incident_store.events(rt.db, incident_id) if e.action == action]
-    return found[-1].actor_name if found else None
+    return Actor(found[-1].actor_id, found[-1].actor_name) if found else Actor()
 
 
 async def region_path(rt: Runtime, region_code: str) -> tuple[Region, ...]:

@@ -569,16 +569,19 @@ class Notifier:
         await outbox.posted(rt, row, message_id=message.message_id, thread_id=thread_id, drawn=drawn)
         return message.message_id
 
-    async def _private_notice(self, row: Pending, incident: Incident) -> str:
-        """A reminder to whoever took the incident, or its reporter told of a rejection or reopening."""
+    async def _private_notice(self, row: Pending, incident: Incident) -> tuple[str, int | None]:
+        """A reminder to whoever took the incident, or its reporter told of a rejection or
+        reopening; with whose NIKs it may show (the reporter's description in a reminder, the
+        note of who rejected or reopened it in a notice)."""
         rt = self.rt
         if row.purpose == "pengingat":
             path = await outbox.region_path(rt, incident.region_code)
-            return ti.reminder(incident, path, int(row.note or rt.settings.REMIND_TAKEN_MIN))
-        name = await outbox.actor_name(rt, incident.id, row.purpose) or "koordinator"
+            return ti.reminder(incident, path, int(row.note or rt.settings.REMIND_TAKEN_MIN)), incident.reporter_id
+        actor = await outbox.notice_actor(rt, incident.id, row.purpose)
+        name = actor.name or "koordinator"
         if row.purpose == "ditolak":
-            return ti.rejected_to_reporter(incident.id, name, row.note)
-        return ti.reopened_to_reporter(incident.id, name, row.note)
+            return ti.rejected_to_reporter(incident.id, name, row.note), actor.id
+        return ti.reopened_to_reporter(incident.id, name, row.note), actor.id
 
     async def _receipt_part(self, incident_id: int, detail: dict) -> ti.ReceiptPart:
         incident = await _incident(self.rt, incident_id)
@@ -674,13 +677,15 @@ class Notifier:
             )
             return row.message_id
         if row.purpose in PRIVATE_NOTICES:
-            text = await self._private_notice(row, incident)
-            message = await bot.send_message(row.chat_id, for_chat(text, row.chat_id, incident.reporter_id))
+            text, owner = await self._private_notice(row, incident)
+            message = await bot.send_message(row.chat_id, for_chat(text, row.chat_id, owner))
             return message.message_id
-        name = await outbox.resolver_name(rt, incident.id) or "koordinator"
+        resolver = await outbox.resolver(rt, incident.id)
+        name = resolver.name or "koordinator"
         if row.purpose == "selesai":
             message, _ = await self._to_chat(row, ti.resolved_notice(incident.id, name, row.note))
             return message.message_id
+        # the note is the resolver's: a NIK in it stays readable only in the resolver's own chat
         text = ti.resolved_to_reporter(incident.id, name, row.note)
-        message = await bot.send_message(row.chat_id, for_chat(text, row.chat_id, incident.reporter_id))
+        message = await bot.send_message(row.chat_id, for_chat(text, row.chat_id, resolver.id))
         return message.message_id

@@ -321,3 +321,28 @@ async def test_more_taken_incidents_than_a_run_takes_are_all_chased(kpu, badung,
     assert [w.incident.id for w in later] == [ids[2]]
     await run_follow_up_job(kpu)  # the job, with its own limit, gets to the third as well
     assert "pengingat" in await actions_of(kpu, ids[2])
+
+
+async def test_a_nik_in_a_coordinators_note_is_masked_in_the_reporters_notice(kpu, badung):
+    """The reporter is told of a resolution, rejection or reopening with the coordinator's note;
+    a NIK in that note is the coordinator's writing, readable only in the coordinator's own chat
+    (the fuzz test found one in clear: the notice was treated as the reporter's own text)."""
+    from bot.domain.privacy import find_niks, mask_niks
+
+    made, wayan, chat = badung["made"], badung["wayan"], badung["chat"]
+    nik = "5103 0112 3456 0001"
+    first = ti.receipt_incident_id((await kpu.say(wayan, "/lapor insiden kritis kotak suara hilang")).text)
+    await kpu.next(chat)
+    await kpu.say(made, f"/selesai {first} pemilik NIK {nik} sudah dihubungi")
+    resolved = await kpu.next(wayan)
+    assert resolved.text == shown(
+        ti.resolved_to_reporter(first, "Made", mask_niks(f"pemilik NIK {nik} sudah dihubungi"))
+    )
+    second = ti.receipt_incident_id((await kpu.say(wayan, "/lapor insiden tinggi segel rusak di TPS 3")).text)
+    await kpu.next(chat)
+    await kpu.say(made, f"/tolak {second} laporan ganda dari NIK {nik}")
+    rejected = await kpu.next(wayan)
+    assert find_niks(rejected.text) == [] and mask_niks(nik) in rejected.text
+    await kpu.say(made, f"/buka {second} NIK {nik} benar")
+    reopened = await kpu.next(wayan)
+    assert find_niks(reopened.text) == [] and mask_niks(nik) in reopened.text

@@ -249,7 +249,7 @@ async def test_card_data_and_a_post_that_raced_a_change(rt, people, clock):
     assert here.here and here.moved_to is None and here.reporter_name == "User 100" and here.assignee_name is None
     drawn = await outbox.version(rt, inc.id)
     await lifecycle.perform(rt, people["made"], inc.id, Move.SELESAI, "beres")  # while the card was on its way
-    assert await outbox.resolver_name(rt, inc.id) == "User 200"
+    assert (await outbox.resolver(rt, inc.id)).name == "User 200"
     await outbox.posted(rt, row, message_id=55, thread_id=None, drawn=drawn)
     assert await incident_store.incident_for_message(rt.db, -1003, 55) == inc.id
     await outbox.mark_sent(rt, row.id, at=clock(), message_id=55)
