@@ -20,6 +20,7 @@ Masking keeps the separators and the digits' own script: `5103 **** **** **01`.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from typing import Final
 
 __all__ = ["find_niks", "for_chat", "mask_nik", "mask_niks", "nik_region_mismatches"]
@@ -91,14 +92,16 @@ def _mask_span(written: str) -> str:
     return "".join("*" if i in hidden else ch for i, ch in enumerate(written))
 
 
-def mask_niks(text: str) -> str:
-    """`text` with every NIK masked; everything else unchanged.
+def mask_niks(text: str, keep: Collection[str] = ()) -> str:
+    """`text` with every NIK masked (but those in `keep`, 16 ASCII digits each); everything else
+    unchanged.
 
-    The one function every group-bound text goes through. The result holds no NIK (masking
-    again changes nothing) and has the length of `text`.
+    The one function every group-bound text goes through. The result holds no NIK but those kept
+    (masking again changes nothing) and has the length of `text`.
     """
+    kept = set(keep)
     for _ in range(len(text)):  # a masked NIK may leave digits that, with a group before it, look like one
-        spans = _spans(text)
+        spans = [(start, end) for start, end in _spans(text) if _digits(text[start:end]) not in kept]
         if not spans:
             break
         out, last = [], 0
@@ -138,11 +141,12 @@ def nik_region_mismatches(text: str, region_code: str) -> list[str]:
     return list(dict.fromkeys(nik for nik in find_niks(text) if not nik.startswith(prefix)))
 
 
-def for_chat(text: str, chat_id: int, owner_id: int | None = None) -> str:
+def for_chat(text: str, chat_id: int, owner_id: int | None = None, *, theirs: Collection[str] = ()) -> str:
     """The one rule for text that leaves the bot: a NIK stays readable only in the private chat of
     the person who wrote it (a private chat's id is the user's id) and is masked everywhere else:
     groups, other people's private chats, digests, charts and exports. Every text the handlers
-    send goes through here (via `bot.telegram.replies`)."""
+    send goes through here (via `bot.telegram.replies`). `theirs`: NIKs the chat's own user wrote
+    elsewhere (in their report, quoted in a coordinator's note), readable in their chat too."""
     if owner_id is not None and chat_id == owner_id:
         return text
-    return mask_niks(text)
+    return mask_niks(text, theirs)

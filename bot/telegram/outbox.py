@@ -46,7 +46,7 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.domain.clock import from_db
 from bot.domain.models import Incident
-from bot.domain.privacy import for_chat
+from bot.domain.privacy import find_niks, for_chat
 from bot.domain.silence import zone_of
 from bot.services import broadcasts, outbox, reporting, silence
 from bot.services.outbox import PRIVATE_PURPOSES, Pending
@@ -678,14 +678,17 @@ class Notifier:
             return row.message_id
         if row.purpose in PRIVATE_NOTICES:
             text, owner = await self._private_notice(row, incident)
-            message = await bot.send_message(row.chat_id, for_chat(text, row.chat_id, owner))
+            theirs = find_niks(incident.description) if row.chat_id == incident.reporter_id else []
+            message = await bot.send_message(row.chat_id, for_chat(text, row.chat_id, owner, theirs=theirs))
             return message.message_id
         resolver = await outbox.resolver(rt, incident.id)
         name = resolver.name or "koordinator"
         if row.purpose == "selesai":
             message, _ = await self._to_chat(row, ti.resolved_notice(incident.id, name, row.note))
             return message.message_id
-        # the note is the resolver's: a NIK in it stays readable only in the resolver's own chat
+        # the note is the resolver's: a NIK in it is masked for the reporter, but one the reporter
+        # wrote in the report (the note quoting it)
         text = ti.resolved_to_reporter(incident.id, name, row.note)
-        message = await bot.send_message(row.chat_id, for_chat(text, row.chat_id, resolver.id))
+        theirs = find_niks(incident.description) if row.chat_id == incident.reporter_id else []
+        message = await bot.send_message(row.chat_id, for_chat(text, row.chat_id, resolver.id, theirs=theirs))
         return message.message_id

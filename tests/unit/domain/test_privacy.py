@@ -8,7 +8,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from bot.domain.privacy import find_niks, mask_nik, mask_niks, nik_region_mismatches
+from bot.domain.privacy import find_niks, for_chat, mask_nik, mask_niks, nik_region_mismatches
 
 NIK = "5103011234560001"
 NIK2 = "5171029876540012"
@@ -132,3 +132,13 @@ def test_every_nik_is_found_and_masked(niks: list[str], sep: str) -> None:
     text = sep.join(niks)
     assert find_niks(text) == niks
     assert mask_niks(text) == sep.join(mask_nik(n) for n in niks)
+
+
+def test_niks_kept_are_left_readable_and_the_others_masked():
+    """`keep`: NIKs the reader wrote themselves (a coordinator's note quoting the reporter's)."""
+    mine, other = "5103011234560001", "5171022345670002"
+    text = f"NIK {mine[:4]} {mine[4:8]} {mine[8:12]} {mine[12:]} dan {other}"
+    masked = mask_niks(text, keep=[mine])
+    assert find_niks(masked) == [mine] and len(masked) == len(text)
+    assert for_chat(text, 100, 200, theirs=[mine]) == masked
+    assert for_chat(text, 200, 200) == text and for_chat(text, 100, 200) == mask_niks(text)
