@@ -17,8 +17,14 @@ bot's process. Times are the emulator's `time.monotonic` on both ends:
 * `receipts_per_s`: receipt messages the officers got per second while the load lasted (what was
   left of the budget), and `reports_confirmed_per_s` the reports those named (an officer's
   receipts that waited together are one message naming them all);
-* `lost`: reports not stored exactly once, plus stored reports of an officer that no receipt to
-  that officer named by the end (after the load, the bot is given time to drain).
+* `lost`: reports an officer sent that are not stored exactly once (a new incident, an update of
+  a cumulative one, or a figure that went down waiting for Benar / Batal), plus stored ones whose
+  incident no receipt to that officer named by the end. No officer sends the same report twice
+  (`officer_lines`): the bot answers a report sent again within 10 minutes with the first one's
+  receipt and stores it once, by design — it would look lost here. The bot is given time to drain
+  after the load: until every officer's chat has one distinct answer (a receipt's line, a
+  receipt, a held figure's question) per report sent there; `unanswered` counts what is missing
+  at the timeout, `answered_twice` answers seen again (a receipt delivered twice).
 
 `too_many_requests` counts the 429s the emulator answered (the limiter's job is to cause none).
 """
@@ -33,6 +39,7 @@ import random
 import re
 import tempfile
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -65,15 +72,23 @@ _KRITIS = re.compile(r"kode siaga (\d+)")
 _HELD_HEAD = parse_html(HELD.split("\n")[0])[0]
 
 
-def reports_answered(text: str | None) -> int:
-    """How many reports a message to an officer answers: a receipt one, a coalesced receipt one per
-    report line (several reports updating one incident name it once in the head), a held figure's
-    question one."""
+#: a report's whole line in a coalesced receipt (its mark, number, kind and figures as reported)
+_ANSWER_LINE = re.compile(r"^(?!✅)\S+ #\d+ [^:\n]+: .*$", re.MULTILINE)
+
+
+def answers(text: str | None) -> list[str]:
+    """The reports a message to an officer answers, one key each: a held figure's question and a
+    receipt answer one (the message's text), a coalesced receipt one per report line (several
+    reports updating one incident name it once in the head, but each has its line, with its own
+    figures). The same key seen again in a chat is an answer delivered twice, not another report:
+    an officer never sends the same report twice here (`officer_lines`)."""
     if (text or "").startswith(_HELD_HEAD):
-        return 1
+        return [text or ""]
     if not receipt_incident_ids(text):
-        return 0
-    return len(report_lines(text)) or 1
+        return []
+    if report_lines(text):
+        return _ANSWER_LINE.findall(text or "")
+    return [text or ""]
 
 
 @dataclass(frozen=True)
@@ -88,6 +103,21 @@ SIZES = {
     "test": Size(officers=200, seconds=20.0, drain_timeout=120.0),  # tests/e2e/test_flood.py (make test)
     "quick": Size(officers=40, seconds=4.0, drain_timeout=60.0),  # python -m bench --quick: the keys
 }
+
+
+def officer_lines(rng: random.Random, officers: list[int], count: int) -> dict[int, list[str]]:
+    """`count` routine reports for each officer, none of an officer's the same as another of theirs:
+    a report sent again within 10 minutes (`bot.services.reporting.REPEAT_WINDOW`) is answered with
+    the first one's receipt and not stored again — the bot's contract, not a lost report."""
+    lines: dict[int, list[str]] = {}
+    for officer in officers:
+        mine: list[str] = []
+        while len(mine) < count:
+            line = routine_line(rng)
+            if line not in mine:
+                mine.append(line)
+        lines[officer] = mine
+    return lines
 
 
 def routine_line(rng: random.Random) -> str:
@@ -112,8 +142,9 @@ class Watch:
         self.answers: list[float] = []  # the coordinator's chat: every message is an answer
         self.kritis_posted: dict[int, float] = {}  # kode siaga → when its card was posted
         self.receipts: dict[int, list[int]] = {}  # officer's chat → incident ids named, in order
-        self.receipt_times: list[tuple[float, int]] = []  # (when, how many reports it answered)
-        self.answered: dict[int, int] = {}  # officer's chat → reports answered
+        self.receipt_times: list[tuple[float, int]] = []  # (when, how many reports it answered first)
+        self.answered: dict[int, set[str]] = {}  # officer's chat → its reports answered (`answers`)
+        self.answered_twice = 0  # answers seen again in their chat (a receipt delivered twice)
         self.changed = asyncio.Event()
 
     def observe(self, snap: Any) -> None:
@@ -126,11 +157,14 @@ class Watch:
             if found is not None:
                 self.kritis_posted.setdefault(int(found.group(1)), snap.observed_at)
         else:
-            answered = reports_answered(snap.text)
-            if answered:
+            keys = answers(snap.text)
+            if keys:
                 self.receipts.setdefault(snap.chat_id, []).extend(receipt_incident_ids(snap.text))
-                self.receipt_times.append((snap.observed_at, answered))
-                self.answered[snap.chat_id] = self.answered.get(snap.chat_id, 0) + answered
+                seen = self.answered.setdefault(snap.chat_id, set())
+                new = set(keys) - seen
+                self.answered_twice += len(keys) - len(new)
+                seen |= new
+                self.receipt_times.append((snap.observed_at, len(new)))
         self.changed.set()
 
 
@@ -139,7 +173,7 @@ async def load(emu: Any, kpu: Any, officers: list[Any], siaga: Any, coordinator:
     report was confirmed, every /bantuan answered and every kritis card posted."""
     loop = asyncio.get_running_loop()
     rng = random.Random(16)
-    lines = {o.id: [routine_line(rng) for _ in range(int(size.seconds / PERIOD_S) + 1)] for o in officers}
+    lines = officer_lines(rng, [o.id for o in officers], int(size.seconds / PERIOD_S) + 1)
     sent: list[tuple[int, int]] = []  # (chat, message) of every officer's report
     asked: list[float] = []
     kritis_sent: dict[int, float] = {}
@@ -179,11 +213,14 @@ async def load(emu: Any, kpu: Any, officers: list[Any], siaga: Any, coordinator:
     await asyncio.gather(*(officer(n, p) for n, p in enumerate(officers)), bantuan(), kritis())
     load_end = time.monotonic()
 
+    def unanswered() -> int:
+        """Reports sent minus the distinct ones answered, per officer's chat (a chat's surplus,
+        an answer delivered twice, say, never hides another chat's missing one)."""
+        per_chat = Counter(chat for chat, _ in sent)
+        return sum(max(n - len(watch.answered.get(chat, ())), 0) for chat, n in per_chat.items())
+
     def drained() -> bool:
-        confirmed = sum(n for chat, n in watch.answered.items() if chat != siaga.id)
-        return (
-            confirmed >= len(sent) and len(watch.answers) >= len(asked) and set(kritis_sent) <= set(watch.kritis_posted)
-        )
+        return unanswered() == 0 and len(watch.answers) >= len(asked) and set(kritis_sent) <= set(watch.kritis_posted)
 
     deadline = loop.time() + size.drain_timeout
     while not drained() and loop.time() < deadline:
@@ -206,6 +243,8 @@ async def load(emu: Any, kpu: Any, officers: list[Any], siaga: Any, coordinator:
         "load_seconds": load_end - start,
         "drain_seconds": (max((t for t, _ in watch.receipt_times), default=load_end) - load_end),
         "drained": drained(),
+        "unanswered": unanswered(),
+        "answered_twice": watch.answered_twice,
     }
 
 
@@ -311,7 +350,7 @@ async def lost_reports(rt: Any, out: dict) -> dict:
     return {"not_stored": not_stored, "duplicated": duplicated, "unconfirmed": unconfirmed, "held": held}
 
 
-async def run(size_name: str) -> dict:
+async def run(size_name: str, keep_db: Path | None = None) -> dict:
     from bot.app import POLL_INTERVAL_S, RUNTIME_KEY, build_application
     from bot.settings import Settings
 
@@ -324,7 +363,7 @@ async def run(size_name: str) -> dict:
                 _env_file=None,
                 TELEGRAM_BOT_TOKEN=driver.token,
                 TELEGRAM_API_URL=driver.url,
-                DATABASE_PATH=Path(tmp) / "flood.sqlite3",
+                DATABASE_PATH=keep_db or Path(tmp) / "flood.sqlite3",
                 BOT_ADMIN_IDS=str(ADMIN_ID),
                 REGION_ROOT=REGION_ROOT,
                 LOG_LEVEL="WARNING",
@@ -367,6 +406,8 @@ async def run(size_name: str) -> dict:
             "receipt_messages": out["receipt_messages"],
             "drain_s": round(out["drain_seconds"], 1),
             "drained": out["drained"],
+            "unanswered": out["unanswered"],
+            "answered_twice": out["answered_twice"],
             "too_many_requests": out["too_many_requests"],
             **counts,
             "load_before": [round(x, 2) for x in load_before],
@@ -411,6 +452,12 @@ def print_table(result: dict) -> None:
             "0",
             verdict(f["lost"] == 0),
         ],
+        [
+            "reports never answered / answers delivered twice",
+            f"{d['unanswered']} / {d['answered_twice']}",
+            "0 / 0",
+            verdict(d["unanswered"] == 0 and d["answered_twice"] == 0),
+        ],
         ["429s from the emulator", d["too_many_requests"], "", ""],
         [
             "load average (1, 5, 15 min) before / after",
@@ -427,9 +474,14 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="tiny sizes (smoke test: the keys)")
     parser.add_argument("--size", choices=sorted(SIZES), default=None, help="full (default), test or quick")
     parser.add_argument("--part-out", type=Path, default=None, help="write the results (JSON) here")
+    parser.add_argument(
+        "--keep-db", type=Path, default=None, help="the bot's database here (a new file), kept to query after"
+    )
     args = parser.parse_args()
+    if args.keep_db is not None and args.keep_db.exists():
+        parser.error(f"--keep-db: {args.keep_db} exists")
     quiet_logs()
-    result = asyncio.run(run(args.size or ("quick" if args.quick else "full")))
+    result = asyncio.run(run(args.size or ("quick" if args.quick else "full"), args.keep_db))
     print_table(result)
     finish(result, args.part_out)
 
