@@ -204,12 +204,14 @@ async def night_before(rt) -> dict[str, int]:
     from bot.services import incidents as lifecycle
     from bot.services import silence
 
-    reminded = await lifecycle.remind_taken(rt)
+    followed: set[int] = set()
+    while done := await lifecycle.remind_taken(rt):  # a run takes up to 200; the night had many runs
+        followed.update(incident.id for incident, _ in done)
     chased = await silence.chase(rt)
     queued = await rt.db.write(
         "UPDATE outbox SET sent_at = ? WHERE sent_at IS NULL AND failed_at IS NULL RETURNING id", (to_db(rt.clock()),)
     )
-    return {"taken_followed_up": len(reminded), "silent_kecamatan_reminded": chased, "rows_sent": len(queued)}
+    return {"taken_followed_up": len(followed), "silent_kecamatan_reminded": chased, "rows_sent": len(queued)}
 
 
 async def fan_out(db_path: Path, limit: int | None, asks: int) -> dict:
