@@ -114,7 +114,7 @@ async def _impor(update: Update, context: KpuContext, document: Document, within
 async def _impor_answer(update: Update, result: baselines.ImportResult) -> None:
     """The summary, and every bad line: in messages below Telegram's limit when they are few, else
     in a text file (a short summary as its caption), so a long list is never refused by Telegram."""
-    summary = t.esc(tb.summary(result))
+    summary = t.esc(tb.chat_summary(result))
     if result.ok:
         await reply(update, summary)
         return
@@ -123,7 +123,7 @@ async def _impor_answer(update: Update, result: baselines.ImportResult) -> None:
         for part in split_messages(["\n".join([summary, *(t.esc(line) for line in problems)])]):
             await reply(update, part)
         return
-    content = "\n".join([tb.summary(result), *problems]) + "\n"
+    content = "\n".join([tb.chat_summary(result), *problems]) + "\n"
     owner = update.effective_user.id if update.effective_user else None
     await send_document(
         update,

@@ -234,6 +234,17 @@ def summary(result: ImportOutcome) -> str:
     )
 
 
+def sentence(text: str) -> str:
+    """`text` starting with a capital, the rest as it is ("jumlah TPS: …" → "Jumlah TPS: …")."""
+    return text[:1].upper() + text[1:]
+
+
+def chat_summary(result: ImportOutcome) -> str:
+    """`summary` as a sentence on its own in a chat ("Kebutuhan logistik: 741 baris diimpor …");
+    the command line prints it after the file's name, lower case."""
+    return sentence(summary(result))
+
+
 def error_lines(result: ImportOutcome) -> list[str]:
     """Every problem as "baris N: …" (plain text), in file order."""
     return [error_line(error) for error in result.errors]

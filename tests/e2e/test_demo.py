@@ -21,7 +21,7 @@ async def test_demo_tells_the_whole_story(tmp_path):
         "Selamat datang, Wayan Sudarsana",  # registration through an invite link
         "tautan undangan",  # a stranger is turned away
         "Laporan #",  # reports of every kind
-        "kebutuhan logistik: 741 baris diimpor",  # baselines by /impor: 57 kecamatan × 13 items
+        "Kebutuhan logistik: 741 baris diimpor",  # baselines by /impor: 57 kecamatan × 13 items
         "grup koordinasi",
         # a staged delivery is one incident, updated in place and closed when complete
         shown(bot.texts.incidents.RECEIPT_UPDATED.format(number=2, id=1)),

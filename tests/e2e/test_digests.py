@@ -189,10 +189,10 @@ async def test_impor_by_chat(kpu, people):
     komang, made = people["komang"], people["made"]
     doc = await komang.send_document(kpu.bot, PLAN, "rencana.csv", "text/csv")
     done = bot.texts.baselines.PLAN_DONE.format(rows=2, regions=2, items=1, added=2, replaced=0)
-    assert (await kpu.say(komang, "/impor", reply_to=doc)).text == done
+    assert (await kpu.say(komang, "/impor", reply_to=doc)).text == bot.texts.baselines.sentence(done)
     bad = await komang.send_document(kpu.bot, PLAN + b"51.71.01,tinta,5\n51.03.01,kursi,-1\n", "salah.csv", "text/csv")
     answer = await kpu.say(komang, "/impor", reply_to=bad)
-    assert answer.text.startswith(bot.texts.baselines.FAILED.format(label="kebutuhan logistik", count=3))
+    assert answer.text.startswith(bot.texts.baselines.FAILED.format(label="Kebutuhan logistik", count=3))
     outside = bot.texts.baselines.ERRORS["out_of_scope"].format(code="51.71.01", scope="51.03")
     assert bot.texts.baselines.LINE_PREFIX.format(line=4, message=outside) in answer.text and "baris 5:" in answer.text
     doc = await made.send_document(kpu.bot, PLAN, "rencana.csv", "text/csv")
@@ -208,7 +208,7 @@ async def test_impor_reports_every_bad_line_however_many(kpu, people):
     bad = b"kode_wilayah,barang,jumlah\n" + b"".join(b"51.03.01,kursi_%d,1\n" % i for i in range(45))
     doc = await komang.send_document(kpu.bot, bad, "salah.csv", "text/csv")
     answer = await kpu.say(komang, "/impor", reply_to=doc)
-    failed = bot.texts.baselines.FAILED.format(label="kebutuhan logistik", count=45)
+    failed = bot.texts.baselines.FAILED.format(label="Kebutuhan logistik", count=45)
     assert answer.document_name == bot.texts.baselines.IMPOR_ERRORS_FILE
     assert answer.caption == shown(bot.texts.baselines.IMPOR_ERRORS_CAPTION_HTML.format(summary=failed))
     listed = answer.document_bytes.decode("utf-8").splitlines()
@@ -221,7 +221,7 @@ async def test_impor_reports_every_bad_line_however_many(kpu, people):
     doc = await komang.send_document(kpu.bot, bad[: bad.index(b"51.03.01,kursi_30")], "salah.csv", "text/csv")
     first = await kpu.say(komang, "/impor", reply_to=doc)
     second = await kpu.next(komang)
-    failed = bot.texts.baselines.FAILED.format(label="kebutuhan logistik", count=30)
+    failed = bot.texts.baselines.FAILED.format(label="Kebutuhan logistik", count=30)
     assert first.text.startswith(failed + "\nbaris 2: ")
     assert second.text.startswith(shown(failed + bot.texts.messages.CONTINUED) + "\n")
     lines = (first.text + "\n" + second.text).splitlines()

@@ -82,11 +82,11 @@ async def test_impor_takes_an_xlsx_like_its_csv(kpu, people):
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     done = bot.texts.baselines.PLAN_DONE.format(rows=2, regions=2, items=2, added=2, replaced=0)
-    assert (await kpu.say(komang, "/impor", reply_to=doc)).text == done
+    assert (await kpu.say(komang, "/impor", reply_to=doc)).text == bot.texts.baselines.sentence(done)
     from_xlsx = [tuple(r) for r in await kpu.rt.db.fetchall("SELECT * FROM logistics_plan ORDER BY 1, 2")]
     csv_doc = await komang.send_document(kpu.bot, PLAN_CSV, "rencana.csv", "text/csv")
     again = bot.texts.baselines.PLAN_DONE.format(rows=2, regions=2, items=2, added=0, replaced=2)
-    assert (await kpu.say(komang, "/impor", reply_to=csv_doc)).text == again
+    assert (await kpu.say(komang, "/impor", reply_to=csv_doc)).text == bot.texts.baselines.sentence(again)
     from_csv = [tuple(r) for r in await kpu.rt.db.fetchall("SELECT * FROM logistics_plan ORDER BY 1, 2")]
     assert (
         [r[:3] for r in from_xlsx]
