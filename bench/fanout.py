@@ -198,12 +198,20 @@ class EmulatorProcess:
 
 
 async def night_before(rt) -> dict[str, int]:
-    """Run the follow-up jobs' work once at the digest moment (the clock stands still: they find
-    nothing more to do at 07:00) and mark what they queued as sent during the night."""
+    """Run the minute jobs' work until they find nothing left at the digest moment (the clock
+    stands still: at 07:00 they find nothing more to do) and mark what they queued as sent during
+    the night: the escalation job's (shortfalls past the logistics deadline raised to tinggi, kritis
+    and tinggi left untaken escalated), the follow-ups of taken incidents, the silent kecamatan."""
     from bot.domain.clock import to_db
     from bot.services import incidents as lifecycle
     from bot.services import silence
+    from bot.texts import incidents as incident_texts
 
+    raised = escalated = 0
+    while shortfalls := await lifecycle.raise_due_shortfalls(rt):  # a run raises up to 200
+        raised += len(shortfalls)
+    while moved := await lifecycle.auto_escalate(rt, incident_texts.auto_escalation_note):  # up to 100 a level
+        escalated += len(moved)
     followed: set[int] = set()
     while done := await lifecycle.remind_taken(rt):  # a run takes up to 200; the night had many runs
         followed.update(incident.id for incident, _ in done)
@@ -211,7 +219,13 @@ async def night_before(rt) -> dict[str, int]:
     queued = await rt.db.write(
         "UPDATE outbox SET sent_at = ? WHERE sent_at IS NULL AND failed_at IS NULL RETURNING id", (to_db(rt.clock()),)
     )
-    return {"taken_followed_up": len(followed), "silent_kecamatan_reminded": chased, "rows_sent": len(queued)}
+    return {
+        "shortfalls_raised": raised,
+        "escalated": escalated,
+        "taken_followed_up": len(followed),
+        "silent_kecamatan_reminded": chased,
+        "rows_sent": len(queued),
+    }
 
 
 async def fan_out(db_path: Path, limit: int | None, asks: int) -> dict:
@@ -256,10 +270,11 @@ async def fan_out(db_path: Path, limit: int | None, asks: int) -> dict:
                 )
                 targets.append((chat_id, code))
             # the bot has been running for a while by 07:00: its drawing workers are up, and its
-            # follow-up jobs have done what the night asked of them — every taken incident left
-            # without an update has had its reminder and its "belum ada pembaruan", every silent
-            # kecamatan its reminder (the dataset holds incidents, not that history: left to the
-            # jobs, their first run would chase the whole country at 07:00, beside the digests);
+            # minute jobs have done what the night asked of them — every shortfall past the
+            # logistics deadline raised, every kritis/tinggi left untaken escalated as its time
+            # came, every taken incident left without an update reminded and flagged, every silent
+            # kecamatan reminded (the dataset holds incidents, not that history: left to the jobs,
+            # their first run would do the whole country's night at 07:00, beside the digests);
             # what they queued went out during the night
             night = await night_before(rt)
             for warm_up in charts.start():
@@ -403,9 +418,11 @@ def run(quick: bool = False) -> dict:
         ["failed deliveries", ", ".join(f"{n}× {k}" for k, n in result["failures"].items()) or "0"],
         ["groups missing messages", fmt(result["incomplete_groups"])],
         [
-            "before 07:00 (untimed): the night's follow-ups",
-            "{taken_followed_up:,} taken incidents, {silent_kecamatan_reminded:,} silent kecamatan,"
-            " {rows_sent:,} messages".format(**result["night"]),
+            "before 07:00 (untimed): the night's minute jobs",
+            "{shortfalls_raised:,} shortfalls raised, {escalated:,} escalations, {taken_followed_up:,} taken"
+            " incidents followed up, {silent_kecamatan_reminded:,} silent kecamatan, {rows_sent:,} messages".format(
+                **result["night"]
+            ),
         ],
         [
             "slowest chart, per drawing worker",

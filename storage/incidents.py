@@ -584,10 +584,14 @@ CHANGEABLE = frozenset(
 
 
 async def tracked_shortfalls(db: Database, limit: int = 200) -> list[Incident]:
-    """Open logistics incidents still tracked (prioritas sedang: a shortfall before the deadline)."""
+    """Open logistics incidents still tracked (prioritas sedang: a shortfall before the deadline).
+
+    Found through the open incidents of prioritas sedang (`incidents_awaiting`), the kind checked
+    on each (`+kind`): sought by kind, SQLite walked every logistics incident ever reported, 3 s a
+    minute nationally on the database's one thread (the escalation job asks every minute)."""
     rows = await db.fetchall(
         f"SELECT {_COLUMNS} FROM incidents WHERE status IN ('baru', 'ditangani') AND severity = 'sedang'"
-        " AND kind = 'logistik' ORDER BY received_at, id LIMIT ?",
+        " AND +kind = 'logistik' ORDER BY received_at, id LIMIT ?",
         (limit,),
     )
     return [_incident(row) for row in rows]
