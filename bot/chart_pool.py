@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 #: the digest sections that have a chart (the rekapitulasi has none)
 CHART_SECTIONS: Final = frozenset({"logistik", "hitung", "insiden"})
 
-#: what a worker runs: `bot.charts.draw(digest, sections)` → (charts, seconds, pid)
+#: what a worker runs: `bot.charts.draw(digest, sections)` → (charts, seconds of each, pid)
 DRAW: Final = "bot.charts:draw"
 #: a new worker's set-up, and the warm-up of fonts
 INIT: Final = "bot.charts:init_worker"
@@ -155,7 +155,7 @@ async def render_all_async(d: Digest, sections: tuple[str, ...] | None = None) -
                 raise
             log.warning("a chart worker died; starting the drawing pool again")
             continue
-        _drawer.slowest[pid] = max(_drawer.slowest.get(pid, 0.0), seconds)
+        _drawer.slowest[pid] = max(_drawer.slowest.get(pid, 0.0), *seconds)
         return list(pngs)
     raise AssertionError("unreachable")
 

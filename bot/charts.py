@@ -48,7 +48,7 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Patch
 from matplotlib.text import Text
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 from PIL import Image
 
@@ -102,10 +102,6 @@ MIN_FONT_SIZE: Final = 12
 
 #: PNG compression: zlib level 1 is much faster than the default 6 for a few % more bytes.
 PNG_COMPRESS_LEVEL: Final = 1
-#: colours of the PNG palette: the charts use a dozen colours and their anti-aliased edges, and
-#: 64 are indistinguishable from full colour while the file is a third (less to upload at 07:00,
-#: when every group gets its digest) and quicker to encode
-PNG_COLORS: Final = 64
 #: texts (a region name, "87%", a legend label…) whose rendering and metrics are kept, per process:
 #: the labels and figures every chart repeats, and the names of the digests drawn lately. At 07:00
 #: each of the 552 digests brings names no other one repeats (16,000 in all), so a larger cache
@@ -150,6 +146,58 @@ DAMAGED_COLOR: Final = "#c9a0dc"
 STATUS_ORDER: Final = tuple(s.value for s in Status)
 
 
+# --- the PNG palette -----------------------------------------------------------------------------
+#
+# A chart is sent as a palette PNG: a third of the bytes of full colour (less to upload at 07:00,
+# when every group gets its digest) and quicker to encode. The charts use the dozen colours above
+# and, at anti-aliased edges, blends of a colour with what it is drawn on. So the palette is made
+# once from those colours, not searched for in each chart's pixels (an octree per chart took 23 ms
+# of a 70 ms chart): each colour fading into the white background (bars, lines, text, white text on
+# status bars), the black cell labels fading into each cell colour, the Sirekap bar and the hatch
+# into the counted bar. A pixel takes the nearest palette colour.
+
+
+def _rgb(color: str) -> tuple[int, int, int]:
+    return int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16)
+
+
+def _ramp(a: str, b: str, steps: int) -> list[tuple[int, int, int]]:
+    """`steps` colours from `a` to `b`, both included."""
+    (r1, g1, b1), (r2, g2, b2) = _rgb(a), _rgb(b)
+    return [
+        (
+            round(r1 + (r2 - r1) * k / (steps - 1)),
+            round(g1 + (g2 - g1) * k / (steps - 1)),
+            round(b1 + (b2 - b1) * k / (steps - 1)),
+        )
+        for k in range(steps)
+    ]
+
+
+def _palette() -> list[int]:
+    """The PNG palette (at most 256 colours), as PIL takes it: r, g, b, r, g, b, …"""
+    white, black = "#ffffff", "#000000"
+    cells = [band.color for band in BANDS] + [NO_PLAN_COLOR, DAMAGED_COLOR]
+    inks = [TEXT_COLOR, MUTED_COLOR, COLOR_DONE, COLOR_SIREKAP, COLOR_OTHER_STATUS, COLOR_GRID, black]
+    plain = [white, *inks, *COLOR_STATUS.values(), *cells]
+    colors = [_rgb(color) for color in plain]  # first: each kept exactly
+    for color in plain[1:]:
+        colors += _ramp(color, white, 10)
+    for cell in [*cells, COLOR_DONE]:
+        colors += _ramp(black, cell, 7)
+    colors += _ramp(COLOR_SIREKAP, COLOR_DONE, 7) + _ramp(MUTED_COLOR, COLOR_DONE, 7)
+    # Pillow finds a pixel's colour through a cache of 64 levels a channel: of two colours in the
+    # same cell it may take the wrong one (white became #fbfbfb), so a cell keeps its first colour
+    by_cell = {(r >> 2, g >> 2, b >> 2): (r, g, b) for r, g, b in reversed(colors)}
+    unique = list(dict.fromkeys(by_cell[(r >> 2, g >> 2, b >> 2)] for r, g, b in colors))
+    assert len(unique) <= 256, len(unique)
+    return [channel for color in unique for channel in color]
+
+
+_PALETTE: Final = Image.new("P", (1, 1))
+_PALETTE.putpalette(_palette())
+
+
 # --- layout and text helpers ---------------------------------------------------------------------
 
 
@@ -170,6 +218,31 @@ def _row_label(name: str) -> str:
 def _lines_height(size: float, lines: int) -> float:
     """Inches taken by `lines` lines of text of `size` points."""
     return lines * size * 1.3 / 72
+
+
+#: the legend's geometry in font sizes (matplotlib's `legend` arguments of the same names)
+LEGEND_HANDLE: Final = 1.4
+LEGEND_HANDLE_PAD: Final = 0.8
+LEGEND_COLUMN_SPACING: Final = 1.4
+LEGEND_LABEL_SPACING: Final = 0.5
+
+
+def _legend_grid(handles: Sequence[Patch]) -> tuple[int, int]:
+    """(columns, rows) of a legend under the plot: one row when it fits the chart's width, else
+    as many rows as it takes, the entries spread evenly (the heat-map's seven did not fit in one:
+    "kurang, < 50%" and "ada yang rusak" were cut at the edges)."""
+    em = VALUE_SIZE / 72
+    entry = _text_width([str(h.get_label()) for h in handles], VALUE_SIZE) + (LEGEND_HANDLE + LEGEND_HANDLE_PAD) * em
+    spacing = LEGEND_COLUMN_SPACING * em
+    fit = max(1, int((WIDTH - 2 * SIDE_MARGIN + spacing) // (entry + spacing)))
+    rows = math.ceil(len(handles) / fit)
+    return math.ceil(len(handles) / rows), rows
+
+
+def _legend_height(handles: Sequence[Patch]) -> float:
+    """Inches a legend's rows take beyond its first (the footer grows by that much)."""
+    rows = _legend_grid(handles)[1]
+    return (rows - 1) * (VALUE_SIZE * (1 + LEGEND_LABEL_SPACING) / 72)
 
 
 class _Canvas:
@@ -227,28 +300,31 @@ class _Canvas:
             (left / WIDTH, footer / height, self.plot_width / WIDTH, (rows_height + extra_height) / height)
         )
 
-    def legend(self, handles: Sequence[Patch], columns: int) -> None:
-        """A legend in one row under the plot."""
+    def legend(self, handles: Sequence[Patch]) -> None:
+        """A legend under the plot, in one row if it fits (`_legend_grid`; the footer given to the
+        canvas holds `_legend_height` for the rows after the first)."""
         self.fig.legend(
             handles=handles,
             loc="lower center",
             bbox_to_anchor=(0.5, 0.08 / self.height),
-            ncols=columns,
+            ncols=_legend_grid(handles)[0],
             fontsize=VALUE_SIZE,
             frameon=False,
-            handlelength=1.4,
-            columnspacing=1.4,
+            handlelength=LEGEND_HANDLE,
+            handletextpad=LEGEND_HANDLE_PAD,
+            columnspacing=LEGEND_COLUMN_SPACING,
+            labelspacing=LEGEND_LABEL_SPACING,
         )
 
     def png(self) -> bytes:
-        """Draw and encode as a palette PNG of `PNG_COLORS` colours (smaller and faster than
-        `savefig`'s full-colour RGBA)."""
+        """Draw and encode as a palette PNG of the charts' colours (`_PALETTE`: smaller and faster
+        than `savefig`'s full-colour RGBA)."""
         canvas = self.agg
         canvas.draw()
+        # Agg's RGBA read as RGB (the figure is opaque): the palette PNG has no tRNS chunk for
+        # Telegram to misread
         image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
-        # straight from Agg's RGBA (the figure is opaque): no RGB copy of the canvas, half the time
-        palette = image.quantize(colors=PNG_COLORS, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
-        palette.putpalette(palette.getpalette("RGB") or [], "RGB")  # opaque: no tRNS chunk for Telegram to misread
+        palette = image.convert("RGB").quantize(palette=_PALETTE, dither=Image.Dither.NONE)
         buffer = BytesIO()
         palette.save(buffer, format="png", compress_level=PNG_COMPRESS_LEVEL)
         del image
@@ -533,8 +609,19 @@ def logistics_chart(d: Digest) -> bytes:
         header = _text_width(headers, header_size) * math.sin(slant) + _lines_height(header_size, 1) + 0.1
     else:
         header = _lines_height(header_size, max(w.count("\n") + 1 for w in wrapped)) + 0.1
+    legend = [Patch(color=band.color, label=band.label) for band in BANDS]
+    if any(hurt for row in damaged for hurt in row):
+        legend.append(Patch(color=DAMAGED_COLOR, label=texts.DAMAGED_LABEL))
+    if any(v is None for row in values for v in row):
+        legend.append(Patch(color=NO_PLAN_COLOR, label=texts.NO_PLAN_LABEL))
     canvas = _Canvas(
-        d, texts.TITLE_LOGISTICS, extra=extra, rows_height=ROW_HEIGHT * rows, header=header, footer=0.55, left=left
+        d,
+        texts.TITLE_LOGISTICS,
+        extra=extra,
+        rows_height=ROW_HEIGHT * rows,
+        header=header,
+        footer=0.55 + _legend_height(legend),
+        left=left,
     )
     ax = canvas.ax
 
@@ -585,12 +672,7 @@ def logistics_chart(d: Digest) -> bytes:
     _row_names(ax, names)
     for spine in ax.spines.values():
         spine.set_visible(False)
-    legend = [Patch(color=band.color, label=band.label) for band in BANDS]
-    if any(hurt for row in damaged for hurt in row):
-        legend.append(Patch(color=DAMAGED_COLOR, label=texts.DAMAGED_LABEL))
-    if any(v is None for row in values for v in row):
-        legend.append(Patch(color=NO_PLAN_COLOR, label=texts.NO_PLAN_LABEL))
-    canvas.legend(legend, len(legend))
+    canvas.legend(legend)
     return canvas.png()
 
 
@@ -625,17 +707,25 @@ def counting_chart(d: Digest) -> bytes:
 
     rows = len(children)
     names = [_row_label(c.name) for c in children]
+    positions = range(rows)
+    # a Sirekap figure never reported is not 0 %: a hatched outline across the counted bar
+    unknown = [y for y, c in zip(positions, children, strict=True) if c.kecamatan_reporting and c.share_sirekap is None]
+    legend = [Patch(color=COLOR_DONE, label=texts.LEGEND_DONE), Patch(color=COLOR_SIREKAP, label=texts.LEGEND_SIREKAP)]
+    if unknown:
+        legend.append(Patch(facecolor="none", edgecolor=MUTED_COLOR, hatch="///", label=texts.LEGEND_SIREKAP_UNKNOWN))
     canvas = _Canvas(
-        d, texts.TITLE_COUNTING, extra=extra, rows_height=BAR_ROW_HEIGHT * rows, footer=1.05, left=_names_margin(names)
+        d,
+        texts.TITLE_COUNTING,
+        extra=extra,
+        rows_height=BAR_ROW_HEIGHT * rows,
+        footer=1.05 + _legend_height(legend),
+        left=_names_margin(names),
     )
     ax = canvas.ax
-    positions = range(rows)
     done = [min(100 * (c.share_done or 0.0), 100) for c in children]
     sirekap = [min(100 * (c.share_sirekap or 0.0), 100) for c in children]
     _bars(ax, positions, done, 0.78, facecolor=COLOR_DONE, zorder=2)
     _bars(ax, positions, sirekap, 0.36, facecolor=COLOR_SIREKAP, zorder=3)
-    # a Sirekap figure never reported is not 0 %: a hatched outline across the counted bar
-    unknown = [y for y, c in zip(positions, children, strict=True) if c.kecamatan_reporting and c.share_sirekap is None]
     if unknown:
         _bars(
             ax,
@@ -668,10 +758,7 @@ def counting_chart(d: Digest) -> bytes:
     ax.spines[["top", "right", "left"]].set_visible(False)
     ax.spines["bottom"].set_bounds(0, 100)
     _row_names(ax, names)
-    legend = [Patch(color=COLOR_DONE, label=texts.LEGEND_DONE), Patch(color=COLOR_SIREKAP, label=texts.LEGEND_SIREKAP)]
-    if unknown:
-        legend.append(Patch(facecolor="none", edgecolor=MUTED_COLOR, hatch="///", label=texts.LEGEND_SIREKAP_UNKNOWN))
-    canvas.legend(legend, len(legend))
+    canvas.legend(legend)
     return canvas.png()
 
 
@@ -694,8 +781,15 @@ def incidents_chart(d: Digest) -> bytes:
     widest = max(totals)
 
     names = [_row_label(kind_label(k)) for k in kinds]
+    legend = [
+        Patch(color=COLOR_STATUS.get(s, COLOR_OTHER_STATUS), label=_plain(texts.status_legend(s))) for s in statuses
+    ]
     canvas = _Canvas(
-        d, texts.TITLE_INCIDENTS, rows_height=KIND_ROW_HEIGHT * len(kinds), footer=1.05, left=_names_margin(names)
+        d,
+        texts.TITLE_INCIDENTS,
+        rows_height=KIND_ROW_HEIGHT * len(kinds),
+        footer=1.05 + _legend_height(legend),
+        left=_names_margin(names),
     )
     ax = canvas.ax
     xmax = widest * 1.12
@@ -731,28 +825,36 @@ def incidents_chart(d: Digest) -> bytes:
             color=TEXT_COLOR,
         )
     ax.set_xlim(0, xmax)
-    locator = ax.xaxis.get_major_locator()
-    if isinstance(locator, MaxNLocator):  # always: a linear axis's default is AutoLocator, a MaxNLocator
-        locator.set_params(integer=True)
+    # whole numbers written as in the bars' labels and the text ("350.000", not "350000"), none past
+    # the longest bar (the last would stand at the chart's edge, cut)
+    ticks = MaxNLocator(nbins=5, steps=[1, 2, 5, 10], integer=True).tick_values(0, widest)
+    ax.set_xticks([t for t in ticks if 0 <= t <= widest])
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: number(round(value))))
     ax.tick_params(axis="x", labelsize=VALUE_SIZE)
     ax.set_xlabel(texts.AXIS_INCIDENTS, fontsize=VALUE_SIZE, loc="left")
     ax.grid(axis="x", color=COLOR_GRID, linewidth=0.8, zorder=0)
     ax.spines[["top", "right", "left"]].set_visible(False)
     _row_names(ax, names)
-    legend = [
-        Patch(color=COLOR_STATUS.get(s, COLOR_OTHER_STATUS), label=_plain(texts.status_legend(s))) for s in statuses
-    ]
-    canvas.legend(legend, len(legend))
+    canvas.legend(legend)
     return canvas.png()
 
 
 # --- all charts, off the event loop --------------------------------------------------------------
 
 
-def render_all(d: Digest, sections: tuple[str, ...] | None = None) -> list[tuple[str, bytes]]:
+def render_all(
+    d: Digest, sections: tuple[str, ...] | None = None, seconds: list[float] | None = None
+) -> list[tuple[str, bytes]]:
     """(file name, PNG) of the charts of `sections` in their order (the digest's phase by default),
-    e.g. ("logistik_51_20240215_0700.png", b"\\x89PNG…"). The rekapitulasi has no chart."""
-    return [(name, chart(d)) for name, chart in _chosen(d, sections)]
+    e.g. ("logistik_51_20240215_0700.png", b"\\x89PNG…"); the seconds each took are added to
+    `seconds`. The rekapitulasi has no chart."""
+    pngs = []
+    for name, chart in _chosen(d, sections):
+        started = time.perf_counter()
+        pngs.append((name, chart(d)))
+        if seconds is not None:
+            seconds.append(time.perf_counter() - started)
+    return pngs
 
 
 def _chosen(d: Digest, sections: tuple[str, ...] | None) -> list[tuple[str, Callable[[Digest], bytes]]]:
@@ -788,14 +890,15 @@ def warm_up() -> float:
     return _text_width(["0"], VALUE_SIZE)
 
 
-def _release_memory() -> None:
-    """Every `_COLLECT_EVERY` charts: collect the figures drawn since (reference cycles, which the
-    cycle collector may leave for long: it counts objects, not the memory they hold) and give the
-    freed heap back to the system, so each worker stays near its size after the first charts.
-    Not after every chart: a full collection costs about as much as drawing one."""
+def _release_memory(charts: int) -> None:
+    """After `_COLLECT_EVERY` charts or more: collect the figures drawn since (reference cycles,
+    which the cycle collector may leave for long: it counts objects, not the memory they hold) and
+    give the freed heap back to the system, so each worker stays near its size after the first
+    charts. Not after every chart: a full collection costs about as much as drawing one."""
     global _drawn
-    _drawn += 1
-    if _drawn % _COLLECT_EVERY == 0:
+    _drawn += charts
+    if _drawn >= _COLLECT_EVERY:
+        _drawn = 0
         gc.collect()
         if _LIBC is not None:
             _LIBC.malloc_trim(0)
@@ -817,12 +920,11 @@ def _libc() -> Any:
 _LIBC: Final = _libc() if sys.platform.startswith("linux") else None
 
 
-def draw(d: Digest, sections: tuple[str, ...] | None) -> tuple[list[tuple[str, bytes]], float, int]:
-    """`render_all` for `bot.chart_pool`: the charts, the seconds they took (`bot.telegram.digests`
-    asks for one chart at a time, so that is one chart's time) and the drawing process's pid."""
-    started = time.perf_counter()
-    pngs = render_all(d, sections)
-    seconds = time.perf_counter() - started
+def draw(d: Digest, sections: tuple[str, ...] | None) -> tuple[list[tuple[str, bytes]], list[float], int]:
+    """`render_all` for `bot.chart_pool`: the charts, the seconds each took, and the drawing
+    process's pid."""
+    seconds: list[float] = []
+    pngs = render_all(d, sections, seconds)
     if multiprocessing.parent_process() is not None:  # a drawing worker (not the bot's chart thread)
-        _release_memory()
+        _release_memory(len(pngs))
     return pngs, seconds, os.getpid()

@@ -165,22 +165,33 @@ async def _send_charts(
 
 
 class _Minute:
-    """One region's digest of one minute: computed once, its charts drawn once (each in a drawing
+    """One region's digest of one minute: computed once, its charts drawn once (in a drawing
     worker, as soon as the data is there) and, once sent, resent by file_id."""
 
     def __init__(self, minute: datetime, digest: asyncio.Task[Digest]) -> None:
         self.minute = minute
         self.digest = digest
-        self.charts: dict[str, asyncio.Task[list[tuple[str, bytes]]]] = {}
+        self.charts: dict[str, asyncio.Future[tuple[str, bytes]]] = {}
         #: chart section → (file name, Telegram file_id) once sent (the PNG bytes are dropped then)
         self.file_ids: dict[str, tuple[str, str]] = {}
 
-    def chart(self, d: Digest, section: str) -> asyncio.Task[list[tuple[str, bytes]]]:
-        task = self.charts.get(section)
-        if task is None:
-            task = self.charts[section] = asyncio.ensure_future(render_all_async(d, (section,)))
-            ops.count("digest_charts_drawn")
-        return task
+    def charts_of(self, d: Digest, sections: Sequence[str]) -> dict[str, asyncio.Future[tuple[str, bytes]]]:
+        """Each section's chart (file name, PNG), drawn once. Those not drawn yet are drawn together
+        in one worker: the heat-map and the counting chart name the same child regions, whose
+        text that worker then renders once (names are most of a chart's time: each digest brings
+        its own)."""
+        missing = tuple(s for s in sections if s not in self.charts)
+        if missing:
+            drawing = asyncio.ensure_future(render_all_async(d, missing))
+            for index, section in enumerate(missing):
+                self.charts[section] = asyncio.ensure_future(_nth(drawing, index))
+            ops.count("digest_charts_drawn", len(missing))
+        return {s: self.charts[s] for s in sections}
+
+
+async def _nth(drawing: asyncio.Future[list[tuple[str, bytes]]], index: int) -> tuple[str, bytes]:
+    """One chart of a drawing of several (each asker waits on its own chart; none cancels the drawing)."""
+    return (await asyncio.shield(drawing))[index]
 
 
 class DigestCache:
@@ -259,13 +270,13 @@ async def send_digest(
     async with rt.digest_slots:
         chosen = sections if sections is not None else digest.sections
         drawn = [s for s in chosen if s in CHART_SECTIONS and s not in entry.file_ids] if with_charts else []
-        pending = {s: entry.chart(digest, s) for s in drawn}  # drawing starts now, in the workers
+        pending = entry.charts_of(digest, drawn)  # drawing starts now, in a worker
         await _send_parts(bot, chat_id, render_digest(digest, sections=chosen), thread_id, progress, _pace(rt))
         charts: list[tuple[str, bytes | Path | str]] = []
         shown = [s for s in chosen if s in CHART_SECTIONS] if with_charts else []
         for s in shown:
             if s in pending:
-                charts.extend(await asyncio.shield(pending[s]))
+                charts.append(await asyncio.shield(pending[s]))
             else:
                 charts.append(entry.file_ids[s])
         file_ids = await _send_charts(bot, chat_id, charts, thread_id, progress, _pace(rt))

@@ -237,13 +237,13 @@ def test_render_time_within_budget_at_national_scale() -> None:
 
 async def test_render_all_async_draws_off_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
     threads: list[str] = []
-    original = charts.render_all
+    original = charts.draw
 
-    def spy(d, sections=None):
+    def spy(d, sections):
         threads.append(threading.current_thread().name)
         return original(d, sections)
 
-    monkeypatch.setattr(charts, "render_all", spy)
+    monkeypatch.setattr(charts, "draw", spy)
     chart_pool.configure(0)  # the chart thread (the pool is the e2e tests')
     ticks = 0
 
@@ -363,3 +363,53 @@ def test_a_drawing_worker_exits_once_its_bot_is_gone():
     code = "import time\nfrom bot import charts\ncharts.init_worker(1)\ntime.sleep(60)\n"
     done = subprocess.run([sys.executable, "-c", code], timeout=30, capture_output=True)
     assert done.returncode == 0, done.stderr.decode()[-2000:]
+
+
+def test_every_text_and_legend_stays_inside_the_picture(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The heat-map's legend (five bands, damaged, no kebutuhan) was one row wider than the chart:
+    "kurang, < 50%" and "ada yang rusak" were cut at the edges, and the incidents axis wrote
+    "400000" at the right edge. Now a legend wraps to as many rows as it needs, with room made for
+    them, and every text of every chart is drawn inside the picture."""
+    outside: list[tuple[str, str]] = []
+    legends: list[int] = []
+    original = FigureCanvasAgg.draw
+
+    def draw(self):
+        original(self)
+        renderer = self.get_renderer()
+        width, height = self.get_width_height()
+        for artist in self.figure.legends + self.figure.findobj(Text):
+            if isinstance(artist, Text) and (not artist.get_visible() or not artist.get_text()):
+                continue
+            box = artist.get_window_extent(renderer)
+            if box.x0 < 0 or box.x1 > width or box.y0 < 0 or box.y1 > height:
+                label = artist.get_text() if isinstance(artist, Text) else "legend"
+                outside.append((self.figure.texts[0].get_text(), label))
+        legends.extend(len(legend.get_texts()) for legend in self.figure.legends)
+
+    monkeypatch.setattr(FigureCanvasAgg, "draw", draw)
+    hurt, unplanned = bali_digest().logistics_children[:2]
+    damaged = replace(hurt, items=tuple(replace(i, damaged=3) for i in hurt.items))
+    no_plan = replace(unplanned, items=tuple(replace(i, planned=0) for i in unplanned.items))
+    every_legend = replace(bali_digest(), logistics_children=(damaged, no_plan, *bali_digest().logistics_children[2:]))
+    for make in (bali_digest, badung_digest, national_digest, lambda: every_legend):
+        for chart in CHARTS:
+            chart(make())
+    assert 7 in legends  # the heat-map with every entry of its legend was drawn
+    assert outside == []
+
+
+def test_the_palette_png_keeps_the_charts_colours_exactly() -> None:
+    """The PNG's palette is made from the charts' colours (not searched per chart): the background
+    is white, each bar and cell colour comes out as it was drawn, and the picture is opaque."""
+    for chart, expected in (
+        (charts.counting_chart, {"#ffffff", charts.COLOR_DONE, charts.COLOR_SIREKAP, charts.TEXT_COLOR}),
+        (charts.incidents_chart, {"#ffffff", *charts.COLOR_STATUS.values()}),
+        (charts.logistics_chart, {"#ffffff", *(band.color for band in charts.BANDS if band.low >= 0.9)}),
+    ):
+        with Image.open(io.BytesIO(chart(bali_digest()))) as image:
+            assert image.mode == "P" and "transparency" not in image.info
+            rgb = image.convert("RGB")
+            assert rgb.getpixel((0, 0)) == (255, 255, 255)
+            used = {"#{:02x}{:02x}{:02x}".format(*color) for _, color in rgb.getcolors(maxcolors=256) or []}
+        assert expected <= used, expected - used

@@ -5,9 +5,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.services import baselines
+from bot.services import baselines, reporting
 from bot.services import incidents as lifecycle
-from bot.services import reporting
 from bot.services.incidents import Move
 from bot.services.reporting import Source
 from bot.texts import incidents as ti
