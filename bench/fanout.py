@@ -12,7 +12,7 @@ Timed end to end, the way a commissioner waits for it: every group has a daily s
 (`storage.schedules`); at "07:00" (the bot's clock stands at the dataset's moment) all 552 daily
 jobs fire together and each runs what the job runs, `bot.telegram.digests.run_due`: claim the
 occurrence, compute the digest (`DigestCache`), send its text while its charts are drawn in the
-bot's drawing workers (`CHART_WORKERS`, one per core; started with the bot and warm, as they are
+bot's drawing workers (`CHART_WORKERS`, one per core less the bot's own; started with the bot and warm, as they are
 long before 07:00), send the album — at most `DIGESTS_AT_ONCE` at a time (`Runtime.digest_slots`).
 `fanout.end_to_end_seconds` runs from the jobs' start to the last message the emulator receives;
 `fanout.seconds` until the last job returns. Each digest's data is read when its turn comes and
@@ -106,6 +106,7 @@ async def _emulator_serve(conn, seed: int) -> None:  # type: ignore[no-untyped-d
         emu.on_bot_message = lambda snap: arrivals.append(snap.observed_at) if snap.event == "sent" else None
         conn.send({"url": emu.url, "token": bot.token})
         chats = {}
+        before: dict[int, int] = {}
         while True:
             request = await loop.run_in_executor(None, conn.recv)
             command = request["command"]
@@ -120,12 +121,14 @@ async def _emulator_serve(conn, seed: int) -> None:  # type: ignore[no-untyped-d
                 emu.enforce_flood_limits = request["on"]
                 refused.clear()
                 arrivals.clear()
+                # what the groups got before 07:00 (the night's posts) is not the fan-out's
+                before = {chat_id: len(emu.bot_messages(chat, bot)) for chat_id, chat in chats.items()}
                 conn.send(True)
             elif command == "stats":
                 per_group, photos, texts, media_groups, photo_bytes = {}, 0, 0, set(), 0
                 kinds: Counter[str] = Counter()
                 for chat_id, chat in chats.items():
-                    sent = emu.bot_messages(chat, bot)
+                    sent = emu.bot_messages(chat, bot)[before.get(chat_id, 0) :]
                     per_group[chat_id] = len(sent)
                     photos += sum(1 for m in sent if m.photo_bytes)
                     photo_bytes += sum(len(m.photo_bytes) for m in sent if m.photo_bytes)

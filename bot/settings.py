@@ -60,7 +60,8 @@ class Settings(BaseSettings):
     #: from H until a kecamatan's counting is complete: no counting report for this long lists it
     #: in digests and reminds its petugas (once per period, at most hourly, not at night)
     COUNTING_SILENCE_MIN: int = Field(default=180, ge=1)
-    #: processes drawing the digests' charts: empty, one per core; 0, a thread of the bot's process
+    #: processes drawing the digests' charts: empty, one per core less one (at least one); 0, a
+    #: thread of the bot's process
     CHART_WORKERS: int | None = Field(default=None, ge=0)
     LOG_LEVEL: str = "INFO"
     LOG_FORMAT: str = "text"

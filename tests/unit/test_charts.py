@@ -15,6 +15,7 @@ import tokenize
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.text import Text
@@ -413,3 +414,28 @@ def test_the_palette_png_keeps_the_charts_colours_exactly() -> None:
             assert rgb.getpixel((0, 0)) == (255, 255, 255)
             used = {"#{:02x}{:02x}{:02x}".format(*color) for _, color in rgb.getcolors(maxcolors=256) or []}
         assert expected <= used, expected - used
+
+
+def test_text_from_kept_glyphs_looks_as_matplotlib_draws_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each glyph is rasterised once per process and placed at its position rounded to a quarter
+    pixel (`_TextCachingRenderer._draw_text_glyphs_and_boxes`, on matplotlib's private glyph API,
+    pinned in requirements.lock): the picture stays what matplotlib itself draws, to within
+    anti-aliasing at the edges of letters."""
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    def picture(d: Digest) -> list[np.ndarray]:
+        charts._GLYPHS.clear()
+        charts._GLYPH_BITMAPS.clear()
+        pngs = [chart(d) for chart in CHARTS]
+        return [np.asarray(Image.open(io.BytesIO(png)).convert("L"), dtype=np.int16) for png in pngs]
+
+    kept = picture(badung_digest())
+    assert charts._GLYPH_BITMAPS  # the glyphs were kept
+    monkeypatch.setattr(
+        charts._TextCachingRenderer, "_draw_text_glyphs_and_boxes", RendererAgg._draw_text_glyphs_and_boxes
+    )
+    own = picture(badung_digest())
+    for a, b in zip(kept, own, strict=True):
+        assert a.shape == b.shape
+        difference = np.abs(a - b)
+        assert difference.mean() < 1.0 and difference.max() < 80, (difference.mean(), difference.max())
