@@ -124,16 +124,27 @@ async def version(rt: Runtime, incident_id: int) -> int:
 @dataclass(frozen=True, slots=True)
 class Actor:
     """Who made a change a notice tells of: their user id (the author of its note, whose NIKs stay
-    readable only in their own chat) and their name, when known."""
+    readable only in their own chat) and their name, when known. `automatic`: nobody, the bot
+    closed the incident itself ('selesai_otomatis', `note` its event's note: the report's number)."""
 
     id: int | None = None
     name: str | None = None
+    automatic: bool = False
+    note: str = ""
 
 
 async def resolver(rt: Runtime, incident_id: int) -> Actor:
-    """Who resolved the incident last (the name stored with the user), if known."""
-    resolutions = [e for e in await incident_store.events(rt.db, incident_id) if e.action == "selesai"]
-    return Actor(resolutions[-1].actor_id, resolutions[-1].actor_name) if resolutions else Actor()
+    """Who resolved the incident last (the name stored with the user), if known; or that the bot
+    closed it itself, a report having shown it complete."""
+    resolutions = [
+        e for e in await incident_store.events(rt.db, incident_id) if e.action in ("selesai", "selesai_otomatis")
+    ]
+    if not resolutions:
+        return Actor()
+    last = resolutions[-1]
+    if last.action == "selesai_otomatis":
+        return Actor(automatic=True, note=last.note)
+    return Actor(last.actor_id, last.actor_name)
 
 
 #: the history action whose actor a private notice names, by outbox purpose

@@ -684,7 +684,12 @@ class Notifier:
         resolver = await outbox.resolver(rt, incident.id)
         name = resolver.name or "koordinator"
         if row.purpose == "selesai":
-            message, _ = await self._to_chat(row, ti.resolved_notice(incident.id, name, row.note))
+            notice = (
+                ti.auto_resolved_notice(incident.id, resolver.note)
+                if resolver.automatic
+                else ti.resolved_notice(incident.id, name, row.note)
+            )
+            message, _ = await self._to_chat(row, notice)
             return message.message_id
         # the note is the resolver's: a NIK in it is masked for the reporter, but one the reporter
         # wrote in the report (the note quoting it)

@@ -667,6 +667,16 @@ def resolved_notice(incident_id: int, by: str, note: str) -> str:
     return f"✅ Laporan #{incident_id} telah diselesaikan oleh {esc(by)}{extra}"
 
 
+def auto_resolved_notice(incident_id: int, note: str) -> str:
+    """The groups' notice of an incident the bot closed itself: a report showed it complete (`note`
+    the report's number), or a later report of the same kecamatan and item carries its figures
+    (`note` "#<that incident>")."""
+    reason = (
+        SUPERSEDED_NOTE.format(id=esc(note[1:])) if note.startswith("#") else AUTO_CLOSE_NOTE.format(number=esc(note))
+    )
+    return f"✅ Laporan #{incident_id} selesai otomatis: {reason}."
+
+
 def resolved_to_reporter(incident_id: int, by: str, note: str) -> str:
     extra = f"\nCatatan: {esc(shorten(note))}" if note else ""
     return f"✅ Laporan Anda #{incident_id} telah diselesaikan oleh {esc(by)}.{extra}"

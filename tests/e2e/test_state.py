@@ -100,6 +100,12 @@ async def test_the_same_shortfall_past_the_deadline_is_tinggi_and_posted(story, 
     assert await kpu.rt.db.fetchvalue("SELECT count(*) FROM outbox WHERE purpose = 'posting'") == 1
     assert await kpu.rt.db.fetchvalue("SELECT count(*) FROM outbox WHERE purpose = 'edit'") >= 1
     assert await open_logistics(kpu.rt.db) == 0
+    # the group is told the bot closed it, the report showing it complete: nobody "resolved" it
+    # (it said "diselesaikan oleh koordinator")
+    await kpu.settled(wayan)
+    notices = [m.text for m in kpu.emu.bot_messages(badung, kpu.bot) if m.text and m.text.startswith("✅ Laporan")]
+    assert notices == [shown(bot.texts.incidents.auto_resolved_notice(incident_id, "2"))]
+    assert "lengkap, laporan ke-2" in notices[0] and "oleh" not in notices[0]
 
 
 async def test_damage_is_a_problem_at_once(story, clock):
