@@ -60,7 +60,7 @@ def default_workers() -> int:
     """One drawing worker per core the bot may use, less the core its own process needs (at least
     one). At 07:00 the bot's process reads every group's digest and sends while the workers draw:
     with as many workers as cores (2 on 2), three busy processes took turns and the slowest chart
-    took 0.37 s instead of 0.13 s; one worker draws the country's 1,656 charts in about 80 s, within
+    took 0.37 s instead of 0.14 s; one worker draws the country's 1,656 charts in about 86 s, within
     the ~95 s Telegram's 30 messages a second need to send them, with 130 MB less memory."""
     try:
         cores = len(os.sched_getaffinity(0))
