@@ -224,20 +224,25 @@ def _lines_height(size: float, lines: int) -> float:
 #: the legend's geometry in font sizes (matplotlib's `legend` arguments of the same names)
 LEGEND_HANDLE: Final = 1.4
 LEGEND_HANDLE_PAD: Final = 0.8
-LEGEND_COLUMN_SPACING: Final = 1.4
+LEGEND_COLUMN_SPACING: Final = 1.0
 LEGEND_LABEL_SPACING: Final = 0.5
 
 
 def _legend_grid(handles: Sequence[Patch]) -> tuple[int, int]:
-    """(columns, rows) of a legend under the plot: one row when it fits the chart's width, else
-    as many rows as it takes, the entries spread evenly (the heat-map's seven did not fit in one:
-    "kurang, < 50%" and "ada yang rusak" were cut at the edges)."""
+    """(columns, rows) of a legend under the plot: one row when it fits the chart's width, else the
+    fewest rows that do (the heat-map's seven entries in one row were cut at both edges:
+    "kurang, < 50%" and "ada yang rusak"). Matplotlib fills a legend's columns top to bottom, each
+    as wide as its widest entry."""
     em = VALUE_SIZE / 72
-    entry = _text_width([str(h.get_label()) for h in handles], VALUE_SIZE) + (LEGEND_HANDLE + LEGEND_HANDLE_PAD) * em
+    widths = [_text_width([str(h.get_label())], VALUE_SIZE) + (LEGEND_HANDLE + LEGEND_HANDLE_PAD) * em for h in handles]
     spacing = LEGEND_COLUMN_SPACING * em
-    fit = max(1, int((WIDTH - 2 * SIDE_MARGIN + spacing) // (entry + spacing)))
-    rows = math.ceil(len(handles) / fit)
-    return math.ceil(len(handles) / rows), rows
+    for columns in range(len(widths), 1, -1):
+        rows = math.ceil(len(widths) / columns)
+        used = math.ceil(len(widths) / rows)  # the columns the entries fill
+        width = sum(max(widths[c * rows : (c + 1) * rows]) for c in range(used)) + (used - 1) * spacing
+        if width <= WIDTH - 2 * SIDE_MARGIN:
+            return used, rows
+    return 1, len(widths)
 
 
 def _legend_height(handles: Sequence[Patch]) -> float:
