@@ -2,10 +2,10 @@
 
 Drawing is CPU-bound and holds the GIL: in the bot's process it would take turns with the event
 loop (and with every other chart). So charts are drawn in a pool of worker processes, one per
-core less the bot's own by default (`CHART_WORKERS`, `default_workers`), started with "spawn" (nothing of the bot's state, sockets or
-threads is inherited) when the bot starts. Each worker imports matplotlib once and keeps its fonts,
-text metrics and rendered labels for every chart it draws after; a worker that dies (killed, out
-of memory) is replaced on the next draw. `CHART_WORKERS=0` draws in one thread of the bot's process
+core less the bot's own by default (`CHART_WORKERS`, `default_workers`), started with "spawn"
+(nothing of the bot's state, sockets or threads is inherited) when the bot starts. Each worker
+imports matplotlib once and keeps its fonts, glyphs, text metrics and rendered labels for every
+chart it draws after; a worker that dies (killed, out of memory) is replaced on the next draw. `CHART_WORKERS=0` draws in one thread of the bot's process
 instead (a one-core machine; the tests).
 
 The bot's own process does not load matplotlib, numpy and Pillow (about 40 MB it would hold for
@@ -160,7 +160,7 @@ async def render_all_async(d: Digest, sections: tuple[str, ...] | None = None) -
                 raise
             log.warning("a chart worker died; starting the drawing pool again")
             continue
-        _drawer.slowest[pid] = max(_drawer.slowest.get(pid, 0.0), *seconds)
+        _drawer.slowest[pid] = max([_drawer.slowest.get(pid, 0.0), *seconds])  # none: sections without a chart
         return list(pngs)
     raise AssertionError("unreachable")
 

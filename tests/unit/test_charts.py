@@ -271,6 +271,7 @@ async def test_render_all_async_draws_off_the_event_loop(monkeypatch: pytest.Mon
     chart_pool.shutdown()
     (name, data), *_ = await chart_pool.render_all_async(empty_digest())  # a new worker after shutdown
     assert_png(data)
+    assert await chart_pool.render_all_async(bali_digest(), ("rekap",)) == []  # a section without a chart
     chart_pool.shutdown()
 
 
